@@ -1,0 +1,439 @@
+//! Chapter 4 as one typed table: every API of the standard with its route, scope and periodic class.
+//!
+//! What the table does not say by hand — whether an API pages, takes `search_timestamp` or a date
+//! range, which resource key it takes — is read from the transcribed field definitions
+//! ([`crate::fields`]), so the two cannot drift apart.
+
+use crate::fields::{self, ApiFields};
+use crate::industry::Industry;
+use std::fmt;
+
+/// Which part of the standard an API belongs to (ch.4.1, 4.2, 4.3.1, 4.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// 개별인증 / 통합인증: served by providers under `/oauth/2.0/`.
+    Auth,
+    /// 정보제공 API: served by providers under `/v1/<industry>/`.
+    Info,
+    /// 지원-001..006: served by the integrated portal.
+    PortalSupport,
+    /// 지원-101..104: served by providers and operators, called by the portal.
+    ParticipantSupport,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// 정기적 전송주기 (ch.3.3.1): 기본 (rarely changing data) or 추가 (balances, transactions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Periodic {
+    Basic,
+    Additional,
+}
+
+impl Periodic {
+    pub const fn korean(self) -> &'static str {
+        match self {
+            Periodic::Basic => "기본",
+            Periodic::Additional => "추가",
+        }
+    }
+}
+
+/// The scope an API requires (ch.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScopeRule {
+    /// No access token at all (공통-001, the token endpoints themselves).
+    None,
+    /// `<industry>.<suffix>`, e.g. `bank.deposit`; `list` is the asset-list scope.
+    Industry(&'static str),
+    /// The fixed support-API scope `manage`.
+    Manage,
+}
+
+/// How an information API is answered; most APIs share one of a few shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// Asset list of the customer at this provider (no resource key in the request).
+    List,
+    /// Information on one asset named in the request (account_num, card_id, …).
+    Detail,
+    /// Dated history of one asset (from/to) with paging.
+    History,
+    /// Anything else: token endpoints, 공통-001/002, support APIs.
+    Special,
+}
+
+/// One API of the standard.
+#[derive(Debug)]
+pub struct ApiSpec {
+    /// The API ID as chapter 4 writes it, without the `정보제공-` prefix, e.g. `은행-004`.
+    pub id: &'static str,
+    pub name: &'static str,
+    pub group: Group,
+    /// Industries that serve it (empty for auth and support APIs).
+    pub industries: &'static [Industry],
+    pub method: Method,
+    /// The `<resource>` part of the URI for information APIs; the whole path otherwise.
+    pub resource: &'static str,
+    pub scope: ScopeRule,
+    pub periodic: Option<Periodic>,
+    /// 첨부12 API 구분 코드, where the standard assigns one.
+    pub api_code: Option<&'static str>,
+}
+
+/// Every version segment this implementation serves.
+pub const VERSION: &str = "v1";
+
+use Industry::*;
+const ALL_INDUSTRIES: &[Industry] = &Industry::ALL;
+const IRP_INDUSTRIES: &[Industry] = &[Bank, Invest, Insu];
+const PREPAID_INDUSTRIES: &[Industry] = &[Bank, Card];
+const BOND_INDUSTRIES: &[Industry] = &[Bond, Usury];
+
+const fn auth(id: &'static str, name: &'static str, method: Method, path: &'static str, code: &'static str) -> ApiSpec {
+    ApiSpec { id, name, group: Group::Auth, industries: &[], method, resource: path, scope: ScopeRule::None, periodic: None, api_code: Some(code) }
+}
+
+const fn info(
+    id: &'static str,
+    name: &'static str,
+    industries: &'static [Industry],
+    method: Method,
+    resource: &'static str,
+    scope: &'static str,
+    periodic: Periodic,
+    code: &'static str,
+) -> ApiSpec {
+    ApiSpec { id, name, group: Group::Info, industries, method, resource, scope: ScopeRule::Industry(scope), periodic: Some(periodic), api_code: Some(code) }
+}
+
+const fn support(id: &'static str, name: &'static str, group: Group, method: Method, path: &'static str, scope: ScopeRule) -> ApiSpec {
+    ApiSpec { id, name, group, industries: &[], method, resource: path, scope, periodic: None, api_code: None }
+}
+
+use Method::{Get as G, Post as P};
+use Periodic::{Additional as ADD, Basic as BAS};
+
+/// The whole of chapter 4.
+#[rustfmt::skip]
+pub static CATALOGUE: &[ApiSpec] = &[
+    auth("개별인증-001", "인가코드 발급 요청", G, "/oauth/2.0/authorize", "AU01"),
+    auth("개별인증-002", "접근토큰 발급 요청", P, "/oauth/2.0/token", "AU02"),
+    auth("개별인증-003", "접근토큰 갱신", P, "/oauth/2.0/token", "AU03"),
+    auth("개별인증-004", "접근토큰 폐기", P, "/oauth/2.0/revoke", "AU04"),
+    auth("통합인증-002", "접근토큰 발급 요청(정보제공자 제공)", P, "/oauth/2.0/token", "AU11"),
+    // 공통-001 is the one information API without a token or a version (ch.4.2.1, ch.6.1.1).
+    ApiSpec { id: "공통-001", name: "API 목록 조회", group: Group::Info, industries: ALL_INDUSTRIES, method: G, resource: "/apis", scope: ScopeRule::None, periodic: Some(BAS), api_code: Some("CM01") },
+    info("공통-002", "전송요구 내역 조회", ALL_INDUSTRIES, G, "/consents", "list", BAS, "CM02"),
+    info("IRP-001", "개인형 IRP 계좌 목록 조회", IRP_INDUSTRIES, G, "/irps", "list", BAS, "IR01"),
+    info("IRP-002", "개인형 IRP 계좌 기본정보 조회", IRP_INDUSTRIES, P, "/irps/basic", "irp", BAS, "IR02"),
+    info("IRP-003", "개인형 IRP 계좌 추가정보 조회", IRP_INDUSTRIES, P, "/irps/detail", "irp", ADD, "IR03"),
+    info("IRP-004", "개인형 IRP 계좌 거래내역 조회", IRP_INDUSTRIES, P, "/irps/transactions", "irp", ADD, "IR04"),
+    info("선불-001", "선불카드 목록 조회", PREPAID_INDUSTRIES, G, "/prepaid", "list", BAS, "PP01"),
+    info("선불-002", "선불카드 잔액정보 조회", PREPAID_INDUSTRIES, P, "/prepaid/balance", "prepaid", ADD, "PP02"),
+    info("선불-003", "선불카드 거래내역 조회", PREPAID_INDUSTRIES, P, "/prepaid/transactions", "prepaid", ADD, "PP03"),
+    info("선불-004", "선불카드 승인내역(결제내역) 조회", PREPAID_INDUSTRIES, P, "/prepaid/approval", "prepaid", ADD, "PP04"),
+    info("채권-001", "인수채권/금전대부 목록 조회", BOND_INDUSTRIES, G, "/bonds", "list", BAS, "BD01"),
+    info("채권-002", "인수채권/금전대부 잔액정보 조회", BOND_INDUSTRIES, P, "/bonds/detail", "bond", ADD, "BD02"),
+    info("채권-003", "인수채권/금전대부 거래내역 조회", BOND_INDUSTRIES, P, "/bonds/transactions", "bond", ADD, "BD03"),
+    info("은행-001", "계좌 목록 조회", &[Bank], G, "/accounts", "list", BAS, "BA01"),
+    info("은행-002", "수신계좌 기본정보 조회", &[Bank], P, "/accounts/deposit/basic", "deposit", BAS, "BA02"),
+    info("은행-003", "수신계좌 추가정보 조회", &[Bank], P, "/accounts/deposit/detail", "deposit", ADD, "BA03"),
+    info("은행-004", "수신계좌 거래내역 조회", &[Bank], P, "/accounts/deposit/transactions", "deposit", ADD, "BA04"),
+    info("은행-005", "투자상품계좌 기본정보 조회", &[Bank], P, "/accounts/invest/basic", "invest", BAS, "BA11"),
+    info("은행-006", "투자상품계좌 추가정보 조회", &[Bank], P, "/accounts/invest/detail", "invest", ADD, "BA12"),
+    info("은행-007", "투자상품계좌 거래내역 조회", &[Bank], P, "/accounts/invest/transactions", "invest", ADD, "BA13"),
+    info("은행-008", "대출상품계좌 기본정보 조회", &[Bank], P, "/accounts/loan/basic", "loan", BAS, "BA21"),
+    info("은행-009", "대출상품계좌 추가정보 조회", &[Bank], P, "/accounts/loan/detail", "loan", ADD, "BA22"),
+    info("은행-010", "대출상품계좌 거래내역 조회", &[Bank], P, "/accounts/loan/transactions", "loan", ADD, "BA23"),
+    info("카드-001", "카드 목록 조회", &[Card], G, "/cards", "list", BAS, "CD01"),
+    info("카드-002", "카드 기본정보 조회", &[Card], G, "/cards/{card_id}", "card", BAS, "CD02"),
+    info("카드-003", "포인트 정보 조회", &[Card], G, "/points", "point", ADD, "CD11"),
+    info("카드-004", "청구 기본정보 조회", &[Card], G, "/bills", "bill", BAS, "CD21"),
+    info("카드-005", "청구 추가정보 조회", &[Card], G, "/bills/detail", "bill", BAS, "CD22"),
+    info("카드-006", "결제정보 조회", &[Card], G, "/payments", "bill", ADD, "CD23"),
+    info("카드-007", "리볼빙 정보 조회", &[Card], G, "/payments/revolving", "bill", ADD, "CD24"),
+    info("카드-008", "국내 승인내역 조회", &[Card], G, "/cards/{card_id}/approval-domestic", "card", ADD, "CD03"),
+    info("카드-009", "해외 승인내역 조회", &[Card], G, "/cards/{card_id}/approval-overseas", "card", ADD, "CD04"),
+    info("카드-010", "대출상품 목록 조회", &[Card], G, "/loans", "loan", BAS, "CD31"),
+    info("카드-011", "단기대출 정보 조회", &[Card], G, "/loans/short-term", "loan", ADD, "CD32"),
+    info("카드-012", "장기대출 정보 조회", &[Card], G, "/loans/long-term", "loan", ADD, "CD33"),
+    info("금투-001", "계좌 목록 조회", &[Invest], G, "/accounts", "list", BAS, "IV01"),
+    info("금투-002", "계좌 기본정보 조회", &[Invest], P, "/accounts/basic", "account", ADD, "IV02"),
+    info("금투-003", "계좌 거래내역 조회", &[Invest], P, "/accounts/transactions", "account", ADD, "IV03"),
+    info("금투-004", "계좌 상품정보 조회", &[Invest], P, "/accounts/products", "account", ADD, "IV04"),
+    info("금투-005", "연금계좌 추가정보 조회", &[Invest], P, "/accounts/pension", "account", ADD, "IV05"),
+    info("보험-001", "보험 목록 조회", &[Insu], G, "/insurances", "list", BAS, "IS01"),
+    info("보험-002", "보험 기본정보 조회", &[Insu], P, "/insurances/basic", "insurance", BAS, "IS02"),
+    info("보험-003", "보험 특약정보 조회", &[Insu], P, "/insurances/contracts", "insurance", BAS, "IS03"),
+    info("보험-004", "자동차보험 정보 조회", &[Insu], P, "/insurances/car", "insurance", BAS, "IS04"),
+    info("보험-005", "보험 납입정보 조회", &[Insu], P, "/insurances/payment", "insurance", BAS, "IS05"),
+    info("보험-006", "보험 거래내역 조회", &[Insu], P, "/insurances/transactions", "insurance", ADD, "IS06"),
+    info("보험-007", "자동차보험 거래내역 조회", &[Insu], P, "/insurances/car/transactions", "insurance", ADD, "IS07"),
+    info("보험-008", "대출상품 목록 조회", &[Insu], G, "/loans", "list", BAS, "IS11"),
+    info("보험-009", "대출상품 기본정보 조회", &[Insu], P, "/loans/basic", "loan", BAS, "IS12"),
+    info("보험-010", "대출상품 추가정보 조회", &[Insu], P, "/loans/detail", "loan", ADD, "IS13"),
+    info("보험-011", "대출상품 거래내역 조회", &[Insu], P, "/loans/transactions", "loan", ADD, "IS14"),
+    info("보험-012", "보험 보장정보 조회", &[Insu], P, "/insurances/coverages", "insurance", ADD, "IS08"),
+    info("전금-001", "선불전자지급수단 목록 조회", &[Efin], G, "/prepaid", "list", BAS, "EF01"),
+    info("전금-002", "선불전자지급수단 잔액정보 조회", &[Efin], P, "/prepaid/balance", "prepaid", ADD, "EF02"),
+    info("전금-003", "선불전자지급수단 자동충전정보 조회", &[Efin], P, "/prepaid/charge", "prepaid", BAS, "EF03"),
+    info("전금-004", "선불 거래내역 조회", &[Efin], P, "/prepaid/transactions", "prepaid", ADD, "EF04"),
+    info("전금-101", "계정 목록 조회", &[Efin], G, "/paid", "list", BAS, "EF11"),
+    info("전금-102", "결제수단 등록 정보 조회", &[Efin], P, "/paid/methods", "paid", BAS, "EF12"),
+    info("전금-103", "결제내역 조회", &[Efin], P, "/paid/transactions", "paid", ADD, "EF13"),
+    info("할부금융-001", "계좌 목록 조회", &[Capital], G, "/loans", "list", BAS, "CP01"),
+    info("할부금융-002", "대출상품계좌 기본정보 조회", &[Capital], P, "/loans/basic", "loan", BAS, "CP02"),
+    info("할부금융-003", "대출상품계좌 추가정보 조회", &[Capital], P, "/loans/detail", "loan", ADD, "CP03"),
+    info("할부금융-004", "대출상품계좌 거래내역 조회", &[Capital], P, "/loans/transactions", "loan", ADD, "CP04"),
+    info("할부금융-005", "운용리스 기본정보 조회", &[Capital], P, "/loans/oplease/basic", "loan", BAS, "CP05"),
+    info("할부금융-006", "운용리스 거래내역 조회", &[Capital], P, "/loans/oplease/transactions", "loan", ADD, "CP06"),
+    info("보증보험-001", "보증보험 목록 조회", &[Ginsu], G, "/insurances", "list", BAS, "GI01"),
+    info("보증보험-002", "보증보험 기본정보 조회", &[Ginsu], P, "/insurances/basic", "insurance", BAS, "GI02"),
+    info("보증보험-003", "보증보험 거래내역 조회", &[Ginsu], P, "/insurances/transactions", "insurance", ADD, "GI03"),
+    info("통신-001", "통신 계약 목록 조회", &[Telecom], G, "/telecoms", "list", BAS, "TC01"),
+    info("통신-002", "청구 정보 조회", &[Telecom], P, "/telecoms/bills", "mgmt", ADD, "TC02"),
+    info("통신-003", "통신 거래내역(납입내역) 조회", &[Telecom], P, "/telecoms/transactions", "mgmt", ADD, "TC03"),
+    info("통신-004", "통신 결제내역 조회", &[Telecom], P, "/telecoms/paid-transactions", "mgmt", ADD, "TC04"),
+    info("P2P-001", "P2P 대출 목록 조회", &[P2p], G, "/lendings", "list", BAS, "LD01"),
+    info("P2P-002", "P2P 대출 기본정보 조회", &[P2p], P, "/lendings/basic", "lending", BAS, "LD02"),
+    info("P2P-003", "P2P 대출 추가정보 조회", &[P2p], P, "/lendings/detail", "lending", ADD, "LD03"),
+    info("P2P-004", "P2P 대출 거래내역 조회", &[P2p], P, "/lendings/transactions", "lending", ADD, "LD04"),
+    support("지원-001", "접근토큰 발급", Group::PortalSupport, P, "/mgmts/oauth/2.0/token", ScopeRule::None),
+    support("지원-002", "기관정보 조회", Group::PortalSupport, G, "/mgmts/orgs", ScopeRule::Manage),
+    support("지원-003", "서비스정보 조회", Group::PortalSupport, G, "/mgmts/services", ScopeRule::Manage),
+    support("지원-004", "마이데이터사업자/정보수신자 통계자료 전송", Group::PortalSupport, P, "/mgmts/statistics/mydata", ScopeRule::Manage),
+    support("지원-005", "정보제공자 통계자료 전송", Group::PortalSupport, P, "/mgmts/statistics/provider", ScopeRule::Manage),
+    support("지원-006", "통합인증기관용 기관정보 조회", Group::PortalSupport, G, "/mgmts/orgs_for_ca", ScopeRule::Manage),
+    support("지원-101", "접근토큰 발급", Group::ParticipantSupport, P, "/mgmts/oauth/2.0/token", ScopeRule::None),
+    support("지원-102", "정보제공자 상태 조회", Group::ParticipantSupport, G, "/mgmts/status", ScopeRule::Manage),
+    support("지원-103", "정보주체 별 전송요구 내역 조회", Group::ParticipantSupport, P, "/mgmts/consents", ScopeRule::Manage),
+    support("지원-104", "통계자료 재전송 요청", Group::ParticipantSupport, G, "/mgmts/req-statistics", ScopeRule::Manage),
+];
+
+/// Request fields that name the one asset an API is about (ch.6).
+const RESOURCE_KEYS: &[&str] = &["account_num", "card_id", "pp_id", "bond_num", "fob_id", "sub_key", "insu_num", "mgmt_id", "lending_id"];
+
+impl ApiSpec {
+    /// The transcribed fields of this API.
+    pub fn fields(&self) -> &'static ApiFields {
+        // Every ID in the table is checked against the data by `catalogue_and_fields_agree`.
+        fields::fields(self.id).unwrap_or_else(|| panic!("no field data for {}", self.id))
+    }
+
+    /// The path a provider serves for `industry`, e.g. `/v1/bank/accounts`.
+    pub fn path(&self, industry: Industry) -> String {
+        match (self.group, self.scope) {
+            (Group::Info, ScopeRule::None) => format!("/{industry}{}", self.resource),
+            (Group::Info, _) => format!("/{VERSION}/{industry}{}", self.resource),
+            _ => self.resource.to_owned(),
+        }
+    }
+
+    /// The scope an access token needs for this API at `industry`, e.g. `bank.deposit`.
+    pub fn scope_for(&self, industry: Industry) -> Option<String> {
+        match self.scope {
+            ScopeRule::None => None,
+            ScopeRule::Industry(suffix) => Some(format!("{industry}.{suffix}")),
+            ScopeRule::Manage => Some("manage".to_owned()),
+        }
+    }
+
+    fn takes(&self, name: &str) -> bool {
+        self.fields().request_field(name).is_some()
+    }
+
+    /// Whether the API pages with `next_page`/`limit` (ch.2.1).
+    pub fn pages(&self) -> bool {
+        self.takes("next_page")
+    }
+
+    /// Whether the API takes `search_timestamp` (ch.2.1).
+    pub fn takes_search_timestamp(&self) -> bool {
+        self.takes("search_timestamp")
+    }
+
+    /// Whether the API takes a day range (`from_date`/`to_date`).
+    pub fn takes_date_range(&self) -> bool {
+        self.takes("from_date")
+    }
+
+    /// Whether the API takes a month range (`from_month`/`to_month`).
+    pub fn takes_month_range(&self) -> bool {
+        self.takes("from_month")
+    }
+
+    /// The request field naming the asset this API is about, if any.
+    pub fn resource_key(&self) -> Option<&'static str> {
+        RESOURCE_KEYS.iter().copied().find(|k| self.takes(k))
+    }
+
+    pub fn shape(&self) -> Shape {
+        if self.group != Group::Info || self.id.starts_with("공통-") {
+            return Shape::Special;
+        }
+        match (self.resource_key(), self.takes_date_range() || self.takes_month_range()) {
+            (None, false) => Shape::List,
+            (Some(_), false) => Shape::Detail,
+            (_, true) => Shape::History,
+        }
+    }
+
+    /// The longest from/to span a scheduled (periodic) call may ask for, in days (ch.3.3.2):
+    /// 31 days, or about three months for the APIs the standard excepts.
+    pub fn scheduled_max_days(&self) -> u32 {
+        const THREE_MONTHS: &[&str] = &["은행-010", "보험-006", "보험-007", "보험-011", "할부금융-004", "할부금융-006", "보증보험-003", "P2P-004", "채권-003"];
+        if THREE_MONTHS.contains(&self.id) { 93 } else { 31 }
+    }
+}
+
+/// Looks an API up by its ID.
+pub fn api(id: &str) -> Option<&'static ApiSpec> {
+    CATALOGUE.iter().find(|a| a.id == id)
+}
+
+/// The information APIs an industry serves, in catalogue order.
+pub fn info_apis(industry: Industry) -> impl Iterator<Item = &'static ApiSpec> {
+    CATALOGUE
+        .iter()
+        .filter(move |a| a.group == Group::Info && a.industries.contains(&industry))
+}
+
+/// APIs of one group, in catalogue order.
+pub fn group(group: Group) -> impl Iterator<Item = &'static ApiSpec> {
+    CATALOGUE.iter().filter(move |a| a.group == group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// The API IDs of chapter 4, read from its text exactly as `fields-v1/check.py` does.
+    fn chapter4_ids() -> HashSet<String> {
+        let text = include_str!("../data/standard-api-list.md");
+        let mut ids = HashSet::new();
+        for cell in text.split('|').map(str::trim) {
+            let id = cell.strip_prefix("정보제공-").unwrap_or(cell);
+            let Some((prefix, number)) = id.rsplit_once('-') else { continue };
+            if number.len() == 3
+                && number.bytes().all(|b| b.is_ascii_digit())
+                && !prefix.is_empty()
+                && prefix.chars().all(|c| c.is_alphanumeric())
+            {
+                ids.insert(id.to_owned());
+            }
+        }
+        ids
+    }
+
+    #[test]
+    fn catalogue_has_every_chapter4_id_and_nothing_else() {
+        let seed = chapter4_ids();
+        assert_eq!(seed.len(), 91, "chapter 4 lists 91 APIs");
+        let ours: HashSet<String> = CATALOGUE.iter().map(|a| a.id.to_owned()).collect();
+        assert_eq!(ours.len(), CATALOGUE.len(), "an ID appears twice in the catalogue");
+        let missing: Vec<_> = seed.difference(&ours).collect();
+        let extra: Vec<_> = ours.difference(&seed).collect();
+        assert!(missing.is_empty(), "missing from the catalogue: {missing:?}");
+        assert!(extra.is_empty(), "not in chapter 4: {extra:?}");
+    }
+
+    #[test]
+    fn catalogue_and_fields_agree() {
+        for api in CATALOGUE {
+            let f = api.fields();
+            assert_eq!(f.method, api.method.as_str(), "{}", api.id);
+            assert_eq!(f.uri, api.resource, "{}", api.id);
+            let industries: Vec<&str> = api.industries.iter().map(|i| i.as_str()).collect();
+            assert_eq!(f.industries, industries, "{}", api.id);
+        }
+    }
+
+    #[test]
+    fn method_path_and_industry_identify_one_api() {
+        let mut seen = HashSet::new();
+        for api in group(Group::Info) {
+            for &industry in api.industries {
+                assert!(
+                    seen.insert((api.method, api.path(industry))),
+                    "{} {} at {industry} collides",
+                    api.method,
+                    api.path(industry)
+                );
+            }
+        }
+        // The token endpoint is shared by three auth APIs and told apart by grant_type; the
+        // support APIs share paths between portal and participants, which are different servers.
+        for group_apis in [Group::PortalSupport, Group::ParticipantSupport] {
+            let mut paths = HashSet::new();
+            for api in group(group_apis) {
+                assert!(paths.insert((api.method, api.resource)), "{}", api.id);
+            }
+        }
+    }
+
+    #[test]
+    fn info_api_count_matches_chapter4() {
+        assert_eq!(group(Group::Info).count(), 76);
+        assert_eq!(group(Group::Auth).count(), 5);
+        assert_eq!(group(Group::PortalSupport).count(), 6);
+        assert_eq!(group(Group::ParticipantSupport).count(), 4);
+    }
+
+    #[test]
+    fn scopes_follow_chapter2() {
+        let deposit = api("은행-002").unwrap();
+        assert_eq!(deposit.scope_for(Bank).as_deref(), Some("bank.deposit"));
+        let irp = api("IRP-003").unwrap();
+        assert_eq!(irp.scope_for(Invest).as_deref(), Some("invest.irp"));
+        assert_eq!(api("공통-002").unwrap().scope_for(Telecom).as_deref(), Some("telecom.list"));
+        assert_eq!(api("공통-001").unwrap().scope_for(Bank), None);
+        assert_eq!(api("지원-102").unwrap().scope_for(Bank).as_deref(), Some("manage"));
+        // Every industry's asset-list APIs need the list scope.
+        for industry in Industry::ALL {
+            assert!(info_apis(industry).any(|a| a.scope == ScopeRule::Industry("list")));
+        }
+    }
+
+    #[test]
+    fn shapes_are_derived_from_the_fields() {
+        assert_eq!(api("은행-001").unwrap().shape(), Shape::List);
+        assert!(api("은행-001").unwrap().pages());
+        assert_eq!(api("은행-002").unwrap().shape(), Shape::Detail);
+        assert_eq!(api("은행-004").unwrap().shape(), Shape::History);
+        assert!(api("은행-004").unwrap().takes_date_range());
+        assert_eq!(api("카드-008").unwrap().resource_key(), Some("card_id"));
+        assert_eq!(api("카드-004").unwrap().shape(), Shape::History);
+        assert!(api("카드-004").unwrap().takes_month_range());
+        assert_eq!(api("공통-002").unwrap().shape(), Shape::Special);
+        assert_eq!(api("은행-010").unwrap().scheduled_max_days(), 93);
+        assert_eq!(api("은행-004").unwrap().scheduled_max_days(), 31);
+    }
+
+    #[test]
+    fn paths_carry_version_and_industry() {
+        assert_eq!(api("은행-004").unwrap().path(Bank), "/v1/bank/accounts/deposit/transactions");
+        assert_eq!(api("공통-001").unwrap().path(Card), "/card/apis");
+        assert_eq!(api("개별인증-001").unwrap().path(Bank), "/oauth/2.0/authorize");
+    }
+}

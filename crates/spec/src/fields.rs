@@ -1,0 +1,133 @@
+//! Every API's request and response fields, transcribed from chapters 5–7 into `data/*.json`
+//! (a copy of `shared/spec/fields-v1`). Loaded once, on first use.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Where a field travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    Header,
+    Query,
+    Body,
+    Path,
+    /// A parameter of the redirect back to the operator (개별인증-001).
+    Redirect,
+}
+
+/// One field of a request or response table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Field {
+    #[serde(rename = "in")]
+    pub location: Location,
+    /// Wire name, exactly as the standard spells it.
+    pub name: String,
+    /// Korean label (항목설명).
+    pub ko: String,
+    #[serde(deserialize_with = "yes_no")]
+    pub required: bool,
+    /// Type and length as the standard writes it, e.g. `aN(20)`, `F(18,3)`, `DATE`, `DTIME|DATE`.
+    #[serde(rename = "type")]
+    pub type_spec: String,
+    pub note: String,
+    #[serde(default)]
+    pub children: Vec<Field>,
+}
+
+/// One API's transcribed definition.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiFields {
+    pub id: String,
+    pub name: String,
+    pub section: String,
+    pub page: u32,
+    pub method: String,
+    pub uri: String,
+    pub industries: Vec<String>,
+    pub basis: Option<String>,
+    pub description: String,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    pub request: Vec<Field>,
+    pub response: Vec<Field>,
+}
+
+impl ApiFields {
+    pub fn request_field(&self, name: &str) -> Option<&Field> {
+        self.request.iter().find(|f| f.name == name)
+    }
+
+    pub fn response_field(&self, name: &str) -> Option<&Field> {
+        self.response.iter().find(|f| f.name == name)
+    }
+
+    /// The response's body fields (headers left out).
+    pub fn response_body(&self) -> impl Iterator<Item = &Field> {
+        self.response
+            .iter()
+            .filter(|f| f.location == Location::Body)
+    }
+}
+
+fn yes_no<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match <&str>::deserialize(d)? {
+        "Y" => Ok(true),
+        "N" => Ok(false),
+        other => Err(serde::de::Error::custom(format!(
+            "required must be Y or N, got {other:?}"
+        ))),
+    }
+}
+
+const SOURCES: [(&str, &str); 5] = [
+    ("auth-support.json", include_str!("../data/auth-support.json")),
+    ("card-invest.json", include_str!("../data/card-invest.json")),
+    ("common-bank.json", include_str!("../data/common-bank.json")),
+    (
+        "efin-capital-ginsu-telecom-p2p.json",
+        include_str!("../data/efin-capital-ginsu-telecom-p2p.json"),
+    ),
+    ("insu.json", include_str!("../data/insu.json")),
+];
+
+static ALL: LazyLock<HashMap<String, ApiFields>> = LazyLock::new(|| {
+    let mut all = HashMap::new();
+    for (file, text) in SOURCES {
+        // The data is compiled in and checked by this crate's tests, so a parse failure is a build defect.
+        let apis: Vec<ApiFields> = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("embedded {file} does not parse: {e}"));
+        for api in apis {
+            all.insert(api.id.clone(), api);
+        }
+    }
+    all
+});
+
+/// The field definitions of one API, by its ID (e.g. `은행-001`).
+pub fn fields(api_id: &str) -> Option<&'static ApiFields> {
+    ALL.get(api_id)
+}
+
+/// Every transcribed API.
+pub fn all_fields() -> impl Iterator<Item = &'static ApiFields> {
+    ALL.values()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_parses_and_holds_91_apis() {
+        assert_eq!(all_fields().count(), 91);
+        let bank = fields("은행-001").expect("은행-001");
+        assert_eq!(bank.uri, "/accounts");
+        let limit = bank.request_field("limit").expect("limit");
+        assert!(limit.required);
+        assert_eq!(limit.type_spec, "N(3)");
+        let list = bank.response_field("account_list").expect("account_list");
+        assert!(list.children.iter().any(|c| c.name == "account_num"));
+    }
+}

@@ -1,0 +1,19 @@
+//! The MyData standard API v1 (금융분야 마이데이터 표준 API 규격, 2021-09) as data and types.
+//!
+//! No I/O lives here: servers, client and conformance suite all read the standard from this crate.
+
+pub mod api_type;
+pub mod catalogue;
+pub mod codes;
+pub mod fields;
+pub mod industry;
+pub mod paging;
+pub mod tran_id;
+pub mod types;
+pub mod wire;
+
+pub use api_type::ApiType;
+pub use catalogue::{ApiSpec, CATALOGUE, Group, Method, Periodic, ScopeRule, Shape};
+pub use codes::{Envelope, OAuthError, RspCode};
+pub use industry::Industry;
+pub use tran_id::{IssuerType, TranId};
