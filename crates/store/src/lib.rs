@@ -1,1 +1,179 @@
+//! Storage for MyData servers.
+//!
+//! One [`Store`] trait; [`SqlStore`] implements it on embedded SQLite (the default, a file) or
+//! PostgreSQL (for scale-out), chosen by the URL scheme. Both run the same SQL and the same
+//! migrations through sqlx's `Any` driver, so a behaviour tested on one is the behaviour of the other.
 
+mod sql;
+pub mod testing;
+
+pub use sql::SqlStore;
+
+use async_trait::async_trait;
+use mydata_domain::Consent;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database URL {0:?} is neither sqlite:// nor postgres://")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// An institution in the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub org_code: String,
+    pub org_name: String,
+    pub industry: String,
+    /// `provider`, `operator`, `portal`, `relay` or `ca`.
+    pub org_type: String,
+    pub updated_at: i64,
+}
+
+/// A registered OAuth client (a MyData service of an operator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    /// A one-way hash of the secret (the auth server decides the scheme); never the secret itself.
+    pub client_secret_hash: String,
+    pub org_code: String,
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub org_code: String,
+    pub customer_id: String,
+    /// 연계정보 (CI): the identifier shared across institutions.
+    pub ci: String,
+    pub customer_name: String,
+    /// YYYYMMDD the institution first registered the customer.
+    pub reg_date: String,
+}
+
+/// One item of an asset list (은행-001's account_list entries, 카드-001's card_list, …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetRow {
+    pub org_code: String,
+    /// The list API that returns it, e.g. `은행-001`.
+    pub list_api: String,
+    pub asset_key: String,
+    pub customer_id: String,
+    /// Position in the list (ascending), unique within the customer's list.
+    pub sort_key: String,
+    pub item: Value,
+    pub updated_at: i64,
+}
+
+/// The body of one answer about one subject (an asset, or the customer for customer-level APIs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub org_code: String,
+    pub api_id: String,
+    pub subject_key: String,
+    pub customer_id: String,
+    pub body: Value,
+    pub updated_at: i64,
+}
+
+/// One entry of a dated history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub org_code: String,
+    pub api_id: String,
+    pub subject_key: String,
+    /// Unique within the subject; pages run from the greatest to the least.
+    pub sort_key: String,
+    pub customer_id: String,
+    /// DATE or DTIME text used for from/to filtering (compared as text, so both must be zero-padded).
+    pub occurred: String,
+    pub body: Value,
+}
+
+/// A history query: one subject, an inclusive period, and a keyset position.
+#[derive(Debug, Clone)]
+pub struct HistoryQuery<'a> {
+    pub org_code: &'a str,
+    pub api_id: &'a str,
+    pub subject_key: &'a str,
+    pub customer_id: &'a str,
+    /// Inclusive bounds compared with `occurred` as text.
+    pub from: &'a str,
+    pub to: &'a str,
+    /// Return only rows whose sort_key is less than this (the previous page's last key).
+    pub before: Option<&'a str>,
+    pub limit: u32,
+}
+
+/// A page of results: `next` is the key to continue after, absent on the last page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// Everything the servers keep. All methods are safe to call concurrently.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn upsert_org(&self, org: &Org) -> StoreResult<()>;
+    async fn org(&self, org_code: &str) -> StoreResult<Option<Org>>;
+    async fn orgs(&self) -> StoreResult<Vec<Org>>;
+
+    async fn upsert_client(&self, client: &Client) -> StoreResult<()>;
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+
+    async fn upsert_customer(&self, customer: &Customer) -> StoreResult<()>;
+    async fn customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Option<Customer>>;
+    async fn customer_by_ci(&self, org_code: &str, ci: &str) -> StoreResult<Option<Customer>>;
+    async fn customers(&self, org_code: &str) -> StoreResult<Vec<Customer>>;
+
+    /// Records a consent with its assets atomically; fails with Conflict if the id exists.
+    async fn insert_consent(&self, consent: &Consent) -> StoreResult<()>;
+    async fn consent(&self, consent_id: &str) -> StoreResult<Option<Consent>>;
+    /// Marks a consent revoked; returns whether it was active before.
+    async fn revoke_consent(&self, consent_id: &str) -> StoreResult<bool>;
+    /// A customer's consents at one provider, newest first.
+    async fn consents_of_customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Vec<Consent>>;
+
+    async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()>;
+    /// One page of a customer's asset list, ascending by sort_key, after `after`.
+    async fn asset_page(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        customer_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Page<AssetRow>>;
+    async fn asset(&self, org_code: &str, list_api: &str, asset_key: &str) -> StoreResult<Option<AssetRow>>;
+
+    async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()>;
+    async fn document(&self, org_code: &str, api_id: &str, subject_key: &str) -> StoreResult<Option<Document>>;
+
+    async fn upsert_history(&self, rows: &[HistoryRow]) -> StoreResult<()>;
+    /// One page of a subject's history within the period, descending by sort_key.
+    async fn history_page(&self, query: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>>;
+}

@@ -1,0 +1,126 @@
+//! A transmission request (전송요구): what a customer allowed one operator to collect from one provider.
+
+use crate::scope::ScopeSet;
+use chrono::NaiveDate;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentStatus {
+    Active,
+    /// Withdrawn by the customer or the operator (개별인증-004 or 지원 APIs); final.
+    Revoked,
+}
+
+impl ConsentStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConsentStatus::Active => "active",
+            ConsentStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(ConsentStatus::Active),
+            "revoked" => Some(ConsentStatus::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// The optional items a customer may add to a request (공통-002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConsentOptions {
+    pub trans_memo: bool,
+    pub merchant_name_regno: bool,
+    pub trans_category: bool,
+}
+
+/// One consent, as recorded by the provider that shows the consent page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub consent_id: String,
+    /// The provider's org_code the consent was given to.
+    pub org_code: String,
+    pub customer_id: String,
+    /// The operator's client_id.
+    pub client_id: String,
+    pub scopes: ScopeSet,
+    /// The assets (account numbers, card ids, policy numbers, …) the customer chose.
+    pub assets: BTreeSet<String>,
+    pub is_scheduled: bool,
+    /// Cycles as the standard writes them (`1/w`), present when scheduled.
+    pub fnd_cycle: Option<String>,
+    pub add_cycle: Option<String>,
+    /// The last day data may be transmitted.
+    pub end_date: NaiveDate,
+    pub purpose: String,
+    /// Retention period (보유기간), `99991231` for individual authentication.
+    pub period: NaiveDate,
+    pub options: ConsentOptions,
+    pub status: ConsentStatus,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// Why a consent no longer yields data.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConsentError {
+    #[error("the consent was revoked")]
+    Revoked,
+    #[error("the consent ended on {0}")]
+    Ended(NaiveDate),
+}
+
+impl Consent {
+    /// Whether the consent may still yield data on `today`.
+    pub fn check_active(&self, today: NaiveDate) -> Result<(), ConsentError> {
+        if self.status == ConsentStatus::Revoked {
+            return Err(ConsentError::Revoked);
+        }
+        if today > self.end_date {
+            return Err(ConsentError::Ended(self.end_date));
+        }
+        Ok(())
+    }
+
+    pub fn covers_asset(&self, asset: &str) -> bool {
+        self.assets.contains(asset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn consent(status: ConsentStatus, end: &str) -> Consent {
+        Consent {
+            consent_id: "c1".into(),
+            org_code: "BANK000001".into(),
+            customer_id: "cust1".into(),
+            client_id: "client1".into(),
+            scopes: "bank.list bank.deposit".parse().unwrap(),
+            assets: ["1001001".to_owned()].into(),
+            is_scheduled: true,
+            fnd_cycle: Some("1/w".into()),
+            add_cycle: Some("1/w".into()),
+            end_date: NaiveDate::parse_from_str(end, "%Y%m%d").unwrap(),
+            purpose: "자산관리".into(),
+            period: NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            options: ConsentOptions::default(),
+            status,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn active_until_and_including_its_end_date() {
+        let c = consent(ConsentStatus::Active, "20261231");
+        let day = |s| NaiveDate::parse_from_str(s, "%Y%m%d").unwrap();
+        assert_eq!(c.check_active(day("20261231")), Ok(()));
+        assert_eq!(c.check_active(day("20270101")), Err(ConsentError::Ended(day("20261231"))));
+        let revoked = consent(ConsentStatus::Revoked, "20261231");
+        assert_eq!(revoked.check_active(day("20260101")), Err(ConsentError::Revoked));
+        assert!(c.covers_asset("1001001") && !c.covers_asset("999"));
+    }
+}

@@ -1,0 +1,539 @@
+//! [`Store`] on SQLite or PostgreSQL through sqlx's `Any` driver: one SQL text for both.
+//! Placeholders are `$N`, which both SQLite and PostgreSQL accept.
+
+use crate::*;
+use chrono::NaiveDate;
+use mydata_domain::{ConsentOptions, ConsentStatus, ScopeSet};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The SQL store. Cheap to clone: clones share one pool.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Splits `sqlite://FILE` / `postgres://…` into a backend and the URL sqlx should open.
+fn classify(url: &str) -> StoreResult<(Backend, String)> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        // Create the file on first use, like any embedded database.
+        let url = if rest.contains("mode=") || rest.contains(":memory:") {
+            url.to_owned()
+        } else if rest.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        Ok((Backend::Sqlite, url))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok((Backend::Postgres, url.to_owned()))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+impl SqlStore {
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
+    pub async fn open(url: &str) -> StoreResult<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = classify(url)?;
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the single writer; busy_timeout queues writers.
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA busy_timeout = 10000",
+                                "PRAGMA synchronous = NORMAL",
+                                "PRAGMA foreign_keys = ON",
+                            ] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(&url).await?,
+        };
+        MIGRATOR.run(&pool).await?;
+        Ok(SqlStore { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// Sort keys are stored as lowercase hex of their UTF-8 bytes: hex text orders exactly like the
+/// bytes under every collation (PostgreSQL databases may use a locale collation, SQLite uses bytes),
+/// so keyset pages are identical on both backends.
+fn sort_hex(key: &str) -> String {
+    key.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sort_unhex(hex: &str) -> StoreResult<String> {
+    let corrupt = || StoreError::Corrupt(format!("sort key {hex:?} is not hex"));
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()).ok_or_else(corrupt))
+        .collect::<StoreResult<Vec<u8>>>()?;
+    String::from_utf8(bytes).map_err(|_| corrupt())
+}
+
+fn json_text(value: &Value) -> String {
+    value.to_string()
+}
+
+fn parse_json(text: &str, what: &str) -> StoreResult<Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn parse_date(text: &str, what: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y%m%d").map_err(|e| StoreError::Corrupt(format!("{what} {text:?}: {e}")))
+}
+
+fn org_from(row: &AnyRow) -> StoreResult<Org> {
+    Ok(Org {
+        org_code: row.try_get("org_code")?,
+        org_name: row.try_get("org_name")?,
+        industry: row.try_get("industry")?,
+        org_type: row.try_get("org_type")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn customer_from(row: &AnyRow) -> StoreResult<Customer> {
+    Ok(Customer {
+        org_code: row.try_get("org_code")?,
+        customer_id: row.try_get("customer_id")?,
+        ci: row.try_get("ci")?,
+        customer_name: row.try_get("customer_name")?,
+        reg_date: row.try_get("reg_date")?,
+    })
+}
+
+fn asset_from(row: &AnyRow) -> StoreResult<AssetRow> {
+    let item: String = row.try_get("item")?;
+    Ok(AssetRow {
+        org_code: row.try_get("org_code")?,
+        list_api: row.try_get("list_api")?,
+        asset_key: row.try_get("asset_key")?,
+        customer_id: row.try_get("customer_id")?,
+        sort_key: sort_unhex(&row.try_get::<String, _>("sort_key")?)?,
+        item: parse_json(&item, "asset item")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn history_from(row: &AnyRow) -> StoreResult<HistoryRow> {
+    let body: String = row.try_get("body")?;
+    Ok(HistoryRow {
+        org_code: row.try_get("org_code")?,
+        api_id: row.try_get("api_id")?,
+        subject_key: row.try_get("subject_key")?,
+        sort_key: sort_unhex(&row.try_get::<String, _>("sort_key")?)?,
+        customer_id: row.try_get("customer_id")?,
+        occurred: row.try_get("occurred")?,
+        body: parse_json(&body, "history body")?,
+    })
+}
+
+/// Cuts a fetched `limit + 1` rows down to `limit` and says where the next page starts.
+fn paged<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> &str) -> Page<T> {
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|last| key(last).to_owned())
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+const CONSENT_COLUMNS: &str = "consent_id, org_code, customer_id, client_id, scopes, is_scheduled, fnd_cycle, add_cycle, \
+     end_date, purpose, period, consent_trans_memo, consent_merchant_name_regno, consent_trans_category, status, created_at";
+
+impl SqlStore {
+    async fn consent_from(&self, row: &AnyRow) -> StoreResult<Consent> {
+        let consent_id: String = row.try_get("consent_id")?;
+        let scopes: String = row.try_get("scopes")?;
+        let status: String = row.try_get("status")?;
+        let end_date: String = row.try_get("end_date")?;
+        let period: String = row.try_get("period")?;
+        let assets = sqlx::query("SELECT asset_key FROM consent_assets WHERE consent_id = $1 ORDER BY asset_key")
+            .bind(&consent_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("asset_key"))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        Ok(Consent {
+            scopes: ScopeSet::from_str(&scopes).map_err(|e| StoreError::Corrupt(format!("consent scopes: {e}")))?,
+            status: ConsentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("consent status {status:?}")))?,
+            end_date: parse_date(&end_date, "consent end_date")?,
+            period: parse_date(&period, "consent period")?,
+            org_code: row.try_get("org_code")?,
+            customer_id: row.try_get("customer_id")?,
+            client_id: row.try_get("client_id")?,
+            is_scheduled: row.try_get::<i64, _>("is_scheduled")? != 0,
+            fnd_cycle: row.try_get("fnd_cycle")?,
+            add_cycle: row.try_get("add_cycle")?,
+            purpose: row.try_get("purpose")?,
+            options: ConsentOptions {
+                trans_memo: row.try_get::<i64, _>("consent_trans_memo")? != 0,
+                merchant_name_regno: row.try_get::<i64, _>("consent_merchant_name_regno")? != 0,
+                trans_category: row.try_get::<i64, _>("consent_trans_category")? != 0,
+            },
+            created_at: row.try_get("created_at")?,
+            assets,
+            consent_id,
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_org(&self, org: &Org) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO orgs (org_code, org_name, industry, org_type, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_code) DO UPDATE SET org_name = excluded.org_name, industry = excluded.industry, \
+             org_type = excluded.org_type, updated_at = excluded.updated_at",
+        )
+        .bind(&org.org_code)
+        .bind(&org.org_name)
+        .bind(&org.industry)
+        .bind(&org.org_type)
+        .bind(org.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn org(&self, org_code: &str) -> StoreResult<Option<Org>> {
+        let row = sqlx::query("SELECT * FROM orgs WHERE org_code = $1")
+            .bind(org_code)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(org_from).transpose()
+    }
+
+    async fn orgs(&self) -> StoreResult<Vec<Org>> {
+        let rows = sqlx::query("SELECT * FROM orgs ORDER BY org_code").fetch_all(&self.pool).await?;
+        rows.iter().map(org_from).collect()
+    }
+
+    async fn upsert_client(&self, client: &Client) -> StoreResult<()> {
+        let uris = serde_json::to_string(&client.redirect_uris).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO clients (client_id, client_secret_hash, org_code, client_name, redirect_uris, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id) DO UPDATE SET \
+             client_secret_hash = excluded.client_secret_hash, org_code = excluded.org_code, \
+             client_name = excluded.client_name, redirect_uris = excluded.redirect_uris, updated_at = excluded.updated_at",
+        )
+        .bind(&client.client_id)
+        .bind(&client.client_secret_hash)
+        .bind(&client.org_code)
+        .bind(&client.client_name)
+        .bind(uris)
+        .bind(client.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let Some(row) = sqlx::query("SELECT * FROM clients WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let uris: String = row.try_get("redirect_uris")?;
+        Ok(Some(Client {
+            client_id: row.try_get("client_id")?,
+            client_secret_hash: row.try_get("client_secret_hash")?,
+            org_code: row.try_get("org_code")?,
+            client_name: row.try_get("client_name")?,
+            redirect_uris: serde_json::from_str(&uris).map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?,
+            updated_at: row.try_get("updated_at")?,
+        }))
+    }
+
+    async fn upsert_customer(&self, c: &Customer) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customers (org_code, customer_id, ci, customer_name, reg_date) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_code, customer_id) DO UPDATE SET ci = excluded.ci, \
+             customer_name = excluded.customer_name, reg_date = excluded.reg_date",
+        )
+        .bind(&c.org_code)
+        .bind(&c.customer_id)
+        .bind(&c.ci)
+        .bind(&c.customer_name)
+        .bind(&c.reg_date)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Option<Customer>> {
+        let row = sqlx::query("SELECT * FROM customers WHERE org_code = $1 AND customer_id = $2")
+            .bind(org_code)
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(customer_from).transpose()
+    }
+
+    async fn customer_by_ci(&self, org_code: &str, ci: &str) -> StoreResult<Option<Customer>> {
+        let row = sqlx::query("SELECT * FROM customers WHERE org_code = $1 AND ci = $2")
+            .bind(org_code)
+            .bind(ci)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(customer_from).transpose()
+    }
+
+    async fn customers(&self, org_code: &str) -> StoreResult<Vec<Customer>> {
+        let rows = sqlx::query("SELECT * FROM customers WHERE org_code = $1 ORDER BY customer_id")
+            .bind(org_code)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(customer_from).collect()
+    }
+
+    async fn insert_consent(&self, c: &Consent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM consents WHERE consent_id = $1")
+            .bind(&c.consent_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(format!("consent {}", c.consent_id)));
+        }
+        sqlx::query(&format!(
+            "INSERT INTO consents ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        ))
+        .bind(&c.consent_id)
+        .bind(&c.org_code)
+        .bind(&c.customer_id)
+        .bind(&c.client_id)
+        .bind(c.scopes.to_string())
+        .bind(c.is_scheduled as i64)
+        .bind(c.fnd_cycle.clone())
+        .bind(c.add_cycle.clone())
+        .bind(c.end_date.format("%Y%m%d").to_string())
+        .bind(&c.purpose)
+        .bind(c.period.format("%Y%m%d").to_string())
+        .bind(c.options.trans_memo as i64)
+        .bind(c.options.merchant_name_regno as i64)
+        .bind(c.options.trans_category as i64)
+        .bind(c.status.as_str())
+        .bind(c.created_at)
+        .execute(&mut *tx)
+        .await?;
+        for asset in &c.assets {
+            sqlx::query("INSERT INTO consent_assets (consent_id, asset_key) VALUES ($1, $2)")
+                .bind(&c.consent_id)
+                .bind(asset)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn consent(&self, consent_id: &str) -> StoreResult<Option<Consent>> {
+        let row = sqlx::query(&format!("SELECT {CONSENT_COLUMNS} FROM consents WHERE consent_id = $1"))
+            .bind(consent_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(Some(self.consent_from(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn revoke_consent(&self, consent_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE consents SET status = 'revoked' WHERE consent_id = $1 AND status = 'active'")
+            .bind(consent_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn consents_of_customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Vec<Consent>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents WHERE org_code = $1 AND customer_id = $2 \
+             ORDER BY created_at DESC, consent_id"
+        ))
+        .bind(org_code)
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut consents = Vec::with_capacity(rows.len());
+        for row in &rows {
+            consents.push(self.consent_from(row).await?);
+        }
+        Ok(consents)
+    }
+
+    async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for a in rows {
+            sqlx::query(
+                "INSERT INTO assets (org_code, list_api, asset_key, customer_id, sort_key, item, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_code, list_api, asset_key) DO UPDATE SET \
+                 customer_id = excluded.customer_id, sort_key = excluded.sort_key, item = excluded.item, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(&a.org_code)
+            .bind(&a.list_api)
+            .bind(&a.asset_key)
+            .bind(&a.customer_id)
+            .bind(sort_hex(&a.sort_key))
+            .bind(json_text(&a.item))
+            .bind(a.updated_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn asset_page(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        customer_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Page<AssetRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
+             AND (CAST($4 AS TEXT) = '' OR sort_key > $4) ORDER BY sort_key LIMIT $5",
+        )
+        .bind(org_code)
+        .bind(list_api)
+        .bind(customer_id)
+        .bind(after.map(sort_hex).unwrap_or_default())
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(asset_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paged(items, limit, |a| &a.sort_key))
+    }
+
+    async fn asset(&self, org_code: &str, list_api: &str, asset_key: &str) -> StoreResult<Option<AssetRow>> {
+        let row = sqlx::query("SELECT * FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3")
+            .bind(org_code)
+            .bind(list_api)
+            .bind(asset_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(asset_from).transpose()
+    }
+
+    async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for d in docs {
+            sqlx::query(
+                "INSERT INTO documents (org_code, api_id, subject_key, customer_id, body, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_code, api_id, subject_key) DO UPDATE SET \
+                 customer_id = excluded.customer_id, body = excluded.body, updated_at = excluded.updated_at",
+            )
+            .bind(&d.org_code)
+            .bind(&d.api_id)
+            .bind(&d.subject_key)
+            .bind(&d.customer_id)
+            .bind(json_text(&d.body))
+            .bind(d.updated_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn document(&self, org_code: &str, api_id: &str, subject_key: &str) -> StoreResult<Option<Document>> {
+        let Some(row) = sqlx::query("SELECT * FROM documents WHERE org_code = $1 AND api_id = $2 AND subject_key = $3")
+            .bind(org_code)
+            .bind(api_id)
+            .bind(subject_key)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let body: String = row.try_get("body")?;
+        Ok(Some(Document {
+            org_code: row.try_get("org_code")?,
+            api_id: row.try_get("api_id")?,
+            subject_key: row.try_get("subject_key")?,
+            customer_id: row.try_get("customer_id")?,
+            body: parse_json(&body, "document body")?,
+            updated_at: row.try_get("updated_at")?,
+        }))
+    }
+
+    async fn upsert_history(&self, rows: &[HistoryRow]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for h in rows {
+            sqlx::query(
+                "INSERT INTO history (org_code, api_id, subject_key, sort_key, customer_id, occurred, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_code, api_id, subject_key, sort_key) \
+                 DO UPDATE SET customer_id = excluded.customer_id, occurred = excluded.occurred, body = excluded.body",
+            )
+            .bind(&h.org_code)
+            .bind(&h.api_id)
+            .bind(&h.subject_key)
+            .bind(sort_hex(&h.sort_key))
+            .bind(&h.customer_id)
+            .bind(&h.occurred)
+            .bind(json_text(&h.body))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM history WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
+             AND occurred >= $5 AND occurred <= $6 AND (CAST($7 AS TEXT) = '' OR sort_key < $7) ORDER BY sort_key DESC LIMIT $8",
+        )
+        .bind(q.org_code)
+        .bind(q.api_id)
+        .bind(q.subject_key)
+        .bind(q.customer_id)
+        .bind(q.from)
+        .bind(q.to)
+        .bind(q.before.map(sort_hex).unwrap_or_default())
+        .bind(q.limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(history_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paged(items, q.limit, |h| &h.sort_key))
+    }
+}
