@@ -10,6 +10,7 @@ pub mod industry;
 pub mod paging;
 pub mod tran_id;
 pub mod types;
+pub mod validate;
 pub mod wire;
 
 pub use api_type::ApiType;

@@ -1,0 +1,140 @@
+//! Checks a value against its 첨부2 type and length as the field data writes it (`aN(20)`,
+//! `F(18,3)`, `DATE`, `DTIME|DATE`, …), and a whole request against an API's request fields.
+
+use crate::fields::{Field, Location};
+use crate::types::{Amount, DTime, Date};
+use std::collections::HashMap;
+
+/// One value that broke its field's rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct Violation {
+    pub field: String,
+    pub problem: String,
+}
+
+fn violation(field: &str, problem: impl Into<String>) -> Violation {
+    Violation { field: field.to_owned(), problem: problem.into() }
+}
+
+/// Splits `aN(20)` into (`aN`, [20]) and `F(18,3)` into (`F`, [18, 3]).
+fn parse_type(spec: &str) -> (&str, Vec<u32>) {
+    match spec.split_once('(') {
+        Some((kind, rest)) => {
+            let args = rest.trim_end_matches(')').split(',').filter_map(|n| n.trim().parse().ok()).collect();
+            (kind, args)
+        }
+        None => (spec, Vec::new()),
+    }
+}
+
+fn check_one(kind: &str, args: &[u32], value: &str) -> Result<(), String> {
+    let max = args.first().copied().unwrap_or(u32::MAX) as usize;
+    let chars = value.chars().count();
+    let within = |len: usize| if len <= max { Ok(()) } else { Err(format!("longer than {max}")) };
+    let all = |ok: fn(char) -> bool, what: &str| {
+        if value.chars().all(ok) { Ok(()) } else { Err(format!("must be {what}")) }
+    };
+    match kind {
+        "N" => {
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("must be a whole number".into());
+            }
+            within(digits.len())
+        }
+        "F" => {
+            let (precision, scale) = (args.first().copied().unwrap_or(18), args.get(1).copied().unwrap_or(0));
+            Amount::parse(value, precision, scale).map(|_| ()).map_err(|_| format!("must be a decimal F({precision},{scale})"))
+        }
+        "AN" => all(|c| c.is_ascii_uppercase() || c.is_ascii_digit(), "capital letters and digits").and(within(chars)),
+        "aN" => all(|c| c.is_ascii_alphanumeric(), "letters and digits").and(within(chars)),
+        "A" => all(|c| c.is_ascii_uppercase(), "capital letters").and(within(chars)),
+        "a" => all(|c| c.is_ascii_lowercase(), "small letters").and(within(chars)),
+        "aNS" => all(|c| c.is_ascii_graphic() || c == ' ', "printable ASCII").and(within(chars)),
+        "NS" => all(|c| c.is_ascii_digit() || (c.is_ascii_punctuation()), "digits and symbols").and(within(chars)),
+        // AH lengths are bytes of UTF-8 (a Hangul syllable is 3).
+        "AH" => within(value.len()),
+        "B64" => all(|c| c.is_ascii_alphanumeric() || "+/=-_".contains(c), "Base64").and(within(chars)),
+        "DATE" => value.parse::<Date>().map(|_| ()).map_err(|e| e.to_string()),
+        "DTIME" => value.parse::<DTime>().map(|_| ()).map_err(|e| e.to_string()),
+        "Boolean" => match value {
+            "true" | "false" => Ok(()),
+            _ => Err("must be true or false".into()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Checks one value against a type like `aN(20)` or `DTIME|DATE` (any alternative may match).
+pub fn check_value(type_spec: &str, value: &str) -> Result<(), String> {
+    let mut first_error = None;
+    for alternative in type_spec.split('|') {
+        let (kind, args) = parse_type(alternative);
+        match check_one(kind, &args, value) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| "invalid".into()))
+}
+
+/// Checks the query or body parameters of a request (`params`, already as strings) against the
+/// fields of `location`. Unknown parameters are ignored, as clients of later versions may send more.
+pub fn check_params(fields: &[Field], location: Location, params: &HashMap<String, String>) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for field in fields.iter().filter(|f| f.location == location && f.type_spec != "Object") {
+        match params.get(&field.name) {
+            None if field.required => violations.push(violation(&field.name, "is required")),
+            None => {}
+            Some(value) => {
+                if let Err(problem) = check_value(&field.type_spec, value) {
+                    violations.push(violation(&field.name, problem));
+                }
+            }
+        }
+    }
+    violations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::fields;
+
+    #[test]
+    fn types_and_lengths_follow_attachment_2() {
+        assert!(check_value("N(3)", "500").is_ok());
+        assert!(check_value("N(3)", "-12").is_ok());
+        assert!(check_value("N(3)", "5000").is_err());
+        assert!(check_value("N(3)", "1a").is_err());
+        assert!(check_value("aN(10)", "BANK000001").is_ok());
+        assert!(check_value("aN(10)", "BANK0000011").is_err());
+        assert!(check_value("AN(4)", "ba01").is_err());
+        assert!(check_value("AH(6)", "홍길").is_ok());
+        assert!(check_value("AH(6)", "홍길동").is_err());
+        assert!(check_value("F(5,2)", "123.45").is_ok());
+        assert!(check_value("F(5,2)", "1234.5").is_err());
+        assert!(check_value("DTIME|DATE", "20210901").is_ok());
+        assert!(check_value("DTIME|DATE", "20210901123000").is_ok());
+        assert!(check_value("DTIME|DATE", "2021-09-01").is_err());
+        assert!(check_value("Boolean", "true").is_ok());
+        assert!(check_value("Boolean", "yes").is_err());
+        assert!(check_value("aNS(1000)", "abc_-=.").is_ok());
+        assert!(check_value("aNS(5)", "한").is_err());
+    }
+
+    #[test]
+    fn request_params_are_checked_against_the_api_fields() {
+        let api = fields("은행-001").unwrap();
+        let params = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let ok = check_params(&api.request, Location::Query, &params(&[("org_code", "BANK000001"), ("limit", "10")]));
+        assert!(ok.is_empty(), "{ok:?}");
+        let missing = check_params(&api.request, Location::Query, &params(&[("limit", "10")]));
+        assert_eq!(missing, vec![violation("org_code", "is required")]);
+        let bad = check_params(&api.request, Location::Query, &params(&[("org_code", "BANK000001"), ("limit", "x"), ("search_timestamp", "1e5")]));
+        assert_eq!(bad.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["search_timestamp", "limit"]);
+    }
+}
