@@ -1,1 +1,105 @@
+//! The information provider (정보제공자): the standard's authorization server and every
+//! information API, for the industries it is configured to serve.
 
+pub mod info;
+pub mod tokens;
+
+use axum::Router;
+use mydata_spec::{Industry, IssuerType};
+use mydata_store::{Store, StoreError};
+use mydata_web::tran_id::TranIdIssuer;
+use std::sync::Arc;
+use tokens::{KeyRing, Lifetimes};
+
+/// One institution served by this server: an org_code belongs to exactly one industry (ch.2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedOrg {
+    pub org_code: String,
+    pub industry: Industry,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// The institutions served; at most one per industry, as their paths share the same base.
+    pub orgs: Vec<ServedOrg>,
+    pub lifetimes: Lifetimes,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no institution to serve: give at least one --org ORG_CODE:INDUSTRY")]
+    NoOrgs,
+    #[error("industry {0} is served twice; one server serves one org_code per industry")]
+    DuplicateIndustry(Industry),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Shared state of every handler.
+pub struct Provider {
+    pub store: Arc<dyn Store>,
+    pub keys: KeyRing,
+    pub config: ProviderConfig,
+}
+
+impl Provider {
+    pub async fn new(store: Arc<dyn Store>, config: ProviderConfig) -> Result<Arc<Provider>, ConfigError> {
+        if config.orgs.is_empty() {
+            return Err(ConfigError::NoOrgs);
+        }
+        for (i, org) in config.orgs.iter().enumerate() {
+            if config.orgs[..i].iter().any(|o| o.industry == org.industry) {
+                return Err(ConfigError::DuplicateIndustry(org.industry));
+            }
+        }
+        let keys = KeyRing::open(store.as_ref()).await?;
+        Ok(Arc::new(Provider { store, keys, config }))
+    }
+
+    /// The org_code this server answers for at `industry`.
+    pub fn org_for(&self, industry: Industry) -> Option<&ServedOrg> {
+        self.config.orgs.iter().find(|o| o.industry == industry)
+    }
+
+    fn tran_id_issuer(&self) -> TranIdIssuer {
+        TranIdIssuer { org_code: self.config.orgs[0].org_code.as_str().into(), issuer: IssuerType::Provider }
+    }
+}
+
+/// The provider's whole HTTP surface.
+pub fn router(provider: Arc<Provider>) -> Router {
+    let issuer = provider.tran_id_issuer();
+    Router::new()
+        .merge(info::routes(provider))
+        .fallback(mydata_web::error::not_found)
+        .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
+}
+
+/// Org codes the sandbox and a bare `mydata serve` use, one per industry.
+pub fn demo_orgs() -> Vec<ServedOrg> {
+    const CODES: [(&str, Industry); 11] = [
+        ("BANK000001", Industry::Bank),
+        ("CARD000001", Industry::Card),
+        ("INVEST0001", Industry::Invest),
+        ("INSU000001", Industry::Insu),
+        ("EFIN000001", Industry::Efin),
+        ("CAPITAL001", Industry::Capital),
+        ("GINSU00001", Industry::Ginsu),
+        ("TELECOM001", Industry::Telecom),
+        ("P2P0000001", Industry::P2p),
+        ("BOND000001", Industry::Bond),
+        ("USURY00001", Industry::Usury),
+    ];
+    CODES.iter().map(|(code, industry)| ServedOrg { org_code: (*code).into(), industry: *industry }).collect()
+}
+
+impl std::str::FromStr for ServedOrg {
+    type Err = String;
+    /// `ORG_CODE:INDUSTRY`, e.g. `BANK000001:bank`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (code, industry) = s.split_once(':').ok_or_else(|| format!("{s:?} is not ORG_CODE:INDUSTRY"))?;
+        let code: mydata_spec::types::OrgCode = code.parse().map_err(|e| format!("{e}"))?;
+        let industry: Industry = industry.parse().map_err(|e| format!("{e}"))?;
+        Ok(ServedOrg { org_code: code.as_str().to_owned(), industry })
+    }
+}

@@ -40,10 +40,7 @@ pub struct UnknownApiType(pub String);
 impl FromStr for ApiType {
     type Err = UnknownApiType;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ApiType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownApiType(s.to_owned()))
+        ApiType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| UnknownApiType(s.to_owned()))
     }
 }
 

@@ -110,9 +110,21 @@ const PREPAID_INDUSTRIES: &[Industry] = &[Bank, Card];
 const BOND_INDUSTRIES: &[Industry] = &[Bond, Usury];
 
 const fn auth(id: &'static str, name: &'static str, method: Method, path: &'static str, code: &'static str) -> ApiSpec {
-    ApiSpec { id, name, group: Group::Auth, industries: &[], method, resource: path, scope: ScopeRule::None, periodic: None, api_code: Some(code) }
+    ApiSpec {
+        id,
+        name,
+        group: Group::Auth,
+        industries: &[],
+        method,
+        resource: path,
+        scope: ScopeRule::None,
+        periodic: None,
+        api_code: Some(code),
+    }
 }
 
+// One catalogue row per call; positional arguments keep the table readable as a table.
+#[allow(clippy::too_many_arguments)]
 const fn info(
     id: &'static str,
     name: &'static str,
@@ -123,10 +135,27 @@ const fn info(
     periodic: Periodic,
     code: &'static str,
 ) -> ApiSpec {
-    ApiSpec { id, name, group: Group::Info, industries, method, resource, scope: ScopeRule::Industry(scope), periodic: Some(periodic), api_code: Some(code) }
+    ApiSpec {
+        id,
+        name,
+        group: Group::Info,
+        industries,
+        method,
+        resource,
+        scope: ScopeRule::Industry(scope),
+        periodic: Some(periodic),
+        api_code: Some(code),
+    }
 }
 
-const fn support(id: &'static str, name: &'static str, group: Group, method: Method, path: &'static str, scope: ScopeRule) -> ApiSpec {
+const fn support(
+    id: &'static str,
+    name: &'static str,
+    group: Group,
+    method: Method,
+    path: &'static str,
+    scope: ScopeRule,
+) -> ApiSpec {
     ApiSpec { id, name, group, industries: &[], method, resource: path, scope, periodic: None, api_code: None }
 }
 
@@ -231,7 +260,8 @@ pub static CATALOGUE: &[ApiSpec] = &[
 ];
 
 /// Request fields that name the one asset an API is about (ch.6).
-const RESOURCE_KEYS: &[&str] = &["account_num", "card_id", "pp_id", "bond_num", "fob_id", "sub_key", "insu_num", "mgmt_id", "lending_id"];
+const RESOURCE_KEYS: &[&str] =
+    &["account_num", "card_id", "pp_id", "bond_num", "fob_id", "sub_key", "insu_num", "mgmt_id", "lending_id"];
 
 impl ApiSpec {
     /// The transcribed fields of this API.
@@ -287,6 +317,15 @@ impl ApiSpec {
         RESOURCE_KEYS.iter().copied().find(|k| self.takes(k))
     }
 
+    /// The asset-list API (scope `<industry>.list`) whose items this API's resource key names:
+    /// the list API under the same first path segment (`/accounts/deposit/basic` → `/accounts`).
+    pub fn asset_list(&self, industry: Industry) -> Option<&'static ApiSpec> {
+        self.resource_key()?;
+        let segment = self.resource.split('/').nth(1)?;
+        info_apis(industry)
+            .find(|a| a.scope == ScopeRule::Industry("list") && a.resource.trim_start_matches('/') == segment)
+    }
+
     pub fn shape(&self) -> Shape {
         if self.group != Group::Info || self.id.starts_with("공통-") {
             return Shape::Special;
@@ -301,7 +340,17 @@ impl ApiSpec {
     /// The longest from/to span a scheduled (periodic) call may ask for, in days (ch.3.3.2):
     /// 31 days, or about three months for the APIs the standard excepts.
     pub fn scheduled_max_days(&self) -> u32 {
-        const THREE_MONTHS: &[&str] = &["은행-010", "보험-006", "보험-007", "보험-011", "할부금융-004", "할부금융-006", "보증보험-003", "P2P-004", "채권-003"];
+        const THREE_MONTHS: &[&str] = &[
+            "은행-010",
+            "보험-006",
+            "보험-007",
+            "보험-011",
+            "할부금융-004",
+            "할부금융-006",
+            "보증보험-003",
+            "P2P-004",
+            "채권-003",
+        ];
         if THREE_MONTHS.contains(&self.id) { 93 } else { 31 }
     }
 }
@@ -313,9 +362,7 @@ pub fn api(id: &str) -> Option<&'static ApiSpec> {
 
 /// The information APIs an industry serves, in catalogue order.
 pub fn info_apis(industry: Industry) -> impl Iterator<Item = &'static ApiSpec> {
-    CATALOGUE
-        .iter()
-        .filter(move |a| a.group == Group::Info && a.industries.contains(&industry))
+    CATALOGUE.iter().filter(move |a| a.group == Group::Info && a.industries.contains(&industry))
 }
 
 /// APIs of one group, in catalogue order.
@@ -428,6 +475,21 @@ mod tests {
         assert_eq!(api("공통-002").unwrap().shape(), Shape::Special);
         assert_eq!(api("은행-010").unwrap().scheduled_max_days(), 93);
         assert_eq!(api("은행-004").unwrap().scheduled_max_days(), 31);
+    }
+
+    #[test]
+    fn every_keyed_api_finds_the_list_that_names_its_assets() {
+        for api in group(Group::Info).filter(|a| a.resource_key().is_some()) {
+            for &industry in api.industries {
+                let list = api.asset_list(industry).unwrap_or_else(|| panic!("{} at {industry} has no list", api.id));
+                assert!(list.industries.contains(&industry));
+            }
+        }
+        assert_eq!(api("은행-004").unwrap().asset_list(Bank).unwrap().id, "은행-001");
+        assert_eq!(api("IRP-002").unwrap().asset_list(Insu).unwrap().id, "IRP-001");
+        assert_eq!(api("보험-010").unwrap().asset_list(Insu).unwrap().id, "보험-008");
+        assert_eq!(api("카드-008").unwrap().asset_list(Card).unwrap().id, "카드-001");
+        assert_eq!(api("채권-002").unwrap().asset_list(Usury).unwrap().id, "채권-001");
     }
 
     #[test]

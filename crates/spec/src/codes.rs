@@ -109,7 +109,11 @@ impl RspCode {
         match self {
             Success | UpToDate => 200,
             InvalidParameter | InvalidHeader | UnsupportedVersion | PeriodTooLong => 400,
-            InvalidToken | ForbiddenRemoteIp | CertificateSerialMismatch | ScopeNotGranted | AssetNotConsented
+            InvalidToken
+            | ForbiddenRemoteIp
+            | CertificateSerialMismatch
+            | ScopeNotGranted
+            | AssetNotConsented
             | ConsentEnded => 401,
             InvalidCall | ClientTemporarilyRestricted | UnknownOrgCode | OlderThanFiveYears | AssetNotNormal => 403,
             EndpointNotFound | AssetNotFound | CustomerNotFound => 404,

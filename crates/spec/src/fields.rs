@@ -65,9 +65,7 @@ impl ApiFields {
 
     /// The response's body fields (headers left out).
     pub fn response_body(&self) -> impl Iterator<Item = &Field> {
-        self.response
-            .iter()
-            .filter(|f| f.location == Location::Body)
+        self.response.iter().filter(|f| f.location == Location::Body)
     }
 }
 
@@ -75,9 +73,7 @@ fn yes_no<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     match <&str>::deserialize(d)? {
         "Y" => Ok(true),
         "N" => Ok(false),
-        other => Err(serde::de::Error::custom(format!(
-            "required must be Y or N, got {other:?}"
-        ))),
+        other => Err(serde::de::Error::custom(format!("required must be Y or N, got {other:?}"))),
     }
 }
 
@@ -85,10 +81,7 @@ const SOURCES: [(&str, &str); 5] = [
     ("auth-support.json", include_str!("../data/auth-support.json")),
     ("card-invest.json", include_str!("../data/card-invest.json")),
     ("common-bank.json", include_str!("../data/common-bank.json")),
-    (
-        "efin-capital-ginsu-telecom-p2p.json",
-        include_str!("../data/efin-capital-ginsu-telecom-p2p.json"),
-    ),
+    ("efin-capital-ginsu-telecom-p2p.json", include_str!("../data/efin-capital-ginsu-telecom-p2p.json")),
     ("insu.json", include_str!("../data/insu.json")),
 ];
 
@@ -96,8 +89,8 @@ static ALL: LazyLock<HashMap<String, ApiFields>> = LazyLock::new(|| {
     let mut all = HashMap::new();
     for (file, text) in SOURCES {
         // The data is compiled in and checked by this crate's tests, so a parse failure is a build defect.
-        let apis: Vec<ApiFields> = serde_json::from_str(text)
-            .unwrap_or_else(|e| panic!("embedded {file} does not parse: {e}"));
+        let apis: Vec<ApiFields> =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("embedded {file} does not parse: {e}"));
         for api in apis {
             all.insert(api.id.clone(), api);
         }

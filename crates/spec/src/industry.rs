@@ -77,16 +77,15 @@ impl fmt::Display for Industry {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown industry {0:?}; expected one of bank, card, invest, insu, efin, capital, ginsu, telecom, p2p, bond, usury")]
+#[error(
+    "unknown industry {0:?}; expected one of bank, card, invest, insu, efin, capital, ginsu, telecom, p2p, bond, usury"
+)]
 pub struct UnknownIndustry(pub String);
 
 impl FromStr for Industry {
     type Err = UnknownIndustry;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Industry::ALL
-            .into_iter()
-            .find(|i| i.as_str() == s)
-            .ok_or_else(|| UnknownIndustry(s.to_owned()))
+        Industry::ALL.into_iter().find(|i| i.as_str() == s).ok_or_else(|| UnknownIndustry(s.to_owned()))
     }
 }
 

@@ -76,9 +76,7 @@ impl TranId {
     pub fn generate(org_code: &str, issuer: IssuerType) -> TranId {
         const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
         let mut rng = rand::thread_rng();
-        let serial: String = (0..14)
-            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-            .collect();
+        let serial: String = (0..14).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
         let org: String = org_code.chars().chain(std::iter::repeat('0')).take(10).collect();
         TranId(format!("{}{}{serial}", org.to_ascii_uppercase(), issuer.letter()))
     }

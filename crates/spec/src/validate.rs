@@ -45,7 +45,9 @@ fn check_one(kind: &str, args: &[u32], value: &str) -> Result<(), String> {
         }
         "F" => {
             let (precision, scale) = (args.first().copied().unwrap_or(18), args.get(1).copied().unwrap_or(0));
-            Amount::parse(value, precision, scale).map(|_| ()).map_err(|_| format!("must be a decimal F({precision},{scale})"))
+            Amount::parse(value, precision, scale)
+                .map(|_| ())
+                .map_err(|_| format!("must be a decimal F({precision},{scale})"))
         }
         "AN" => all(|c| c.is_ascii_uppercase() || c.is_ascii_digit(), "capital letters and digits").and(within(chars)),
         "aN" => all(|c| c.is_ascii_alphanumeric(), "letters and digits").and(within(chars)),
@@ -134,7 +136,11 @@ mod tests {
         assert!(ok.is_empty(), "{ok:?}");
         let missing = check_params(&api.request, Location::Query, &params(&[("limit", "10")]));
         assert_eq!(missing, vec![violation("org_code", "is required")]);
-        let bad = check_params(&api.request, Location::Query, &params(&[("org_code", "BANK000001"), ("limit", "x"), ("search_timestamp", "1e5")]));
+        let bad = check_params(
+            &api.request,
+            Location::Query,
+            &params(&[("org_code", "BANK000001"), ("limit", "x"), ("search_timestamp", "1e5")]),
+        );
         assert_eq!(bad.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["search_timestamp", "limit"]);
     }
 }

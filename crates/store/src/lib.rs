@@ -131,6 +131,49 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// A key that signs access tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    /// JWS algorithm, e.g. `EdDSA`.
+    pub algorithm: String,
+    /// Base64 of the PKCS#8 private key.
+    pub private_pkcs8: String,
+    /// Base64url of the raw public key (the JWK `x`).
+    pub public_key: String,
+    pub created_at: i64,
+    /// From this time the key verifies but no longer signs.
+    pub retired_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    /// Replaced by a refresh; kept to answer a retried refresh within the grace window.
+    Rotated,
+    Revoked,
+}
+
+/// The server-side record of an issued token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub jti: String,
+    pub consent_id: String,
+    pub client_id: String,
+    pub kind: TokenKind,
+    /// Access and refresh tokens issued together share a pair id.
+    pub pair_id: String,
+    pub status: TokenStatus,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
 /// Everything the servers keep. All methods are safe to call concurrently.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -157,6 +200,14 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_consent(&self, consent_id: &str) -> StoreResult<bool>;
     /// A customer's consents at one provider, newest first.
     async fn consents_of_customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Vec<Consent>>;
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+
+    async fn insert_tokens(&self, tokens: &[TokenRecord]) -> StoreResult<()>;
+    async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>>;
+    /// Revokes every token of a consent; returns how many were active.
+    async fn revoke_tokens_of_consent(&self, consent_id: &str) -> StoreResult<u64>;
 
     async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()>;
     /// One page of a customer's asset list, ascending by sort_key, after `after`.

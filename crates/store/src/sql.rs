@@ -150,6 +150,45 @@ fn history_from(row: &AnyRow) -> StoreResult<HistoryRow> {
     })
 }
 
+fn token_kind_text(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Access => "access",
+        TokenKind::Refresh => "refresh",
+    }
+}
+
+fn token_status_text(status: TokenStatus) -> &'static str {
+    match status {
+        TokenStatus::Active => "active",
+        TokenStatus::Rotated => "rotated",
+        TokenStatus::Revoked => "revoked",
+    }
+}
+
+fn token_from(row: &AnyRow) -> StoreResult<TokenRecord> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    Ok(TokenRecord {
+        jti: row.try_get("jti")?,
+        consent_id: row.try_get("consent_id")?,
+        client_id: row.try_get("client_id")?,
+        kind: match kind.as_str() {
+            "access" => TokenKind::Access,
+            "refresh" => TokenKind::Refresh,
+            _ => return Err(StoreError::Corrupt(format!("token kind {kind:?}"))),
+        },
+        pair_id: row.try_get("pair_id")?,
+        status: match status.as_str() {
+            "active" => TokenStatus::Active,
+            "rotated" => TokenStatus::Rotated,
+            "revoked" => TokenStatus::Revoked,
+            _ => return Err(StoreError::Corrupt(format!("token status {status:?}"))),
+        },
+        expires_at: row.try_get("expires_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
 /// Cuts a fetched `limit + 1` rows down to `limit` and says where the next page starts.
 fn paged<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> &str) -> Page<T> {
     let next = if items.len() > limit as usize {
@@ -180,7 +219,8 @@ impl SqlStore {
             .collect::<Result<BTreeSet<_>, _>>()?;
         Ok(Consent {
             scopes: ScopeSet::from_str(&scopes).map_err(|e| StoreError::Corrupt(format!("consent scopes: {e}")))?,
-            status: ConsentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("consent status {status:?}")))?,
+            status: ConsentStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("consent status {status:?}")))?,
             end_date: parse_date(&end_date, "consent end_date")?,
             period: parse_date(&period, "consent period")?,
             org_code: row.try_get("org_code")?,
@@ -230,10 +270,8 @@ impl Store for SqlStore {
     }
 
     async fn org(&self, org_code: &str) -> StoreResult<Option<Org>> {
-        let row = sqlx::query("SELECT * FROM orgs WHERE org_code = $1")
-            .bind(org_code)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT * FROM orgs WHERE org_code = $1").bind(org_code).fetch_optional(&self.pool).await?;
         row.as_ref().map(org_from).transpose()
     }
 
@@ -275,7 +313,8 @@ impl Store for SqlStore {
             client_secret_hash: row.try_get("client_secret_hash")?,
             org_code: row.try_get("org_code")?,
             client_name: row.try_get("client_name")?,
-            redirect_uris: serde_json::from_str(&uris).map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?,
+            redirect_uris: serde_json::from_str(&uris)
+                .map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?,
             updated_at: row.try_get("updated_at")?,
         }))
     }
@@ -396,6 +435,73 @@ impl Store for SqlStore {
             consents.push(self.consent_from(row).await?);
         }
         Ok(consents)
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY created_at, kid").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SigningKey {
+                    kid: row.try_get("kid")?,
+                    algorithm: row.try_get("algorithm")?,
+                    private_pkcs8: row.try_get("private_pkcs8")?,
+                    public_key: row.try_get("public_key")?,
+                    created_at: row.try_get("created_at")?,
+                    retired_at: row.try_get("retired_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, algorithm, private_pkcs8, public_key, created_at, retired_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&key.kid)
+        .bind(&key.algorithm)
+        .bind(&key.private_pkcs8)
+        .bind(&key.public_key)
+        .bind(key.created_at)
+        .bind(key.retired_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_tokens(&self, tokens: &[TokenRecord]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for t in tokens {
+            sqlx::query(
+                "INSERT INTO tokens (jti, consent_id, client_id, kind, pair_id, status, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&t.jti)
+            .bind(&t.consent_id)
+            .bind(&t.client_id)
+            .bind(token_kind_text(t.kind))
+            .bind(&t.pair_id)
+            .bind(token_status_text(t.status))
+            .bind(t.expires_at)
+            .bind(t.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT * FROM tokens WHERE jti = $1").bind(jti).fetch_optional(&self.pool).await?;
+        row.as_ref().map(token_from).transpose()
+    }
+
+    async fn revoke_tokens_of_consent(&self, consent_id: &str) -> StoreResult<u64> {
+        let done = sqlx::query("UPDATE tokens SET status = 'revoked' WHERE consent_id = $1 AND status = 'active'")
+            .bind(consent_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()> {

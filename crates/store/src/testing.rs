@@ -40,10 +40,7 @@ impl TestDatabase {
                 let mut conn = sqlx::AnyConnection::connect(&admin_url)
                     .await
                     .unwrap_or_else(|e| panic!("PostgreSQL for tests at {admin_url} ({POSTGRES_ENV}): {e}"));
-                sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test schema");
+                sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("create test schema");
                 let separator = if admin_url.contains('?') { '&' } else { '?' };
                 let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
                 TestDatabase { url, cleanup: Cleanup::Schema { admin_url, schema } }

@@ -170,7 +170,11 @@ both_backends!(history_pages_newest_first_within_the_period, |store| async move 
     let rows = history("1001", "c1", 60);
     store.upsert_history(&rows).await.unwrap();
     store.upsert_history(&history("1001", "intruder", 3)).await.unwrap();
-    let mut expected: Vec<_> = rows.iter().filter(|r| r.occurred.as_str() >= "20210905" && r.occurred.as_str() <= "20210920").cloned().collect();
+    let mut expected: Vec<_> = rows
+        .iter()
+        .filter(|r| r.occurred.as_str() >= "20210905" && r.occurred.as_str() <= "20210920")
+        .cloned()
+        .collect();
     expected.sort_by(|a, b| b.sort_key.as_bytes().cmp(a.sort_key.as_bytes()));
     let mut seen = Vec::new();
     let mut before: Option<String> = None;
@@ -200,3 +204,40 @@ async fn unknown_database_urls_are_refused_with_a_clear_error() {
     let err = SqlStore::open("mysql://localhost/x").await.unwrap_err();
     assert!(err.to_string().contains("neither sqlite:// nor postgres://"), "{err}");
 }
+
+both_backends!(tokens_and_keys_round_trip_and_revoke_by_consent, |store| async move {
+    let key = SigningKey {
+        kid: "k1".into(),
+        algorithm: "EdDSA".into(),
+        private_pkcs8: "cHJpdmF0ZQ==".into(),
+        public_key: "cHVibGlj".into(),
+        created_at: 1,
+        retired_at: None,
+    };
+    store.insert_signing_key(&key).await.unwrap();
+    assert_eq!(store.signing_keys().await.unwrap(), vec![key.clone()]);
+    assert!(store.insert_signing_key(&key).await.is_err(), "a kid is unique");
+
+    let token = |jti: &str, consent: &str, kind| TokenRecord {
+        jti: jti.into(),
+        consent_id: consent.into(),
+        client_id: "client-1".into(),
+        kind,
+        pair_id: format!("pair-{consent}"),
+        status: TokenStatus::Active,
+        expires_at: 100,
+        created_at: 1,
+    };
+    let tokens = [
+        token("a1", "c1", TokenKind::Access),
+        token("r1", "c1", TokenKind::Refresh),
+        token("a2", "c2", TokenKind::Access),
+    ];
+    store.insert_tokens(&tokens).await.unwrap();
+    assert_eq!(store.token("r1").await.unwrap(), Some(tokens[1].clone()));
+    assert_eq!(store.revoke_tokens_of_consent("c1").await.unwrap(), 2);
+    assert_eq!(store.revoke_tokens_of_consent("c1").await.unwrap(), 0);
+    assert_eq!(store.token("a1").await.unwrap().unwrap().status, TokenStatus::Revoked);
+    assert_eq!(store.token("a2").await.unwrap().unwrap().status, TokenStatus::Active);
+    assert_eq!(store.token("missing").await.unwrap(), None);
+});

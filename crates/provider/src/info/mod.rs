@@ -1,0 +1,186 @@
+//! Every information API through one pipeline, described by the catalogue:
+//! x-api-type → parameters (validated against the field data) → org_code → token → scope → shape.
+
+mod common;
+mod shapes;
+
+use crate::Provider;
+use crate::tokens::{Grant, authenticate};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{MethodRouter, get, post};
+use mydata_spec::catalogue::{self, Method};
+use mydata_spec::fields::Location;
+use mydata_spec::paging::Limit;
+use mydata_spec::validate::check_params;
+use mydata_spec::{ApiSpec, ApiType, Envelope, Industry, RspCode, Shape, api_type, wire};
+use mydata_web::ApiError;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How many items an API without paging answers at most in one response.
+const MAX_UNPAGED: u32 = 10_000;
+
+/// A validated information-API request, ready for its shape.
+pub struct InfoCall {
+    pub api: &'static ApiSpec,
+    pub industry: Industry,
+    pub org_code: String,
+    pub api_type: Option<ApiType>,
+    /// Query, body and path parameters as strings.
+    pub params: HashMap<String, String>,
+}
+
+impl InfoCall {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    pub fn limit(&self) -> Option<Limit> {
+        self.param("limit").and_then(|l| Limit::parse(l).ok())
+    }
+}
+
+fn invalid(problem: impl Into<String>) -> ApiError {
+    ApiError::with(RspCode::InvalidParameter, problem)
+}
+
+fn body_params(body: &Bytes) -> Result<HashMap<String, String>, ApiError> {
+    if body.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| invalid(format!("body is not JSON: {e}")))?;
+    let Value::Object(map) = value else { return Err(invalid("body must be a JSON object")) };
+    map.into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k, s)),
+            Value::Number(n) => Ok((k, n.to_string())),
+            Value::Bool(b) => Ok((k, b.to_string())),
+            _ => Err(invalid(format!("{k} must be a string"))),
+        })
+        .collect()
+}
+
+fn header_api_type(api: &ApiSpec, headers: &HeaderMap) -> Result<Option<ApiType>, ApiError> {
+    let required = api.fields().request_field(api_type::HEADER).is_some_and(|f| f.required);
+    match headers.get(api_type::HEADER) {
+        None if required => Err(ApiError::with(RspCode::InvalidHeader, "x-api-type is required")),
+        None => Ok(None),
+        Some(raw) => raw.to_str().ok().and_then(|s| s.parse::<ApiType>().ok()).map(Some).ok_or_else(|| {
+            ApiError::with(
+                RspCode::InvalidHeader,
+                "x-api-type must be scheduled, user-consent, user-refresh or user-search",
+            )
+        }),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::with(RspCode::InvalidToken, "Authorization: Bearer <access token> is required"))
+}
+
+/// Checks the request against the standard and returns it as an [`InfoCall`].
+fn validate(
+    provider: &Provider,
+    api: &'static ApiSpec,
+    industry: Industry,
+    headers: &HeaderMap,
+    params: HashMap<String, String>,
+) -> Result<InfoCall, ApiError> {
+    let api_type = header_api_type(api, headers)?;
+    let location = match api.method {
+        Method::Get => Location::Query,
+        Method::Post => Location::Body,
+    };
+    let fields = &api.fields().request;
+    if let Some(v) = check_params(fields, location, &params).into_iter().next() {
+        return Err(invalid(v.to_string()));
+    }
+    if let Some(limit) = params.get("limit") {
+        Limit::parse(limit).map_err(|e| invalid(e.to_string()))?;
+    }
+    let served = provider.org_for(industry).expect("routes exist only for served industries");
+    if params.get("org_code").is_some_and(|code| *code != served.org_code) {
+        return Err(ApiError::with(RspCode::UnknownOrgCode, "org_code is not this institution's"));
+    }
+    Ok(InfoCall { api, industry, org_code: served.org_code.clone(), api_type, params })
+}
+
+/// Adds `rsp_code`/`rsp_msg` in front of a success body and sends every value as a string.
+pub fn success(code: RspCode, body: Map<String, Value>) -> Response {
+    let envelope = Envelope::new(code);
+    let mut out = Map::with_capacity(body.len() + 2);
+    out.insert("rsp_code".into(), Value::String(envelope.rsp_code));
+    out.insert("rsp_msg".into(), Value::String(envelope.rsp_msg));
+    out.extend(body);
+    let mut value = Value::Object(out);
+    wire::stringify(&mut value);
+    mydata_web::error::json_response(axum::http::StatusCode::OK, &value)
+}
+
+async fn answer(provider: &Provider, call: InfoCall, headers: &HeaderMap) -> Result<Response, ApiError> {
+    if call.api.scope == catalogue::ScopeRule::None {
+        return common::api_list(&call);
+    }
+    let grant: Grant = authenticate(provider.store.as_ref(), &provider.keys, &call.org_code, bearer(headers)?).await?;
+    if !grant.scopes.allows(call.api, call.industry) {
+        return Err(ApiError::with(
+            RspCode::ScopeNotGranted,
+            format!("{} needs scope {}", call.api.id, call.api.scope_for(call.industry).unwrap_or_default()),
+        ));
+    }
+    shapes::answer(provider, &call, &grant).await
+}
+
+fn route_for(provider: Arc<Provider>, api: &'static ApiSpec, industry: Industry) -> MethodRouter {
+    match api.method {
+        Method::Get => get(
+            move |query: Result<Query<HashMap<String, String>>, QueryRejection>,
+                  path: Option<Path<HashMap<String, String>>>,
+                  headers: HeaderMap| async move {
+                let Query(mut params) = query.map_err(|e| invalid(e.body_text()))?;
+                params.extend(path.map(|Path(p)| p).unwrap_or_default());
+                let call = validate(&provider, api, industry, &headers, params)?;
+                answer(&provider, call, &headers).await
+            },
+        ),
+        Method::Post => post(move |headers: HeaderMap, body: Bytes| async move {
+            let call = validate(&provider, api, industry, &headers, body_params(&body)?)?;
+            answer(&provider, call, &headers).await
+        }),
+    }
+    .fallback(mydata_web::error::method_not_allowed)
+}
+
+/// Whether the generic shapes answer this API (the rest are added API by API).
+pub(super) fn served_by_shapes(api: &ApiSpec) -> bool {
+    api.scope == catalogue::ScopeRule::None || matches!(api.shape(), Shape::List | Shape::Detail | Shape::History)
+}
+
+/// Routes of every information API of every served industry; all require `x-api-tran-id`.
+pub fn routes(provider: Arc<Provider>) -> Router {
+    let mut router = Router::new();
+    for org in &provider.config.orgs {
+        for api in catalogue::info_apis(org.industry).filter(|a| served_by_shapes(a)) {
+            router = router.route(&api.path(org.industry), route_for(provider.clone(), api, org.industry));
+            if api.scope == catalogue::ScopeRule::None {
+                // 공통-001 has no version in ch.4, but clients commonly call it under /v1 as well.
+                let versioned = format!("/{}{}", catalogue::VERSION, api.path(org.industry));
+                router = router.route(&versioned, route_for(provider.clone(), api, org.industry));
+            }
+        }
+    }
+    router.layer(axum::middleware::from_fn_with_state(provider.tran_id_issuer(), mydata_web::tran_id::require))
+}

@@ -1,0 +1,115 @@
+//! A provider spawned on a random port over a throwaway database, for black-box tests.
+#![allow(dead_code)] // Each test binary uses its own part of the harness.
+
+use chrono::{Days, NaiveDate, Utc};
+use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
+use mydata_provider::tokens::{IssuedPair, issue_pair};
+use mydata_provider::{Provider, ProviderConfig, demo_orgs, router};
+use mydata_spec::{IssuerType, TranId};
+use mydata_store::testing::TestDatabase;
+use mydata_store::{Backend, Customer, SqlStore, Store};
+use std::sync::Arc;
+
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+pub const BANK: &str = "BANK000001";
+pub const OPERATOR: &str = "OPERAT0001";
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Arc<SqlStore>,
+    pub provider: Arc<Provider>,
+    pub backend: Backend,
+    _db: TestDatabase,
+}
+
+pub fn tran_id() -> String {
+    TranId::generate(OPERATOR, IssuerType::Operator).to_string()
+}
+
+pub async fn spawn(backend: Backend) -> TestApp {
+    let db = TestDatabase::new(backend).await;
+    let store = Arc::new(db.open().await.expect("open test database"));
+    let config = ProviderConfig { orgs: demo_orgs(), lifetimes: Default::default() };
+    let provider = Provider::new(store.clone(), config).await.expect("provider");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(provider.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    TestApp { base, http: reqwest::Client::new(), store, provider, backend, _db: db }
+}
+
+impl TestApp {
+    /// A GET with a valid x-api-tran-id.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(format!("{}{path}", self.base)).header("x-api-tran-id", tran_id())
+    }
+
+    /// A POST with a valid x-api-tran-id.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.base)).header("x-api-tran-id", tran_id())
+    }
+
+    pub async fn customer(&self, org_code: &str, customer_id: &str) {
+        self.store
+            .upsert_customer(&Customer {
+                org_code: org_code.into(),
+                customer_id: customer_id.into(),
+                ci: format!("CI-{customer_id}"),
+                customer_name: "홍길동".into(),
+                reg_date: "20150301".into(),
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Records a consent and issues a token pair for it, as the authorization server would.
+    pub async fn consent(
+        &self,
+        org_code: &str,
+        customer_id: &str,
+        scopes: &str,
+        assets: &[&str],
+        end: NaiveDate,
+    ) -> (Consent, IssuedPair) {
+        let consent = Consent {
+            consent_id: uuid::Uuid::new_v4().to_string(),
+            org_code: org_code.into(),
+            customer_id: customer_id.into(),
+            client_id: "client-1".into(),
+            scopes: scopes.parse().unwrap(),
+            assets: assets.iter().map(|a| a.to_string()).collect(),
+            is_scheduled: true,
+            fnd_cycle: Some("1/w".into()),
+            add_cycle: Some("1/w".into()),
+            end_date: end,
+            purpose: "자산관리".into(),
+            period: NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            options: ConsentOptions::default(),
+            status: ConsentStatus::Active,
+            created_at: Utc::now().timestamp(),
+        };
+        self.store.insert_consent(&consent).await.unwrap();
+        let pair =
+            issue_pair(self.store.as_ref(), &self.provider.keys, &consent, Default::default(), Utc::now().timestamp())
+                .await
+                .unwrap();
+        (consent, pair)
+    }
+}
+
+pub fn in_a_year() -> NaiveDate {
+    Utc::now().date_naive() + Days::new(365)
+}
+
+/// Asserts status and rsp_code, and that the response carries a well-formed x-api-tran-id.
+pub async fn expect_code(response: reqwest::Response, status: u16, rsp_code: &str) -> serde_json::Value {
+    let got = response.status().as_u16();
+    let tran_id = response.headers().get("x-api-tran-id").expect("x-api-tran-id on every response").clone();
+    let body: serde_json::Value = response.json().await.expect("JSON body");
+    assert_eq!(got, status, "HTTP status; body {body}");
+    assert!(tran_id.to_str().unwrap().parse::<TranId>().is_ok(), "well-formed x-api-tran-id");
+    assert_eq!(body["rsp_code"], rsp_code, "{body}");
+    assert!(body["rsp_msg"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    body
+}
