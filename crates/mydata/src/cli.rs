@@ -1,10 +1,9 @@
 //! The command line: each subcommand is one role or tool.
 
+use crate::cmd;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
 use mydata_store::{SqlStore, Store};
-use mydata_web::server;
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -27,7 +26,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run an information provider: the authorization server and the information APIs of its industries.
-    Serve(ServeArgs),
+    Serve(cmd::serve::ServeArgs),
 }
 
 /// Where a server stores its data.
@@ -46,37 +45,10 @@ impl DatabaseArgs {
     }
 }
 
-#[derive(Args)]
-struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port (the chosen one is printed).
-    #[arg(long, env = "MYDATA_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: String,
-    #[command(flatten)]
-    database: DatabaseArgs,
-    /// An institution to serve, as ORG_CODE:INDUSTRY (industries: bank, card, invest, insu, efin,
-    /// capital, ginsu, telecom, p2p, bond, usury). Repeat for several; default: one demo
-    /// institution per industry (BANK000001:bank, CARD000001:card, …).
-    #[arg(long = "org", env = "MYDATA_ORGS", value_delimiter = ',')]
-    orgs: Vec<ServedOrg>,
-}
-
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
-            Command::Serve(args) => serve(args).await,
+            Command::Serve(args) => cmd::serve::run(args).await,
         }
     }
-}
-
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = args.database.open().await?;
-    let orgs = if args.orgs.is_empty() { demo_orgs() } else { args.orgs };
-    let config = ProviderConfig { orgs, lifetimes: Default::default() };
-    let provider = Provider::new(store, config).await?;
-    let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, orgs = provider.config.orgs.len(), "provider started");
-    server::announce(addr);
-    server::serve(listener, mydata_provider::router(provider), server::shutdown_signal()).await?;
-    Ok(())
 }

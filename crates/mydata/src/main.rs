@@ -1,6 +1,7 @@
 //! `mydata`: one command for every role of the MyData standard API.
 
 mod cli;
+mod cmd;
 
 use clap::Parser;
 use std::io::IsTerminal;
