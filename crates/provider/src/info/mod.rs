@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use mydata_spec::catalogue::{self, Method};
 use mydata_spec::fields::Location;
@@ -25,6 +25,14 @@ use std::sync::Arc;
 
 /// How many items an API without paging answers at most in one response.
 const MAX_UNPAGED: u32 = 10_000;
+
+/// Attached to every information-API response, so that layers (statistics, metrics, logs) can see
+/// which API answered, for which x-api-type, with which rsp_code (also attached, as [`RspCode`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CalledApi {
+    pub api_id: &'static str,
+    pub api_type: Option<ApiType>,
+}
 
 /// A validated information-API request, ready for its shape.
 pub struct InfoCall {
@@ -127,7 +135,9 @@ pub fn success(code: RspCode, body: Map<String, Value>) -> Response {
     out.extend(body);
     let mut value = Value::Object(out);
     wire::stringify(&mut value);
-    mydata_web::error::json_response(axum::http::StatusCode::OK, &value)
+    let mut response = mydata_web::error::json_response(axum::http::StatusCode::OK, &value);
+    response.extensions_mut().insert(code);
+    response
 }
 
 async fn answer(provider: &Provider, call: InfoCall, headers: &HeaderMap) -> Result<Response, ApiError> {
@@ -144,21 +154,37 @@ async fn answer(provider: &Provider, call: InfoCall, headers: &HeaderMap) -> Res
     shapes::answer(provider, &call, &grant).await
 }
 
+/// Tags the response with the API and x-api-type it answered for.
+fn tagged(api: &'static ApiSpec, headers: &HeaderMap, result: Result<Response, ApiError>) -> Response {
+    let mut response = result.into_response();
+    let api_type = headers.get(api_type::HEADER).and_then(|v| v.to_str().ok()).and_then(|s| s.parse().ok());
+    response.extensions_mut().insert(CalledApi { api_id: api.id, api_type });
+    response
+}
+
 fn route_for(provider: Arc<Provider>, api: &'static ApiSpec, industry: Industry) -> MethodRouter {
     match api.method {
         Method::Get => get(
             move |query: Result<Query<HashMap<String, String>>, QueryRejection>,
                   path: Option<Path<HashMap<String, String>>>,
                   headers: HeaderMap| async move {
-                let Query(mut params) = query.map_err(|e| invalid(e.body_text()))?;
-                params.extend(path.map(|Path(p)| p).unwrap_or_default());
-                let call = validate(&provider, api, industry, &headers, params)?;
-                answer(&provider, call, &headers).await
+                let result = async {
+                    let Query(mut params) = query.map_err(|e| invalid(e.body_text()))?;
+                    params.extend(path.map(|Path(p)| p).unwrap_or_default());
+                    let call = validate(&provider, api, industry, &headers, params)?;
+                    answer(&provider, call, &headers).await
+                }
+                .await;
+                tagged(api, &headers, result)
             },
         ),
         Method::Post => post(move |headers: HeaderMap, body: Bytes| async move {
-            let call = validate(&provider, api, industry, &headers, body_params(&body)?)?;
-            answer(&provider, call, &headers).await
+            let result = async {
+                let call = validate(&provider, api, industry, &headers, body_params(&body)?)?;
+                answer(&provider, call, &headers).await
+            }
+            .await;
+            tagged(api, &headers, result)
         }),
     }
     .fallback(mydata_web::error::method_not_allowed)
