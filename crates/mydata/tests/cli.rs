@@ -1,0 +1,84 @@
+//! The `mydata` binary as a user runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn mydata() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mydata"));
+    command.env_remove("MYDATA_DATABASE").env_remove("MYDATA_LISTEN").env_remove("MYDATA_ORGS");
+    command
+}
+
+/// A server process that is killed when the test ends, whatever happens.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `mydata ARGS` and returns it with the base URL it announced.
+fn start(args: &[&str]) -> (Server, String) {
+    let mut child = mydata().args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn mydata");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut lines = BufReader::new(stdout).lines();
+    while Instant::now() < deadline {
+        let line = lines.next().expect("server exited before announcing").unwrap();
+        if let Some(url) = line.strip_prefix("listening on ") {
+            return (server, url.to_owned());
+        }
+    }
+    panic!("no `listening on` line within 30 s");
+}
+
+#[tokio::test]
+async fn serve_announces_its_address_and_answers_the_api_list() {
+    let dir = std::env::temp_dir().join(format!("mydata-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}", dir.join("x.db").display());
+    let (_server, base) = start(&["serve", "--listen", "127.0.0.1:0", "--database", &database]);
+    assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"), "{base}");
+    let response = reqwest::Client::new()
+        .get(format!("{base}/v1/bank/apis?org_code=BANK000001&client_id=demo"))
+        .header("x-api-tran-id", "OPERAT0001M00000000000001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-api-tran-id"], "OPERAT0001M00000000000001");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["rsp_code"], "00000");
+    assert_eq!(body["version"], "v1");
+    drop(_server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_teaches_every_subcommand() {
+    let out = mydata().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("serve"), "{help}");
+    let serve = String::from_utf8(mydata().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
+    for flag in ["--listen", "--database", "--org", "MYDATA_DATABASE"] {
+        assert!(serve.contains(flag), "serve --help lacks {flag}:\n{serve}");
+    }
+}
+
+#[test]
+fn bad_settings_stop_start_up_with_a_message_naming_them() {
+    let out = mydata().args(["serve", "--org", "BANK000001:banking"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--org") && err.contains("unknown industry"), "{err}");
+
+    let out = mydata().args(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x/y"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("neither sqlite:// nor postgres://"), "{err}");
+}
