@@ -101,6 +101,47 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
     violations
 }
 
+/// Checks a success response body (as sent: every value a string, 첨부2) against the API's response
+/// fields: every required field present, every present field of its type and length, recursively
+/// into each item of a list. Paths name the item, e.g. `trans_list[3].trans_amt`.
+///
+/// Headers are not part of the body and are not checked here. `next_page`/`search_timestamp` are
+/// optional in every table, so their absence is never a violation.
+pub fn check_response(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let fields: Vec<&Field> = api.fields().response_body().collect();
+    check_object(&fields, body, "", &mut violations);
+    violations
+}
+
+fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &mut Vec<Violation>) {
+    use serde_json::Value;
+    let Value::Object(map) = value else {
+        out.push(violation(path, "must be a JSON object"));
+        return;
+    };
+    for field in fields {
+        let here = if path.is_empty() { field.name.clone() } else { format!("{path}.{}", field.name) };
+        match (map.get(&field.name), field.type_spec.as_str()) {
+            (None, _) if field.required => out.push(violation(&here, "is required")),
+            (None, _) => {}
+            (Some(Value::Array(items)), "Object") => {
+                let children: Vec<&Field> = field.children.iter().collect();
+                for (i, item) in items.iter().enumerate() {
+                    check_object(&children, item, &format!("{here}[{i}]"), out);
+                }
+            }
+            (Some(_), "Object") => out.push(violation(&here, "must be a list")),
+            (Some(Value::String(text)), spec) => {
+                if let Err(problem) = check_value(spec, text) {
+                    out.push(violation(&here, format!("{problem} (type {spec}, got {text:?})")));
+                }
+            }
+            (Some(other), _) => out.push(violation(&here, format!("must be sent as a string (첨부2), got {other}"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +183,29 @@ mod tests {
             &params(&[("org_code", "BANK000001"), ("limit", "x"), ("search_timestamp", "1e5")]),
         );
         assert_eq!(bad.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["search_timestamp", "limit"]);
+    }
+
+    #[test]
+    fn responses_are_checked_recursively_against_the_api_fields() {
+        let api = crate::catalogue::api("은행-001").unwrap();
+        let good = serde_json::json!({
+            "rsp_code": "00000", "rsp_msg": "성공", "reg_date": "20150301", "account_cnt": "1",
+            "account_list": [{"account_num": "1002123456789", "is_consent": "true", "prod_name": "자유입출금",
+                              "account_type": "1001", "account_status": "01"}]
+        });
+        assert_eq!(check_response(api, &good), vec![]);
+        let bad = serde_json::json!({
+            "rsp_code": "00000", "rsp_msg": "성공", "reg_date": "2015-03-01", "account_cnt": 1,
+            "account_list": [{"account_num": "1002123456789", "is_consent": "yes", "prod_name": "자유입출금",
+                              "account_type": "1001"}]
+        });
+        let fields: Vec<String> = check_response(api, &bad).into_iter().map(|v| v.field).collect();
+        assert_eq!(
+            fields,
+            ["reg_date", "account_cnt", "account_list[0].is_consent", "account_list[0].account_status"]
+        );
+        let not_a_list = serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "reg_date": "20150301",
+                                            "account_cnt": "0", "account_list": "none"});
+        assert_eq!(check_response(api, &not_a_list)[0].field, "account_list");
     }
 }
