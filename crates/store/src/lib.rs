@@ -227,4 +227,20 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_history(&self, rows: &[HistoryRow]) -> StoreResult<()>;
     /// One page of a subject's history within the period, descending by sort_key.
     async fn history_page(&self, query: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>>;
+
+    // --- information data ---
+    /// The latest `updated_at` of a customer's asset list (the list's MT of ch.2.1), if it has assets.
+    async fn assets_changed_at(&self, org_code: &str, list_api: &str, customer_id: &str) -> StoreResult<Option<i64>>;
+    /// Counts one scheduled transmission and returns how many this window now holds (this one included).
+    async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64>;
+}
+
+/// One scheduled transmission of one API about one subject, within one cycle window (ch.3.3.1).
+#[derive(Debug, Clone)]
+pub struct PeriodicCall<'a> {
+    pub consent_id: &'a str,
+    pub api_id: &'a str,
+    pub subject_key: &'a str,
+    /// The window the allowance applies to, e.g. `2026-W48` for a weekly cycle.
+    pub cycle_window: &'a str,
 }

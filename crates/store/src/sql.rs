@@ -642,4 +642,34 @@ impl Store for SqlStore {
         let items = rows.iter().map(history_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, q.limit, |h| &h.sort_key))
     }
+
+    // --- information data ---
+    async fn assets_changed_at(&self, org_code: &str, list_api: &str, customer_id: &str) -> StoreResult<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT MAX(updated_at) AS changed FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3",
+        )
+        .bind(org_code)
+        .bind(list_api)
+        .bind(customer_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<Option<i64>, _>("changed")?)
+    }
+
+    async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64> {
+        // One statement, so that concurrent calls never both see the count before their own.
+        let row = sqlx::query(
+            "INSERT INTO periodic_calls (consent_id, api_id, subject_key, cycle_window, calls) \
+             VALUES ($1, $2, $3, $4, 1) ON CONFLICT (consent_id, api_id, subject_key, cycle_window) \
+             DO UPDATE SET calls = periodic_calls.calls + 1 RETURNING calls",
+        )
+        .bind(call.consent_id)
+        .bind(call.api_id)
+        .bind(call.subject_key)
+        .bind(call.cycle_window)
+        .fetch_one(&self.pool)
+        .await?;
+        let calls: i64 = row.try_get("calls")?;
+        Ok(calls.max(0) as u64)
+    }
 }
