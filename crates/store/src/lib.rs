@@ -233,6 +233,41 @@ pub trait Store: Send + Sync + 'static {
     async fn assets_changed_at(&self, org_code: &str, list_api: &str, customer_id: &str) -> StoreResult<Option<i64>>;
     /// Counts one scheduled transmission and returns how many this window now holds (this one included).
     async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64>;
+
+    // --- portal and support ---
+    /// Portal: registers or changes an institution (`deleted_at` set marks it deleted).
+    async fn upsert_portal_org(&self, org: &PortalOrg) -> StoreResult<()>;
+    async fn portal_org(&self, org_code: &str) -> StoreResult<Option<PortalOrg>>;
+    /// Portal: the institution holding a support client_id (지원-001 credentials).
+    async fn portal_org_by_support_client(&self, client_id: &str) -> StoreResult<Option<PortalOrg>>;
+    /// Portal: institutions changed at or after `since` (Unix seconds), deleted ones included, by org_code.
+    async fn portal_orgs_changed_since(&self, since: i64) -> StoreResult<Vec<PortalOrg>>;
+    async fn upsert_portal_service(&self, service: &PortalService) -> StoreResult<()>;
+    async fn portal_service(&self, client_id: &str) -> StoreResult<Option<PortalService>>;
+    /// Portal: services changed at or after `since`, deleted ones included, by org_code then client_id.
+    async fn portal_services_changed_since(&self, since: i64) -> StoreResult<Vec<PortalService>>;
+    /// Portal: stores a received statistics report, replacing an earlier one with the same key.
+    async fn put_received_statistics(&self, report: &ReceivedStatistics) -> StoreResult<()>;
+    /// Portal: received reports, optionally of one API (`지원-004`/`지원-005`), newest inquiry_date first.
+    async fn received_statistics(&self, api_id: Option<&str>) -> StoreResult<Vec<ReceivedStatistics>>;
+
+    /// Participants: adds counts and sums to the per-slot call statistics (creating rows as needed).
+    async fn add_call_stats(&self, stats: &[CallStats]) -> StoreResult<()>;
+    /// Participants: call statistics of `org_code` for stat_dates in `from..=to` (YYYYMMDD).
+    async fn call_stats(&self, org_code: &str, from: &str, to: &str) -> StoreResult<Vec<CallStats>>;
+    /// Participants: keeps the registry's view of an institution (지원-002 row without op_type).
+    async fn upsert_registry_org(&self, org: &RegistryOrgRow) -> StoreResult<()>;
+    async fn remove_registry_org(&self, org_code: &str) -> StoreResult<()>;
+    async fn registry_org(&self, org_code: &str) -> StoreResult<Option<RegistryOrgRow>>;
+    async fn registry_orgs(&self) -> StoreResult<Vec<RegistryOrgRow>>;
+    /// Removes an OAuth client (a service the registry deleted); returns whether it existed.
+    async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
+    /// A named setting; `set_support_setting` overwrites.
+    async fn support_setting(&self, name: &str) -> StoreResult<Option<String>>;
+    async fn set_support_setting(&self, name: &str, value: &str) -> StoreResult<()>;
+    /// Returns the setting `name`, storing `candidate` first if it has none (atomic: concurrent
+    /// callers all get the same value), e.g. a signing secret shared by every instance.
+    async fn support_setting_or_insert(&self, name: &str, candidate: &str) -> StoreResult<String>;
 }
 
 /// One scheduled transmission of one API about one subject, within one cycle window (ch.3.3.1).
@@ -243,4 +278,81 @@ pub struct PeriodicCall<'a> {
     pub subject_key: &'a str,
     /// The window the allowance applies to, e.g. `2026-W48` for a weekly cycle.
     pub cycle_window: &'a str,
+}
+
+// --- portal and support ---
+
+/// An institution registered at the portal (지원-002, 지원-006).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortalOrg {
+    pub org_code: String,
+    /// 지원-002 org_type code (`01`..`07`, `99`).
+    pub org_type: String,
+    /// The institution's 지원-002/006 fields as sent on the wire, without `op_type`.
+    pub body: Value,
+    pub support_client_id: Option<String>,
+    pub support_secret_hash: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+/// A MyData service registered at the portal (지원-003).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortalService {
+    pub client_id: String,
+    /// The operator's org_code.
+    pub org_code: String,
+    /// The service's 지원-003 fields as sent on the wire, without `op_type`.
+    pub body: Value,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+/// A statistics report the portal received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedStatistics {
+    /// `지원-004` or `지원-005`.
+    pub api_id: String,
+    /// The institution whose token sent it.
+    pub sender_org_code: String,
+    /// What the report is about: the client_id (지원-004) or the provider's org_code (지원-005).
+    pub subject: String,
+    /// `1` scheduled, `2` user-involved.
+    pub stat_type: String,
+    pub inquiry_date: String,
+    pub body: Value,
+    pub received_at: i64,
+}
+
+/// Counts and sums of one (institution, client, API, type, day, slot) cell of the statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallStats {
+    /// The provider that answered (or the operator that called).
+    pub org_code: String,
+    pub client_id: String,
+    /// 첨부12 API code, e.g. `BA01`.
+    pub api_code: String,
+    /// `1` scheduled, `2` user-involved.
+    pub stat_type: String,
+    /// YYYYMMDD.
+    pub stat_date: String,
+    /// 첨부11 slot, `00` or `01`.
+    pub tm_slot: String,
+    pub success_cnt: i64,
+    pub fail_cnt: i64,
+    pub rsp_total_ms: i64,
+    /// Sum of squared response times (ms²), for the standard deviation.
+    pub rsp_square_total: i64,
+}
+
+/// The registry's view of one institution, as a participant last received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryOrgRow {
+    pub org_code: String,
+    pub org_type: String,
+    /// The 지원-002 fields as received, without `op_type`.
+    pub body: Value,
+    pub updated_at: i64,
 }

@@ -1,0 +1,58 @@
+//! The integrated portal (종합포털): the support APIs it serves (지원-001..006) over its registry of
+//! institutions and services, and the statistics participants send it.
+
+pub mod api;
+pub mod registry_file;
+
+use async_trait::async_trait;
+use axum::Router;
+use mydata_spec::IssuerType;
+use mydata_store::{Store, StoreError};
+use mydata_support::SupportTokens;
+use mydata_support::oauth::CredentialCheck;
+use mydata_support::secret::verify_client_secret;
+use mydata_web::tran_id::TranIdIssuer;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The portal's own org_code when none is configured (the registry lists the portal as org_type 07).
+pub const DEFAULT_PORTAL_ORG_CODE: &str = "PORTAL0001";
+
+pub struct Portal {
+    pub store: Arc<dyn Store>,
+    pub tokens: SupportTokens,
+    pub org_code: String,
+}
+
+impl Portal {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        org_code: &str,
+        token_lifetime: Duration,
+    ) -> Result<Arc<Portal>, StoreError> {
+        let tokens = SupportTokens::open(store.as_ref(), org_code, token_lifetime).await?;
+        Ok(Arc::new(Portal { store, tokens, org_code: org_code.to_owned() }))
+    }
+
+    fn tran_id_issuer(&self) -> TranIdIssuer {
+        TranIdIssuer { org_code: self.org_code.as_str().into(), issuer: IssuerType::Portal }
+    }
+}
+
+/// 지원-001 credentials are the support client_id/secret of a registered, not deleted institution.
+#[async_trait]
+impl CredentialCheck for Portal {
+    async fn org_of(&self, client_id: &str, client_secret: &str) -> Result<Option<String>, StoreError> {
+        let Some(org) = self.store.portal_org_by_support_client(client_id).await? else { return Ok(None) };
+        let valid = org.deleted_at.is_none()
+            && org.support_secret_hash.as_deref().is_some_and(|hash| verify_client_secret(client_secret, hash));
+        Ok(valid.then_some(org.org_code))
+    }
+}
+
+/// The portal's whole HTTP surface.
+pub fn router(portal: Arc<Portal>) -> Router {
+    api::routes(portal.clone())
+        .fallback(mydata_web::error::not_found)
+        .layer(axum::middleware::from_fn_with_state(portal.tran_id_issuer(), mydata_web::tran_id::echo))
+}

@@ -1,0 +1,268 @@
+//! Statistics of 지원-004/005: per day, per counterpart, per 첨부12 API code, per 첨부11 time slot.
+//! Built from [`CallStats`] cells, which hold sums so that they add up across batches and instances.
+
+use crate::time::kst_of;
+use chrono::{Datelike, Days, NaiveDate, Timelike, Weekday};
+use mydata_spec::ApiType;
+use mydata_store::CallStats;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// 첨부11: `00` is 09:00:00–17:59:59, `01` the rest of the day.
+pub const TM_SLOTS: [&str; 2] = ["00", "01"];
+/// `type` 1: scheduled (정기적 전송).
+pub const SCHEDULED: &str = "1";
+/// `type` 2: with the data subject (비정기적 전송).
+pub const USER_INVOLVED: &str = "2";
+
+/// The statistics day (KST, YYYYMMDD) and 첨부11 slot of a Unix time.
+pub fn day_and_slot(unix: i64) -> (String, &'static str) {
+    let local = kst_of(unix);
+    let slot = if (9..18).contains(&local.hour()) { TM_SLOTS[0] } else { TM_SLOTS[1] };
+    (local.format("%Y%m%d").to_string(), slot)
+}
+
+/// `type` of a call: only `x-api-type: scheduled` is a scheduled transmission.
+pub fn stat_type(api_type: Option<ApiType>) -> &'static str {
+    if api_type.is_some_and(ApiType::is_scheduled) { SCHEDULED } else { USER_INVOLVED }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WeekError {
+    #[error("inquiry_date must be YYYYMMDD")]
+    NotADate,
+    #[error("inquiry_date must be a Sunday")]
+    NotSunday,
+}
+
+/// The seven statistics days before an inquiry_date, which must be a Sunday (지원-004/005/104).
+pub fn week_before(inquiry_date: &str) -> Result<Vec<NaiveDate>, WeekError> {
+    let date = NaiveDate::parse_from_str(inquiry_date, "%Y%m%d").map_err(|_| WeekError::NotADate)?;
+    if date.weekday() != Weekday::Sun {
+        return Err(WeekError::NotSunday);
+    }
+    Ok((1..=7).rev().filter_map(|back| date.checked_sub_days(Days::new(back))).collect())
+}
+
+/// The Sunday that closes the week containing `day` (the next inquiry_date for it).
+pub fn inquiry_date_after(day: NaiveDate) -> NaiveDate {
+    let ahead = 7 - u64::from(day.weekday().num_days_from_sunday());
+    day.checked_add_days(Days::new(ahead)).unwrap_or(day)
+}
+
+/// Sums of one API code's calls in one slot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct SlotSums {
+    success: i64,
+    fail: i64,
+    total_ms: i64,
+    square_ms: i64,
+}
+
+impl SlotSums {
+    fn add(&mut self, cell: &CallStats) {
+        self.success += cell.success_cnt;
+        self.fail += cell.fail_cnt;
+        self.total_ms += cell.rsp_total_ms;
+        self.square_ms += cell.rsp_square_total;
+    }
+
+    /// The 지원-004 slot with response times (average and population standard deviation, in ms).
+    fn with_times(&self, slot: &str) -> Value {
+        let calls = self.success + self.fail;
+        let (avg, stdev) = if calls == 0 {
+            (0, 0)
+        } else {
+            let mean = self.total_ms as f64 / calls as f64;
+            let variance = (self.square_ms as f64 / calls as f64 - mean * mean).max(0.0);
+            (mean.round() as i64, variance.sqrt().round() as i64)
+        };
+        json!({
+            "tm_slot": slot, "rsp_avg": avg.to_string(), "rsp_total": self.total_ms.to_string(),
+            "rsp_stdev": stdev.to_string(), "success_api_cnt": self.success.to_string(),
+            "fail_api_cnt": self.fail.to_string(),
+        })
+    }
+
+    /// The 지원-005 slot: counts only.
+    fn counts(&self, slot: &str) -> Value {
+        json!({"tm_slot": slot, "success_api_cnt": self.success.to_string(), "fail_api_cnt": self.fail.to_string()})
+    }
+}
+
+/// `api_type_list` of one counterpart on one day: every API code called, both slots each.
+fn api_type_list(cells: &[&CallStats], with_times: bool) -> Vec<Value> {
+    let mut by_code: BTreeMap<&str, [SlotSums; 2]> = BTreeMap::new();
+    for cell in cells {
+        let slots = by_code.entry(cell.api_code.as_str()).or_default();
+        let index = usize::from(cell.tm_slot == TM_SLOTS[1]);
+        slots[index].add(cell);
+    }
+    by_code
+        .into_iter()
+        .map(|(code, slots)| {
+            let list: Vec<Value> = TM_SLOTS
+                .iter()
+                .zip(slots.iter())
+                .map(|(slot, sums)| if with_times { sums.with_times(slot) } else { sums.counts(slot) })
+                .collect();
+            json!({"api_type": code, "tm_slot_cnt": list.len().to_string(), "tm_slot_list": list})
+        })
+        .collect()
+}
+
+fn yyyymmdd(day: NaiveDate) -> String {
+    day.format("%Y%m%d").to_string()
+}
+
+/// The 지원-005 body of one provider: `cells` are its call statistics (any days; those of the week
+/// and of `stat_type` are used); `org_of_client` gives each client's operator org_code;
+/// `relay_org_code` is set only when a relay reports for one of its providers.
+pub fn provider_report(
+    stat_type: &str,
+    inquiry_date: &str,
+    relay_org_code: Option<&str>,
+    cells: &[CallStats],
+    org_of_client: &dyn Fn(&str) -> String,
+) -> Result<Value, WeekError> {
+    let days = week_before(inquiry_date)?;
+    let stat_date_list: Vec<Value> = days
+        .iter()
+        .map(|day| {
+            let date = yyyymmdd(*day);
+            let mut by_client: BTreeMap<&str, Vec<&CallStats>> = BTreeMap::new();
+            for cell in cells.iter().filter(|c| c.stat_date == date && c.stat_type == stat_type) {
+                by_client.entry(cell.client_id.as_str()).or_default().push(cell);
+            }
+            let services: Vec<Value> = by_client
+                .into_iter()
+                .map(|(client_id, cells)| {
+                    let apis = api_type_list(&cells, false);
+                    json!({
+                        "org_code": org_of_client(client_id), "client_id": client_id,
+                        "api_type_cnt": apis.len().to_string(), "api_type_list": apis,
+                    })
+                })
+                .collect();
+            json!({"stat_date": date, "mydata_svc_cnt": services.len().to_string(), "mydata_svc_list": services})
+        })
+        .collect();
+    let mut body = serde_json::Map::new();
+    if let Some(org_code) = relay_org_code {
+        body.insert("org_code".into(), org_code.into());
+    }
+    body.insert("type".into(), stat_type.into());
+    body.insert("inquiry_date".into(), inquiry_date.into());
+    body.insert("stat_date_cnt".into(), stat_date_list.len().to_string().into());
+    body.insert("stat_date_list".into(), stat_date_list.into());
+    Ok(Value::Object(body))
+}
+
+/// The 지원-004 body of one operator service (`client_id`): `cells` are the calls it made, with
+/// `org_code` the provider called.
+pub fn mydata_report(
+    stat_type: &str,
+    inquiry_date: &str,
+    client_id: &str,
+    cells: &[CallStats],
+) -> Result<Value, WeekError> {
+    let days = week_before(inquiry_date)?;
+    let stat_date_list: Vec<Value> = days
+        .iter()
+        .map(|day| {
+            let date = yyyymmdd(*day);
+            let mut by_provider: BTreeMap<&str, Vec<&CallStats>> = BTreeMap::new();
+            for cell in
+                cells.iter().filter(|c| c.stat_date == date && c.stat_type == stat_type && c.client_id == client_id)
+            {
+                by_provider.entry(cell.org_code.as_str()).or_default().push(cell);
+            }
+            let orgs: Vec<Value> = by_provider
+                .into_iter()
+                .map(|(org_code, cells)| {
+                    let apis = api_type_list(&cells, true);
+                    json!({"org_code": org_code, "api_type_cnt": apis.len().to_string(), "api_type_list": apis})
+                })
+                .collect();
+            json!({"stat_date": date, "org_cnt": orgs.len().to_string(), "org_list": orgs})
+        })
+        .collect();
+    Ok(json!({
+        "type": stat_type, "client_id": client_id, "inquiry_date": inquiry_date,
+        "stat_date_cnt": stat_date_list.len().to_string(), "stat_date_list": stat_date_list,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(day: &str, slot: &str, success: i64, fail: i64, total: i64, square: i64) -> CallStats {
+        CallStats {
+            org_code: "BANK000001".into(),
+            client_id: "svc1".into(),
+            api_code: "BA01".into(),
+            stat_type: "2".into(),
+            stat_date: day.into(),
+            tm_slot: slot.into(),
+            success_cnt: success,
+            fail_cnt: fail,
+            rsp_total_ms: total,
+            rsp_square_total: square,
+        }
+    }
+
+    #[test]
+    fn slots_and_days_are_korean_time() {
+        // 2021-09-05 00:30 UTC = 09:30 KST (slot 00); 09:30 UTC = 18:30 KST (slot 01).
+        assert_eq!(day_and_slot(1_630_801_800), ("20210905".into(), "00"));
+        assert_eq!(day_and_slot(1_630_834_200), ("20210905".into(), "01"));
+    }
+
+    #[test]
+    fn the_week_is_the_seven_days_before_a_sunday() {
+        let week = week_before("20210912").unwrap();
+        assert_eq!(week.first().map(|d| yyyymmdd(*d)), Some("20210905".into()));
+        assert_eq!(week.last().map(|d| yyyymmdd(*d)), Some("20210911".into()));
+        assert_eq!(week_before("20210913"), Err(WeekError::NotSunday));
+        assert_eq!(week_before("2021-09-12"), Err(WeekError::NotADate));
+        assert_eq!(
+            inquiry_date_after(NaiveDate::from_ymd_opt(2021, 9, 11).unwrap()),
+            NaiveDate::from_ymd_opt(2021, 9, 12).unwrap()
+        );
+        assert_eq!(
+            inquiry_date_after(NaiveDate::from_ymd_opt(2021, 9, 12).unwrap()),
+            NaiveDate::from_ymd_opt(2021, 9, 19).unwrap()
+        );
+    }
+
+    #[test]
+    fn mydata_report_has_exact_times() {
+        // Two calls of 100 ms and 300 ms: mean 200, population stdev 100.
+        let cells = [cell("20210906", "00", 1, 1, 400, 100 * 100 + 300 * 300)];
+        let report = mydata_report("2", "20210912", "svc1", &cells).unwrap();
+        let slot = &report["stat_date_list"][1]["org_list"][0]["api_type_list"][0]["tm_slot_list"][0];
+        assert_eq!(slot["rsp_avg"], "200");
+        assert_eq!(slot["rsp_stdev"], "100");
+        assert_eq!(slot["rsp_total"], "400");
+        assert_eq!(report["stat_date_list"][0]["org_cnt"], "0");
+        let violations = crate::body::check_body(&mydata_spec::fields::fields("지원-004").unwrap().request, &report);
+        assert!(violations.is_empty(), "{violations:?}");
+    }
+
+    #[test]
+    fn provider_report_counts_by_client_api_and_slot() {
+        let cells = [cell("20210906", "01", 3, 2, 0, 0), cell("20210905", "00", 1, 0, 0, 0)];
+        let report = provider_report("2", "20210912", None, &cells, &|_| "OPERAT0001".into()).unwrap();
+        assert_eq!(report["stat_date_cnt"], "7");
+        let monday = &report["stat_date_list"][1]["mydata_svc_list"][0];
+        assert_eq!(monday["org_code"], "OPERAT0001");
+        assert_eq!(monday["api_type_list"][0]["tm_slot_list"][1]["success_api_cnt"], "3");
+        assert_eq!(monday["api_type_list"][0]["tm_slot_list"][1]["fail_api_cnt"], "2");
+        assert_eq!(monday["api_type_list"][0]["tm_slot_list"][0]["success_api_cnt"], "0");
+        let violations = crate::body::check_body(&mydata_spec::fields::fields("지원-005").unwrap().request, &report);
+        assert!(violations.is_empty(), "{violations:?}");
+        let scheduled = provider_report("1", "20210912", None, &cells, &|_| "OPERAT0001".into()).unwrap();
+        assert_eq!(scheduled["stat_date_list"][1]["mydata_svc_cnt"], "0");
+    }
+}

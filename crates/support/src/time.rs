@@ -1,0 +1,41 @@
+//! Times as the standard writes them: Korean local time (KST, UTC+9, no daylight saving).
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+
+/// Korea Standard Time.
+pub fn kst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset")
+}
+
+/// Unix seconds as a KST date-time.
+pub fn kst_of(unix: i64) -> DateTime<FixedOffset> {
+    kst().timestamp_opt(unix, 0).single().unwrap_or_else(|| Utc::now().with_timezone(&kst()))
+}
+
+/// `search_timestamp` (N(14), YYYYMMDDhhmmss in KST) of a Unix time.
+pub fn search_timestamp(unix: i64) -> String {
+    kst_of(unix).format("%Y%m%d%H%M%S").to_string()
+}
+
+/// The Unix time a `search_timestamp` stands for; `0` (the first call) is the beginning of time.
+pub fn parse_search_timestamp(text: &str) -> Option<i64> {
+    if text == "0" {
+        return Some(0);
+    }
+    let local = NaiveDateTime::parse_from_str(text, "%Y%m%d%H%M%S").ok()?;
+    Some(kst().from_local_datetime(&local).single()?.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_timestamps_round_trip_in_kst() {
+        // 2021-09-01 00:00:00 UTC is 09:00 in Korea.
+        assert_eq!(search_timestamp(1_630_454_400), "20210901090000");
+        assert_eq!(parse_search_timestamp("20210901090000"), Some(1_630_454_400));
+        assert_eq!(parse_search_timestamp("0"), Some(0));
+        assert_eq!(parse_search_timestamp("20211301000000"), None);
+    }
+}
