@@ -47,6 +47,8 @@ pub struct ApiFields {
     pub uri: String,
     pub industries: Vec<String>,
     pub basis: Option<String>,
+    /// `application/json; charset=UTF-8` or `application/x-www-form-urlencoded` (token endpoints).
+    pub content_type_request: Option<String>,
     pub description: String,
     #[serde(default)]
     pub rules: Vec<String>,

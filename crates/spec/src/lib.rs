@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod codes;
 pub mod fields;
 pub mod industry;
+pub mod openapi;
 pub mod paging;
 pub mod tran_id;
 pub mod types;
