@@ -206,12 +206,15 @@ pub fn portal_apis() -> Vec<(&'static ApiSpec, Option<Industry>)> {
     CATALOGUE.iter().filter(|a| a.group == Group::PortalSupport).map(|a| (a, None)).collect()
 }
 
+/// The APIs answering each (path, method), with the industry the path belongs to.
+type Operations = BTreeMap<(String, Method), (Vec<&'static ApiSpec>, Option<Industry>)>;
+
 /// The whole document for the APIs in `served`, at the server whose base URL is `base_url`
 /// (OAuth flow URLs must be absolute).
 pub fn document(title: &str, base_url: &str, served: Served<'_>) -> Value {
     let base_url = base_url.trim_end_matches('/');
     // Several APIs may share a method and path (the token endpoint): one operation each.
-    let mut operations: BTreeMap<(String, Method), (Vec<&ApiSpec>, Option<Industry>)> = BTreeMap::new();
+    let mut operations: Operations = BTreeMap::new();
     for &(api, industry) in served {
         let path = industry.map_or_else(|| api.resource.to_owned(), |i| api.path(i));
         operations.entry((path, api.method)).or_insert_with(|| (Vec::new(), industry)).0.push(api);
