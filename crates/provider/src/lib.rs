@@ -2,6 +2,10 @@
 //! information API, for the industries it is configured to serve.
 
 pub mod info;
+pub mod oauth;
+pub mod registry;
+pub mod stats;
+pub mod support;
 pub mod tokens;
 
 use axum::Router;
@@ -40,6 +44,8 @@ pub struct Provider {
     pub store: Arc<dyn Store>,
     pub keys: KeyRing,
     pub config: ProviderConfig,
+    /// 지원-101..104, the portal link and the call statistics.
+    pub support: support::ProviderSupport,
 }
 
 impl Provider {
@@ -53,7 +59,14 @@ impl Provider {
             }
         }
         let keys = KeyRing::open(store.as_ref()).await?;
-        Ok(Arc::new(Provider { store, keys, config }))
+        let support = support::ProviderSupport::start(store.clone(), &config.orgs).await?;
+        Ok(Arc::new(Provider { store, keys, config, support }))
+    }
+
+    /// Every API this server answers, for its OpenAPI description.
+    pub fn served_apis(&self) -> Vec<(&'static mydata_spec::ApiSpec, Option<Industry>)> {
+        let industries: Vec<Industry> = self.config.orgs.iter().map(|o| o.industry).collect();
+        mydata_spec::openapi::provider_apis(&industries)
     }
 
     /// The org_code this server answers for at `industry`.
@@ -70,8 +83,15 @@ impl Provider {
 pub fn router(provider: Arc<Provider>) -> Router {
     let issuer = provider.tran_id_issuer();
     Router::new()
-        .merge(info::routes(provider))
+        .merge(oauth::routes(provider.clone()))
+        .merge(support::routes(provider.clone()))
+        .merge(info::routes(provider.clone()))
+        .route(
+            mydata_web::openapi::PATH,
+            mydata_web::openapi::route("MyData information provider", provider.served_apis()),
+        )
         .fallback(mydata_web::error::not_found)
+        .layer(axum::middleware::from_fn_with_state(provider.support.stats.clone(), stats::record))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
 }
 
