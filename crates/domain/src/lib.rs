@@ -2,6 +2,7 @@
 
 pub mod consent;
 pub mod scope;
+pub mod token;
 
 pub use consent::{Consent, ConsentError, ConsentOptions, ConsentStatus};
 pub use scope::{ScopeError, ScopeSet};

@@ -6,9 +6,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{NaiveDate, Utc};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use mydata_domain::token::{RefreshRefusal, bounded_expiry};
 use mydata_domain::{Consent, ConsentError, ScopeSet};
 use mydata_spec::RspCode;
-use mydata_store::{SigningKey, Store, StoreError, TokenKind, TokenRecord, TokenStatus};
+use mydata_store::{Rotation, SigningKey, Store, StoreError, TokenKind, TokenRecord, TokenStatus};
 use mydata_web::ApiError;
 use serde::{Deserialize, Serialize};
 use std::sync::RwLock;
@@ -30,6 +31,8 @@ pub struct AccessClaims {
 
 struct LoadedKey {
     kid: String,
+    /// Base64url of the raw public key, as the JWK `x`.
+    public_x: String,
     retired: bool,
     created_at: i64,
     encoding: EncodingKey,
@@ -41,6 +44,7 @@ fn load(key: &SigningKey) -> Result<LoadedKey, StoreError> {
     let der = STANDARD.decode(&key.private_pkcs8).map_err(|_| corrupt("private key is not base64"))?;
     Ok(LoadedKey {
         kid: key.kid.clone(),
+        public_x: key.public_key.clone(),
         retired: key.retired_at.is_some(),
         created_at: key.created_at,
         encoding: EncodingKey::from_ed_der(&der),
@@ -112,6 +116,43 @@ impl KeyRing {
         jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).ok().map(|d| d.claims)
     }
 
+    /// Verifies the signature only: revocation accepts expired tokens, so that a customer's
+    /// withdrawal works even when the operator holds nothing but an expired access token.
+    pub fn verify_signature(&self, token: &str) -> Option<AccessClaims> {
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let key = keys.iter().find(|k| k.kid == kid)?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.validate_aud = false;
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "jti"]);
+        jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).ok().map(|d| d.claims)
+    }
+
+    /// The public keys as a JWK Set (RFC 7517), retired ones included while tokens they signed live.
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let list: Vec<serde_json::Value> = keys
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": k.kid, "x": k.public_x,
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": list })
+    }
+
+    /// Adds a new signing key and retires the others: they stop signing at once but keep verifying
+    /// the tokens they signed (the overlap), so rotation never logs anyone out.
+    pub async fn rotate(&self, store: &dyn Store, now: i64) -> Result<String, StoreError> {
+        let key = generate_key(now);
+        store.insert_signing_key(&key).await?;
+        store.retire_signing_keys_except(&key.kid, now).await?;
+        self.reload(store).await?;
+        Ok(key.kid)
+    }
+
     pub fn knows(&self, token: &str) -> bool {
         let Some(kid) = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid) else { return false };
         self.keys.read().unwrap_or_else(|e| e.into_inner()).iter().any(|k| k.kid == kid)
@@ -126,16 +167,29 @@ pub struct Grant {
     pub client_id: String,
 }
 
-/// Token lifetimes (ch.2.2: access at most 90 days, refresh at most one year).
+/// Token lifetimes (ch.2.2: access at most 90 days, refresh at most one year) and the other clocks
+/// of the authorization server.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
     pub access_secs: i64,
     pub refresh_secs: i64,
+    /// Authorization codes (개별인증-001: at most 10 minutes recommended).
+    pub code_secs: i64,
+    /// How long the consent page waits for the customer.
+    pub session_secs: i64,
+    /// How long a repeated refresh gets the answer of the first (a client that lost it retries).
+    pub refresh_retry_grace_secs: i64,
 }
 
 impl Default for Lifetimes {
     fn default() -> Self {
-        Lifetimes { access_secs: 90 * 86_400, refresh_secs: 365 * 86_400 }
+        Lifetimes {
+            access_secs: 90 * 86_400,
+            refresh_secs: 365 * 86_400,
+            code_secs: 5 * 60,
+            session_secs: 10 * 60,
+            refresh_retry_grace_secs: 60,
+        }
     }
 }
 
@@ -149,11 +203,67 @@ pub struct IssuedPair {
     pub pair_id: String,
 }
 
-fn end_of_day(date: NaiveDate) -> i64 {
+/// The last second of the consent's end date, the latest any of its tokens may live.
+pub fn end_of_day(date: NaiveDate) -> i64 {
     date.and_hms_opt(23, 59, 59).map(|t| t.and_utc().timestamp()).unwrap_or(i64::MAX)
 }
 
-/// Issues a new access/refresh pair for `consent`, never outliving the consent's end date.
+fn claims_for(consent: &Consent, jti: &str, iat: i64, exp: i64) -> AccessClaims {
+    AccessClaims {
+        iss: consent.org_code.clone(),
+        aud: consent.client_id.clone(),
+        jti: jti.to_owned(),
+        iat,
+        exp,
+        scope: consent.scopes.to_string(),
+        consent_id: consent.consent_id.clone(),
+    }
+}
+
+fn new_jti() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn token_record(consent: &Consent, jti: String, kind: TokenKind, pair_id: &str, exp: i64, now: i64) -> TokenRecord {
+    TokenRecord {
+        jti,
+        consent_id: consent.consent_id.clone(),
+        client_id: consent.client_id.clone(),
+        kind,
+        pair_id: pair_id.to_owned(),
+        status: TokenStatus::Active,
+        expires_at: exp,
+        created_at: now,
+    }
+}
+
+/// A pair for a consent, signed but not yet recorded: the caller records `records` in the same
+/// transaction as whatever grants the pair (a code redemption, a signed consent).
+pub struct PreparedPair {
+    pub records: [TokenRecord; 2],
+    pub issued: IssuedPair,
+}
+
+/// Signs a new access/refresh pair for `consent`, never outliving the consent's end date.
+pub fn prepare_pair(keys: &KeyRing, consent: &Consent, lifetimes: Lifetimes, now: i64) -> PreparedPair {
+    let pair_id = new_jti();
+    let consent_end = end_of_day(consent.end_date);
+    let access_exp = bounded_expiry(now, lifetimes.access_secs, consent_end);
+    let refresh_exp = bounded_expiry(now, lifetimes.refresh_secs, consent_end);
+    let access = token_record(consent, new_jti(), TokenKind::Access, &pair_id, access_exp, now);
+    let refresh = token_record(consent, new_jti(), TokenKind::Refresh, &pair_id, refresh_exp, now);
+    let issued = IssuedPair {
+        access_token: keys.sign(&claims_for(consent, &access.jti, now, access_exp)),
+        access_expires_at: access_exp,
+        refresh_token: keys.sign(&claims_for(consent, &refresh.jti, now, refresh_exp)),
+        refresh_expires_at: refresh_exp,
+        pair_id,
+    };
+    PreparedPair { records: [access, refresh], issued }
+}
+
+/// Issues and records a new access/refresh pair for `consent` (for tools and tests; the OAuth
+/// endpoints record pairs together with what grants them).
 pub async fn issue_pair(
     store: &dyn Store,
     keys: &KeyRing,
@@ -161,44 +271,41 @@ pub async fn issue_pair(
     lifetimes: Lifetimes,
     now: i64,
 ) -> Result<IssuedPair, StoreError> {
-    let pair_id = uuid::Uuid::new_v4().simple().to_string();
-    let consent_end = end_of_day(consent.end_date);
-    let access_exp = (now + lifetimes.access_secs).min(consent_end);
-    let refresh_exp = (now + lifetimes.refresh_secs).min(consent_end);
-    let claims = |jti: &str, exp: i64| AccessClaims {
-        iss: consent.org_code.clone(),
-        aud: consent.client_id.clone(),
-        jti: jti.to_owned(),
-        iat: now,
-        exp,
-        scope: consent.scopes.to_string(),
-        consent_id: consent.consent_id.clone(),
-    };
-    let access_jti = uuid::Uuid::new_v4().simple().to_string();
-    let refresh_jti = uuid::Uuid::new_v4().simple().to_string();
-    let record = |jti: &str, kind, exp| TokenRecord {
-        jti: jti.to_owned(),
-        consent_id: consent.consent_id.clone(),
-        client_id: consent.client_id.clone(),
-        kind,
-        pair_id: pair_id.clone(),
-        status: TokenStatus::Active,
-        expires_at: exp,
-        created_at: now,
-    };
-    store
-        .insert_tokens(&[
-            record(&access_jti, TokenKind::Access, access_exp),
-            record(&refresh_jti, TokenKind::Refresh, refresh_exp),
-        ])
-        .await?;
-    Ok(IssuedPair {
-        access_token: keys.sign(&claims(&access_jti, access_exp)),
-        access_expires_at: access_exp,
-        refresh_token: keys.sign(&claims(&refresh_jti, refresh_exp)),
-        refresh_expires_at: refresh_exp,
-        pair_id,
-    })
+    let prepared = prepare_pair(keys, consent, lifetimes, now);
+    store.insert_tokens(&prepared.records).await?;
+    Ok(prepared.issued)
+}
+
+/// An access token issued by a refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedAccess {
+    pub access_token: String,
+    pub access_expires_at: i64,
+}
+
+/// 개별인증-003 for a verified refresh token of `consent`: retires the live access token and issues
+/// a new one, or — for a retry within the grace window — answers with the one the first attempt issued.
+pub async fn refresh_access(
+    store: &dyn Store,
+    keys: &KeyRing,
+    consent: &Consent,
+    refresh: &TokenRecord,
+    lifetimes: Lifetimes,
+    now: i64,
+) -> Result<Result<IssuedAccess, RefreshRefusal>, StoreError> {
+    let exp = bounded_expiry(now, lifetimes.access_secs, end_of_day(consent.end_date));
+    let access = token_record(consent, new_jti(), TokenKind::Access, &refresh.pair_id, exp, now);
+    let answered =
+        match store.refresh_access_token(&refresh.jti, now, lifetimes.refresh_retry_grace_secs, &access).await? {
+            Rotation::Issued => access,
+            // Ed25519 signatures are deterministic: re-signing the same claims gives the same token.
+            Rotation::Repeated(earlier) => earlier,
+            Rotation::Refused(why) => return Ok(Err(why)),
+        };
+    Ok(Ok(IssuedAccess {
+        access_token: keys.sign(&claims_for(consent, &answered.jti, answered.created_at, answered.expires_at)),
+        access_expires_at: answered.expires_at,
+    }))
 }
 
 /// Checks a bearer token for an information API call of the provider `org_code`.

@@ -4,9 +4,12 @@
 //! PostgreSQL (for scale-out), chosen by the URL scheme. Both run the same SQL and the same
 //! migrations through sqlx's `Any` driver, so a behaviour tested on one is the behaviour of the other.
 
+mod auth;
 mod sql;
+mod sql_auth;
 pub mod testing;
 
+pub use auth::*;
 pub use sql::SqlStore;
 
 use async_trait::async_trait;
@@ -268,6 +271,48 @@ pub trait Store: Send + Sync + 'static {
     /// Returns the setting `name`, storing `candidate` first if it has none (atomic: concurrent
     /// callers all get the same value), e.g. a signing secret shared by every instance.
     async fn support_setting_or_insert(&self, name: &str, candidate: &str) -> StoreResult<String>;
+
+    // --- authorization server ---
+    /// 개별인증-001: keeps a validated authorization request until the customer answers it.
+    async fn insert_auth_session(&self, session: &AuthSession) -> StoreResult<()>;
+    async fn auth_session(&self, session_digest: &str) -> StoreResult<Option<AuthSession>>;
+    /// Binds an open, unexpired session nobody signed in to yet to a customer and a browser;
+    /// false if the session is not in that state.
+    async fn sign_in_auth_session(
+        &self,
+        session_digest: &str,
+        customer_id: &str,
+        browser_digest: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Closes an open session (refusal or error); false if it was closed already.
+    async fn close_auth_session(&self, session_digest: &str, now: i64) -> StoreResult<bool>;
+    /// Writes a new consent with its code, tokens and nonces, replacing the customer's earlier
+    /// consents with the same client here, all or nothing.
+    async fn record_consent(
+        &self,
+        record: &ConsentRecord<'_>,
+        now: i64,
+    ) -> StoreResult<Result<(), ConsentRecordRefusal>>;
+    async fn authorization_code(&self, code_digest: &str) -> StoreResult<Option<AuthorizationCode>>;
+    /// Redeems a code once, recording `tokens` (all of one pair); a second redemption revokes them.
+    async fn redeem_authorization_code(&self, code_digest: &str, now: i64, tokens: &[TokenRecord])
+    -> StoreResult<Redemption>;
+    /// 개별인증-003: retires the consent's live access token and records `new_access`, or repeats the
+    /// access token a refresh with the same refresh token issued less than `grace_secs` ago.
+    async fn refresh_access_token(
+        &self,
+        refresh_jti: &str,
+        now: i64,
+        grace_secs: i64,
+        new_access: &TokenRecord,
+    ) -> StoreResult<Rotation>;
+    /// Revokes a consent and every token issued under it at once; returns whether it was active.
+    async fn revoke_consent_and_tokens(&self, consent_id: &str) -> StoreResult<bool>;
+    /// Retires every signing key but `keep_kid` (they keep verifying, no longer sign).
+    async fn retire_signing_keys_except(&self, keep_kid: &str, at: i64) -> StoreResult<u64>;
+    /// The consent's tokens that are still active.
+    async fn live_tokens_of_consent(&self, consent_id: &str) -> StoreResult<Vec<TokenRecord>>;
 }
 
 /// One scheduled transmission of one API about one subject, within one cycle window (ch.3.3.1).

@@ -150,14 +150,14 @@ fn history_from(row: &AnyRow) -> StoreResult<HistoryRow> {
     })
 }
 
-fn token_kind_text(kind: TokenKind) -> &'static str {
+pub(crate) fn token_kind_text(kind: TokenKind) -> &'static str {
     match kind {
         TokenKind::Access => "access",
         TokenKind::Refresh => "refresh",
     }
 }
 
-fn token_status_text(status: TokenStatus) -> &'static str {
+pub(crate) fn token_status_text(status: TokenStatus) -> &'static str {
     match status {
         TokenStatus::Active => "active",
         TokenStatus::Rotated => "rotated",
@@ -165,7 +165,7 @@ fn token_status_text(status: TokenStatus) -> &'static str {
     }
 }
 
-fn token_from(row: &AnyRow) -> StoreResult<TokenRecord> {
+pub(crate) fn token_from(row: &AnyRow) -> StoreResult<TokenRecord> {
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
     Ok(TokenRecord {
@@ -200,7 +200,7 @@ fn paged<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> &str) -> Page<T> 
     Page { items, next }
 }
 
-const CONSENT_COLUMNS: &str = "consent_id, org_code, customer_id, client_id, scopes, is_scheduled, fnd_cycle, add_cycle, \
+pub(crate) const CONSENT_COLUMNS: &str = "consent_id, org_code, customer_id, client_id, scopes, is_scheduled, fnd_cycle, add_cycle, \
      end_date, purpose, period, consent_trans_memo, consent_merchant_name_regno, consent_trans_category, status, created_at";
 
 impl SqlStore {
@@ -363,41 +363,7 @@ impl Store for SqlStore {
 
     async fn insert_consent(&self, c: &Consent) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        let exists = sqlx::query("SELECT 1 FROM consents WHERE consent_id = $1")
-            .bind(&c.consent_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() {
-            return Err(StoreError::Conflict(format!("consent {}", c.consent_id)));
-        }
-        sqlx::query(&format!(
-            "INSERT INTO consents ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-        ))
-        .bind(&c.consent_id)
-        .bind(&c.org_code)
-        .bind(&c.customer_id)
-        .bind(&c.client_id)
-        .bind(c.scopes.to_string())
-        .bind(c.is_scheduled as i64)
-        .bind(c.fnd_cycle.clone())
-        .bind(c.add_cycle.clone())
-        .bind(c.end_date.format("%Y%m%d").to_string())
-        .bind(&c.purpose)
-        .bind(c.period.format("%Y%m%d").to_string())
-        .bind(c.options.trans_memo as i64)
-        .bind(c.options.merchant_name_regno as i64)
-        .bind(c.options.trans_category as i64)
-        .bind(c.status.as_str())
-        .bind(c.created_at)
-        .execute(&mut *tx)
-        .await?;
-        for asset in &c.assets {
-            sqlx::query("INSERT INTO consent_assets (consent_id, asset_key) VALUES ($1, $2)")
-                .bind(&c.consent_id)
-                .bind(asset)
-                .execute(&mut *tx)
-                .await?;
-        }
+        crate::sql_auth::write_consent(&mut tx, c).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -471,22 +437,7 @@ impl Store for SqlStore {
 
     async fn insert_tokens(&self, tokens: &[TokenRecord]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        for t in tokens {
-            sqlx::query(
-                "INSERT INTO tokens (jti, consent_id, client_id, kind, pair_id, status, expires_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&t.jti)
-            .bind(&t.consent_id)
-            .bind(&t.client_id)
-            .bind(token_kind_text(t.kind))
-            .bind(&t.pair_id)
-            .bind(token_status_text(t.status))
-            .bind(t.expires_at)
-            .bind(t.created_at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        crate::sql_auth::write_tokens(&mut tx, tokens).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -919,6 +870,72 @@ impl Store for SqlStore {
         self.support_setting(name)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("setting {name} vanished right after insertion")))
+    }
+
+    // --- authorization server ---
+    async fn insert_auth_session(&self, session: &AuthSession) -> StoreResult<()> {
+        self.auth_insert_session(session).await
+    }
+
+    async fn auth_session(&self, session_digest: &str) -> StoreResult<Option<AuthSession>> {
+        self.auth_session_by_digest(session_digest).await
+    }
+
+    async fn sign_in_auth_session(
+        &self,
+        session_digest: &str,
+        customer_id: &str,
+        browser_digest: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.auth_sign_in(session_digest, customer_id, browser_digest, now).await
+    }
+
+    async fn close_auth_session(&self, session_digest: &str, now: i64) -> StoreResult<bool> {
+        self.auth_close_session(session_digest, now).await
+    }
+
+    async fn record_consent(
+        &self,
+        record: &ConsentRecord<'_>,
+        now: i64,
+    ) -> StoreResult<Result<(), ConsentRecordRefusal>> {
+        self.auth_record_consent(record, now).await
+    }
+
+    async fn authorization_code(&self, code_digest: &str) -> StoreResult<Option<AuthorizationCode>> {
+        self.auth_code(code_digest).await
+    }
+
+    async fn redeem_authorization_code(
+        &self,
+        code_digest: &str,
+        now: i64,
+        tokens: &[TokenRecord],
+    ) -> StoreResult<Redemption> {
+        self.auth_redeem_code(code_digest, now, tokens).await
+    }
+
+    async fn refresh_access_token(
+        &self,
+        refresh_jti: &str,
+        now: i64,
+        grace_secs: i64,
+        new_access: &TokenRecord,
+    ) -> StoreResult<Rotation> {
+        self.auth_refresh(refresh_jti, now, grace_secs, new_access).await
+    }
+
+    async fn revoke_consent_and_tokens(&self, consent_id: &str) -> StoreResult<bool> {
+        self.auth_revoke_consent(consent_id).await
+    }
+
+    async fn retire_signing_keys_except(&self, keep_kid: &str, at: i64) -> StoreResult<u64> {
+        self.auth_retire_keys(keep_kid, at).await
+    }
+
+    async fn live_tokens_of_consent(&self, consent_id: &str) -> StoreResult<Vec<TokenRecord>> {
+        self.auth_live_tokens_of_consent(consent_id).await
     }
 }
 

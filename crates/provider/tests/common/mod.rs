@@ -28,9 +28,13 @@ pub fn tran_id() -> String {
 }
 
 pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, ProviderConfig { orgs: demo_orgs(), lifetimes: Default::default() }).await
+}
+
+/// A provider with its own configuration (lifetimes, institutions).
+pub async fn spawn_with(backend: Backend, config: ProviderConfig) -> TestApp {
     let db = TestDatabase::new(backend).await;
     let store = Arc::new(db.open().await.expect("open test database"));
-    let config = ProviderConfig { orgs: demo_orgs(), lifetimes: Default::default() };
     let provider = Provider::new(store.clone(), config).await.expect("provider");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

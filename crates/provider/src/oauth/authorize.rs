@@ -1,0 +1,500 @@
+//! 개별인증-001: the operator's server asks for authorization; the provider validates the request
+//! and answers with a 302 to its own consent page (ch.3 ④, web method). There the customer signs in
+//! (CI checked against x-user-ci), chooses what to send, and the provider records the consent and
+//! redirects to the operator's callback with code, state and api_tran_id.
+
+use super::choices::{AssetChoice, customer_assets, optional_items, yes_no_scopes};
+use super::page::{escape, message, render};
+use super::{digest, form_pairs, random_secret};
+use crate::Provider;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Days, NaiveDate, Utc};
+use mydata_domain::{Consent, ConsentOptions, ConsentStatus, ScopeSet};
+use mydata_spec::Industry;
+use mydata_spec::catalogue::api;
+use mydata_spec::fields::Location;
+use mydata_spec::validate::{check_params, check_value};
+use mydata_store::{AuthSession, AuthorizationCode, ConsentRecord, ConsentRecordRefusal};
+use mydata_web::error::json_response;
+use mydata_web::tran_id::RequestTranId;
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+const COOKIE: &str = "mydata_consent";
+const CONSENT_PATH: &str = "/oauth/2.0/consent";
+/// Transfer cycles a customer may pick: the standard's weekly default (공통-002: fixed at 1/w at
+/// launch) or less often, never more.
+const CYCLES: &[(&str, &str)] = &[("1/w", "주 1회"), ("1/m", "월 1회")];
+
+/// 첨부1 ①: client_id or redirect_uri unusable — answered directly, as JSON, never redirected.
+fn direct_error(description: &str, params: &HashMap<String, String>, tran_id: Option<&RequestTranId>) -> Response {
+    let mut body = json!({ "error": "invalid_request", "error_description": description });
+    if let Some(state) = params.get("state") {
+        body["state"] = json!(state);
+    }
+    if let Some(id) = tran_id {
+        body["api_tran_id"] = json!(id.0.as_str());
+    }
+    json_response(StatusCode::BAD_REQUEST, &body)
+}
+
+/// A 302 to the operator's callback with `pairs` added to its query.
+fn redirect(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        // Registered callbacks are validated URLs; a corrupt one must not become an open redirect.
+        return message(StatusCode::BAD_REQUEST, "요청 오류", "등록된 Callback URL이 올바르지 않습니다.");
+    };
+    url.query_pairs_mut().extend_pairs(pairs.iter().copied());
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(location) = HeaderValue::from_str(url.as_str()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// 첨부1 ②: any other problem goes back to the callback.
+fn redirect_error(redirect_uri: &str, error: &str, description: &str, state: &str, tran_id: &str) -> Response {
+    let mut pairs = vec![("error", error), ("error_description", description), ("state", state)];
+    if !tran_id.is_empty() {
+        pairs.push(("api_tran_id", tran_id));
+    }
+    redirect(redirect_uri, &pairs)
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `GET /oauth/2.0/authorize`.
+pub async fn start(
+    State(provider): State<Arc<Provider>>,
+    tran_id: Option<Extension<RequestTranId>>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let tran_id = tran_id.map(|Extension(id)| id);
+    let client = match params.get("client_id") {
+        Some(id) => match provider.store.client(id).await {
+            Ok(client) => client,
+            Err(e) => return super::OAuthFailure::from(e).into_response(),
+        },
+        None => None,
+    };
+    let Some(client) = client else { return direct_error("invalid_client_id", &params, tran_id.as_ref()) };
+    let redirect_uri = params.get("redirect_uri").map(String::as_str).unwrap_or_default();
+    if !client.redirect_uris.iter().any(|registered| registered == redirect_uri) {
+        return direct_error("invalid_redirection", &params, tran_id.as_ref());
+    }
+    let state = params.get("state").cloned().unwrap_or_default();
+    let tran_text = tran_id.as_ref().map(|id| id.0.as_str().to_owned()).unwrap_or_default();
+    let fail = |error: &str, description: &str| redirect_error(redirect_uri, error, description, &state, &tran_text);
+
+    if tran_id.is_none() {
+        return fail("invalid_request", "x-api-tran-id is missing or malformed");
+    }
+    let user_ci = match header_text(&headers, "x-user-ci") {
+        Some(ci) if check_value("B64(100)", ci).is_ok() => ci.to_owned(),
+        _ => return fail("invalid_request", "x-user-ci is missing or malformed"),
+    };
+    match params.get("response_type").map(String::as_str) {
+        None => return fail("invalid_request", "response_type is required"),
+        Some("code") => {}
+        Some(_) => return fail("unsupported_response_type", "response_type must be code"),
+    }
+    let spec = api("개별인증-001").expect("auth APIs are in the catalogue");
+    if let Some(v) = check_params(&spec.fields().request, Location::Query, &params).first() {
+        return fail("invalid_request", &format!("{} {}", v.field, v.problem));
+    }
+    let org_code = params.get("org_code").cloned().unwrap_or_default();
+    if provider.config.orgs.iter().all(|o| o.org_code != org_code) {
+        return fail("invalid_request", "org_code is not served here");
+    }
+    let handle = random_secret();
+    let now = Utc::now().timestamp();
+    let session = AuthSession {
+        session_digest: digest(&handle),
+        org_code,
+        client_id: client.client_id,
+        redirect_uri: redirect_uri.to_owned(),
+        state: state.clone(),
+        app_scheme: params.get("app_scheme").cloned().unwrap_or_default(),
+        tran_id: tran_text.clone(),
+        user_ci,
+        customer_id: None,
+        browser_digest: None,
+        created_at: now,
+        expires_at: now + provider.config.lifetimes.session_secs,
+        closed_at: None,
+    };
+    if let Err(e) = provider.store.insert_auth_session(&session).await {
+        tracing::error!(error = %e, "storing an authorization session");
+        return fail("server_error", "server error");
+    }
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("{CONSENT_PATH}/{handle}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// The open session a consent-page request names, or the page to answer instead.
+async fn open_session(provider: &Provider, handle: &str, now: i64) -> Result<AuthSession, Response> {
+    let session = match provider.store.auth_session(&digest(handle)).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return Err(message(StatusCode::NOT_FOUND, "요청 없음", "진행 중인 인증 요청이 없습니다.")),
+        Err(e) => return Err(server_error(e)),
+    };
+    if session.closed_at.is_some() {
+        return Err(message(StatusCode::CONFLICT, "처리 완료", "이미 처리된 인증 요청입니다."));
+    }
+    if now >= session.expires_at {
+        return Err(finish_with_error(provider, &session, "access_denied", "the consent page expired", now).await);
+    }
+    Ok(session)
+}
+
+fn server_error(e: mydata_store::StoreError) -> Response {
+    tracing::error!(error = %e, "store failure on the consent page");
+    message(StatusCode::INTERNAL_SERVER_ERROR, "일시적 오류", "잠시 후 다시 시도해 주십시오.")
+}
+
+/// Closes the session and sends the customer back to the operator with an error.
+async fn finish_with_error(provider: &Provider, s: &AuthSession, error: &str, description: &str, now: i64) -> Response {
+    match provider.store.close_auth_session(&s.session_digest, now).await {
+        Ok(true) => redirect_error(&s.redirect_uri, error, description, &s.state, &s.tran_id),
+        Ok(false) => message(StatusCode::CONFLICT, "처리 완료", "이미 처리된 인증 요청입니다."),
+        Err(e) => server_error(e),
+    }
+}
+
+fn browser_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Whether this request comes from the browser the customer signed in with.
+fn same_browser(session: &AuthSession, headers: &HeaderMap) -> bool {
+    match (&session.browser_digest, browser_cookie(headers)) {
+        (Some(expected), Some(cookie)) => *expected == digest(&cookie),
+        _ => false,
+    }
+}
+
+fn industry_of(provider: &Provider, org_code: &str) -> Option<Industry> {
+    provider.config.orgs.iter().find(|o| o.org_code == org_code).map(|o| o.industry)
+}
+
+/// `GET /oauth/2.0/consent/{session}`: the sign-in page, then the consent page.
+pub async fn show(State(provider): State<Arc<Provider>>, Path(handle): Path<String>, headers: HeaderMap) -> Response {
+    let now = Utc::now().timestamp();
+    let session = match open_session(&provider, &handle, now).await {
+        Ok(session) => session,
+        Err(page) => return page,
+    };
+    let Some(customer_id) = &session.customer_id else { return sign_in_page(&provider, &session, &handle).await };
+    if !same_browser(&session, &headers) {
+        return message(StatusCode::FORBIDDEN, "본인인증 필요", "본인인증을 한 브라우저에서만 계속할 수 있습니다.");
+    }
+    let Some(industry) = industry_of(&provider, &session.org_code) else {
+        return finish_with_error(&provider, &session, "server_error", "institution no longer served", now).await;
+    };
+    match customer_assets(provider.store.as_ref(), &session.org_code, industry, customer_id).await {
+        Ok(assets) => consent_page(&provider, &session, &handle, industry, &assets).await,
+        Err(e) => server_error(e),
+    }
+}
+
+async fn client_name(provider: &Provider, client_id: &str) -> String {
+    match provider.store.client(client_id).await {
+        Ok(Some(client)) => client.client_name,
+        _ => client_id.to_owned(),
+    }
+}
+
+async fn sign_in_page(provider: &Provider, session: &AuthSession, handle: &str) -> Response {
+    let name = client_name(provider, &session.client_id).await;
+    let body = format!(
+        "<p class=\"notice\">{client}에서 {org}에 개인신용정보 전송을 요구하려 합니다. 본인임을 확인해 주십시오.</p>\
+         <form method=\"post\" action=\"{CONSENT_PATH}/{handle}/sign-in\">\
+         <label>고객 ID (데모 본인인증) <input type=\"text\" name=\"customer_id\" id=\"customer_id\" required autocomplete=\"username\"></label>\
+         <button type=\"submit\" id=\"sign-in\">본인인증</button></form>",
+        client = escape(&name),
+        org = escape(&session.org_code),
+        handle = escape(handle),
+    );
+    render(StatusCode::OK, "본인인증", &body)
+}
+
+/// `POST /oauth/2.0/consent/{session}/sign-in`.
+pub async fn sign_in(State(provider): State<Arc<Provider>>, Path(handle): Path<String>, body: Bytes) -> Response {
+    let now = Utc::now().timestamp();
+    let session = match open_session(&provider, &handle, now).await {
+        Ok(session) => session,
+        Err(page) => return page,
+    };
+    if session.customer_id.is_some() {
+        return message(StatusCode::CONFLICT, "처리 완료", "이미 본인인증을 마친 요청입니다.");
+    }
+    let customer_id = form_pairs(&body).into_iter().find(|(k, _)| k == "customer_id").map(|(_, v)| v);
+    let customer = match customer_id {
+        Some(id) => provider.store.customer(&session.org_code, id.trim()).await,
+        None => Ok(None),
+    };
+    let customer = match customer {
+        Ok(customer) => customer,
+        Err(e) => return server_error(e),
+    };
+    // ch.3 ⑧: the customer who signs in must be the one the operator named (x-user-ci). An unknown
+    // ID is answered the same way, so the page reveals nothing about who is a customer.
+    let Some(customer) = customer.filter(|c| c.ci == session.user_ci) else {
+        return finish_with_error(&provider, &session, "unauthorized_user", "CI mismatch", now).await;
+    };
+    let browser = random_secret();
+    match provider
+        .store
+        .sign_in_auth_session(&session.session_digest, &customer.customer_id, &digest(&browser), now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return message(StatusCode::CONFLICT, "처리 완료", "이미 처리된 인증 요청입니다."),
+        Err(e) => return server_error(e),
+    }
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let cookie = format!(
+        "{COOKIE}={browser}; Path={CONSENT_PATH}/; Max-Age={}; HttpOnly; SameSite=Strict",
+        provider.config.lifetimes.session_secs
+    );
+    let headers = response.headers_mut();
+    if let (Ok(cookie), Ok(location)) =
+        (HeaderValue::from_str(&cookie), HeaderValue::from_str(&format!("{CONSENT_PATH}/{handle}")))
+    {
+        headers.insert(header::SET_COOKIE, cookie);
+        headers.insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn checkbox(name: &str, value: &str, label: &str, id: &str) -> String {
+    format!(
+        "<label><input type=\"checkbox\" name=\"{}\" value=\"{}\" id=\"{}\"> {}</label>",
+        escape(name),
+        escape(value),
+        escape(id),
+        escape(label)
+    )
+}
+
+async fn consent_page(
+    provider: &Provider,
+    session: &AuthSession,
+    handle: &str,
+    industry: Industry,
+    assets: &[AssetChoice],
+) -> Response {
+    let name = client_name(provider, &session.client_id).await;
+    let mut body = format!(
+        "<p class=\"notice\">{}에 전송할 개인신용정보를 선택해 주십시오. 선택하지 않은 정보는 전송되지 않습니다.</p>\
+         <form method=\"post\" action=\"{CONSENT_PATH}/{}\">",
+        escape(&name),
+        escape(handle)
+    );
+    body.push_str("<fieldset><legend>전송을 요구하는 개인신용정보</legend>");
+    if assets.is_empty() && yes_no_scopes(industry).is_empty() {
+        body.push_str("<p>전송할 수 있는 자산이 없습니다. 자산 목록만 전송됩니다.</p>");
+    }
+    for asset in assets {
+        body.push_str(&checkbox("asset", &asset.asset_key, &asset.label, &format!("asset-{}", asset.asset_key)));
+    }
+    for scope in yes_no_scopes(industry) {
+        let label = mydata_spec::catalogue::info_apis(industry)
+            .find(|a| a.scope_for(industry).as_deref() == Some(scope.as_str()))
+            .map(|a| a.name)
+            .unwrap_or(scope.as_str());
+        body.push_str(&checkbox("scope", &scope, label, &format!("scope-{scope}")));
+    }
+    body.push_str("</fieldset><fieldset><legend>정기적 전송</legend>");
+    body.push_str(&checkbox("is_scheduled", "true", "정기적 전송을 요구합니다", "is_scheduled"));
+    body.push_str("<label>주기 <select name=\"cycle\" id=\"cycle\">");
+    for (value, label) in CYCLES {
+        body.push_str(&format!("<option value=\"{value}\">{label}</option>"));
+    }
+    let today = Utc::now().date_naive();
+    let latest = today + Days::new(365);
+    body.push_str(&format!(
+        "</select></label></fieldset><fieldset><legend>전송요구 종료시점</legend>\
+         <label>종료일 <input type=\"date\" name=\"end_date\" id=\"end_date\" value=\"{latest}\" min=\"{today}\" max=\"{latest}\" required></label></fieldset>",
+    ));
+    let optional = optional_items(industry);
+    let mut extras = String::new();
+    if optional.trans_memo {
+        extras.push_str(&checkbox("option", "trans_memo", "적요/거래메모", "option-trans_memo"));
+    }
+    if optional.merchant_name_regno {
+        extras.push_str(&checkbox("option", "merchant_name_regno", "가맹점명/사업자등록번호", "option-merchant"));
+    }
+    if optional.trans_category {
+        extras.push_str(&checkbox("option", "trans_category", "상품(구매) 분류", "option-category"));
+    }
+    if !extras.is_empty() {
+        body.push_str(&format!("<fieldset><legend>선택 전송항목</legend>{extras}</fieldset>"));
+    }
+    body.push_str(&format!(
+        "<p class=\"notice\">목적: {} 서비스 제공 · 보유기간: 서비스 탈퇴 또는 삭제 요구 시까지</p>\
+         <button type=\"submit\" name=\"decision\" value=\"approve\" id=\"approve\">전송요구</button>\
+         <button type=\"submit\" name=\"decision\" value=\"refuse\" id=\"refuse\">취소</button></form>",
+        escape(&name)
+    ));
+    render(StatusCode::OK, "개인신용정보 전송요구", &body)
+}
+
+/// The customer's choices, checked against what was offered.
+struct Choice {
+    assets: BTreeSet<String>,
+    scopes: ScopeSet,
+    is_scheduled: bool,
+    cycle: Option<String>,
+    end_date: NaiveDate,
+    options: ConsentOptions,
+}
+
+fn read_choice(
+    pairs: &[(String, String)],
+    industry: Industry,
+    offered: &[AssetChoice],
+    today: NaiveDate,
+) -> Result<Choice, String> {
+    fn values<'a>(pairs: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
+        pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    let mut scopes: ScopeSet = format!("{industry}.list").parse().map_err(|e| format!("{e}"))?;
+    let mut assets = BTreeSet::new();
+    for key in values(pairs, "asset") {
+        let asset = offered.iter().find(|a| a.asset_key == key).ok_or("an asset that was not offered")?;
+        asset.scopes.iter().for_each(|s| scopes.insert(s.clone()));
+        assets.insert(key.to_owned());
+    }
+    let yes_no = yes_no_scopes(industry);
+    for scope in values(pairs, "scope") {
+        if !yes_no.iter().any(|s| s == scope) {
+            return Err(format!("scope {scope} was not offered"));
+        }
+        scopes.insert(scope);
+    }
+    let is_scheduled = values(pairs, "is_scheduled").any(|v| v == "true");
+    let cycle = match values(pairs, "cycle").next() {
+        Some(c) if CYCLES.iter().any(|(value, _)| *value == c) => Some(c.to_owned()),
+        _ => return Err("an unknown transfer cycle".into()),
+    };
+    let end_text = values(pairs, "end_date").next().ok_or("end_date is required")?;
+    let end_date = NaiveDate::parse_from_str(end_text, "%Y-%m-%d").map_err(|_| "end_date is not a date")?;
+    if end_date < today || end_date > today + Days::new(365) {
+        return Err("end_date must be within one year".into());
+    }
+    let optional = optional_items(industry);
+    let option = |name: &str, applies: bool| applies && values(pairs, "option").any(|v| v == name);
+    Ok(Choice {
+        assets,
+        scopes,
+        is_scheduled,
+        cycle: cycle.filter(|_| is_scheduled),
+        end_date,
+        options: ConsentOptions {
+            trans_memo: option("trans_memo", optional.trans_memo),
+            merchant_name_regno: option("merchant_name_regno", optional.merchant_name_regno),
+            trans_category: option("trans_category", optional.trans_category),
+        },
+    })
+}
+
+/// `POST /oauth/2.0/consent/{session}`: approve or refuse.
+pub async fn answer(
+    State(provider): State<Arc<Provider>>,
+    Path(handle): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let now = Utc::now().timestamp();
+    let session = match open_session(&provider, &handle, now).await {
+        Ok(session) => session,
+        Err(page) => return page,
+    };
+    let (Some(customer_id), true) = (&session.customer_id, same_browser(&session, &headers)) else {
+        return message(StatusCode::FORBIDDEN, "본인인증 필요", "본인인증을 한 브라우저에서만 계속할 수 있습니다.");
+    };
+    let pairs = form_pairs(&body);
+    if !pairs.iter().any(|(k, v)| k == "decision" && v == "approve") {
+        return finish_with_error(&provider, &session, "access_denied", "the customer refused", now).await;
+    }
+    let Some(industry) = industry_of(&provider, &session.org_code) else {
+        return finish_with_error(&provider, &session, "server_error", "institution no longer served", now).await;
+    };
+    let offered = match customer_assets(provider.store.as_ref(), &session.org_code, industry, customer_id).await {
+        Ok(offered) => offered,
+        Err(e) => return server_error(e),
+    };
+    let today = Utc::now().date_naive();
+    let choice = match read_choice(&pairs, industry, &offered, today) {
+        Ok(choice) => choice,
+        Err(problem) => return finish_with_error(&provider, &session, "invalid_request", &problem, now).await,
+    };
+    let name = client_name(&provider, &session.client_id).await;
+    let consent = Consent {
+        consent_id: uuid::Uuid::new_v4().to_string(),
+        org_code: session.org_code.clone(),
+        customer_id: customer_id.clone(),
+        client_id: session.client_id.clone(),
+        scopes: choice.scopes,
+        assets: choice.assets,
+        is_scheduled: choice.is_scheduled,
+        fnd_cycle: choice.cycle.clone(),
+        add_cycle: choice.cycle,
+        end_date: choice.end_date,
+        purpose: format!("{name} 서비스 제공"),
+        // 공통-002: individual authentication keeps the data until the service ends (99991231).
+        period: NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"),
+        options: choice.options,
+        status: ConsentStatus::Active,
+        created_at: now,
+    };
+    let code = random_secret();
+    let code_record = AuthorizationCode {
+        code_digest: digest(&code),
+        consent_id: consent.consent_id.clone(),
+        client_id: session.client_id.clone(),
+        redirect_uri: session.redirect_uri.clone(),
+        created_at: now,
+        expires_at: now + provider.config.lifetimes.code_secs,
+        redeemed_at: None,
+        pair_id: None,
+    };
+    let record = ConsentRecord {
+        consent: &consent,
+        closes_session: Some(&session.session_digest),
+        code: Some(&code_record),
+        tokens: &[],
+        nonces: &[],
+    };
+    match provider.store.record_consent(&record, now).await {
+        Ok(Ok(())) => redirect(
+            &session.redirect_uri,
+            &[("code", &code), ("state", &session.state), ("api_tran_id", &session.tran_id)],
+        ),
+        Ok(Err(ConsentRecordRefusal::SessionClosed)) => {
+            message(StatusCode::CONFLICT, "처리 완료", "이미 처리된 인증 요청입니다.")
+        }
+        Ok(Err(ConsentRecordRefusal::NonceReplayed)) => {
+            server_error(mydata_store::StoreError::Corrupt("a consent page recorded a nonce".into()))
+        }
+        Err(e) => server_error(e),
+    }
+}

@@ -1,0 +1,136 @@
+//! The authorization server (ch.5): 개별인증-001 with the provider's own sign-in and consent pages,
+//! the token endpoint (개별인증-002/003), revocation (개별인증-004) and the published signing keys.
+//! Errors are RFC 6749 bodies `{"error", "error_description"}` with the statuses of 첨부1.
+
+mod authorize;
+mod choices;
+mod page;
+mod token;
+
+use crate::Provider;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use mydata_spec::OAuthError;
+use mydata_store::{Client, StoreError};
+use mydata_web::error::json_response;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use choices::scopes_for_choice;
+
+/// The routes of the authorization server.
+pub fn routes(provider: Arc<Provider>) -> Router {
+    Router::new()
+        .route("/oauth/2.0/authorize", get(authorize::start).fallback(method_not_allowed))
+        .route(
+            "/oauth/2.0/consent/{session}",
+            get(authorize::show).post(authorize::answer).fallback(method_not_allowed),
+        )
+        .route("/oauth/2.0/consent/{session}/sign-in", post(authorize::sign_in).fallback(method_not_allowed))
+        .route("/oauth/2.0/token", post(token::token).fallback(method_not_allowed))
+        .route("/oauth/2.0/revoke", post(token::revoke).fallback(method_not_allowed))
+        .route("/oauth/2.0/jwks", get(token::jwks).fallback(method_not_allowed))
+        .with_state(provider)
+}
+
+/// An OAuth error as 첨부1 lists it (접근토큰 발급/갱신/폐기): the `error` code decides the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthFailure {
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl OAuthFailure {
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+        OAuthFailure { error, description: description.into() }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        OAuthFailure::new("invalid_request", description)
+    }
+
+    pub fn invalid_client() -> Self {
+        OAuthFailure::new("invalid_client", "client authentication failed")
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        OAuthFailure::new("invalid_grant", description)
+    }
+
+    fn status(&self) -> StatusCode {
+        match self.error {
+            "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl From<StoreError> for OAuthFailure {
+    fn from(e: StoreError) -> Self {
+        // The cause goes to the log, not to the caller.
+        tracing::error!(error = %e, "store failure in the authorization server");
+        OAuthFailure::new("server_error", "server error")
+    }
+}
+
+impl IntoResponse for OAuthFailure {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        json_response(status, &OAuthError { error: self.error.to_owned(), error_description: Some(self.description) })
+    }
+}
+
+async fn method_not_allowed() -> OAuthFailure {
+    OAuthFailure::new("method_not_allowed", "method not allowed")
+}
+
+/// A fresh unguessable secret (256 bits), URL-safe.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the store keeps of a secret handed out (session handle, code, cookie): its SHA-256 in hex.
+fn digest(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Client secrets are stored as `sha256$<hex>`, the scheme the portal registry writes.
+pub fn hash_client_secret(secret: &str) -> String {
+    format!("sha256${}", digest(secret))
+}
+
+/// Looks up `client_id` and checks `client_secret` against its stored hash in constant time.
+async fn authenticate_client(provider: &Provider, client_id: &str, secret: &str) -> Result<Client, OAuthFailure> {
+    let client = provider.store.client(client_id).await?.ok_or_else(OAuthFailure::invalid_client)?;
+    let expected = client.client_secret_hash.as_bytes();
+    let given = hash_client_secret(secret);
+    let same = expected.len() == given.len()
+        && expected.iter().zip(given.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if same { Ok(client) } else { Err(OAuthFailure::invalid_client()) }
+}
+
+/// Parses an `application/x-www-form-urlencoded` body, keeping repeated keys (checkbox lists).
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// The single-valued fields of a form; a repeated field is a malformed request.
+fn form_fields(body: &[u8]) -> Result<HashMap<String, String>, OAuthFailure> {
+    let mut fields = HashMap::new();
+    for (name, value) in form_pairs(body) {
+        if fields.insert(name.clone(), value).is_some() {
+            return Err(OAuthFailure::invalid_request(format!("{name} is given twice")));
+        }
+    }
+    Ok(fields)
+}

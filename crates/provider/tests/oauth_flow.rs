@@ -1,0 +1,284 @@
+//! The authorization server over HTTP (개별인증-001..004): the whole flow and every failure, on
+//! SQLite and PostgreSQL.
+
+mod common;
+mod oauth_common;
+
+use chrono::{Days, Utc};
+use common::*;
+use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
+use mydata_provider::tokens::Lifetimes;
+use mydata_provider::{ProviderConfig, demo_orgs};
+use mydata_store::{Backend, Store};
+use oauth_common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_tokens_data_refresh_retry_and_revocation() {
+    for backend in BACKENDS {
+        let app = spawn(backend).await;
+        seed(&app).await;
+        let callback = consent_via_page(&app, &approve_deposit()).await;
+        assert_eq!(callback["state"], STATE);
+        assert_eq!(callback["api_tran_id"].len(), 25, "echoes the request's x-api-tran-id");
+
+        let (status, tokens) = exchange(&app, &callback["code"], CLIENT_SECRET, REDIRECT).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(tokens["token_type"], "Bearer");
+        // A 마이너스통장 is a deposit and a loan (ch.2.2); the list scope is always there.
+        assert_eq!(tokens["scope"], "bank.deposit bank.list bank.loan");
+        let expires: i64 = tokens["expires_in"].as_str().unwrap().parse().unwrap();
+        assert!(expires > 29 * 86_400 && expires <= 31 * 86_400, "never past the consent's end: {expires}");
+        assert!(tokens["refresh_token_expires_in"].as_str().is_some());
+        let access = tokens["access_token"].as_str().unwrap().to_owned();
+        let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+        let (status, accounts) = list_accounts(&app, &access).await;
+        assert_eq!(status, 200, "{accounts}");
+        let consented: Vec<&str> = accounts["account_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["is_consent"] == "true")
+            .map(|a| a["account_num"].as_str().unwrap())
+            .collect();
+        assert_eq!(consented, ["1001001"]);
+
+        // Refresh: a new access token; the old one stops at once; a retry gets the same new one.
+        let (status, refreshed) = refresh(&app, &refresh_token).await;
+        assert_eq!(status, 200, "{refreshed}");
+        let renewed = refreshed["access_token"].as_str().unwrap().to_owned();
+        assert_ne!(renewed, access);
+        let (status, retried) = refresh(&app, &refresh_token).await;
+        assert_eq!(status, 200);
+        assert_eq!(retried["access_token"], renewed.as_str(), "a retried refresh gets the same token");
+        assert_eq!(list_accounts(&app, &access).await.0, 401, "the replaced access token is dead");
+        assert_eq!(list_accounts(&app, &renewed).await.0, 200);
+
+        // Revocation with the (old, replaced) access token still withdraws the whole consent.
+        let (status, revoked) = revoke(&app, &renewed).await;
+        assert_eq!((status, revoked["rsp_code"].as_str()), (200, Some("00000")), "{revoked}");
+        let (status, body) = list_accounts(&app, &renewed).await;
+        assert_eq!((status, body["rsp_code"].as_str()), (401, Some("40101")));
+        assert_oauth_error(&refresh(&app, &refresh_token).await, 400, "invalid_grant");
+        let (status, again) = revoke(&app, &renewed).await;
+        assert_eq!((status, again["rsp_code"].as_str()), (200, Some("99999")), "RFC 7009: still 200");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_answers_bad_clients_directly_and_other_errors_at_the_callback() {
+    let app = spawn(Backend::Sqlite).await;
+    seed(&app).await;
+    let unknown = authorize(&app, &authorize_query(Some(("client_id", Some("nobody")))), Some(CI)).await;
+    assert_eq!(unknown.status(), 400);
+    let body: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(
+        (body["error"].as_str(), body["error_description"].as_str()),
+        (Some("invalid_request"), Some("invalid_client_id"))
+    );
+    let elsewhere =
+        authorize(&app, &authorize_query(Some(("redirect_uri", Some("https://evil.example/cb")))), Some(CI)).await;
+    assert_eq!(elsewhere.status(), 400, "never redirects to an unregistered callback");
+    let body: serde_json::Value = elsewhere.json().await.unwrap();
+    assert_eq!(body["error_description"], "invalid_redirection");
+
+    let cases = [
+        (authorize_query(Some(("response_type", Some("token")))), Some(CI), "unsupported_response_type"),
+        (authorize_query(Some(("response_type", None))), Some(CI), "invalid_request"),
+        (authorize_query(Some(("org_code", Some("CARD999999")))), Some(CI), "invalid_request"),
+        (authorize_query(Some(("state", Some("not valid!")))), Some(CI), "invalid_request"),
+        (authorize_query(None), None, "invalid_request"),
+    ];
+    for (query, ci, error) in cases {
+        let response = authorize(&app, &query, ci).await;
+        assert_eq!(response.status(), 302);
+        let params = callback_params(&location(&response));
+        assert_eq!(params["error"], error, "{query:?}");
+    }
+    let no_tran_id = http_no_redirects()
+        .get(format!("{}/oauth/2.0/authorize", app.base))
+        .query(&authorize_query(None))
+        .header("x-user-ci", CI)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback_params(&location(&no_tran_id))["error"], "invalid_request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_customer_or_a_refusal_ends_at_the_callback_and_records_nothing() {
+    let app = spawn(Backend::Sqlite).await;
+    seed(&app).await;
+    let started = authorize(&app, &authorize_query(None), Some("T3RoZXJDdXN0b21lckNJ")).await;
+    let page = location(&started);
+    let mut browser = Browser::new(&app);
+    let refused = browser.post(&format!("{page}/sign-in"), &[("customer_id", CUSTOMER)]).await;
+    assert_eq!(callback_params(&location(&refused))["error"], "unauthorized_user", "CI mismatch");
+    assert_eq!(browser.get(&page).await.status(), 409, "the session is closed");
+
+    let started = authorize(&app, &authorize_query(None), Some(CI)).await;
+    let page = location(&started);
+    let mut browser = Browser::new(&app);
+    browser.post(&format!("{page}/sign-in"), &[("customer_id", CUSTOMER)]).await;
+    let stranger = Browser::new(&app);
+    assert_eq!(stranger.get(&page).await.status(), 403, "only the browser that signed in continues");
+    let refused = browser.post(&page, &[("decision", "refuse")]).await;
+    let params = callback_params(&location(&refused));
+    assert_eq!((params["error"].as_str(), params["state"].as_str()), ("access_denied", STATE));
+    assert!(app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_failures_leave_the_code_and_the_tokens_as_they_were() {
+    for backend in BACKENDS {
+        let app = spawn(backend).await;
+        seed(&app).await;
+        let code = consent_via_page(&app, &approve_deposit()).await["code"].clone();
+        assert_oauth_error(&exchange(&app, &code, "wrongsecret", REDIRECT).await, 400, "invalid_client");
+        assert_oauth_error(
+            &exchange(&app, &code, CLIENT_SECRET, "https://operator.example/other").await,
+            400,
+            "invalid_grant",
+        );
+        assert_oauth_error(&exchange(&app, "not-a-code", CLIENT_SECRET, REDIRECT).await, 400, "invalid_grant");
+        // The failures above consumed nothing: the code still works, once.
+        let (status, first) = exchange(&app, &code, CLIENT_SECRET, REDIRECT).await;
+        assert_eq!(status, 200, "{first}");
+        let access = first["access_token"].as_str().unwrap();
+        assert_eq!(list_accounts(&app, access).await.0, 200);
+        // Reuse: refused, and what the first use issued is revoked (RFC 6749 4.1.2).
+        assert_oauth_error(&exchange(&app, &code, CLIENT_SECRET, REDIRECT).await, 400, "invalid_grant");
+        assert_eq!(list_accounts(&app, access).await.0, 401);
+        assert_oauth_error(&refresh(&app, first["refresh_token"].as_str().unwrap()).await, 400, "invalid_grant");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_code_is_refused_and_issues_nothing() {
+    let lifetimes = Lifetimes { code_secs: 0, ..Lifetimes::default() };
+    let app = spawn_with(Backend::Sqlite, ProviderConfig { orgs: demo_orgs(), lifetimes }).await;
+    seed(&app).await;
+    let code = consent_via_page(&app, &approve_deposit()).await["code"].clone();
+    assert_oauth_error(&exchange(&app, &code, CLIENT_SECRET, REDIRECT).await, 400, "invalid_grant");
+    let consent = &app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap()[0];
+    assert!(app.store.live_tokens_of_consent(&consent.consent_id).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_consent_replaces_the_old_one_and_its_tokens() {
+    let app = spawn(Backend::Postgres).await;
+    seed(&app).await;
+    let first =
+        exchange(&app, &consent_via_page(&app, &approve_deposit()).await["code"], CLIENT_SECRET, REDIRECT).await;
+    let old_access = first.1["access_token"].as_str().unwrap().to_owned();
+    let second =
+        exchange(&app, &consent_via_page(&app, &approve_deposit()).await["code"], CLIENT_SECRET, REDIRECT).await;
+    assert_eq!(second.0, 200);
+    assert_eq!(list_accounts(&app, &old_access).await.0, 401, "one token pair per customer and service (ch.3)");
+    assert_eq!(list_accounts(&app, second.1["access_token"].as_str().unwrap()).await.0, 200);
+}
+
+fn ended_consent() -> Consent {
+    let yesterday = Utc::now().date_naive() - Days::new(1);
+    Consent {
+        consent_id: uuid::Uuid::new_v4().to_string(),
+        org_code: BANK.into(),
+        customer_id: CUSTOMER.into(),
+        client_id: CLIENT_ID.into(),
+        scopes: "bank.list".parse().unwrap(),
+        assets: Default::default(),
+        is_scheduled: false,
+        fnd_cycle: None,
+        add_cycle: None,
+        end_date: yesterday,
+        purpose: "테스트".into(),
+        period: yesterday,
+        options: ConsentOptions::default(),
+        status: ConsentStatus::Active,
+        created_at: 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_and_revoke_refuse_what_is_not_theirs_to_use() {
+    for backend in BACKENDS {
+        let app = spawn(backend).await;
+        seed(&app).await;
+        // A consent past its end date: no refresh.
+        let consent = ended_consent();
+        app.store.insert_consent(&consent).await.unwrap();
+        let pair = mydata_provider::tokens::issue_pair(
+            app.store.as_ref(),
+            &app.provider.keys,
+            &consent,
+            Lifetimes::default(),
+            Utc::now().timestamp() - 2 * 86_400,
+        )
+        .await
+        .unwrap();
+        assert_oauth_error(&refresh(&app, &pair.refresh_token).await, 400, "invalid_grant");
+
+        // Tokens of another provider (its own keys) are nobody's here.
+        let other = spawn(backend).await;
+        seed(&other).await;
+        let foreign =
+            exchange(&other, &consent_via_page(&other, &approve_deposit()).await["code"], CLIENT_SECRET, REDIRECT)
+                .await;
+        let foreign_access = foreign.1["access_token"].as_str().unwrap();
+        assert_oauth_error(&refresh(&app, foreign.1["refresh_token"].as_str().unwrap()).await, 400, "invalid_grant");
+        assert_eq!(revoke(&app, foreign_access).await.1["rsp_code"], "99999");
+        assert_eq!(list_accounts(&app, foreign_access).await.0, 401);
+        assert_eq!(list_accounts(&other, foreign_access).await.0, 200, "revocation elsewhere touched nothing");
+
+        // Client authentication and the request's form.
+        let wrong_secret = form_post(
+            &app,
+            "/oauth/2.0/revoke",
+            &[("org_code", BANK), ("token", foreign_access), ("client_id", CLIENT_ID), ("client_secret", "nope")],
+        )
+        .await;
+        assert_oauth_error(&wrong_secret, 400, "invalid_client");
+        let grant = form_post(&app, "/oauth/2.0/token", &[("grant_type", "client_credentials")]).await;
+        assert_oauth_error(&grant, 400, "unsupported_grant_type");
+        assert_oauth_error(&form_post(&app, "/oauth/2.0/token", &[]).await, 400, "invalid_request");
+        let missing = form_post(&app, "/oauth/2.0/token", &[("grant_type", "refresh_token"), ("org_code", BANK)]).await;
+        assert_oauth_error(&missing, 400, "invalid_request");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_needs_a_tran_id_and_the_right_method() {
+    let app = spawn(Backend::Sqlite).await;
+    let response = app
+        .http
+        .post(format!("{}/oauth/2.0/token", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().get("x-api-tran-id").is_some(), "one is generated");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "invalid_request");
+    let get = app.get("/oauth/2.0/token").send().await.unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.json::<serde_json::Value>().await.unwrap()["error"], "method_not_allowed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotated_keys_keep_verifying_and_are_published() {
+    let app = spawn(Backend::Sqlite).await;
+    seed(&app).await;
+    let before =
+        exchange(&app, &consent_via_page(&app, &approve_deposit()).await["code"], CLIENT_SECRET, REDIRECT).await;
+    let old_access = before.1["access_token"].as_str().unwrap().to_owned();
+    let new_kid = app.provider.keys.rotate(app.store.as_ref(), Utc::now().timestamp()).await.unwrap();
+    assert_eq!(list_accounts(&app, &old_access).await.0, 200, "the retired key still verifies");
+    let (_, refreshed) = refresh(&app, before.1["refresh_token"].as_str().unwrap()).await;
+    let header = jsonwebtoken::decode_header(refreshed["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()), "new tokens are signed with the new key");
+    let jwks: serde_json::Value = app.get("/oauth/2.0/jwks").send().await.unwrap().json().await.unwrap();
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids.len(), 2);
+    assert!(kids.contains(&new_kid.as_str()));
+}
