@@ -312,10 +312,17 @@ async fn statistics_provider(
         None => sender.org_code.clone(),
         Some(code) if code == sender.org_code => code.to_owned(),
         Some(code) => {
-            let served = portal.store.portal_org(code).await?.filter(|o| o.deleted_at.is_none());
-            let relayed = served.as_ref().and_then(|o| o.body.get("relay_org_code")).and_then(Value::as_str);
-            if sender.org_type != org_type::RELAY || relayed != Some(sender.org_code.as_str()) {
-                return Err(invalid(format!("org_code {code} is not a provider relayed by {}", sender.org_code)));
+            let named = portal.store.portal_org(code).await?.filter(|o| o.deleted_at.is_none());
+            let field = |org: &PortalOrg, name: &str| org.body.get(name).and_then(Value::as_str).map(str::to_owned);
+            let relayed = named.as_ref().and_then(|o| field(o, "relay_org_code")) == Some(sender.org_code.clone());
+            // One institution registers one org_code per industry (ch.2.1): the same business
+            // registration number marks the same institution reporting for its other industry.
+            let same_institution = named
+                .as_ref()
+                .and_then(|o| field(o, "org_regno"))
+                .is_some_and(|regno| field(&sender, "org_regno") == Some(regno));
+            if !(relayed && sender.org_type == org_type::RELAY) && !same_institution {
+                return Err(invalid(format!("{} may not report for org_code {code}", sender.org_code)));
             }
             code.to_owned()
         }

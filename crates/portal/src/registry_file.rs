@@ -152,8 +152,8 @@ fn find_field<'a>(list: &'a [mydata_spec::fields::Field], name: &str) -> Option<
 
 /// The API base URL a `domain` stands for (`https://` when it names no scheme).
 pub fn base_url(domain: &str) -> Result<url::Url, String> {
-    let text = if domain.contains("://") { domain.to_owned() } else { format!("https://{domain}") };
-    let url = url::Url::parse(&text).map_err(|e| format!("domain {domain:?} is not a host or URL: {e}"))?;
+    let url = url::Url::parse(&mydata_support::registry::base_url(domain))
+        .map_err(|e| format!("domain {domain:?} is not a host or URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!("domain {domain:?} must be an http(s) host"));
     }
@@ -245,8 +245,15 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
     } else if !org.np_times.is_empty() {
         problems.push("only information providers have np_times".into());
     }
+    if let Some(regno) = &org.org_regno {
+        // 지원-002 types org_regno aN(12) yet says it includes "-": we check the dashed form.
+        let digits: Vec<usize> = regno.split('-').map(|part| part.len()).collect();
+        let all_digits = regno.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+        if digits != [3, 2, 5] || !all_digits {
+            problems.push(format!("org_regno {regno:?} must be a business registration number NNN-NN-NNNNN"));
+        }
+    }
     for (name, value) in [
-        ("org_regno", &org.org_regno),
         ("corp_regno", &org.corp_regno),
         ("serial_num", &org.serial_num),
         ("address", &org.address),

@@ -95,7 +95,8 @@ async fn issue(
     }
     let client_id = required(&params, "client_id", "aN(50)")?;
     let client_secret = required(&params, "client_secret", "aN(50)")?;
-    let scope = required(&params, "scope", "a(6)")?;
+    // Any other scope is invalid_scope (RFC 6749 §5.2), not a malformed request.
+    let scope = required(&params, "scope", "aNS(1000)")?;
     let org_code = match credentials.org_of(client_id, client_secret).await {
         Ok(Some(org_code)) => org_code,
         Ok(None) => {

@@ -98,6 +98,12 @@ pub fn service_entry(op: OpType, client_id: &str, body: &Value) -> Value {
     Value::Object(entry)
 }
 
+/// The API base URL (ch.2.1 <base path>) a registry `domain` stands for: the domain as written when
+/// it names a scheme (`http://127.0.0.1:8080`), else `https://` before it.
+pub fn base_url(domain: &str) -> String {
+    if domain.contains("://") { domain.trim_end_matches('/').to_owned() } else { format!("https://{domain}") }
+}
+
 fn text<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     map.get(name).and_then(Value::as_str)
 }
@@ -142,6 +148,11 @@ impl RegistryOrg {
     /// The API server's domain name (<base path> of ch.2.1).
     pub fn domain(&self) -> Option<&str> {
         text(&self.fields, "domain")
+    }
+
+    /// Where this institution's APIs are: [`base_url`] of its domain.
+    pub fn base_url(&self) -> Option<String> {
+        self.domain().map(base_url)
     }
 
     pub fn domain_ips(&self) -> Vec<String> {
