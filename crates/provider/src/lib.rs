@@ -2,6 +2,7 @@
 //! information API, for the industries it is configured to serve.
 
 pub mod info;
+pub mod metrics;
 pub mod oauth;
 pub mod registry;
 pub mod stats;
@@ -46,6 +47,7 @@ pub struct Provider {
     pub config: ProviderConfig,
     /// 지원-101..104, the portal link and the call statistics.
     pub support: support::ProviderSupport,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Provider {
@@ -60,7 +62,7 @@ impl Provider {
         }
         let keys = KeyRing::open(store.as_ref()).await?;
         let support = support::ProviderSupport::start(store.clone(), &config.orgs).await?;
-        Ok(Arc::new(Provider { store, keys, config, support }))
+        Ok(Arc::new(Provider { store, keys, config, support, metrics: Default::default() }))
     }
 
     /// Every API this server answers, for its OpenAPI description.
@@ -90,7 +92,10 @@ pub fn router(provider: Arc<Provider>) -> Router {
             mydata_web::openapi::PATH,
             mydata_web::openapi::route("MyData information provider", provider.served_apis()),
         )
+        .route(metrics::PATH, metrics::route(provider.metrics.clone(), provider.store.clone()))
+        .merge(mydata_web::health::routes(provider.store.clone()))
         .fallback(mydata_web::error::not_found)
+        .layer(axum::middleware::from_fn_with_state(provider.metrics.clone(), metrics::record))
         .layer(axum::middleware::from_fn_with_state(provider.support.stats.clone(), stats::record))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
 }

@@ -177,12 +177,22 @@ pub struct TokenRecord {
     pub created_at: i64,
 }
 
+/// How busy the connection pool is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// Everything the servers keep. All methods are safe to call concurrently.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> StoreResult<()>;
+    /// Connections open and idle in the pool, for metrics.
+    fn pool_usage(&self) -> PoolUsage;
 
     async fn upsert_org(&self, org: &Org) -> StoreResult<()>;
     async fn org(&self, org_code: &str) -> StoreResult<Option<Org>>;

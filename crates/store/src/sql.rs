@@ -253,6 +253,14 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    fn pool_usage(&self) -> PoolUsage {
+        PoolUsage {
+            open: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn upsert_org(&self, org: &Org) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO orgs (org_code, org_name, industry, org_type, updated_at) VALUES ($1, $2, $3, $4, $5) \

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the provider, the portal and the operator's support endpoint.
 
 pub mod error;
+pub mod health;
 pub mod openapi;
 pub mod server;
 pub mod tran_id;

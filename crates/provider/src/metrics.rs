@@ -1,0 +1,157 @@
+//! Prometheus metrics at `/metrics` (OpenMetrics text): calls by API, rsp_code and x-api-type,
+//! latency histograms, token events, periodic-allowance rejections and store pool usage.
+//! Each provider instance has its own registry, so several servers in one process count apart.
+
+use crate::info::CalledApi;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use mydata_spec::RspCode;
+use mydata_store::Store;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const PATH: &str = "/metrics";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    api_id: String,
+    rsp_code: String,
+    api_type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiLabels {
+    api_id: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    event: String,
+}
+
+/// What happened to a token, for `mydata_tokens_total{event}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenEvent {
+    Issued,
+    Refreshed,
+    Revoked,
+}
+
+impl TokenEvent {
+    const fn label(self) -> &'static str {
+        match self {
+            TokenEvent::Issued => "issued",
+            TokenEvent::Refreshed => "refreshed",
+            TokenEvent::Revoked => "revoked",
+        }
+    }
+}
+
+pub struct Metrics {
+    registry: Registry,
+    calls: Family<CallLabels, Counter>,
+    latency: Family<ApiLabels, Histogram>,
+    tokens: Family<TokenLabels, Counter>,
+    periodic_rejections: Family<ApiLabels, Counter>,
+    pool_open: Gauge,
+    pool_idle: Gauge,
+    pool_max: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("mydata");
+        let calls = Family::<CallLabels, Counter>::default();
+        // 0.5 ms .. ~4 s in powers of two: provider calls live in the low milliseconds.
+        let latency = Family::<ApiLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 14))
+        });
+        let tokens = Family::<TokenLabels, Counter>::default();
+        let periodic_rejections = Family::<ApiLabels, Counter>::default();
+        let (pool_open, pool_idle, pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
+        registry.register(
+            "api_calls",
+            "Information-API calls answered, by API ID, rsp_code and x-api-type",
+            calls.clone(),
+        );
+        registry.register("api_latency_seconds", "Time to answer an information-API call", latency.clone());
+        registry.register("tokens", "Access tokens issued, refreshed and revoked", tokens.clone());
+        registry.register(
+            "periodic_rejections",
+            "Scheduled calls refused for exceeding the periodic allowance (42901)",
+            periodic_rejections.clone(),
+        );
+        registry.register("store_pool_open_connections", "Database connections open", pool_open.clone());
+        registry.register("store_pool_idle_connections", "Database connections idle", pool_idle.clone());
+        registry.register("store_pool_max_connections", "Database connections allowed", pool_max.clone());
+        Metrics { registry, calls, latency, tokens, periodic_rejections, pool_open, pool_idle, pool_max }
+    }
+
+    pub fn token(&self, event: TokenEvent) {
+        self.tokens.get_or_create(&TokenLabels { event: event.label().into() }).inc();
+    }
+
+    fn call(&self, called: &CalledApi, code: RspCode, seconds: f64) {
+        let api_id = called.api_id.to_owned();
+        let api_type = called.api_type.map_or("none", |t| t.as_str()).to_owned();
+        self.calls.get_or_create(&CallLabels { api_id: api_id.clone(), rsp_code: code.code().into(), api_type }).inc();
+        self.latency.get_or_create(&ApiLabels { api_id: api_id.clone() }).observe(seconds);
+        if code == RspCode::LimitExceeded {
+            self.periodic_rejections.get_or_create(&ApiLabels { api_id }).inc();
+        }
+    }
+
+    /// The OpenMetrics text, with pool gauges read now.
+    pub fn encode(&self, store: &dyn Store) -> String {
+        let pool = store.pool_usage();
+        self.pool_open.set(i64::from(pool.open));
+        self.pool_idle.set(i64::from(pool.idle));
+        self.pool_max.set(i64::from(pool.max));
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// Middleware: counts and times every response tagged with [`CalledApi`].
+pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    if let (Some(called), Some(code)) =
+        (response.extensions().get::<CalledApi>(), response.extensions().get::<RspCode>())
+    {
+        metrics.call(called, *code, started.elapsed().as_secs_f64());
+    }
+    response
+}
+
+/// `GET /metrics`.
+pub fn route(metrics: Arc<Metrics>, store: Arc<dyn Store>) -> MethodRouter {
+    get(move || {
+        let (metrics, store) = (metrics.clone(), store.clone());
+        async move {
+            let mut response = (StatusCode::OK, metrics.encode(store.as_ref())).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            );
+            response
+        }
+    })
+}
