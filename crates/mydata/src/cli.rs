@@ -27,6 +27,8 @@ pub struct Cli {
 enum Command {
     /// Run an information provider: the authorization server and the information APIs of its industries.
     Serve(cmd::serve::ServeArgs),
+    /// Record a real consent for a customer and print an access token for it (revocable like any other).
+    DevToken(cmd::dev_token::DevTokenArgs),
 }
 
 /// Where a server stores its data.
@@ -49,6 +51,7 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::DevToken(args) => cmd::dev_token::run(args).await,
         }
     }
 }

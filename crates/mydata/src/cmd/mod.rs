@@ -1,3 +1,4 @@
 //! One module per subcommand.
 
+pub mod dev_token;
 pub mod serve;

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use choices::scopes_for_choice;
+pub use choices::{AssetChoice, customer_assets, scopes_for_choice};
 
 /// The routes of the authorization server.
 pub fn routes(provider: Arc<Provider>) -> Router {
