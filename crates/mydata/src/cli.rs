@@ -19,6 +19,10 @@ use std::sync::Arc;
     after_help = "Examples:\n  mydata serve --listen 127.0.0.1:8080 --database sqlite://provider.db\n  mydata serve --org BANK000001:bank --org CARD000001:card --database postgres://postgres@127.0.0.1/test"
 )]
 pub struct Cli {
+    /// A TOML file of settings: keys are the flags' long names, in a `[serve]`, `[portal]`, … section
+    /// or at the top level. Flags and environment variables take precedence over the file.
+    #[arg(long = "config", global = true, env = "MYDATA_CONFIG", value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -29,6 +33,8 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Record a real consent for a customer and print an access token for it (revocable like any other).
     DevToken(cmd::dev_token::DevTokenArgs),
+    /// Generate deterministic, realistic data for every information API of every industry.
+    Testdata(cmd::testdata::TestdataArgs),
 }
 
 /// Where a server stores its data.
@@ -48,10 +54,15 @@ impl DatabaseArgs {
 }
 
 impl Cli {
+    pub fn config_file(&self) -> Option<&std::path::Path> {
+        self.config.as_deref()
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::DevToken(args) => cmd::dev_token::run(args).await,
+            Command::Testdata(args) => cmd::testdata::run(args).await,
         }
     }
 }

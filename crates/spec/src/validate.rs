@@ -200,10 +200,7 @@ mod tests {
                               "account_type": "1001"}]
         });
         let fields: Vec<String> = check_response(api, &bad).into_iter().map(|v| v.field).collect();
-        assert_eq!(
-            fields,
-            ["reg_date", "account_cnt", "account_list[0].is_consent", "account_list[0].account_status"]
-        );
+        assert_eq!(fields, ["reg_date", "account_cnt", "account_list[0].is_consent", "account_list[0].account_status"]);
         let not_a_list = serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "reg_date": "20150301",
                                             "account_cnt": "0", "account_list": "none"});
         assert_eq!(check_response(api, &not_a_list)[0].field, "account_list");

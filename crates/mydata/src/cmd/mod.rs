@@ -2,3 +2,4 @@
 
 pub mod dev_token;
 pub mod serve;
+pub mod testdata;

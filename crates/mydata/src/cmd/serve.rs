@@ -24,11 +24,33 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.database.open().await?;
     let orgs = if args.orgs.is_empty() { demo_orgs() } else { args.orgs };
     let config = ProviderConfig { orgs, lifetimes: Default::default() };
+    seed_if_empty(store.as_ref(), &config.orgs).await?;
     let provider = Provider::new(store, config).await?;
     let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, orgs = provider.config.orgs.len(), "provider started");
     server::announce(addr);
     server::serve(listener, mydata_provider::router(provider), server::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Generated customers `serve` adds, besides the demo customers, when it starts on an empty database.
+const SEED_CUSTOMERS: u64 = 20;
+
+/// On a database without any customer of the served institutions, writes the demo customers and a
+/// small generated set, so that a bare `mydata serve` answers every API at once.
+async fn seed_if_empty(store: &dyn mydata_store::Store, orgs: &[ServedOrg]) -> anyhow::Result<()> {
+    for org in orgs {
+        if !store.customers(&org.org_code).await?.is_empty() {
+            return Ok(());
+        }
+    }
+    let institutions = super::testdata::institutions(orgs.to_vec());
+    let generator = mydata_testdata::Generator::new(1, super::testdata::korean_today());
+    let people = mydata_testdata::everyone(1, SEED_CUSTOMERS);
+    mydata_testdata::write_people(store, &generator, &institutions, people, 50, |_| {})
+        .await
+        .context("seeding the empty database")?;
+    tracing::info!(customers = SEED_CUSTOMERS, "seeded an empty database with demo and generated customers");
     Ok(())
 }

@@ -2,7 +2,9 @@
 //! x-api-type → parameters (validated against the field data) → org_code → token → scope → shape.
 
 mod common;
+mod periodic;
 mod shapes;
+pub mod subject;
 
 use crate::Provider;
 use crate::tokens::{Grant, authenticate};
@@ -17,7 +19,7 @@ use mydata_spec::catalogue::{self, Method};
 use mydata_spec::fields::Location;
 use mydata_spec::paging::Limit;
 use mydata_spec::validate::check_params;
-use mydata_spec::{ApiSpec, ApiType, Envelope, Industry, RspCode, Shape, api_type, wire};
+use mydata_spec::{ApiSpec, ApiType, Envelope, Industry, RspCode, api_type, wire};
 use mydata_web::ApiError;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -151,6 +153,9 @@ async fn answer(provider: &Provider, call: InfoCall, headers: &HeaderMap) -> Res
             format!("{} needs scope {}", call.api.id, call.api.scope_for(call.industry).unwrap_or_default()),
         ));
     }
+    if call.api.id == common::CONSENTS_API {
+        return Ok(common::consent(&call, &grant.consent));
+    }
     shapes::answer(provider, &call, &grant).await
 }
 
@@ -190,16 +195,11 @@ fn route_for(provider: Arc<Provider>, api: &'static ApiSpec, industry: Industry)
     .fallback(mydata_web::error::method_not_allowed)
 }
 
-/// Whether the generic shapes answer this API (the rest are added API by API).
-pub(super) fn served_by_shapes(api: &ApiSpec) -> bool {
-    api.scope == catalogue::ScopeRule::None || matches!(api.shape(), Shape::List | Shape::Detail | Shape::History)
-}
-
 /// Routes of every information API of every served industry; all require `x-api-tran-id`.
 pub fn routes(provider: Arc<Provider>) -> Router {
     let mut router = Router::new();
     for org in &provider.config.orgs {
-        for api in catalogue::info_apis(org.industry).filter(|a| served_by_shapes(a)) {
+        for api in catalogue::info_apis(org.industry) {
             router = router.route(&api.path(org.industry), route_for(provider.clone(), api, org.industry));
             if api.scope == catalogue::ScopeRule::None {
                 // 공통-001 has no version in ch.4, but clients commonly call it under /v1 as well.

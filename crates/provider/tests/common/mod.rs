@@ -117,3 +117,15 @@ pub async fn expect_code(response: reqwest::Response, status: u16, rsp_code: &st
     assert!(body["rsp_msg"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     body
 }
+
+impl TestApp {
+    /// Records `consent` as given (options, cycles, scopes of any shape) and issues a token pair for it.
+    pub async fn issue(&self, consent: Consent) -> (Consent, IssuedPair) {
+        self.store.insert_consent(&consent).await.unwrap();
+        let pair =
+            issue_pair(self.store.as_ref(), &self.provider.keys, &consent, Default::default(), Utc::now().timestamp())
+                .await
+                .unwrap();
+        (consent, pair)
+    }
+}

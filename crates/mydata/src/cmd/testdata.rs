@@ -1,0 +1,68 @@
+//! `mydata testdata`: deterministic, realistic data for every information API of every industry.
+
+use crate::cli::DatabaseArgs;
+use anyhow::Context;
+use chrono::{FixedOffset, NaiveDate, Utc};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use mydata_provider::{ServedOrg, demo_orgs};
+use mydata_testdata::{Generator, Institution, everyone, write_people};
+
+#[derive(Args)]
+pub struct TestdataArgs {
+    /// How many generated customers (`cust0000001`…) to add at every institution, besides the
+    /// demo customers `demo1`..`demo3` (CI `DEMO-CI-demo1`…).
+    #[arg(long, default_value_t = 100)]
+    customers: u64,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Seed of the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Institutions to generate for, as ORG_CODE:INDUSTRY; default: the demo institution of every industry.
+    #[arg(long = "org", value_delimiter = ',')]
+    orgs: Vec<ServedOrg>,
+    /// The day the data is "as of" (YYYYMMDD); default: today in Korea. Fix it for reproducible data.
+    #[arg(long, value_parser = parse_day)]
+    today: Option<NaiveDate>,
+    /// Customers written per database transaction.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+}
+
+fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y%m%d").map_err(|e| format!("{text:?} is not YYYYMMDD: {e}"))
+}
+
+/// Today in Korea, the standard's clock.
+pub fn korean_today() -> NaiveDate {
+    Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).expect("valid offset")).date_naive()
+}
+
+pub fn institutions(orgs: Vec<ServedOrg>) -> Vec<Institution> {
+    let orgs = if orgs.is_empty() { demo_orgs() } else { orgs };
+    orgs.into_iter().map(|o| Institution { org_code: o.org_code, industry: o.industry }).collect()
+}
+
+pub async fn run(args: TestdataArgs) -> anyhow::Result<()> {
+    let store = args.database.open().await?;
+    let orgs = institutions(args.orgs);
+    let generator = Generator::new(args.seed, args.today.unwrap_or_else(korean_today));
+    let people = args.customers + mydata_testdata::demo_people().len() as u64;
+    let bar = ProgressBar::new(people).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({per_sec}, {eta} left)")
+            .context("progress bar template")?,
+    );
+    let started = std::time::Instant::now();
+    write_people(store.as_ref(), &generator, &orgs, everyone(args.seed, args.customers), args.batch, |n| bar.inc(n))
+        .await
+        .context("writing test data")?;
+    bar.finish();
+    tracing::info!(
+        customers = people,
+        institutions = orgs.len(),
+        secs = started.elapsed().as_secs(),
+        "test data written"
+    );
+    Ok(())
+}

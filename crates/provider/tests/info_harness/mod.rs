@@ -1,0 +1,256 @@
+//! Shared by the information-API test files: a provider seeded by `mydata-testdata`, consents for the
+//! demo customers, and requests built from the field data for any API.
+#![allow(dead_code)] // Each test binary uses its own part of the harness.
+
+use crate::common::*;
+use chrono::{Days, FixedOffset, Months, NaiveDate, Utc};
+use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
+use mydata_provider::info::subject::{self, Composition};
+use mydata_spec::catalogue::{self, ApiSpec, Method};
+use mydata_spec::{Industry, RspCode};
+use mydata_store::Backend;
+use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+pub const CUSTOMER: &str = "demo1";
+pub const OTHER_CUSTOMER: &str = "demo2";
+
+pub fn korean_today() -> NaiveDate {
+    Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap()).date_naive()
+}
+
+/// A spawned provider over every demo institution, with the demo customers' generated data.
+pub struct Seeded {
+    pub app: TestApp,
+    pub generator: Generator,
+    /// What was written for each demo customer at each institution, by (org_code, customer_id).
+    pub data: HashMap<(String, String), CustomerData>,
+}
+
+pub fn institutions() -> Vec<Institution> {
+    mydata_provider::demo_orgs()
+        .into_iter()
+        .map(|o| Institution { org_code: o.org_code, industry: o.industry })
+        .collect()
+}
+
+pub fn org_code(industry: Industry) -> String {
+    institutions().into_iter().find(|o| o.industry == industry).unwrap().org_code
+}
+
+pub async fn seeded(backend: Backend) -> Seeded {
+    let app = spawn(backend).await;
+    let mut generator = Generator::new(7, korean_today());
+    generator.max_rows = 12;
+    let mut data = HashMap::new();
+    for who in demo_people() {
+        for org in institutions() {
+            let generated = generator.customer(&org, &who);
+            generated.write(app.store.as_ref()).await.unwrap();
+            data.insert((org.org_code.clone(), who.customer_id.clone()), generated);
+        }
+    }
+    Seeded { app, generator, data }
+}
+
+pub fn person(customer_id: &str) -> Person {
+    demo_people().into_iter().find(|p| p.customer_id == customer_id).unwrap()
+}
+
+/// Every scope an information API of `industry` can need, space-separated.
+pub fn all_scopes(industry: Industry) -> String {
+    mydata_domain::scope::scopes_of(industry).into_iter().collect::<Vec<_>>().join(" ")
+}
+
+pub fn consent_record(industry: Industry, customer: &str, scopes: &str, assets: Vec<String>) -> Consent {
+    Consent {
+        consent_id: uuid::Uuid::new_v4().to_string(),
+        org_code: org_code(industry),
+        customer_id: customer.into(),
+        client_id: "client-1".into(),
+        scopes: scopes.parse().unwrap(),
+        assets: assets.into_iter().collect(),
+        is_scheduled: true,
+        fnd_cycle: Some("1/w".into()),
+        add_cycle: Some("1/w".into()),
+        end_date: in_a_year(),
+        purpose: "통합자산조회 서비스 제공".into(),
+        period: NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+        options: ConsentOptions { trans_memo: true, merchant_name_regno: true, trans_category: true },
+        status: ConsentStatus::Active,
+        created_at: Utc::now().timestamp(),
+    }
+}
+
+impl Seeded {
+    pub fn of(&self, industry: Industry, customer: &str) -> &CustomerData {
+        &self.data[&(org_code(industry), customer.to_owned())]
+    }
+
+    /// The customer's asset keys at the institution of `industry`.
+    pub fn asset_keys(&self, industry: Industry, customer: &str) -> Vec<String> {
+        self.of(industry, customer).assets.iter().map(|a| a.asset_key.clone()).collect()
+    }
+
+    /// A consent of `customer` for every scope and every asset of the industry, all options chosen.
+    pub async fn full_consent(&self, industry: Industry, customer: &str) -> (Consent, String) {
+        let consent = consent_record(industry, customer, &all_scopes(industry), self.asset_keys(industry, customer));
+        let (consent, pair) = self.app.issue(consent).await;
+        (consent, pair.access_token)
+    }
+
+    /// A request for `api` about the first subject the customer has data for.
+    pub fn request(&self, api: &'static ApiSpec, industry: Industry, customer: &str) -> Call {
+        Call::for_subject(api, industry, self.subject(api, industry, customer))
+    }
+
+    /// The subject key of the first stored answer of `api` for the customer, else of its first asset.
+    pub fn subject(&self, api: &'static ApiSpec, industry: Industry, customer: &str) -> String {
+        let data = self.of(industry, customer);
+        let stored = data
+            .documents
+            .iter()
+            .map(|d| (&d.api_id, &d.subject_key))
+            .chain(data.history.iter().map(|h| (&h.api_id, &h.subject_key)))
+            .find(|(id, _)| id.as_str() == api.id)
+            .map(|(_, key)| key.clone());
+        stored.unwrap_or_else(|| match api.asset_list(industry) {
+            Some(list) => data.assets.iter().find(|a| a.list_api == list.id).unwrap().asset_key.clone(),
+            None if subject::qualifiers_of(api).any(|q| q == "charge_month") => {
+                format!("{customer}|{}", (korean_today() - Months::new(1)).format("%Y%m"))
+            }
+            None => customer.to_owned(),
+        })
+    }
+
+    pub fn send(&self, call: &Call, token: Option<&str>, api_type: &str) -> reqwest::RequestBuilder {
+        let builder = match call.api.method {
+            Method::Get => {
+                let query: Vec<(String, String)> = call
+                    .params
+                    .iter()
+                    .filter(|(k, _)| !call.path_params.contains(k))
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect();
+                self.app.get(&call.path()).query(&query)
+            }
+            Method::Post => self.app.post(&call.path()).json(&call.params),
+        };
+        let builder = builder.header("x-api-type", api_type);
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    /// Sends and returns status and body.
+    pub async fn call(&self, call: &Call, token: Option<&str>, api_type: &str) -> (u16, Value) {
+        let response = self.send(call, token, api_type).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Sends and asserts the status and rsp_code of `code`.
+    pub async fn expect(&self, call: &Call, token: Option<&str>, code: RspCode) -> Value {
+        let (status, body) = self.call(call, token, "user-consent").await;
+        assert_eq!(
+            (status, body["rsp_code"].as_str()),
+            (code.http_status(), Some(code.code())),
+            "{} {call:?}: {body}",
+            call.api.id
+        );
+        body
+    }
+}
+
+/// One request for one API, built from its request fields.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub api: &'static ApiSpec,
+    pub industry: Industry,
+    pub params: Map<String, Value>,
+    /// Parameters that travel in the path (카드-002's `{card_id}`).
+    pub path_params: Vec<String>,
+}
+
+/// The period every success test asks for: within the 12 months a user-consent call may span.
+pub fn period() -> (NaiveDate, NaiveDate) {
+    let today = korean_today();
+    (today - Days::new(360), today)
+}
+
+impl Call {
+    pub fn for_subject(api: &'static ApiSpec, industry: Industry, subject_key: String) -> Call {
+        let mut params = Map::new();
+        params.insert("org_code".into(), json!(org_code(industry)));
+        if api.scope == catalogue::ScopeRule::None {
+            params.insert("client_id".into(), json!("client1"));
+        }
+        let mut parts = subject_key.split(subject::SEPARATOR);
+        let base = parts.next().unwrap_or_default().to_owned();
+        if let Some(key) = api.resource_key() {
+            params.insert(key.into(), json!(base));
+        }
+        let used = subject::qualifiers_of(api)
+            .filter(|q| *q == "charge_month" || api.fields().request_field(q).is_some_and(|f| f.required));
+        for (qualifier, value) in used.zip(parts) {
+            params.insert(qualifier.into(), json!(value));
+        }
+        if api.takes_search_timestamp() {
+            params.insert("search_timestamp".into(), json!("0"));
+        }
+        if api.pages() {
+            params.insert("limit".into(), json!("500"));
+        }
+        let (from, to) = period();
+        if api.takes_date_range() {
+            params.insert("from_date".into(), json!(from.format("%Y%m%d").to_string()));
+            params.insert("to_date".into(), json!(to.format("%Y%m%d").to_string()));
+        }
+        if api.takes_month_range() {
+            params.insert("from_month".into(), json!((to - Months::new(6)).format("%Y%m").to_string()));
+            params.insert("to_month".into(), json!(to.format("%Y%m").to_string()));
+        }
+        let path_params = api
+            .resource
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_owned)
+            .collect();
+        Call { api, industry, params, path_params }
+    }
+
+    pub fn path(&self) -> String {
+        let mut path = self.api.path(self.industry);
+        for name in &self.path_params {
+            let value = self.params.get(name).and_then(Value::as_str).unwrap_or_default();
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        path
+    }
+
+    pub fn with(mut self, name: &str, value: &str) -> Call {
+        self.params.insert(name.into(), json!(value));
+        self
+    }
+
+    pub fn without(mut self, name: &str) -> Call {
+        self.params.remove(name);
+        self
+    }
+
+    /// The subject key the provider files this request's answer under.
+    pub fn subject_key(&self, customer: &str) -> String {
+        let base = match self.api.resource_key() {
+            Some(key) => self.params[key].as_str().unwrap().to_owned(),
+            None => customer.to_owned(),
+        };
+        let qualifiers = subject::qualifiers_of(self.api).map(|q| (q, self.params.get(q).and_then(Value::as_str)));
+        subject::subject_key(&base, qualifiers)
+    }
+
+    pub fn composition(&self) -> Composition {
+        subject::composition(self.api)
+    }
+}

@@ -1,0 +1,454 @@
+//! Deterministic, realistic test data for every information API of every industry, written through
+//! the [`Store`] trait: customers, one asset row per item of each asset-list API, one document per
+//! detail answer and dated history rows, filed under the subject keys the provider looks up
+//! ([`mydata_provider::info::subject`]).
+//!
+//! The same seed, institution and customer always give the same data. Balances reconcile with their
+//! histories: a deposit account's balance is the running total of its transactions, a loan's
+//! balance is its principal less the repaid principal (see [`ledger`]).
+
+pub mod ledger;
+mod names;
+pub mod values;
+
+use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
+use mydata_provider::info::subject::{self, Composition};
+use mydata_spec::catalogue::{self, ApiSpec};
+use mydata_spec::fields::Field;
+use mydata_spec::{Industry, ScopeRule};
+use mydata_store::{AssetRow, Customer, Document, HistoryRow, Store, StoreResult};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use values::{Context, object};
+
+/// An institution to generate data for.
+#[derive(Debug, Clone)]
+pub struct Institution {
+    pub org_code: String,
+    pub industry: Industry,
+}
+
+/// A customer to generate: a stable number makes asset keys unique across customers.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub customer_id: String,
+    pub number: u64,
+    pub ci: String,
+    pub name: String,
+}
+
+/// Well-known customers for the consent page and the sandbox. Their CI (연계정보) is
+/// `DEMO-CI-<customer_id>`, the same at every institution, as a real CI is.
+pub fn demo_people() -> Vec<Person> {
+    [("demo1", "김민준"), ("demo2", "이서연"), ("demo3", "박도윤")]
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| Person {
+            customer_id: (*id).to_owned(),
+            number: 900_000_001 + i as u64,
+            ci: format!("DEMO-CI-{id}"),
+            name: (*name).to_owned(),
+        })
+        .collect()
+}
+
+/// Everything generated for one customer at one institution.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerData {
+    pub customers: Vec<Customer>,
+    pub assets: Vec<AssetRow>,
+    pub documents: Vec<Document>,
+    pub history: Vec<HistoryRow>,
+}
+
+impl CustomerData {
+    pub fn append(&mut self, mut other: CustomerData) {
+        self.customers.append(&mut other.customers);
+        self.assets.append(&mut other.assets);
+        self.documents.append(&mut other.documents);
+        self.history.append(&mut other.history);
+    }
+
+    pub fn rows(&self) -> usize {
+        self.customers.len() + self.assets.len() + self.documents.len() + self.history.len()
+    }
+
+    /// Writes everything, one transaction per table.
+    pub async fn write(&self, store: &dyn Store) -> StoreResult<()> {
+        for customer in &self.customers {
+            store.upsert_customer(customer).await?;
+        }
+        store.upsert_assets(&self.assets).await?;
+        store.upsert_documents(&self.documents).await?;
+        store.upsert_history(&self.history).await
+    }
+}
+
+/// Generates data as of `today` from `seed`.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    pub seed: u64,
+    pub today: NaiveDate,
+    /// How many history rows one subject gets at most (at least a quarter of it).
+    pub max_rows: usize,
+    /// `updated_at` of everything generated (Unix seconds).
+    pub updated_at: i64,
+}
+
+/// FNV-1a over the parts: a stable per-customer seed that does not depend on generation order.
+fn mix(parts: &[&str], seed: u64) -> u64 {
+    parts
+        .iter()
+        .flat_map(|p| p.bytes().chain([0xff]))
+        .fold(0xcbf2_9ce4_8422_2325 ^ seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A generated customer's identity: `cust0000042`, a CI derived from the seed, a Korean name.
+pub fn person(seed: u64, number: u64) -> Person {
+    let customer_id = format!("cust{number:07}");
+    let mut rng = StdRng::seed_from_u64(mix(&[&customer_id], seed));
+    let family = names::FAMILY_NAMES.choose(&mut rng).copied().unwrap_or("김");
+    let given = names::GIVEN_NAMES.choose(&mut rng).copied().unwrap_or("민준");
+    let ci = format!("CI{:016X}{:016X}", mix(&[&customer_id, "ci"], seed), mix(&[&customer_id, "ci2"], seed));
+    Person { customer_id, number, ci, name: format!("{family}{given}") }
+}
+
+/// The kind of asset an asset-list item is, deciding which detail APIs describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Deposit,
+    Invest,
+    Loan,
+    OperatingLease,
+    CarPolicy,
+    Other,
+}
+
+/// 첨부3 account types and 첨부7 policy types that match each kind.
+fn kind_of(industry: Industry, list_api: &str, index: usize) -> (Kind, Option<(&'static str, &'static str)>) {
+    match (industry, list_api) {
+        (Industry::Bank, "은행-001") => match index % 3 {
+            0 => (Kind::Deposit, Some(("account_type", ["1001", "1002", "1003"][index / 3 % 3]))),
+            1 => (Kind::Invest, Some(("account_type", "2001"))),
+            _ => (Kind::Loan, Some(("account_type", ["3100", "3220", "3170"][index / 3 % 3]))),
+        },
+        (Industry::Capital, _) if index % 2 == 1 => (Kind::OperatingLease, Some(("account_type", "3710"))),
+        (Industry::Capital, _) => (Kind::Loan, Some(("account_type", ["3500", "3510"][index / 2 % 2]))),
+        (Industry::Insu, "보험-008") => (Kind::Loan, Some(("account_type", "3400"))),
+        (Industry::Insu, _) if index == 1 => (Kind::CarPolicy, Some(("insu_type", "17"))),
+        _ => (Kind::Other, None),
+    }
+}
+
+/// Whether a keyed API describes an asset of this kind.
+fn describes(api: &ApiSpec, kind: Kind) -> bool {
+    match api.id {
+        "할부금융-005" | "할부금융-006" => kind == Kind::OperatingLease,
+        id if id.starts_with("할부금융-") => kind != Kind::OperatingLease,
+        "보험-004" | "보험-007" => kind == Kind::CarPolicy,
+        _ => match api.scope {
+            ScopeRule::Industry("deposit") => kind == Kind::Deposit,
+            ScopeRule::Industry("invest") => kind == Kind::Invest,
+            ScopeRule::Industry("loan") if api.id.starts_with("은행-") => kind == Kind::Loan,
+            _ => true,
+        },
+    }
+}
+
+fn product_for(kind: Kind, rng: &mut StdRng) -> Option<&'static str> {
+    let list = match kind {
+        Kind::Deposit => names::DEPOSIT_PRODUCTS,
+        Kind::Invest => names::INVEST_PRODUCTS,
+        Kind::Loan => names::LOAN_PRODUCTS,
+        Kind::OperatingLease => &["운용리스(승용)", "운용리스(상용)"],
+        Kind::CarPolicy => &["개인용 자동차보험"],
+        Kind::Other => return None,
+    };
+    list.choose(rng).copied()
+}
+
+/// A unique asset key per institution: the customer's number and the asset's index.
+fn asset_key(key_field: &str, number: u64, index: usize) -> String {
+    match key_field {
+        "account_num" => format!("1{number:09}{index:02}"),
+        "bond_num" => format!("채권{number:09}{index:02}"),
+        other => format!("{}{number:09}{index:02}", &other[..other.find('_').unwrap_or(other.len())]),
+    }
+}
+
+/// Body fields of an API's response that stored data supplies (the pipeline adds the rest).
+fn data_fields(api: &ApiSpec, without_list: bool) -> Vec<&'static Field> {
+    let list = subject::list_fields(api);
+    api.fields()
+        .response_body()
+        .filter(|f| !["rsp_code", "rsp_msg", "search_timestamp", "next_page"].contains(&f.name.as_str()))
+        .filter(|f| !without_list || list.is_none_or(|(l, c)| l.name != f.name && c.is_none_or(|c| c.name != f.name)))
+        .collect()
+}
+
+fn stamp(at: NaiveDateTime) -> String {
+    at.format("%Y%m%d%H%M%S").to_string()
+}
+
+impl Generator {
+    pub fn new(seed: u64, today: NaiveDate) -> Generator {
+        let updated_at = today.and_time(NaiveTime::MIN).and_utc().timestamp() - 9 * 3600;
+        Generator { seed, today, max_rows: 24, updated_at }
+    }
+
+    /// All data of one customer at one institution.
+    pub fn customer(&self, org: &Institution, who: &Person) -> CustomerData {
+        let mut rng = StdRng::seed_from_u64(mix(&[&org.org_code, &who.customer_id], self.seed));
+        let mut data = CustomerData::default();
+        let reg_date = self.today - Days::new(rng.gen_range(400..3_650));
+        data.customers.push(Customer {
+            org_code: org.org_code.clone(),
+            customer_id: who.customer_id.clone(),
+            ci: who.ci.clone(),
+            customer_name: who.name.clone(),
+            reg_date: reg_date.format("%Y%m%d").to_string(),
+        });
+        let apis: Vec<&'static ApiSpec> =
+            catalogue::info_apis(org.industry).filter(|a| !a.id.starts_with("공통-")).collect();
+        for list in apis.iter().filter(|a| subject::composition(a) == Composition::AssetList) {
+            let keyed: Vec<&ApiSpec> =
+                apis.iter().copied().filter(|a| a.asset_list(org.industry).is_some_and(|l| l.id == list.id)).collect();
+            let Some(key_field) = keyed.iter().find_map(|a| a.resource_key()) else { continue };
+            let count = if list.id == "은행-001" { rng.gen_range(3..=5) } else { rng.gen_range(1..=3) };
+            for index in 0..count {
+                let key = asset_key(key_field, who.number, index);
+                let (kind, kind_field) = kind_of(org.industry, list.id, index);
+                self.asset(org, who, list, key_field, &key, kind, kind_field, &mut rng, &mut data);
+                let mut produced: HashMap<&str, Map<String, Value>> = HashMap::new();
+                for api in keyed.iter().filter(|a| describes(a, kind)) {
+                    self.answers(org, who, api, &key, &mut produced, &mut rng, &mut data);
+                }
+                ledger::reconcile(&mut data, &key);
+            }
+        }
+        let mut produced = HashMap::new();
+        for api in
+            apis.iter().filter(|a| a.resource_key().is_none() && subject::composition(a) != Composition::AssetList)
+        {
+            self.answers(org, who, api, &who.customer_id, &mut produced, &mut rng, &mut data);
+        }
+        ledger::bills_from_approvals(&mut data, &who.customer_id);
+        data
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn asset(
+        &self,
+        org: &Institution,
+        who: &Person,
+        list: &ApiSpec,
+        key_field: &str,
+        key: &str,
+        kind: Kind,
+        kind_field: Option<(&str, &str)>,
+        rng: &mut StdRng,
+        data: &mut CustomerData,
+    ) {
+        let ctx = Context { industry: org.industry, api_id: list.id, today: self.today, at: None };
+        let (list_field, _) = subject::list_fields(list).expect("asset lists have a list");
+        let children: Vec<&Field> = list_field.children.iter().filter(|c| c.name != "is_consent").collect();
+        let mut item = object(&ctx, &children, rng);
+        item.insert(key_field.to_owned(), Value::String(key.to_owned()));
+        if let Some((name, code)) = kind_field {
+            item.insert(name.to_owned(), Value::String(code.to_owned()));
+        }
+        if let (Some(product), true) = (product_for(kind, rng), item.contains_key("prod_name")) {
+            item.insert("prod_name".into(), Value::String(product.to_owned()));
+        }
+        // 카드-001 is sorted by card type (its rules); every other list by its key.
+        let sort_key = match item.get("card_type").and_then(Value::as_str) {
+            Some(card_type) => format!("{card_type}|{key}"),
+            None => key.to_owned(),
+        };
+        data.assets.push(AssetRow {
+            org_code: org.org_code.clone(),
+            list_api: list.id.to_owned(),
+            asset_key: key.to_owned(),
+            customer_id: who.customer_id.clone(),
+            sort_key,
+            item: Value::Object(item),
+            updated_at: self.updated_at,
+        });
+    }
+
+    /// The subjects an API is answered for: the base, or one per value of a required qualifier.
+    fn subjects(&self, api: &ApiSpec, base: &str, produced: &HashMap<&str, Map<String, Value>>) -> Vec<String> {
+        let mut keys = vec![base.to_owned()];
+        for qualifier in subject::qualifiers_of(api) {
+            let required = api.fields().request_field(qualifier).is_some_and(|f| f.required);
+            if !required && qualifier != "charge_month" {
+                continue;
+            }
+            let values: Vec<String> = match qualifier {
+                "charge_month" => (1..=6).map(|m| self.months_ago(m).format("%Y%m").to_string()).collect(),
+                "insured_no" => nested_values(produced.get("보험-002"), "insured_list", "insured_no"),
+                "car_number" => nested_values(produced.get("보험-004"), "car_insu_list", "car_number"),
+                _ => Vec::new(),
+            };
+            keys =
+                keys.iter().flat_map(|k| values.iter().map(move |v| format!("{k}{}{v}", subject::SEPARATOR))).collect();
+        }
+        keys
+    }
+
+    fn months_ago(&self, months: u32) -> NaiveDate {
+        let first = self.today.with_day0(0).unwrap_or(self.today);
+        first - chrono::Months::new(months)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answers(
+        &self,
+        org: &Institution,
+        who: &Person,
+        api: &'static ApiSpec,
+        base: &str,
+        produced: &mut HashMap<&'static str, Map<String, Value>>,
+        rng: &mut StdRng,
+        data: &mut CustomerData,
+    ) {
+        let composition = subject::composition(api);
+        for key in self.subjects(api, base, produced) {
+            let ctx = Context { industry: org.industry, api_id: api.id, today: self.today, at: None };
+            let with_document = match composition {
+                Composition::AssetList => continue,
+                Composition::Document => true,
+                Composition::Rows { with_document } => with_document,
+            };
+            if with_document {
+                let fields = data_fields(api, composition != Composition::Document);
+                let mut body = object(&ctx, &fields, rng);
+                if let Some(insured) = body.get_mut("insured_list").and_then(Value::as_array_mut) {
+                    // 보험-003 is asked per insured person: their numbers must be distinct.
+                    for (i, person) in insured.iter_mut().enumerate() {
+                        person["insured_no"] = Value::String(format!("{:02}", i + 1));
+                    }
+                }
+                produced.insert(api.id, body.clone());
+                data.documents.push(Document {
+                    org_code: org.org_code.clone(),
+                    api_id: api.id.to_owned(),
+                    subject_key: key.clone(),
+                    customer_id: who.customer_id.clone(),
+                    body: Value::Object(body),
+                    updated_at: self.updated_at,
+                });
+            }
+            if let Composition::Rows { .. } = composition {
+                self.rows(org, who, api, &key, rng, data);
+            }
+        }
+    }
+
+    fn rows(
+        &self,
+        org: &Institution,
+        who: &Person,
+        api: &'static ApiSpec,
+        key: &str,
+        rng: &mut StdRng,
+        data: &mut CustomerData,
+    ) {
+        let (list_field, _) = subject::list_fields(api).expect("row APIs have a list");
+        let children: Vec<&Field> = list_field.children.iter().collect();
+        let monthly = api.takes_month_range();
+        let count = rng.gen_range(self.max_rows.div_ceil(4)..=self.max_rows.max(1));
+        let mut times: Vec<NaiveDateTime> = (0..count)
+            .map(|i| {
+                if monthly {
+                    self.months_ago(i as u32).and_time(NaiveTime::MIN)
+                } else {
+                    let day = self.today - Days::new(rng.gen_range(0..380));
+                    day.and_hms_opt(rng.gen_range(7..23), rng.gen_range(0..60), rng.gen_range(0..60))
+                        .unwrap_or_default()
+                }
+            })
+            .collect();
+        times.sort();
+        times.dedup();
+        for (seq, at) in times.into_iter().enumerate() {
+            let ctx = Context { industry: org.industry, api_id: api.id, today: self.today, at: Some(at) };
+            let item = object(&ctx, &children, rng);
+            data.history.push(HistoryRow {
+                org_code: org.org_code.clone(),
+                api_id: api.id.to_owned(),
+                subject_key: key.to_owned(),
+                sort_key: format!("{}|{seq:05}", stamp(at)),
+                customer_id: who.customer_id.clone(),
+                occurred: stamp(at),
+                body: Value::Object(item),
+            });
+        }
+    }
+
+    /// Every institution's data for customers `range` (generated ids), plus nothing else.
+    pub fn batch(&self, orgs: &[Institution], people: &[Person]) -> CustomerData {
+        let mut data = CustomerData::default();
+        for who in people {
+            for org in orgs {
+                data.append(self.customer(org, who));
+            }
+        }
+        data
+    }
+}
+
+/// The values of `field` in the items of `list` of a generated document.
+fn nested_values(body: Option<&Map<String, Value>>, list: &str, field: &str) -> Vec<String> {
+    body.and_then(|b| b.get(list))
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(|i| i.get(field).and_then(Value::as_str).map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+use chrono::Datelike;
+
+/// The separator of composed subject keys, for the ledger's month lookups.
+pub(crate) fn subject_separator() -> char {
+    subject::SEPARATOR
+}
+
+/// Generates and writes `people` at every institution, `batch` people per transaction. Generation
+/// runs on a blocking thread one batch ahead of the writer, so both cores work; `progress` is told
+/// how many people each written batch held.
+pub async fn write_people(
+    store: &dyn Store,
+    generator: &Generator,
+    orgs: &[Institution],
+    people: impl Iterator<Item = Person> + Send + 'static,
+    batch: usize,
+    mut progress: impl FnMut(u64),
+) -> StoreResult<()> {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(u64, CustomerData)>(2);
+    let (generator, orgs) = (generator.clone(), orgs.to_vec());
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut people = people.peekable();
+        while people.peek().is_some() {
+            let chunk: Vec<Person> = people.by_ref().take(batch.max(1)).collect();
+            let data = generator.batch(&orgs, &chunk);
+            if sender.blocking_send((chunk.len() as u64, data)).is_err() {
+                return; // The writer stopped on an error; it reports it.
+            }
+        }
+    });
+    while let Some((count, data)) = receiver.recv().await {
+        data.write(store).await?;
+        progress(count);
+    }
+    // A panic in generation is a defect of this crate, not a condition to recover from.
+    producer.await.expect("test-data generation panicked");
+    Ok(())
+}
+
+/// The demo customers and `customers` generated ones (`cust0000001`…), in that order.
+pub fn everyone(seed: u64, customers: u64) -> impl Iterator<Item = Person> + Send + 'static {
+    demo_people().into_iter().chain((1..=customers).map(move |n| person(seed, n)))
+}
