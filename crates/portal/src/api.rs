@@ -321,7 +321,7 @@ async fn statistics_provider(
                 .as_ref()
                 .and_then(|o| field(o, "org_regno"))
                 .is_some_and(|regno| field(&sender, "org_regno") == Some(regno));
-            if !(relayed && sender.org_type == org_type::RELAY) && !same_institution {
+            if !(same_institution || relayed && sender.org_type == org_type::RELAY) {
                 return Err(invalid(format!("{} may not report for org_code {code}", sender.org_code)));
             }
             code.to_owned()

@@ -109,10 +109,10 @@ impl RegistryFile {
             if !codes.insert(org.org_code.as_str()) {
                 problems.push(format!("{at}: org_code appears twice"));
             }
-            if let Some(id) = &org.support_client_id {
-                if !support_ids.insert(id.as_str()) {
-                    problems.push(format!("{at}: support_client_id {id} is used twice"));
-                }
+            if let Some(id) = &org.support_client_id
+                && !support_ids.insert(id.as_str())
+            {
+                problems.push(format!("{at}: support_client_id {id} is used twice"));
             }
             problems.extend(org_problems(org).into_iter().map(|p| format!("{at}: {p}")));
         }
@@ -139,10 +139,10 @@ impl RegistryFile {
 /// Checks `value` against the type the standard gives field `name` in the 지원-002/003/006 tables.
 fn typed(problems: &mut Vec<String>, api_id: &str, name: &str, value: &str) {
     let field = fields(api_id).and_then(|api| find_field(&api.response, name));
-    if let Some(field) = field {
-        if let Err(problem) = check_value(&field.type_spec, value) {
-            problems.push(format!("{name} {value:?}: {problem}"));
-        }
+    if let Some(field) = field
+        && let Err(problem) = check_value(&field.type_spec, value)
+    {
+        problems.push(format!("{name} {value:?}: {problem}"));
     }
 }
 
@@ -201,10 +201,10 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
         (Some(_), false) => problems.push("only information providers (org_type 01, 02) have an industry".into()),
         (None, false) => {}
     }
-    if let Some(auth_type) = &org.auth_type {
-        if !provider || !matches!(auth_type.as_str(), "01" | "03") {
-            problems.push("auth_type is 01 or 03, for information providers only".into());
-        }
+    if let Some(auth_type) = &org.auth_type
+        && (!provider || !matches!(auth_type.as_str(), "01" | "03"))
+    {
+        problems.push("auth_type is 01 or 03, for information providers only".into());
     }
     if let Some(domain) = &org.domain {
         typed(&mut problems, "지원-002", "domain", domain);

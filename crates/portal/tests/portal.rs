@@ -370,10 +370,6 @@ async fn provider_statistics_are_checked_and_kept() {
         assert_eq!(kept[0].body, report);
 
         let broken: Vec<(&str, Value)> = vec![
-            (
-                "not a Sunday",
-                provider_report("2", "20210913", None, &[], &|_| String::new()).map_or_else(|_| json!({}), |v| v),
-            ),
             ("monday", {
                 let mut r = report.clone();
                 r["inquiry_date"] = "20210913".into();

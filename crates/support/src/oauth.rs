@@ -21,22 +21,35 @@ pub trait CredentialCheck: Send + Sync {
     async fn org_of(&self, client_id: &str, client_secret: &str) -> Result<Option<String>, StoreError>;
 }
 
-fn oauth_error(status: StatusCode, error: &str, description: impl Into<String>) -> Response {
-    let body = OAuthError { error: error.to_owned(), error_description: Some(description.into()) };
-    let mut response = mydata_web::error::json_response(status, &body);
-    if status == StatusCode::UNAUTHORIZED {
-        // RFC 6749 §5.2: invalid_client with 401 carries the scheme the client should use.
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
-    }
-    response
+/// An RFC 6749 §5.2 error, turned into its response at the end.
+struct TokenError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
 }
 
-fn invalid_request(description: impl Into<String>) -> Response {
+fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> TokenError {
+    TokenError { status, error, description: description.into() }
+}
+
+impl TokenError {
+    fn into_response(self) -> Response {
+        let body = OAuthError { error: self.error.to_owned(), error_description: Some(self.description) };
+        let mut response = mydata_web::error::json_response(self.status, &body);
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6749 §5.2: invalid_client with 401 carries the scheme the client should use.
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+        }
+        response
+    }
+}
+
+fn invalid_request(description: impl Into<String>) -> TokenError {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
 
 /// Parses an `application/x-www-form-urlencoded` body, refusing repeated parameters (RFC 6749 §3.2).
-fn form(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, String>, Response> {
+fn form(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, String>, TokenError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
         return Err(invalid_request("Content-Type must be application/x-www-form-urlencoded"));
@@ -52,7 +65,7 @@ fn form(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, String>, Re
     Ok(params)
 }
 
-fn required<'a>(params: &'a HashMap<String, String>, name: &str, type_spec: &str) -> Result<&'a str, Response> {
+fn required<'a>(params: &'a HashMap<String, String>, name: &str, type_spec: &str) -> Result<&'a str, TokenError> {
     let value = params.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let value = value.ok_or_else(|| invalid_request(format!("{name} is required")))?;
     check_value(type_spec, value).map_err(|problem| invalid_request(format!("{name}: {problem}")))?;
@@ -66,9 +79,7 @@ pub async fn token_endpoint(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Response {
-    match issue(tokens, credentials, headers, body).await {
-        Ok(response) | Err(response) => response,
-    }
+    issue(tokens, credentials, headers, body).await.unwrap_or_else(TokenError::into_response)
 }
 
 async fn issue(
@@ -76,7 +87,7 @@ async fn issue(
     credentials: &dyn CredentialCheck,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<Response, Response> {
+) -> Result<Response, TokenError> {
     let tran_id_ok = headers
         .get(mydata_spec::tran_id::HEADER)
         .and_then(|v| v.to_str().ok())

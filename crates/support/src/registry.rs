@@ -70,11 +70,9 @@ pub fn org_entry(op: OpType, org_code: &str, org_type: &str, body: &Value) -> Va
     entry.insert("op_type".into(), op.code().into());
     entry.insert("org_code".into(), org_code.into());
     entry.insert("org_type".into(), org_type.into());
-    if op != OpType::Delete {
-        if let Value::Object(fields) = body {
-            for (name, value) in fields {
-                entry.entry(name.clone()).or_insert_with(|| value.clone());
-            }
+    if let (true, Value::Object(fields)) = (op != OpType::Delete, body) {
+        for (name, value) in fields {
+            entry.entry(name.clone()).or_insert_with(|| value.clone());
         }
     }
     Value::Object(entry)

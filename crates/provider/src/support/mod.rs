@@ -1,0 +1,248 @@
+//! The provider's side of the support APIs: 지원-101..104 (mounted from `mydata-support`), the link
+//! to the portal (registry sync, statistics sending) and the call statistics recorder.
+
+use crate::registry::RegistrySync;
+use crate::stats::StatsRecorder;
+use crate::{Provider, ServedOrg};
+use async_trait::async_trait;
+use axum::Router;
+use mydata_spec::{IssuerType, RspCode};
+use mydata_store::{Store, StoreError};
+use mydata_support::participant::{
+    self, Availability, Participant, PortalCredential, ResendRequest, ServiceConsents, SupportEndpoint,
+};
+use mydata_support::portal_client::{PortalAccount, PortalClient, PortalError};
+use mydata_support::statistics::{inquiry_date_after, provider_report, week_before};
+use mydata_support::tokens::{DEFAULT_LIFETIME, SupportTokens};
+use mydata_web::ApiError;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// 지원-005's path at the portal.
+const PROVIDER_STATISTICS: &str = "/mgmts/statistics/provider";
+
+/// How the provider reaches the portal.
+#[derive(Debug, Clone)]
+pub struct PortalLink {
+    /// The "지원API 호출용 자격증명" (지원-001) and the portal's URL.
+    pub account: PortalAccount,
+    /// The "지원API 제공용 자격증명" the portal uses for 지원-101.
+    pub credential: PortalCredential,
+    /// How often the registry is pulled.
+    pub refresh_every: Duration,
+}
+
+/// Support state of one provider: the 지원-101..104 endpoint, the statistics recorder, and the
+/// portal link once one is configured.
+pub struct ProviderSupport {
+    pub endpoint: Arc<SupportEndpoint>,
+    pub stats: StatsRecorder,
+    link: Arc<RwLock<Option<Arc<RegistrySync>>>>,
+}
+
+/// What 지원-102..104 need to know about this provider.
+struct ProviderParticipant {
+    store: Arc<dyn Store>,
+    orgs: Vec<ServedOrg>,
+    stats: StatsRecorder,
+    link: Arc<RwLock<Option<Arc<RegistrySync>>>>,
+}
+
+impl ProviderSupport {
+    /// Starts the statistics recorder and prepares the 지원-101..104 endpoint (refusing every token
+    /// request until [`ProviderSupport::connect_portal`] gives it the portal's credential).
+    pub async fn start(store: Arc<dyn Store>, orgs: &[ServedOrg]) -> Result<ProviderSupport, StoreError> {
+        let stats = StatsRecorder::start(store.clone(), orgs.to_vec());
+        let link = Arc::new(RwLock::new(None));
+        let participant =
+            ProviderParticipant { store: store.clone(), orgs: orgs.to_vec(), stats: stats.clone(), link: link.clone() };
+        let tokens = SupportTokens::open(store.as_ref(), &orgs[0].org_code, DEFAULT_LIFETIME).await?;
+        let endpoint = Arc::new(SupportEndpoint::new(tokens, Arc::new(participant), IssuerType::Provider));
+        Ok(ProviderSupport { endpoint, stats, link })
+    }
+
+    /// Connects to the portal: accepts its 지원-101 credential and returns the registry sync (not yet
+    /// running: call [`RegistrySync::refresh`] or [`RegistrySync::spawn_periodic`]).
+    pub fn connect_portal(&self, store: Arc<dyn Store>, link: PortalLink) -> Arc<RegistrySync> {
+        self.endpoint.set_portal_credential(Some(link.credential));
+        let sync = Arc::new(RegistrySync::new(store, Arc::new(PortalClient::new(link.account))));
+        *self.link.write().unwrap_or_else(|e| e.into_inner()) = Some(sync.clone());
+        sync
+    }
+
+    fn sync(&self) -> Option<Arc<RegistrySync>> {
+        self.link.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sends 지원-005 for every served institution and each of `stat_types` for the week before
+    /// `inquiry_date` (a Sunday), after writing every call recorded so far.
+    pub async fn send_statistics(
+        &self,
+        store: &dyn Store,
+        orgs: &[ServedOrg],
+        inquiry_date: &str,
+        stat_types: &[&str],
+    ) -> Result<(), SendError> {
+        let sync = self.sync().ok_or(SendError::NotConnected)?;
+        send_reports(store, &self.stats, &sync, orgs, inquiry_date, stat_types).await
+    }
+
+    /// The 지원-005 body of one institution, from the recorded calls.
+    pub async fn statistics_report(
+        &self,
+        store: &dyn Store,
+        org_code: &str,
+        stat_type: &str,
+        inquiry_date: &str,
+    ) -> Result<serde_json::Value, SendError> {
+        self.stats.flush().await;
+        report(store, org_code, None, stat_type, inquiry_date).await
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("no portal is configured")]
+    NotConnected,
+    #[error("inquiry_date: {0}")]
+    Week(#[from] mydata_support::statistics::WeekError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Portal(#[from] PortalError),
+}
+
+async fn report(
+    store: &dyn Store,
+    org_code: &str,
+    named_org_code: Option<&str>,
+    stat_type: &str,
+    inquiry_date: &str,
+) -> Result<serde_json::Value, SendError> {
+    let week = week_before(inquiry_date)?;
+    let (first, last) = (week[0].format("%Y%m%d").to_string(), week[6].format("%Y%m%d").to_string());
+    let cells = store.call_stats(org_code, &first, &last).await?;
+    let mut operator_of = std::collections::HashMap::new();
+    for cell in &cells {
+        if !operator_of.contains_key(&cell.client_id) {
+            let org = store.client(&cell.client_id).await?.map(|c| c.org_code).unwrap_or_default();
+            operator_of.insert(cell.client_id.clone(), org);
+        }
+    }
+    Ok(provider_report(stat_type, inquiry_date, named_org_code, &cells, &|client| {
+        operator_of.get(client).cloned().unwrap_or_default()
+    })?)
+}
+
+async fn send_reports(
+    store: &dyn Store,
+    stats: &StatsRecorder,
+    sync: &RegistrySync,
+    orgs: &[ServedOrg],
+    inquiry_date: &str,
+    stat_types: &[&str],
+) -> Result<(), SendError> {
+    stats.flush().await;
+    let own = sync.portal().account().org_code.clone();
+    for org in orgs {
+        // Another institution served here (another industry) is named in org_code, as a relay does.
+        let named = (org.org_code != own).then_some(org.org_code.as_str());
+        for stat_type in stat_types {
+            let body = report(store, &org.org_code, named, stat_type, inquiry_date).await?;
+            sync.portal().send_statistics(PROVIDER_STATISTICS, &body).await?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Participant for ProviderParticipant {
+    fn org_codes(&self) -> Vec<String> {
+        self.orgs.iter().map(|o| o.org_code.clone()).collect()
+    }
+
+    fn is_provider(&self) -> bool {
+        true
+    }
+
+    async fn availability(&self, _org_code: &str) -> Availability {
+        // The information APIs are as available as the database they read.
+        if self.store.ping().await.is_ok() { Availability::Normal } else { Availability::Failure }
+    }
+
+    async fn consents(&self, _org_code: &str, _user_ci: &str) -> Result<Option<Vec<ServiceConsents>>, ApiError> {
+        Err(ApiError::with(RspCode::EndpointNotFound, "지원-103 is served by MyData operators"))
+    }
+
+    async fn resend_statistics(&self, request: ResendRequest) -> Result<(), ApiError> {
+        let sync = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let sync = sync.ok_or_else(|| ApiError::with(RspCode::ProcessingFailed, "no portal is configured"))?;
+        let orgs: Vec<ServedOrg> = self.orgs.iter().filter(|o| o.org_code == request.org_code).cloned().collect();
+        let (store, stats) = (self.store.clone(), self.stats.clone());
+        // The portal's request is answered at once; the reports follow as 지원-005 calls.
+        tokio::spawn(async move {
+            if let Err(e) =
+                send_reports(store.as_ref(), &stats, &sync, &orgs, &request.inquiry_date, &request.stat_types).await
+            {
+                tracing::warn!(error = %e, "statistics resend (지원-104) failed");
+            }
+        });
+        Ok(())
+    }
+}
+
+/// 지원-101..104 of this provider.
+pub fn routes(provider: Arc<Provider>) -> Router {
+    participant::routes(provider.support.endpoint.clone())
+}
+
+/// The inquiry_date (a Sunday) of the last complete week before `now`: what a weekly 지원-005 sends.
+pub fn last_inquiry_date(now: i64) -> String {
+    let today = mydata_support::time::kst_of(now).date_naive();
+    // The Sunday after today, one week back: today itself when today is a Sunday.
+    (inquiry_date_after(today) - chrono::Days::new(7)).format("%Y%m%d").to_string()
+}
+
+const SENT_SETTING: &str = "statistics-sent-inquiry-date";
+
+/// Sends the weekly 지원-005 reports on Mondays (KST, as ch.7 asks), checking every `every`; the
+/// inquiry_date sent last is kept in the store, so a restart neither skips nor repeats a week.
+pub fn spawn_weekly_statistics(provider: Arc<Provider>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now().timestamp();
+            if chrono::Datelike::weekday(&mydata_support::time::kst_of(now)) != chrono::Weekday::Mon {
+                continue;
+            }
+            let inquiry_date = last_inquiry_date(now);
+            let store = provider.store.as_ref();
+            if store.support_setting(SENT_SETTING).await.ok().flatten().as_deref() == Some(inquiry_date.as_str()) {
+                continue;
+            }
+            let types = [mydata_support::statistics::SCHEDULED, mydata_support::statistics::USER_INVOLVED];
+            match provider.support.send_statistics(store, &provider.config.orgs, &inquiry_date, &types).await {
+                Ok(()) => {
+                    if let Err(e) = store.set_support_setting(SENT_SETTING, &inquiry_date).await {
+                        tracing::warn!(error = %e, "could not note the statistics sent");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, %inquiry_date, "weekly statistics (지원-005) failed; retrying"),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_inquiry_date_is_the_latest_sunday() {
+        // 2021-09-13 is a Monday (KST noon = 03:00 UTC).
+        assert_eq!(last_inquiry_date(1_631_502_000), "20210912");
+        // 2021-09-12 is a Sunday.
+        assert_eq!(last_inquiry_date(1_631_415_600), "20210912");
+    }
+}
