@@ -2,8 +2,9 @@
 
 mod cli;
 mod cmd;
+mod config;
 
-use clap::Parser;
+use clap::CommandFactory;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -21,8 +22,28 @@ fn init_logging() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let (args, from_file) = match config::apply(&cli::Cli::command(), std::env::args_os().collect()) {
+        Ok(applied) => applied,
+        Err(e) => {
+            eprintln!("mydata: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let args = match <cli::Cli as clap::Parser>::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) => {
+            let is_usage_error = e.use_stderr();
+            let _ = e.print();
+            if let Some(file) = from_file.filter(|f| is_usage_error && !f.keys.is_empty()) {
+                eprintln!("(settings taken from the config file {}: {})", file.file.display(), file.keys.join(", "));
+            }
+            return ExitCode::from(if is_usage_error { 2 } else { 0 });
+        }
+    };
     init_logging();
+    if let Some(file) = args.config_file() {
+        tracing::info!(config = %file.display(), "settings read from config file");
+    }
     match args.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

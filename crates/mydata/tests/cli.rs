@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 fn mydata() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mydata"));
-    command.env_remove("MYDATA_DATABASE").env_remove("MYDATA_LISTEN").env_remove("MYDATA_ORGS");
+    for var in ["MYDATA_DATABASE", "MYDATA_LISTEN", "MYDATA_ORGS", "MYDATA_CONFIG"] {
+        command.env_remove(var);
+    }
     command
 }
 
@@ -22,7 +24,13 @@ impl Drop for Server {
 
 /// Starts `mydata ARGS` and returns it with the base URL it announced.
 fn start(args: &[&str]) -> (Server, String) {
-    let mut child = mydata().args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn mydata");
+    start_with_env(args, &[])
+}
+
+fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> (Server, String) {
+    let mut command = mydata();
+    command.envs(env.iter().copied());
+    let mut child = command.args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn mydata");
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -81,4 +89,86 @@ fn bad_settings_stop_start_up_with_a_message_naming_them() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("neither sqlite:// nor postgres://"), "{err}");
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mydata-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_config_file_sets_flags_and_flags_and_environment_win() {
+    let dir = temp_dir("config");
+    let config = dir.join("mydata.toml");
+    let database = format!("sqlite://{}", dir.join("x.db").display());
+    std::fs::write(
+        &config,
+        format!("database = \"{database}\"\n[serve]\nlisten = \"127.0.0.1:0\"\norg = [\"CARD000001:card\"]\n"),
+    )
+    .unwrap();
+    let config_arg = config.to_str().unwrap();
+
+    let (server, base) = start(&["--config", config_arg, "serve"]);
+    let http = reqwest::Client::new();
+    let api_list = |industry: &str, org: &str| {
+        http.get(format!("{base}/v1/{industry}/apis?org_code={org}&client_id=demo"))
+            .header("x-api-tran-id", "OPERAT0001M00000000000001")
+            .send()
+    };
+    assert_eq!(api_list("card", "CARD000001").await.unwrap().status(), 200, "org from the file");
+    assert_eq!(api_list("bank", "BANK000001").await.unwrap().status(), 404, "only the file's org is served");
+    drop(server);
+
+    // A flag beats the file.
+    let (server, base) = start(&["--config", config_arg, "serve", "--org", "BANK000001:bank"]);
+    let response = http
+        .get(format!("{base}/v1/bank/apis?org_code=BANK000001&client_id=demo"))
+        .header("x-api-tran-id", "OPERAT0001M00000000000001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    drop(server);
+
+    // So does the environment.
+    let (server, base) = start_with_env(&["--config", config_arg, "serve"], &[("MYDATA_ORGS", "INSU000001:insu")]);
+    let response = http
+        .get(format!("{base}/v1/insu/apis?org_code=INSU000001&client_id=demo"))
+        .header("x-api-tran-id", "OPERAT0001M00000000000001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn config_file_mistakes_name_the_key() {
+    let dir = temp_dir("config-bad");
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "[serve]\nlisen = \"127.0.0.1:0\"\n").unwrap();
+    let out = mydata().args(["--config", config.to_str().unwrap(), "serve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown key `serve.lisen`") && err.contains("listen"), "{err}");
+
+    std::fs::write(&config, "[serve]\norg = [\"BANK000001:banking\"]\n").unwrap();
+    let out = mydata().args(["--config", config.to_str().unwrap(), "serve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown industry") && err.contains("serve.org"), "{err}");
+
+    std::fs::write(&config, "[serve\n").unwrap();
+    let out = mydata().args(["--config", config.to_str().unwrap(), "serve"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid TOML"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_example_config_file_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/mydata.toml");
+    let out = mydata().args(["--config", example, "serve", "--help"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
