@@ -231,10 +231,11 @@ impl SqlStore {
                 return Ok(Err(ConsentRecordRefusal::NonceReplayed));
             }
         }
-        // The new consent replaces every earlier one of this customer with this client here.
+        // The new consent replaces every earlier one of this customer with this client here. Consents before tokens:
+        // every transaction here locks in that order, so none can deadlock another.
         sqlx::query(
-            "UPDATE tokens SET status = 'revoked' WHERE status <> 'revoked' AND consent_id IN \
-             (SELECT consent_id FROM consents WHERE org_code = $1 AND customer_id = $2 AND client_id = $3)",
+            "UPDATE consents SET status = 'revoked' WHERE org_code = $1 AND customer_id = $2 AND client_id = $3 \
+             AND status = 'active'",
         )
         .bind(&c.org_code)
         .bind(&c.customer_id)
@@ -242,8 +243,8 @@ impl SqlStore {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE consents SET status = 'revoked' WHERE org_code = $1 AND customer_id = $2 AND client_id = $3 \
-             AND status = 'active'",
+            "UPDATE tokens SET status = 'revoked' WHERE status <> 'revoked' AND consent_id IN \
+             (SELECT consent_id FROM consents WHERE org_code = $1 AND customer_id = $2 AND client_id = $3)",
         )
         .bind(&c.org_code)
         .bind(&c.customer_id)
