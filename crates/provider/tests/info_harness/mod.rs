@@ -8,7 +8,7 @@ use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::info::subject::{self, Composition};
 use mydata_spec::catalogue::{self, ApiSpec, Method};
 use mydata_spec::{Industry, RspCode};
-use mydata_store::Backend;
+use mydata_store::{AssetRow, Backend, Document, HistoryRow, Store};
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -253,4 +253,51 @@ impl Call {
     pub fn composition(&self) -> Composition {
         subject::composition(self.api)
     }
+}
+
+pub const BANK_ORG: &str = "BANK000001";
+
+/// A deposit account of `customer` with `rows` transactions, one a day back from today.
+pub async fn deposit_account(app: &TestApp, customer: &str, account: &str, rows: usize) {
+    app.customer(BANK_ORG, customer).await;
+    let asset = AssetRow {
+        org_code: BANK_ORG.into(),
+        list_api: "은행-001".into(),
+        asset_key: account.into(),
+        customer_id: customer.into(),
+        sort_key: account.into(),
+        item: json!({"account_num": account, "prod_name": "한빛 자유입출금통장", "account_type": "1001", "account_status": "01"}),
+        updated_at: Utc::now().timestamp() - 3600,
+    };
+    app.store.upsert_assets(&[asset]).await.unwrap();
+    let document = Document {
+        org_code: BANK_ORG.into(),
+        api_id: "은행-002".into(),
+        subject_key: account.into(),
+        customer_id: customer.into(),
+        body: json!({"basic_cnt": "1", "basic_list": [{"saving_method": "01", "issue_date": "20200101"}]}),
+        updated_at: Utc::now().timestamp() - 3600,
+    };
+    app.store.upsert_documents(&[document]).await.unwrap();
+    app.store.upsert_history(&transactions(customer, account, 0..rows)).await.unwrap();
+}
+
+/// Transactions numbered `range`, number n on the n-th day before today (newest first by number).
+pub fn transactions(customer: &str, account: &str, range: std::ops::Range<usize>) -> Vec<HistoryRow> {
+    let today = korean_today();
+    range
+        .map(|n| {
+            let at = format!("{}120000", (today - Days::new(n as u64 / 3)).format("%Y%m%d"));
+            HistoryRow {
+                org_code: BANK_ORG.into(),
+                api_id: "은행-004".into(),
+                subject_key: account.into(),
+                sort_key: format!("{at}|{:05}", 99_999 - n),
+                customer_id: customer.into(),
+                occurred: at.clone(),
+                body: json!({"trans_dtime": at, "trans_no": format!("T{n}"), "trans_type": "01", "trans_class": "입금",
+                             "trans_amt": "1000", "balance_amt": "5000", "trans_memo": "월급"}),
+            }
+        })
+        .collect()
 }

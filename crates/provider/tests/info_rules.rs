@@ -1,0 +1,204 @@
+//! The rules around the data (ch.2.1, ch.3.3): search_timestamp and UP_TO_DATE, the scheduled
+//! allowance, consent options, and keyset paging under concurrent inserts — on both backends.
+
+mod common;
+mod info_harness;
+
+use chrono::{Days, Utc};
+use info_harness::*;
+use mydata_spec::catalogue::api;
+use mydata_spec::{Industry, RspCode};
+use mydata_store::{Backend, Store};
+use serde_json::Value;
+
+fn call(id: &str, account: &str) -> Call {
+    Call::for_subject(api(id).unwrap(), Industry::Bank, account.to_owned())
+}
+
+async fn search_timestamp_answers_up_to_date_until_the_data_changes(backend: Backend) {
+    let seeded = seeded(backend).await;
+    deposit_account(&seeded.app, "stamp-1", "7001", 3).await;
+    let consent = consent_record(Industry::Bank, "stamp-1", "bank.list bank.deposit", vec!["7001".into()]);
+    let (_, pair) = seeded.app.issue(consent).await;
+    let token = Some(pair.access_token.as_str());
+    for (id, touch) in [("은행-001", true), ("은행-002", false)] {
+        let first = seeded.expect(&call(id, "7001"), token, RspCode::Success).await;
+        let stamp = first["search_timestamp"].as_str().unwrap().to_owned();
+        let again = seeded.expect(&call(id, "7001").with("search_timestamp", &stamp), token, RspCode::UpToDate).await;
+        assert_eq!(again.as_object().unwrap().keys().collect::<Vec<_>>(), ["rsp_code", "rsp_msg", "search_timestamp"]);
+        // An older stamp still gets the data.
+        let older = call(id, "7001").with("search_timestamp", "20000101000000");
+        seeded.expect(&older, token, RspCode::Success).await;
+        // A change after the caller's stamp (a minute from now) makes the data new again.
+        let later = Utc::now().timestamp() + 60;
+        if touch {
+            let mut asset = seeded.app.store.asset(BANK_ORG, "은행-001", "7001").await.unwrap().unwrap();
+            asset.updated_at = later;
+            seeded.app.store.upsert_assets(&[asset]).await.unwrap();
+        } else {
+            let mut document = seeded.app.store.document(BANK_ORG, "은행-002", "7001").await.unwrap().unwrap();
+            document.updated_at = later;
+            seeded.app.store.upsert_documents(&[document]).await.unwrap();
+        }
+        seeded.expect(&call(id, "7001").with("search_timestamp", &stamp), token, RspCode::Success).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_timestamp_answers_up_to_date_until_the_data_changes_on_sqlite() {
+    search_timestamp_answers_up_to_date_until_the_data_changes(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_timestamp_answers_up_to_date_until_the_data_changes_on_postgres() {
+    search_timestamp_answers_up_to_date_until_the_data_changes(Backend::Postgres).await;
+}
+
+/// The last 30 days: within the 31 a scheduled call may ask for.
+fn recent(call: Call) -> Call {
+    let today = korean_today();
+    call.with("from_date", &(today - Days::new(30)).format("%Y%m%d").to_string())
+        .with("to_date", &today.format("%Y%m%d").to_string())
+}
+
+async fn scheduled_calls_are_limited_per_consent_api_and_asset(backend: Backend) {
+    let seeded = seeded(backend).await;
+    deposit_account(&seeded.app, "sched-1", "7101", 10).await;
+    deposit_account(&seeded.app, "sched-1", "7102", 10).await;
+    let mut consent =
+        consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec!["7101".into(), "7102".into()]);
+    consent.fnd_cycle = Some("1/w".into());
+    consent.add_cycle = Some("2/w".into());
+    let (_, pair) = seeded.app.issue(consent).await;
+    let token = Some(pair.access_token.as_str());
+    let scheduled = |call: &Call| {
+        let request = seeded.send(call, token, "scheduled");
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    // 기본 API, 1/w: once per asset.
+    assert_eq!(scheduled(&call("은행-002", "7101")).await.0, 200);
+    let (status, body) = scheduled(&call("은행-002", "7101")).await;
+    assert_eq!((status, body["rsp_code"].as_str()), (429, Some("42901")), "{body}");
+    assert_eq!(scheduled(&call("은행-002", "7102")).await.0, 200, "counted per asset");
+    // The customer present is never blocked by the scheduled counter.
+    seeded.expect(&call("은행-002", "7101"), token, RspCode::Success).await;
+
+    // 추가 API, 2/w: the pages of one transmission count once.
+    let history = recent(call("은행-004", "7101")).with("limit", "4");
+    for _transmission in 0..2 {
+        let (status, mut page) = scheduled(&history).await;
+        assert_eq!(status, 200, "{page}");
+        while let Some(next) = page["next_page"].as_str().map(str::to_owned) {
+            let (status, body) = scheduled(&history.clone().with("next_page", &next)).await;
+            assert_eq!(status, 200, "a later page is part of the same transmission: {body}");
+            page = body;
+        }
+    }
+    assert_eq!(scheduled(&history).await.1["rsp_code"], "42901");
+
+    // A consent without scheduled transmission allows no scheduled call.
+    let mut unscheduled = consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec!["7101".into()]);
+    unscheduled.is_scheduled = false;
+    unscheduled.fnd_cycle = None;
+    unscheduled.add_cycle = None;
+    let (_, other) = seeded.app.issue(unscheduled).await;
+    let response = seeded.send(&call("은행-002", "7101"), Some(&other.access_token), "scheduled").send().await;
+    assert_eq!(response.unwrap().status().as_u16(), 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_calls_are_limited_per_consent_api_and_asset_on_sqlite() {
+    scheduled_calls_are_limited_per_consent_api_and_asset(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_calls_are_limited_per_consent_api_and_asset_on_postgres() {
+    scheduled_calls_are_limited_per_consent_api_and_asset(Backend::Postgres).await;
+}
+
+async fn consent_options_decide_the_optional_fields(backend: Backend) {
+    let seeded = seeded(backend).await;
+    deposit_account(&seeded.app, "opt-1", "7201", 3).await;
+    let mut consent = consent_record(Industry::Bank, "opt-1", "bank.list bank.deposit", vec!["7201".into()]);
+    consent.options.trans_memo = false;
+    let (_, without) = seeded.app.issue(consent.clone()).await;
+    consent.consent_id = uuid::Uuid::new_v4().to_string();
+    consent.options.trans_memo = true;
+    let (_, with) = seeded.app.issue(consent).await;
+    let history = call("은행-004", "7201");
+    let body = seeded.expect(&history, Some(&without.access_token), RspCode::Success).await;
+    let items = body["trans_list"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|t| t.get("trans_memo").is_none()), "{body}");
+    let body = seeded.expect(&history, Some(&with.access_token), RspCode::Success).await;
+    assert!(body["trans_list"].as_array().unwrap().iter().all(|t| t["trans_memo"] == "월급"), "{body}");
+
+    // 공통-002 shows each option only at the industries the standard names for it.
+    for (industry, shown) in [
+        (Industry::Bank, &["is_consent_trans_memo"][..]),
+        (Industry::Card, &["is_consent_merchant_name_regno"][..]),
+        (Industry::Efin, &["is_consent_trans_memo", "is_consent_merchant_name_regno", "is_consent_trans_category"][..]),
+        (Industry::Insu, &[][..]),
+    ] {
+        let (_, token) = seeded.full_consent(industry, CUSTOMER).await;
+        let consents = Call::for_subject(api("공통-002").unwrap(), industry, CUSTOMER.into());
+        let body = seeded.expect(&consents, Some(&token), RspCode::Success).await;
+        let options: Vec<&str> =
+            body.as_object().unwrap().keys().map(String::as_str).filter(|k| k.starts_with("is_consent_")).collect();
+        assert_eq!(options, shown, "{industry}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_options_decide_the_optional_fields_on_sqlite() {
+    consent_options_decide_the_optional_fields(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_options_decide_the_optional_fields_on_postgres() {
+    consent_options_decide_the_optional_fields(Backend::Postgres).await;
+}
+
+async fn pages_stay_exact_under_concurrent_inserts(backend: Backend) {
+    let seeded = seeded(backend).await;
+    deposit_account(&seeded.app, "page-1", "7301", 25).await;
+    deposit_account(&seeded.app, "page-1", "7302", 5).await;
+    let consent =
+        consent_record(Industry::Bank, "page-1", "bank.list bank.deposit", vec!["7301".into(), "7302".into()]);
+    let (_, pair) = seeded.app.issue(consent).await;
+    let token = Some(pair.access_token.as_str());
+    let history = call("은행-004", "7301").with("limit", "7");
+    let mut seen = Vec::new();
+    let mut page = seeded.expect(&history, token, RspCode::Success).await;
+    // Newer transactions arrive while the caller pages: the pages already promised stay exact.
+    seeded.app.store.upsert_history(&transactions("page-1", "7301", 100..104)).await.unwrap();
+    loop {
+        let items = page["trans_list"].as_array().unwrap();
+        assert_eq!(page["trans_cnt"], items.len().to_string());
+        seen.extend(items.iter().map(|t| t["trans_no"].as_str().unwrap().to_owned()));
+        let Some(next) = page["next_page"].as_str().map(str::to_owned) else { break };
+        // A cursor is bound to its query: another account or period rejects it.
+        let elsewhere = call("은행-004", "7302").with("limit", "7").with("next_page", &next);
+        seeded.expect(&elsewhere, token, RspCode::InvalidParameter).await;
+        page = seeded.expect(&history.clone().with("next_page", &next), token, RspCode::Success).await;
+        assert!(page.get("search_timestamp").is_none());
+    }
+    let originals: Vec<String> = (0..25).map(|n| format!("T{n}")).collect();
+    let older_than_first_page: Vec<&String> = seen.iter().filter(|t| originals.contains(t)).collect();
+    assert_eq!(older_than_first_page, originals.iter().collect::<Vec<_>>(), "every original exactly once, in order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_stay_exact_under_concurrent_inserts_on_sqlite() {
+    pages_stay_exact_under_concurrent_inserts(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_stay_exact_under_concurrent_inserts_on_postgres() {
+    pages_stay_exact_under_concurrent_inserts(Backend::Postgres).await;
+}
