@@ -1,6 +1,7 @@
 //! The information provider (정보제공자): the standard's authorization server and every
 //! information API, for the industries it is configured to serve.
 
+pub mod access_log;
 pub mod info;
 pub mod metrics;
 pub mod oauth;
@@ -96,6 +97,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .merge(mydata_web::health::routes(provider.store.clone()))
         .fallback(mydata_web::error::not_found)
         .layer(axum::middleware::from_fn_with_state(provider.metrics.clone(), metrics::record))
+        .layer(axum::middleware::from_fn_with_state(provider.clone(), access_log::record))
         .layer(axum::middleware::from_fn_with_state(provider.support.stats.clone(), stats::record))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
 }

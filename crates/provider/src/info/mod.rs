@@ -147,6 +147,8 @@ async fn answer(provider: &Provider, call: InfoCall, headers: &HeaderMap) -> Res
         return common::api_list(&call);
     }
     let grant: Grant = authenticate(provider.store.as_ref(), &provider.keys, &call.org_code, bearer(headers)?).await?;
+    // The access log's request span names the caller from here on.
+    tracing::Span::current().record("client_id", grant.client_id.as_str());
     if !grant.scopes.allows(call.api, call.industry) {
         return Err(ApiError::with(
             RspCode::ScopeNotGranted,

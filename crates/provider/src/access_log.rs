@@ -1,0 +1,58 @@
+//! One structured log line per request, inside a span that every log line of the request inherits:
+//! `x-api-tran-id`, API ID, x-api-type, org_code, client_id, rsp_code, status and latency.
+//! Only the route template is logged, never the raw path or query (they can carry asset identifiers),
+//! and never a header value other than the transaction ID.
+
+use crate::Provider;
+use crate::info::CalledApi;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use mydata_spec::{Industry, RspCode};
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// The institution a route belongs to, from the `<industry>` segment of its template.
+fn org_of(provider: &Provider, route: &str) -> Option<String> {
+    let industry: Industry = route.split('/').filter(|s| !s.is_empty()).find_map(|s| s.parse().ok())?;
+    provider.org_for(industry).map(|o| o.org_code.clone())
+}
+
+pub async fn record(State(provider): State<Arc<Provider>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let tran_id = request
+        .headers()
+        .get(mydata_spec::tran_id::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.parse::<mydata_spec::TranId>().is_ok())
+        .map(str::to_owned);
+    let org_code = route.as_deref().and_then(|r| org_of(&provider, r));
+    let span = tracing::info_span!(
+        "request",
+        tran_id = tran_id.as_deref().unwrap_or("-"),
+        method = %request.method(),
+        route = route.as_deref().unwrap_or("unmatched"),
+        org_code = org_code.as_deref().unwrap_or("-"),
+        // Filled in by the pipeline once the access token is verified.
+        client_id = tracing::field::Empty,
+    );
+    let response = next.run(request).instrument(span.clone()).await;
+    let called = response.extensions().get::<CalledApi>();
+    let code = response.extensions().get::<RspCode>().map(|c| c.code());
+    // The response always carries a tran id, generated when the request's was unusable.
+    let answered_id = response.headers().get(mydata_spec::tran_id::HEADER).and_then(|v| v.to_str().ok());
+    span.in_scope(|| {
+        tracing::info!(
+            answered_tran_id = answered_id.unwrap_or("-"),
+            api_id = called.map_or("-", |c| c.api_id),
+            api_type = called.and_then(|c| c.api_type).map_or("-", |t| t.as_str()),
+            rsp_code = code.unwrap_or("-"),
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request handled"
+        )
+    });
+    response
+}
