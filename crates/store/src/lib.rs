@@ -246,6 +246,9 @@ pub trait Store: Send + Sync + 'static {
     async fn assets_changed_at(&self, org_code: &str, list_api: &str, customer_id: &str) -> StoreResult<Option<i64>>;
     /// Counts one scheduled transmission and returns how many this window now holds (this one included).
     async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64>;
+    /// Upserts customers, assets, documents and history in one transaction with multi-row
+    /// statements: the bulk path of the test-data generator (same effect as the single upserts).
+    async fn load_info(&self, batch: &InfoBatch<'_>) -> StoreResult<()>;
 
     // --- portal and support ---
     /// Portal: registers or changes an institution (`deleted_at` set marks it deleted).
@@ -323,6 +326,15 @@ pub trait Store: Send + Sync + 'static {
     async fn retire_signing_keys_except(&self, keep_kid: &str, at: i64) -> StoreResult<u64>;
     /// The consent's tokens that are still active.
     async fn live_tokens_of_consent(&self, consent_id: &str) -> StoreResult<Vec<TokenRecord>>;
+}
+
+/// Information data to write at once ([`Store::load_info`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InfoBatch<'a> {
+    pub customers: &'a [Customer],
+    pub assets: &'a [AssetRow],
+    pub documents: &'a [Document],
+    pub history: &'a [HistoryRow],
 }
 
 /// One scheduled transmission of one API about one subject, within one cycle window (ch.3.3.1).

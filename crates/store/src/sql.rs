@@ -189,6 +189,21 @@ pub(crate) fn token_from(row: &AnyRow) -> StoreResult<TokenRecord> {
     })
 }
 
+/// Rows per multi-row statement of [`Store::load_info`]: 500 × 7 columns stays far below the
+/// parameter limits of SQLite (32766) and PostgreSQL (65535).
+const BULK_ROWS: usize = 500;
+
+/// `INSERT INTO <table_columns> VALUES ($1, …), (…) ON CONFLICT <on_conflict>` for `rows` rows.
+fn bulk_upsert(table_columns: &str, columns: usize, rows: usize, on_conflict: &str) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!("INSERT INTO {table_columns} VALUES {} ON CONFLICT {on_conflict}", values.join(", "))
+}
+
 /// Cuts a fetched `limit + 1` rows down to `limit` and says where the next page starts.
 fn paged<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> &str) -> Page<T> {
     let next = if items.len() > limit as usize {
@@ -630,6 +645,88 @@ impl Store for SqlStore {
         .await?;
         let calls: i64 = row.try_get("calls")?;
         Ok(calls.max(0) as u64)
+    }
+
+    async fn load_info(&self, batch: &InfoBatch<'_>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in batch.customers.chunks(BULK_ROWS) {
+            let sql = bulk_upsert(
+                "customers (org_code, customer_id, ci, customer_name, reg_date)",
+                5,
+                chunk.len(),
+                "(org_code, customer_id) DO UPDATE SET ci = excluded.ci, customer_name = excluded.customer_name, \
+                 reg_date = excluded.reg_date",
+            );
+            let mut query = sqlx::query(&sql);
+            for c in chunk {
+                query = query.bind(&c.org_code).bind(&c.customer_id).bind(&c.ci).bind(&c.customer_name).bind(&c.reg_date);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in batch.assets.chunks(BULK_ROWS) {
+            let sql = bulk_upsert(
+                "assets (org_code, list_api, asset_key, customer_id, sort_key, item, updated_at)",
+                7,
+                chunk.len(),
+                "(org_code, list_api, asset_key) DO UPDATE SET customer_id = excluded.customer_id, \
+                 sort_key = excluded.sort_key, item = excluded.item, updated_at = excluded.updated_at",
+            );
+            let mut query = sqlx::query(&sql);
+            for a in chunk {
+                query = query
+                    .bind(&a.org_code)
+                    .bind(&a.list_api)
+                    .bind(&a.asset_key)
+                    .bind(&a.customer_id)
+                    .bind(sort_hex(&a.sort_key))
+                    .bind(json_text(&a.item))
+                    .bind(a.updated_at);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in batch.documents.chunks(BULK_ROWS) {
+            let sql = bulk_upsert(
+                "documents (org_code, api_id, subject_key, customer_id, body, updated_at)",
+                6,
+                chunk.len(),
+                "(org_code, api_id, subject_key) DO UPDATE SET customer_id = excluded.customer_id, \
+                 body = excluded.body, updated_at = excluded.updated_at",
+            );
+            let mut query = sqlx::query(&sql);
+            for d in chunk {
+                query = query
+                    .bind(&d.org_code)
+                    .bind(&d.api_id)
+                    .bind(&d.subject_key)
+                    .bind(&d.customer_id)
+                    .bind(json_text(&d.body))
+                    .bind(d.updated_at);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in batch.history.chunks(BULK_ROWS) {
+            let sql = bulk_upsert(
+                "history (org_code, api_id, subject_key, sort_key, customer_id, occurred, body)",
+                7,
+                chunk.len(),
+                "(org_code, api_id, subject_key, sort_key) DO UPDATE SET customer_id = excluded.customer_id, \
+                 occurred = excluded.occurred, body = excluded.body",
+            );
+            let mut query = sqlx::query(&sql);
+            for h in chunk {
+                query = query
+                    .bind(&h.org_code)
+                    .bind(&h.api_id)
+                    .bind(&h.subject_key)
+                    .bind(sort_hex(&h.sort_key))
+                    .bind(&h.customer_id)
+                    .bind(&h.occurred)
+                    .bind(json_text(&h.body));
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     // --- portal and support ---

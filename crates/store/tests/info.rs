@@ -38,3 +38,58 @@ both_backends!(periodic_calls_count_per_consent_api_subject_and_window, |store| 
     assert_eq!(store.count_periodic_call(&call("은행-003", "1001", "2026-W48")).await.unwrap(), 1);
     assert_eq!(store.count_periodic_call(&call("은행-002", "1001", "2026-W49")).await.unwrap(), 1);
 });
+
+both_backends!(bulk_loads_upsert_like_the_single_writes, |store| async move {
+    let customers: Vec<Customer> = (0..3)
+        .map(|i| Customer {
+            org_code: "BANK000001".into(),
+            customer_id: format!("c{i}"),
+            ci: format!("CI{i}"),
+            customer_name: "김민준".into(),
+            reg_date: "20200101".into(),
+        })
+        .collect();
+    // More rows than one statement holds, so the chunking is exercised.
+    let assets: Vec<AssetRow> = (0..1_203).map(|i| asset(&format!("{i:05}"), "c1", 10)).collect();
+    let documents = vec![Document {
+        org_code: "BANK000001".into(),
+        api_id: "은행-002".into(),
+        subject_key: "00001".into(),
+        customer_id: "c1".into(),
+        body: json!({"basic_cnt": "0", "basic_list": []}),
+        updated_at: 5,
+    }];
+    let history: Vec<HistoryRow> = (0..700)
+        .map(|i| HistoryRow {
+            org_code: "BANK000001".into(),
+            api_id: "은행-004".into(),
+            subject_key: "00001".into(),
+            sort_key: format!("20260101120000|{i:05}"),
+            customer_id: "c1".into(),
+            occurred: "20260101120000".into(),
+            body: json!({"trans_no": i.to_string()}),
+        })
+        .collect();
+    let batch = InfoBatch { customers: &customers, assets: &assets, documents: &documents, history: &history };
+    store.load_info(&batch).await.unwrap();
+    // Loading again replaces rather than duplicates.
+    store.load_info(&batch).await.unwrap();
+    assert_eq!(store.customers("BANK000001").await.unwrap().len(), 3);
+    let page = store.asset_page("BANK000001", "은행-001", "c1", None, 2_000).await.unwrap();
+    assert_eq!(page.items.len(), 1_203);
+    assert_eq!(page.items[7], assets[7]);
+    assert_eq!(store.document("BANK000001", "은행-002", "00001").await.unwrap().unwrap().body, documents[0].body);
+    let query = HistoryQuery {
+        org_code: "BANK000001",
+        api_id: "은행-004",
+        subject_key: "00001",
+        customer_id: "c1",
+        from: "20260101000000",
+        to: "20260101235959",
+        before: None,
+        limit: 1_000,
+    };
+    let rows = store.history_page(&query).await.unwrap().items;
+    assert_eq!(rows.len(), 700);
+    assert_eq!(rows[0], history[699], "newest (greatest sort key) first");
+});

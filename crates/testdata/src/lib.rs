@@ -16,7 +16,7 @@ use mydata_provider::info::subject::{self, Composition};
 use mydata_spec::catalogue::{self, ApiSpec};
 use mydata_spec::fields::Field;
 use mydata_spec::{Industry, ScopeRule};
-use mydata_store::{AssetRow, Customer, Document, HistoryRow, Store, StoreResult};
+use mydata_store::{AssetRow, Customer, Document, HistoryRow, InfoBatch, Store, StoreResult};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -76,14 +76,16 @@ impl CustomerData {
         self.customers.len() + self.assets.len() + self.documents.len() + self.history.len()
     }
 
-    /// Writes everything, one transaction per table.
+    /// Writes everything in one transaction, many rows per statement.
     pub async fn write(&self, store: &dyn Store) -> StoreResult<()> {
-        for customer in &self.customers {
-            store.upsert_customer(customer).await?;
-        }
-        store.upsert_assets(&self.assets).await?;
-        store.upsert_documents(&self.documents).await?;
-        store.upsert_history(&self.history).await
+        store
+            .load_info(&InfoBatch {
+                customers: &self.customers,
+                assets: &self.assets,
+                documents: &self.documents,
+                history: &self.history,
+            })
+            .await
     }
 }
 

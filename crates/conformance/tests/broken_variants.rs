@@ -1,0 +1,83 @@
+//! The suite catches real faults: each test puts a proxy in front of our (conformant) provider that
+//! breaks exactly one thing of one API, and asserts that the report fails exactly that API, on the
+//! check that covers the fault.
+
+mod common;
+
+use axum::http::Method;
+use common::proxy::{self, Breakage, Fault};
+use mydata_conformance::{Manifest, Report, Status, Target, run};
+use mydata_spec::{Industry, catalogue};
+use mydata_store::Backend;
+
+/// Our provider behind the proxy, and the suite's bank target pointed at the proxy.
+async fn bank_through_proxy(breakage: impl FnOnce(&Target) -> Option<Breakage>) -> Report {
+    let own = common::spawn(Backend::Sqlite).await;
+    let mut target = own.target(&own.org(Industry::Bank)).await;
+    let breakage = breakage(&target);
+    target.base_url = proxy::start(&own.base, breakage).await;
+    run(&[target], &Manifest::v1(), &common::fast()).await
+}
+
+fn breaking(api_id: &str, fault: Fault) -> Breakage {
+    let api = catalogue::api(api_id).unwrap();
+    let method = Method::from_bytes(api.method.as_str().as_bytes()).unwrap();
+    Breakage { method, path: api.path(Industry::Bank), fault }
+}
+
+/// Exactly `api_id` failed, and on `check`.
+fn assert_only_failure(report: &Report, api_id: &str, check: &str) {
+    let checked = report.api(api_id).and_then(|a| a.check(check));
+    assert_eq!(report.ids_with(Status::Fail), [api_id], "{checked:?}\n{}", report.to_table());
+    assert_eq!(checked.map(|c| c.status), Some(Status::Fail), "{checked:?}\n{}", report.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transparent_proxy_changes_nothing() {
+    let report = bank_through_proxy(|_| None).await;
+    assert!(!report.failed(), "{}", report.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_required_field_fails_its_api() {
+    let report =
+        bank_through_proxy(|_| Some(breaking("은행-001", Fault::DropField { field: "reg_date".into() }))).await;
+    assert_only_failure(&report, "은행-001", "response-fields");
+    let reason = &report.api("은행-001").unwrap().check("response-fields").unwrap().reason;
+    assert!(reason.contains("reg_date: is required"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_where_the_standard_wants_a_string_fails_its_api() {
+    let report =
+        bank_through_proxy(|_| Some(breaking("IRP-001", Fault::StringToNumber { field: "irp_cnt".into() }))).await;
+    assert_only_failure(&report, "IRP-001", "response-fields");
+    let reason = &report.api("IRP-001").unwrap().check("response-fields").unwrap().reason;
+    assert!(reason.contains("must be sent as a string"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeating_cursor_fails_paging() {
+    let report = bank_through_proxy(|_| Some(breaking("은행-001", Fault::RepeatCursor))).await;
+    assert_only_failure(&report, "은행-001", "paging");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_not_enforced_fails_its_api() {
+    let report = bank_through_proxy(|target| {
+        let (from, to) = (target.tokens.narrow.clone().unwrap(), target.tokens.access.clone().unwrap());
+        Some(breaking("은행-007", Fault::SwapToken { from, to }))
+    })
+    .await;
+    assert_only_failure(&report, "은행-007", "scope-not-granted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_still_accepted_fails_its_api() {
+    let report = bank_through_proxy(|target| {
+        let (from, to) = (target.tokens.revoked.clone().unwrap(), target.tokens.access.clone().unwrap());
+        Some(breaking("은행-010", Fault::SwapToken { from, to }))
+    })
+    .await;
+    assert_only_failure(&report, "은행-010", "revoked-token");
+}

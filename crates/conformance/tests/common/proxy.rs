@@ -1,0 +1,105 @@
+//! A mutating proxy in front of a real provider: it forwards every request unchanged and breaks
+//! exactly one thing of one API, so a test can prove the suite notices.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The one thing the proxy breaks, on requests to `method path` only.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Leaves a field out of every success body.
+    DropField { field: String },
+    /// Sends a field's string value as a JSON number (첨부2 wants every value as a string).
+    StringToNumber { field: String },
+    /// Answers a request for the next page with the very cursor it sent.
+    RepeatCursor,
+    /// Replaces the bearer token `from` by `to` before forwarding, so the provider never sees `from`:
+    /// a token lacking the scope, or a revoked token, is then accepted.
+    SwapToken { from: String, to: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Breakage {
+    pub method: Method,
+    pub path: String,
+    pub fault: Fault,
+}
+
+struct State {
+    upstream: String,
+    breakage: Option<Breakage>,
+    http: reqwest::Client,
+}
+
+/// Starts the proxy; returns its base URL.
+pub async fn start(upstream: &str, breakage: Option<Breakage>) -> String {
+    let state = Arc::new(State { upstream: upstream.to_owned(), breakage, http: reqwest::Client::new() });
+    let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let state = state.clone();
+        async move { forward(&state, method, uri, headers, body).await }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// The next_page the request carries, in its query (GET) or JSON body (POST).
+fn requested_cursor(uri: &Uri, body: &Bytes) -> Option<String> {
+    let from_query =
+        uri.query().and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("next_page=").map(str::to_owned)));
+    let from_body = || serde_json::from_slice::<Value>(body).ok()?.get("next_page")?.as_str().map(str::to_owned);
+    from_query.or_else(from_body)
+}
+
+async fn forward(state: &State, method: Method, uri: Uri, mut headers: HeaderMap, body: Bytes) -> Response {
+    let fault = state.breakage.as_ref().filter(|b| b.method == method && b.path == uri.path()).map(|b| &b.fault);
+    if let Some(Fault::SwapToken { from, to }) = fault
+        && headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {from}"))
+    {
+        headers.insert("authorization", format!("Bearer {to}").parse().unwrap());
+    }
+    headers.remove("host");
+    headers.remove("content-length");
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let upstream = state
+        .http
+        .request(method, format!("{}{path_and_query}", state.upstream))
+        .headers(headers)
+        .body(body.clone())
+        .send()
+        .await
+        .expect("upstream provider answers");
+    let status = upstream.status();
+    let mut response_headers = upstream.headers().clone();
+    let mut bytes = upstream.bytes().await.expect("upstream body").to_vec();
+    if let (Some(fault), Ok(Value::Object(mut map))) = (fault, serde_json::from_slice::<Value>(&bytes))
+        && status == StatusCode::OK
+    {
+        match fault {
+            Fault::DropField { field } => {
+                map.remove(field);
+            }
+            Fault::StringToNumber { field } => {
+                if let Some(number) = map.get(field).and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok()) {
+                    map.insert(field.clone(), Value::from(number));
+                }
+            }
+            Fault::RepeatCursor => {
+                if let Some(cursor) = requested_cursor(&uri, &body) {
+                    map.insert("next_page".into(), Value::String(cursor));
+                }
+            }
+            Fault::SwapToken { .. } => {}
+        }
+        bytes = serde_json::to_vec(&Value::Object(map)).unwrap();
+    }
+    response_headers.remove("content-length");
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    *response.headers_mut() = response_headers;
+    response
+}
