@@ -126,7 +126,7 @@ async fn tokens_go_only_to_registered_institutions_with_scope_manage() {
                     ("client_secret", "WrongSecret"),
                     ("scope", "manage"),
                 ],
-                401,
+                400,
                 "invalid_client",
             ),
             (
@@ -136,7 +136,7 @@ async fn tokens_go_only_to_registered_institutions_with_scope_manage() {
                     ("client_secret", BANK.1),
                     ("scope", "manage"),
                 ],
-                401,
+                400,
                 "invalid_client",
             ),
             (
@@ -194,6 +194,7 @@ async fn tokens_go_only_to_registered_institutions_with_scope_manage() {
         assert_eq!(no_tran_id.json::<Value>().await.unwrap()["error"], "invalid_request");
         let get = portal.http.get(&url).header("x-api-tran-id", tran_id()).send().await.unwrap();
         assert_eq!(get.status(), 405);
+        assert_eq!(get.json::<Value>().await.unwrap()["error"], "method_not_allowed");
 
         // An institution deleted from the registry loses its credentials at once.
         let mut without_bank = example();
@@ -207,7 +208,7 @@ async fn tokens_go_only_to_registered_institutions_with_scope_manage() {
                 ("scope", "manage"),
             ])
             .await;
-        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{backend:?}");
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_client")), "{backend:?}");
     }
 }
 

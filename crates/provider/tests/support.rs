@@ -214,11 +214,11 @@ async fn the_portal_gets_a_manage_token_only_with_its_credential() {
         assert_eq!(status, 200, "{body}");
         assert_eq!((body["token_type"].as_str(), body["scope"].as_str()), (Some("Bearer"), Some("manage")));
         let (status, body) = s.portal_token((PORTAL_CALLER.0, "WrongSecret")).await;
-        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{backend:?}");
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_client")), "{backend:?}");
         let (status, body) = s.portal_token(("bank000001support", "ChangeMeBankSupportSecret0001")).await;
         assert_eq!(
             (status, body["error"].as_str()),
-            (401, Some("invalid_client")),
+            (400, Some("invalid_client")),
             "the provider's own portal credential is not the portal's"
         );
         // A data-API token of a customer is no support token.

@@ -35,13 +35,13 @@ fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<S
 impl TokenError {
     fn into_response(self) -> Response {
         let body = OAuthError { error: self.error.to_owned(), error_description: Some(self.description) };
-        let mut response = mydata_web::error::json_response(self.status, &body);
-        if self.status == StatusCode::UNAUTHORIZED {
-            // RFC 6749 §5.2: invalid_client with 401 carries the scheme the client should use.
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
-        }
-        response
+        mydata_web::error::json_response(self.status, &body)
     }
+}
+
+/// A token endpoint asked with another method than POST: 첨부1's 405 `method_not_allowed`.
+pub async fn method_not_allowed() -> Response {
+    oauth_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "use POST").into_response()
 }
 
 fn invalid_request(description: impl Into<String>) -> TokenError {
@@ -111,7 +111,8 @@ async fn issue(
     let org_code = match credentials.org_of(client_id, client_secret).await {
         Ok(Some(org_code)) => org_code,
         Ok(None) => {
-            return Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret"));
+            // 첨부1 (접근토큰 발급) answers invalid_client with 400, where RFC 6749 would use 401.
+            return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "unknown client or wrong secret"));
         }
         Err(e) => {
             tracing::error!(error = %e, "store failure while checking support credentials");

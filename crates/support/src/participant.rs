@@ -302,7 +302,7 @@ pub fn routes(endpoint: Arc<SupportEndpoint>) -> Router {
         .route("/mgmts/req-statistics", get(req_statistics).fallback(mydata_web::error::method_not_allowed))
         .layer(axum::middleware::from_fn_with_state(issuer.clone(), mydata_web::tran_id::require));
     Router::new()
-        .route("/mgmts/oauth/2.0/token", post(token).fallback(mydata_web::error::method_not_allowed))
+        .route("/mgmts/oauth/2.0/token", post(token).fallback(oauth::method_not_allowed))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
         .merge(managed)
         .with_state(endpoint)
