@@ -6,11 +6,13 @@
 //! The checks are data ([`manifest`]); the runner ([`runner`]) derives each request from the
 //! catalogue and the field data of `mydata-spec`; the [`report`] is written as a table, JSON or JUnit.
 
+pub mod discover;
 pub mod http;
 pub mod manifest;
 pub mod report;
 pub mod runner;
 
 pub use manifest::Manifest;
+pub use mydata_spec::Industry;
 pub use report::{ApiReport, CheckResult, Report, Status};
 pub use runner::{Options, Target, Tokens, run};

@@ -35,6 +35,9 @@ enum Command {
     DevToken(cmd::dev_token::DevTokenArgs),
     /// Generate deterministic, realistic data for every information API of every industry.
     Testdata(cmd::testdata::TestdataArgs),
+    /// Check an information provider's base URL against the standard: every API it announces, with a
+    /// table, JSON and JUnit report; read-only, within a request budget and rate.
+    Conformance(cmd::conformance::ConformanceArgs),
 }
 
 /// Where a server stores its data.
@@ -63,6 +66,7 @@ impl Cli {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::DevToken(args) => cmd::dev_token::run(args).await,
             Command::Testdata(args) => cmd::testdata::run(args).await,
+            Command::Conformance(args) => cmd::conformance::run(args).await,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod conformance;
 pub mod dev_token;
 pub mod serve;
 pub mod testdata;
