@@ -4,6 +4,7 @@ pub mod error;
 pub mod health;
 pub mod openapi;
 pub mod server;
+pub mod tls;
 pub mod tran_id;
 
 pub use error::ApiError;

@@ -12,8 +12,17 @@ pub async fn bind(addr: &str) -> std::io::Result<TcpListener> {
 
 /// Prints the one line scripts and tests wait for: `listening on http://ADDR`.
 pub fn announce(addr: SocketAddr) {
+    announce_scheme("http", addr);
+}
+
+/// The same line for a server speaking TLS ([`crate::tls::serve_tls`]): `listening on https://ADDR`.
+pub fn announce_tls(addr: SocketAddr) {
+    announce_scheme("https", addr);
+}
+
+fn announce_scheme(scheme: &str, addr: SocketAddr) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "listening on http://{addr}");
+    let _ = writeln!(out, "listening on {scheme}://{addr}");
     let _ = out.flush();
 }
 
