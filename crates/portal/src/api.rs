@@ -64,20 +64,24 @@ async fn token(State(portal): State<Arc<Portal>>, headers: HeaderMap, body: Byte
     oauth::token_endpoint(&portal.tokens, portal.as_ref(), &headers, &body).await
 }
 
+/// Institutions changed since `since`, with what each change is to the caller.
+async fn changed_orgs(portal: &Portal, since: i64) -> Result<Vec<(OpType, PortalOrg)>, ApiError> {
+    let orgs = portal.store.portal_orgs_changed_since(since).await?;
+    Ok(orgs
+        .into_iter()
+        .filter_map(|org| Some((OpType::since(since, org.created_at, org.updated_at, org.deleted_at)?, org)))
+        .collect())
+}
+
 /// 지원-002: every institution changed since search_timestamp.
 async fn orgs(State(portal): State<Arc<Portal>>, headers: HeaderMap, query: Params) -> Result<Response, ApiError> {
     caller(&portal, &headers).await?;
     let since = since("지원-002", query)?;
     let now = Utc::now().timestamp();
-    let list = portal
-        .store
-        .portal_orgs_changed_since(since)
+    let list = changed_orgs(&portal, since)
         .await?
         .iter()
-        .filter_map(|org| {
-            let op = OpType::since(since, org.created_at, org.updated_at, org.deleted_at)?;
-            Some(org_entry(op, &org.org_code, &org.org_type, &only_fields(&org.body, ORGS_FIELDS)))
-        })
+        .map(|(op, org)| org_entry(*op, &org.org_code, &org.org_type, &only_fields(&org.body, ORGS_FIELDS)))
         .collect();
     Ok(listing(now, list))
 }
@@ -179,13 +183,11 @@ async fn orgs_for_ca(
     allowed(&org, &[org_type::CA_IDENTITY, org_type::CA_SIGNATURE], "지원-006")?;
     let since = since("지원-006", query)?;
     let now = Utc::now().timestamp();
-    let list = portal
-        .store
-        .portal_orgs_changed_since(since)
+    let list = changed_orgs(&portal, since)
         .await?
         .iter()
-        .filter(|o| matches!(o.org_type.as_str(), "01" | "02" | "03" | "04"))
-        .filter_map(|o| Some(for_ca(o, OpType::since(since, o.created_at, o.updated_at, o.deleted_at)?)))
+        .filter(|(_, o)| matches!(o.org_type.as_str(), "01" | "02" | "03" | "04"))
+        .map(|(op, o)| for_ca(o, *op))
         .collect();
     Ok(listing(now, list))
 }

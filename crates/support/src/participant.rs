@@ -183,14 +183,25 @@ async fn token(State(endpoint): State<Arc<SupportEndpoint>>, headers: HeaderMap,
     oauth::token_endpoint(&endpoint.tokens, endpoint, &headers, &body).await
 }
 
+/// The checked query of a managed GET: token first, then the API's query fields.
+fn authorized_query(
+    endpoint: &SupportEndpoint,
+    headers: &HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    api_id: &str,
+) -> Result<HashMap<String, String>, ApiError> {
+    oauth::authorize(&endpoint.tokens, headers)?;
+    let params = query_params(query)?;
+    checked_params(api_id, Location::Query, &params)?;
+    Ok(params)
+}
+
 async fn status(
     State(endpoint): State<Arc<SupportEndpoint>>,
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    oauth::authorize(&endpoint.tokens, &headers)?;
-    let params = query_params(query)?;
-    checked_params("지원-102", Location::Query, &params)?;
+    let params = authorized_query(&endpoint, &headers, query, "지원-102")?;
     if !endpoint.participant.is_provider() {
         return Err(ApiError::with(RspCode::EndpointNotFound, "지원-102 is served by information providers"));
     }
@@ -266,9 +277,7 @@ async fn req_statistics(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    oauth::authorize(&endpoint.tokens, &headers)?;
-    let params = query_params(query)?;
-    checked_params("지원-104", Location::Query, &params)?;
+    let params = authorized_query(&endpoint, &headers, query, "지원-104")?;
     let org_code = params["org_code"].clone();
     served(&endpoint, &org_code)?;
     let org_type = match params["org_type"].as_str() {

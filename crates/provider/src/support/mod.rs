@@ -191,6 +191,15 @@ impl Participant for ProviderParticipant {
     }
 }
 
+/// Everything a running provider does with the portal, started in one call (what `mydata serve`
+/// needs): accept the portal's 지원-101 credential, pull the registry now and every
+/// `link.refresh_every`, and send the weekly 지원-005 reports. The tasks run until the process ends.
+pub fn run_with_portal(provider: &Arc<Provider>, link: PortalLink) -> Vec<tokio::task::JoinHandle<()>> {
+    let every = link.refresh_every;
+    let sync = provider.support.connect_portal(provider.store.clone(), link);
+    vec![sync.spawn_periodic(every), spawn_weekly_statistics(provider.clone(), Duration::from_secs(3600))]
+}
+
 /// 지원-101..104 of this provider.
 pub fn routes(provider: Arc<Provider>) -> Router {
     participant::routes(provider.support.endpoint.clone())
