@@ -85,3 +85,13 @@ pub enum Rotation {
     Repeated(TokenRecord),
     Refused(mydata_domain::token::RefreshRefusal),
 }
+
+/// A certification authority (통합인증기관) whose customer certificates 통합인증-002 accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateAuthority {
+    /// Its org code, as the operator sends it in `ca_code`.
+    pub ca_code: String,
+    /// The CA certificate, DER.
+    pub certificate_der: Vec<u8>,
+    pub updated_at: i64,
+}

@@ -309,8 +309,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Result<(), ConsentRecordRefusal>>;
     async fn authorization_code(&self, code_digest: &str) -> StoreResult<Option<AuthorizationCode>>;
     /// Redeems a code once, recording `tokens` (all of one pair); a second redemption revokes them.
-    async fn redeem_authorization_code(&self, code_digest: &str, now: i64, tokens: &[TokenRecord])
-    -> StoreResult<Redemption>;
+    async fn redeem_authorization_code(
+        &self,
+        code_digest: &str,
+        now: i64,
+        tokens: &[TokenRecord],
+    ) -> StoreResult<Redemption>;
     /// 개별인증-003: retires the consent's live access token and records `new_access`, or repeats the
     /// access token a refresh with the same refresh token issued less than `grace_secs` ago.
     async fn refresh_access_token(
@@ -326,6 +330,9 @@ pub trait Store: Send + Sync + 'static {
     async fn retire_signing_keys_except(&self, keep_kid: &str, at: i64) -> StoreResult<u64>;
     /// The consent's tokens that are still active.
     async fn live_tokens_of_consent(&self, consent_id: &str) -> StoreResult<Vec<TokenRecord>>;
+    /// 통합인증-002: registers (or replaces) a trusted certification authority.
+    async fn upsert_certificate_authority(&self, ca: &CertificateAuthority) -> StoreResult<()>;
+    async fn certificate_authority(&self, ca_code: &str) -> StoreResult<Option<CertificateAuthority>>;
 }
 
 /// Information data to write at once ([`Store::load_info`]).

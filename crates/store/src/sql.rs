@@ -659,7 +659,8 @@ impl Store for SqlStore {
             );
             let mut query = sqlx::query(&sql);
             for c in chunk {
-                query = query.bind(&c.org_code).bind(&c.customer_id).bind(&c.ci).bind(&c.customer_name).bind(&c.reg_date);
+                query =
+                    query.bind(&c.org_code).bind(&c.customer_id).bind(&c.ci).bind(&c.customer_name).bind(&c.reg_date);
             }
             query.execute(&mut *tx).await?;
         }
@@ -1041,6 +1042,14 @@ impl Store for SqlStore {
 
     async fn live_tokens_of_consent(&self, consent_id: &str) -> StoreResult<Vec<TokenRecord>> {
         self.auth_live_tokens_of_consent(consent_id).await
+    }
+
+    async fn upsert_certificate_authority(&self, ca: &CertificateAuthority) -> StoreResult<()> {
+        self.auth_upsert_ca(ca).await
+    }
+
+    async fn certificate_authority(&self, ca_code: &str) -> StoreResult<Option<CertificateAuthority>> {
+        self.auth_ca(ca_code).await
     }
 }
 

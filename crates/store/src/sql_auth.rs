@@ -414,3 +414,40 @@ impl SqlStore {
         rows.iter().map(token_from).collect()
     }
 }
+
+impl SqlStore {
+    pub(crate) async fn auth_upsert_ca(&self, ca: &CertificateAuthority) -> StoreResult<()> {
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD.encode(&ca.certificate_der);
+        sqlx::query(
+            "INSERT INTO certificate_authorities (ca_code, certificate, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (ca_code) DO UPDATE SET certificate = excluded.certificate, updated_at = excluded.updated_at",
+        )
+        .bind(&ca.ca_code)
+        .bind(der)
+        .bind(ca.updated_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn auth_ca(&self, ca_code: &str) -> StoreResult<Option<CertificateAuthority>> {
+        use base64::Engine;
+        let Some(row) = sqlx::query("SELECT * FROM certificate_authorities WHERE ca_code = $1")
+            .bind(ca_code)
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let text: String = row.try_get("certificate")?;
+        let certificate_der = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|e| StoreError::Corrupt(format!("certificate of CA {ca_code}: {e}")))?;
+        Ok(Some(CertificateAuthority {
+            ca_code: row.try_get("ca_code")?,
+            certificate_der,
+            updated_at: row.try_get("updated_at")?,
+        }))
+    }
+}

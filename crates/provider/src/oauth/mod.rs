@@ -4,7 +4,9 @@
 
 mod authorize;
 mod choices;
+mod integrated;
 mod page;
+pub mod signature;
 mod token;
 
 use crate::Provider;

@@ -1,4 +1,5 @@
-//! `POST /oauth/2.0/token` (개별인증-002 authorization_code, 개별인증-003 refresh_token),
+//! `POST /oauth/2.0/token` (개별인증-002 authorization_code, 개별인증-003 refresh_token, 통합인증-002
+//! password),
 //! `POST /oauth/2.0/revoke` (개별인증-004) and `GET /oauth/2.0/jwks`.
 
 use super::{OAuthFailure, authenticate_client, digest, form_fields};
@@ -61,6 +62,7 @@ pub async fn token(
         None => Err(OAuthFailure::invalid_request("grant_type is required")),
         Some("authorization_code") => redeem_code(&provider, &fields, now).await,
         Some("refresh_token") => refresh(&provider, &fields, now).await,
+        Some("password") => super::integrated::token(&provider, &fields, now).await,
         Some(_) => Err(OAuthFailure::new("unsupported_grant_type", "grant_type is not supported")),
     }
 }
