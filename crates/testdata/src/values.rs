@@ -12,6 +12,8 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// What the value is about, so that names and codes fit the asset.
 pub struct Context<'a> {
@@ -34,6 +36,29 @@ pub fn note_codes(note: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A field's identity: its address in the field data, which is loaded once and never moves.
+fn field_id(field: &Field) -> usize {
+    std::ptr::from_ref(field) as usize
+}
+
+/// The note code lists of every field of every API, read once (notes are long; values are many).
+static NOTE_CODES: LazyLock<HashMap<usize, Vec<String>>> = LazyLock::new(|| {
+    fn walk(fields: &'static [Field], out: &mut HashMap<usize, Vec<String>>) {
+        for field in fields {
+            let codes = note_codes(&field.note);
+            if !codes.is_empty() {
+                out.insert(field_id(field), codes);
+            }
+            walk(&field.children, out);
+        }
+    }
+    let mut out = HashMap::new();
+    for api in mydata_spec::fields::all_fields() {
+        walk(&api.response, &mut out);
+    }
+    out
+});
 
 /// Code lists of the attachments for fields whose notes only point at them.
 fn attachment_codes(ctx: &Context, name: &str) -> Option<&'static [&'static str]> {
@@ -132,8 +157,7 @@ fn date_around(ctx: &Context, name: &str, rng: &mut StdRng) -> NaiveDate {
 /// A candidate value by field name; `None` falls back to the type's generic value.
 fn by_name(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
     let name = field.name.as_str();
-    let codes = note_codes(&field.note);
-    if !codes.is_empty() {
+    if let Some(codes) = NOTE_CODES.get(&field_id(field)) {
         return Some(codes.choose(rng)?.clone());
     }
     if let Some(list) = attachment_codes(ctx, name) {
@@ -211,6 +235,11 @@ fn by_type(ctx: &Context, field: &Field, rng: &mut StdRng) -> String {
 
 /// A value for `field` that satisfies its type, or `None` to leave an optional field out.
 pub fn value(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
+    // Generated accounts have no 회차 and bills no 결제순번: a seqno would have to be sent back by
+    // callers (은행-001 rules) and name answers of its own.
+    if field.name == "seqno" && !field.required {
+        return None;
+    }
     if !field.required && rng.gen_bool(0.1) {
         return None;
     }

@@ -72,6 +72,10 @@ fn stamp_first_page(call: &InfoCall, body: &mut Map<String, Value>) {
 pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Result<Response, ApiError> {
     let composition = subject::composition(call.api);
     let subject = subject_of(provider, call, grant, composition).await?;
+    if let Composition::Rows { .. } = composition {
+        // A malformed period is refused before it can use the scheduled allowance.
+        period(call)?;
+    }
     if call.api_type.is_some_and(ApiType::is_scheduled) && first_page(call) {
         periodic::admit(provider.store.as_ref(), &grant.consent, call.api, &subject.key).await?;
     }
