@@ -70,6 +70,7 @@ pub struct CheckSpec {
 pub enum CheckKind {
     Success,
     ResponseFields,
+    CodeLists,
     Paging,
     SearchTimestamp,
 }
@@ -79,6 +80,7 @@ impl CheckKind {
         match self {
             CheckKind::Success => "success",
             CheckKind::ResponseFields => "response-fields",
+            CheckKind::CodeLists => "code-lists",
             CheckKind::Paging => "paging",
             CheckKind::SearchTimestamp => "search-timestamp",
         }

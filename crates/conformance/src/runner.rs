@@ -389,6 +389,7 @@ impl TargetRun<'_> {
         match check.id {
             CheckKind::Success => answered_properly(working),
             CheckKind::ResponseFields => body_conforms(api, self.manifest, &working.body),
+            CheckKind::CodeLists => codes_listed(api, &working.body),
             CheckKind::Paging => self.paging(api, working).await,
             CheckKind::SearchTimestamp => self.search_timestamp(working).await,
         }
@@ -635,6 +636,11 @@ fn body_conforms(api: &'static ApiSpec, manifest: &Manifest, body: &Value) -> Ou
     let shown = problems.iter().take(5).cloned().collect::<Vec<_>>().join("; ");
     let more = problems.len().saturating_sub(5);
     Err(Verdict::Fail(if more > 0 { format!("{shown}; and {more} more") } else { shown }))
+}
+
+fn codes_listed(api: &'static ApiSpec, body: &Value) -> Outcome {
+    let found = crate::codes::violations(api, body);
+    if found.is_empty() { Ok(String::new()) } else { Err(Verdict::Fail(found.join("; "))) }
 }
 
 /// Whether the manifest gives the field at `path` (`api_list[3].api_uri`) another type, and its value

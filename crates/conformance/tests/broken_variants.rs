@@ -10,19 +10,23 @@ use mydata_conformance::{Manifest, Report, Status, Target, run};
 use mydata_spec::{Industry, catalogue};
 use mydata_store::Backend;
 
-/// Our provider behind the proxy, and the suite's bank target pointed at the proxy.
-async fn bank_through_proxy(breakage: impl FnOnce(&Target) -> Option<Breakage>) -> Report {
+/// Our provider behind the proxy, and the suite's target for `industry` pointed at the proxy.
+async fn through_proxy(industry: Industry, breakage: impl FnOnce(&Target) -> Option<Breakage>) -> Report {
     let own = common::spawn(Backend::Sqlite).await;
-    let mut target = own.target(&own.org(Industry::Bank)).await;
+    let mut target = own.target(&own.org(industry)).await;
     let breakage = breakage(&target);
-    target.base_url = proxy::start(&own.base, breakage).await;
+    target.base_url = proxy::start(&own.base, breakage).await.base;
     run(&[target], &Manifest::v1(), &common::fast()).await
+}
+
+async fn bank_through_proxy(breakage: impl FnOnce(&Target) -> Option<Breakage>) -> Report {
+    through_proxy(Industry::Bank, breakage).await
 }
 
 fn breaking(api_id: &str, fault: Fault) -> Breakage {
     let api = catalogue::api(api_id).unwrap();
     let method = Method::from_bytes(api.method.as_str().as_bytes()).unwrap();
-    Breakage { method, path: api.path(Industry::Bank), fault }
+    Breakage { method, path: api.path(api.industries[0]), fault }
 }
 
 /// Exactly `api_id` failed, and on `check`.
@@ -54,6 +58,13 @@ async fn a_number_where_the_standard_wants_a_string_fails_its_api() {
     assert_only_failure(&report, "IRP-001", "response-fields");
     let reason = &report.api("IRP-001").unwrap().check("response-fields").unwrap().reason;
     assert!(reason.contains("must be sent as a string"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_outside_its_list_fails_its_api() {
+    let fault = Fault::SetItemField { list: "card_list".into(), field: "card_type".into(), value: "07".into() };
+    let report = through_proxy(Industry::Card, |_| Some(breaking("카드-001", fault))).await;
+    assert_only_failure(&report, "카드-001", "code-lists");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::Value;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The one thing the proxy breaks, on requests to `method path` only.
 #[derive(Debug, Clone)]
@@ -14,6 +15,8 @@ pub enum Fault {
     DropField { field: String },
     /// Sends a field's string value as a JSON number (첨부2 wants every value as a string).
     StringToNumber { field: String },
+    /// Sets `field` of every item of the list `list` to `value`.
+    SetItemField { list: String, field: String, value: String },
     /// Answers a request for the next page with the very cursor it sent.
     RepeatCursor,
     /// Replaces the bearer token `from` by `to` before forwarding, so the provider never sees `from`:
@@ -32,11 +35,25 @@ struct State {
     upstream: String,
     breakage: Option<Breakage>,
     http: reqwest::Client,
+    forwarded: Arc<AtomicUsize>,
 }
 
-/// Starts the proxy; returns its base URL.
-pub async fn start(upstream: &str, breakage: Option<Breakage>) -> String {
-    let state = Arc::new(State { upstream: upstream.to_owned(), breakage, http: reqwest::Client::new() });
+/// A running proxy.
+pub struct Proxy {
+    pub base: String,
+    /// Requests it has forwarded so far.
+    pub forwarded: Arc<AtomicUsize>,
+}
+
+/// Starts the proxy in front of `upstream`.
+pub async fn start(upstream: &str, breakage: Option<Breakage>) -> Proxy {
+    let forwarded = Arc::new(AtomicUsize::new(0));
+    let state = Arc::new(State {
+        upstream: upstream.to_owned(),
+        breakage,
+        http: reqwest::Client::new(),
+        forwarded: forwarded.clone(),
+    });
     let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
         let state = state.clone();
         async move { forward(&state, method, uri, headers, body).await }
@@ -44,7 +61,7 @@ pub async fn start(upstream: &str, breakage: Option<Breakage>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    base
+    Proxy { base, forwarded }
 }
 
 /// The next_page the request carries, in its query (GET) or JSON body (POST).
@@ -56,6 +73,7 @@ fn requested_cursor(uri: &Uri, body: &Bytes) -> Option<String> {
 }
 
 async fn forward(state: &State, method: Method, uri: Uri, mut headers: HeaderMap, body: Bytes) -> Response {
+    state.forwarded.fetch_add(1, Ordering::SeqCst);
     let fault = state.breakage.as_ref().filter(|b| b.method == method && b.path == uri.path()).map(|b| &b.fault);
     if let Some(Fault::SwapToken { from, to }) = fault
         && headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {from}"))
@@ -86,6 +104,11 @@ async fn forward(state: &State, method: Method, uri: Uri, mut headers: HeaderMap
             Fault::StringToNumber { field } => {
                 if let Some(number) = map.get(field).and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok()) {
                     map.insert(field.clone(), Value::from(number));
+                }
+            }
+            Fault::SetItemField { list, field, value } => {
+                for item in map.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
+                    item[field.as_str()] = Value::String(value.clone());
                 }
             }
             Fault::RepeatCursor => {
