@@ -271,6 +271,8 @@ pub trait Store: Send + Sync + 'static {
     async fn add_call_stats(&self, stats: &[CallStats]) -> StoreResult<()>;
     /// Participants: call statistics of `org_code` for stat_dates in `from..=to` (YYYYMMDD).
     async fn call_stats(&self, org_code: &str, from: &str, to: &str) -> StoreResult<Vec<CallStats>>;
+    /// Participants: call statistics of one client (an operator's service) at every institution.
+    async fn call_stats_of_client(&self, client_id: &str, from: &str, to: &str) -> StoreResult<Vec<CallStats>>;
     /// Participants: keeps the registry's view of an institution (지원-002 row without op_type).
     async fn upsert_registry_org(&self, org: &RegistryOrgRow) -> StoreResult<()>;
     async fn remove_registry_org(&self, org_code: &str) -> StoreResult<()>;

@@ -882,31 +882,11 @@ impl Store for SqlStore {
     }
 
     async fn call_stats(&self, org_code: &str, from: &str, to: &str) -> StoreResult<Vec<CallStats>> {
-        let rows = sqlx::query(
-            "SELECT * FROM api_call_stats WHERE org_code = $1 AND stat_date >= $2 AND stat_date <= $3 \
-             ORDER BY stat_date, client_id, api_code, stat_type, tm_slot",
-        )
-        .bind(org_code)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(CallStats {
-                    org_code: row.try_get("org_code")?,
-                    client_id: row.try_get("client_id")?,
-                    api_code: row.try_get("api_code")?,
-                    stat_type: row.try_get("stat_type")?,
-                    stat_date: row.try_get("stat_date")?,
-                    tm_slot: row.try_get("tm_slot")?,
-                    success_cnt: row.try_get("success_cnt")?,
-                    fail_cnt: row.try_get("fail_cnt")?,
-                    rsp_total_ms: row.try_get("rsp_total_ms")?,
-                    rsp_square_total: row.try_get("rsp_square_total")?,
-                })
-            })
-            .collect()
+        self.select_call_stats("org_code", org_code, from, to).await
+    }
+
+    async fn call_stats_of_client(&self, client_id: &str, from: &str, to: &str) -> StoreResult<Vec<CallStats>> {
+        self.select_call_stats("client_id", client_id, from, to).await
     }
 
     async fn upsert_registry_org(&self, org: &RegistryOrgRow) -> StoreResult<()> {
@@ -1054,6 +1034,33 @@ impl Store for SqlStore {
 }
 
 // --- portal and support ---
+impl SqlStore {
+    /// Call statistics whose `column` (org_code or client_id) is `value`, for stat_dates in from..=to.
+    async fn select_call_stats(&self, column: &str, value: &str, from: &str, to: &str) -> StoreResult<Vec<CallStats>> {
+        let sql = format!(
+            "SELECT * FROM api_call_stats WHERE {column} = $1 AND stat_date >= $2 AND stat_date <= $3 \
+             ORDER BY stat_date, org_code, client_id, api_code, stat_type, tm_slot"
+        );
+        let rows = sqlx::query(&sql).bind(value).bind(from).bind(to).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CallStats {
+                    org_code: row.try_get("org_code")?,
+                    client_id: row.try_get("client_id")?,
+                    api_code: row.try_get("api_code")?,
+                    stat_type: row.try_get("stat_type")?,
+                    stat_date: row.try_get("stat_date")?,
+                    tm_slot: row.try_get("tm_slot")?,
+                    success_cnt: row.try_get("success_cnt")?,
+                    fail_cnt: row.try_get("fail_cnt")?,
+                    rsp_total_ms: row.try_get("rsp_total_ms")?,
+                    rsp_square_total: row.try_get("rsp_square_total")?,
+                })
+            })
+            .collect()
+    }
+}
+
 fn portal_org_from(row: &AnyRow) -> StoreResult<PortalOrg> {
     let body: String = row.try_get("body")?;
     Ok(PortalOrg {

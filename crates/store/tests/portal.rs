@@ -93,6 +93,13 @@ both_backends!(call_statistics_add_up_across_batches, |store| async move {
     assert_eq!(week[0].rsp_square_total, 30 * 30 + 20 * 20);
     assert!(store.call_stats("BANK000001", "20210912", "20210918").await.unwrap().is_empty());
     assert!(store.call_stats("CARD000001", "20210905", "20210911").await.unwrap().is_empty());
+    // An operator reads its service's calls at every provider.
+    let card = CallStats { org_code: "CARD000001".into(), ..cell("20210906", 1, 5) };
+    store.add_call_stats(&[card]).await.unwrap();
+    let of_client = store.call_stats_of_client("svc", "20210906", "20210906").await.unwrap();
+    let providers: Vec<&str> = of_client.iter().map(|c| c.org_code.as_str()).collect();
+    assert_eq!(providers, ["BANK000001", "CARD000001"]);
+    assert!(store.call_stats_of_client("other", "20210905", "20210911").await.unwrap().is_empty());
 });
 
 both_backends!(participants_keep_the_registry_and_settings, |store| async move {

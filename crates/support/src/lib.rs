@@ -11,6 +11,7 @@ pub mod body;
 pub mod oauth;
 pub mod participant;
 pub mod portal_client;
+pub mod recorder;
 pub mod registry;
 pub mod secret;
 pub mod statistics;
