@@ -1,7 +1,7 @@
 //! One collection run: for every customer's live consent at every provider, every API the consent
 //! allows, concurrently across providers, each unit of work journaled with its data.
 
-use crate::rules::{Cycle, Period, api_type_for};
+use crate::rules::{Cycle, Period, api_type_for, describes, korean_today};
 use crate::store::{ConsentInfo, LinkRow, OperatorStore, Outcome, ProviderRow, Replace, UnitCommit, UnitKey, UnitNote};
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
@@ -291,7 +291,7 @@ impl Collector {
             );
             bar
         });
-        let run = Run { run_id: run_id.clone(), settled, today: Utc::now().date_naive(), bar };
+        let run = Run { run_id: run_id.clone(), settled, today: korean_today(), bar };
         tracing::info!(%run_id, resumed, consents = total, providers = summary.providers, "collection started");
         let run = &run;
         let providers = &providers;
@@ -403,16 +403,16 @@ impl Collector {
         // 공통-002 first: its cycles and end date govern everything after.
         let consents = mydata_spec::catalogue::api("공통-002").expect("공통-002 is in the catalogue");
         if Self::granted(link, consents) {
-            self.unit(run, link, consents, &customer, BTreeMap::new(), tally).await?;
+            self.unit(run, link, consents, &Subject::customer(&customer), tally).await?;
         }
         for api in info_apis(link.industry).filter(|a| is_list(a) && Self::granted(link, a)) {
-            self.unit(run, link, api, &customer, BTreeMap::new(), tally).await?;
+            self.unit(run, link, api, &Subject::customer(&customer), tally).await?;
         }
         let others = info_apis(link.industry)
             .filter(|a| a.scope != ScopeRule::None && a.scope != ScopeRule::Industry("list") && Self::granted(link, a));
         for api in others {
-            for (subject, params) in self.subjects(run, link, api).await? {
-                self.unit(run, link, api, &subject, params, tally).await?;
+            for subject in self.subjects(run, link, api).await? {
+                self.unit(run, link, api, &subject, tally).await?;
             }
         }
         Ok(())
@@ -420,12 +420,7 @@ impl Collector {
 
     /// The subjects `api` is called about and the parameters that name each: every consented asset
     /// of its asset list (or the customer), times the values of parameters taken from earlier data.
-    async fn subjects(
-        &self,
-        run: &Run,
-        link: &Link<'_>,
-        api: &'static ApiSpec,
-    ) -> Result<Vec<(String, BTreeMap<String, String>)>, StoreError> {
+    async fn subjects(&self, run: &Run, link: &Link<'_>, api: &'static ApiSpec) -> Result<Vec<Subject>, StoreError> {
         let (customer, org) = (&link.row.customer_id, &link.row.org_code);
         let collected = self.store.resources(customer, org).await?;
         let mut bases: Vec<(String, BTreeMap<String, String>)> = Vec::new();
@@ -435,6 +430,9 @@ impl Collector {
                 for row in collected.iter().filter(|r| r.api_id == list.id && !r.item_key.is_empty()) {
                     let consented = row.body.get("is_consent").and_then(mydata_client::call::value_text);
                     if consented.as_deref() == Some("false") {
+                        continue;
+                    }
+                    if !describes(api, &row.body) {
                         continue;
                     }
                     let Some(key) = row.body.get(list_key_name).and_then(mydata_client::call::value_text) else {
@@ -460,7 +458,9 @@ impl Collector {
             .map(|f| f.name.as_str())
             .filter(|n| !OWN_PARAMS.contains(n) && Some(*n) != api.resource_key())
             .collect();
-        let Some(&derived_name) = derived.first() else { return Ok(bases) };
+        let Some(&derived_name) = derived.first() else {
+            return Ok(bases.into_iter().map(|(key, params)| Subject { key, params, speculative: false }).collect());
+        };
         let mut out = Vec::new();
         for (subject, params) in bases {
             let mut values: Vec<BTreeMap<String, String>> = Vec::new();
@@ -479,7 +479,8 @@ impl Collector {
                     }
                 }
             }
-            if values.is_empty() && derived == ["charge_month"] {
+            let speculative = values.is_empty() && derived == ["charge_month"];
+            if speculative {
                 // 통신-002 names a month with nothing earlier to take it from: every month of the period.
                 let period = Period::next(api, link.api_type, None, run.today);
                 values = period.months().into_iter().map(|m| BTreeMap::from([("charge_month".into(), m)])).collect();
@@ -488,7 +489,7 @@ impl Collector {
                 let suffix: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let mut all = params.clone();
                 all.extend(extra);
-                out.push((format!("{subject}|{}", suffix.join("|")), all));
+                out.push(Subject { key: format!("{subject}|{}", suffix.join("|")), params: all, speculative });
             }
         }
         Ok(out)
@@ -501,15 +502,14 @@ impl Collector {
         run: &Run,
         link: &Link<'_>,
         api: &'static ApiSpec,
-        subject: &str,
-        params: BTreeMap<String, String>,
+        subject: &Subject,
         tally: &mut Tally,
     ) -> Result<(), Halt> {
         let key = UnitKey {
             customer_id: link.row.customer_id.clone(),
             org_code: link.row.org_code.clone(),
             api_id: api.id.to_owned(),
-            subject_key: subject.to_owned(),
+            subject_key: subject.key.clone(),
         };
         if run.settled.contains(&key) {
             return Ok(());
@@ -531,7 +531,7 @@ impl Collector {
         };
         let (stamp, collected_to) = self.store.cursor(&key).await?;
         let mut call = Call::new(api).industry(link.industry).api_type(link.api_type).param("org_code", &key.org_code);
-        call.params.extend(params);
+        call.params.extend(subject.params.clone());
         if api.takes_search_timestamp() {
             call = call.param("search_timestamp", stamp.unwrap_or_else(|| "0".into()));
         }
@@ -556,9 +556,16 @@ impl Collector {
                 }
                 return Err(halt);
             }
+            // A month asked about on speculation that has no bill: nothing to collect.
+            Err(FetchFailure::Call(error))
+                if subject.speculative && error.rsp_code() == Some(RspCode::AssetNotFound) =>
+            {
+                tally.calls += 1;
+                Fetched { answer: no_data(api), pages: 1 }
+            }
             Err(FetchFailure::Call(error)) => {
                 let label = error.code_label();
-                tracing::warn!(org_code = %key.org_code, api = api.id, subject, %error, "call failed");
+                tracing::warn!(org_code = %key.org_code, api = api.id, subject = %key.subject_key, %error, "call failed");
                 let detail = error.to_string();
                 let note = UnitNote { outcome: Outcome::Failed, rsp_code: Some(&label), detail: &detail, calls: 1 };
                 self.store.record_unit(&run.run_id, &key, &note, now()).await?;
@@ -660,6 +667,27 @@ impl Collector {
             }
         }
     }
+}
+
+/// One subject an API is called about, with the parameters that name it.
+struct Subject {
+    key: String,
+    params: BTreeMap<String, String>,
+    /// Asked about without knowing it exists (a bill month): 40402 then means there is nothing.
+    speculative: bool,
+}
+
+impl Subject {
+    fn customer(customer_id: &str) -> Subject {
+        Subject { key: customer_id.to_owned(), params: BTreeMap::new(), speculative: false }
+    }
+}
+
+/// The answer recorded for a speculative subject that does not exist: 00001, nothing to store.
+fn no_data(api: &'static ApiSpec) -> mydata_client::Answer {
+    let mut body = Map::new();
+    body.insert("rsp_code".into(), Value::String(RspCode::UpToDate.code().into()));
+    mydata_client::Answer { api, status: 404, tran_id: None, body, location: None }
 }
 
 enum FetchFailure {

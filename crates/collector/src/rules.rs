@@ -3,7 +3,12 @@
 //! cycle windows (공통-002 `fnd_cycle`/`add_cycle`).
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use mydata_spec::{ApiSpec, ApiType, Periodic};
+use mydata_spec::{ApiSpec, ApiType, Periodic, ScopeRule};
+
+/// Today in Korea: the standard's dates (from_date/to_date, end_date) are Korean dates.
+pub fn korean_today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
+}
 
 /// The first collection after a consent is `user-consent` (12 months of history); later ones are
 /// `scheduled`, counted against the periodic allowance.
@@ -67,6 +72,34 @@ impl Period {
 fn first_of_month(day: NaiveDate) -> NaiveDate {
     day.with_day(1).expect("day 1 exists in every month")
 }
+
+/// Whether the keyed `api` describes the asset `item` of its asset list, by the asset's type
+/// (첨부3 account types, 첨부7 policy types): a bank's deposit, investment and loan APIs each take
+/// their own kind of account (and an overdraft deposit account, `is_minus`, is also a loan account:
+/// 은행-001's rules), a capital company's operating leases have their own APIs, and only a car
+/// policy has car-insurance details. Calling the others would only earn 40402 answers.
+pub fn describes(api: &ApiSpec, item: &serde_json::Value) -> bool {
+    let field = |name: &str| item.get(name).and_then(serde_json::Value::as_str);
+    match (api.id, field("account_type"), field("insu_type")) {
+        ("할부금융-005" | "할부금융-006", Some(t), _) => t == OPERATING_LEASE,
+        (id, Some(t), _) if id.starts_with("할부금융-") => t != OPERATING_LEASE,
+        ("보험-004" | "보험-007", _, Some(t)) => t == CAR_INSURANCE,
+        (id, Some(t), _) if id.starts_with("은행-") => match api.scope {
+            ScopeRule::Industry("deposit") => t.starts_with('1'),
+            ScopeRule::Industry("invest") => t.starts_with('2'),
+            ScopeRule::Industry("loan") => {
+                t.starts_with('3') || (t.starts_with('1') && field("is_minus") == Some("true") && api.id != "은행-010")
+            }
+            _ => true,
+        },
+        _ => true,
+    }
+}
+
+/// 첨부3 운용리스.
+const OPERATING_LEASE: &str = "3710";
+/// 첨부7 자동차보험.
+const CAR_INSURANCE: &str = "17";
 
 /// A transmission cycle of 공통-002 (`1/w`, `2/d`, `1/m`): so many calls per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,5 +199,21 @@ mod tests {
         assert_eq!(Cycle::of(balance, Some("1/w"), Some("3/d")).window(day("20261125")), "2026-11-25");
         assert_eq!(api_type_for(false), ApiType::UserConsent);
         assert_eq!(api_type_for(true), ApiType::Scheduled);
+    }
+
+    #[test]
+    fn each_kind_of_asset_gets_its_own_apis() {
+        let deposit = serde_json::json!({"account_num": "1", "account_type": "1001", "is_minus": "false"});
+        let overdraft = serde_json::json!({"account_num": "2", "account_type": "1001", "is_minus": "true"});
+        let loan = serde_json::json!({"account_num": "3", "account_type": "3100"});
+        let lease = serde_json::json!({"account_num": "4", "account_type": "3710"});
+        let car = serde_json::json!({"insu_num": "5", "insu_type": "17"});
+        let life = serde_json::json!({"insu_num": "6", "insu_type": "16"});
+        let d = |id: &str, item: &serde_json::Value| describes(api(id).unwrap(), item);
+        assert!(d("은행-002", &deposit) && !d("은행-005", &deposit) && !d("은행-008", &deposit));
+        assert!(d("은행-008", &overdraft) && d("은행-009", &overdraft) && !d("은행-010", &overdraft));
+        assert!(d("은행-010", &loan) && !d("은행-002", &loan));
+        assert!(d("할부금융-005", &lease) && !d("할부금융-002", &lease) && d("할부금융-002", &loan));
+        assert!(d("보험-004", &car) && !d("보험-004", &life) && d("보험-002", &life));
     }
 }

@@ -429,12 +429,7 @@ impl OperatorStore {
 
     /// The run to continue: the last interrupted one, or a new one. Returns its id and whether it resumes.
     pub async fn open_run(&self, now: i64) -> StoreResult<(String, bool)> {
-        let open: Option<String> = sqlx::query_scalar(
-            "SELECT run_id FROM op_runs WHERE finished_at IS NULL ORDER BY started_at DESC, run_id LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(run_id) = open {
+        if let Some(run_id) = self.unfinished_run().await? {
             return Ok((run_id, true));
         }
         let run_id = uuid::Uuid::new_v4().simple().to_string();
@@ -444,6 +439,15 @@ impl OperatorStore {
             .execute(&self.pool)
             .await?;
         Ok((run_id, false))
+    }
+
+    /// The run a crash interrupted (or that is running now), if any.
+    pub async fn unfinished_run(&self) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT run_id FROM op_runs WHERE finished_at IS NULL ORDER BY started_at DESC, run_id LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Units of a run that need no more work (done or skipped).
@@ -475,6 +479,28 @@ impl OperatorStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(n.max(0) as u64)
+    }
+
+    /// Units of a run that failed, with the rsp_code (or other label) and what was said.
+    pub async fn failures(&self, run_id: &str) -> StoreResult<Vec<(UnitKey, Option<String>, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT customer_id, org_code, api_id, subject_key, rsp_code, detail FROM op_journal
+             WHERE run_id = $1 AND outcome = 'failed' ORDER BY org_code, customer_id, api_id, subject_key",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let key = UnitKey {
+                    customer_id: r.try_get("customer_id")?,
+                    org_code: r.try_get("org_code")?,
+                    api_id: r.try_get("api_id")?,
+                    subject_key: r.try_get("subject_key")?,
+                };
+                Ok((key, r.try_get("rsp_code")?, r.try_get("detail")?))
+            })
+            .collect()
     }
 
     pub async fn finish_run(&self, run_id: &str, summary: &Value, now: i64) -> StoreResult<()> {
