@@ -106,21 +106,25 @@ impl Report {
     /// One row per API, then every failed check with its reason.
     pub fn to_table(&self) -> String {
         let mut out = String::new();
-        let width = self.apis.iter().map(|a| a.api_id.chars().count()).max().unwrap_or(6).max(6);
+        let width = self.apis.iter().map(|a| columns(&a.api_id)).max().unwrap_or(6).max(6);
         let _ = writeln!(out, "Conformance of {} against {}", self.provider, self.standard);
         let _ = writeln!(
             out,
-            "{:<10} {:<width$} {:<10} {:>4} {:>4} {:>4}  reason",
-            "org", "API", "result", "pass", "fail", "n/t"
+            "{:<10} {} {:<10} {:>4} {:>4} {:>4}  reason",
+            "org",
+            padded("API", width),
+            "result",
+            "pass",
+            "fail",
+            "n/t"
         );
         for api in &self.apis {
             let count = |s: Status| api.checks.iter().filter(|c| c.status == s).count();
-            let pad = width - api.api_id.chars().count() + api.api_id.len();
             let _ = writeln!(
                 out,
-                "{:<10} {:<pad$} {:<10} {:>4} {:>4} {:>4}  {}",
+                "{:<10} {} {:<10} {:>4} {:>4} {:>4}  {}",
                 api.org_code,
-                api.api_id,
+                padded(&api.api_id, width),
                 api.status().label(),
                 count(Status::Pass),
                 count(Status::Fail),
@@ -209,6 +213,16 @@ impl Report {
     }
 }
 
+/// Terminal columns of `text`: Hangul and other East Asian wide characters take two.
+fn columns(text: &str) -> usize {
+    text.chars().map(|c| if matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFF00..=0xFF60) { 2 } else { 1 }).sum()
+}
+
+/// `text` followed by spaces up to `width` columns.
+fn padded(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(columns(text))))
+}
+
 /// Escapes text for an XML attribute or element.
 fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -277,6 +291,20 @@ mod tests {
         assert!(table.contains("은행-001 paging [ch.2.1]: a <b> & \"c\""), "{table}");
         assert!(table.contains("success: no asset"), "{table}");
         assert!(table.contains("3 APIs: 1 pass, 1 fail, 1 not tested; 3 requests"), "{table}");
+    }
+
+    #[test]
+    fn table_columns_line_up_with_hangul_ids() {
+        assert_eq!(columns("은행-001"), 8);
+        assert_eq!(columns("IRP-001"), 7);
+        assert_eq!(padded("은행-001", 10), "은행-001  ");
+        let table = report().to_table();
+        let result_at: Vec<usize> = table
+            .lines()
+            .filter(|l| l.starts_with("BANK"))
+            .map(|l| columns(&l[..l.find("pass").or(l.find("FAIL")).or(l.find("not tested")).unwrap()]))
+            .collect();
+        assert!(result_at.windows(2).all(|w| w[0] == w[1]), "{table}");
     }
 
     #[test]

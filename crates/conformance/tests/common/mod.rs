@@ -8,11 +8,12 @@ pub mod proxy;
 use chrono::{Days, NaiveDate, Utc};
 use mydata_conformance::{Target, Tokens};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
-use mydata_provider::tokens::issue_pair;
+use mydata_provider::oauth::hash_client_secret;
+use mydata_provider::tokens::{IssuedPair, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs, router};
 use mydata_spec::{Industry, catalogue};
 use mydata_store::testing::TestDatabase;
-use mydata_store::{AssetRow, Backend, SqlStore, Store};
+use mydata_store::{AssetRow, Backend, Client, SqlStore, Store};
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -90,7 +91,8 @@ fn unconsented_copy(asset: &AssetRow, taken: &[String]) -> AssetRow {
 }
 
 impl OwnProvider {
-    async fn token(&self, org: &ServedOrg, scopes: &str, assets: &[String]) -> (Consent, String) {
+    /// Records a consent and issues a token pair for it, as the authorization server would.
+    pub async fn token_pair(&self, org: &ServedOrg, scopes: &str, assets: &[String]) -> (Consent, IssuedPair) {
         let consent = Consent {
             consent_id: uuid::Uuid::new_v4().to_string(),
             org_code: org.org_code.clone(),
@@ -113,7 +115,25 @@ impl OwnProvider {
             issue_pair(self.store.as_ref(), &self.provider.keys, &consent, Default::default(), Utc::now().timestamp())
                 .await
                 .unwrap();
+        (consent, pair)
+    }
+
+    async fn token(&self, org: &ServedOrg, scopes: &str, assets: &[String]) -> (Consent, String) {
+        let (consent, pair) = self.token_pair(org, scopes, assets).await;
         (consent, pair.access_token)
+    }
+
+    /// Registers the suite's client with `secret`, so it can use the token endpoint.
+    pub async fn register_client(&self, org: &ServedOrg, secret: &str) {
+        let client = Client {
+            client_id: CLIENT_ID.into(),
+            client_secret_hash: hash_client_secret(secret),
+            org_code: org.org_code.clone(),
+            client_name: "conformance suite".into(),
+            redirect_uris: Vec::new(),
+            updated_at: Utc::now().timestamp(),
+        };
+        self.store.upsert_client(&client).await.expect("register the client");
     }
 
     /// Seeds the institution and returns the suite's target for it, with all three tokens.
