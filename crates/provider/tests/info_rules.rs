@@ -202,3 +202,31 @@ async fn pages_stay_exact_under_concurrent_inserts_on_sqlite() {
 async fn pages_stay_exact_under_concurrent_inserts_on_postgres() {
     pages_stay_exact_under_concurrent_inserts(Backend::Postgres).await;
 }
+
+async fn optional_qualifiers_name_their_own_answers(backend: Backend) {
+    let seeded = seeded(backend).await;
+    let (_, token) = seeded.full_consent(Industry::Efin, CUSTOMER).await;
+    let data = seeded.of(Industry::Efin, CUSTOMER);
+    // 전금-002 answers for the means as a whole and for each account its list item names.
+    let per_account = data
+        .documents
+        .iter()
+        .find(|d| d.api_id == "전금-002" && d.subject_key.contains('|'))
+        .expect("a generated means with accounts");
+    let (fob, account) = per_account.subject_key.split_once('|').unwrap();
+    let call = Call::for_subject(api("전금-002").unwrap(), Industry::Efin, fob.to_owned()).with("account_id", account);
+    let body = seeded.expect(&call, Some(&token), RspCode::Success).await;
+    assert_eq!(body["total_balance_amt"], per_account.body["total_balance_amt"]);
+    // An account the means does not have is no asset of the customer.
+    seeded.expect(&call.clone().with("account_id", "000-000-000000"), Some(&token), RspCode::AssetNotFound).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_qualifiers_name_their_own_answers_on_sqlite() {
+    optional_qualifiers_name_their_own_answers(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_qualifiers_name_their_own_answers_on_postgres() {
+    optional_qualifiers_name_their_own_answers(Backend::Postgres).await;
+}

@@ -225,6 +225,9 @@ impl Generator {
                 let (kind, kind_field) = kind_of(org.industry, list.id, index);
                 self.asset(org, who, list, key_field, &key, kind, kind_field, &mut rng, &mut data);
                 let mut produced: HashMap<&str, Map<String, Value>> = HashMap::new();
+                if let Some(Value::Object(item)) = data.assets.last().map(|a| a.item.clone()) {
+                    produced.insert(ASSET_ITEM, item);
+                }
                 for api in keyed.iter().filter(|a| describes(a, kind)) {
                     self.answers(org, who, api, &key, &mut produced, &mut rng, &mut data);
                 }
@@ -285,6 +288,14 @@ impl Generator {
     fn subjects(&self, api: &ApiSpec, base: &str, produced: &HashMap<&str, Map<String, Value>>) -> Vec<String> {
         let mut keys = vec![base.to_owned()];
         for qualifier in subject::qualifiers_of(api) {
+            if qualifier == "account_id" {
+                // 전금-002..004 answer for the means as a whole and for each account the list names.
+                let accounts = nested_values(produced.get(ASSET_ITEM), "account_list", "account_id");
+                let per_account: Vec<String> =
+                    accounts.iter().map(|a| format!("{base}{}{a}", subject::SEPARATOR)).collect();
+                keys.extend(per_account);
+                continue;
+            }
             let required = api.fields().request_field(qualifier).is_some_and(|f| f.required);
             if !required && qualifier != "charge_month" {
                 continue;
@@ -298,6 +309,9 @@ impl Generator {
             keys =
                 keys.iter().flat_map(|k| values.iter().map(move |v| format!("{k}{}{v}", subject::SEPARATOR))).collect();
         }
+        // Two items naming the same value (two cars with one number) are one subject.
+        let mut seen = std::collections::HashSet::new();
+        keys.retain(|k| seen.insert(k.clone()));
         keys
     }
 
@@ -402,6 +416,9 @@ impl Generator {
         data
     }
 }
+
+/// Where [`Generator::subjects`] finds the asset-list item of the asset being generated.
+const ASSET_ITEM: &str = "asset-list item";
 
 /// The values of `field` in the items of `list` of a generated document.
 fn nested_values(body: Option<&Map<String, Value>>, list: &str, field: &str) -> Vec<String> {

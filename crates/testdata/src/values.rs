@@ -165,6 +165,7 @@ fn by_name(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
     }
     Some(match name {
         "account_num" | "repay_account_num" | "charge_account_num" => digits(rng, 13),
+        "account_id" => format!("{}-{}-{}", digits(rng, 3), digits(rng, 3), digits(rng, 6)),
         "card_num" => format!("{}-{}**-****-{}", digits(rng, 4), digits(rng, 2), digits(rng, 4)),
         "card_name" => pick(rng, CARD_NAMES).to_owned(),
         "prod_name" | "account_name" => product_name(ctx, rng).to_owned(),
