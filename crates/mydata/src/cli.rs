@@ -35,6 +35,9 @@ enum Command {
     DevToken(cmd::dev_token::DevTokenArgs),
     /// Generate deterministic, realistic data for every information API of every industry.
     Testdata(cmd::testdata::TestdataArgs),
+    /// Run the integrated portal (종합포털): 지원-001..006 over a registry file; or import the registry
+    /// (`mydata portal import`) or print received statistics (`mydata portal statistics`).
+    Portal(cmd::portal::PortalArgs),
     /// Check an information provider's base URL against the standard: every API it announces, with a
     /// table, JSON and JUnit report; read-only, within a request budget and rate.
     Conformance(cmd::conformance::ConformanceArgs),
@@ -66,6 +69,7 @@ impl Cli {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::DevToken(args) => cmd::dev_token::run(args).await,
             Command::Testdata(args) => cmd::testdata::run(args).await,
+            Command::Portal(args) => cmd::portal::run(args).await,
             Command::Conformance(args) => cmd::conformance::run(args).await,
         }
     }

@@ -9,6 +9,7 @@ pub mod registry;
 pub mod stats;
 pub mod support;
 pub mod tokens;
+pub mod transport;
 
 use axum::Router;
 use mydata_spec::{Industry, IssuerType};
@@ -49,10 +50,21 @@ pub struct Provider {
     /// 지원-101..104, the portal link and the call statistics.
     pub support: support::ProviderSupport,
     pub metrics: Arc<metrics::Metrics>,
+    /// What callers' certificates must prove ([`transport`]).
+    pub transport: transport::TransportPolicy,
 }
 
 impl Provider {
     pub async fn new(store: Arc<dyn Store>, config: ProviderConfig) -> Result<Arc<Provider>, ConfigError> {
+        Provider::new_with_transport(store, config, Default::default()).await
+    }
+
+    /// [`Provider::new`] demanding `transport` of its callers' certificates (mutual TLS).
+    pub async fn new_with_transport(
+        store: Arc<dyn Store>,
+        config: ProviderConfig,
+        transport: transport::TransportPolicy,
+    ) -> Result<Arc<Provider>, ConfigError> {
         if config.orgs.is_empty() {
             return Err(ConfigError::NoOrgs);
         }
@@ -63,7 +75,7 @@ impl Provider {
         }
         let keys = KeyRing::open(store.as_ref()).await?;
         let support = support::ProviderSupport::start(store.clone(), &config.orgs).await?;
-        Ok(Arc::new(Provider { store, keys, config, support, metrics: Default::default() }))
+        Ok(Arc::new(Provider { store, keys, config, support, metrics: Default::default(), transport }))
     }
 
     /// Every API this server answers, for its OpenAPI description.

@@ -27,6 +27,16 @@ pub struct AccessClaims {
     pub scope: String,
     /// The consent (전송요구) the token was issued under.
     pub consent_id: String,
+    /// The client certificate the token is bound to (RFC 8705), when it was issued over mutual TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 8705 §3.1 confirmation claim: the base64url SHA-256 thumbprint of the bound certificate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Confirmation {
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: String,
 }
 
 struct LoadedKey {
@@ -217,6 +227,7 @@ fn claims_for(consent: &Consent, jti: &str, iat: i64, exp: i64) -> AccessClaims 
         exp,
         scope: consent.scopes.to_string(),
         consent_id: consent.consent_id.clone(),
+        cnf: None,
     }
 }
 
@@ -246,6 +257,19 @@ pub struct PreparedPair {
 
 /// Signs a new access/refresh pair for `consent`, never outliving the consent's end date.
 pub fn prepare_pair(keys: &KeyRing, consent: &Consent, lifetimes: Lifetimes, now: i64) -> PreparedPair {
+    prepare_bound_pair(keys, consent, lifetimes, now, None)
+}
+
+/// [`prepare_pair`] whose access token is bound to `binding` (RFC 8705). The refresh token is not:
+/// an operator whose certificate was renewed refreshes with its new certificate and gets an access
+/// token bound to that one, without a new consent.
+pub fn prepare_bound_pair(
+    keys: &KeyRing,
+    consent: &Consent,
+    lifetimes: Lifetimes,
+    now: i64,
+    binding: Option<&Confirmation>,
+) -> PreparedPair {
     let pair_id = new_jti();
     let consent_end = end_of_day(consent.end_date);
     let access_exp = bounded_expiry(now, lifetimes.access_secs, consent_end);
@@ -253,7 +277,8 @@ pub fn prepare_pair(keys: &KeyRing, consent: &Consent, lifetimes: Lifetimes, now
     let access = token_record(consent, new_jti(), TokenKind::Access, &pair_id, access_exp, now);
     let refresh = token_record(consent, new_jti(), TokenKind::Refresh, &pair_id, refresh_exp, now);
     let issued = IssuedPair {
-        access_token: keys.sign(&claims_for(consent, &access.jti, now, access_exp)),
+        access_token: keys
+            .sign(&AccessClaims { cnf: binding.cloned(), ..claims_for(consent, &access.jti, now, access_exp) }),
         access_expires_at: access_exp,
         refresh_token: keys.sign(&claims_for(consent, &refresh.jti, now, refresh_exp)),
         refresh_expires_at: refresh_exp,
@@ -293,6 +318,19 @@ pub async fn refresh_access(
     lifetimes: Lifetimes,
     now: i64,
 ) -> Result<Result<IssuedAccess, RefreshRefusal>, StoreError> {
+    refresh_bound_access(store, keys, consent, refresh, lifetimes, now, None).await
+}
+
+/// [`refresh_access`] whose new access token is bound to `binding` (RFC 8705).
+pub async fn refresh_bound_access(
+    store: &dyn Store,
+    keys: &KeyRing,
+    consent: &Consent,
+    refresh: &TokenRecord,
+    lifetimes: Lifetimes,
+    now: i64,
+    binding: Option<&Confirmation>,
+) -> Result<Result<IssuedAccess, RefreshRefusal>, StoreError> {
     let exp = bounded_expiry(now, lifetimes.access_secs, end_of_day(consent.end_date));
     let access = token_record(consent, new_jti(), TokenKind::Access, &refresh.pair_id, exp, now);
     let answered =
@@ -303,13 +341,29 @@ pub async fn refresh_access(
             Rotation::Refused(why) => return Ok(Err(why)),
         };
     Ok(Ok(IssuedAccess {
-        access_token: keys.sign(&claims_for(consent, &answered.jti, answered.created_at, answered.expires_at)),
+        access_token: keys.sign(&AccessClaims {
+            cnf: binding.cloned(),
+            ..claims_for(consent, &answered.jti, answered.created_at, answered.expires_at)
+        }),
         access_expires_at: answered.expires_at,
     }))
 }
 
-/// Checks a bearer token for an information API call of the provider `org_code`.
+/// Checks a bearer token for an information API call of the provider `org_code` that came without
+/// a client certificate: a token bound to a certificate is refused.
 pub async fn authenticate(store: &dyn Store, keys: &KeyRing, org_code: &str, bearer: &str) -> Result<Grant, ApiError> {
+    authenticate_presented(store, keys, org_code, bearer, None).await
+}
+
+/// [`authenticate`] for a call whose connection presented the certificate with thumbprint
+/// `presented` (`x5t#S256`): a bound token must be presented with its own certificate (RFC 8705 §3).
+pub async fn authenticate_presented(
+    store: &dyn Store,
+    keys: &KeyRing,
+    org_code: &str,
+    bearer: &str,
+    presented: Option<&str>,
+) -> Result<Grant, ApiError> {
     let invalid = |why: &str| ApiError::with(RspCode::InvalidToken, why);
     if !keys.knows(bearer) {
         // A key added by another instance sharing the store.
@@ -318,6 +372,11 @@ pub async fn authenticate(store: &dyn Store, keys: &KeyRing, org_code: &str, bea
     let claims = keys.verify(bearer).ok_or_else(|| invalid("token signature or expiry"))?;
     if claims.iss != org_code {
         return Err(invalid("token of another institution"));
+    }
+    if let Some(bound) = &claims.cnf
+        && presented != Some(bound.x5t_s256.as_str())
+    {
+        return Err(invalid("token is bound to another client certificate"));
     }
     let record = store.token(&claims.jti).await?.ok_or_else(|| invalid("unknown token"))?;
     if record.kind != TokenKind::Access || record.status != TokenStatus::Active {

@@ -2,5 +2,6 @@
 
 pub mod conformance;
 pub mod dev_token;
+pub mod portal;
 pub mod serve;
 pub mod testdata;

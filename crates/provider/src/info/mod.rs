@@ -7,11 +7,11 @@ mod shapes;
 pub mod subject;
 
 use crate::Provider;
-use crate::tokens::{Grant, authenticate};
+use crate::tokens::Grant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query};
+use axum::extract::{Extension, Path, Query};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -21,6 +21,7 @@ use mydata_spec::paging::Limit;
 use mydata_spec::validate::check_params;
 use mydata_spec::{ApiSpec, ApiType, Envelope, Industry, RspCode, api_type, wire};
 use mydata_web::ApiError;
+use mydata_web::tls::PeerCertificate;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -142,11 +143,16 @@ pub fn success(code: RspCode, body: Map<String, Value>) -> Response {
     response
 }
 
-async fn answer(provider: &Provider, call: InfoCall, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn answer(
+    provider: &Provider,
+    call: InfoCall,
+    headers: &HeaderMap,
+    peer: Option<&PeerCertificate>,
+) -> Result<Response, ApiError> {
     if call.api.scope == catalogue::ScopeRule::None {
         return common::api_list(&call);
     }
-    let grant: Grant = authenticate(provider.store.as_ref(), &provider.keys, &call.org_code, bearer(headers)?).await?;
+    let grant: Grant = provider.authenticate_call(&call.org_code, bearer(headers)?, peer).await?;
     // The access log's request span names the caller from here on.
     tracing::Span::current().record("client_id", grant.client_id.as_str());
     if !grant.scopes.allows(call.api, call.industry) {
@@ -169,26 +175,30 @@ fn tagged(api: &'static ApiSpec, headers: &HeaderMap, result: Result<Response, A
     response
 }
 
+/// The caller's verified client certificate, when it came over mutual TLS.
+type Peer = Option<Extension<PeerCertificate>>;
+
 fn route_for(provider: Arc<Provider>, api: &'static ApiSpec, industry: Industry) -> MethodRouter {
     match api.method {
         Method::Get => get(
             move |query: Result<Query<HashMap<String, String>>, QueryRejection>,
                   path: Option<Path<HashMap<String, String>>>,
-                  headers: HeaderMap| async move {
+                  headers: HeaderMap,
+                  peer: Peer| async move {
                 let result = async {
                     let Query(mut params) = query.map_err(|e| invalid(e.body_text()))?;
                     params.extend(path.map(|Path(p)| p).unwrap_or_default());
                     let call = validate(&provider, api, industry, &headers, params)?;
-                    answer(&provider, call, &headers).await
+                    answer(&provider, call, &headers, peer.as_ref().map(|Extension(p)| p)).await
                 }
                 .await;
                 tagged(api, &headers, result)
             },
         ),
-        Method::Post => post(move |headers: HeaderMap, body: Bytes| async move {
+        Method::Post => post(move |headers: HeaderMap, peer: Peer, body: Bytes| async move {
             let result = async {
                 let call = validate(&provider, api, industry, &headers, body_params(&body)?)?;
-                answer(&provider, call, &headers).await
+                answer(&provider, call, &headers, peer.as_ref().map(|Extension(p)| p)).await
             }
             .await;
             tagged(api, &headers, result)

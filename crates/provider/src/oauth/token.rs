@@ -4,7 +4,7 @@
 
 use super::{OAuthFailure, authenticate_client, digest, form_fields};
 use crate::Provider;
-use crate::tokens::{AccessClaims, prepare_pair, refresh_access};
+use crate::tokens::{AccessClaims, Confirmation, prepare_bound_pair, refresh_bound_access};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
@@ -16,6 +16,7 @@ use mydata_spec::fields::Location;
 use mydata_spec::validate::check_params;
 use mydata_store::{Redemption, TokenKind};
 use mydata_web::error::json_response;
+use mydata_web::tls::PeerCertificate;
 use mydata_web::tran_id::RequestTranId;
 use serde_json::json;
 use std::collections::HashMap;
@@ -53,15 +54,19 @@ fn require_tran_id(tran_id: Option<Extension<RequestTranId>>) -> Result<(), OAut
 pub async fn token(
     State(provider): State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
+    peer: Option<Extension<PeerCertificate>>,
     body: Bytes,
 ) -> Result<Response, OAuthFailure> {
     require_tran_id(tran_id)?;
     let fields = form_fields(&body)?;
+    let peer = peer.as_ref().map(|Extension(p)| p);
+    provider.check_oauth_caller(field(&fields, "client_id"), peer).await?;
+    let binding = provider.token_binding(peer);
     let now = Utc::now().timestamp();
     match fields.get("grant_type").map(String::as_str) {
         None => Err(OAuthFailure::invalid_request("grant_type is required")),
-        Some("authorization_code") => redeem_code(&provider, &fields, now).await,
-        Some("refresh_token") => refresh(&provider, &fields, now).await,
+        Some("authorization_code") => redeem_code(&provider, &fields, now, binding.as_ref()).await,
+        Some("refresh_token") => refresh(&provider, &fields, now, binding.as_ref()).await,
         Some("password") => super::integrated::token(&provider, &fields, now).await,
         Some(_) => Err(OAuthFailure::new("unsupported_grant_type", "grant_type is not supported")),
     }
@@ -72,7 +77,12 @@ fn seconds_left(expires_at: i64, now: i64) -> i64 {
 }
 
 /// 개별인증-002.
-async fn redeem_code(provider: &Provider, fields: &Fields, now: i64) -> Result<Response, OAuthFailure> {
+async fn redeem_code(
+    provider: &Provider,
+    fields: &Fields,
+    now: i64,
+    binding: Option<&Confirmation>,
+) -> Result<Response, OAuthFailure> {
     check_fields("개별인증-002", fields)?;
     let org_code = field(fields, "org_code");
     served_org(provider, org_code)?;
@@ -95,7 +105,7 @@ async fn redeem_code(provider: &Provider, fields: &Fields, now: i64) -> Result<R
     if now >= code.expires_at && code.redeemed_at.is_none() {
         return Err(OAuthFailure::invalid_grant("the authorization code has expired"));
     }
-    let pair = prepare_pair(&provider.keys, &consent, provider.config.lifetimes, now);
+    let pair = prepare_bound_pair(&provider.keys, &consent, provider.config.lifetimes, now, binding);
     match provider.store.redeem_authorization_code(&code_digest, now, &pair.records).await? {
         Redemption::Issued => {}
         Redemption::AlreadyRedeemed => {
@@ -124,7 +134,12 @@ fn our_token(provider: &Provider, token: &str, org_code: &str, client_id: &str) 
 }
 
 /// 개별인증-003.
-async fn refresh(provider: &Provider, fields: &Fields, now: i64) -> Result<Response, OAuthFailure> {
+async fn refresh(
+    provider: &Provider,
+    fields: &Fields,
+    now: i64,
+    binding: Option<&Confirmation>,
+) -> Result<Response, OAuthFailure> {
     check_fields("개별인증-003", fields)?;
     let org_code = field(fields, "org_code");
     served_org(provider, org_code)?;
@@ -141,7 +156,8 @@ async fn refresh(provider: &Provider, fields: &Fields, now: i64) -> Result<Respo
         .ok_or_else(|| OAuthFailure::invalid_grant("not a refresh token"))?;
     let consent = provider.store.consent(&record.consent_id).await?;
     let consent = consent.ok_or_else(|| OAuthFailure::invalid_grant("unknown consent"))?;
-    match refresh_access(provider.store.as_ref(), &provider.keys, &consent, &record, provider.config.lifetimes, now)
+    let lifetimes = provider.config.lifetimes;
+    match refresh_bound_access(provider.store.as_ref(), &provider.keys, &consent, &record, lifetimes, now, binding)
         .await?
     {
         Ok(access) => Ok(json_response(
@@ -160,10 +176,12 @@ async fn refresh(provider: &Provider, fields: &Fields, now: i64) -> Result<Respo
 pub async fn revoke(
     State(provider): State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
+    peer: Option<Extension<PeerCertificate>>,
     body: Bytes,
 ) -> Result<Response, OAuthFailure> {
     require_tran_id(tran_id)?;
     let fields = form_fields(&body)?;
+    provider.check_oauth_caller(field(&fields, "client_id"), peer.as_ref().map(|Extension(p)| p)).await?;
     check_fields("개별인증-004", &fields)?;
     let org_code = field(&fields, "org_code");
     served_org(&provider, org_code)?;

@@ -43,6 +43,24 @@ pub async fn spawn_with(backend: Backend, config: ProviderConfig) -> TestApp {
     TestApp { base, http: reqwest::Client::new(), store, provider, backend, _db: db }
 }
 
+/// A provider serving over TLS with `tls` and demanding `transport` of its callers' certificates;
+/// `base` is `https://localhost:PORT` and `http` a client without certificate: tests build their own.
+pub async fn spawn_tls(
+    backend: Backend,
+    tls: Arc<rustls::ServerConfig>,
+    transport: mydata_provider::transport::TransportPolicy,
+) -> TestApp {
+    let db = TestDatabase::new(backend).await;
+    let store = Arc::new(db.open().await.expect("open test database"));
+    let config = ProviderConfig { orgs: demo_orgs(), lifetimes: Default::default() };
+    let provider = Provider::new_with_transport(store.clone(), config, transport).await.expect("provider");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("https://localhost:{}", listener.local_addr().unwrap().port());
+    let app = router(provider.clone());
+    tokio::spawn(mydata_web::tls::serve_tls(listener, tls, app, std::future::pending()));
+    TestApp { base, http: reqwest::Client::new(), store, provider, backend, _db: db }
+}
+
 impl TestApp {
     /// A GET with a valid x-api-tran-id.
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {

@@ -1,0 +1,279 @@
+//! Transport security over real TLS 1.3 connections on loopback: mutual authentication, the
+//! SERIALNUMBER of the caller's certificate against the registry (ch.3.1, 첨부1 40103 /
+//! `unauthorized_client`), and access tokens bound to the certificate they were issued to (RFC 8705).
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use common::{BACKENDS, BANK, OPERATOR, TestApp, expect_code, in_a_year, spawn_tls, tran_id};
+use mydata_domain::Consent;
+use mydata_pki::{ClientAuth, ClientTls, OrgSpec, TestPki, thumbprint_sha256};
+use mydata_provider::oauth::hash_client_secret;
+use mydata_provider::tokens::IssuedPair;
+use mydata_provider::transport::TransportPolicy;
+use mydata_store::{Backend, Client, RegistryOrgRow, Store};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde_json::{Value, json};
+
+/// The operator's service (client_id: letters and digits, as 개별인증-002/003 require) and its secret.
+const CLIENT_ID: &str = "operatorClient1";
+const CLIENT_SECRET: &str = "operatorSecret1";
+/// The operator's business registration number, in its certificates and in the registry.
+const OPERATOR_BUSINESS_NUMBER: &str = "220-81-62517";
+/// Another institution of the same PKI: a valid certificate that is not the operator's.
+const ROGUE: &str = "ROGUE00001";
+/// A second certificate with the operator's SERIALNUMBER and another key, as after a renewal.
+const RENEWED: &str = "RENEWED001";
+
+/// Our PKI, and another whose CA nobody here trusts.
+struct Pkis {
+    ours: TestPki,
+    foreign: TestPki,
+    _dirs: [tempfile::TempDir; 2],
+}
+
+fn pkis() -> Pkis {
+    let orgs = [
+        OrgSpec::derived(BANK),
+        OrgSpec::new(OPERATOR, OPERATOR_BUSINESS_NUMBER).unwrap(),
+        OrgSpec::new(ROGUE, "123-45-67890").unwrap(),
+        OrgSpec::new(RENEWED, OPERATOR_BUSINESS_NUMBER).unwrap(),
+    ];
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let ours = TestPki::create(dirs[0].path(), &orgs).unwrap();
+    let foreign = TestPki::create(dirs[1].path(), &orgs).unwrap();
+    Pkis { ours, foreign, _dirs: dirs }
+}
+
+/// The bank over mutual TLS, with the operator's service and its registered SERIALNUMBER, as a
+/// registry sync would have left them, and a customer.
+async fn spawn_bank(backend: Backend, pki: &TestPki, client_auth: ClientAuth) -> TestApp {
+    spawn_bank_with(backend, pki, client_auth, TransportPolicy::mutual_tls()).await
+}
+
+async fn spawn_bank_with(backend: Backend, pki: &TestPki, client_auth: ClientAuth, policy: TransportPolicy) -> TestApp {
+    let tls = pki.server_tls(BANK).unwrap().rustls_config(client_auth).unwrap();
+    let app = spawn_tls(backend, tls, policy).await;
+    let now = Utc::now().timestamp();
+    app.store
+        .upsert_client(&Client {
+            client_id: CLIENT_ID.into(),
+            client_secret_hash: hash_client_secret(CLIENT_SECRET),
+            org_code: OPERATOR.into(),
+            client_name: "자산관리".into(),
+            redirect_uris: vec!["https://operator.example/callback".into()],
+            updated_at: now,
+        })
+        .await
+        .unwrap();
+    let serial_num = pki.org(OPERATOR).unwrap().serial_number;
+    app.store
+        .upsert_registry_org(&RegistryOrgRow {
+            org_code: OPERATOR.into(),
+            org_type: "03".into(),
+            body: json!({ "org_name": "마이데이터", "serial_num": serial_num }),
+            updated_at: now,
+        })
+        .await
+        .unwrap();
+    app.customer(BANK, "cust-1").await;
+    app
+}
+
+/// A consent of the operator's service for cust-1, and its token pair.
+async fn operator_consent(app: &TestApp) -> IssuedPair {
+    // The harness's consent, given to our client instead, whose client_id the token endpoint checks.
+    let (template, _) = app.consent(BANK, "cust-1", "bank.list", &[], in_a_year()).await;
+    let consent =
+        Consent { consent_id: format!("{}-operator", template.consent_id), client_id: CLIENT_ID.into(), ..template };
+    app.issue(consent).await.1
+}
+
+fn https(tls: &ClientTls) -> reqwest::Client {
+    tls.reqwest_builder().unwrap().build().unwrap()
+}
+
+/// 은행-001, the operator's everyday call.
+async fn accounts(app: &TestApp, http: &reqwest::Client, token: &str) -> reqwest::Result<reqwest::Response> {
+    http.get(format!("{}/v1/bank/accounts?org_code={BANK}&limit=10", app.base))
+        .header("x-api-tran-id", tran_id())
+        .header("x-api-type", "user-refresh")
+        .bearer_auth(token)
+        .send()
+        .await
+}
+
+/// 개별인증-003 with the operator's client credentials.
+async fn refresh(app: &TestApp, http: &reqwest::Client, refresh_token: &str) -> reqwest::Result<reqwest::Response> {
+    http.post(format!("{}/oauth/2.0/token", app.base))
+        .header("x-api-tran-id", tran_id())
+        .form(&[
+            ("org_code", BANK),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ])
+        .send()
+        .await
+}
+
+async fn refreshed_access_token(app: &TestApp, http: &reqwest::Client, refresh_token: &str) -> String {
+    let response = refresh(app, http, refresh_token).await.unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().expect("an access token").to_owned()
+}
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWS has a payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn client_cert_thumbprint(pki: &TestPki, org: &str) -> String {
+    thumbprint_sha256(&CertificateDer::from_pem_file(pki.org(org).unwrap().client_cert).unwrap())
+}
+
+/// The whole error chain of a failed request: the TLS alert is at the bottom.
+fn chain(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// A request refused in the TLS handshake: no HTTP status at all. With TLS 1.3 the client has sent
+/// its request before the server's alert arrives, so the client sees either that alert or the
+/// connection closing under the request.
+fn assert_refused_in_handshake(error: &reqwest::Error, alert: &str) {
+    let chain = chain(error);
+    assert!(error.status().is_none(), "{chain}");
+    assert!(chain.contains(alert) || chain.contains("connection"), "expected {alert}: {chain}");
+}
+
+async fn expect_oauth_error(response: reqwest::Response, status: u16, error: &str) {
+    assert_eq!(response.status().as_u16(), status);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], error, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_with_its_own_certificate_gets_tokens_bound_to_it_and_its_data() {
+    let pkis = pkis();
+    for backend in BACKENDS {
+        let app = spawn_bank(backend, &pkis.ours, ClientAuth::Required).await;
+        let operator = https(&pkis.ours.client_tls(OPERATOR).unwrap());
+        let pair = operator_consent(&app).await;
+
+        let access = refreshed_access_token(&app, &operator, &pair.refresh_token).await;
+        assert_eq!(claims(&access)["cnf"], json!({ "x5t#S256": client_cert_thumbprint(&pkis.ours, OPERATOR) }));
+        assert!(claims(&pair.refresh_token).get("cnf").is_none(), "refresh tokens stay unbound");
+
+        let body = expect_code(accounts(&app, &operator, &access).await.unwrap(), 200, "00000").await;
+        assert_eq!(body["account_cnt"], "0");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_client_certificate_the_handshake_fails_where_certificates_are_required() {
+    let pkis = pkis();
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Required).await;
+    let pair = operator_consent(&app).await;
+    let anonymous = https(&pkis.ours.anonymous_client_tls());
+    let error = accounts(&app, &anonymous, &pair.access_token).await.expect_err("no HTTP answer without a certificate");
+    assert_refused_in_handshake(&error, "CertificateRequired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_from_another_ca_fails_the_handshake() {
+    let pkis = pkis();
+    // The operator's certificate as another CA issued it, presented to a server it does trust.
+    let foreign =
+        ClientTls { identity: pkis.foreign.client_tls(OPERATOR).unwrap().identity, server_roots: pkis.ours.ca_cert() };
+    for client_auth in [ClientAuth::Required, ClientAuth::Optional] {
+        let app = spawn_bank(Backend::Sqlite, &pkis.ours, client_auth).await;
+        let pair = operator_consent(&app).await;
+        let error = accounts(&app, &https(&foreign), &pair.access_token).await.expect_err("foreign CA");
+        assert_refused_in_handshake(&error, "UnknownCA");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_of_another_institution_is_refused_with_40103_and_unauthorized_client() {
+    let pkis = pkis();
+    for backend in BACKENDS {
+        let app = spawn_bank(backend, &pkis.ours, ClientAuth::Required).await;
+        let pair = operator_consent(&app).await;
+        let rogue = https(&pkis.ours.client_tls(ROGUE).unwrap());
+        // A valid, unbound token of the operator, presented with someone else's certificate.
+        expect_code(accounts(&app, &rogue, &pair.access_token).await.unwrap(), 401, "40103").await;
+        expect_oauth_error(refresh(&app, &rogue, &pair.refresh_token).await.unwrap(), 400, "unauthorized_client").await;
+        // The operator itself is not affected.
+        let operator = https(&pkis.ours.client_tls(OPERATOR).unwrap());
+        expect_code(accounts(&app, &operator, &pair.access_token).await.unwrap(), 200, "00000").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_institution_without_registered_serialnumber_is_refused_with_40103() {
+    let pkis = pkis();
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Required).await;
+    let pair = operator_consent(&app).await;
+    let operator = https(&pkis.ours.client_tls(OPERATOR).unwrap());
+    app.store.remove_registry_org(OPERATOR).await.unwrap();
+    expect_code(accounts(&app, &operator, &pair.access_token).await.unwrap(), 401, "40103").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_certificates_are_optional_callers_without_one_get_40103_and_browsers_still_get_pages() {
+    let pkis = pkis();
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Optional).await;
+    let pair = operator_consent(&app).await;
+    let anonymous = https(&pkis.ours.anonymous_client_tls());
+    expect_code(accounts(&app, &anonymous, &pair.access_token).await.unwrap(), 401, "40103").await;
+    expect_oauth_error(refresh(&app, &anonymous, &pair.refresh_token).await.unwrap(), 400, "unauthorized_client").await;
+    // What a customer's browser opens needs no certificate.
+    let jwks = anonymous.get(format!("{}/oauth/2.0/jwks", app.base)).send().await.unwrap();
+    assert_eq!(jwks.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_bound_to_one_certificate_is_refused_with_another_until_refreshed_with_it() {
+    let pkis = pkis();
+    for backend in BACKENDS {
+        let app = spawn_bank(backend, &pkis.ours, ClientAuth::Required).await;
+        let pair = operator_consent(&app).await;
+        let operator = https(&pkis.ours.client_tls(OPERATOR).unwrap());
+        let bound = refreshed_access_token(&app, &operator, &pair.refresh_token).await;
+
+        // Same SERIALNUMBER, so the institution check passes; another key, so the binding does not.
+        let renewed = https(&pkis.ours.client_tls(RENEWED).unwrap());
+        let body = expect_code(accounts(&app, &renewed, &bound).await.unwrap(), 401, "40101").await;
+        assert!(body["rsp_msg"].as_str().unwrap().contains("certificate"), "{body}");
+
+        // After a renewal the operator refreshes with the new certificate and carries on.
+        let rebound = refreshed_access_token(&app, &renewed, &pair.refresh_token).await;
+        assert_eq!(claims(&rebound)["cnf"]["x5t#S256"], client_cert_thumbprint(&pkis.ours, RENEWED));
+        expect_code(accounts(&app, &renewed, &rebound).await.unwrap(), 200, "00000").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binding_can_be_turned_off() {
+    let pkis = pkis();
+    let policy = TransportPolicy { bind_tokens: false, ..TransportPolicy::mutual_tls() };
+    let app = spawn_bank_with(Backend::Sqlite, &pkis.ours, ClientAuth::Required, policy).await;
+    let pair = operator_consent(&app).await;
+    let operator = https(&pkis.ours.client_tls(OPERATOR).unwrap());
+    let access = refreshed_access_token(&app, &operator, &pair.refresh_token).await;
+    assert!(claims(&access).get("cnf").is_none());
+    let renewed = https(&pkis.ours.client_tls(RENEWED).unwrap());
+    expect_code(accounts(&app, &renewed, &access).await.unwrap(), 200, "00000").await;
+}
