@@ -87,10 +87,14 @@ pub async fn run(args: ConformanceArgs) -> anyhow::Result<()> {
     // An empty value (an unset shell variable) means the flag was not given.
     let given = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
     let access = match (given(&args.token), given(&args.refresh_token), given(&args.client_secret)) {
-        (Some(token), _, _) => Some(token.clone()),
+        (Some(token), _, _) => Some(token),
         (None, Some(refresh_token), Some(client_secret)) => {
-            let grant =
-                RefreshGrant { org_code: &args.org_code, client_id: &args.client_id, client_secret, refresh_token };
+            let grant = RefreshGrant {
+                org_code: &args.org_code,
+                client_id: &args.client_id,
+                client_secret: &client_secret,
+                refresh_token: &refresh_token,
+            };
             Some(
                 discover::refresh_access_token(&args.provider, &grant, &manifest.defaults.tran_id_org, timeout)
                     .await
