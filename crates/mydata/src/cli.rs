@@ -33,6 +33,9 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Record a real consent for a customer and print an access token for it (revocable like any other).
     DevToken(cmd::dev_token::DevTokenArgs),
+    /// Transport security: `mydata pki init` creates a test PKI (root CA, server and client
+    /// certificates per institution with its SERIALNUMBER) for the sandbox and tests.
+    Pki(cmd::pki::PkiArgs),
     /// Generate deterministic, realistic data for every information API of every industry.
     Testdata(cmd::testdata::TestdataArgs),
     /// Run the integrated portal (종합포털): 지원-001..006 over a registry file; or import the registry
@@ -68,6 +71,7 @@ impl Cli {
         match self.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::DevToken(args) => cmd::dev_token::run(args).await,
+            Command::Pki(args) => cmd::pki::run(args).await,
             Command::Testdata(args) => cmd::testdata::run(args).await,
             Command::Portal(args) => cmd::portal::run(args).await,
             Command::Conformance(args) => cmd::conformance::run(args).await,

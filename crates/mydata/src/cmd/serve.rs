@@ -3,6 +3,7 @@
 use crate::cli::DatabaseArgs;
 use anyhow::Context;
 use clap::Args;
+use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
 use mydata_web::server;
 
@@ -18,6 +19,8 @@ pub struct ServeArgs {
     /// institution per industry (BANK000001:bank, CARD000001:card, …).
     #[arg(long = "org", env = "MYDATA_ORGS", value_delimiter = ',')]
     orgs: Vec<ServedOrg>,
+    #[command(flatten)]
+    tls: super::pki::ServerTlsArgs,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -25,13 +28,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let orgs = if args.orgs.is_empty() { demo_orgs() } else { args.orgs };
     let config = ProviderConfig { orgs, lifetimes: Default::default() };
     seed_if_empty(store.as_ref(), &config.orgs).await?;
-    let provider = Provider::new(store, config).await?;
+    let tls = args.tls.resolve(&config.orgs[0].org_code)?;
+    let transport = TransportPolicy {
+        verify_serial_number: tls.as_ref().is_some_and(|t| t.client_certificates),
+        bind_tokens: args.tls.token_binding(),
+    };
+    let provider = Provider::new_with_transport(store, config, transport).await?;
     let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, orgs = provider.config.orgs.len(), "provider started");
-    server::announce(addr);
-    server::serve(listener, mydata_provider::router(provider), server::shutdown_signal()).await?;
-    Ok(())
+    tracing::info!(%addr, orgs = provider.config.orgs.len(), tls = tls.is_some(), "provider started");
+    super::pki::serve(listener, mydata_provider::router(provider), tls).await
 }
 
 /// Generated customers `serve` adds, besides the demo customers, when it starts on an empty database.
