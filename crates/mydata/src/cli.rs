@@ -44,6 +44,12 @@ enum Command {
     /// Check an information provider's base URL against the standard: every API it announces, with a
     /// table, JSON and JUnit report; read-only, within a request budget and rate.
     Conformance(cmd::conformance::ConformanceArgs),
+    /// Collect, as a MyData operator, every customer's consented data from every provider: once,
+    /// incrementally, within the periodic allowance, resuming an interrupted run.
+    Collect(cmd::collect::CollectArgs),
+    /// Start the portal, one provider per industry with generated data, and an operator, registered
+    /// with each other, and print the URLs, demo customers, credentials and consent-page link.
+    Sandbox(cmd::sandbox::SandboxArgs),
 }
 
 /// Where a server stores its data.
@@ -75,6 +81,8 @@ impl Cli {
             Command::Testdata(args) => cmd::testdata::run(args).await,
             Command::Portal(args) => cmd::portal::run(args).await,
             Command::Conformance(args) => cmd::conformance::run(args).await,
+            Command::Collect(args) => cmd::collect::run(args).await,
+            Command::Sandbox(args) => cmd::sandbox::run(args).await,
         }
     }
 }

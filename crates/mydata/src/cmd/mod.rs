@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
+pub mod collect;
 pub mod conformance;
 pub mod dev_token;
 pub mod pki;
 pub mod portal;
+pub mod sandbox;
 pub mod serve;
 pub mod testdata;

@@ -1,0 +1,454 @@
+//! `mydata sandbox`: the whole MyData flow on one machine — the portal, one provider per industry
+//! (each with its own org_code, database and generated data), and an operator with a consent
+//! button and a collector — registered with each other and explained on standard output.
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{Days, NaiveDate, Utc};
+use clap::Args;
+use mydata_client::{AuthorizeRequest, Client, Credentials, Tokens};
+use mydata_collector::store::ProviderRow;
+use mydata_collector::{Collector, CollectorConfig, OperatorStore, Progress};
+use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
+use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
+use mydata_store::{SqlStore, Store};
+use mydata_testdata::{Generator, Person, demo_people};
+use mydata_web::server;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// The operator's identity in the sandbox (registered at the portal and at every provider).
+const OPERATOR_ORG: &str = "OPERAT0001";
+const CLIENT_ID: &str = "sandboxoperator";
+const CLIENT_SECRET: &str = "sandboxoperatorsecret1";
+/// Seed of the generated data: the same sandbox every time.
+const SEED: u64 = 1;
+
+#[derive(Args)]
+pub struct SandboxArgs {
+    /// Directory of the sandbox's SQLite databases (one per server); reused on the next start.
+    #[arg(long, env = "MYDATA_SANDBOX_DIR", default_value = ".sandbox")]
+    dir: PathBuf,
+    /// Host every server listens on (each on a free port).
+    #[arg(long, env = "MYDATA_SANDBOX_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Generated customers per provider besides the demo customers demo1..demo3.
+    #[arg(long, default_value_t = 20)]
+    customers: u64,
+    /// Demo customers whose consents at every provider are recorded at start, so that `mydata
+    /// collect` has work at once (the others give theirs on the consent pages).
+    #[arg(long = "prelink", default_value = "demo1", value_delimiter = ',')]
+    prelink: Vec<String>,
+}
+
+/// A server bound and ready to serve.
+struct Bound {
+    listener: TcpListener,
+    url: String,
+}
+
+async fn bind(host: &str) -> anyhow::Result<Bound> {
+    let listener = server::bind(&format!("{host}:0")).await.with_context(|| format!("listening on {host}"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    Ok(Bound { listener, url })
+}
+
+fn sqlite(dir: &std::path::Path, name: &str) -> String {
+    format!("sqlite://{}", dir.join(format!("{name}.db")).display())
+}
+
+pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
+    let orgs = demo_orgs();
+    let operator_bound = bind(&args.host).await?;
+    let redirect_uri = format!("{}/callback", operator_bound.url);
+    let mut providers = Vec::new();
+    for org in &orgs {
+        let store = SqlStore::open(&sqlite(&args.dir, &format!("provider-{}", org.org_code))).await?;
+        seed(&store, org, args.customers).await?;
+        register_client(&store, &redirect_uri).await?;
+        providers.push((org.clone(), Arc::new(store), bind(&args.host).await?));
+    }
+    let portal_bound = bind(&args.host).await?;
+    let portal_store = Arc::new(SqlStore::open(&sqlite(&args.dir, "portal")).await?);
+    let registry = registry(&portal_bound.url, &operator_bound.url, &redirect_uri, &providers);
+    mydata_portal::registry_file::import(portal_store.as_ref(), &registry, Utc::now().timestamp())
+        .await
+        .context("registering the sandbox's institutions at the portal")?;
+    let portal = mydata_portal::Portal::new(
+        portal_store,
+        mydata_portal::DEFAULT_PORTAL_ORG_CODE,
+        std::time::Duration::from_secs(365 * 86_400),
+    )
+    .await?;
+
+    let operator_url = sqlite(&args.dir, "operator");
+    let operator = OperatorStore::open(&operator_url).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut served = Vec::new();
+    for (org, store, bound) in providers {
+        let config = ProviderConfig { orgs: vec![org.clone()], lifetimes: Default::default() };
+        let provider = Provider::new(store.clone(), config).await?;
+        let row = ProviderRow {
+            org_code: org.org_code.clone(),
+            industry: org.industry.to_string(),
+            base_url: bound.url.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+        };
+        operator.upsert_provider(&row, Utc::now().timestamp()).await?;
+        for customer in args.prelink.iter() {
+            prelink(&provider, &operator, &org, customer).await?;
+        }
+        served.push(row);
+        tasks.spawn(server::serve(bound.listener, mydata_provider::router(provider), server::shutdown_signal()));
+    }
+    tasks.spawn(server::serve(portal_bound.listener, mydata_portal::router(portal), server::shutdown_signal()));
+    let state = Arc::new(OperatorApp {
+        store: operator,
+        client: Client::new(OPERATOR_ORG),
+        providers: served.clone(),
+        redirect_uri,
+        pending: Mutex::new(HashMap::new()),
+    });
+    let operator_addr = operator_bound.listener.local_addr()?;
+    tasks.spawn(server::serve(operator_bound.listener, operator_routes(state), server::shutdown_signal()));
+
+    print!("{}", instructions(&portal_bound.url, &operator_bound.url, &operator_url, &served, &args.prelink));
+    // The operator is the sandbox's front door: its address is the one announced.
+    server::announce(operator_addr);
+    while let Some(result) = tasks.join_next().await {
+        result.context("a sandbox server panicked")??;
+    }
+    Ok(())
+}
+
+/// Writes the demo customers and `customers` generated ones on a provider's empty database.
+async fn seed(store: &SqlStore, org: &ServedOrg, customers: u64) -> anyhow::Result<()> {
+    if !store.customers(&org.org_code).await?.is_empty() {
+        return Ok(());
+    }
+    let institutions = super::testdata::institutions(vec![org.clone()]);
+    let generator = Generator::new(SEED, super::testdata::korean_today());
+    let people = mydata_testdata::everyone(SEED, customers);
+    mydata_testdata::write_people(store, &generator, &institutions, people, 50, |_| {})
+        .await
+        .with_context(|| format!("generating data for {}", org.org_code))
+}
+
+/// The operator's service as the provider knows it from the portal (지원-003).
+async fn register_client(store: &SqlStore, redirect_uri: &str) -> anyhow::Result<()> {
+    store
+        .upsert_client(&mydata_store::Client {
+            client_id: CLIENT_ID.into(),
+            client_secret_hash: mydata_provider::oauth::hash_client_secret(CLIENT_SECRET),
+            org_code: OPERATOR_ORG.into(),
+            client_name: "Sandbox operator".into(),
+            redirect_uris: vec![redirect_uri.to_owned()],
+            updated_at: Utc::now().timestamp(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// The portal's registry: itself, every provider at its URL, the operator and its service.
+fn registry(
+    portal_url: &str,
+    operator_url: &str,
+    redirect_uri: &str,
+    providers: &[(ServedOrg, Arc<SqlStore>, Bound)],
+) -> mydata_portal::registry_file::RegistryFile {
+    use mydata_portal::registry_file::{OrgEntry, RegistryFile, ServiceEntry};
+    let mut orgs = vec![
+        OrgEntry {
+            org_code: mydata_portal::DEFAULT_PORTAL_ORG_CODE.into(),
+            org_type: "07".into(),
+            org_name: "종합포털 (sandbox)".into(),
+            domain: Some(portal_url.into()),
+            ..Default::default()
+        },
+        OrgEntry {
+            org_code: OPERATOR_ORG.into(),
+            org_type: "03".into(),
+            org_name: "Sandbox operator".into(),
+            domain: Some(operator_url.into()),
+            ..Default::default()
+        },
+    ];
+    for (org, _, bound) in providers {
+        orgs.push(OrgEntry {
+            org_code: org.org_code.clone(),
+            org_type: "01".into(),
+            org_name: format!("{} (sandbox)", org.industry.korean()),
+            domain: Some(bound.url.clone()),
+            industry: Some(org.industry.to_string()),
+            auth_type: Some("03".into()),
+            np_times: vec!["0000:2330".into()],
+            ..Default::default()
+        });
+    }
+    let services = vec![ServiceEntry {
+        org_code: OPERATOR_ORG.into(),
+        service_name: "Sandbox operator".into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        redirect_uris: vec![redirect_uri.into()],
+        app_schemes: vec![],
+    }];
+    RegistryFile { orgs, services }
+}
+
+/// Records the demo customer's consent to everything at `org` and hands the tokens to the operator,
+/// as a completed consent page would.
+async fn prelink(
+    provider: &Provider,
+    operator: &OperatorStore,
+    org: &ServedOrg,
+    customer_id: &str,
+) -> anyhow::Result<()> {
+    if operator.link(customer_id, &org.org_code).await?.is_some_and(|l| l.stop_reason.is_none()) {
+        return Ok(());
+    }
+    let store = provider.store.as_ref();
+    let customer = store
+        .customer(&org.org_code, customer_id)
+        .await?
+        .with_context(|| format!("{customer_id} is not a customer of {}", org.org_code))?;
+    let mut assets = Vec::new();
+    for list in mydata_spec::catalogue::info_apis(org.industry)
+        .filter(|a| a.scope == mydata_spec::ScopeRule::Industry("list") && a.shape() == mydata_spec::Shape::List)
+    {
+        let page = store.asset_page(&org.org_code, list.id, &customer.customer_id, None, 500).await?;
+        assets.extend(page.items.into_iter().map(|a| a.asset_key));
+    }
+    let now = Utc::now().timestamp();
+    let scopes: Vec<String> = mydata_domain::scope::scopes_of(org.industry).into_iter().collect();
+    let consent = Consent {
+        consent_id: uuid::Uuid::new_v4().to_string(),
+        org_code: org.org_code.clone(),
+        customer_id: customer.customer_id.clone(),
+        client_id: CLIENT_ID.into(),
+        scopes: scopes.join(" ").parse().context("the industry's scopes")?,
+        assets: assets.into_iter().collect(),
+        is_scheduled: true,
+        fnd_cycle: Some("1/w".into()),
+        add_cycle: Some("1/w".into()),
+        end_date: super::testdata::korean_today() + Days::new(365),
+        purpose: "자산관리 (sandbox)".into(),
+        period: NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"),
+        options: ConsentOptions { trans_memo: true, merchant_name_regno: true, trans_category: true },
+        status: ConsentStatus::Active,
+        created_at: now,
+    };
+    store.insert_consent(&consent).await?;
+    let pair = mydata_provider::tokens::issue_pair(store, &provider.keys, &consent, Default::default(), now).await?;
+    let tokens = Tokens {
+        access_token: pair.access_token,
+        access_expires_at: pair.access_expires_at,
+        refresh_token: pair.refresh_token,
+        refresh_expires_at: pair.refresh_expires_at,
+        scope: consent.scopes.to_string(),
+    };
+    operator.upsert_link(customer_id, &org.org_code, &tokens, now).await?;
+    Ok(())
+}
+
+fn instructions(
+    portal: &str,
+    operator: &str,
+    operator_db: &str,
+    providers: &[ProviderRow],
+    prelinked: &[String],
+) -> String {
+    let mut out = String::from("\nMyData sandbox\n\n");
+    out.push_str(&format!("  portal (종합포털, 지원-001..006)   {portal}\n"));
+    out.push_str(&format!("  operator (consent button, collector) {operator}\n\n  providers:\n"));
+    for p in providers {
+        out.push_str(&format!("    {:<10} {:<8} {}\n", p.org_code, p.industry, p.base_url));
+    }
+    out.push_str("\n  demo customers (the same CI at every provider):\n");
+    for Person { customer_id, name, ci, .. } in demo_people() {
+        out.push_str(&format!("    {customer_id}  {name}  CI {ci}\n"));
+    }
+    out.push_str(&format!(
+        "\n  operator's service credentials: client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  (org_code {OPERATOR_ORG})\n"
+    ));
+    out.push_str(&format!(
+        "\n  consent page: open {operator}/connect?customer=demo2&org=BANK000001 in a browser,\n  \
+         sign in as demo2 and choose what to send; the operator exchanges the code for tokens.\n"
+    ));
+    out.push_str(&format!("  already consented everywhere: {}\n", prelinked.join(", ")));
+    out.push_str(&format!(
+        "\n  collect: open {operator}/collect, or run\n    mydata collect --database {operator_db}\n\n"
+    ));
+    out
+}
+
+/// The operator's small web face: the consent button's redirect, the callback, and a collect button.
+struct OperatorApp {
+    store: OperatorStore,
+    client: Client,
+    providers: Vec<ProviderRow>,
+    redirect_uri: String,
+    /// Consent requests in flight: state → (customer, provider org_code).
+    pending: Mutex<HashMap<String, (String, String)>>,
+}
+
+fn operator_routes(app: Arc<OperatorApp>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/connect", get(connect))
+        .route("/callback", get(callback))
+        .route("/collect", get(collect))
+        .with_state(app)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
+         <body><h1>{t}</h1>{body}<p><a href=\"/\">처음으로</a></p></body></html>",
+        t = escape(title)
+    ))
+}
+
+async fn index(State(app): State<Arc<OperatorApp>>) -> Response {
+    let links = match app.store.links().await {
+        Ok(links) => links,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let mut rows = String::new();
+    for who in demo_people() {
+        for p in &app.providers {
+            let link = links.iter().find(|l| l.customer_id == who.customer_id && l.org_code == p.org_code);
+            let status = match link {
+                Some(l) if l.stop_reason.is_some() => format!("중단: {}", l.stop_reason.as_deref().unwrap_or("")),
+                Some(l) if l.first_collected_at.is_some() => "수집됨".to_owned(),
+                Some(_) => "전송요구 완료".to_owned(),
+                None => "—".to_owned(),
+            };
+            rows.push_str(&format!(
+                "<tr><td>{c}</td><td>{o} ({i})</td><td>{s}</td>\
+                 <td><a href=\"/connect?customer={c}&amp;org={o}\">전송요구</a></td></tr>",
+                c = escape(&who.customer_id),
+                o = escape(&p.org_code),
+                i = escape(&p.industry),
+                s = escape(&status)
+            ));
+        }
+    }
+    page(
+        "마이데이터 sandbox operator",
+        &format!(
+            "<p><a href=\"/collect\">지금 수집 (mydata collect)</a></p>\
+             <table><tr><th>고객</th><th>정보제공자</th><th>상태</th><th></th></tr>{rows}</table>"
+        ),
+    )
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct ConnectQuery {
+    customer: String,
+    org: String,
+}
+
+/// 개별인증-001 for the customer at the provider, then the browser goes to the consent page.
+async fn connect(State(app): State<Arc<OperatorApp>>, Query(q): Query<ConnectQuery>) -> Response {
+    let Some(provider) = app.providers.iter().find(|p| p.org_code == q.org) else {
+        return (StatusCode::NOT_FOUND, page("알 수 없는 정보제공자", "")).into_response();
+    };
+    let Some(person) = demo_people().into_iter().find(|p| p.customer_id == q.customer) else {
+        return (StatusCode::NOT_FOUND, page("알 수 없는 고객", "<p>demo1, demo2, demo3</p>")).into_response();
+    };
+    let state = uuid::Uuid::new_v4().simple().to_string();
+    let request = AuthorizeRequest {
+        org_code: &provider.org_code,
+        client_id: CLIENT_ID,
+        redirect_uri: &app.redirect_uri,
+        app_scheme: "mydatasandbox://consent",
+        state: &state,
+        user_ci: &person.ci,
+    };
+    match app.client.authorize(&provider.base_url, &request).await {
+        Ok(location) => {
+            app.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(state, (q.customer, q.org));
+            let url = if location.starts_with('/') { format!("{}{location}", provider.base_url) } else { location };
+            Redirect::to(&url).into_response()
+        }
+        Err(e) => {
+            (StatusCode::BAD_GATEWAY, page("개별인증-001 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))
+                .into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The redirect back from the provider: 개별인증-002 exchanges the code for the consent's tokens.
+async fn callback(State(app): State<Arc<OperatorApp>>, Query(q): Query<CallbackQuery>) -> Response {
+    let pending = q.state.as_ref().and_then(|s| app.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(s));
+    let Some((customer, org)) = pending else {
+        return (StatusCode::BAD_REQUEST, page("알 수 없는 요청", "<p>state가 일치하지 않습니다.</p>")).into_response();
+    };
+    if let Some(error) = q.error {
+        let detail = format!("{error}: {}", q.error_description.unwrap_or_default());
+        return page("전송요구가 완료되지 않았습니다", &format!("<p>{}</p>", escape(&detail))).into_response();
+    }
+    let Some(provider) = app.providers.iter().find(|p| p.org_code == org) else {
+        return (StatusCode::NOT_FOUND, page("알 수 없는 정보제공자", "")).into_response();
+    };
+    let creds = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
+    let code = q.code.unwrap_or_default();
+    let exchanged = app.client.exchange_code(&provider.base_url, &org, &creds, &code, &app.redirect_uri).await;
+    let now = Utc::now().timestamp();
+    match exchanged.map(|answer| Tokens::issued(&answer, now)) {
+        Ok(Some(tokens)) => match app.store.upsert_link(&customer, &org, &tokens, now).await {
+            Ok(()) => page(
+                "전송요구 완료",
+                &format!(
+                    "<p>{} → {}: scope <code>{}</code></p><p><a href=\"/collect\">지금 수집</a></p>",
+                    escape(&customer),
+                    escape(&org),
+                    escape(&tokens.scope)
+                ),
+            )
+            .into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        },
+        Ok(None) => (StatusCode::BAD_GATEWAY, page("개별인증-002: 리프레시 토큰 없음", "")).into_response(),
+        Err(e) => {
+            (StatusCode::BAD_GATEWAY, page("개별인증-002 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))
+                .into_response()
+        }
+    }
+}
+
+/// Runs `mydata collect` in-process and shows its summary.
+async fn collect(State(app): State<Arc<OperatorApp>>) -> Response {
+    let mut config = CollectorConfig::new(OPERATOR_ORG);
+    config.progress = Progress::Log;
+    match Collector::new(app.store.clone(), config).run().await {
+        Ok(summary) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            page("수집 결과", &format!("<pre>{}</pre>", escape(&super::collect::report(&summary)))),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
