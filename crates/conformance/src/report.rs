@@ -40,8 +40,8 @@ pub struct ApiReport {
     pub industry: String,
     pub method: String,
     pub path: String,
-    /// Whether the provider lists it in 공통-001.
-    pub announced: bool,
+    /// Whether the provider lists it in 공통-001; `None` when 공통-001 gave no list to look in.
+    pub announced: Option<bool>,
     pub checks: Vec<CheckResult>,
 }
 
@@ -256,7 +256,7 @@ mod tests {
             industry: "bank".into(),
             method: "GET".into(),
             path: "/v1/bank/accounts".into(),
-            announced: true,
+            announced: Some(true),
             checks,
         };
         Report {

@@ -4,8 +4,7 @@
 mod common;
 
 use common::proxy;
-use mydata_conformance::http::Session;
-use mydata_conformance::{Industry, Manifest, Options, Status, discover, run};
+use mydata_conformance::{Industry, Manifest, Options, Status, run};
 use mydata_store::Backend;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -38,14 +37,4 @@ async fn requests_are_spaced_by_the_rate_limit() {
     assert_eq!(report.requests, 6);
     // Six requests at ten a second: five gaps of 100 ms at least.
     assert!(started.elapsed() >= Duration::from_millis(500), "{:?}", started.elapsed());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_industry_of_an_org_code_is_found_through_its_api_list() {
-    let own = common::spawn(Backend::Sqlite).await;
-    let mut session = Session::new(20, 0.0, Duration::from_secs(5));
-    let manifest = Manifest::v1();
-    let found = discover::industries(&mut session, &manifest, &own.base, "CARD000001", common::CLIENT_ID).await;
-    assert_eq!(found, [Industry::Card]);
-    assert_eq!(session.used(), Industry::ALL.len() as u32, "one request per industry");
 }

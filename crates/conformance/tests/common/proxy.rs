@@ -17,6 +17,8 @@ pub enum Fault {
     StringToNumber { field: String },
     /// Sets `field` of every item of the list `list` to `value`.
     SetItemField { list: String, field: String, value: String },
+    /// Leaves out the items of the list `list` whose `field` is `value` (and counts the rest).
+    DropItem { list: String, field: String, value: String },
     /// Answers a request for the next page with the very cursor it sent.
     RepeatCursor,
     /// Replaces the bearer token `from` by `to` before forwarding, so the provider never sees `from`:
@@ -109,6 +111,16 @@ async fn forward(state: &State, method: Method, uri: Uri, mut headers: HeaderMap
             Fault::SetItemField { list, field, value } => {
                 for item in map.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
                     item[field.as_str()] = Value::String(value.clone());
+                }
+            }
+            Fault::DropItem { list, field, value } => {
+                if let Some(items) = map.get_mut(list).and_then(Value::as_array_mut) {
+                    items.retain(|item| item.get(field).and_then(Value::as_str) != Some(value.as_str()));
+                    // Only the list changes meaning; its count stays consistent with it.
+                    let length = items.len().to_string();
+                    if let Some(stem) = list.strip_suffix("_list") {
+                        map.insert(format!("{stem}_cnt"), Value::String(length));
+                    }
                 }
             }
             Fault::RepeatCursor => {
