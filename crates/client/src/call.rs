@@ -162,7 +162,18 @@ impl Client {
     }
 
     pub fn with_timeout(operator_org: &str, timeout: Duration) -> Client {
-        let http = reqwest::Client::builder()
+        Client::from_builder(operator_org, timeout, reqwest::Client::builder())
+    }
+
+    /// A client speaking only `tls` (e.g. `mydata_pki::ClientTls::rustls_config`): the operator's
+    /// certificate towards providers and the roots their server certificates must chain to, so that
+    /// calls between participants use mutually authenticated TLS 1.3 (ch.2).
+    pub fn with_tls(operator_org: &str, timeout: Duration, tls: rustls::ClientConfig) -> Client {
+        Client::from_builder(operator_org, timeout, reqwest::Client::builder().use_preconfigured_tls(tls))
+    }
+
+    fn from_builder(operator_org: &str, timeout: Duration, builder: reqwest::ClientBuilder) -> Client {
+        let http = builder
             .timeout(timeout)
             // 개별인증-001 answers 302 whose Location the service server hands to its app (ch.3.2.1 ④-2).
             .redirect(reqwest::redirect::Policy::none())

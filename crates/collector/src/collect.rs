@@ -41,6 +41,9 @@ pub struct CollectorConfig {
     pub page_limit: u32,
     pub page_cap: u32,
     pub progress: Progress,
+    /// The operator's client certificate and the roots providers' servers must chain to (mutual
+    /// TLS, ch.2); `None`: reqwest's default roots and no client certificate.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl CollectorConfig {
@@ -53,6 +56,7 @@ impl CollectorConfig {
             page_limit: 500,
             page_cap: 1000,
             progress: Progress::Log,
+            tls: None,
         }
     }
 }
@@ -257,7 +261,10 @@ fn objects_with<'v>(value: &'v Value, name: &str, found: &mut Vec<&'v Map<String
 
 impl Collector {
     pub fn new(store: OperatorStore, config: CollectorConfig) -> Collector {
-        let mut client = Client::with_timeout(&config.operator_org, config.timeout);
+        let mut client = match &config.tls {
+            Some(tls) => Client::with_tls(&config.operator_org, config.timeout, tls.as_ref().clone()),
+            None => Client::with_timeout(&config.operator_org, config.timeout),
+        };
         client.page_limit = config.page_limit;
         client.page_cap = config.page_cap;
         Collector { store, client, config }

@@ -8,12 +8,18 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use common::{BACKENDS, BANK, OPERATOR, TestApp, expect_code, in_a_year, spawn_tls, tran_id};
+use mydata_client::Tokens;
+use mydata_collector::store::ProviderRow;
+use mydata_collector::{Collector, CollectorConfig, OperatorStore, Summary};
 use mydata_domain::Consent;
 use mydata_pki::{ClientAuth, ClientTls, OrgSpec, TestPki, thumbprint_sha256};
 use mydata_provider::oauth::hash_client_secret;
 use mydata_provider::tokens::IssuedPair;
 use mydata_provider::transport::TransportPolicy;
+use mydata_spec::Industry;
+use mydata_store::testing::TestDatabase;
 use mydata_store::{Backend, Client, RegistryOrgRow, Store};
+use mydata_testdata::{Generator, Institution, Person, demo_people};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
@@ -276,4 +282,57 @@ async fn binding_can_be_turned_off() {
     assert!(claims(&access).get("cnf").is_none());
     let renewed = https(&pkis.ours.client_tls(RENEWED).unwrap());
     expect_code(accounts(&app, &renewed, &access).await.unwrap(), 200, "00000").await;
+}
+
+/// The operator's collector for `person`'s account list at the bank, presenting `tls`.
+async fn collect_account_list(app: &TestApp, person: &Person, tls: &ClientTls) -> Summary {
+    let (_db, operator) = {
+        let db = TestDatabase::new(Backend::Sqlite).await;
+        let store = OperatorStore::on(&db.open().await.expect("operator database"));
+        (db, store)
+    };
+    let now = Utc::now().timestamp();
+    let provider = ProviderRow {
+        org_code: BANK.into(),
+        industry: "bank".into(),
+        base_url: app.base.clone(),
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+    };
+    operator.upsert_provider(&provider, now).await.unwrap();
+    let (template, _) = app.consent(BANK, &person.customer_id, "bank.list", &[], in_a_year()).await;
+    let consent =
+        Consent { consent_id: format!("{}-operator", template.consent_id), client_id: CLIENT_ID.into(), ..template };
+    let (consent, pair) = app.issue(consent).await;
+    let tokens = Tokens {
+        access_token: pair.access_token,
+        access_expires_at: pair.access_expires_at,
+        refresh_token: pair.refresh_token,
+        refresh_expires_at: pair.refresh_expires_at,
+        scope: consent.scopes.to_string(),
+    };
+    operator.upsert_link(&person.customer_id, BANK, &tokens, now).await.unwrap();
+    let mut config = CollectorConfig::new(OPERATOR);
+    config.tls = Some(std::sync::Arc::new(tls.rustls_config().unwrap()));
+    Collector::new(operator, config).run().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_collector_collects_over_mutual_tls_with_the_operator_certificate_only() {
+    let pkis = pkis();
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Required).await;
+    let person = demo_people().remove(0);
+    let bank = Institution { org_code: BANK.into(), industry: Industry::Bank };
+    let data = Generator::new(7, Utc::now().date_naive()).customer(&bank, &person);
+    data.write(app.store.as_ref()).await.unwrap();
+    let accounts = data.assets.iter().filter(|a| a.list_api == "은행-001").count();
+    assert!(accounts > 0, "the demo customer has bank accounts");
+
+    let collected = collect_account_list(&app, &person, &pkis.ours.client_tls(OPERATOR).unwrap()).await;
+    assert_eq!((collected.units_failed, collected.errors.len()), (0, 0), "{collected:?}");
+    assert!(collected.units_done > 0 && collected.rows >= accounts as u64, "{collected:?}");
+
+    let refused = collect_account_list(&app, &person, &pkis.ours.client_tls(ROGUE).unwrap()).await;
+    assert_eq!(refused.units_done, 0, "{refused:?}");
+    assert!(refused.errors.keys().any(|code| code.contains("40103")), "{refused:?}");
 }
