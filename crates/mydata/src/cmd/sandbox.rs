@@ -72,7 +72,6 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     for org in &orgs {
         let store = SqlStore::open(&sqlite(&args.dir, &format!("provider-{}", org.org_code))).await?;
         seed(&store, org, args.customers).await?;
-        register_client(&store, &redirect_uri).await?;
         providers.push((org.clone(), Arc::new(store), bind(&args.host).await?));
     }
     let portal_bound = bind(&args.host).await?;
@@ -91,10 +90,14 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let operator_url = sqlite(&args.dir, "operator");
     let operator = OperatorStore::open(&operator_url).await?;
     let mut tasks = tokio::task::JoinSet::new();
+    let portal_url = portal_bound.url.clone();
+    tasks.spawn(server::serve(portal_bound.listener, mydata_portal::router(portal), server::shutdown_signal()));
     let mut served = Vec::new();
+    let mut background = Vec::new();
     for (org, store, bound) in providers {
         let config = ProviderConfig { orgs: vec![org.clone()], lifetimes: Default::default() };
         let provider = Provider::new(store.clone(), config).await?;
+        background.extend(connect_to_portal(&provider, &org, &portal_url).await?);
         let row = ProviderRow {
             org_code: org.org_code.clone(),
             industry: org.industry.to_string(),
@@ -109,7 +112,6 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         served.push(row);
         tasks.spawn(server::serve(bound.listener, mydata_provider::router(provider), server::shutdown_signal()));
     }
-    tasks.spawn(server::serve(portal_bound.listener, mydata_portal::router(portal), server::shutdown_signal()));
     let state = Arc::new(OperatorApp {
         store: operator,
         client: Client::new(OPERATOR_ORG),
@@ -120,12 +122,13 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let operator_addr = operator_bound.listener.local_addr()?;
     tasks.spawn(server::serve(operator_bound.listener, operator_routes(state), server::shutdown_signal()));
 
-    print!("{}", instructions(&portal_bound.url, &operator_bound.url, &operator_url, &served, &args.prelink));
+    print!("{}", instructions(&portal_url, &operator_bound.url, &operator_url, &served, &args.prelink));
     // The operator is the sandbox's front door: its address is the one announced.
     server::announce(operator_addr);
     while let Some(result) = tasks.join_next().await {
         result.context("a sandbox server panicked")??;
     }
+    background.iter().for_each(tokio::task::JoinHandle::abort);
     Ok(())
 }
 
@@ -142,19 +145,43 @@ async fn seed(store: &SqlStore, org: &ServedOrg, customers: u64) -> anyhow::Resu
         .with_context(|| format!("generating data for {}", org.org_code))
 }
 
-/// The operator's service as the provider knows it from the portal (지원-003).
-async fn register_client(store: &SqlStore, redirect_uri: &str) -> anyhow::Result<()> {
-    store
-        .upsert_client(&mydata_store::Client {
-            client_id: CLIENT_ID.into(),
-            client_secret_hash: mydata_provider::oauth::hash_client_secret(CLIENT_SECRET),
-            org_code: OPERATOR_ORG.into(),
-            client_name: "Sandbox operator".into(),
-            redirect_uris: vec![redirect_uri.to_owned()],
-            updated_at: Utc::now().timestamp(),
-        })
-        .await?;
-    Ok(())
+/// The 지원-001 credentials of a provider at the portal (지원API 호출용 자격증명).
+fn support_credentials(org: &ServedOrg) -> (String, String) {
+    (format!("{}support", org.org_code.to_lowercase()), format!("{}SandboxSupport1", org.org_code))
+}
+
+/// Connects a provider to the portal as `mydata serve` would with one: the registry is pulled now —
+/// which registers the operator's service (지원-003) as an OAuth client — and every minute after.
+async fn connect_to_portal(
+    provider: &Arc<Provider>,
+    org: &ServedOrg,
+    portal_url: &str,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let (client_id, client_secret) = support_credentials(org);
+    let link = mydata_provider::support::PortalLink {
+        account: mydata_support::portal_client::PortalAccount {
+            base_url: portal_url.to_owned(),
+            client_id,
+            client_secret,
+            org_code: org.org_code.clone(),
+            issuer: mydata_spec::IssuerType::Provider,
+        },
+        // The credential the portal would use for 지원-101 here; the sandbox's portal never calls.
+        credential: mydata_support::participant::PortalCredential {
+            portal_org_code: mydata_portal::DEFAULT_PORTAL_ORG_CODE.into(),
+            client_id: format!("portal{}", org.org_code.to_lowercase()),
+            secret_hash: mydata_support::secret::hash_client_secret(&uuid::Uuid::new_v4().simple().to_string()),
+        },
+        refresh_every: std::time::Duration::from_secs(60),
+    };
+    let sync = provider.support.connect_portal(provider.store.clone(), link);
+    let pulled =
+        sync.refresh().await.with_context(|| format!("{} pulling the registry from the portal", org.org_code))?;
+    tracing::info!(org_code = %org.org_code, ?pulled, "registry pulled from the portal");
+    Ok(vec![
+        sync.spawn_periodic(std::time::Duration::from_secs(60)),
+        mydata_provider::support::spawn_weekly_statistics(provider.clone(), std::time::Duration::from_secs(3600)),
+    ])
 }
 
 /// The portal's registry: itself, every provider at its URL, the operator and its service.
@@ -182,6 +209,7 @@ fn registry(
         },
     ];
     for (org, _, bound) in providers {
+        let (support_client_id, support_client_secret) = support_credentials(org);
         orgs.push(OrgEntry {
             org_code: org.org_code.clone(),
             org_type: "01".into(),
@@ -190,6 +218,8 @@ fn registry(
             industry: Some(org.industry.to_string()),
             auth_type: Some("03".into()),
             np_times: vec!["0000:2330".into()],
+            support_client_id: Some(support_client_id),
+            support_client_secret: Some(support_client_secret),
             ..Default::default()
         });
     }
