@@ -44,6 +44,9 @@ enum Command {
     /// Check an information provider's base URL against the standard: every API it announces, with a
     /// table, JSON and JUnit report; read-only, within a request budget and rate.
     Conformance(cmd::conformance::ConformanceArgs),
+    /// Measure the provider over loopback — tokens, lists, details, deep paging, a mix — each figure
+    /// beside a ceiling (the same stack answering a precomputed body) from the same run.
+    Bench(cmd::bench::BenchArgs),
     /// Collect, as a MyData operator, every customer's consented data from every provider: once,
     /// incrementally, within the periodic allowance, resuming an interrupted run.
     Collect(cmd::collect::CollectArgs),
@@ -80,6 +83,7 @@ impl Cli {
             Command::Pki(args) => cmd::pki::run(args).await,
             Command::Testdata(args) => cmd::testdata::run(args).await,
             Command::Portal(args) => cmd::portal::run(args).await,
+            Command::Bench(args) => cmd::bench::run(args).await,
             Command::Conformance(args) => cmd::conformance::run(args).await,
             Command::Collect(args) => cmd::collect::run(args).await,
             Command::Sandbox(args) => cmd::sandbox::run(args).await,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod collect;
 pub mod conformance;
 pub mod dev_token;

@@ -1,0 +1,9 @@
+//! Benchmarks of the provider, measured side by side with a ceiling in the same run so that every
+//! figure is also a ratio: the same server stack answering the same route with a precomputed body
+//! of the same size, without authentication or store.
+
+pub mod loadgen;
+pub mod scenarios;
+
+pub use loadgen::{Load, Measured};
+pub use scenarios::{BenchConfig, Report, run};

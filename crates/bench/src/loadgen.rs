@@ -1,0 +1,126 @@
+//! A closed-loop load generator over loopback: `connections` workers each send a request, wait for
+//! the whole answer, record the latency, and send the next, until the time is up. Bounded in time
+//! and in requests, and aimed only at addresses the caller started on this machine.
+
+use hdrhistogram::Histogram;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub connections: usize,
+    pub duration: Duration,
+    /// Requests sent before measuring, to open connections and warm caches.
+    pub warmup: Duration,
+    /// A hard cap on requests, whatever the duration.
+    pub max_requests: u64,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub requests: u64,
+    /// Answers with an unexpected status (the scenario says what it expects).
+    pub errors: u64,
+    pub seconds: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Measured {
+    pub fn rps(&self) -> f64 {
+        if self.seconds > 0.0 { self.requests as f64 / self.seconds } else { 0.0 }
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    // Microseconds from 1 µs to 60 s, three significant digits.
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds are valid")
+}
+
+/// Runs `call(worker, sequence)` in a closed loop; it returns whether the answer was the expected one.
+pub async fn run<F, Fut>(load: Load, call: F) -> Measured
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let call = Arc::new(call);
+    let measure_from = Instant::now() + load.warmup;
+    let deadline = measure_from + load.duration;
+    let per_worker_cap = load.max_requests / load.connections.max(1) as u64 + 1;
+    let workers: Vec<_> = (0..load.connections)
+        .map(|worker| {
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut latencies = histogram();
+                let (mut requests, mut errors, mut sequence) = (0u64, 0u64, 0u64);
+                while Instant::now() < deadline && requests < per_worker_cap {
+                    let started = Instant::now();
+                    let ok = call(worker, sequence).await;
+                    sequence += 1;
+                    if started >= measure_from {
+                        let micros = started.elapsed().as_micros().clamp(1, 60_000_000) as u64;
+                        let _ = latencies.record(micros);
+                        requests += 1;
+                        errors += u64::from(!ok);
+                    }
+                }
+                (latencies, requests, errors)
+            })
+        })
+        .collect();
+    let mut all = histogram();
+    let (mut requests, mut errors) = (0, 0);
+    for worker in workers {
+        if let Ok((latencies, r, e)) = worker.await {
+            let _ = all.add(latencies);
+            requests += r;
+            errors += e;
+        }
+    }
+    let seconds = (Instant::now().min(deadline) - measure_from).as_secs_f64();
+    let ms = |q: f64| all.value_at_quantile(q) as f64 / 1000.0;
+    Measured {
+        requests,
+        errors,
+        seconds,
+        p50_ms: ms(0.50),
+        p95_ms: ms(0.95),
+        p99_ms: ms(0.99),
+        max_ms: all.max() as f64 / 1000.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn counts_requests_errors_and_latency() {
+        // Capped by count, not time, so the figures are exact whatever the machine's speed.
+        let load =
+            Load { connections: 4, duration: Duration::from_secs(60), warmup: Duration::ZERO, max_requests: 400 };
+        let measured = run(load, |_, sequence| async move {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            sequence % 10 != 0
+        })
+        .await;
+        // Each worker sends 101 requests; sequences 0, 10, …, 100 fail: 11 each.
+        assert_eq!(measured.requests, 404);
+        assert_eq!(measured.errors, 44);
+        assert!(measured.p50_ms >= 2.0, "every call sleeps 2 ms: {measured:?}");
+        assert!(measured.p99_ms >= measured.p50_ms && measured.max_ms >= measured.p99_ms);
+    }
+
+    #[tokio::test]
+    async fn stops_at_the_request_cap() {
+        let load =
+            Load { connections: 2, duration: Duration::from_secs(30), warmup: Duration::ZERO, max_requests: 100 };
+        let measured = run(load, |_, _| async { true }).await;
+        assert_eq!(measured.requests, 102, "51 per worker: {measured:?}");
+        assert_eq!(measured.errors, 0);
+    }
+}
