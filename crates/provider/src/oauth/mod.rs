@@ -106,19 +106,17 @@ fn digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Client secrets are stored as `sha256$<hex>`, the scheme the portal registry writes.
-pub fn hash_client_secret(secret: &str) -> String {
-    format!("sha256${}", digest(secret))
-}
+/// Client secrets are stored as the portal registry stores them (`mydata_support::secret`).
+pub use mydata_support::secret::hash_client_secret;
 
-/// Looks up `client_id` and checks `client_secret` against its stored hash in constant time.
+/// Looks up `client_id` and checks `client_secret` against its stored hash.
 async fn authenticate_client(provider: &Provider, client_id: &str, secret: &str) -> Result<Client, OAuthFailure> {
     let client = provider.store.client(client_id).await?.ok_or_else(OAuthFailure::invalid_client)?;
-    let expected = client.client_secret_hash.as_bytes();
-    let given = hash_client_secret(secret);
-    let same = expected.len() == given.len()
-        && expected.iter().zip(given.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if same { Ok(client) } else { Err(OAuthFailure::invalid_client()) }
+    if mydata_support::secret::verify_client_secret(secret, &client.client_secret_hash) {
+        Ok(client)
+    } else {
+        Err(OAuthFailure::invalid_client())
+    }
 }
 
 /// Parses an `application/x-www-form-urlencoded` body, keeping repeated keys (checkbox lists).
