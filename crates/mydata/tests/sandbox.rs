@@ -78,5 +78,17 @@ async fn one_command_starts_everything_the_consent_page_opens_and_a_collection_r
     // promise (은행-008/009); those answer 40402. Anything else is a defect.
     let errors = summary.lines().find_map(|l| l.strip_prefix("errors by rsp_code: ")).unwrap_or("");
     assert!(errors.split(", ").all(|e| e.is_empty() || e.starts_with("40402 ")), "{summary}");
+
+    // `mydata collect` on the operator's database, beside the running sandbox: nothing changed at
+    // the providers, so nothing new is stored.
+    let database = format!("sqlite://{}", dir.join("operator.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_mydata"))
+        .args(["collect", "--database", &database])
+        .env_remove("MYDATA_DATABASE")
+        .output()
+        .expect("run mydata collect");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(report.contains("1 customers, 11 providers, ") && report.contains(" 0 rows stored"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }
