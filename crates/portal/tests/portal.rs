@@ -534,3 +534,40 @@ async fn an_invalid_registry_changes_nothing_and_an_unchanged_one_reports_nothin
         let _ = portal.backend;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_learns_the_providers_endpoints_from_the_registry() {
+    use mydata_support::portal_client::{PortalAccount, PortalClient};
+    use mydata_support::sync::{RegistrySync, providers};
+    for backend in BACKENDS {
+        let portal = spawn(backend).await;
+        let operator_db = TestDatabase::new(backend).await;
+        let operator_store: Arc<dyn Store> = Arc::new(operator_db.open().await.unwrap());
+        let client = PortalClient::new(PortalAccount {
+            base_url: portal.base.clone(),
+            client_id: OPERATOR.0.into(),
+            client_secret: OPERATOR.1.into(),
+            org_code: "OPERAT0001".into(),
+            issuer: IssuerType::Operator,
+        });
+        let sync = RegistrySync::for_operator(operator_store.clone(), Arc::new(client));
+        let summary = sync.refresh().await.expect("an operator pulls institutions only");
+        assert_eq!((summary.orgs_upserted, summary.clients_upserted), (4, 0), "{backend:?}");
+        let endpoints = providers(operator_store.as_ref()).await.unwrap();
+        assert_eq!(endpoints.len(), 1);
+        assert_eq!(endpoints[0].org_code, "BANK000001");
+        assert_eq!(endpoints[0].industry, "bank");
+        assert_eq!(endpoints[0].base_url, "https://api.hanbit-bank.example");
+
+        // Wrong credentials: the sync fails and keeps nothing new.
+        let stranger = PortalClient::new(PortalAccount {
+            base_url: portal.base.clone(),
+            client_id: OPERATOR.0.into(),
+            client_secret: "WrongSecret".into(),
+            org_code: "OPERAT0001".into(),
+            issuer: IssuerType::Operator,
+        });
+        let refused = RegistrySync::for_operator(operator_store.clone(), Arc::new(stranger)).refresh().await;
+        assert!(refused.is_err(), "{backend:?}");
+    }
+}

@@ -3,7 +3,8 @@
 //! - [`tokens`] and [`oauth`]: the `manage` tokens both sides issue (지원-001 by the portal, 지원-101 by
 //!   each participant): client-credentials endpoint, bearer check.
 //! - [`participant`]: the 지원-101..104 endpoints any provider or operator mounts with one `merge`.
-//! - [`portal_client`]: how a participant calls the portal (token, registry, statistics).
+//! - [`portal_client`]: how a participant calls the portal (token, registry, statistics); [`sync`]
+//!   keeps a participant's copy of the registry; [`recorder`] counts API calls for the statistics.
 //! - [`registry`] and [`statistics`]: the payloads of 지원-002/003 and 지원-004/005.
 //! - [`body`]: checks nested JSON bodies against the standard's field tables.
 
@@ -15,6 +16,7 @@ pub mod recorder;
 pub mod registry;
 pub mod secret;
 pub mod statistics;
+pub mod sync;
 pub mod time;
 pub mod tokens;
 

@@ -65,7 +65,7 @@ impl ProviderSupport {
     /// running: call [`RegistrySync::refresh`] or [`RegistrySync::spawn_periodic`]).
     pub fn connect_portal(&self, store: Arc<dyn Store>, link: PortalLink) -> Arc<RegistrySync> {
         self.endpoint.set_portal_credential(Some(link.credential));
-        let sync = Arc::new(RegistrySync::new(store, Arc::new(PortalClient::new(link.account))));
+        let sync = Arc::new(RegistrySync::for_provider(store, Arc::new(PortalClient::new(link.account))));
         *self.link.write().unwrap_or_else(|e| e.into_inner()) = Some(sync.clone());
         sync
     }
