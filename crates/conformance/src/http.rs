@@ -26,12 +26,24 @@ impl Request {
         for (name, value) in &self.params {
             let placeholder = format!("{{{name}}}");
             if path.contains(&placeholder) {
-                path = path.replace(&placeholder, value);
+                path = path.replace(&placeholder, &path_segment(value));
                 rest.remove(name);
             }
         }
         (path, rest)
     }
+}
+
+/// `value` as one path segment: everything but RFC 3986's unreserved characters percent-encoded, so
+/// a key with `/` or a space stays one segment.
+fn path_segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// What came back.
@@ -127,5 +139,26 @@ impl Session {
         let body =
             serde_json::from_str(&text).map_err(|e| format!("{e}: {}", text.chars().take(120).collect::<String>()));
         Ok(Response { status, tran_id, content_type, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_fill_their_placeholder_as_one_segment() {
+        let request = Request {
+            method: Method::Get,
+            path: "/v1/card/cards/{card_id}/approval-domestic".into(),
+            headers: BTreeMap::new(),
+            params: BTreeMap::from([
+                ("card_id".to_owned(), "AB 12/3".to_owned()),
+                ("org_code".to_owned(), "CARD000001".to_owned()),
+            ]),
+        };
+        let (path, rest) = request.resolve();
+        assert_eq!(path, "/v1/card/cards/AB%2012%2F3/approval-domestic");
+        assert_eq!(rest.into_keys().collect::<Vec<_>>(), ["org_code"]);
     }
 }
