@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::Method;
 use common::proxy::{self, Breakage, Fault};
-use mydata_conformance::{Manifest, Report, Status, Target, run};
+use mydata_conformance::{Manifest, Report, Status, Target, Tokens, run};
 use mydata_spec::{Industry, catalogue};
 use mydata_store::Backend;
 
@@ -72,22 +72,23 @@ async fn a_repeating_cursor_fails_paging() {
     assert_only_failure(&report, "은행-001", "paging");
 }
 
+/// The provider behind the proxy answers `api_id` as if the token `accepted` picks were the full one.
+async fn bank_accepting(api_id: &str, accepted: fn(&Tokens) -> Option<String>) -> Report {
+    bank_through_proxy(|target| {
+        let (from, to) = (accepted(&target.tokens).unwrap(), target.tokens.access.clone().unwrap());
+        Some(breaking(api_id, Fault::SwapToken { from, to }))
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scope_not_enforced_fails_its_api() {
-    let report = bank_through_proxy(|target| {
-        let (from, to) = (target.tokens.narrow.clone().unwrap(), target.tokens.access.clone().unwrap());
-        Some(breaking("은행-007", Fault::SwapToken { from, to }))
-    })
-    .await;
+    let report = bank_accepting("은행-007", |tokens| tokens.narrow.clone()).await;
     assert_only_failure(&report, "은행-007", "scope-not-granted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_still_accepted_fails_its_api() {
-    let report = bank_through_proxy(|target| {
-        let (from, to) = (target.tokens.revoked.clone().unwrap(), target.tokens.access.clone().unwrap());
-        Some(breaking("은행-010", Fault::SwapToken { from, to }))
-    })
-    .await;
+    let report = bank_accepting("은행-010", |tokens| tokens.revoked.clone()).await;
     assert_only_failure(&report, "은행-010", "revoked-token");
 }
