@@ -115,40 +115,60 @@ fn yyyymmdd(day: NaiveDate) -> String {
     day.format("%Y%m%d").to_string()
 }
 
+/// The seven `stat_date_list` entries of a week: for each day, the cells of `stat_type` that `keep`
+/// accepts, grouped by `counterpart` and turned into entries by `entry`, listed under `list` with
+/// its `count` (지원-004: org_cnt/org_list, 지원-005: mydata_svc_cnt/mydata_svc_list).
+fn week_list<'a>(
+    days: &[NaiveDate],
+    cells: &'a [CallStats],
+    stat_type: &str,
+    keep: impl Fn(&CallStats) -> bool,
+    counterpart: impl Fn(&'a CallStats) -> &'a str,
+    entry: impl Fn(&'a str, &[&'a CallStats]) -> Value,
+    (count, list): (&str, &str),
+) -> Vec<Value> {
+    days.iter()
+        .map(|day| {
+            let date = yyyymmdd(*day);
+            let mut grouped: BTreeMap<&str, Vec<&CallStats>> = BTreeMap::new();
+            for cell in cells.iter().filter(|c| c.stat_date == date && c.stat_type == stat_type && keep(c)) {
+                grouped.entry(counterpart(cell)).or_default().push(cell);
+            }
+            let entries: Vec<Value> = grouped.iter().map(|(key, cells)| entry(key, cells)).collect();
+            json!({"stat_date": date, count: entries.len().to_string(), list: entries})
+        })
+        .collect()
+}
+
 /// The 지원-005 body of one provider: `cells` are its call statistics (any days; those of the week
 /// and of `stat_type` are used); `org_of_client` gives each client's operator org_code;
-/// `relay_org_code` is set only when a relay reports for one of its providers.
+/// `named_org_code` is set only when the sender reports for another institution (a relay).
 pub fn provider_report(
     stat_type: &str,
     inquiry_date: &str,
-    relay_org_code: Option<&str>,
+    named_org_code: Option<&str>,
     cells: &[CallStats],
     org_of_client: &dyn Fn(&str) -> String,
 ) -> Result<Value, WeekError> {
     let days = week_before(inquiry_date)?;
-    let stat_date_list: Vec<Value> = days
-        .iter()
-        .map(|day| {
-            let date = yyyymmdd(*day);
-            let mut by_client: BTreeMap<&str, Vec<&CallStats>> = BTreeMap::new();
-            for cell in cells.iter().filter(|c| c.stat_date == date && c.stat_type == stat_type) {
-                by_client.entry(cell.client_id.as_str()).or_default().push(cell);
-            }
-            let services: Vec<Value> = by_client
-                .into_iter()
-                .map(|(client_id, cells)| {
-                    let apis = api_type_list(&cells, false);
-                    json!({
-                        "org_code": org_of_client(client_id), "client_id": client_id,
-                        "api_type_cnt": apis.len().to_string(), "api_type_list": apis,
-                    })
-                })
-                .collect();
-            json!({"stat_date": date, "mydata_svc_cnt": services.len().to_string(), "mydata_svc_list": services})
+    let service = |client_id: &str, cells: &[&CallStats]| {
+        let apis = api_type_list(cells, false);
+        json!({
+            "org_code": org_of_client(client_id), "client_id": client_id,
+            "api_type_cnt": apis.len().to_string(), "api_type_list": apis,
         })
-        .collect();
+    };
+    let stat_date_list = week_list(
+        &days,
+        cells,
+        stat_type,
+        |_| true,
+        |c| c.client_id.as_str(),
+        service,
+        ("mydata_svc_cnt", "mydata_svc_list"),
+    );
     let mut body = serde_json::Map::new();
-    if let Some(org_code) = relay_org_code {
+    if let Some(org_code) = named_org_code {
         body.insert("org_code".into(), org_code.into());
     }
     body.insert("type".into(), stat_type.into());
@@ -167,26 +187,19 @@ pub fn mydata_report(
     cells: &[CallStats],
 ) -> Result<Value, WeekError> {
     let days = week_before(inquiry_date)?;
-    let stat_date_list: Vec<Value> = days
-        .iter()
-        .map(|day| {
-            let date = yyyymmdd(*day);
-            let mut by_provider: BTreeMap<&str, Vec<&CallStats>> = BTreeMap::new();
-            for cell in
-                cells.iter().filter(|c| c.stat_date == date && c.stat_type == stat_type && c.client_id == client_id)
-            {
-                by_provider.entry(cell.org_code.as_str()).or_default().push(cell);
-            }
-            let orgs: Vec<Value> = by_provider
-                .into_iter()
-                .map(|(org_code, cells)| {
-                    let apis = api_type_list(&cells, true);
-                    json!({"org_code": org_code, "api_type_cnt": apis.len().to_string(), "api_type_list": apis})
-                })
-                .collect();
-            json!({"stat_date": date, "org_cnt": orgs.len().to_string(), "org_list": orgs})
-        })
-        .collect();
+    let provider = |org_code: &str, cells: &[&CallStats]| {
+        let apis = api_type_list(cells, true);
+        json!({"org_code": org_code, "api_type_cnt": apis.len().to_string(), "api_type_list": apis})
+    };
+    let stat_date_list = week_list(
+        &days,
+        cells,
+        stat_type,
+        |c| c.client_id == client_id,
+        |c| c.org_code.as_str(),
+        provider,
+        ("org_cnt", "org_list"),
+    );
     Ok(json!({
         "type": stat_type, "client_id": client_id, "inquiry_date": inquiry_date,
         "stat_date_cnt": stat_date_list.len().to_string(), "stat_date_list": stat_date_list,
