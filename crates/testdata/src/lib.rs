@@ -198,7 +198,7 @@ fn stamp(at: NaiveDateTime) -> String {
 impl Generator {
     pub fn new(seed: u64, today: NaiveDate) -> Generator {
         let updated_at = today.and_time(NaiveTime::MIN).and_utc().timestamp() - 9 * 3600;
-        Generator { seed, today, max_rows: 24, updated_at }
+        Generator { seed, today, max_rows: 8, updated_at }
     }
 
     /// All data of one customer at one institution.

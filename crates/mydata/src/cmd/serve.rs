@@ -41,7 +41,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Generated customers `serve` adds, besides the demo customers, when it starts on an empty database.
-const SEED_CUSTOMERS: u64 = 20;
+const SEED_CUSTOMERS: u64 = 5;
 
 /// On a database without any customer of the served institutions, writes the demo customers and a
 /// small generated set, so that a bare `mydata serve` answers every API at once.

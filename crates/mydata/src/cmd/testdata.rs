@@ -28,6 +28,10 @@ pub struct TestdataArgs {
     /// Customers written per database transaction.
     #[arg(long, default_value_t = 100)]
     batch: usize,
+    /// Most history entries per subject (transactions of one account, approvals of one card, …);
+    /// each subject gets between a quarter of it and all of it.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=500))]
+    history_rows: u16,
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
@@ -47,7 +51,8 @@ pub fn institutions(orgs: Vec<ServedOrg>) -> Vec<Institution> {
 pub async fn run(args: TestdataArgs) -> anyhow::Result<()> {
     let store = args.database.open().await?;
     let orgs = institutions(args.orgs);
-    let generator = Generator::new(args.seed, args.today.unwrap_or_else(korean_today));
+    let mut generator = Generator::new(args.seed, args.today.unwrap_or_else(korean_today));
+    generator.max_rows = usize::from(args.history_rows);
     let people = args.customers + mydata_testdata::demo_people().len() as u64;
     let bar = ProgressBar::new(people).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({per_sec}, {eta} left)")
