@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod registry_file;
+pub mod transport;
 
 use async_trait::async_trait;
 use axum::Router;
@@ -22,6 +23,9 @@ pub struct Portal {
     pub store: Arc<dyn Store>,
     pub tokens: SupportTokens,
     pub org_code: String,
+    /// Whether callers' client certificates are checked against their registered SERIALNUMBER
+    /// ([`transport`]); on when the portal serves mutual TLS.
+    pub verify_serial_number: bool,
 }
 
 impl Portal {
@@ -30,8 +34,18 @@ impl Portal {
         org_code: &str,
         token_lifetime: Duration,
     ) -> Result<Arc<Portal>, StoreError> {
+        Portal::new_with_transport(store, org_code, token_lifetime, false).await
+    }
+
+    /// [`Portal::new`] that checks callers' certificates (mutual TLS) when `verify_serial_number`.
+    pub async fn new_with_transport(
+        store: Arc<dyn Store>,
+        org_code: &str,
+        token_lifetime: Duration,
+        verify_serial_number: bool,
+    ) -> Result<Arc<Portal>, StoreError> {
         let tokens = SupportTokens::open(store.as_ref(), org_code, token_lifetime).await?;
-        Ok(Arc::new(Portal { store, tokens, org_code: org_code.to_owned() }))
+        Ok(Arc::new(Portal { store, tokens, org_code: org_code.to_owned(), verify_serial_number }))
     }
 
     fn tran_id_issuer(&self) -> TranIdIssuer {
@@ -54,5 +68,6 @@ impl CredentialCheck for Portal {
 pub fn router(portal: Arc<Portal>) -> Router {
     api::routes(portal.clone())
         .fallback(mydata_web::error::not_found)
+        .layer(axum::middleware::from_fn_with_state(portal.clone(), transport::verify_caller))
         .layer(axum::middleware::from_fn_with_state(portal.tran_id_issuer(), mydata_web::tran_id::echo))
 }

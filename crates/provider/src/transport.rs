@@ -6,10 +6,10 @@
 use crate::Provider;
 use crate::oauth::OAuthFailure;
 use crate::tokens::{Confirmation, Grant, authenticate_presented};
-use mydata_spec::RspCode;
 use mydata_store::{Store, StoreError};
 use mydata_web::ApiError;
-use mydata_web::tls::PeerCertificate;
+pub use mydata_web::tls::CertificateRefusal;
+use mydata_web::tls::{PeerCertificate, check_serial_number, registered_serial_number};
 
 /// What the provider demands of its callers' certificates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,32 +36,6 @@ impl TransportPolicy {
     }
 }
 
-/// Why a caller's certificate does not identify its institution.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CertificateRefusal {
-    #[error("no client certificate was presented")]
-    NoCertificate,
-    #[error("the client certificate has no subject SERIALNUMBER")]
-    NoSerialNumber,
-    #[error("client {0} belongs to no institution with a registered SERIALNUMBER")]
-    NotRegistered(String),
-    #[error("the client certificate's SERIALNUMBER is not the one registered for institution {0}")]
-    Mismatch(String),
-}
-
-impl From<CertificateRefusal> for ApiError {
-    /// 첨부1: HTTP 401 / 40103 "TLS 인증서 내 SERIALNUMBER 검증 실패".
-    fn from(refusal: CertificateRefusal) -> ApiError {
-        ApiError::with(RspCode::CertificateSerialMismatch, refusal.to_string())
-    }
-}
-
-/// The `serial_num` the portal registered for `org_code`, from the provider's copy of 지원-002.
-async fn registered_serial_number(store: &dyn Store, org_code: &str) -> Result<Option<String>, StoreError> {
-    let Some(org) = store.registry_org(org_code).await? else { return Ok(None) };
-    Ok(org.body.get("serial_num").and_then(|v| v.as_str()).map(str::to_owned))
-}
-
 /// Checks that `peer` identifies the institution of `client_id`, when `policy` asks for it.
 pub async fn check_caller(
     store: &dyn Store,
@@ -72,16 +46,13 @@ pub async fn check_caller(
     if !policy.verify_serial_number {
         return Ok(Ok(()));
     }
-    let Some(peer) = peer else { return Ok(Err(CertificateRefusal::NoCertificate)) };
-    let Some(presented) = peer.serial_number.as_deref() else { return Ok(Err(CertificateRefusal::NoSerialNumber)) };
+    let who = format!("client {client_id}");
     let Some(client) = store.client(client_id).await? else {
-        return Ok(Err(CertificateRefusal::NotRegistered(client_id.to_owned())));
+        return Ok(Err(CertificateRefusal::NotRegistered(who)));
     };
-    Ok(match registered_serial_number(store, &client.org_code).await? {
-        None => Err(CertificateRefusal::NotRegistered(client_id.to_owned())),
-        Some(registered) if registered == presented => Ok(()),
-        Some(_) => Err(CertificateRefusal::Mismatch(client.org_code)),
-    })
+    let org = store.registry_org(&client.org_code).await?;
+    let registered = org.as_ref().and_then(|o| registered_serial_number(&o.body));
+    Ok(check_serial_number(&who, &client.org_code, registered, peer))
 }
 
 impl Provider {

@@ -5,11 +5,13 @@
 //! finished connections are served by `axum::serve` through [`TlsListener`], which keeps the
 //! graceful shutdown of plain serving.
 
+use crate::ApiError;
 use axum::Router;
 use axum::extract::Request;
 use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::serve::{IncomingStream, Listener};
 use mydata_pki::CertificateIdentity;
+use mydata_spec::RspCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +30,59 @@ impl std::ops::Deref for PeerCertificate {
     type Target = CertificateIdentity;
     fn deref(&self) -> &CertificateIdentity {
         &self.0
+    }
+}
+
+/// Why a caller's certificate does not identify its institution (ch.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateRefusal {
+    NoCertificate,
+    NoSerialNumber,
+    /// The caller (named) has no SERIALNUMBER registered at the portal.
+    NotRegistered(String),
+    /// The certificate's SERIALNUMBER is not the one registered for the institution (named).
+    Mismatch(String),
+}
+
+impl std::fmt::Display for CertificateRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertificateRefusal::NoCertificate => write!(f, "no client certificate was presented"),
+            CertificateRefusal::NoSerialNumber => write!(f, "the client certificate has no subject SERIALNUMBER"),
+            CertificateRefusal::NotRegistered(who) => write!(f, "{who} has no SERIALNUMBER registered at the portal"),
+            CertificateRefusal::Mismatch(org) => {
+                write!(f, "the client certificate's SERIALNUMBER is not the one registered for institution {org}")
+            }
+        }
+    }
+}
+
+impl From<CertificateRefusal> for ApiError {
+    /// 첨부1: HTTP 401 / 40103 "TLS 인증서 내 SERIALNUMBER 검증 실패".
+    fn from(refusal: CertificateRefusal) -> ApiError {
+        ApiError::with(RspCode::CertificateSerialMismatch, refusal.to_string())
+    }
+}
+
+/// The `serial_num` of an institution's 지원-002 fields.
+pub fn registered_serial_number(fields: &serde_json::Value) -> Option<&str> {
+    fields.get("serial_num").and_then(|v| v.as_str())
+}
+
+/// Compares the SERIALNUMBER of `peer` with the one registered for the caller's institution `org`
+/// (`None`: nothing registered); `who` names the caller in the refusal.
+pub fn check_serial_number(
+    who: &str,
+    org: &str,
+    registered: Option<&str>,
+    peer: Option<&PeerCertificate>,
+) -> Result<(), CertificateRefusal> {
+    let peer = peer.ok_or(CertificateRefusal::NoCertificate)?;
+    let presented = peer.serial_number.as_deref().ok_or(CertificateRefusal::NoSerialNumber)?;
+    match registered {
+        None => Err(CertificateRefusal::NotRegistered(who.to_owned())),
+        Some(registered) if registered == presented => Ok(()),
+        Some(_) => Err(CertificateRefusal::Mismatch(org.to_owned())),
     }
 }
 

@@ -48,6 +48,8 @@ struct ServePortalArgs {
     /// Lifetime of the 지원-001 tokens in days (the standard allows at most 365).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=365))]
     token_days: u64,
+    #[command(flatten)]
+    tls: super::pki::ServerTlsArgs,
 }
 
 #[derive(Args)]
@@ -117,11 +119,13 @@ async fn serve(args: ServePortalArgs) -> anyhow::Result<()> {
         import_file(store.as_ref(), file).await?;
     }
     let lifetime = Duration::from_secs(args.token_days * 24 * 3600);
-    let portal = Portal::new(store, &args.org_code, lifetime).await.context("starting the portal")?;
+    let tls = args.tls.resolve(&args.org_code)?;
+    let verify_serial_number = tls.as_ref().is_some_and(|t| t.client_certificates);
+    let portal = Portal::new_with_transport(store, &args.org_code, lifetime, verify_serial_number)
+        .await
+        .context("starting the portal")?;
     let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, org_code = %args.org_code, "portal started");
-    server::announce(addr);
-    server::serve(listener, mydata_portal::router(portal), server::shutdown_signal()).await?;
-    Ok(())
+    tracing::info!(%addr, org_code = %args.org_code, tls = tls.is_some(), "portal started");
+    super::pki::serve(listener, mydata_portal::router(portal), tls).await
 }
