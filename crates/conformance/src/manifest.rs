@@ -87,8 +87,9 @@ impl CheckKind {
     }
 }
 
-/// A negative probe: the API's working request with one thing broken, and the rsp_codes of 첨부1
-/// the provider may answer with (each with the HTTP status 첨부1 pairs it with).
+/// A probe: the API's working request with one thing changed, and the rsp_codes of 첨부1 the provider
+/// may answer with (each with the HTTP status 첨부1 pairs it with). Most are negative (an error is
+/// expected); a few expect success where a provider could wrongly refuse.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProbeSpec {
     pub id: String,
@@ -169,6 +170,8 @@ pub enum Feature {
     ResourceKey,
     /// Needs a scope other than `<industry>.list`.
     NotListScope,
+    /// Needs exactly the `<industry>.list` scope.
+    ListScope,
 }
 
 impl Feature {
@@ -184,6 +187,7 @@ impl Feature {
             Feature::Period => api.takes_date_range() || api.takes_month_range(),
             Feature::ResourceKey => api.resource_key().is_some(),
             Feature::NotListScope => matches!(api.scope, ScopeRule::Industry(s) if s != "list"),
+            Feature::ListScope => api.scope == ScopeRule::Industry("list"),
         }
     }
 }
@@ -269,6 +273,7 @@ mod tests {
         let accounts = ids("은행-001");
         assert!(accounts.contains(&"limit-over-500".to_owned()));
         assert!(!accounts.contains(&"scope-not-granted".to_owned()), "a list API needs only the list scope");
+        assert!(accounts.contains(&"list-scope-suffices".to_owned()));
         let transactions = ids("은행-004");
         for expected in ["scope-not-granted", "asset-outside-consent", "period-too-long-scheduled"] {
             assert!(transactions.contains(&expected.to_owned()), "{expected}");

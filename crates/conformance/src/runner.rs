@@ -463,7 +463,7 @@ impl TargetRun<'_> {
     async fn probe(&mut self, api: &'static ApiSpec, probe: &ProbeSpec, working: &Working) -> Outcome {
         let request = self.mutate(api, &probe.mutate, working)?;
         let response = self.send(&request).await?;
-        expect_error(&probe.expect, &response)
+        expect_codes(&probe.expect, &response)
     }
 
     /// The working request with the probe's one change.
@@ -702,7 +702,7 @@ fn unknown_announcements(api: &'static ApiSpec, body: &Value) -> Vec<String> {
 
 /// A probe passes when the provider answers one of the expected codes with its 첨부1 HTTP status and
 /// a well-formed x-api-tran-id.
-fn expect_error(expected: &[String], response: &Response) -> Outcome {
+fn expect_codes(expected: &[String], response: &Response) -> Outcome {
     let wanted = expected
         .iter()
         .map(|c| match RspCode::from_code(c) {

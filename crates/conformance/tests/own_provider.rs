@@ -39,6 +39,7 @@ async fn every_industry_passes(backend: Backend) {
         ("은행-004", "asset-outside-consent"),
         ("은행-004", "period-too-long-scheduled"),
         ("은행-001", "paging"),
+        ("은행-001", "list-scope-suffices"),
         ("카드-008", "paging"),
         ("카드-008", "unknown-asset"),
     ] {
