@@ -62,6 +62,13 @@ impl PortalClient {
         PortalClient { account, http, token: Mutex::new(None) }
     }
 
+    /// A client calling the portal over `tls` (e.g. `mydata_pki::ClientTls::rustls_config`): this
+    /// institution's certificate, whose SERIALNUMBER the portal checks, and the portal's roots.
+    pub fn with_tls(account: PortalAccount, tls: rustls::ClientConfig) -> PortalClient {
+        let builder = reqwest::Client::builder().use_preconfigured_tls(tls).timeout(Duration::from_secs(30));
+        PortalClient { account, http: builder.build().unwrap_or_default(), token: Mutex::new(None) }
+    }
+
     pub fn account(&self) -> &PortalAccount {
         &self.account
     }
