@@ -6,37 +6,19 @@ mod common;
 use mydata_conformance::{Manifest, Status, run};
 use mydata_store::Backend;
 
-/// APIs the suite cannot exercise on our provider because of a fault it found there, reported on
-/// issue 7: every 은행-001 and 할부금융-001 item carries a `seqno` (the lists' rules allow it only for
-/// accounts keyed by number and round), the suite sends it back as the request tables require, and
-/// the provider files the answers under the account number alone, so it answers 40402 for every
-/// listed account. Remove entries as the provider is fixed.
-const KNOWN_PROVIDER_FAULTS: &[&str] = &[
-    "은행-002",
-    "은행-003",
-    "은행-005",
-    "은행-006",
-    "은행-008",
-    "은행-009",
-    "할부금융-002",
-    "할부금융-003",
-    "할부금융-005",
-];
-
 async fn every_industry_passes(backend: Backend) {
     let own = common::spawn(backend).await;
     let targets = own.targets().await;
     let report = run(&targets, &Manifest::v1(), &common::fast()).await;
     assert!(!report.failed(), "{}", report.to_table());
-    let untested: Vec<&str> =
-        report.ids_with(Status::NotTested).into_iter().filter(|id| !KNOWN_PROVIDER_FAULTS.contains(id)).collect();
-    assert!(untested.is_empty(), "{untested:?} not tested:\n{}", report.to_table());
+    assert!(report.ids_with(Status::NotTested).is_empty(), "{}", report.to_table());
     assert!(report.apis.len() > targets.len() * 2, "every industry announces its APIs: {}", report.to_table());
     // The probes that need the optional tokens and assets ran, rather than being skipped.
     for (api, probe) in [
-        ("은행-004", "revoked-token"),
-        ("은행-004", "scope-not-granted"),
-        ("은행-004", "asset-outside-consent"),
+        ("은행-002", "revoked-token"),
+        ("은행-002", "scope-not-granted"),
+        ("은행-002", "asset-outside-consent"),
+        ("할부금융-005", "success"),
         ("은행-004", "period-too-long-scheduled"),
         ("은행-001", "paging"),
         ("은행-001", "list-scope-suffices"),
