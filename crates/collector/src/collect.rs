@@ -452,6 +452,19 @@ impl Collector {
                     {
                         params.insert("seqno".into(), seqno);
                     }
+                    // An electronic prepaid means (전금-001) lists its accounts; 전금-002..004 answer for the
+                    // means as a whole and for each account_id it names.
+                    if takes("account_id") {
+                        let mut accounts = Vec::new();
+                        objects_with(&row.body, "account_id", &mut accounts);
+                        for account in accounts.iter().filter_map(|a| a.get("account_id")) {
+                            if let Some(id) = mydata_client::call::value_text(account) {
+                                let mut with_account = params.clone();
+                                with_account.insert("account_id".into(), id.clone());
+                                bases.push((format!("{}|account_id={id}", row.item_key), with_account));
+                            }
+                        }
+                    }
                     bases.push((row.item_key.clone(), params));
                 }
             }

@@ -159,3 +159,32 @@ async fn revoked_consent(backend: Backend) {
     let again = collector(&operator).run().await.expect("rerun");
     assert!(again.stopped.is_empty(), "{again:?}");
 }
+
+on_both_operator_backends!(an_expiring_token_is_refreshed_at_the_providers_token_endpoint, refreshed_on_the_way);
+
+async fn refreshed_on_the_way(backend: Backend) {
+    let mut providers = providers(people(1)).await;
+    let (_db, operator) = operator(backend).await;
+    providers.consent_everywhere(&operator).await;
+    let customer = providers.people[0].customer_id.clone();
+    // The bank's access token is about to expire: the collector refreshes it first (개별인증-003).
+    let mut old = operator.link(&customer, "BANK000001").await.unwrap().unwrap().tokens;
+    old.access_expires_at = chrono::Utc::now().timestamp() + 5;
+    operator.save_tokens(&customer, "BANK000001", &old, 0).await.unwrap();
+
+    let summary = collector(&operator).run().await.expect("run");
+    assert!(summary.errors.is_empty() && summary.stopped.is_empty(), "{summary:?}");
+    let renewed = operator.link(&customer, "BANK000001").await.unwrap().unwrap();
+    assert_ne!(renewed.tokens.access_token, old.access_token, "a new access token was kept");
+    assert_eq!(renewed.tokens.refresh_token, old.refresh_token, "개별인증-003 answers no new refresh token");
+    assert!(renewed.tokens.access_expires_at > old.access_expires_at);
+    assert_collected_equals_provider(&providers, &operator, "BANK000001", &customer).await;
+
+    // Had that answer been lost, the same refresh token sent again is answered within the grace
+    // window, with the access token the first refresh issued: the consent is not lost.
+    let again = Client::new(OPERATOR)
+        .refresh(&providers.base, "BANK000001", &credentials(), &old.refresh_token)
+        .await
+        .expect("a retried refresh within the grace window");
+    assert_eq!(again.access_token, renewed.tokens.access_token);
+}
