@@ -72,6 +72,23 @@ impl CustomerData {
         self.history.append(&mut other.history);
     }
 
+    /// Orders rows by their primary keys, so that a database appends to its indexes instead of
+    /// splitting pages all over them.
+    pub fn sort_for_loading(&mut self) {
+        self.assets
+            .sort_by(|a, b| (&a.org_code, &a.list_api, &a.asset_key).cmp(&(&b.org_code, &b.list_api, &b.asset_key)));
+        self.documents
+            .sort_by(|a, b| (&a.org_code, &a.api_id, &a.subject_key).cmp(&(&b.org_code, &b.api_id, &b.subject_key)));
+        self.history.sort_by(|a, b| {
+            (&a.org_code, &a.api_id, &a.subject_key, &a.sort_key).cmp(&(
+                &b.org_code,
+                &b.api_id,
+                &b.subject_key,
+                &b.sort_key,
+            ))
+        });
+    }
+
     pub fn rows(&self) -> usize {
         self.customers.len() + self.assets.len() + self.documents.len() + self.history.len()
     }
@@ -413,6 +430,7 @@ impl Generator {
                 data.append(self.customer(org, who));
             }
         }
+        data.sort_for_loading();
         data
     }
 }
