@@ -99,7 +99,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
     let issuer = provider.tran_id_issuer();
     Router::new()
         .merge(oauth::routes(provider.clone()))
-        .merge(support::routes(provider.clone()))
+        .merge(transport::portal_only(&provider, support::routes(provider.clone())))
         .merge(info::routes(provider.clone()))
         .route(
             mydata_web::openapi::PATH,

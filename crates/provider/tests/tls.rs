@@ -34,6 +34,9 @@ const ROGUE: &str = "ROGUE00001";
 /// A second certificate with the operator's SERIALNUMBER and another key, as after a renewal.
 const RENEWED: &str = "RENEWED001";
 
+/// The integrated portal, the only caller of 지원-101..104.
+const PORTAL: &str = "PORTAL0001";
+
 /// Our PKI, and another whose CA nobody here trusts.
 struct Pkis {
     ours: TestPki,
@@ -47,6 +50,7 @@ fn pkis() -> Pkis {
         OrgSpec::new(OPERATOR, OPERATOR_BUSINESS_NUMBER).unwrap(),
         OrgSpec::new(ROGUE, "123-45-67890").unwrap(),
         OrgSpec::new(RENEWED, OPERATOR_BUSINESS_NUMBER).unwrap(),
+        OrgSpec::derived(PORTAL),
     ];
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let ours = TestPki::create(dirs[0].path(), &orgs).unwrap();
@@ -335,4 +339,44 @@ async fn the_collector_collects_over_mutual_tls_with_the_operator_certificate_on
     let refused = collect_account_list(&app, &person, &pkis.ours.client_tls(ROGUE).unwrap()).await;
     assert_eq!(refused.units_done, 0, "{refused:?}");
     assert!(refused.errors.keys().any(|code| code.contains("40103")), "{refused:?}");
+}
+
+/// 지원-101 with made-up credentials, over a connection presenting `org`'s certificate.
+async fn support_token(app: &TestApp, pki: &TestPki, org: &str) -> reqwest::Response {
+    https(&pki.client_tls(org).unwrap())
+        .post(format!("{}/mgmts/oauth/2.0/token", app.base))
+        .header("x-api-tran-id", tran_id())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "portal"),
+            ("client_secret", "x"),
+            ("scope", "manage"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_portal_s_certificate_reaches_the_support_apis() {
+    let pkis = pkis();
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Required).await;
+    let portal = RegistryOrgRow {
+        org_code: PORTAL.into(),
+        org_type: "07".into(),
+        body: json!({ "serial_num": pkis.ours.org(PORTAL).unwrap().serial_number }),
+        updated_at: 0,
+    };
+    app.store.upsert_registry_org(&portal).await.unwrap();
+
+    expect_oauth_error(support_token(&app, &pkis.ours, OPERATOR).await, 400, "unauthorized_client").await;
+    let status = https(&pkis.ours.client_tls(OPERATOR).unwrap())
+        .get(format!("{}/mgmts/status?search_timestamp=0", app.base))
+        .header("x-api-tran-id", tran_id())
+        .send()
+        .await
+        .unwrap();
+    expect_code(status, 401, "40103").await;
+    // The portal's certificate passes; its made-up credentials are then judged as usual.
+    expect_oauth_error(support_token(&app, &pkis.ours, PORTAL).await, 400, "invalid_client").await;
 }
