@@ -230,3 +230,25 @@ async fn optional_qualifiers_name_their_own_answers_on_sqlite() {
 async fn optional_qualifiers_name_their_own_answers_on_postgres() {
     optional_qualifiers_name_their_own_answers(Backend::Postgres).await;
 }
+
+async fn detail_apis_answer_only_for_assets_of_their_kind(backend: Backend) {
+    let seeded = seeded(backend).await;
+    let (_, token) = seeded.full_consent(Industry::Bank, CUSTOMER).await;
+    let data = seeded.of(Industry::Bank, CUSTOMER);
+    let loan = data.assets.iter().find(|a| a.item["account_type"].as_str().is_some_and(|t| t.starts_with('3')));
+    let loan = &loan.expect("the demo customer has a loan account").asset_key;
+    // A deposit API about a (consented) loan account: not a valid asset for it.
+    seeded.expect(&call("은행-002", loan), Some(&token), RspCode::AssetNotFound).await;
+    // The loan APIs answer for it.
+    seeded.expect(&call("은행-008", loan), Some(&token), RspCode::Success).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detail_apis_answer_only_for_assets_of_their_kind_on_sqlite() {
+    detail_apis_answer_only_for_assets_of_their_kind(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detail_apis_answer_only_for_assets_of_their_kind_on_postgres() {
+    detail_apis_answer_only_for_assets_of_their_kind(Backend::Postgres).await;
+}
