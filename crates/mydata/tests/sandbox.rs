@@ -20,11 +20,15 @@ fn start(dir: &std::path::Path) -> (Sandbox, Vec<String>, String) {
     for var in ["MYDATA_DATABASE", "MYDATA_LISTEN", "MYDATA_ORGS", "MYDATA_CONFIG", "MYDATA_SANDBOX_DIR"] {
         command.env_remove(var);
     }
+    std::fs::create_dir_all(dir).unwrap();
+    // Its log, to tell why if it stops before announcing.
+    let log_path = dir.join("sandbox.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let dir = dir.display().to_string();
     let mut child = command
         .args(["sandbox", "--dir", &dir, "--customers", "2"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(log))
         .spawn()
         .expect("spawn mydata sandbox");
     let stdout = child.stdout.take().unwrap();
@@ -33,7 +37,11 @@ fn start(dir: &std::path::Path) -> (Sandbox, Vec<String>, String) {
     let mut printed = Vec::new();
     let mut lines = BufReader::new(stdout).lines();
     while Instant::now() < deadline {
-        let line = lines.next().expect("the sandbox exited before announcing").unwrap();
+        let Some(line) = lines.next() else {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("the sandbox exited before announcing; its log:\n{log}");
+        };
+        let line = line.unwrap();
         if let Some(url) = line.strip_prefix("listening on ") {
             return (sandbox, printed, url.to_owned());
         }
