@@ -141,16 +141,6 @@ async fn every_api_answers_field_by_field(backend: Backend) {
     assert_eq!(ids.len(), catalogue::group(Group::Info).count());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_api_answers_field_by_field_on_sqlite() {
-    every_api_answers_field_by_field(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_api_answers_field_by_field_on_postgres() {
-    every_api_answers_field_by_field(Backend::Postgres).await;
-}
-
 /// Scopes of the industry other than the one `api` needs (so a token with them lacks it).
 fn scopes_without(api: &mydata_spec::ApiSpec, industry: Industry) -> String {
     let needed = api.scope_for(industry).unwrap();
@@ -219,12 +209,4 @@ async fn every_api_refuses_bad_requests(backend: Backend) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_api_refuses_bad_requests_on_sqlite() {
-    every_api_refuses_bad_requests(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_api_refuses_bad_requests_on_postgres() {
-    every_api_refuses_bad_requests(Backend::Postgres).await;
-}
+on_both_backends!(every_api_answers_field_by_field, every_api_refuses_bad_requests,);

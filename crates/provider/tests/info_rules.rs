@@ -44,16 +44,6 @@ async fn search_timestamp_answers_up_to_date_until_the_data_changes(backend: Bac
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn search_timestamp_answers_up_to_date_until_the_data_changes_on_sqlite() {
-    search_timestamp_answers_up_to_date_until_the_data_changes(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn search_timestamp_answers_up_to_date_until_the_data_changes_on_postgres() {
-    search_timestamp_answers_up_to_date_until_the_data_changes(Backend::Postgres).await;
-}
-
 /// The last 30 days: within the 31 a scheduled call may ask for.
 fn recent(call: Call) -> Call {
     let today = korean_today();
@@ -111,16 +101,6 @@ async fn scheduled_calls_are_limited_per_consent_api_and_asset(backend: Backend)
     assert_eq!(response.unwrap().status().as_u16(), 429);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scheduled_calls_are_limited_per_consent_api_and_asset_on_sqlite() {
-    scheduled_calls_are_limited_per_consent_api_and_asset(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scheduled_calls_are_limited_per_consent_api_and_asset_on_postgres() {
-    scheduled_calls_are_limited_per_consent_api_and_asset(Backend::Postgres).await;
-}
-
 async fn consent_options_decide_the_optional_fields(backend: Backend) {
     let seeded = seeded(backend).await;
     deposit_account(&seeded.app, "opt-1", "7201", 3).await;
@@ -154,16 +134,6 @@ async fn consent_options_decide_the_optional_fields(backend: Backend) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consent_options_decide_the_optional_fields_on_sqlite() {
-    consent_options_decide_the_optional_fields(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consent_options_decide_the_optional_fields_on_postgres() {
-    consent_options_decide_the_optional_fields(Backend::Postgres).await;
-}
-
 async fn pages_stay_exact_under_concurrent_inserts(backend: Backend) {
     let seeded = seeded(backend).await;
     deposit_account(&seeded.app, "page-1", "7301", 25).await;
@@ -193,16 +163,6 @@ async fn pages_stay_exact_under_concurrent_inserts(backend: Backend) {
     assert_eq!(older_than_first_page, originals.iter().collect::<Vec<_>>(), "every original exactly once, in order");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pages_stay_exact_under_concurrent_inserts_on_sqlite() {
-    pages_stay_exact_under_concurrent_inserts(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pages_stay_exact_under_concurrent_inserts_on_postgres() {
-    pages_stay_exact_under_concurrent_inserts(Backend::Postgres).await;
-}
-
 async fn optional_qualifiers_name_their_own_answers(backend: Backend) {
     let seeded = seeded(backend).await;
     let (_, token) = seeded.full_consent(Industry::Efin, CUSTOMER).await;
@@ -221,16 +181,6 @@ async fn optional_qualifiers_name_their_own_answers(backend: Backend) {
     seeded.expect(&call.clone().with("account_id", "000-000-000000"), Some(&token), RspCode::AssetNotFound).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn optional_qualifiers_name_their_own_answers_on_sqlite() {
-    optional_qualifiers_name_their_own_answers(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn optional_qualifiers_name_their_own_answers_on_postgres() {
-    optional_qualifiers_name_their_own_answers(Backend::Postgres).await;
-}
-
 async fn detail_apis_answer_only_for_assets_of_their_kind(backend: Backend) {
     let seeded = seeded(backend).await;
     let (_, token) = seeded.full_consent(Industry::Bank, CUSTOMER).await;
@@ -243,12 +193,11 @@ async fn detail_apis_answer_only_for_assets_of_their_kind(backend: Backend) {
     seeded.expect(&call("은행-008", loan), Some(&token), RspCode::Success).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn detail_apis_answer_only_for_assets_of_their_kind_on_sqlite() {
-    detail_apis_answer_only_for_assets_of_their_kind(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn detail_apis_answer_only_for_assets_of_their_kind_on_postgres() {
-    detail_apis_answer_only_for_assets_of_their_kind(Backend::Postgres).await;
-}
+on_both_backends!(
+    search_timestamp_answers_up_to_date_until_the_data_changes,
+    scheduled_calls_are_limited_per_consent_api_and_asset,
+    consent_options_decide_the_optional_fields,
+    pages_stay_exact_under_concurrent_inserts,
+    optional_qualifiers_name_their_own_answers,
+    detail_apis_answer_only_for_assets_of_their_kind,
+);
