@@ -28,9 +28,13 @@ fn start(args: &[&str]) -> (Server, String) {
 }
 
 fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> (Server, String) {
+    start_logging_to(args, env, Stdio::null())
+}
+
+fn start_logging_to(args: &[&str], env: &[(&str, &str)], log: impl Into<Stdio>) -> (Server, String) {
     let mut command = mydata();
     command.envs(env.iter().copied());
-    let mut child = command.args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn mydata");
+    let mut child = command.args(args).stdout(Stdio::piped()).stderr(log).spawn().expect("spawn mydata");
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -171,4 +175,94 @@ fn the_example_config_file_is_valid() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/mydata.toml");
     let out = mydata().args(["--config", example, "serve", "--help"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn logs_of_a_token_and_data_flow_carry_tran_ids_and_no_secrets() {
+    let dir = temp_dir("logs");
+    let database = format!("sqlite://{}", dir.join("p.db").display());
+    let log_path = dir.join("provider.log");
+    let secret = "operatorsecret0123456789";
+    let client = format!("OPERAT0001:logclient:{secret}:http://127.0.0.1:9/callback");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (server, base) = start_logging_to(
+        &["serve", "--listen", "127.0.0.1:0", "--database", &database, "--org", "BANK000001:bank", "--client", &client],
+        &[("MYDATA_LOG", "debug")],
+        log,
+    );
+    let token_out = mydata()
+        .args([
+            "dev-token",
+            "--database",
+            &database,
+            "--customer",
+            "demo1",
+            "--client",
+            "logclient",
+            "--scope",
+            "bank.list bank.deposit",
+        ])
+        .output()
+        .unwrap();
+    assert!(token_out.status.success(), "{}", String::from_utf8_lossy(&token_out.stderr));
+    let access = String::from_utf8(token_out.stdout).unwrap().trim().to_owned();
+    let refresh = String::from_utf8_lossy(&token_out.stderr).lines().last().unwrap_or_default().trim().to_owned();
+
+    let http = reqwest::Client::new();
+    let tran = "OPERAT0001M0000000000LOG1";
+    let accounts: serde_json::Value = http
+        .get(format!("{base}/v1/bank/accounts?org_code=BANK000001&limit=50"))
+        .header("x-api-tran-id", tran)
+        .header("x-api-type", "user-refresh")
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(accounts["rsp_code"], "00000", "{accounts}");
+    let numbers: Vec<String> = accounts["account_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_num"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!numbers.is_empty());
+    for number in &numbers {
+        let detail = http
+            .post(format!("{base}/v1/bank/accounts/deposit/basic"))
+            .header("x-api-tran-id", "OPERAT0001M0000000000LOG2")
+            .header("x-api-type", "user-refresh")
+            .bearer_auth(&access)
+            .json(&serde_json::json!({"org_code": "BANK000001", "account_num": number, "search_timestamp": "0"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(detail.status().as_u16() < 500);
+    }
+    let revoked = http
+        .post(format!("{base}/oauth/2.0/revoke"))
+        .header("x-api-tran-id", "OPERAT0001M0000000000LOG3")
+        .form(&[
+            ("org_code", "BANK000001"),
+            ("token", access.as_str()),
+            ("client_id", "logclient"),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = revoked.status();
+    assert_eq!(status, 200, "{:?}", revoked.text().await);
+    drop(server);
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains(tran), "the request's tran id is logged");
+    assert!(log.contains("은행-001") && log.contains("logclient"), "API ID and client_id are logged");
+    let secrets = [access.as_str(), refresh.as_str(), secret, "DEMO-CI-demo1", "김민준"];
+    for needle in secrets.iter().copied().filter(|s| !s.is_empty()).chain(numbers.iter().map(String::as_str)) {
+        assert!(!log.contains(needle), "the log contains {needle:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

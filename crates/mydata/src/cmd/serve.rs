@@ -19,8 +19,67 @@ pub struct ServeArgs {
     /// institution per industry (BANK000001:bank, CARD000001:card, …).
     #[arg(long = "org", env = "MYDATA_ORGS", value_delimiter = ',')]
     orgs: Vec<ServedOrg>,
+    /// An operator's client this provider accepts without a portal, as
+    /// OPERATOR_ORG_CODE:CLIENT_ID:CLIENT_SECRET:REDIRECT_URI (repeat for several; registered or
+    /// updated at start-up, the secret stored hashed). With a portal, its registry adds clients too.
+    #[arg(long = "client", env = "MYDATA_CLIENTS", value_delimiter = ',')]
+    clients: Vec<LocalClient>,
     #[command(flatten)]
     tls: super::pki::ServerTlsArgs,
+}
+
+/// A client given on the command line.
+#[derive(Clone, Debug)]
+pub struct LocalClient {
+    org_code: String,
+    client_id: String,
+    secret: String,
+    redirect_uri: String,
+}
+
+impl std::str::FromStr for LocalClient {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.splitn(4, ':').collect();
+        let [org_code, client_id, secret, redirect_uri] = parts[..] else {
+            return Err("expected OPERATOR_ORG_CODE:CLIENT_ID:CLIENT_SECRET:REDIRECT_URI".into());
+        };
+        org_code.parse::<mydata_spec::types::OrgCode>().map_err(|e| e.to_string())?;
+        if client_id.is_empty() || client_id.len() > 50 || !client_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(format!("client id {client_id:?} must be 1 to 50 letters or digits (aN(50))"));
+        }
+        // aN(50) on the wire (개별인증-002), and long enough not to be guessed.
+        if !(16..=50).contains(&secret.len()) || !secret.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err("the client secret must be 16 to 50 letters or digits".into());
+        }
+        let uri = url::Url::parse(redirect_uri).map_err(|e| format!("redirect URI {redirect_uri:?}: {e}"))?;
+        if !matches!(uri.scheme(), "http" | "https") {
+            return Err(format!("redirect URI {redirect_uri:?} must be http or https"));
+        }
+        Ok(LocalClient {
+            org_code: org_code.into(),
+            client_id: client_id.into(),
+            secret: secret.into(),
+            redirect_uri: redirect_uri.into(),
+        })
+    }
+}
+
+async fn register_clients(store: &dyn mydata_store::Store, clients: &[LocalClient]) -> anyhow::Result<()> {
+    for client in clients {
+        store
+            .upsert_client(&mydata_store::Client {
+                client_id: client.client_id.clone(),
+                client_secret_hash: mydata_provider::oauth::hash_client_secret(&client.secret),
+                org_code: client.org_code.clone(),
+                client_name: client.client_id.clone(),
+                redirect_uris: vec![client.redirect_uri.clone()],
+                updated_at: chrono::Utc::now().timestamp(),
+            })
+            .await?;
+        tracing::info!(client_id = %client.client_id, org_code = %client.org_code, "client registered from the command line");
+    }
+    Ok(())
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -28,6 +87,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let orgs = if args.orgs.is_empty() { demo_orgs() } else { args.orgs };
     let config = ProviderConfig { orgs, lifetimes: Default::default() };
     seed_if_empty(store.as_ref(), &config.orgs).await?;
+    register_clients(store.as_ref(), &args.clients).await?;
     let tls = args.tls.resolve(&config.orgs[0].org_code)?;
     let transport = TransportPolicy {
         verify_serial_number: tls.as_ref().is_some_and(|t| t.client_certificates),
