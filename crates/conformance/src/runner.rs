@@ -4,8 +4,8 @@
 
 use crate::http::{Request, Response, SendError, Session};
 use crate::manifest::{
-    CheckKind, CheckSpec, Manifest, Mutation, ParamFallback, PeriodVariant, ProbeSpec, ResourceVariant, TokenVariant,
-    run_order,
+    AssetKind, CheckKind, CheckSpec, Manifest, Mutation, ParamFallback, PeriodVariant, ProbeSpec, ResourceVariant,
+    TokenVariant, run_order,
 };
 use crate::report::{ApiReport, CheckResult, Report, Status};
 use chrono::{Datelike, Months, NaiveDate, Utc};
@@ -122,7 +122,7 @@ struct Working {
 /// How the API's working request was found.
 enum Base {
     Answered(Working),
-    Failed(Response),
+    Failed(Request, Response),
     Untestable(String),
 }
 
@@ -209,10 +209,10 @@ impl TargetRun<'_> {
             let outcome = match (manifest.skipped(api, check.id.id()), &base) {
                 (Some(reason), _) => Err(Verdict::NotTested(reason.to_owned())),
                 (None, Base::Untestable(why)) => Err(Verdict::NotTested(why.clone())),
-                (None, Base::Failed(response)) if check.id == CheckKind::Success => {
-                    Err(Verdict::Fail(format!("{} to {} {}", response.summary(), api.method, api.path(industry))))
-                }
-                (None, Base::Failed(_)) => Err(Verdict::NotTested("no successful response to check".into())),
+                (None, Base::Failed(request, response)) if check.id == CheckKind::Success => Err(Verdict::Fail(
+                    format!("{} to {} {} {:?}", response.summary(), api.method, api.path(industry), request.params),
+                )),
+                (None, Base::Failed(..)) => Err(Verdict::NotTested("no successful response to check".into())),
                 (None, Base::Answered(w)) => self.check(api, check, w).await,
             };
             report.checks.push(labelled(check.id.id(), &check.clause, outcome));
@@ -258,10 +258,13 @@ impl TargetRun<'_> {
                 empty.get_or_insert(Working { request, response, body });
                 continue;
             }
-            // An asset of another kind (a deposit account asked for investment details) is not a fault.
+            // Where the list does not say an asset's kind, a 40402 may mean another kind (a deposit
+            // account asked for investment details): the next asset is tried. Where it says, the
+            // asset is of this API's kind and must be answered.
+            let kind_unknown = api.resource_key().is_some() && self.kind_of(api, &[]).is_none();
             let other_kind = matches!(response.rsp_code(), Some("40402") | Some("40305"));
-            if !(api.resource_key().is_some() && other_kind) {
-                return Base::Failed(response);
+            if !(kind_unknown && other_kind) {
+                return Base::Failed(request, response);
             }
             last = Some((request, response));
         }
@@ -302,10 +305,26 @@ impl TargetRun<'_> {
                 if consented.is_empty() {
                     return Err(format!("every asset the list returned is outside the consent; cannot name {key}"));
                 }
-                consented.into_iter().take(self.manifest.defaults.asset_candidates).map(Some).collect()
+                let of_kind: Vec<_> = match self.kind_of(api, &consented) {
+                    Some(kind) => consented.into_iter().filter(|a| kind.admits(a)).collect(),
+                    None => consented,
+                };
+                if of_kind.is_empty() {
+                    return Err(format!("no consented asset the list returned is of the kind {} describes", api.id));
+                }
+                of_kind.into_iter().take(self.manifest.defaults.asset_candidates).map(Some).collect()
             }
         };
         assets.into_iter().map(|asset| self.request(api, asset)).collect()
+    }
+
+    /// The manifest's kind of asset `api` describes, if the asset list says the kind of its items
+    /// (an item of `assets`, or any item the list returned, carries one of the kind's fields).
+    fn kind_of(&self, api: &'static ApiSpec, assets: &[&Map<String, Value>]) -> Option<&AssetKind> {
+        let kind = self.manifest.asset_kinds.get(api.id)?;
+        let listed = api.asset_list(self.target.industry).and_then(|l| self.lists.get(l.id));
+        let says = |item: &Map<String, Value>| kind.fields().any(|field| item.contains_key(field));
+        (assets.iter().any(|a| says(a)) || listed.is_some_and(|items| items.iter().any(says))).then_some(kind)
     }
 
     /// The items of the asset list whose key this API takes.

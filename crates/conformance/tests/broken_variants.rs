@@ -4,7 +4,7 @@
 
 mod common;
 
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use common::proxy::{self, Breakage, Fault};
 use mydata_conformance::{Manifest, Report, Status, Target, Tokens, run};
 use mydata_spec::{Industry, catalogue};
@@ -64,6 +64,15 @@ async fn a_code_outside_its_list_fails_its_api() {
     let fault = Fault::SetItemField { list: "card_list".into(), field: "card_type".into(), value: "07".into() };
     let report = through_proxy(Industry::Card, |_| Some(breaking("카드-001", fault))).await;
     assert_only_failure(&report, "카드-001", "code-lists");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusing_an_asset_of_the_apis_kind_fails_it() {
+    // 은행-001 says which accounts are deposits (첨부3 1xxx), so 40402 for them is no "other kind".
+    let refuse = Fault::Refuse { status: StatusCode::NOT_FOUND, rsp_code: "40402" };
+    let report = bank_through_proxy(|_| Some(breaking("은행-002", refuse))).await;
+    let reason = assert_only_failure(&report, "은행-002", "success");
+    assert!(reason.contains("40402"), "{reason}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,8 @@ pub enum Fault {
     StringToNumber { field: String },
     /// Sets `field` of every item of the list `list` to `value`.
     SetItemField { list: String, field: String, value: String },
+    /// Answers every request with this error instead of forwarding the provider's answer.
+    Refuse { status: StatusCode, rsp_code: &'static str },
     /// Leaves out the items of the list `list` whose `field` is `value` (and counts the rest).
     DropItem { list: String, field: String, value: String },
     /// Answers a request for the next page with the very cursor it sent.
@@ -82,6 +84,16 @@ async fn forward(state: &State, method: Method, uri: Uri, mut headers: HeaderMap
     {
         headers.insert("authorization", format!("Bearer {to}").parse().unwrap());
     }
+    if let Some(Fault::Refuse { status, rsp_code }) = fault {
+        let body = serde_json::json!({"rsp_code": rsp_code, "rsp_msg": "refused by the proxy"});
+        let mut response = Response::new(Body::from(body.to_string()));
+        *response.status_mut() = *status;
+        response.headers_mut().insert("content-type", "application/json".parse().unwrap());
+        if let Some(tran_id) = headers.get("x-api-tran-id") {
+            response.headers_mut().insert("x-api-tran-id", tran_id.clone());
+        }
+        return response;
+    }
     headers.remove("host");
     headers.remove("content-length");
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -128,7 +140,7 @@ async fn forward(state: &State, method: Method, uri: Uri, mut headers: HeaderMap
                     map.insert("next_page".into(), Value::String(cursor));
                 }
             }
-            Fault::SwapToken { .. } => {}
+            Fault::SwapToken { .. } | Fault::Refuse { .. } => {}
         }
         bytes = serde_json::to_vec(&Value::Object(map)).unwrap();
     }
