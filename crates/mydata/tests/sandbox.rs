@@ -74,12 +74,38 @@ async fn one_command_starts_everything_the_consent_page_opens_and_a_collection_r
     let page = http.get(&consent_page).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<form"), "a sign-in form");
+    // demo2 signs in and consents to everything offered; the provider sends the browser back to the
+    // operator's callback, which exchanges the code for tokens (개별인증-002).
+    let signed_in =
+        http.post(format!("{consent_page}/sign-in")).form(&[("customer_id", "demo2")]).send().await.unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let form = http.get(&consent_page).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let mut choices: Vec<(String, String)> =
+        attribute_values(&form, "name=\"asset\" value=\"").into_iter().map(|v| ("asset".into(), v)).collect();
+    choices.extend(attribute_values(&form, "name=\"scope\" value=\"").into_iter().map(|v| ("scope".into(), v)));
+    assert!(!choices.is_empty(), "the bank offers demo2's accounts:\n{form}");
+    let cycle = attribute_values(&form, "<option value=\"").remove(0);
+    let end_date = attribute_values(&form, "name=\"end_date\" id=\"end_date\" value=\"").remove(0);
+    choices.extend([
+        ("is_scheduled".into(), "true".into()),
+        ("cycle".into(), cycle),
+        ("end_date".into(), end_date),
+        ("decision".into(), "approve".into()),
+    ]);
+    let approved = http.post(&consent_page).header("cookie", &cookie).form(&choices).send().await.unwrap();
+    assert!(approved.status().is_redirection(), "{}", approved.status());
+    let callback = approved.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(&format!("{operator}/callback?")), "{callback}");
+    let connected = http.get(&callback).send().await.unwrap();
+    let connected_page = connected.text().await.unwrap();
+    assert!(connected_page.contains("전송요구 완료") && connected_page.contains("bank.list"), "{connected_page}");
 
-    // demo1 consented everywhere at start: collecting fetches from every provider without errors.
+    // Collecting fetches demo1's data from every provider (consented at start) and demo2's bank data.
     let collected = http.get(format!("{operator}/collect")).send().await.unwrap();
     assert_eq!(collected.status(), 200);
     let summary = collected.text().await.unwrap();
-    assert!(summary.contains("1 customers, 11 providers"), "{summary}");
+    assert!(summary.contains("2 customers, 11 providers"), "demo1 everywhere and demo2 at the bank: {summary}");
     let done: u64 = summary.split("units: ").nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
     assert!(done > 100, "{summary}");
     // The generated data has overdraft accounts (is_minus) without the loan details 은행-001's rules
@@ -97,6 +123,16 @@ async fn one_command_starts_everything_the_consent_page_opens_and_a_collection_r
         .expect("run mydata collect");
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{report}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(report.contains("1 customers, 11 providers, ") && report.contains(" 0 rows stored"), "{report}");
+    assert!(report.contains("2 customers, 11 providers, ") && report.contains(" 0 rows stored"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The values of an HTML attribute wherever `prefix` (ending in `value="`) occurs.
+fn attribute_values(html: &str, prefix: &str) -> Vec<String> {
+    html.match_indices(prefix)
+        .filter_map(|(at, _)| {
+            let rest = &html[at + prefix.len()..];
+            rest.find('"').map(|end| rest[..end].to_owned())
+        })
+        .collect()
 }
