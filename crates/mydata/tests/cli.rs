@@ -89,6 +89,15 @@ fn bad_settings_stop_start_up_with_a_message_naming_them() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--org") && err.contains("unknown industry"), "{err}");
 
+    let out = mydata().args(["serve", "--portal", "http://127.0.0.1:9"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--portal-client-id"), "a portal link needs its credentials: {err}");
+
+    let out = mydata().args(["serve", "--client", "OPERAT0001:c1:short:http://x/cb"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("16 to 50 letters or digits"));
+
     let out = mydata().args(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x/y"]).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);

@@ -25,7 +25,58 @@ pub struct ServeArgs {
     #[arg(long = "client", env = "MYDATA_CLIENTS", value_delimiter = ',')]
     clients: Vec<LocalClient>,
     #[command(flatten)]
+    portal: PortalLinkArgs,
+    #[command(flatten)]
     tls: super::pki::ServerTlsArgs,
+}
+
+/// The link to the integrated portal: registry pulls (which decide the accepted clients) and the
+/// weekly statistics (지원-005).
+#[derive(Args)]
+struct PortalLinkArgs {
+    /// The portal's base URL; without it the provider runs on its own (clients from --client).
+    #[arg(long = "portal", env = "MYDATA_PORTAL", requires_all = ["portal_client_id", "portal_client_secret", "support_client_id", "support_client_secret"])]
+    portal: Option<String>,
+    /// This provider's client_id at the portal (지원-001, "지원API 호출용").
+    #[arg(long, env = "MYDATA_PORTAL_CLIENT_ID")]
+    portal_client_id: Option<String>,
+    /// This provider's client secret at the portal.
+    #[arg(long, env = "MYDATA_PORTAL_CLIENT_SECRET")]
+    portal_client_secret: Option<String>,
+    /// The credential the portal presents to this provider's 지원-101 ("지원API 제공용"): client_id …
+    #[arg(long, env = "MYDATA_SUPPORT_CLIENT_ID")]
+    support_client_id: Option<String>,
+    /// … and its secret.
+    #[arg(long, env = "MYDATA_SUPPORT_CLIENT_SECRET")]
+    support_client_secret: Option<String>,
+    /// The portal's org_code.
+    #[arg(long, env = "MYDATA_PORTAL_ORG_CODE", default_value = "PORTAL0001")]
+    portal_org_code: String,
+    /// Seconds between registry pulls.
+    #[arg(long, default_value_t = 300)]
+    registry_refresh_secs: u64,
+}
+
+impl PortalLinkArgs {
+    fn link(&self, own_org: &str) -> Option<mydata_provider::support::PortalLink> {
+        let base_url = self.portal.clone()?;
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Some(mydata_provider::support::PortalLink {
+            account: mydata_support::portal_client::PortalAccount {
+                base_url,
+                client_id: text(&self.portal_client_id),
+                client_secret: text(&self.portal_client_secret),
+                org_code: own_org.to_owned(),
+                issuer: mydata_spec::IssuerType::Provider,
+            },
+            credential: mydata_support::participant::PortalCredential {
+                portal_org_code: self.portal_org_code.clone(),
+                client_id: text(&self.support_client_id),
+                secret_hash: mydata_support::secret::hash_client_secret(&text(&self.support_client_secret)),
+            },
+            refresh_every: std::time::Duration::from_secs(self.registry_refresh_secs.max(1)),
+        })
+    }
 }
 
 /// A client given on the command line.
@@ -94,6 +145,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         bind_tokens: args.tls.token_binding(),
     };
     let provider = Provider::new_with_transport(store, config, transport).await?;
+    if let Some(link) = args.portal.link(&provider.config.orgs[0].org_code) {
+        tracing::info!(portal = %link.account.base_url, "linked to the portal: registry pulls and weekly statistics");
+        mydata_provider::support::run_with_portal(&provider, link);
+    }
     let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, orgs = provider.config.orgs.len(), tls = tls.is_some(), "provider started");
