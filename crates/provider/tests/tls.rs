@@ -13,16 +13,24 @@ use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, Summary};
 use mydata_domain::Consent;
 use mydata_pki::{ClientAuth, ClientTls, OrgSpec, TestPki, thumbprint_sha256};
+use mydata_portal::Portal;
+use mydata_portal::registry_file::{RegistryFile, import};
 use mydata_provider::oauth::hash_client_secret;
+use mydata_provider::support::PortalLink;
 use mydata_provider::tokens::IssuedPair;
 use mydata_provider::transport::TransportPolicy;
 use mydata_spec::Industry;
+use mydata_spec::IssuerType;
 use mydata_store::testing::TestDatabase;
 use mydata_store::{Backend, Client, RegistryOrgRow, Store};
+use mydata_support::participant::PortalCredential;
+use mydata_support::portal_client::PortalAccount;
+use mydata_support::secret::hash_client_secret as hash_secret;
 use mydata_testdata::{Generator, Institution, Person, demo_people};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// The operator's service (client_id: letters and digits, as 개별인증-002/003 require) and its secret.
 const CLIENT_ID: &str = "operatorClient1";
@@ -34,6 +42,8 @@ const ROGUE: &str = "ROGUE00001";
 /// A second certificate with the operator's SERIALNUMBER and another key, as after a renewal.
 const RENEWED: &str = "RENEWED001";
 
+/// The bank's number in the example registry (`serial_num` 1234567890), which the portal checks.
+const EXAMPLE_BANK_BUSINESS_NUMBER: &str = "123-45-67890";
 /// The integrated portal, the only caller of 지원-101..104.
 const PORTAL: &str = "PORTAL0001";
 
@@ -46,9 +56,9 @@ struct Pkis {
 
 fn pkis() -> Pkis {
     let orgs = [
-        OrgSpec::derived(BANK),
+        OrgSpec::new(BANK, EXAMPLE_BANK_BUSINESS_NUMBER).unwrap(),
         OrgSpec::new(OPERATOR, OPERATOR_BUSINESS_NUMBER).unwrap(),
-        OrgSpec::new(ROGUE, "123-45-67890").unwrap(),
+        OrgSpec::new(ROGUE, "999-88-77777").unwrap(),
         OrgSpec::new(RENEWED, OPERATOR_BUSINESS_NUMBER).unwrap(),
         OrgSpec::derived(PORTAL),
     ];
@@ -379,4 +389,49 @@ async fn only_the_portal_s_certificate_reaches_the_support_apis() {
     expect_code(status, 401, "40103").await;
     // The portal's certificate passes; its made-up credentials are then judged as usual.
     expect_oauth_error(support_token(&app, &pkis.ours, PORTAL).await, 400, "invalid_client").await;
+}
+
+/// The portal over mutual TLS with the example registry; its base URL.
+async fn spawn_portal(pki: &TestPki) -> (String, TestDatabase) {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let store = std::sync::Arc::new(db.open().await.unwrap());
+    let registry = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registry.toml");
+    import(store.as_ref(), &RegistryFile::read(&registry).unwrap(), Utc::now().timestamp() - 60).await.unwrap();
+    let portal = Portal::new_with_transport(store, PORTAL, Duration::from_secs(3600), true).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("https://localhost:{}", listener.local_addr().unwrap().port());
+    let tls = pki.server_tls(PORTAL).unwrap().rustls_config(ClientAuth::Required).unwrap();
+    tokio::spawn(mydata_web::tls::serve_tls(listener, tls, mydata_portal::router(portal), std::future::pending()));
+    (base, db)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_pulls_the_registry_from_the_portal_over_mutual_tls_with_its_own_certificate() {
+    let pkis = pkis();
+    let (portal_base, _portal_db) = spawn_portal(&pkis.ours).await;
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Required).await;
+    let link = || PortalLink {
+        account: PortalAccount {
+            base_url: portal_base.clone(),
+            client_id: "bank000001support".into(),
+            client_secret: "ChangeMeBankSupportSecret0001".into(),
+            org_code: BANK.into(),
+            issuer: IssuerType::Provider,
+        },
+        credential: PortalCredential {
+            portal_org_code: PORTAL.into(),
+            client_id: "portalcaller01".into(),
+            secret_hash: hash_secret("PortalCallsProviderSecret0001"),
+        },
+        refresh_every: Duration::from_secs(3600),
+    };
+    let over = |org: &str| Some(pkis.ours.client_tls(org).unwrap().rustls_config().unwrap());
+
+    let sync = app.provider.support.connect_portal_over(app.store.clone(), link(), over(BANK));
+    let summary = sync.refresh().await.expect("the bank's own certificate is accepted");
+    assert!(summary.orgs_upserted > 0, "{summary:?}");
+
+    let sync = app.provider.support.connect_portal_over(app.store.clone(), link(), over(ROGUE));
+    let refused = sync.refresh().await.expect_err("another institution's certificate is refused");
+    assert!(refused.to_string().contains("unauthorized_client"), "{refused}");
 }

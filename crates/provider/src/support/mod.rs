@@ -64,8 +64,23 @@ impl ProviderSupport {
     /// Connects to the portal: accepts its 지원-101 credential and returns the registry sync (not yet
     /// running: call [`RegistrySync::refresh`] or [`RegistrySync::spawn_periodic`]).
     pub fn connect_portal(&self, store: Arc<dyn Store>, link: PortalLink) -> Arc<RegistrySync> {
+        self.connect_portal_over(store, link, None)
+    }
+
+    /// [`ProviderSupport::connect_portal`] calling the portal over `tls` (this provider's client
+    /// certificate and the portal's roots, e.g. `mydata_pki::ClientTls::rustls_config`).
+    pub fn connect_portal_over(
+        &self,
+        store: Arc<dyn Store>,
+        link: PortalLink,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Arc<RegistrySync> {
         self.endpoint.set_portal_credential(Some(link.credential));
-        let sync = Arc::new(RegistrySync::for_provider(store, Arc::new(PortalClient::new(link.account))));
+        let client = match tls {
+            Some(tls) => PortalClient::with_tls(link.account, tls),
+            None => PortalClient::new(link.account),
+        };
+        let sync = Arc::new(RegistrySync::for_provider(store, Arc::new(client)));
         *self.link.write().unwrap_or_else(|e| e.into_inner()) = Some(sync.clone());
         sync
     }
@@ -195,8 +210,17 @@ impl Participant for ProviderParticipant {
 /// needs): accept the portal's 지원-101 credential, pull the registry now and every
 /// `link.refresh_every`, and send the weekly 지원-005 reports. The tasks run until the process ends.
 pub fn run_with_portal(provider: &Arc<Provider>, link: PortalLink) -> Vec<tokio::task::JoinHandle<()>> {
+    run_with_portal_over(provider, link, None)
+}
+
+/// [`run_with_portal`] calling the portal over `tls` (mutual TLS with this provider's certificate).
+pub fn run_with_portal_over(
+    provider: &Arc<Provider>,
+    link: PortalLink,
+    tls: Option<rustls::ClientConfig>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     let every = link.refresh_every;
-    let sync = provider.support.connect_portal(provider.store.clone(), link);
+    let sync = provider.support.connect_portal_over(provider.store.clone(), link, tls);
     vec![sync.spawn_periodic(every), spawn_weekly_statistics(provider.clone(), Duration::from_secs(3600))]
 }
 
