@@ -130,6 +130,14 @@ impl ServerTlsArgs {
         Ok(Some(TlsSetup { config, client_certificates: client_auth != ClientAuth::Off }))
     }
 
+    /// How this server calls other participants (the portal): with the client certificate of
+    /// `default_org` (or --tls-org) from --tls-dir, trusting that PKI's CA; `None` without --tls-dir.
+    pub fn client_tls(&self, default_org: &str) -> anyhow::Result<Option<rustls::ClientConfig>> {
+        let Some(dir) = &self.tls_dir else { return Ok(None) };
+        let pki = TestPki::open(dir).with_context(|| format!("opening the PKI in {}", dir.display()))?;
+        Ok(Some(pki.client_tls(self.tls_org.as_deref().unwrap_or(default_org))?.rustls_config()?))
+    }
+
     pub fn token_binding(&self) -> bool {
         !self.no_token_binding
     }

@@ -147,7 +147,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let provider = Provider::new_with_transport(store, config, transport).await?;
     if let Some(link) = args.portal.link(&provider.config.orgs[0].org_code) {
         tracing::info!(portal = %link.account.base_url, "linked to the portal: registry pulls and weekly statistics");
-        mydata_provider::support::run_with_portal(&provider, link);
+        let over = args.tls.client_tls(&provider.config.orgs[0].org_code)?;
+        mydata_provider::support::run_with_portal_over(&provider, link, over);
     }
     let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
