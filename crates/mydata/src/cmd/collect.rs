@@ -21,6 +21,8 @@ pub struct CollectArgs {
     /// Seconds one HTTP exchange may take.
     #[arg(long, env = "MYDATA_COLLECT_TIMEOUT", default_value_t = 30)]
     timeout: u64,
+    #[command(flatten)]
+    tls: super::pki::ClientTlsArgs,
 }
 
 pub async fn run(args: CollectArgs) -> anyhow::Result<()> {
@@ -31,6 +33,7 @@ pub async fn run(args: CollectArgs) -> anyhow::Result<()> {
     config.provider_concurrency = args.concurrency;
     config.timeout = Duration::from_secs(args.timeout);
     config.progress = if std::io::stderr().is_terminal() { Progress::Bar } else { Progress::Log };
+    config.tls = args.tls.resolve(&args.operator_org)?.map(std::sync::Arc::new);
     let summary = Collector::new(store, config).run().await?;
     print!("{}", report(&summary));
     Ok(())

@@ -158,3 +158,39 @@ pub async fn serve(listener: TcpListener, router: Router, tls: Option<TlsSetup>)
     }
     Ok(())
 }
+
+/// How a client (the operator's collector) calls providers: the flags it flattens in.
+#[derive(Args, Clone, Default)]
+pub struct ClientTlsArgs {
+    /// A PKI directory from `mydata pki init`: present the client certificate of --tls-org and
+    /// trust only servers of its CA.
+    #[arg(long, env = "MYDATA_TLS_DIR", value_name = "DIR", conflicts_with_all = ["client_cert", "client_key", "server_ca"])]
+    tls_dir: Option<PathBuf>,
+    /// Whose client certificate of --tls-dir to present (default: this operator's org_code).
+    #[arg(long, env = "MYDATA_TLS_ORG", value_name = "ORG_CODE", requires = "tls_dir")]
+    tls_org: Option<String>,
+    /// Client certificate chain (PEM) to present to providers (with --client-key and --server-ca).
+    #[arg(long, env = "MYDATA_TLS_CLIENT_CERT", value_name = "FILE", requires_all = ["client_key", "server_ca"])]
+    client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, env = "MYDATA_TLS_CLIENT_KEY", value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// CA certificates (PEM) providers' server certificates must chain to.
+    #[arg(long, env = "MYDATA_TLS_SERVER_CA", value_name = "FILE", requires = "client_cert")]
+    server_ca: Option<PathBuf>,
+}
+
+impl ClientTlsArgs {
+    /// The TLS to call with; `None`: the platform's roots and no client certificate.
+    pub fn resolve(&self, default_org: &str) -> anyhow::Result<Option<rustls::ClientConfig>> {
+        let files = if let Some(dir) = &self.tls_dir {
+            let pki = TestPki::open(dir).with_context(|| format!("opening the PKI in {}", dir.display()))?;
+            pki.client_tls(self.tls_org.as_deref().unwrap_or(default_org))?
+        } else if let (Some(cert), Some(key), Some(roots)) = (&self.client_cert, &self.client_key, &self.server_ca) {
+            mydata_pki::ClientTls { identity: Some((cert.clone(), key.clone())), server_roots: roots.clone() }
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(files.rustls_config()?))
+    }
+}
