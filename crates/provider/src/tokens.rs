@@ -383,7 +383,7 @@ pub async fn authenticate_presented(
         return Err(invalid("token is not a live access token"));
     }
     let consent = store.consent(&claims.consent_id).await?.ok_or_else(|| invalid("unknown consent"))?;
-    match consent.check_active(Utc::now().date_naive()) {
+    match consent.check_active(mydata_spec::time::korean_date(Utc::now())) {
         Ok(()) => {}
         Err(ConsentError::Revoked) => return Err(invalid("consent revoked")),
         Err(ConsentError::Ended(_)) => return Err(ApiError::new(RspCode::ConsentEnded)),

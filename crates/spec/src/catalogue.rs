@@ -338,7 +338,7 @@ impl ApiSpec {
     }
 
     /// The longest from/to span a scheduled (periodic) call may ask for, in days (ch.3.3.2):
-    /// 31 days, or about three months for the APIs the standard excepts.
+    /// three months for month ranges and for the day-range APIs the standard excepts, else 31 days.
     pub fn scheduled_max_days(&self) -> u32 {
         const THREE_MONTHS: &[&str] = &[
             "은행-010",
@@ -351,7 +351,7 @@ impl ApiSpec {
             "P2P-004",
             "채권-003",
         ];
-        if THREE_MONTHS.contains(&self.id) { 93 } else { 31 }
+        if self.takes_month_range() || THREE_MONTHS.contains(&self.id) { 93 } else { 31 }
     }
 }
 
@@ -475,6 +475,7 @@ mod tests {
         assert_eq!(api("공통-002").unwrap().shape(), Shape::Special);
         assert_eq!(api("은행-010").unwrap().scheduled_max_days(), 93);
         assert_eq!(api("은행-004").unwrap().scheduled_max_days(), 31);
+        assert_eq!(api("카드-004").unwrap().scheduled_max_days(), 93, "month ranges: three months");
     }
 
     #[test]

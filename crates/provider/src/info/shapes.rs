@@ -265,7 +265,7 @@ fn period(call: &InfoCall) -> Result<(String, String), ApiError> {
 }
 
 fn check_span(call: &InfoCall, from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
-    let today = Utc::now().date_naive();
+    let today = mydata_spec::time::korean_date(Utc::now());
     if from > to {
         return Err(invalid("the period must not end before it starts"));
     }
