@@ -287,6 +287,11 @@ impl Generator {
         if let Some((name, code)) = kind_field {
             item.insert(name.to_owned(), Value::String(code.to_owned()));
         }
+        // 은행-001's rules: is_foreign_deposit and is_minus are not returned for non-deposit accounts.
+        if list.id == "은행-001" && kind != Kind::Deposit {
+            item.remove("is_foreign_deposit");
+            item.remove("is_minus");
+        }
         if let (Some(product), true) = (product_for(kind, rng), item.contains_key("prod_name")) {
             item.insert("prod_name".into(), Value::String(product.to_owned()));
         }
