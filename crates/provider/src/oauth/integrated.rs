@@ -10,7 +10,7 @@ use super::choices::customer_assets;
 use super::signature::verify;
 use super::{OAuthFailure, authenticate_client};
 use crate::Provider;
-use crate::tokens::prepare_pair;
+use crate::tokens::{Confirmation, prepare_bound_pair};
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
@@ -99,7 +99,12 @@ fn date(text: &str, name: &str) -> Result<NaiveDate, OAuthFailure> {
         .map_err(|_| OAuthFailure::invalid_request(format!("{name} is not a DATE")))
 }
 
-pub async fn token(provider: &Provider, fields: &Fields, now: i64) -> Result<Response, OAuthFailure> {
+pub async fn token(
+    provider: &Provider,
+    fields: &Fields,
+    now: i64,
+    binding: Option<&Confirmation>,
+) -> Result<Response, OAuthFailure> {
     let spec = api("통합인증-002").expect("auth APIs are in the catalogue");
     if let Some(v) = check_params(&spec.fields().request, Location::Body, fields).first() {
         return Err(OAuthFailure::invalid_request(format!("{} {}", v.field, v.problem)));
@@ -234,7 +239,7 @@ pub async fn token(provider: &Provider, fields: &Fields, now: i64) -> Result<Res
         status: ConsentStatus::Active,
         created_at: now,
     };
-    let pair = prepare_pair(&provider.keys, &consent, provider.config.lifetimes, now);
+    let pair = prepare_bound_pair(&provider.keys, &consent, provider.config.lifetimes, now, binding);
     let nonce_pairs: Vec<(&str, &str)> = nonces.iter().map(|n| (ca_code, n.as_str())).collect();
     let record = ConsentRecord {
         consent: &consent,

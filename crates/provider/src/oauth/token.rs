@@ -67,7 +67,7 @@ pub async fn token(
         None => Err(OAuthFailure::invalid_request("grant_type is required")),
         Some("authorization_code") => redeem_code(&provider, &fields, now, binding.as_ref()).await,
         Some("refresh_token") => refresh(&provider, &fields, now, binding.as_ref()).await,
-        Some("password") => super::integrated::token(&provider, &fields, now).await,
+        Some("password") => super::integrated::token(&provider, &fields, now, binding.as_ref()).await,
         Some(_) => Err(OAuthFailure::new("unsupported_grant_type", "grant_type is not supported")),
     }
 }
