@@ -72,11 +72,9 @@ pub async fn providers(people: Vec<Person>) -> Providers {
     Providers { base, store, provider, data, consents: HashMap::new(), people, _db: db }
 }
 
-/// The generated data made self-consistent where the generator is not (yet): it flags accounts as
-/// overdrafts (`is_minus`) without the loan details an operator following 은행-001's rules then
-/// asks for (은행-008/009 with the deposit account number), and it files bill details (카드-005)
-/// under months its bills (카드-004) do not list, though an operator learns charge_month only from
-/// 카드-004. Such data would answer 40402, or stay out of reach.
+/// The generated data made self-consistent where the generator is not (yet): it files bill details
+/// (카드-005) under months its bills (카드-004) do not list, though an operator learns charge_month
+/// only from 카드-004, so they would stay out of reach.
 fn consistent(mut data: CustomerData) -> CustomerData {
     let billed: std::collections::HashSet<String> = data
         .history
@@ -87,13 +85,6 @@ fn consistent(mut data: CustomerData) -> CustomerData {
     data.history.retain(|h| {
         h.api_id != "카드-005" || h.subject_key.split('|').nth(1).is_some_and(|month| billed.contains(month))
     });
-    for asset in &mut data.assets {
-        if let Value::Object(item) = &mut asset.item
-            && item.contains_key("is_minus")
-        {
-            item.insert("is_minus".into(), Value::String("false".into()));
-        }
-    }
     data
 }
 
