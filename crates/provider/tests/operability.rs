@@ -42,6 +42,44 @@ async fn metrics_count_exactly_the_calls_made() {
 }
 
 #[tokio::test]
+async fn metrics_count_token_refreshes_and_revocations() {
+    use mydata_store::Store;
+    let app = spawn(Backend::Sqlite).await;
+    app.customer(BANK, "cust-1").await;
+    let secret = "clientsecret0123456789";
+    app.store
+        .upsert_client(&mydata_store::Client {
+            client_id: "client1".into(),
+            client_secret_hash: mydata_provider::oauth::hash_client_secret(secret),
+            org_code: OPERATOR.into(),
+            client_name: "operator".into(),
+            redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+    let (_, pair) = app.consent(BANK, "cust-1", "bank.list", &[], in_a_year()).await;
+    let form = |extra: &[(&'static str, &str)]| {
+        let mut fields = vec![("org_code", BANK), ("client_id", "client1"), ("client_secret", secret)];
+        fields.extend_from_slice(extra);
+        fields.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect::<Vec<_>>()
+    };
+    let refreshed = app
+        .post("/oauth/2.0/token")
+        .form(&form(&[("grant_type", "refresh_token"), ("refresh_token", &pair.refresh_token)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200, "{:?}", refreshed.text().await);
+    let revoked = app.post("/oauth/2.0/revoke").form(&form(&[("token", &pair.refresh_token)])).send().await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    let text = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(metric_value(&text, r#"mydata_tokens_total{event="refreshed"}"#), Some(1.0), "{text}");
+    assert_eq!(metric_value(&text, r#"mydata_tokens_total{event="revoked"}"#), Some(1.0), "{text}");
+    assert_eq!(metric_value(&text, r#"mydata_tokens_total{event="issued"}"#), None, "no code was exchanged");
+}
+
+#[tokio::test]
 async fn liveness_always_and_readiness_only_with_a_reachable_store() {
     // A database of its own, so that it can be closed to connections mid-test.
     let admin_url = std::env::var(mydata_store::testing::POSTGRES_ENV)

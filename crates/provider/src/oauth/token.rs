@@ -4,6 +4,7 @@
 
 use super::{OAuthFailure, authenticate_client, digest, form_fields};
 use crate::Provider;
+use crate::metrics::TokenEvent;
 use crate::tokens::{AccessClaims, Confirmation, prepare_bound_pair, refresh_bound_access};
 use axum::Json;
 use axum::body::Bytes;
@@ -63,13 +64,21 @@ pub async fn token(
     provider.check_oauth_caller(field(&fields, "client_id"), peer).await?;
     let binding = provider.token_binding(peer);
     let now = Utc::now().timestamp();
-    match fields.get("grant_type").map(String::as_str) {
-        None => Err(OAuthFailure::invalid_request("grant_type is required")),
-        Some("authorization_code") => redeem_code(&provider, &fields, now, binding.as_ref()).await,
-        Some("refresh_token") => refresh(&provider, &fields, now, binding.as_ref()).await,
-        Some("password") => super::integrated::token(&provider, &fields, now, binding.as_ref()).await,
-        Some(_) => Err(OAuthFailure::new("unsupported_grant_type", "grant_type is not supported")),
+    let (answer, event) = match fields.get("grant_type").map(String::as_str) {
+        None => return Err(OAuthFailure::invalid_request("grant_type is required")),
+        Some("authorization_code") => {
+            (redeem_code(&provider, &fields, now, binding.as_ref()).await, TokenEvent::Issued)
+        }
+        Some("refresh_token") => (refresh(&provider, &fields, now, binding.as_ref()).await, TokenEvent::Refreshed),
+        Some("password") => {
+            (super::integrated::token(&provider, &fields, now, binding.as_ref()).await, TokenEvent::Issued)
+        }
+        Some(_) => return Err(OAuthFailure::new("unsupported_grant_type", "grant_type is not supported")),
+    };
+    if answer.is_ok() {
+        provider.metrics.token(event);
     }
+    answer
 }
 
 fn seconds_left(expires_at: i64, now: i64) -> i64 {
@@ -199,6 +208,9 @@ pub async fn revoke(
         },
         None => false,
     };
+    if revoked {
+        provider.metrics.token(TokenEvent::Revoked);
+    }
     let (rsp_code, rsp_msg) = if revoked {
         ("00000", "접근토큰 및 리프레시토큰 폐기 성공")
     } else {

@@ -98,7 +98,7 @@ impl TestApp {
             consent_id: uuid::Uuid::new_v4().to_string(),
             org_code: org_code.into(),
             customer_id: customer_id.into(),
-            client_id: "client-1".into(),
+            client_id: "client1".into(),
             scopes: scopes.parse().unwrap(),
             assets: assets.iter().map(|a| a.to_string()).collect(),
             is_scheduled: true,
