@@ -106,6 +106,11 @@ async fn every_api_answers_field_by_field(backend: Backend) {
             let body = seeded.expect(&call, Some(&token), RspCode::Success).await;
             let violations = check_response(api, &body);
             assert!(violations.is_empty(), "{} at {industry}: {violations:?}\n{body}", api.id);
+            // The same body against the schema the server's /openapi.json publishes for it.
+            let schema = mydata_spec::openapi::response_schema(api);
+            let validator = jsonschema::validator_for(&schema).expect("published schemas compile");
+            let problems: Vec<String> = validator.iter_errors(&body).map(|e| e.to_string()).collect();
+            assert!(problems.is_empty(), "{} at {industry} against its OpenAPI schema: {problems:?}\n{body}", api.id);
             match api.id {
                 "공통-001" => {
                     assert_eq!(body["api_cnt"], catalogue::info_apis(industry).count().to_string());
