@@ -275,3 +275,78 @@ async fn logs_of_a_token_and_data_flow_carry_tran_ids_and_no_secrets() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_slow_request_answers_it_and_keeps_its_statistics() {
+    use mydata_store::Store;
+    let db = mydata_store::testing::TestDatabase::new(mydata_store::Backend::Postgres).await;
+    let store = db.open().await.unwrap();
+    let secret = "operatorsecret0123456789";
+    let client = format!("OPERAT0001:stopclient:{secret}:http://127.0.0.1:9/callback");
+    let (mut server, base) = start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &db.url,
+        "--org",
+        "BANK000001:bank",
+        "--client",
+        &client,
+    ]);
+    let token_out = mydata()
+        .args([
+            "dev-token",
+            "--database",
+            &db.url,
+            "--customer",
+            "demo1",
+            "--client",
+            "stopclient",
+            "--scope",
+            "bank.list",
+        ])
+        .output()
+        .unwrap();
+    assert!(token_out.status.success(), "{}", String::from_utf8_lossy(&token_out.stderr));
+    let access = String::from_utf8(token_out.stdout).unwrap().trim().to_owned();
+    let http = reqwest::Client::new();
+    let accounts = || {
+        http.get(format!("{base}/v1/bank/accounts?org_code=BANK000001&limit=10"))
+            .header("x-api-tran-id", "OPERAT0001M00000000000001")
+            .header("x-api-type", "user-refresh")
+            .bearer_auth(&access)
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(accounts().await.unwrap().status(), 200);
+    }
+
+    // Hold the accounts table so that the next call waits inside the server.
+    sqlx::any::install_default_drivers();
+    let mut lock = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
+    sqlx::query("LOCK TABLE assets IN ACCESS EXCLUSIVE MODE").execute(&mut lock).await.unwrap();
+    let slow = tokio::spawn(accounts());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(server.0.try_wait().unwrap().is_none(), "the server waits for the request in flight");
+    sqlx::query("COMMIT").execute(&mut lock).await.unwrap();
+
+    let answer = slow.await.unwrap().expect("the slow request is answered");
+    assert_eq!(answer.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server stops after the last answer");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
+    let stats = store.call_stats("BANK000001", "00000000", "99999999").await.unwrap();
+    let calls: i64 = stats.iter().filter(|s| s.api_code == "BA01").map(|s| s.success_cnt + s.fail_cnt).sum();
+    assert_eq!(calls, 3, "every answered call is in the statistics: {stats:?}");
+}

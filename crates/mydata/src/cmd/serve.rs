@@ -153,7 +153,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, orgs = provider.config.orgs.len(), tls = tls.is_some(), "provider started");
-    super::pki::serve(listener, mydata_provider::router(provider), tls).await
+    super::pki::serve(listener, mydata_provider::router(provider.clone()), tls).await?;
+    // In-flight requests have been answered; their statistics must reach the store before exit.
+    provider.support.stats.flush().await;
+    tracing::info!("stopped; call statistics flushed");
+    Ok(())
 }
 
 /// Generated customers `serve` adds, besides the demo customers, when it starts on an empty database.
