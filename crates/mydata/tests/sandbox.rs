@@ -1,8 +1,17 @@
-//! `mydata sandbox` as a developer runs it: one command, then the consent page and a collection.
+//! `mydata sandbox` as a developer runs it: one command, then the consent page and a collection —
+//! over mutual TLS 1.3 with the sandbox's test PKI by default, and over plain HTTP with `--plain-http`.
 
+use mydata_client::{AuthorizeRequest, Call, Client, ClientError, Credentials};
+use mydata_pki::{ClientTls, TestPki};
+use mydata_spec::{ApiType, Industry, RspCode};
+use reqwest::redirect::Policy;
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+const OPERATOR: &str = "OPERAT0001";
+const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The sandbox process, killed when the test ends whatever happens.
 struct Sandbox(Child);
@@ -14,10 +23,13 @@ impl Drop for Sandbox {
     }
 }
 
-/// Starts the sandbox in `dir`; returns it, what it printed, and the operator's URL it announced.
-fn start(dir: &std::path::Path) -> (Sandbox, Vec<String>, String) {
+/// Starts the sandbox in `dir` with `extra` arguments; returns it, what it printed, and the
+/// operator's URL it announced.
+fn start(dir: &Path, extra: &[&str]) -> (Sandbox, Vec<String>, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mydata"));
-    for var in ["MYDATA_DATABASE", "MYDATA_LISTEN", "MYDATA_ORGS", "MYDATA_CONFIG", "MYDATA_SANDBOX_DIR"] {
+    for var in
+        ["MYDATA_DATABASE", "MYDATA_LISTEN", "MYDATA_ORGS", "MYDATA_CONFIG", "MYDATA_SANDBOX_DIR", "MYDATA_PLAIN_HTTP"]
+    {
         command.env_remove(var);
     }
     std::fs::create_dir_all(dir).unwrap();
@@ -27,6 +39,7 @@ fn start(dir: &std::path::Path) -> (Sandbox, Vec<String>, String) {
     let dir = dir.display().to_string();
     let mut child = command
         .args(["sandbox", "--dir", &dir, "--customers", "2"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
         .spawn()
@@ -50,41 +63,29 @@ fn start(dir: &std::path::Path) -> (Sandbox, Vec<String>, String) {
     panic!("no `listening on` line within 120 s");
 }
 
-#[tokio::test]
-async fn one_command_starts_everything_the_consent_page_opens_and_a_collection_runs() {
-    let dir = std::env::temp_dir().join(format!("mydata-sandbox-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let (_sandbox, printed, operator) = start(&dir);
-    let text = printed.join("\n");
-    for org in ["BANK000001", "CARD000001", "INVEST0001", "INSU000001", "EFIN000001", "CAPITAL001", "GINSU00001"] {
-        assert!(text.contains(org), "{org} is listed:\n{text}");
-    }
-    for needed in
-        ["demo1", "DEMO-CI-demo2", "client_id", "client_secret", "/connect?customer=", "mydata collect --database"]
-    {
-        assert!(text.contains(needed), "{needed} is printed:\n{text}");
-    }
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+/// The base URL the sandbox printed for provider `org`.
+fn provider_url(printed: &str, org: &str) -> String {
+    let line = printed.lines().find(|l| l.trim_start().starts_with(org)).unwrap_or_else(|| panic!("{org}: {printed}"));
+    line.split_whitespace().last().unwrap().to_owned()
+}
 
-    // The consent button sends the browser to the provider's own sign-in and consent page.
-    let connect = http.get(format!("{operator}/connect?customer=demo2&org=BANK000001")).send().await.unwrap();
-    assert!(connect.status().is_redirection(), "{}", connect.status());
-    let consent_page = connect.headers()["location"].to_str().unwrap().to_owned();
+/// A customer's browser on the consent page `consent_page`: signs in as `customer`, approves
+/// everything offered, and returns where the provider sends the browser back (the redirect_uri
+/// with the authorization code).
+async fn consent(browser: &reqwest::Client, consent_page: &str, customer: &str) -> String {
     assert!(consent_page.contains("/oauth/2.0/consent/"), "{consent_page}");
-    let page = http.get(&consent_page).send().await.unwrap();
+    let page = browser.get(consent_page).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<form"), "a sign-in form");
-    // demo2 signs in and consents to everything offered; the provider sends the browser back to the
-    // operator's callback, which exchanges the code for tokens (개별인증-002).
     let signed_in =
-        http.post(format!("{consent_page}/sign-in")).form(&[("customer_id", "demo2")]).send().await.unwrap();
+        browser.post(format!("{consent_page}/sign-in")).form(&[("customer_id", customer)]).send().await.unwrap();
     assert_eq!(signed_in.status(), 303);
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let form = http.get(&consent_page).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let form = browser.get(consent_page).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
     let mut choices: Vec<(String, String)> =
         attribute_values(&form, "name=\"asset\" value=\"").into_iter().map(|v| ("asset".into(), v)).collect();
     choices.extend(attribute_values(&form, "name=\"scope\" value=\"").into_iter().map(|v| ("scope".into(), v)));
-    assert!(!choices.is_empty(), "the bank offers demo2's accounts:\n{form}");
+    assert!(!choices.is_empty(), "the bank offers {customer}'s accounts:\n{form}");
     let cycle = attribute_values(&form, "<option value=\"").remove(0);
     let end_date = attribute_values(&form, "name=\"end_date\" id=\"end_date\" value=\"").remove(0);
     choices.extend([
@@ -93,16 +94,28 @@ async fn one_command_starts_everything_the_consent_page_opens_and_a_collection_r
         ("end_date".into(), end_date),
         ("decision".into(), "approve".into()),
     ]);
-    let approved = http.post(&consent_page).header("cookie", &cookie).form(&choices).send().await.unwrap();
+    let approved = browser.post(consent_page).header("cookie", &cookie).form(&choices).send().await.unwrap();
     assert!(approved.status().is_redirection(), "{}", approved.status());
-    let callback = approved.headers()["location"].to_str().unwrap().to_owned();
+    approved.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The consent button through the operator: demo2 consents at the bank on the provider's page and the
+/// operator's callback exchanges the code; then the operator's collect button collects.
+async fn consent_and_collect_through_the_operator(browser: &reqwest::Client, operator: &str) {
+    // The consent button sends the browser to the provider's own sign-in and consent page.
+    let connect = browser.get(format!("{operator}/connect?customer=demo2&org=BANK000001")).send().await.unwrap();
+    assert!(connect.status().is_redirection(), "{}", connect.status());
+    let consent_page = connect.headers()["location"].to_str().unwrap().to_owned();
+    // demo2 signs in and consents to everything offered; the provider sends the browser back to the
+    // operator's callback, which exchanges the code for tokens (개별인증-002).
+    let callback = consent(browser, &consent_page, "demo2").await;
     assert!(callback.starts_with(&format!("{operator}/callback?")), "{callback}");
-    let connected = http.get(&callback).send().await.unwrap();
+    let connected = browser.get(&callback).send().await.unwrap();
     let connected_page = connected.text().await.unwrap();
     assert!(connected_page.contains("전송요구 완료") && connected_page.contains("bank.list"), "{connected_page}");
 
     // Collecting fetches demo1's data from every provider (consented at start) and demo2's bank data.
-    let collected = http.get(format!("{operator}/collect")).send().await.unwrap();
+    let collected = browser.get(format!("{operator}/collect")).send().await.unwrap();
     assert_eq!(collected.status(), 200);
     let summary = collected.text().await.unwrap();
     assert!(summary.contains("2 customers, 11 providers"), "demo1 everywhere and demo2 at the bank: {summary}");
@@ -112,18 +125,113 @@ async fn one_command_starts_everything_the_consent_page_opens_and_a_collection_r
     // promise (은행-008/009); those answer 40402. Anything else is a defect.
     let errors = summary.lines().find_map(|l| l.strip_prefix("errors by rsp_code: ")).unwrap_or("");
     assert!(errors.split(", ").all(|e| e.is_empty() || e.starts_with("40402 ")), "{summary}");
+}
 
-    // `mydata collect` on the operator's database, beside the running sandbox: nothing changed at
-    // the providers, so nothing new is stored.
-    let database = format!("sqlite://{}", dir.join("operator.db").display());
+/// Runs the `mydata collect` command the sandbox printed, beside the running sandbox: nothing
+/// changed at the providers, so nothing new is stored.
+fn run_printed_collect(printed: &str) {
+    let command = printed.lines().map(str::trim).find(|l| l.starts_with("mydata collect ")).expect("a collect command");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
     let output = Command::new(env!("CARGO_BIN_EXE_mydata"))
-        .args(["collect", "--database", &database])
+        .args(&args)
         .env_remove("MYDATA_DATABASE")
+        .env_remove("MYDATA_TLS_DIR")
+        .env_remove("MYDATA_TLS_ORG")
         .output()
         .expect("run mydata collect");
     let report = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{report}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{command}: {report}{}", String::from_utf8_lossy(&output.stderr));
     assert!(report.contains("2 customers, 11 providers, ") && report.contains(" 0 rows stored"), "{report}");
+}
+
+#[tokio::test]
+async fn one_command_starts_everything_over_mutual_tls_the_consent_page_opens_and_a_collection_runs() {
+    let dir = std::env::temp_dir().join(format!("mydata-sandbox-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (_sandbox, printed, operator) = start(&dir, &[]);
+    let text = printed.join("\n");
+    for org in ["BANK000001", "CARD000001", "INVEST0001", "INSU000001", "EFIN000001", "CAPITAL001", "GINSU00001"] {
+        assert!(provider_url(&text, org).starts_with("https://127.0.0.1:"), "{org} is listed over TLS:\n{text}");
+    }
+    let pki_dir = dir.join("pki");
+    let ca = pki_dir.join("ca.pem").display().to_string();
+    let tls_dir = format!("--tls-dir {}", pki_dir.display());
+    for needed in
+        ["demo1", "DEMO-CI-demo2", "client_id", "client_secret", "/connect?customer=", "mydata collect --database"]
+    {
+        assert!(text.contains(needed), "{needed} is printed:\n{text}");
+    }
+    assert!(text.contains(&ca) && text.contains(&tls_dir) && text.contains("--plain-http"), "{text}");
+    assert!(operator.starts_with("https://127.0.0.1:"), "{operator}");
+    let pki = TestPki::open(&pki_dir).expect("the sandbox's test PKI");
+
+    // A browser that trusts the test root CA and has no certificate of its own.
+    let browser = pki.anonymous_client_tls().reqwest_builder().unwrap().redirect(Policy::none()).build().unwrap();
+    consent_and_collect_through_the_operator(&browser, &operator).await;
+    run_printed_collect(&text);
+
+    // The test as the operator, with its client certificate: demo3 consents at the bank, and the
+    // access token the token endpoint issues is bound to that certificate (RFC 8705).
+    let bank = provider_url(&text, "BANK000001");
+    let as_org = |org: &str| Client::with_tls(OPERATOR, TIMEOUT, pki.client_tls(org).unwrap().rustls_config().unwrap());
+    let client = as_org(OPERATOR);
+    let redirect_uri = format!("{operator}/callback");
+    let request = AuthorizeRequest {
+        org_code: "BANK000001",
+        client_id: "sandboxoperator",
+        redirect_uri: &redirect_uri,
+        app_scheme: "mydatasandbox://consent",
+        state: "sandboxtest",
+        user_ci: "DEMO-CI-demo3",
+    };
+    let location = client.authorize(&bank, &request).await.unwrap();
+    let consent_page = if location.starts_with('/') { format!("{bank}{location}") } else { location };
+    let callback = consent(&browser, &consent_page, "demo3").await;
+    let code = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let creds = Credentials { client_id: "sandboxoperator".into(), client_secret: "sandboxoperatorsecret1".into() };
+    let tokens = client.exchange_code(&bank, "BANK000001", &creds, &code, &redirect_uri).await.unwrap();
+    let accounts = Call::by_id("은행-001")
+        .industry(Industry::Bank)
+        .api_type(ApiType::UserConsent)
+        .bearer(&tokens.access_token)
+        .param("org_code", "BANK000001")
+        .param("limit", "10");
+    let answer = client.send(&bank, &accounts).await.expect("the bound token with its own certificate");
+    assert_eq!(answer.status, 200);
+    // The same token over another certificate of the same CA (the bank's own client certificate),
+    // or over none, is refused: 40101.
+    let refused = as_org("BANK000001").send(&bank, &accounts).await.unwrap_err();
+    assert_eq!(refused.rsp_code(), Some(RspCode::InvalidToken), "{refused}");
+    let anonymous = Client::with_tls(OPERATOR, TIMEOUT, pki.anonymous_client_tls().rustls_config().unwrap());
+    let refused = anonymous.send(&bank, &accounts).await.unwrap_err();
+    assert_eq!(refused.rsp_code(), Some(RspCode::InvalidToken), "{refused}");
+
+    // A client certificate of another CA ends the handshake; plain HTTP is not answered.
+    let foreign_dir = dir.join("foreign-pki");
+    let foreign = TestPki::create(&foreign_dir, &["OPERAT0001".parse().unwrap()]).unwrap();
+    let foreign_identity = foreign.client_tls(OPERATOR).unwrap().identity;
+    let impostor = ClientTls { identity: foreign_identity, server_roots: pki.ca_cert() };
+    let impostor = Client::with_tls(OPERATOR, TIMEOUT, impostor.rustls_config().unwrap());
+    let refused = impostor.send(&bank, &accounts).await.unwrap_err();
+    assert!(matches!(refused, ClientError::Transport { .. }), "{refused}");
+    let plain = reqwest::Client::new().get(bank.replacen("https://", "http://", 1)).send().await;
+    assert!(plain.is_err(), "{plain:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn with_plain_http_the_same_flow_runs_without_tls() {
+    let dir = std::env::temp_dir().join(format!("mydata-sandbox-plain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (_sandbox, printed, operator) = start(&dir, &["--plain-http"]);
+    let text = printed.join("\n");
+    assert!(operator.starts_with("http://127.0.0.1:"), "{operator}");
+    assert!(provider_url(&text, "BANK000001").starts_with("http://127.0.0.1:"), "{text}");
+    assert!(text.contains("plain HTTP") && !text.contains("--tls-dir"), "{text}");
+    assert!(!dir.join("pki").exists(), "no PKI is created for plain HTTP");
+    let browser = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    consent_and_collect_through_the_operator(&browser, &operator).await;
+    run_printed_collect(&text);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

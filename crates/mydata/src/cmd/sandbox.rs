@@ -1,6 +1,11 @@
 //! `mydata sandbox`: the whole MyData flow on one machine — the portal, one provider per industry
 //! (each with its own org_code, database and generated data), and an operator with a consent
 //! button and a collector — registered with each other and explained on standard output.
+//!
+//! By default every server speaks TLS 1.3 with a certificate of the sandbox's test PKI
+//! (`<dir>/pki`, created on first start and kept), participants call each other with their client
+//! certificates, whose SERIALNUMBER the portal's registry holds, and access tokens are bound to the
+//! operator's certificate; `--plain-http` serves plain HTTP instead, for local debugging.
 
 use anyhow::Context;
 use axum::Router;
@@ -14,12 +19,18 @@ use mydata_client::{AuthorizeRequest, Client, Credentials, Tokens};
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, Progress};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
+use mydata_pki::{ClientAuth, OrgSpec, TestPki};
+use mydata_provider::tokens::{Confirmation, prepare_bound_pair};
+use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
 use mydata_store::{SqlStore, Store};
 use mydata_testdata::{Generator, Person, demo_people};
 use mydata_web::server;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 
@@ -35,7 +46,8 @@ pub struct SandboxArgs {
     /// Directory of the sandbox's SQLite databases (one per server); reused on the next start.
     #[arg(long, env = "MYDATA_SANDBOX_DIR", default_value = ".sandbox")]
     dir: PathBuf,
-    /// Host every server listens on (each on a free port).
+    /// Host every server listens on (each on a free port). The test PKI's server certificates name
+    /// only localhost and 127.0.0.1, so with TLS other hosts fail certificate verification.
     #[arg(long, env = "MYDATA_SANDBOX_HOST", default_value = "127.0.0.1")]
     host: String,
     /// Generated customers per provider besides the demo customers demo1..demo3.
@@ -45,59 +57,139 @@ pub struct SandboxArgs {
     /// collect` has work at once (the others give theirs on the consent pages).
     #[arg(long = "prelink", default_value = "demo1", value_delimiter = ',')]
     prelink: Vec<String>,
+    /// Serve plain HTTP instead of mutual TLS 1.3 with the test PKI in DIR/pki, for local
+    /// debugging only: no certificates, no SERIALNUMBER checks, no token binding.
+    #[arg(long, env = "MYDATA_PLAIN_HTTP")]
+    plain_http: bool,
+}
+
+/// How the sandbox's participants talk: mutual TLS 1.3 with the test PKI, or plain HTTP (`None`).
+struct Transport {
+    pki: Option<TestPki>,
+}
+
+impl Transport {
+    fn scheme(&self) -> &'static str {
+        if self.pki.is_some() { "https" } else { "http" }
+    }
+
+    /// The TLS `org_code`'s server speaks; `None` for plain HTTP.
+    fn server(&self, org_code: &str, client_auth: ClientAuth) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+        let Some(pki) = &self.pki else { return Ok(None) };
+        Ok(Some(pki.server_tls(org_code)?.rustls_config(client_auth)?))
+    }
+
+    /// How `org_code` calls the others: its client certificate, trusting the PKI's servers.
+    fn client(&self, org_code: &str) -> anyhow::Result<Option<rustls::ClientConfig>> {
+        let Some(pki) = &self.pki else { return Ok(None) };
+        Ok(Some(pki.client_tls(org_code)?.rustls_config()?))
+    }
+
+    /// The SERIALNUMBER of `org_code`'s certificates, as the registry must hold it (derived from the
+    /// org_code, as `mydata pki init` does, when there are no certificates).
+    fn serial_number(&self, org_code: &str) -> String {
+        self.pki
+            .as_ref()
+            .and_then(|pki| pki.org(org_code))
+            .map_or_else(|| OrgSpec::derived(org_code).serial_number, |org| org.serial_number)
+    }
+
+    /// What tokens issued to the operator are bound to (RFC 8705): its client certificate.
+    fn operator_binding(&self) -> anyhow::Result<Option<Confirmation>> {
+        let Some(org) = self.pki.as_ref().and_then(|pki| pki.org(OPERATOR_ORG)) else { return Ok(None) };
+        let der = CertificateDer::from_pem_file(&org.client_cert)
+            .with_context(|| format!("reading {}", org.client_cert.display()))?;
+        Ok(Some(Confirmation { x5t_s256: mydata_pki::thumbprint_sha256(&der) }))
+    }
+}
+
+type Servers = tokio::task::JoinSet<std::io::Result<()>>;
+
+/// Serves `router` on `listener` over `tls`, or plain HTTP without it, until the process stops.
+fn spawn_server(tasks: &mut Servers, listener: TcpListener, router: Router, tls: Option<Arc<rustls::ServerConfig>>) {
+    match tls {
+        Some(config) => tasks.spawn(mydata_web::tls::serve_tls(listener, config, router, server::shutdown_signal())),
+        None => tasks.spawn(server::serve(listener, router, server::shutdown_signal())),
+    };
 }
 
 /// A server bound and ready to serve.
 struct Bound {
     listener: TcpListener,
+    /// Where clients reach it (the loopback address for a server listening on every address).
+    addr: SocketAddr,
     url: String,
 }
 
-async fn bind(host: &str) -> anyhow::Result<Bound> {
+async fn bind(host: &str, scheme: &str) -> anyhow::Result<Bound> {
     let listener = server::bind(&format!("{host}:0")).await.with_context(|| format!("listening on {host}"))?;
-    let url = format!("http://{}", listener.local_addr()?);
-    Ok(Bound { listener, url })
+    let mut addr = listener.local_addr()?;
+    // A server listening on every address is reached on the loopback one (which the certificates name).
+    if addr.ip().is_unspecified() {
+        let loopback =
+            if addr.is_ipv4() { std::net::Ipv4Addr::LOCALHOST.into() } else { std::net::Ipv6Addr::LOCALHOST.into() };
+        addr = SocketAddr::new(loopback, addr.port());
+    }
+    let url = format!("{scheme}://{addr}");
+    Ok(Bound { listener, addr, url })
 }
 
-fn sqlite(dir: &std::path::Path, name: &str) -> String {
+fn sqlite(dir: &Path, name: &str) -> String {
     format!("sqlite://{}", dir.join(format!("{name}.db")).display())
 }
 
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
+    let transport = if args.plain_http {
+        Transport { pki: None }
+    } else {
+        // Every provider, the operator and the portal; kept across restarts, so that a trusted CA
+        // and `mydata collect --tls-dir` keep working.
+        let dir = args.dir.join("pki");
+        let pki = TestPki::open_or_create(&dir, &super::pki::default_orgs())
+            .with_context(|| format!("creating the test PKI in {}", dir.display()))?;
+        Transport { pki: Some(pki) }
+    };
+    let scheme = transport.scheme();
     let orgs = demo_orgs();
-    let operator_bound = bind(&args.host).await?;
+    let operator_bound = bind(&args.host, scheme).await?;
     let redirect_uri = format!("{}/callback", operator_bound.url);
     let mut providers = Vec::new();
     for org in &orgs {
         let store = SqlStore::open(&sqlite(&args.dir, &format!("provider-{}", org.org_code))).await?;
         seed(&store, org, args.customers).await?;
-        providers.push((org.clone(), Arc::new(store), bind(&args.host).await?));
+        providers.push((org.clone(), Arc::new(store), bind(&args.host, scheme).await?));
     }
-    let portal_bound = bind(&args.host).await?;
+    let portal_bound = bind(&args.host, scheme).await?;
     let portal_store = Arc::new(SqlStore::open(&sqlite(&args.dir, "portal")).await?);
-    let registry = registry(&portal_bound.url, &operator_bound.url, &redirect_uri, &providers);
+    let registry = registry(&transport, &portal_bound.url, &operator_bound.url, &redirect_uri, &providers);
     mydata_portal::registry_file::import(portal_store.as_ref(), &registry, Utc::now().timestamp())
         .await
         .context("registering the sandbox's institutions at the portal")?;
-    let portal = mydata_portal::Portal::new(
+    let portal_org = mydata_portal::DEFAULT_PORTAL_ORG_CODE;
+    let portal = mydata_portal::Portal::new_with_transport(
         portal_store,
-        mydata_portal::DEFAULT_PORTAL_ORG_CODE,
+        portal_org,
         std::time::Duration::from_secs(365 * 86_400),
+        transport.pki.is_some(),
     )
     .await?;
 
     let operator_url = sqlite(&args.dir, "operator");
     let operator = OperatorStore::open(&operator_url).await?;
-    let mut tasks = tokio::task::JoinSet::new();
+    let binding = transport.operator_binding()?;
+    let mut tasks = Servers::new();
     let portal_url = portal_bound.url.clone();
-    tasks.spawn(server::serve(portal_bound.listener, mydata_portal::router(portal), server::shutdown_signal()));
+    let portal_tls = transport.server(portal_org, ClientAuth::Optional)?;
+    spawn_server(&mut tasks, portal_bound.listener, mydata_portal::router(portal), portal_tls);
     let mut served = Vec::new();
     let mut background = Vec::new();
     for (org, store, bound) in providers {
         let config = ProviderConfig { orgs: vec![org.clone()], lifetimes: Default::default() };
-        let provider = Provider::new(store.clone(), config).await?;
-        background.extend(connect_to_portal(&provider, &org, &portal_url).await?);
+        let policy = if transport.pki.is_some() { TransportPolicy::mutual_tls() } else { TransportPolicy::default() };
+        let provider = Provider::new_with_transport(store.clone(), config, policy).await?;
+        let portal_tls = transport.client(&org.org_code)?;
+        background.extend(connect_to_portal(&provider, &org, &portal_url, portal_tls).await?);
         let row = ProviderRow {
             org_code: org.org_code.clone(),
             industry: org.industry.to_string(),
@@ -107,24 +199,39 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         };
         operator.upsert_provider(&row, Utc::now().timestamp()).await?;
         for customer in args.prelink.iter() {
-            prelink(&provider, &operator, &org, customer).await?;
+            prelink(&provider, &operator, &org, customer, binding.as_ref()).await?;
         }
         served.push(row);
-        tasks.spawn(server::serve(bound.listener, mydata_provider::router(provider), server::shutdown_signal()));
+        // Certificates are optional in the handshake: customers' browsers open the consent pages.
+        let tls = transport.server(&org.org_code, ClientAuth::Optional)?;
+        spawn_server(&mut tasks, bound.listener, mydata_provider::router(provider), tls);
     }
+    let timeout = mydata_client::call::DEFAULT_TIMEOUT;
+    let client = match transport.client(OPERATOR_ORG)? {
+        Some(tls) => Client::with_tls(OPERATOR_ORG, timeout, tls),
+        None => Client::with_timeout(OPERATOR_ORG, timeout),
+    };
     let state = Arc::new(OperatorApp {
         store: operator,
-        client: Client::new(OPERATOR_ORG),
+        client,
+        collector_tls: transport.client(OPERATOR_ORG)?.map(Arc::new),
         providers: served.clone(),
         redirect_uri,
         pending: Mutex::new(HashMap::new()),
     });
-    let operator_addr = operator_bound.listener.local_addr()?;
-    tasks.spawn(server::serve(operator_bound.listener, operator_routes(state), server::shutdown_signal()));
+    let operator_addr = operator_bound.addr;
+    // The operator's own pages are for browsers only: no client certificates asked.
+    let operator_tls = transport.server(OPERATOR_ORG, ClientAuth::Off)?;
+    spawn_server(&mut tasks, operator_bound.listener, operator_routes(state), operator_tls);
 
-    print!("{}", instructions(&portal_url, &operator_bound.url, &operator_url, &served, &args.prelink));
+    let places = Places { portal: &portal_url, operator: &operator_bound.url, operator_db: &operator_url };
+    print!("{}", instructions(&transport, &places, &served, &args.prelink));
     // The operator is the sandbox's front door: its address is the one announced.
-    server::announce(operator_addr);
+    if transport.pki.is_some() {
+        server::announce_tls(operator_addr);
+    } else {
+        server::announce(operator_addr);
+    }
     while let Some(result) = tasks.join_next().await {
         result.context("a sandbox server panicked")??;
     }
@@ -151,11 +258,13 @@ fn support_credentials(org: &ServedOrg) -> (String, String) {
 }
 
 /// Connects a provider to the portal as `mydata serve` would with one: the registry is pulled now —
-/// which registers the operator's service (지원-003) as an OAuth client — and every minute after.
+/// which registers the operator's service (지원-003) as an OAuth client — and every minute after;
+/// over `tls` (the provider's client certificate) when the portal speaks TLS.
 async fn connect_to_portal(
     provider: &Arc<Provider>,
     org: &ServedOrg,
     portal_url: &str,
+    tls: Option<rustls::ClientConfig>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let (client_id, client_secret) = support_credentials(org);
     let link = mydata_provider::support::PortalLink {
@@ -174,7 +283,7 @@ async fn connect_to_portal(
         },
         refresh_every: std::time::Duration::from_secs(60),
     };
-    let sync = provider.support.connect_portal(provider.store.clone(), link);
+    let sync = provider.support.connect_portal_over(provider.store.clone(), link, tls);
     let pulled =
         sync.refresh().await.with_context(|| format!("{} pulling the registry from the portal", org.org_code))?;
     tracing::info!(org_code = %org.org_code, ?pulled, "registry pulled from the portal");
@@ -184,8 +293,10 @@ async fn connect_to_portal(
     ])
 }
 
-/// The portal's registry: itself, every provider at its URL, the operator and its service.
+/// The portal's registry: itself, every provider at its URL, the operator and its service; every
+/// institution with the business registration number and SERIALNUMBER of its certificates.
 fn registry(
+    transport: &Transport,
     portal_url: &str,
     operator_url: &str,
     redirect_uri: &str,
@@ -198,14 +309,14 @@ fn registry(
             org_type: "07".into(),
             org_name: "종합포털 (sandbox)".into(),
             domain: Some(portal_url.into()),
-            ..Default::default()
+            ..identified(transport, mydata_portal::DEFAULT_PORTAL_ORG_CODE)
         },
         OrgEntry {
             org_code: OPERATOR_ORG.into(),
             org_type: "03".into(),
             org_name: "Sandbox operator".into(),
             domain: Some(operator_url.into()),
-            ..Default::default()
+            ..identified(transport, OPERATOR_ORG)
         },
     ];
     for (org, _, bound) in providers {
@@ -220,7 +331,7 @@ fn registry(
             np_times: vec!["0000:2330".into()],
             support_client_id: Some(support_client_id),
             support_client_secret: Some(support_client_secret),
-            ..Default::default()
+            ..identified(transport, &org.org_code)
         });
     }
     let services = vec![ServiceEntry {
@@ -234,13 +345,26 @@ fn registry(
     RegistryFile { orgs, services }
 }
 
+/// The 지원-002 fields naming `org_code`'s certificates: `serial_num` (what providers and the portal
+/// compare with callers' certificates) and the business registration number it is derived from.
+fn identified(transport: &Transport, org_code: &str) -> mydata_portal::registry_file::OrgEntry {
+    let spec = OrgSpec { org_code: org_code.to_owned(), serial_number: transport.serial_number(org_code) };
+    mydata_portal::registry_file::OrgEntry {
+        org_regno: Some(spec.dashed_business_number()),
+        serial_num: Some(spec.serial_number),
+        ..Default::default()
+    }
+}
+
 /// Records the demo customer's consent to everything at `org` and hands the tokens to the operator,
-/// as a completed consent page would.
+/// as a completed consent page would — with the access token bound to `binding` (the operator's
+/// certificate), as the token endpoint binds it over mutual TLS.
 async fn prelink(
     provider: &Provider,
     operator: &OperatorStore,
     org: &ServedOrg,
     customer_id: &str,
+    binding: Option<&Confirmation>,
 ) -> anyhow::Result<()> {
     if operator.link(customer_id, &org.org_code).await?.is_some_and(|l| l.stop_reason.is_none()) {
         return Ok(());
@@ -277,7 +401,9 @@ async fn prelink(
         created_at: now,
     };
     store.insert_consent(&consent).await?;
-    let pair = mydata_provider::tokens::issue_pair(store, &provider.keys, &consent, Default::default(), now).await?;
+    let prepared = prepare_bound_pair(&provider.keys, &consent, Default::default(), now, binding);
+    store.insert_tokens(&prepared.records).await?;
+    let pair = prepared.issued;
     let tokens = Tokens {
         access_token: pair.access_token,
         access_expires_at: pair.access_expires_at,
@@ -289,19 +415,44 @@ async fn prelink(
     Ok(())
 }
 
-fn instructions(
-    portal: &str,
-    operator: &str,
-    operator_db: &str,
-    providers: &[ProviderRow],
-    prelinked: &[String],
-) -> String {
+/// Where the sandbox's operator and portal are, and the operator's database.
+struct Places<'a> {
+    portal: &'a str,
+    operator: &'a str,
+    operator_db: &'a str,
+}
+
+fn instructions(transport: &Transport, at: &Places, providers: &[ProviderRow], prelinked: &[String]) -> String {
+    let Places { portal, operator, operator_db } = *at;
     let mut out = String::from("\nMyData sandbox\n\n");
     out.push_str(&format!("  portal (종합포털, 지원-001..006)   {portal}\n"));
     out.push_str(&format!("  operator (consent button, collector) {operator}\n\n  providers:\n"));
     for p in providers {
         out.push_str(&format!("    {:<10} {:<8} {}\n", p.org_code, p.industry, p.base_url));
     }
+    let tls_dir = match &transport.pki {
+        Some(pki) => {
+            let dir = pki.dir().display();
+            out.push_str(&format!(
+                "\n  transport: TLS 1.3 on every server, with the test PKI in {dir} (kept across restarts).\n  \
+                 The portal's and the providers' APIs demand the caller's client certificate (mutual TLS)\n  \
+                 and compare its SERIALNUMBER with the portal's registry; access tokens are bound to the\n  \
+                 operator's certificate ({dir}/{OPERATOR_ORG}/client.pem). The operator's page and the\n  \
+                 consent pages ask browsers for no certificate, but browsers warn about every page until\n  \
+                 you trust the test root CA {ca}.\n  \
+                 --plain-http serves plain HTTP instead, for local debugging.\n",
+                ca = pki.ca_cert().display()
+            ));
+            format!(" --tls-dir {dir}")
+        }
+        None => {
+            out.push_str(
+                "\n  transport: plain HTTP (--plain-http), for local debugging only: no TLS, no client\n  \
+                 certificates, no SERIALNUMBER checks, no token binding.\n",
+            );
+            String::new()
+        }
+    };
     out.push_str("\n  demo customers (the same CI at every provider):\n");
     for Person { customer_id, name, ci, .. } in demo_people() {
         out.push_str(&format!("    {customer_id}  {name}  CI {ci}\n"));
@@ -315,7 +466,7 @@ fn instructions(
     ));
     out.push_str(&format!("  already consented everywhere: {}\n", prelinked.join(", ")));
     out.push_str(&format!(
-        "\n  collect: open {operator}/collect, or run\n    mydata collect --database {operator_db}\n\n"
+        "\n  collect: open {operator}/collect, or run\n    mydata collect --database {operator_db}{tls_dir}\n\n"
     ));
     out
 }
@@ -324,6 +475,8 @@ fn instructions(
 struct OperatorApp {
     store: OperatorStore,
     client: Client,
+    /// What the collector calls providers with (the operator's client certificate), if TLS.
+    collector_tls: Option<Arc<rustls::ClientConfig>>,
     providers: Vec<ProviderRow>,
     redirect_uri: String,
     /// Consent requests in flight: state → (customer, provider org_code).
@@ -473,6 +626,7 @@ async fn callback(State(app): State<Arc<OperatorApp>>, Query(q): Query<CallbackQ
 async fn collect(State(app): State<Arc<OperatorApp>>) -> Response {
     let mut config = CollectorConfig::new(OPERATOR_ORG);
     config.progress = Progress::Log;
+    config.tls = app.collector_tls.clone();
     match Collector::new(app.store.clone(), config).run().await {
         Ok(summary) => (
             [(header::CACHE_CONTROL, "no-store")],
