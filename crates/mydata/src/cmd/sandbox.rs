@@ -43,7 +43,8 @@ const SEED: u64 = 1;
 
 #[derive(Args)]
 pub struct SandboxArgs {
-    /// Directory of the sandbox's SQLite databases (one per server); reused on the next start.
+    /// Directory of the sandbox's SQLite databases (one per server) and test PKI (pki/); reused on
+    /// the next start.
     #[arg(long, env = "MYDATA_SANDBOX_DIR", default_value = ".sandbox")]
     dir: PathBuf,
     /// Host every server listens on (each on a free port). The test PKI's server certificates name
