@@ -248,7 +248,10 @@ impl Generator {
                 // An overdraft (is_minus) deposit account is also a loan: 은행-008 and 은행-009 answer
                 // for it under its deposit account number (은행-001's rules).
                 let overdraft = kind == Kind::Deposit
-                    && data.assets.last().is_some_and(|a| a.item.get("is_minus").and_then(Value::as_str) == Some("true"));
+                    && data
+                        .assets
+                        .last()
+                        .is_some_and(|a| a.item.get("is_minus").and_then(Value::as_str) == Some("true"));
                 let describes_overdraft = |api: &ApiSpec| overdraft && matches!(api.id, "은행-008" | "은행-009");
                 for api in keyed.iter().filter(|a| describes(a, kind) || describes_overdraft(a)) {
                     self.answers(org, who, api, &key, &mut produced, &mut rng, &mut data);
