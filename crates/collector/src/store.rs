@@ -4,8 +4,8 @@
 use mydata_client::{StopReason, Tokens};
 use mydata_store::{SqlStore, StoreError, StoreResult};
 use serde_json::Value;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
 use std::collections::HashSet;
 
 /// A provider the operator collects from.
@@ -115,7 +115,7 @@ pub struct UnitNote<'a> {
 /// The operator's store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct OperatorStore {
-    pool: AnyPool,
+    store: SqlStore,
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -153,7 +153,7 @@ impl OperatorStore {
 
     /// The operator's tables on an open store (migration 0006 ran when it opened).
     pub fn on(store: &SqlStore) -> OperatorStore {
-        OperatorStore { pool: store.pool().clone() }
+        OperatorStore { store: store.clone() }
     }
 
     pub async fn upsert_provider(&self, p: &ProviderRow, now: i64) -> StoreResult<()> {
@@ -169,13 +169,13 @@ impl OperatorStore {
         .bind(&p.client_id)
         .bind(&p.client_secret)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?;
         Ok(())
     }
 
     pub async fn providers(&self) -> StoreResult<Vec<ProviderRow>> {
-        let rows = sqlx::query("SELECT * FROM op_providers ORDER BY org_code").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM op_providers ORDER BY org_code").fetch_all(self.store.pool()).await?;
         rows.iter()
             .map(|r| {
                 Ok(ProviderRow {
@@ -209,14 +209,15 @@ impl OperatorStore {
         .bind(tokens.refresh_expires_at)
         .bind(&tokens.scope)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?;
         Ok(())
     }
 
     /// Every customer's consents, by provider then customer.
     pub async fn links(&self) -> StoreResult<Vec<LinkRow>> {
-        let rows = sqlx::query("SELECT * FROM op_links ORDER BY org_code, customer_id").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT * FROM op_links ORDER BY org_code, customer_id").fetch_all(self.store.pool()).await?;
         rows.iter().map(link_from).collect()
     }
 
@@ -224,7 +225,7 @@ impl OperatorStore {
         let row = sqlx::query("SELECT * FROM op_links WHERE customer_id = $1 AND org_code = $2")
             .bind(customer_id)
             .bind(org_code)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.store.pool())
             .await?;
         row.as_ref().map(link_from).transpose()
     }
@@ -243,7 +244,7 @@ impl OperatorStore {
         .bind(tokens.refresh_expires_at)
         .bind(&tokens.scope)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?;
         Ok(())
     }
@@ -258,7 +259,7 @@ impl OperatorStore {
         .bind(reason.code())
         .bind(reason.to_string())
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?;
         Ok(())
     }
@@ -274,7 +275,7 @@ impl OperatorStore {
         .bind(&info.fnd_cycle)
         .bind(&info.add_cycle)
         .bind(&info.end_date)
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?;
         Ok(())
     }
@@ -287,7 +288,7 @@ impl OperatorStore {
         .bind(customer_id)
         .bind(org_code)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.store.pool())
         .await?;
         Ok(())
     }
@@ -302,7 +303,7 @@ impl OperatorStore {
         .bind(&key.org_code)
         .bind(&key.api_id)
         .bind(&key.subject_key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.store.pool())
         .await?;
         match row {
             Some(r) => Ok((r.try_get("search_timestamp")?, r.try_get("collected_to")?)),
@@ -321,7 +322,7 @@ impl OperatorStore {
         .bind(&key.api_id)
         .bind(&key.subject_key)
         .bind(window)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.store.pool())
         .await?;
         Ok(calls.unwrap_or(0).max(0) as u64)
     }
@@ -330,7 +331,7 @@ impl OperatorStore {
     /// Returns how many rows were inserted, changed or removed.
     pub async fn commit_unit(&self, c: &UnitCommit<'_>) -> StoreResult<u64> {
         let k = c.key;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let mut changed = 0;
         if let Some((replace, items)) = &c.items {
             for (item_key, body) in items {
@@ -421,7 +422,7 @@ impl OperatorStore {
 
     /// Records a unit that stored nothing: skipped (allowance used) or failed (with the rsp_code).
     pub async fn record_unit(&self, run_id: &str, key: &UnitKey, note: &UnitNote<'_>, now: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         journal(&mut tx, run_id, key, note.outcome, note.rsp_code, Some(note.detail), note.calls, 0, now).await?;
         tx.commit().await?;
         Ok(())
@@ -436,7 +437,7 @@ impl OperatorStore {
         sqlx::query("INSERT INTO op_runs (run_id, started_at) VALUES ($1, $2)")
             .bind(&run_id)
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.store.pool())
             .await?;
         Ok((run_id, false))
     }
@@ -446,7 +447,7 @@ impl OperatorStore {
         Ok(sqlx::query_scalar(
             "SELECT run_id FROM op_runs WHERE finished_at IS NULL ORDER BY started_at DESC, run_id LIMIT 1",
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.store.pool())
         .await?)
     }
 
@@ -457,7 +458,7 @@ impl OperatorStore {
              WHERE run_id = $1 AND outcome <> 'failed'",
         )
         .bind(run_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.store.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -476,7 +477,7 @@ impl OperatorStore {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM op_journal WHERE run_id = $1 AND outcome = $2")
             .bind(run_id)
             .bind(outcome.as_str())
-            .fetch_one(&self.pool)
+            .fetch_one(self.store.pool())
             .await?;
         Ok(n.max(0) as u64)
     }
@@ -488,7 +489,7 @@ impl OperatorStore {
              WHERE run_id = $1 AND outcome = 'failed' ORDER BY org_code, customer_id, api_id, subject_key",
         )
         .bind(run_id)
-        .fetch_all(&self.pool)
+        .fetch_all(self.store.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -508,7 +509,7 @@ impl OperatorStore {
             .bind(run_id)
             .bind(now)
             .bind(summary.to_string())
-            .execute(&self.pool)
+            .execute(self.store.pool())
             .await?;
         Ok(())
     }
@@ -521,7 +522,7 @@ impl OperatorStore {
         )
         .bind(customer_id)
         .bind(org_code)
-        .fetch_all(&self.pool)
+        .fetch_all(self.store.pool())
         .await?;
         rows.iter()
             .map(|r| {

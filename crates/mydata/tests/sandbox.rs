@@ -163,6 +163,18 @@ async fn one_command_starts_everything_over_mutual_tls_the_consent_page_opens_an
     }
     assert!(text.contains(&ca) && text.contains(&tls_dir) && text.contains("--plain-http"), "{text}");
     assert!(operator.starts_with("https://127.0.0.1:"), "{operator}");
+    // 통합인증-002: a test CA every provider trusts, and the demo customers' certificates and keys.
+    let integrated = dir.join("integrated-auth");
+    assert!(text.contains(&integrated.display().to_string()), "{text}");
+    for file in ["ca.der", "demo1.cert.der", "demo1.key.der", "demo3.cert.der"] {
+        assert!(std::fs::metadata(integrated.join(file)).is_ok_and(|m| m.len() > 0), "{file} is written");
+    }
+    let bank = mydata_store::SqlStore::open(&format!("sqlite://{}", dir.join("provider-BANK000001.db").display()))
+        .await
+        .unwrap();
+    let trusted =
+        mydata_store::Store::certificate_authority(&bank, "SANDBOXCA1").await.unwrap().expect("the CA is trusted");
+    assert_eq!(trusted.certificate_der, std::fs::read(integrated.join("ca.der")).unwrap());
     let pki = TestPki::open(&pki_dir).expect("the sandbox's test PKI");
 
     // A browser that trusts the test root CA and has no certificate of its own.

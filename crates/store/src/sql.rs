@@ -74,6 +74,16 @@ impl SqlStore {
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT when
+    /// another connection wrote in between, which busy_timeout cannot wait out.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
 }
 
 /// Sort keys are stored as lowercase hex of their UTF-8 bytes: hex text orders exactly like the
@@ -385,7 +395,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_consent(&self, c: &Consent) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         crate::sql_auth::write_consent(&mut tx, c).await?;
         tx.commit().await?;
         Ok(())
@@ -459,7 +469,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_tokens(&self, tokens: &[TokenRecord]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         crate::sql_auth::write_tokens(&mut tx, tokens).await?;
         tx.commit().await?;
         Ok(())
@@ -479,7 +489,7 @@ impl Store for SqlStore {
     }
 
     async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for a in rows {
             sqlx::query(
                 "INSERT INTO assets (org_code, list_api, asset_key, customer_id, sort_key, item, updated_at) \
@@ -535,7 +545,7 @@ impl Store for SqlStore {
     }
 
     async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for d in docs {
             sqlx::query(
                 "INSERT INTO documents (org_code, api_id, subject_key, customer_id, body, updated_at) \
@@ -577,7 +587,7 @@ impl Store for SqlStore {
     }
 
     async fn upsert_history(&self, rows: &[HistoryRow]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for h in rows {
             sqlx::query(
                 "INSERT INTO history (org_code, api_id, subject_key, sort_key, customer_id, occurred, body) \
@@ -648,7 +658,7 @@ impl Store for SqlStore {
     }
 
     async fn load_info(&self, batch: &InfoBatch<'_>) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for chunk in batch.customers.chunks(BULK_ROWS) {
             let sql = bulk_upsert(
                 "customers (org_code, customer_id, ci, customer_name, reg_date)",
@@ -853,7 +863,7 @@ impl Store for SqlStore {
     }
 
     async fn add_call_stats(&self, stats: &[CallStats]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for cell in stats {
             sqlx::query(
                 "INSERT INTO api_call_stats (org_code, client_id, api_code, stat_type, stat_date, tm_slot, \

@@ -203,7 +203,7 @@ impl SqlStore {
         now: i64,
     ) -> StoreResult<Result<(), ConsentRecordRefusal>> {
         let c = record.consent;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(session) = record.closes_session {
             let closed = sqlx::query(
                 "UPDATE auth_sessions SET closed_at = $2 WHERE session_digest = $1 AND closed_at IS NULL \
@@ -289,7 +289,7 @@ impl SqlStore {
     ) -> StoreResult<Redemption> {
         let Some(code) = self.auth_code(digest).await? else { return Ok(Redemption::NoSuchCode) };
         let pair_id = tokens.first().map(|t| t.pair_id.clone());
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let usable = lock_consent(&mut tx, &code.consent_id, now).await?;
         let redeemed = sqlx::query(
             "UPDATE authorization_codes SET redeemed_at = $2, pair_id = $3 WHERE code_digest = $1 AND redeemed_at IS NULL",
@@ -331,7 +331,7 @@ impl SqlStore {
         grace_secs: i64,
         new_access: &TokenRecord,
     ) -> StoreResult<Rotation> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let consent_usable = lock_consent(&mut tx, &new_access.consent_id, now).await?;
         let refresh = sqlx::query("SELECT * FROM tokens WHERE jti = $1 AND kind = 'refresh'")
             .bind(refresh_jti)
@@ -390,7 +390,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn auth_revoke_consent(&self, consent_id: &str) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let was_active = revoke_consent_rows(&mut tx, consent_id).await?;
         tx.commit().await?;
         Ok(was_active)

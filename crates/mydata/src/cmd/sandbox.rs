@@ -185,6 +185,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     spawn_server(&mut tasks, portal_bound.listener, mydata_portal::router(portal), portal_tls);
     let mut served = Vec::new();
     let mut background = Vec::new();
+    let integrated = integrated_auth(&args.dir, providers.iter().map(|(_, store, _)| store.as_ref())).await?;
     for (org, store, bound) in providers {
         let config = ProviderConfig { orgs: vec![org.clone()], lifetimes: Default::default() };
         let policy = if transport.pki.is_some() { TransportPolicy::mutual_tls() } else { TransportPolicy::default() };
@@ -226,7 +227,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     spawn_server(&mut tasks, operator_bound.listener, operator_routes(state), operator_tls);
 
     let places = Places { portal: &portal_url, operator: &operator_bound.url, operator_db: &operator_url };
-    print!("{}", instructions(&transport, &places, &served, &args.prelink));
+    print!("{}", instructions(&transport, &places, &served, &args.prelink, &integrated));
     // The operator is the sandbox's front door: its address is the one announced.
     if transport.pki.is_some() {
         server::announce_tls(operator_addr);
@@ -423,7 +424,44 @@ struct Places<'a> {
     operator_db: &'a str,
 }
 
-fn instructions(transport: &Transport, at: &Places, providers: &[ProviderRow], prelinked: &[String]) -> String {
+/// The certification authority 통합인증-002 trusts in the sandbox (a test CA, new at every start).
+const SANDBOX_CA: &str = "SANDBOXCA1";
+
+/// Generates a test CA for 통합인증-002, makes every provider trust it, and issues the demo
+/// customers certificates (with their CI in the subject) whose keys sign their consents. Writes
+/// `ca.der` and `<customer>.cert.der` / `<customer>.key.der` (PKCS#8) under `<dir>/integrated-auth`.
+async fn integrated_auth<'a>(
+    dir: &std::path::Path,
+    stores: impl Iterator<Item = &'a SqlStore>,
+) -> anyhow::Result<PathBuf> {
+    use mydata_provider::oauth::signature::TestCertificationAuthority;
+    let out = dir.join("integrated-auth");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let ca = TestCertificationAuthority::generate(SANDBOX_CA).context("generating the test CA")?;
+    std::fs::write(out.join("ca.der"), &ca.certificate_der)?;
+    for person in demo_people() {
+        let certificate = ca.issue(&person.ci, &person.name).context("issuing a customer certificate")?;
+        std::fs::write(out.join(format!("{}.cert.der", person.customer_id)), &certificate.certificate_der)?;
+        std::fs::write(out.join(format!("{}.key.der", person.customer_id)), certificate.private_key_pkcs8_der())?;
+    }
+    let trusted = mydata_store::CertificateAuthority {
+        ca_code: SANDBOX_CA.into(),
+        certificate_der: ca.certificate_der.clone(),
+        updated_at: Utc::now().timestamp(),
+    };
+    for store in stores {
+        store.upsert_certificate_authority(&trusted).await?;
+    }
+    Ok(out)
+}
+
+fn instructions(
+    transport: &Transport,
+    at: &Places,
+    providers: &[ProviderRow],
+    prelinked: &[String],
+    integrated: &std::path::Path,
+) -> String {
     let Places { portal, operator, operator_db } = *at;
     let mut out = String::from("\nMyData sandbox\n\n");
     out.push_str(&format!("  portal (종합포털, 지원-001..006)   {portal}\n"));
@@ -458,6 +496,11 @@ fn instructions(transport: &Transport, at: &Places, providers: &[ProviderRow], p
     for Person { customer_id, name, ci, .. } in demo_people() {
         out.push_str(&format!("    {customer_id}  {name}  CI {ci}\n"));
     }
+    out.push_str(&format!(
+        "\n  통합인증-002: every provider trusts the test CA {SANDBOX_CA}; the demo customers' certificates\n  \
+         and PKCS#8 keys (to sign consents) are in {}\n",
+        integrated.display()
+    ));
     out.push_str(&format!(
         "\n  operator's service credentials: client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  (org_code {OPERATOR_ORG})\n"
     ));

@@ -146,6 +146,12 @@ pub struct CustomerCertificate {
 }
 
 impl CustomerCertificate {
+    /// The private key as PKCS#8 DER, for handing a sandbox customer their signing identity.
+    pub fn private_key_pkcs8_der(&self) -> Vec<u8> {
+        use p256::pkcs8::EncodePrivateKey;
+        self.key.to_pkcs8_der().expect("a P-256 key encodes as PKCS#8").as_bytes().to_vec()
+    }
+
     /// Signs `content` as CMS SignedData (content included, no signed attributes), DER.
     pub fn sign(&self, content: &[u8]) -> Vec<u8> {
         let certificate = Certificate::from_der(&self.certificate_der).expect("a certificate this module made");
