@@ -47,6 +47,8 @@ enum Command {
     /// Measure the provider over loopback — tokens, lists, details, deep paging, a mix — each figure
     /// beside a ceiling (the same stack answering a precomputed body) from the same run.
     Bench(cmd::bench::BenchArgs),
+    /// Write the OpenAPI 3.1 description of a provider or the portal (what they serve at /openapi.json).
+    Openapi(cmd::openapi::OpenapiArgs),
     /// Collect, as a MyData operator, every customer's consented data from every provider: once,
     /// incrementally, within the periodic allowance, resuming an interrupted run.
     Collect(cmd::collect::CollectArgs),
@@ -84,6 +86,7 @@ impl Cli {
             Command::Testdata(args) => cmd::testdata::run(args).await,
             Command::Portal(args) => cmd::portal::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
+            Command::Openapi(args) => cmd::openapi::run(args),
             Command::Conformance(args) => cmd::conformance::run(args).await,
             Command::Collect(args) => cmd::collect::run(args).await,
             Command::Sandbox(args) => cmd::sandbox::run(args).await,

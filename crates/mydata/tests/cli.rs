@@ -350,3 +350,25 @@ async fn sigterm_during_a_slow_request_answers_it_and_keeps_its_statistics() {
     let calls: i64 = stats.iter().filter(|s| s.api_code == "BA01").map(|s| s.success_cnt + s.fail_cnt).sum();
     assert_eq!(calls, 3, "every answered call is in the statistics: {stats:?}");
 }
+
+#[test]
+fn openapi_writes_the_description_a_server_publishes() {
+    let dir = temp_dir("openapi");
+    let file = dir.join("provider.json");
+    let out = mydata()
+        .args(["openapi", "--org", "BANK000001:bank", "--base-url", "https://bank.example", "--output"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["servers"][0]["url"], "https://bank.example");
+    assert!(doc["paths"]["/v1/bank/accounts/deposit/transactions"].is_object());
+    assert!(doc["paths"].get("/v1/card/cards").is_none(), "only the served industries");
+
+    let out = mydata().args(["openapi", "--role", "portal"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["paths"]["/mgmts/orgs"]["get"].is_object());
+    let _ = std::fs::remove_dir_all(&dir);
+}

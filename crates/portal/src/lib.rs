@@ -67,6 +67,11 @@ impl CredentialCheck for Portal {
 /// The portal's whole HTTP surface.
 pub fn router(portal: Arc<Portal>) -> Router {
     api::routes(portal.clone())
+        .route(
+            mydata_web::openapi::PATH,
+            mydata_web::openapi::route("MyData integrated portal", mydata_spec::openapi::portal_apis()),
+        )
+        .merge(mydata_web::health::routes(portal.store.clone()))
         .fallback(mydata_web::error::not_found)
         .layer(axum::middleware::from_fn_with_state(portal.clone(), transport::verify_caller))
         .layer(axum::middleware::from_fn_with_state(portal.tran_id_issuer(), mydata_web::tran_id::echo))

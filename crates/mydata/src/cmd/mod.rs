@@ -4,6 +4,7 @@ pub mod bench;
 pub mod collect;
 pub mod conformance;
 pub mod dev_token;
+pub mod openapi;
 pub mod pki;
 pub mod portal;
 pub mod sandbox;
