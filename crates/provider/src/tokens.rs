@@ -163,9 +163,15 @@ impl KeyRing {
         Ok(key.kid)
     }
 
-    pub fn knows(&self, token: &str) -> bool {
+    fn knows(&self, token: &str) -> bool {
         let Some(kid) = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid) else { return false };
         self.keys.read().unwrap_or_else(|e| e.into_inner()).iter().any(|k| k.kid == kid)
+    }
+
+    /// Re-reads the store when `token` names a key this instance does not hold yet: one added by
+    /// another instance sharing the store.
+    pub async fn learn_key_of(&self, store: &dyn Store, token: &str) -> Result<(), StoreError> {
+        if self.knows(token) { Ok(()) } else { self.reload(store).await }
     }
 }
 
@@ -365,10 +371,7 @@ pub async fn authenticate_presented(
     presented: Option<&str>,
 ) -> Result<Grant, ApiError> {
     let invalid = |why: &str| ApiError::with(RspCode::InvalidToken, why);
-    if !keys.knows(bearer) {
-        // A key added by another instance sharing the store.
-        keys.reload(store).await?;
-    }
+    keys.learn_key_of(store, bearer).await?;
     let claims = keys.verify(bearer).ok_or_else(|| invalid("token signature or expiry"))?;
     if claims.iss != org_code {
         return Err(invalid("token of another institution"));

@@ -2,10 +2,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 
-/// Korea Standard Time.
-pub fn kst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset")
-}
+pub use mydata_spec::time::kst;
 
 /// Unix seconds as a KST date-time.
 pub fn kst_of(unix: i64) -> DateTime<FixedOffset> {

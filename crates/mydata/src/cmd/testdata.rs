@@ -2,7 +2,7 @@
 
 use crate::cli::DatabaseArgs;
 use anyhow::Context;
-use chrono::{FixedOffset, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use mydata_provider::{ServedOrg, demo_orgs};
@@ -40,7 +40,7 @@ fn parse_day(text: &str) -> Result<NaiveDate, String> {
 
 /// Today in Korea, the standard's clock.
 pub fn korean_today() -> NaiveDate {
-    Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).expect("valid offset")).date_naive()
+    mydata_spec::time::korean_date(Utc::now())
 }
 
 pub fn institutions(orgs: Vec<ServedOrg>) -> Vec<Institution> {

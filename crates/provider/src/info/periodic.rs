@@ -2,7 +2,7 @@
 //! (기본 APIs) or `add_cycle` (추가 APIs) transmissions per cycle window; the pages of one
 //! transmission count once. Customer-present calls (user-*) are never counted.
 
-use chrono::{Datelike, FixedOffset, Utc};
+use chrono::{Datelike, Utc};
 use mydata_domain::Consent;
 use mydata_spec::{ApiSpec, Periodic, RspCode};
 use mydata_store::{PeriodicCall, Store};
@@ -28,7 +28,7 @@ impl Cycle {
 
     /// The window `now` falls in, in Korean time (the standard's clock): `2026-11-25`, `2026-W48`, `2026-11`.
     pub fn window(&self, now: chrono::DateTime<Utc>) -> String {
-        let kst = now.with_timezone(&FixedOffset::east_opt(9 * 3600).expect("valid offset")).date_naive();
+        let kst = mydata_spec::time::korean_date(now);
         match self.unit {
             'd' => kst.format("%Y-%m-%d").to_string(),
             'w' => {

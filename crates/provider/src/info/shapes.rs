@@ -8,7 +8,7 @@ use super::{InfoCall, invalid, periodic, success};
 use crate::Provider;
 use crate::tokens::Grant;
 use axum::response::Response;
-use chrono::{DateTime, FixedOffset, Months, NaiveDate, Utc};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use mydata_domain::ConsentOptions;
 use mydata_spec::paging::PageCursor;
 use mydata_spec::types::{Date, Month};
@@ -27,7 +27,7 @@ struct Subject {
 
 /// The standard's clock is Korean time; stamps are `YYYYMMDDhhmmss` there.
 fn kst_stamp(at: DateTime<Utc>) -> String {
-    at.with_timezone(&FixedOffset::east_opt(9 * 3600).expect("valid offset")).format("%Y%m%d%H%M%S").to_string()
+    at.with_timezone(&mydata_spec::time::kst()).format("%Y%m%d%H%M%S").to_string()
 }
 
 fn stamp_of(unix_seconds: i64) -> Option<String> {

@@ -15,7 +15,7 @@ use chrono::Utc;
 use mydata_spec::catalogue::api;
 use mydata_spec::fields::Location;
 use mydata_spec::validate::check_params;
-use mydata_store::{Redemption, TokenKind};
+use mydata_store::{Client, Redemption, TokenKind};
 use mydata_web::error::json_response;
 use mydata_web::tls::PeerCertificate;
 use mydata_web::tran_id::RequestTranId;
@@ -85,6 +85,20 @@ fn seconds_left(expires_at: i64, now: i64) -> i64 {
     (expires_at - now).max(0)
 }
 
+/// The checks every token-endpoint form of `api_id` starts with: its fields, the org_code served
+/// here, and the client's credentials. Returns the org_code and the authenticated client.
+async fn authenticated_request<'f>(
+    provider: &Provider,
+    api_id: &str,
+    fields: &'f Fields,
+) -> Result<(&'f str, Client), OAuthFailure> {
+    check_fields(api_id, fields)?;
+    let org_code = field(fields, "org_code");
+    served_org(provider, org_code)?;
+    let client = authenticate_client(provider, field(fields, "client_id"), field(fields, "client_secret")).await?;
+    Ok((org_code, client))
+}
+
 /// 개별인증-002.
 async fn redeem_code(
     provider: &Provider,
@@ -92,10 +106,7 @@ async fn redeem_code(
     now: i64,
     binding: Option<&Confirmation>,
 ) -> Result<Response, OAuthFailure> {
-    check_fields("개별인증-002", fields)?;
-    let org_code = field(fields, "org_code");
-    served_org(provider, org_code)?;
-    let client = authenticate_client(provider, field(fields, "client_id"), field(fields, "client_secret")).await?;
+    let (org_code, client) = authenticated_request(provider, "개별인증-002", fields).await?;
     let code_digest = digest(field(fields, "code"));
     let code = provider.store.authorization_code(&code_digest).await?;
     let code = code.ok_or_else(|| OAuthFailure::invalid_grant("unknown authorization code"))?;
@@ -149,14 +160,9 @@ async fn refresh(
     now: i64,
     binding: Option<&Confirmation>,
 ) -> Result<Response, OAuthFailure> {
-    check_fields("개별인증-003", fields)?;
-    let org_code = field(fields, "org_code");
-    served_org(provider, org_code)?;
-    let client = authenticate_client(provider, field(fields, "client_id"), field(fields, "client_secret")).await?;
+    let (org_code, client) = authenticated_request(provider, "개별인증-003", fields).await?;
     let token = field(fields, "refresh_token");
-    if !provider.keys.knows(token) {
-        provider.keys.reload(provider.store.as_ref()).await?;
-    }
+    provider.keys.learn_key_of(provider.store.as_ref(), token).await?;
     let claims = our_token(provider, token, org_code, &client.client_id)
         .ok_or_else(|| OAuthFailure::invalid_grant("not a refresh token this institution issued to this client"))?;
     let record = provider.store.token(&claims.jti).await?;
@@ -191,14 +197,9 @@ pub async fn revoke(
     require_tran_id(tran_id)?;
     let fields = form_fields(&body)?;
     provider.check_oauth_caller(field(&fields, "client_id"), peer.as_ref().map(|Extension(p)| p)).await?;
-    check_fields("개별인증-004", &fields)?;
-    let org_code = field(&fields, "org_code");
-    served_org(&provider, org_code)?;
-    let client = authenticate_client(&provider, field(&fields, "client_id"), field(&fields, "client_secret")).await?;
+    let (org_code, client) = authenticated_request(&provider, "개별인증-004", &fields).await?;
     let token = field(&fields, "token");
-    if !provider.keys.knows(token) {
-        provider.keys.reload(provider.store.as_ref()).await?;
-    }
+    provider.keys.learn_key_of(provider.store.as_ref(), token).await?;
     let revoked = match our_token(&provider, token, org_code, &client.client_id) {
         Some(claims) => match provider.store.token(&claims.jti).await? {
             Some(record) if record.consent_id == claims.consent_id => {

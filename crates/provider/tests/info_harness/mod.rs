@@ -3,7 +3,7 @@
 #![allow(dead_code)] // Each test binary uses its own part of the harness.
 
 use crate::common::*;
-use chrono::{Days, FixedOffset, Months, NaiveDate, Utc};
+use chrono::{Days, Months, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::info::subject::{self, Composition};
 use mydata_spec::catalogue::{self, ApiSpec, Method};
@@ -17,7 +17,7 @@ pub const CUSTOMER: &str = "demo1";
 pub const OTHER_CUSTOMER: &str = "demo2";
 
 pub fn korean_today() -> NaiveDate {
-    Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap()).date_naive()
+    mydata_spec::time::korean_date(Utc::now())
 }
 
 /// A spawned provider over every demo institution, with the demo customers' generated data.
