@@ -1,52 +1,10 @@
 //! The `mydata` binary as a user runs it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::*;
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn mydata() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mydata"));
-    for var in ["MYDATA_DATABASE", "MYDATA_LISTEN", "MYDATA_ORGS", "MYDATA_CONFIG"] {
-        command.env_remove(var);
-    }
-    command
-}
-
-/// A server process that is killed when the test ends, whatever happens.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `mydata ARGS` and returns it with the base URL it announced.
-fn start(args: &[&str]) -> (Server, String) {
-    start_with_env(args, &[])
-}
-
-fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> (Server, String) {
-    start_logging_to(args, env, Stdio::null())
-}
-
-fn start_logging_to(args: &[&str], env: &[(&str, &str)], log: impl Into<Stdio>) -> (Server, String) {
-    let mut command = mydata();
-    command.envs(env.iter().copied());
-    let mut child = command.args(args).stdout(Stdio::piped()).stderr(log).spawn().expect("spawn mydata");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lines = BufReader::new(stdout).lines();
-    while Instant::now() < deadline {
-        let line = lines.next().expect("server exited before announcing").unwrap();
-        if let Some(url) = line.strip_prefix("listening on ") {
-            return (server, url.to_owned());
-        }
-    }
-    panic!("no `listening on` line within 30 s");
-}
 
 #[tokio::test]
 async fn serve_announces_its_address_and_answers_the_api_list() {

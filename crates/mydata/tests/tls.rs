@@ -1,39 +1,9 @@
 //! `mydata pki init` and `mydata serve` over TLS, as a user runs them.
 
+mod common;
+
+use common::*;
 use mydata_pki::TestPki;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-fn mydata() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mydata"));
-    for (var, _) in std::env::vars().filter(|(name, _)| name.starts_with("MYDATA_")) {
-        command.env_remove(var);
-    }
-    command
-}
-
-/// A server process killed when the test ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `mydata ARGS` and returns it with the URL of its `listening on` line.
-fn start(args: &[&str]) -> (Server, String) {
-    let mut child = mydata().args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    for line in BufReader::new(stdout).lines() {
-        if let Some(url) = line.unwrap().strip_prefix("listening on ") {
-            return (server, url.to_owned());
-        }
-    }
-    panic!("the server exited before announcing");
-}
 
 #[tokio::test]
 async fn serve_over_the_pki_that_pki_init_made_announces_https_and_answers_its_clients() {
