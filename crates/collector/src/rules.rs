@@ -7,7 +7,7 @@ use mydata_spec::{ApiSpec, ApiType, Periodic, ScopeRule};
 
 /// Today in Korea: the standard's dates (from_date/to_date, end_date) are Korean dates.
 pub fn korean_today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
+    mydata_spec::time::korean_date(chrono::Utc::now())
 }
 
 /// The first collection after a consent is `user-consent` (12 months of history); later ones are

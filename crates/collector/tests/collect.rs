@@ -64,7 +64,8 @@ async fn full_then_incremental(backend: Backend) {
     let bank = &providers.data[&("BANK000001".to_owned(), demo1.clone())];
     let entry = bank.history.iter().find(|h| h.api_id == "은행-004").expect("a deposit transaction").clone();
     let now = chrono::Utc::now();
-    let stamp = now.format("%Y%m%d%H%M%S").to_string();
+    // DTIME is Korean time: a stamp in UTC falls on the previous Korean day for nine hours a day.
+    let stamp = now.with_timezone(&mydata_spec::time::kst()).format("%Y%m%d%H%M%S").to_string();
     let mut body = entry.body.clone();
     body["trans_dtime"] = Value::String(stamp.clone());
     body["trans_amt"] = Value::String("12345".into());

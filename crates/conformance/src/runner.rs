@@ -340,7 +340,7 @@ impl TargetRun<'_> {
 
     fn request(&self, api: &'static ApiSpec, asset: Option<&Map<String, Value>>) -> Result<Request, String> {
         let defaults = &self.manifest.defaults;
-        let today = Utc::now().date_naive();
+        let today = mydata_spec::time::korean_date(Utc::now());
         let first_of_month = today.with_day(1).expect("day 1 exists");
         let mut params = BTreeMap::new();
         let no_observations = BTreeMap::new();
@@ -561,7 +561,7 @@ impl TargetRun<'_> {
     }
 
     fn period(&self, api: &'static ApiSpec, variant: PeriodVariant, request: &mut Request) {
-        let today = Utc::now().date_naive();
+        let today = mydata_spec::time::korean_date(Utc::now());
         let days = |n: u32| chrono::Days::new(u64::from(n));
         let (from, to, api_type) = match variant {
             PeriodVariant::Reversed => (today, today - days(self.manifest.defaults.history_days), None),

@@ -328,7 +328,7 @@ async fn consent_page(
     for (value, label) in CYCLES {
         body.push_str(&format!("<option value=\"{value}\">{label}</option>"));
     }
-    let today = Utc::now().date_naive();
+    let today = mydata_spec::time::korean_date(Utc::now());
     let latest = today + Days::new(365);
     body.push_str(&format!(
         "</select></label></fieldset><fieldset><legend>전송요구 종료시점</legend>\
@@ -442,7 +442,7 @@ pub async fn answer(
         Ok(offered) => offered,
         Err(e) => return server_error(e),
     };
-    let today = Utc::now().date_naive();
+    let today = mydata_spec::time::korean_date(Utc::now());
     let choice = match read_choice(&pairs, industry, &offered, today) {
         Ok(choice) => choice,
         Err(problem) => return finish_with_error(&provider, &session, "invalid_request", &problem, now).await,

@@ -211,7 +211,7 @@ pub async fn token(
             assets.insert(asset.asset.clone());
         }
     }
-    let today = Utc::now().date_naive();
+    let today = mydata_spec::time::korean_date(Utc::now());
     let end_date = date(&signed_consent.end_date, "end_date")?;
     if end_date < today || end_date > today + Days::new(366) {
         return Err(OAuthFailure::invalid_request("end_date must be within a year"));
