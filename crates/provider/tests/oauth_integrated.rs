@@ -3,96 +3,16 @@
 //! and leave nothing behind.
 
 mod common;
+mod integrated_common;
 mod oauth_common;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{Days, Utc};
 use common::*;
-use mydata_provider::oauth::signature::{CustomerCertificate, TestCertificationAuthority};
-use mydata_store::{Backend, CertificateAuthority, Store};
+use integrated_common::*;
+use mydata_provider::oauth::signature::TestCertificationAuthority;
+use mydata_store::{Backend, Store};
 use oauth_common::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-const CA: &str = "CA00000001";
-
-struct Signing {
-    ca: TestCertificationAuthority,
-    customer: CustomerCertificate,
-}
-
-async fn trust_ca(app: &TestApp) -> Signing {
-    let ca = TestCertificationAuthority::generate(CA).unwrap();
-    app.store
-        .upsert_certificate_authority(&CertificateAuthority {
-            ca_code: CA.into(),
-            certificate_der: ca.certificate_der.clone(),
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-    let customer = ca.issue(CI, "홍길동").unwrap();
-    Signing { ca, customer }
-}
-
-fn tx_id(serial: u32) -> String {
-    format!("MD_{OPERATOR}_{BANK}_0000000000_{CA}_{}_{serial:012}", Utc::now().format("%Y%m%d%H%M%S"))
-}
-
-fn consent_document(tx_id: &str, nonce: &str) -> Value {
-    json!({
-        "tx_id": tx_id,
-        "snd_org_code": BANK,
-        "rcv_org_code": OPERATOR,
-        "is_scheduled": "true",
-        "fnd_cycle": "1/w",
-        "add_cycle": "1/w",
-        "end_date": (Utc::now().date_naive() + Days::new(90)).format("%Y%m%d").to_string(),
-        "purpose": "자산관리 서비스 제공",
-        "period": "99991231",
-        "consent_nonce": nonce,
-        "target_info": [{"scope": "bank.list bank.deposit", "asset_list": [{"asset": "2002002"}]}],
-    })
-}
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The form of a 공동인증서 (auth_type 0) request signed by `signer`.
-fn request(
-    signer: &CustomerCertificate,
-    tx_id: &str,
-    consent: &Value,
-    consent_nonce: &str,
-    ucpid_nonce: &str,
-) -> Vec<(String, String)> {
-    let password = b64(&signer.sign(consent.to_string().as_bytes()));
-    let person = json!({"user_agreement": "본인확인 이용에 동의합니다", "isp_url_info": "operator.example", "ucpid_nonce": ucpid_nonce});
-    let person = b64(&signer.sign(person.to_string().as_bytes()));
-    [
-        ("tx_id", tx_id.to_owned()),
-        ("org_code", BANK.into()),
-        ("grant_type", "password".into()),
-        ("client_id", CLIENT_ID.into()),
-        ("client_secret", CLIENT_SECRET.into()),
-        ("ca_code", CA.into()),
-        ("username", CI.into()),
-        ("request_type", "1".into()),
-        ("password_len", password.len().to_string()),
-        ("password", password),
-        ("auth_type", "0".into()),
-        ("consent_type", "0".into()),
-        ("signed_person_info_req_len", person.len().to_string()),
-        ("signed_person_info_req", person),
-        ("consent_nonce", consent_nonce.into()),
-        ("ucpid_nonce", ucpid_nonce.into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
 
 async fn send(app: &TestApp, form: &[(String, String)]) -> (u16, Value) {
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

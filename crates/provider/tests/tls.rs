@@ -3,11 +3,14 @@
 //! `unauthorized_client`), and access tokens bound to the certificate they were issued to (RFC 8705).
 
 mod common;
+mod integrated_common;
+mod oauth_common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use common::{BACKENDS, BANK, OPERATOR, TestApp, expect_code, in_a_year, spawn_tls, tran_id};
+use integrated_common::{Signing, fresh_request, trust_ca};
 use mydata_client::Tokens;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, Summary};
@@ -27,6 +30,7 @@ use mydata_support::participant::PortalCredential;
 use mydata_support::portal_client::PortalAccount;
 use mydata_support::secret::hash_client_secret as hash_secret;
 use mydata_testdata::{Generator, Institution, Person, demo_people};
+use oauth_common::{CUSTOMER, seed};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
@@ -296,6 +300,115 @@ async fn binding_can_be_turned_off() {
     assert!(claims(&access).get("cnf").is_none());
     let renewed = https(&pkis.ours.client_tls(RENEWED).unwrap());
     expect_code(accounts(&app, &renewed, &access).await.unwrap(), 200, "00000").await;
+}
+
+/// The bank of [`spawn_bank`] ready for 통합인증-002: the service, customer and accounts the signed
+/// consents of `integrated_common` name (the operator's, so its certificate is the one registered),
+/// and the certification authority that signed them.
+async fn spawn_bank_for_integrated(backend: Backend, pki: &TestPki, client_auth: ClientAuth) -> (TestApp, Signing) {
+    let app = spawn_bank(backend, pki, client_auth).await;
+    seed(&app).await;
+    let signing = trust_ca(&app).await;
+    (app, signing)
+}
+
+/// 통합인증-002 with a signed `form`.
+async fn integrated_token(
+    app: &TestApp,
+    http: &reqwest::Client,
+    form: &[(String, String)],
+) -> reqwest::Result<reqwest::Response> {
+    http.post(format!("{}/oauth/2.0/token", app.base)).header("x-api-tran-id", tran_id()).form(form).send().await
+}
+
+async fn integrated_access_token(app: &TestApp, http: &reqwest::Client, form: &[(String, String)]) -> String {
+    let response = integrated_token(app, http, form).await.unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "bank.deposit bank.list", "{body}");
+    body["access_token"].as_str().expect("an access token").to_owned()
+}
+
+/// Consents recorded for the customer of the signed consents.
+async fn consents(app: &TestApp) -> usize {
+    app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap().len()
+}
+
+/// The accounts an access token of the signed consent shows as consented.
+async fn consented_accounts(app: &TestApp, http: &reqwest::Client, token: &str) -> Vec<String> {
+    let body = expect_code(accounts(app, http, token).await.unwrap(), 200, "00000").await;
+    let list = body["account_list"].as_array().unwrap_or_else(|| panic!("an account list: {body}"));
+    list.iter().filter(|a| a["is_consent"] == "true").map(|a| a["account_num"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integrated_authentication_token_is_bound_to_the_certificate_it_was_requested_over() {
+    let pkis = pkis();
+    for backend in BACKENDS {
+        let (app, signing) = spawn_bank_for_integrated(backend, &pkis.ours, ClientAuth::Required).await;
+        let operator = https(&pkis.ours.client_tls(OPERATOR).unwrap());
+        let access = integrated_access_token(&app, &operator, &fresh_request(&signing, 1)).await;
+        assert_eq!(claims(&access)["cnf"], json!({ "x5t#S256": client_cert_thumbprint(&pkis.ours, OPERATOR) }));
+        assert_eq!(consented_accounts(&app, &operator, &access).await, ["2002002"]);
+
+        // Another certificate of the same PKI: the operator's SERIALNUMBER with another key (as after a
+        // renewal), and another institution's. The binding refuses both before the institution check.
+        for other in [RENEWED, ROGUE] {
+            let http = https(&pkis.ours.client_tls(other).unwrap());
+            let body = expect_code(accounts(&app, &http, &access).await.unwrap(), 401, "40101").await;
+            assert!(body["rsp_msg"].as_str().unwrap().contains("certificate"), "{other}: {body}");
+        }
+        // The refusals change nothing for the operator itself.
+        assert_eq!(consented_accounts(&app, &operator, &access).await, ["2002002"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_integrated_token_request_without_a_client_certificate_is_refused_and_uses_nothing_up() {
+    let pkis = pkis();
+    let anonymous = https(&pkis.ours.anonymous_client_tls());
+    let operator = https(&pkis.ours.client_tls(OPERATOR).unwrap());
+
+    let (app, signing) = spawn_bank_for_integrated(Backend::Sqlite, &pkis.ours, ClientAuth::Required).await;
+    let error = integrated_token(&app, &anonymous, &fresh_request(&signing, 1)).await.expect_err("no HTTP answer");
+    assert_refused_in_handshake(&error, "CertificateRequired");
+    assert_eq!(consents(&app).await, 0);
+
+    for backend in BACKENDS {
+        let (app, signing) = spawn_bank_for_integrated(backend, &pkis.ours, ClientAuth::Optional).await;
+        let form = fresh_request(&signing, 1);
+        expect_oauth_error(integrated_token(&app, &anonymous, &form).await.unwrap(), 400, "unauthorized_client").await;
+        assert_eq!(consents(&app).await, 0, "a refused request records no consent");
+        // The same signed request, with the operator's certificate: its tx_id and nonces are unused.
+        let access = integrated_access_token(&app, &operator, &form).await;
+        assert_eq!(consents(&app).await, 1);
+        // The token it bought is bound, so a caller without a certificate cannot use it either.
+        expect_code(accounts(&app, &anonymous, &access).await.unwrap(), 401, "40101").await;
+        assert_eq!(consented_accounts(&app, &operator, &access).await, ["2002002"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_integrated_token_request_needs_the_serialnumber_registered_for_the_operator() {
+    let pkis = pkis();
+    let rogue = https(&pkis.ours.client_tls(ROGUE).unwrap());
+    let operator = https(&pkis.ours.client_tls(OPERATOR).unwrap());
+    for backend in BACKENDS {
+        let (app, signing) = spawn_bank_for_integrated(backend, &pkis.ours, ClientAuth::Required).await;
+        // A valid certificate of the same CA whose SERIALNUMBER is not the operator's.
+        let form = fresh_request(&signing, 1);
+        expect_oauth_error(integrated_token(&app, &rogue, &form).await.unwrap(), 400, "unauthorized_client").await;
+        assert_eq!(consents(&app).await, 0, "a refused request records no consent");
+        let access = integrated_access_token(&app, &operator, &form).await;
+        assert_eq!(claims(&access)["cnf"]["x5t#S256"], client_cert_thumbprint(&pkis.ours, OPERATOR));
+
+        // The operator's own certificate, once the registry no longer gives its institution a SERIALNUMBER.
+        app.store.remove_registry_org(OPERATOR).await.unwrap();
+        let refused = integrated_token(&app, &operator, &fresh_request(&signing, 2)).await.unwrap();
+        expect_oauth_error(refused, 400, "unauthorized_client").await;
+        assert_eq!(consents(&app).await, 1, "only the accepted request recorded a consent");
+    }
 }
 
 /// The operator's collector for `person`'s account list at the bank, presenting `tls`.
