@@ -6,9 +6,6 @@
 use crate::Provider;
 use crate::oauth::OAuthFailure;
 use crate::tokens::{Confirmation, Grant, authenticate_presented};
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use mydata_store::{Store, StoreError};
 use mydata_web::ApiError;
 pub use mydata_web::tls::CertificateRefusal;
@@ -100,41 +97,9 @@ impl Provider {
     }
 }
 
-/// The path of 지원-101, whose refusals are OAuth errors.
-const SUPPORT_TOKEN_PATH: &str = "/mgmts/oauth/2.0/token";
-
-/// Checks `peer` against the SERIALNUMBER the registry gives the integrated portal (org_type 07).
-async fn check_portal(store: &dyn Store, peer: Option<&PeerCertificate>) -> Result<(), CertificateRefusal> {
-    const WHO: &str = "the integrated portal";
-    let orgs = store.registry_orgs().await.map_err(|e| {
-        tracing::error!(error = %e, "store failure while checking the portal's certificate");
-        CertificateRefusal::NotRegistered(WHO.into())
-    })?;
-    let mut outcome = Err(CertificateRefusal::NotRegistered(WHO.into()));
-    for portal in orgs.iter().filter(|o| o.org_type == mydata_support::registry::org_type::PORTAL) {
-        outcome = check_serial_number(WHO, &portal.org_code, registered_serial_number(&portal.body), peer);
-        if outcome.is_ok() {
-            break;
-        }
-    }
-    outcome
-}
-
-/// Layer of 지원-101..104, which only the integrated portal calls: under mutual TLS its certificate
-/// must carry the portal's registered SERIALNUMBER (`unauthorized_client` on 지원-101, 40103 after).
-pub async fn verify_portal_caller(State(provider): State<Arc<Provider>>, request: Request, next: Next) -> Response {
-    if !provider.transport.verify_serial_number {
-        return next.run(request).await;
-    }
-    let peer = request.extensions().get::<PeerCertificate>().cloned();
-    match check_portal(provider.store.as_ref(), peer.as_ref()).await {
-        Ok(()) => next.run(request).await,
-        Err(refusal) if request.uri().path() == SUPPORT_TOKEN_PATH => OAuthFailure::from(refusal).into_response(),
-        Err(refusal) => ApiError::from(refusal).into_response(),
-    }
-}
-
-/// `routes` (지원-101..104) behind [`verify_portal_caller`].
+/// `routes` (지원-101..104), which only the integrated portal calls: under mutual TLS its certificate
+/// must carry the SERIALNUMBER this provider's registry copy gives the portal
+/// ([`mydata_support::transport::portal_only`]: `unauthorized_client` on 지원-101, 40103 after).
 pub fn portal_only(provider: &Arc<Provider>, routes: axum::Router) -> axum::Router {
-    routes.layer(axum::middleware::from_fn_with_state(provider.clone(), verify_portal_caller))
+    mydata_support::transport::portal_only(routes, provider.store.clone(), provider.transport.verify_serial_number)
 }

@@ -7,6 +7,7 @@
 //!   keeps a participant's copy of the registry; [`recorder`] counts API calls for the statistics.
 //! - [`registry`] and [`statistics`]: the payloads of 지원-002/003 and 지원-004/005.
 //! - [`body`]: checks nested JSON bodies against the standard's field tables.
+//! - [`transport`]: only the portal's certificate reaches 지원-101..104 (mutual TLS, ch.3.1).
 
 pub mod body;
 pub mod oauth;
@@ -19,6 +20,7 @@ pub mod statistics;
 pub mod sync;
 pub mod time;
 pub mod tokens;
+pub mod transport;
 
 pub use participant::{Participant, SupportEndpoint};
 pub use portal_client::PortalClient;
