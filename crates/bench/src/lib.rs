@@ -2,8 +2,11 @@
 //! figure is also a ratio: the same server stack answering the same route with a precomputed body
 //! of the same size, without authentication or store.
 
+pub mod collect;
 pub mod loadgen;
+mod prism;
 pub mod scenarios;
 
+pub use collect::{CollectBench, CollectRun};
 pub use loadgen::{Load, Measured};
 pub use scenarios::{BenchConfig, Report, run};

@@ -8,17 +8,21 @@ use axum::body::Bytes;
 use axum::routing::any;
 use chrono::{Days, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
-use mydata_provider::tokens::issue_pair;
+use mydata_provider::tokens::{IssuedPair, Lifetimes, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
 use mydata_spec::{Industry, IssuerType, TranId};
-use mydata_store::{AssetRow, HistoryRow, SqlStore, Store};
+use mydata_store::{AssetRow, AuthorizationCode, ConsentRecord, Customer, HistoryRow, SqlStore, Store};
 use mydata_testdata::{Generator, Institution, everyone, write_people};
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 const BANK: &str = "BANK000001";
 const CARD: &str = "CARD000001";
-const CLIENT: &str = "bench-client";
+pub(crate) const CLIENT: &str = "benchclient";
+pub(crate) const CLIENT_SECRET: &str = "benchclientsecret0123456789";
+const REDIRECT_URI: &str = "https://operator.invalid/callback";
+const TOKEN_PATH: &str = "/oauth/2.0/token";
 const DEEP_CUSTOMER: &str = "bench-deep";
 const DEEP_ACCOUNT: &str = "99900000000001";
 /// Transactions of the deep-paging account: 10 a page, so page 100 exists with room to spare.
@@ -29,8 +33,13 @@ pub struct BenchConfig {
     pub database: String,
     /// Customers to generate when the database has none yet.
     pub customers: u64,
-    /// Customers that get consents and tokens (the load rotates over them).
+    /// Customers that get consents and tokens (the load rotates over them); as many others get
+    /// refresh tokens for the refresh scenario.
     pub token_holders: usize,
+    /// Authorization codes prepared for the token-issue scenario (each is redeemed once).
+    pub codes: usize,
+    /// Also measure Stoplight Prism mocking the provider's OpenAPI description (needs `npx`).
+    pub prism: bool,
     pub load: Load,
     pub seed: u64,
 }
@@ -41,36 +50,86 @@ pub struct Report {
     pub scenario: String,
     pub measured: Measured,
     pub ceiling: Option<Measured>,
+    /// The same requests answered by Prism's mock of our OpenAPI description.
+    pub prism: Option<Measured>,
+}
+
+/// What a request carries: information APIs take JSON, the token endpoint a form (ch.5).
+#[derive(Clone)]
+pub(crate) enum Body {
+    Empty,
+    Json(serde_json::Value),
+    Form(Vec<(&'static str, String)>),
 }
 
 /// A request a scenario sends: method, path (with query), headers, body; the same request is sent to
 /// the ceiling server, which answers it with the provider's own answer, recorded beforehand.
 #[derive(Clone)]
-struct Call {
+pub(crate) struct Call {
     post: bool,
     /// The route template the path matches (the ceiling serves it).
     route: &'static str,
     path: String,
     token: Option<String>,
-    api_type: &'static str,
-    body: Option<serde_json::Value>,
+    /// `x-api-type`, on information APIs.
+    api_type: Option<&'static str>,
+    body: Body,
+}
+
+impl Call {
+    /// An information-API call over `token` as a customer-present refresh would send it.
+    fn info(post: bool, route: &'static str, path: String, token: &str, body: Body) -> Call {
+        Call { post, route, path, token: Some(token.to_owned()), api_type: Some("user-refresh"), body }
+    }
+
+    /// A token-endpoint call (개별인증-002/003).
+    fn token_endpoint(form: Vec<(&'static str, String)>) -> Call {
+        Call {
+            post: true,
+            route: TOKEN_PATH,
+            path: TOKEN_PATH.into(),
+            token: None,
+            api_type: None,
+            body: Body::Form(form),
+        }
+    }
+
+    /// This call with `name` set in its JSON body.
+    fn with_json_field(&self, name: &str, value: &str) -> anyhow::Result<Call> {
+        let Body::Json(mut body) = self.body.clone() else { bail!("{} has no JSON body", self.path) };
+        body[name] = serde_json::json!(value);
+        Ok(Call { body: Body::Json(body), ..self.clone() })
+    }
+}
+
+/// How a scenario picks the next call of its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// Round the list, each call many times (reads).
+    Rotate,
+    /// Each call once, in order (authorization codes are single-use); the run ends when they do.
+    Once,
 }
 
 fn tran_id() -> String {
     TranId::generate("OPERAT0001", IssuerType::Operator).to_string()
 }
 
-fn request(http: &reqwest::Client, base: &str, call: &Call) -> reqwest::RequestBuilder {
+pub(crate) fn request(http: &reqwest::Client, base: &str, call: &Call) -> reqwest::RequestBuilder {
     let url = format!("{base}{}", call.path);
     let mut builder = if call.post { http.post(url) } else { http.get(url) };
-    builder = builder.header("x-api-tran-id", tran_id()).header("x-api-type", call.api_type);
+    builder = builder.header("x-api-tran-id", tran_id());
+    if let Some(api_type) = call.api_type {
+        builder = builder.header("x-api-type", api_type);
+    }
     if let Some(token) = &call.token {
         builder = builder.bearer_auth(token);
     }
-    if let Some(body) = &call.body {
-        builder = builder.json(body);
+    match &call.body {
+        Body::Empty => builder,
+        Body::Json(body) => builder.json(body),
+        Body::Form(fields) => builder.form(fields),
     }
-    builder
 }
 
 async fn send(http: &reqwest::Client, base: &str, call: &Call) -> bool {
@@ -83,7 +142,7 @@ async fn send(http: &reqwest::Client, base: &str, call: &Call) -> bool {
     }
 }
 
-async fn serve(router: Router) -> anyhow::Result<String> {
+pub(crate) async fn serve(router: Router) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -97,15 +156,9 @@ struct Holder {
     card: Option<(String, String)>,
 }
 
-async fn consent_and_token(
-    provider: &Provider,
-    org: &str,
-    customer: &str,
-    scopes: &str,
-    assets: Vec<String>,
-) -> anyhow::Result<String> {
-    let today = Utc::now().date_naive();
-    let consent = Consent {
+fn consent(org: &str, customer: &str, scopes: &str, assets: Vec<String>) -> anyhow::Result<Consent> {
+    let today = mydata_spec::time::korean_date(Utc::now());
+    Ok(Consent {
         consent_id: uuid::Uuid::new_v4().to_string(),
         org_code: org.into(),
         customer_id: customer.into(),
@@ -121,23 +174,40 @@ async fn consent_and_token(
         options: ConsentOptions::default(),
         status: ConsentStatus::Active,
         created_at: Utc::now().timestamp(),
-    };
+    })
+}
+
+async fn consent_and_pair(
+    provider: &Provider,
+    org: &str,
+    customer: &str,
+    scopes: &str,
+    assets: Vec<String>,
+) -> anyhow::Result<IssuedPair> {
+    let consent = consent(org, customer, scopes, assets)?;
     provider.store.insert_consent(&consent).await?;
-    let pair =
-        issue_pair(provider.store.as_ref(), &provider.keys, &consent, Default::default(), Utc::now().timestamp())
-            .await?;
-    Ok(pair.access_token)
+    Ok(issue_pair(provider.store.as_ref(), &provider.keys, &consent, provider.config.lifetimes, Utc::now().timestamp())
+        .await?)
+}
+
+async fn consent_and_token(
+    provider: &Provider,
+    org: &str,
+    customer: &str,
+    scopes: &str,
+    assets: Vec<String>,
+) -> anyhow::Result<String> {
+    Ok(consent_and_pair(provider, org, customer, scopes, assets).await?.access_token)
 }
 
 async fn assets_of(store: &dyn Store, org: &str, list_api: &str, customer: &str) -> anyhow::Result<Vec<AssetRow>> {
     Ok(store.asset_page(org, list_api, customer, None, 500).await?.items)
 }
 
-/// Gives the first `count` customers consents and tokens.
-async fn holders(provider: &Provider, count: usize) -> anyhow::Result<Vec<Holder>> {
-    let customers = provider.store.customers(BANK).await?;
+/// Gives `customers` consents and tokens.
+async fn holders(provider: &Provider, customers: &[Customer]) -> anyhow::Result<Vec<Holder>> {
     let mut holders = Vec::new();
-    for customer in customers.iter().take(count) {
+    for customer in customers {
         let id = &customer.customer_id;
         let accounts = assets_of(provider.store.as_ref(), BANK, "은행-001", id).await?;
         let deposit = accounts
@@ -161,6 +231,73 @@ async fn holders(provider: &Provider, count: usize) -> anyhow::Result<Vec<Holder
         bail!("no customers at {BANK}: the dataset is empty");
     }
     Ok(holders)
+}
+
+/// The operator's client at the bank, as the registry would have put it there.
+pub(crate) async fn register_client(store: &dyn Store) -> anyhow::Result<()> {
+    store
+        .upsert_client(&mydata_store::Client {
+            client_id: CLIENT.into(),
+            client_secret_hash: mydata_provider::oauth::hash_client_secret(CLIENT_SECRET),
+            org_code: "OPERAT0001".into(),
+            client_name: "벤치마크".into(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            updated_at: Utc::now().timestamp(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// 개별인증-002 requests, one per authorization code: each of `customers` consents on the consent
+/// page's behalf and gets a code, redeemed once by the scenario.
+async fn code_redemptions(provider: &Provider, customers: &[Customer]) -> anyhow::Result<Vec<Call>> {
+    let now = Utc::now().timestamp();
+    let mut calls = Vec::with_capacity(customers.len());
+    for customer in customers {
+        let consent = consent(BANK, &customer.customer_id, "bank.list", Vec::new())?;
+        let code = uuid::Uuid::new_v4().simple().to_string();
+        let record = AuthorizationCode {
+            code_digest: mydata_provider::oauth::digest(&code),
+            consent_id: consent.consent_id.clone(),
+            client_id: CLIENT.into(),
+            redirect_uri: REDIRECT_URI.into(),
+            created_at: now,
+            // The codes wait for the scenario, longer than a customer's would.
+            expires_at: now + 3_600,
+            redeemed_at: None,
+            pair_id: None,
+        };
+        let written =
+            ConsentRecord { consent: &consent, closes_session: None, code: Some(&record), tokens: &[], nonces: &[] };
+        if let Err(refusal) = provider.store.record_consent(&written, now).await? {
+            bail!("the benchmark's consent was refused: {refusal:?}");
+        }
+        calls.push(Call::token_endpoint(vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI.into()),
+            ("org_code", BANK.into()),
+            ("client_id", CLIENT.into()),
+            ("client_secret", CLIENT_SECRET.into()),
+        ]));
+    }
+    Ok(calls)
+}
+
+/// 개별인증-003 requests, one refresh token per customer of `customers`.
+async fn refreshes(provider: &Provider, customers: &[Customer]) -> anyhow::Result<Vec<Call>> {
+    let mut calls = Vec::with_capacity(customers.len());
+    for customer in customers {
+        let pair = consent_and_pair(provider, BANK, &customer.customer_id, "bank.list", Vec::new()).await?;
+        calls.push(Call::token_endpoint(vec![
+            ("grant_type", "refresh_token".into()),
+            ("refresh_token", pair.refresh_token),
+            ("org_code", BANK.into()),
+            ("client_id", CLIENT.into()),
+            ("client_secret", CLIENT_SECRET.into()),
+        ]));
+    }
+    Ok(calls)
 }
 
 /// An account with enough transactions that page 100 exists, for the deep-paging scenario.
@@ -213,12 +350,11 @@ async fn cursors(http: &reqwest::Client, base: &str, call: &Call) -> anyhow::Res
     let mut wanted = vec![(1, None)];
     let mut cursor: Option<String> = None;
     for page in 1..100 {
-        let mut body = call.body.clone().context("history body")?;
-        if let Some(c) = &cursor {
-            body["next_page"] = serde_json::json!(c);
-        }
-        let answer: serde_json::Value =
-            request(http, base, &Call { body: Some(body), ..call.clone() }).send().await?.json().await?;
+        let paged = match &cursor {
+            Some(c) => call.with_json_field("next_page", c)?,
+            None => call.clone(),
+        };
+        let answer: serde_json::Value = request(http, base, &paged).send().await?.json().await?;
         cursor = Some(
             answer["next_page"].as_str().with_context(|| format!("page {page} has no next_page: {answer}"))?.to_owned(),
         );
@@ -229,17 +365,12 @@ async fn cursors(http: &reqwest::Client, base: &str, call: &Call) -> anyhow::Res
     Ok(wanted)
 }
 
-/// Records the provider's answer to `call` and serves it, byte for byte, at the same path from the
-/// same server stack (tran-id layer included), with no authentication or store.
-async fn ceiling_for(http: &reqwest::Client, provider_base: &str, call: &Call) -> anyhow::Result<String> {
-    let response = request(http, provider_base, call).send().await?;
-    if !response.status().is_success() {
-        bail!("{} answered {}: {}", call.path, response.status(), response.text().await.unwrap_or_default());
-    }
-    let body = response.bytes().await?;
+/// Serves `body` as the answer to every request on `route`, from the same server stack
+/// (tran-id layer included), with no authentication or store.
+async fn serve_canned(route: &'static str, body: Bytes) -> anyhow::Result<String> {
     let router = Router::new()
         .route(
-            call.route,
+            route,
             any(move || {
                 let body: Bytes = body.clone();
                 async move { ([(axum::http::header::CONTENT_TYPE, mydata_web::error::JSON_UTF8)], body) }
@@ -252,13 +383,37 @@ async fn ceiling_for(http: &reqwest::Client, provider_base: &str, call: &Call) -
     serve(router).await
 }
 
-async fn measure(load: Load, base: String, calls: Arc<Vec<Call>>) -> Measured {
+/// Records the provider's answer to `call` and serves it, byte for byte, at the same path
+/// ([`serve_canned`]).
+async fn ceiling_for(http: &reqwest::Client, provider_base: &str, call: &Call) -> anyhow::Result<String> {
+    let response = request(http, provider_base, call).send().await?;
+    if !response.status().is_success() {
+        bail!("{} answered {}: {}", call.path, response.status(), response.text().await.unwrap_or_default());
+    }
+    serve_canned(call.route, response.bytes().await?).await
+}
+
+pub(crate) async fn measure(load: Load, base: String, calls: Arc<Vec<Call>>, pick: Pick) -> Measured {
     let http = client(load.connections);
+    let next = Arc::new(AtomicUsize::new(0));
+    let load = match pick {
+        Pick::Rotate => load,
+        // Every call of the list once, warm-up included; the cap keeps workers from running past the end.
+        Pick::Once => {
+            Load { warmup: Duration::ZERO, max_requests: (calls.len().saturating_sub(load.connections)) as u64, ..load }
+        }
+    };
     loadgen::run(load, move |worker, sequence| {
-        let (http, base, calls) = (http.clone(), base.clone(), calls.clone());
+        let (http, base, calls, next) = (http.clone(), base.clone(), calls.clone(), next.clone());
         async move {
-            let call = &calls[(worker * 7919 + sequence as usize) % calls.len()];
-            send(&http, &base, call).await
+            let index = match pick {
+                Pick::Rotate => (worker * 7919 + sequence as usize) % calls.len(),
+                Pick::Once => next.fetch_add(1, Ordering::Relaxed),
+            };
+            match calls.get(index) {
+                Some(call) => send(&http, &base, call).await,
+                None => false,
+            }
         }
     })
     .await
@@ -269,20 +424,32 @@ fn client(connections: usize) -> reqwest::Client {
 }
 
 /// Runs one scenario against the provider and, for single-route scenarios, against its ceiling.
-async fn scenario(name: &str, load: Load, provider_base: &str, calls: Vec<Call>) -> anyhow::Result<Report> {
+async fn scenario(
+    name: &str,
+    load: Load,
+    provider_base: &str,
+    mut calls: Vec<Call>,
+    pick: Pick,
+) -> anyhow::Result<Report> {
     let single_route = calls.iter().all(|c| c.route == calls[0].route);
-    let ceiling_base = match single_route {
-        true => Some(ceiling_for(&client(1), provider_base, &calls[0]).await?),
-        false => None,
+    let ceiling_base = match (single_route, pick) {
+        (false, _) => None,
+        (true, Pick::Rotate) => Some(ceiling_for(&client(1), provider_base, &calls[0]).await?),
+        // A single-use call gives the ceiling its answer and is not measured again.
+        (true, Pick::Once) => {
+            let sacrificed = calls.pop().context("a call to record the ceiling's answer")?;
+            Some(ceiling_for(&client(1), provider_base, &sacrificed).await?)
+        }
     };
     tracing::info!(scenario = name, "measuring");
     let calls = Arc::new(calls);
-    let measured = measure(load, provider_base.to_owned(), calls.clone()).await;
+    let measured = measure(load, provider_base.to_owned(), calls.clone(), pick).await;
     let ceiling = match ceiling_base {
-        Some(base) => Some(measure(load, base, calls).await),
+        // The ceiling answers anything: rotating over the same calls measures the same requests.
+        Some(base) => Some(measure(load, base, calls, Pick::Rotate).await),
         None => None,
     };
-    Ok(Report { scenario: name.to_owned(), measured, ceiling })
+    Ok(Report { scenario: name.to_owned(), measured, ceiling, prism: None })
 }
 
 /// Seconds to generate the dataset, or `None` when it already existed.
@@ -299,95 +466,105 @@ pub async fn dataset(
         .map(|(code, industry)| Institution { org_code: code.into(), industry })
         .to_vec();
     let started = Instant::now();
-    let generator = Generator::new(seed, Utc::now().date_naive());
+    let generator = Generator::new(seed, mydata_spec::time::korean_date(Utc::now()));
     write_people(store, &generator, &orgs, everyone(seed, customers), 200, &mut progress).await?;
     Ok(Some(started.elapsed().as_secs_f64()))
+}
+
+/// The provider under measurement: the bank and the card company of the dataset. Refresh retries
+/// get no grace, so that every refresh measured rotates the access token.
+pub async fn provider(store: Arc<dyn Store>) -> anyhow::Result<Arc<Provider>> {
+    let orgs = vec![
+        ServedOrg { org_code: BANK.into(), industry: Industry::Bank },
+        ServedOrg { org_code: CARD.into(), industry: Industry::Card },
+    ];
+    let lifetimes = Lifetimes { refresh_retry_grace_secs: 0, ..Lifetimes::default() };
+    Ok(Provider::new(store, ProviderConfig { orgs, lifetimes }).await?)
 }
 
 /// Generates (if needed) the dataset, starts the provider and measures every scenario.
 pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Result<(Option<f64>, Vec<Report>)> {
     let store: Arc<dyn Store> = Arc::new(SqlStore::open(&config.database).await?);
     let generated = dataset(store.as_ref(), config.customers, config.seed, progress).await?;
-    let orgs = vec![
-        ServedOrg { org_code: BANK.into(), industry: Industry::Bank },
-        ServedOrg { org_code: CARD.into(), industry: Industry::Card },
-    ];
-    let provider = Provider::new(store.clone(), ProviderConfig { orgs, lifetimes: Default::default() }).await?;
+    let provider = provider(store.clone()).await?;
+    register_client(store.as_ref()).await?;
     let base = serve(mydata_provider::router(provider.clone())).await?;
-    let holders = holders(&provider, config.token_holders).await?;
+    // Separate customers for each kind of token, so that no scenario retires another's tokens.
+    let customers = store.customers(BANK).await?;
+    let (holding, rest) = customers.split_at(config.token_holders.min(customers.len()));
+    let (refreshing, rest) = rest.split_at(config.token_holders.min(rest.len()));
+    let redeeming = &rest[..config.codes.min(rest.len())];
+    let holders = holders(&provider, holding).await?;
     let deep_token = deep_account(&provider).await?;
-    let today = Utc::now().date_naive();
+    let today = mydata_spec::time::korean_date(Utc::now());
     let ymd = |d: NaiveDate| d.format("%Y%m%d").to_string();
 
     let accounts: Vec<Call> = holders
         .iter()
-        .map(|h| Call {
-            post: false,
-            route: "/v1/bank/accounts",
-            path: format!("/v1/bank/accounts?org_code={BANK}&limit=20"),
-            token: Some(h.bank_token.clone()),
-            api_type: "user-refresh",
-            body: None,
+        .map(|h| {
+            let path = format!("/v1/bank/accounts?org_code={BANK}&limit=20");
+            Call::info(false, "/v1/bank/accounts", path, &h.bank_token, Body::Empty)
         })
         .collect();
     let details: Vec<Call> = holders
         .iter()
         .filter_map(|h| {
-            Some(Call {
-                post: true,
-                route: "/v1/bank/accounts/deposit/basic",
-                path: "/v1/bank/accounts/deposit/basic".into(),
-                token: Some(h.bank_token.clone()),
-                api_type: "user-refresh",
-                body: Some(serde_json::json!({"org_code": BANK, "account_num": h.deposit_account.clone()?, "search_timestamp": "0"})),
-            })
+            let body = serde_json::json!({"org_code": BANK, "account_num": h.deposit_account.clone()?, "search_timestamp": "0"});
+            let route = "/v1/bank/accounts/deposit/basic";
+            Some(Call::info(true, route, route.into(), &h.bank_token, Body::Json(body)))
         })
         .collect();
     let approvals: Vec<Call> = holders
         .iter()
         .filter_map(|h| {
             let (token, card) = h.card.clone()?;
-            Some(Call {
-                post: false,
-                route: "/v1/card/cards/{card_id}/approval-domestic",
-                path: format!(
-                    "/v1/card/cards/{card}/approval-domestic?org_code={CARD}&from_date={}&to_date={}&limit=20",
-                    ymd(today - Days::new(300)),
-                    ymd(today)
-                ),
-                token: Some(token),
-                api_type: "user-refresh",
-                body: None,
-            })
+            let path = format!(
+                "/v1/card/cards/{card}/approval-domestic?org_code={CARD}&from_date={}&to_date={}&limit=20",
+                ymd(today - Days::new(300)),
+                ymd(today)
+            );
+            Some(Call::info(false, "/v1/card/cards/{card_id}/approval-domestic", path, &token, Body::Empty))
         })
         .collect();
+    let history_route = "/v1/bank/accounts/deposit/transactions";
     let history = Call {
-        post: true,
-        route: "/v1/bank/accounts/deposit/transactions",
-        path: "/v1/bank/accounts/deposit/transactions".into(),
-        token: Some(deep_token),
-        api_type: "user-search",
-        body: Some(serde_json::json!({
-            "org_code": BANK, "account_num": DEEP_ACCOUNT, "from_date": ymd(today - Days::new(330)),
-            "to_date": ymd(today), "limit": "10",
-        })),
+        api_type: Some("user-search"),
+        ..Call::info(
+            true,
+            history_route,
+            history_route.into(),
+            &deep_token,
+            Body::Json(serde_json::json!({
+                "org_code": BANK, "account_num": DEEP_ACCOUNT, "from_date": ymd(today - Days::new(330)),
+                "to_date": ymd(today), "limit": "10",
+            })),
+        )
     };
 
     let load = config.load;
-    let mut reports = vec![
-        scenario("은행-001 account list", load, &base, accounts.clone()).await?,
-        scenario("은행-002 deposit detail", load, &base, details.clone()).await?,
-    ];
+    let mut reports = Vec::new();
+    let mut bank_list = scenario("은행-001 account list", load, &base, accounts.clone(), Pick::Rotate).await?;
+    if config.prism {
+        bank_list.prism = crate::prism::measure_against(&base, load, &accounts[0]).await?;
+    }
+    reports.push(bank_list);
+    reports.push(scenario("은행-002 deposit detail", load, &base, details.clone(), Pick::Rotate).await?);
     for (page, cursor) in cursors(&client(1), &base, &history).await? {
-        let mut body = history.body.clone().context("history body")?;
-        if let Some(cursor) = cursor {
-            body["next_page"] = serde_json::json!(cursor);
-        }
-        let call = Call { body: Some(body), ..history.clone() };
-        reports.push(scenario(&format!("은행-004 transactions, page {page}"), load, &base, vec![call]).await?);
+        let call = match cursor {
+            Some(cursor) => history.with_json_field("next_page", &cursor)?,
+            None => history.clone(),
+        };
+        let name = format!("은행-004 transactions, page {page}");
+        reports.push(scenario(&name, load, &base, vec![call], Pick::Rotate).await?);
     }
     if !approvals.is_empty() {
-        reports.push(scenario("카드-008 domestic approvals", load, &base, approvals.clone()).await?);
+        reports.push(scenario("카드-008 domestic approvals", load, &base, approvals.clone(), Pick::Rotate).await?);
+    }
+    let refresh_calls = refreshes(&provider, refreshing).await?;
+    reports.push(scenario("개별인증-003 token refresh", load, &base, refresh_calls, Pick::Rotate).await?);
+    let code_calls = code_redemptions(&provider, redeeming).await?;
+    if code_calls.len() > load.connections + 1 {
+        reports.push(scenario("개별인증-002 token issue", load, &base, code_calls, Pick::Once).await?);
     }
     // The mix: weighted as an operator's traffic is (lists and details dominate).
     let mut mix = Vec::new();
@@ -397,6 +574,6 @@ pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Res
         }
     }
     mix.push(history.clone());
-    reports.push(scenario("mix (lists, details, approvals, history)", load, &base, mix).await?);
+    reports.push(scenario("mix (lists, details, approvals, history)", load, &base, mix, Pick::Rotate).await?);
     Ok((generated, reports))
 }

@@ -2,6 +2,7 @@
 //! information API, for the industries it is configured to serve.
 
 pub mod access_log;
+pub mod grant;
 pub mod info;
 pub mod metrics;
 pub mod oauth;

@@ -1,9 +1,10 @@
-//! `mydata bench`: measures the provider over loopback, each figure beside its ceiling.
+//! `mydata bench`: measures the provider over loopback, each figure beside its ceiling (and, for
+//! 은행-001, beside Stoplight Prism), then the collector's throughput against in-process providers.
 
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mydata_bench::{BenchConfig, Load, Report};
+use mydata_bench::{BenchConfig, CollectBench, CollectRun, Load, Measured, Report};
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -13,40 +14,78 @@ pub struct BenchArgs {
     #[arg(long, default_value = "sqlite://bench.db")]
     database: String,
     /// Customers to generate at the bank and the card company when the database is empty.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 100_000)]
     customers: u64,
-    /// Customers given consents and tokens; the load rotates over them.
+    /// Customers given consents and tokens; the load rotates over them (as many others get
+    /// refresh tokens for the refresh scenario).
     #[arg(long, default_value_t = 200)]
     token_holders: usize,
+    /// Authorization codes prepared for the token-issue scenario, each redeemed once (the
+    /// scenario ends early when they run out).
+    #[arg(long, default_value_t = 20_000)]
+    codes: usize,
     /// Concurrent connections of the load generator.
     #[arg(long, default_value_t = 32)]
     connections: usize,
     /// Seconds each scenario is measured (after one second of warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Also write the table to this Markdown file.
+    /// Skip the comparison with Stoplight Prism (`npx @stoplight/prism-cli`, fetched from the npm
+    /// registry on first use); it is skipped with a notice anyway when npx is missing.
+    #[arg(long)]
+    no_prism: bool,
+    /// Institutions the collector benchmark collects from, each an in-process provider (0: skip it).
+    #[arg(long, default_value_t = 50)]
+    collect_providers: usize,
+    /// Customers with data and consents at every one of those institutions.
+    #[arg(long, default_value_t = 20)]
+    collect_customers: u64,
+    /// Also write the tables to this Markdown file.
     #[arg(long)]
     output: Option<std::path::PathBuf>,
 }
 
+fn ratio(measured: &Measured, other: &Option<Measured>) -> String {
+    match other {
+        Some(o) => format!("{:.0} | {:.0}%", o.rps(), 100.0 * measured.rps() / o.rps().max(1.0)),
+        None => "— | —".into(),
+    }
+}
+
 fn row(report: &Report) -> String {
     let m = &report.measured;
-    let ceiling = match &report.ceiling {
-        Some(c) => format!("{:.0} | {:.0}%", c.rps(), 100.0 * m.rps() / c.rps().max(1.0)),
-        None => "— | —".into(),
+    let prism = match &report.prism {
+        Some(p) => format!("{:.0} | {:.1}× | {:.2}", p.rps(), m.rps() / p.rps().max(1.0), p.p99_ms),
+        None => "— | — | —".into(),
     };
     format!(
-        "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} |",
+        "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
         report.scenario,
         m.rps(),
         m.p50_ms,
         m.p95_ms,
         m.p99_ms,
         m.errors,
-        ceiling
+        ratio(m, &report.ceiling),
+        prism
     )
 }
 
+fn collect_row(run: &CollectRun) -> String {
+    let s = &run.summary;
+    format!(
+        "| {} | {} | {:.2} | {:.0} | {} | {} | {} |",
+        run.scenario,
+        run.consents,
+        run.seconds,
+        run.consents_per_minute(),
+        s.calls,
+        s.rows,
+        s.up_to_date
+    )
+}
+
+/// The process's peak resident set since the last [`reset_peak_rss`], in MiB.
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib: f64 =
@@ -54,11 +93,23 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Starts a new peak-RSS measurement (Linux: `clear_refs` 5 resets VmHWM).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn bar(len: u64, what: &str) -> anyhow::Result<ProgressBar> {
+    let template = format!("{what} {{bar:40}} {{pos}}/{{len}} customers ({{per_sec}}, {{eta}} left)");
+    Ok(ProgressBar::new(len).with_style(ProgressStyle::with_template(&template).context("progress bar template")?))
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let config = BenchConfig {
         database: args.database.clone(),
         customers: args.customers,
         token_holders: args.token_holders,
+        codes: args.codes,
+        prism: !args.no_prism,
         load: Load {
             connections: args.connections,
             duration: Duration::from_secs(args.seconds),
@@ -67,24 +118,44 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         },
         seed: 1,
     };
-    let bar = ProgressBar::new(args.customers + 3).with_style(
-        ProgressStyle::with_template("generating {bar:40} {pos}/{len} customers ({per_sec}, {eta} left)")
-            .context("progress bar template")?,
-    );
-    let (generated, reports) = mydata_bench::run(&config, |n| bar.inc(n)).await?;
-    bar.finish_and_clear();
+    let generating = bar(args.customers + 3, "generating")?;
+    let (generated, reports) = mydata_bench::run(&config, |n| generating.inc(n)).await?;
+    generating.finish_and_clear();
     let mut out = String::new();
     writeln!(out, "Connections: {}, {} s per scenario, database `{}`.", args.connections, args.seconds, args.database)?;
     if let Some(secs) = generated {
         writeln!(out, "Dataset: {} customers at a bank and a card company generated in {secs:.1} s.", args.customers)?;
     }
-    writeln!(out, "\n| Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | ceiling req/s | of ceiling |")?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    writeln!(
+        out,
+        "\n| Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | ceiling req/s | of ceiling | Prism req/s | vs Prism | Prism p99 ms |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|")?;
     for report in &reports {
         writeln!(out, "{}", row(report))?;
     }
     if let Some(rss) = peak_rss_mib() {
-        writeln!(out, "\nPeak RSS of the process (provider, load generator and ceiling together): {rss:.0} MiB.")?;
+        writeln!(
+            out,
+            "\nPeak RSS of the process under load (provider, load generator and ceiling together): {rss:.0} MiB."
+        )?;
+    }
+    if args.collect_providers > 0 {
+        reset_peak_rss();
+        let collect = CollectBench { providers: args.collect_providers, customers: args.collect_customers, seed: 1 };
+        let customers = args.collect_customers * args.collect_providers as u64;
+        let generating = bar(customers, "generating the collector's institutions")?;
+        let runs = mydata_bench::collect::run(&collect, |n| generating.inc(n)).await?;
+        generating.finish_and_clear();
+        writeln!(out, "\nCollector (every provider at once, one in-process provider per institution):\n")?;
+        writeln!(out, "| Collection | consents | seconds | consents/min | calls | rows stored | up to date (00001) |")?;
+        writeln!(out, "|---|---|---|---|---|---|---|")?;
+        for run in &runs {
+            writeln!(out, "{}", collect_row(run))?;
+        }
+        if let Some(rss) = peak_rss_mib() {
+            writeln!(out, "\nPeak RSS during the collector benchmark (collector and its providers): {rss:.0} MiB.")?;
+        }
     }
     print!("{out}");
     if let Some(path) = args.output {

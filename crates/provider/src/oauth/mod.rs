@@ -102,7 +102,7 @@ fn random_secret() -> String {
 }
 
 /// What the store keeps of a secret handed out (session handle, code, cookie): its SHA-256 in hex.
-fn digest(secret: &str) -> String {
+pub fn digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
