@@ -7,7 +7,8 @@ use mydata_spec::fields::Location;
 use mydata_spec::{ApiSpec, ApiType, Industry, IssuerType, RspCode, TranId, api_type, tran_id};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// One request to one API; parameters are the wire's strings.
 #[derive(Debug, Clone)]
@@ -141,6 +142,23 @@ pub fn value_text(value: &Value) -> Option<String> {
     }
 }
 
+/// One exchange the client made: what was sent, what came back, and how long it took.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    pub base_url: &'a str,
+    pub call: &'a Call,
+    /// The answer, or why there is none (an error answer of the institution included).
+    pub outcome: Result<&'a Answer, &'a ClientError>,
+    /// From sending the request to having the whole answer (or giving up).
+    pub elapsed: Duration,
+}
+
+/// Sees every exchange a [`Client`] makes, after it ended (the operator's call statistics, 지원-004).
+/// Called on the calling task: it must not block.
+pub trait CallObserver: Send + Sync + std::fmt::Debug {
+    fn observe(&self, exchange: &Exchange<'_>);
+}
+
 /// The operator's HTTP client for every API of the standard. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -151,6 +169,7 @@ pub struct Client {
     pub page_cap: u32,
     /// `limit` sent on paged APIs.
     pub page_limit: u32,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 /// Default timeout of one HTTP exchange.
@@ -179,7 +198,14 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a client with rustls and no custom roots always builds");
-        Client { http, operator_org: operator_org.to_owned(), page_cap: 1000, page_limit: 500 }
+        Client { http, operator_org: operator_org.to_owned(), page_cap: 1000, page_limit: 500, observer: None }
+    }
+
+    /// This client reporting every exchange it makes (each page of a paged fetch, token calls
+    /// included) to `observer`; a request that could not be built is no exchange.
+    pub fn observed(mut self, observer: Arc<dyn CallObserver>) -> Client {
+        self.observer = Some(observer);
+        self
     }
 
     pub fn operator_org(&self) -> &str {
@@ -210,8 +236,16 @@ impl Client {
         for (name, value) in &call.headers {
             request = request.header(name, value);
         }
-        let response = request.send().await.map_err(|source| ClientError::Transport { api: api.id, source })?;
-        classify(api, response).await
+        let started = Instant::now();
+        let outcome = match request.send().await {
+            Ok(response) => classify(api, response).await,
+            Err(source) => Err(ClientError::Transport { api: api.id, source }),
+        };
+        if let Some(observer) = &self.observer {
+            let elapsed = started.elapsed();
+            observer.observe(&Exchange { base_url, call, outcome: outcome.as_ref(), elapsed });
+        }
+        outcome
     }
 }
 

@@ -22,7 +22,7 @@ pub mod paging;
 pub mod token;
 
 pub use auth::{AuthorizeRequest, Credentials, TokenAnswer};
-pub use call::{Answer, Call, Client};
+pub use call::{Answer, Call, CallObserver, Client, Exchange};
 pub use error::{ClientError, ClientResult};
 pub use paging::{Fetched, ResourceKey, SearchTimestamps, list_field};
 pub use token::{RefreshPolicy, StopReason, TokenEndpoint, TokenError, TokenManager, TokenSink, Tokens};
