@@ -8,6 +8,7 @@
 //! - [`registry`] and [`statistics`]: the payloads of 지원-002/003 and 지원-004/005.
 //! - [`body`]: checks nested JSON bodies against the standard's field tables.
 //! - [`transport`]: only the portal's certificate reaches 지원-101..104 (mutual TLS, ch.3.1).
+//! - [`weekly`]: when the weekly statistics go out, and remembering which week did.
 
 pub mod body;
 pub mod oauth;
@@ -21,6 +22,7 @@ pub mod sync;
 pub mod time;
 pub mod tokens;
 pub mod transport;
+pub mod weekly;
 
 pub use participant::{Participant, SupportEndpoint};
 pub use portal_client::PortalClient;

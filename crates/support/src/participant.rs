@@ -109,6 +109,17 @@ pub struct PortalCredential {
     pub secret_hash: String,
 }
 
+/// How a participant reaches the portal.
+#[derive(Debug, Clone)]
+pub struct PortalLink {
+    /// The "지원API 호출용 자격증명" (지원-001) and the portal's URL.
+    pub account: crate::portal_client::PortalAccount,
+    /// The "지원API 제공용 자격증명" the portal uses for 지원-101.
+    pub credential: PortalCredential,
+    /// How often the registry is pulled.
+    pub refresh_every: std::time::Duration,
+}
+
 /// State of the 지원-101..104 endpoints.
 pub struct SupportEndpoint {
     pub tokens: SupportTokens,

@@ -8,11 +8,9 @@ use async_trait::async_trait;
 use axum::Router;
 use mydata_spec::{IssuerType, RspCode};
 use mydata_store::{Store, StoreError};
-use mydata_support::participant::{
-    self, Availability, Participant, PortalCredential, ResendRequest, ServiceConsents, SupportEndpoint,
-};
-use mydata_support::portal_client::{PortalAccount, PortalClient, PortalError};
-use mydata_support::statistics::{inquiry_date_after, provider_report, week_before};
+use mydata_support::participant::{self, Availability, Participant, ResendRequest, ServiceConsents, SupportEndpoint};
+use mydata_support::portal_client::PortalClient;
+use mydata_support::statistics::{provider_report, week_before};
 use mydata_support::tokens::{DEFAULT_LIFETIME, SupportTokens};
 use mydata_web::ApiError;
 use std::sync::{Arc, RwLock};
@@ -21,16 +19,8 @@ use std::time::Duration;
 /// 지원-005's path at the portal.
 const PROVIDER_STATISTICS: &str = "/mgmts/statistics/provider";
 
-/// How the provider reaches the portal.
-#[derive(Debug, Clone)]
-pub struct PortalLink {
-    /// The "지원API 호출용 자격증명" (지원-001) and the portal's URL.
-    pub account: PortalAccount,
-    /// The "지원API 제공용 자격증명" the portal uses for 지원-101.
-    pub credential: PortalCredential,
-    /// How often the registry is pulled.
-    pub refresh_every: Duration,
-}
+/// How the provider reaches the portal (the same for every participant).
+pub use mydata_support::participant::PortalLink;
 
 /// Support state of one provider: the 지원-101..104 endpoint, the statistics recorder, and the
 /// portal link once one is configured.
@@ -115,17 +105,7 @@ impl ProviderSupport {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    #[error("no portal is configured")]
-    NotConnected,
-    #[error("inquiry_date: {0}")]
-    Week(#[from] mydata_support::statistics::WeekError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Portal(#[from] PortalError),
-}
+pub use mydata_support::weekly::SendError;
 
 async fn report(
     store: &dyn Store,
@@ -230,52 +210,20 @@ pub fn routes(provider: Arc<Provider>) -> Router {
 }
 
 /// The inquiry_date (a Sunday) of the last complete week before `now`: what a weekly 지원-005 sends.
-pub fn last_inquiry_date(now: i64) -> String {
-    let today = mydata_support::time::kst_of(now).date_naive();
-    // The Sunday after today, one week back: today itself when today is a Sunday.
-    (inquiry_date_after(today) - chrono::Days::new(7)).format("%Y%m%d").to_string()
-}
+pub use mydata_support::weekly::last_inquiry_date;
 
 const SENT_SETTING: &str = "statistics-sent-inquiry-date";
 
 /// Sends the weekly 지원-005 reports on Mondays (KST, as ch.7 asks), checking every `every`; the
 /// inquiry_date sent last is kept in the store, so a restart neither skips nor repeats a week.
 pub fn spawn_weekly_statistics(provider: Arc<Provider>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            let now = chrono::Utc::now().timestamp();
-            if chrono::Datelike::weekday(&mydata_support::time::kst_of(now)) != chrono::Weekday::Mon {
-                continue;
-            }
-            let inquiry_date = last_inquiry_date(now);
-            let store = provider.store.as_ref();
-            if store.support_setting(SENT_SETTING).await.ok().flatten().as_deref() == Some(inquiry_date.as_str()) {
-                continue;
-            }
+    let store = provider.store.clone();
+    mydata_support::weekly::spawn_weekly(store, chrono::Weekday::Mon, SENT_SETTING.into(), every, move |inquiry_date| {
+        let provider = provider.clone();
+        async move {
             let types = [mydata_support::statistics::SCHEDULED, mydata_support::statistics::USER_INVOLVED];
-            match provider.support.send_statistics(store, &provider.config.orgs, &inquiry_date, &types).await {
-                Ok(()) => {
-                    if let Err(e) = store.set_support_setting(SENT_SETTING, &inquiry_date).await {
-                        tracing::warn!(error = %e, "could not note the statistics sent");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, %inquiry_date, "weekly statistics (지원-005) failed; retrying"),
-            }
+            let orgs = &provider.config.orgs;
+            provider.support.send_statistics(provider.store.as_ref(), orgs, &inquiry_date, &types).await
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_last_inquiry_date_is_the_latest_sunday() {
-        // 2021-09-13 is a Monday (KST noon = 03:00 UTC).
-        assert_eq!(last_inquiry_date(1_631_502_000), "20210912");
-        // 2021-09-12 is a Sunday.
-        assert_eq!(last_inquiry_date(1_631_415_600), "20210912");
-    }
 }
