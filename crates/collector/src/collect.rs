@@ -44,6 +44,8 @@ pub struct CollectorConfig {
     /// The operator's client certificate and the roots providers' servers must chain to (mutual
     /// TLS, ch.2); `None`: reqwest's default roots and no client certificate.
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Where every call to a provider is counted for 지원-004 ([`crate::OperatorSupport::calls`]).
+    pub statistics: Option<Arc<crate::support::CallStatistics>>,
 }
 
 impl CollectorConfig {
@@ -57,6 +59,7 @@ impl CollectorConfig {
             page_cap: 1000,
             progress: Progress::Log,
             tls: None,
+            statistics: None,
         }
     }
 }
@@ -267,6 +270,9 @@ impl Collector {
         };
         client.page_limit = config.page_limit;
         client.page_cap = config.page_cap;
+        if let Some(statistics) = &config.statistics {
+            client = client.observed(statistics.clone());
+        }
         Collector { store, client, config }
     }
 
@@ -278,8 +284,11 @@ impl Collector {
     pub async fn run(&self) -> Result<Summary, CollectError> {
         let (run_id, resumed) = self.store.open_run(now()).await?;
         let settled = self.store.settled_units(&run_id).await?;
-        let providers: HashMap<String, ProviderRow> =
-            self.store.providers().await?.into_iter().map(|p| (p.org_code.clone(), p)).collect();
+        let providers = self.store.providers().await?;
+        if let Some(statistics) = &self.config.statistics {
+            statistics.know(&providers);
+        }
+        let providers: HashMap<String, ProviderRow> = providers.into_iter().map(|p| (p.org_code.clone(), p)).collect();
         let mut by_provider: BTreeMap<String, Vec<LinkRow>> = BTreeMap::new();
         for link in self.store.links().await? {
             by_provider.entry(link.org_code.clone()).or_default().push(link);

@@ -7,6 +7,8 @@
 pub mod collect;
 pub mod rules;
 pub mod store;
+pub mod support;
 
 pub use collect::{CollectError, Collector, CollectorConfig, Progress, Summary};
-pub use store::{ConsentInfo, LinkRow, OperatorStore, ProviderRow, ResourceRow};
+pub use store::{ConsentInfo, LinkRow, LiveConsent, OperatorStore, ProviderRow, ResourceRow};
+pub use support::{CallStatistics, OperatorSupport};

@@ -41,6 +41,27 @@ pub struct LinkRow {
     pub stop_detail: Option<String>,
 }
 
+/// A consent as 지원-103 describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveConsent {
+    /// The provider's org_code.
+    pub org_code: String,
+    /// The operator's service the consent was given to.
+    pub client_id: String,
+    pub scope: String,
+    /// YYYYMMDD (Korean date) the customer gave it.
+    pub consent_date: String,
+    /// YYYYMMDD, as 공통-002's end_date.
+    pub consent_end_date: String,
+}
+
+/// Unix seconds as a Korean date, YYYYMMDD.
+fn korean_date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| mydata_spec::time::korean_date(t).format("%Y%m%d").to_string())
+        .unwrap_or_default()
+}
+
 /// One stored item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceRow {
@@ -151,9 +172,15 @@ impl OperatorStore {
         Ok(OperatorStore::on(&SqlStore::open(url).await?))
     }
 
-    /// The operator's tables on an open store (migration 0006 ran when it opened).
+    /// The operator's tables on an open store (migrations 0006 and 0008 ran when it opened).
     pub fn on(store: &SqlStore) -> OperatorStore {
         OperatorStore { store: store.clone() }
+    }
+
+    /// The whole store underneath: the tables every participant shares (registry copy, call
+    /// statistics, support settings).
+    pub fn sql(&self) -> &SqlStore {
+        &self.store
     }
 
     pub async fn upsert_provider(&self, p: &ProviderRow, now: i64) -> StoreResult<()> {
@@ -174,6 +201,15 @@ impl OperatorStore {
         Ok(())
     }
 
+    /// Forgets a provider; returns whether it was known.
+    pub async fn remove_provider(&self, org_code: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM op_providers WHERE org_code = $1")
+            .bind(org_code)
+            .execute(self.store.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn providers(&self) -> StoreResult<Vec<ProviderRow>> {
         let rows = sqlx::query("SELECT * FROM op_providers ORDER BY org_code").fetch_all(self.store.pool()).await?;
         rows.iter()
@@ -189,17 +225,19 @@ impl OperatorStore {
             .collect()
     }
 
-    /// Records a new consent's tokens (after 개별인증-002); a consent given again restarts collection.
+    /// Records a new consent's tokens (after 개별인증-002), given at `now`; a consent given again
+    /// restarts collection and forgets what 공통-002 said about the one it replaces.
     pub async fn upsert_link(&self, customer_id: &str, org_code: &str, tokens: &Tokens, now: i64) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO op_links (customer_id, org_code, access_token, access_expires_at, refresh_token,
-               refresh_expires_at, scope, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               refresh_expires_at, scope, updated_at, consented_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
              ON CONFLICT (customer_id, org_code) DO UPDATE SET access_token = excluded.access_token,
                access_expires_at = excluded.access_expires_at, refresh_token = excluded.refresh_token,
                refresh_expires_at = excluded.refresh_expires_at, scope = excluded.scope,
                first_collected_at = NULL, stop_reason = NULL, stop_detail = NULL, stopped_at = NULL,
-               updated_at = excluded.updated_at",
+               is_scheduled = NULL, fnd_cycle = NULL, add_cycle = NULL, end_date = NULL,
+               consented_at = excluded.consented_at, updated_at = excluded.updated_at",
         )
         .bind(customer_id)
         .bind(org_code)
@@ -512,6 +550,66 @@ impl OperatorStore {
             .execute(self.store.pool())
             .await?;
         Ok(())
+    }
+
+    /// Notes the CI (연계정보) of a customer, by which the portal asks for their consents (지원-103).
+    pub async fn set_customer_ci(&self, customer_id: &str, ci: &str, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO op_customers (customer_id, ci, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (customer_id) DO UPDATE SET ci = excluded.ci, updated_at = excluded.updated_at",
+        )
+        .bind(customer_id)
+        .bind(ci)
+        .bind(now)
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The customer whose CI is `ci`, if they are a customer (a member) of this operator.
+    pub async fn customer_of_ci(&self, ci: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT customer_id FROM op_customers WHERE ci = $1")
+            .bind(ci)
+            .fetch_optional(self.store.pool())
+            .await?)
+    }
+
+    /// A customer's consents that are valid on `today` (YYYYMMDD, Korean date): not stopped
+    /// (revoked, ended, expired) and not past their end date, by service then provider.
+    pub async fn live_consents(&self, customer_id: &str, today: &str) -> StoreResult<Vec<LiveConsent>> {
+        let rows = sqlx::query(
+            "SELECT l.org_code, p.client_id, l.scope, l.consented_at, l.updated_at, l.end_date, l.refresh_expires_at
+             FROM op_links l JOIN op_providers p ON p.org_code = l.org_code
+             WHERE l.customer_id = $1 AND l.stop_reason IS NULL
+             ORDER BY p.client_id, l.org_code",
+        )
+        .bind(customer_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut live = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let consented_at: Option<i64> = r.try_get("consented_at")?;
+            let consented_at = match consented_at {
+                Some(at) => at,
+                None => r.try_get("updated_at")?,
+            };
+            // Until 공통-002 was read, the refresh token's expiry, which never outlives the consent (ch.2.2).
+            let end_date = match r.try_get::<Option<String>, _>("end_date")? {
+                Some(date) => date,
+                None => korean_date(r.try_get("refresh_expires_at")?),
+            };
+            if end_date.as_str() < today {
+                continue;
+            }
+            live.push(LiveConsent {
+                org_code: r.try_get("org_code")?,
+                client_id: r.try_get("client_id")?,
+                scope: r.try_get("scope")?,
+                consent_date: korean_date(consented_at),
+                consent_end_date: end_date,
+            });
+        }
+        Ok(live)
     }
 
     /// Everything collected for one customer at one provider, by API, subject and item.

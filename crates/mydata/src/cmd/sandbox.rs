@@ -17,7 +17,7 @@ use chrono::{Days, NaiveDate, Utc};
 use clap::Args;
 use mydata_client::{AuthorizeRequest, Client, Credentials, Tokens};
 use mydata_collector::store::ProviderRow;
-use mydata_collector::{Collector, CollectorConfig, OperatorStore, Progress};
+use mydata_collector::{Collector, CollectorConfig, ConsentInfo, OperatorStore, Progress};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_pki::{ClientAuth, OrgSpec, TestPki};
 use mydata_provider::tokens::{Confirmation, prepare_bound_pair};
@@ -368,14 +368,16 @@ async fn prelink(
     customer_id: &str,
     binding: Option<&Confirmation>,
 ) -> anyhow::Result<()> {
-    if operator.link(customer_id, &org.org_code).await?.is_some_and(|l| l.stop_reason.is_none()) {
-        return Ok(());
-    }
     let store = provider.store.as_ref();
     let customer = store
         .customer(&org.org_code, customer_id)
         .await?
         .with_context(|| format!("{customer_id} is not a customer of {}", org.org_code))?;
+    // The operator knows its customer by the CI (the same at every institution), as 지원-103 asks.
+    operator.set_customer_ci(customer_id, &customer.ci, Utc::now().timestamp()).await?;
+    if operator.link(customer_id, &org.org_code).await?.is_some_and(|l| l.stop_reason.is_none()) {
+        return Ok(());
+    }
     let mut assets = Vec::new();
     for list in mydata_spec::catalogue::info_apis(org.industry)
         .filter(|a| a.scope == mydata_spec::ScopeRule::Industry("list") && a.shape() == mydata_spec::Shape::List)
@@ -414,6 +416,9 @@ async fn prelink(
         scope: consent.scopes.to_string(),
     };
     operator.upsert_link(customer_id, &org.org_code, &tokens, now).await?;
+    // The end date the consent was given with, until the collector reads it from 공통-002.
+    let info = ConsentInfo { end_date: Some(consent.end_date.format("%Y%m%d").to_string()), ..Default::default() };
+    operator.set_consent_info(customer_id, &org.org_code, &info).await?;
     Ok(())
 }
 
@@ -645,7 +650,7 @@ async fn callback(State(app): State<Arc<OperatorApp>>, Query(q): Query<CallbackQ
     let exchanged = app.client.exchange_code(&provider.base_url, &org, &creds, &code, &app.redirect_uri).await;
     let now = Utc::now().timestamp();
     match exchanged.map(|answer| Tokens::issued(&answer, now)) {
-        Ok(Some(tokens)) => match app.store.upsert_link(&customer, &org, &tokens, now).await {
+        Ok(Some(tokens)) => match link(&app.store, &customer, &org, &tokens, now).await {
             Ok(()) => page(
                 "전송요구 완료",
                 &format!(
@@ -664,6 +669,22 @@ async fn callback(State(app): State<Arc<OperatorApp>>, Query(q): Query<CallbackQ
                 .into_response()
         }
     }
+}
+
+/// Records the customer's new consent at `org` and their CI (the demo people's, as the customer
+/// signed in to the operator with it), by which the portal asks for their consents (지원-103).
+async fn link(
+    store: &OperatorStore,
+    customer_id: &str,
+    org: &str,
+    tokens: &Tokens,
+    now: i64,
+) -> mydata_store::StoreResult<()> {
+    store.upsert_link(customer_id, org, tokens, now).await?;
+    if let Some(person) = demo_people().into_iter().find(|p| p.customer_id == customer_id) {
+        store.set_customer_ci(customer_id, &person.ci, now).await?;
+    }
+    Ok(())
 }
 
 /// Runs `mydata collect` in-process and shows its summary.
