@@ -6,6 +6,7 @@ use clap::Args;
 use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
 use mydata_web::server;
+use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -28,6 +29,8 @@ pub struct ServeArgs {
     portal: PortalLinkArgs,
     #[command(flatten)]
     tls: super::pki::ServerTlsArgs,
+    #[command(flatten)]
+    portal_tls: PortalTlsArgs,
 }
 
 /// The link to the integrated portal: registry pulls (which decide the accepted clients) and the
@@ -77,6 +80,71 @@ impl PortalLinkArgs {
             refresh_every: std::time::Duration::from_secs(self.registry_refresh_secs.max(1)),
         })
     }
+}
+
+/// This provider's TLS identity towards the portal, given as files. Each institution authenticates
+/// itself with its TLS certificate whatever end of the connection it is (ch.3.1, guideline
+/// "기관간 상호인증"), but a certificate's extended key usage decides which end it may be: a server
+/// certificate for serverAuth only (as `mydata pki init` issues them) cannot authenticate a client,
+/// so --cert/--key say nothing about how the provider calls the portal. --tls-dir gives both.
+#[derive(Args)]
+struct PortalTlsArgs {
+    /// Client certificate chain (PEM), leaf first, this provider presents to the portal (--portal)
+    /// for its registry pulls and statistics, as the portal's mutual TLS asks: a certificate for
+    /// client authentication (extended key usage clientAuth, e.g. `mydata pki init`'s
+    /// ORG/client.pem) whose SERIALNUMBER the portal registered for the institution. With
+    /// --client-key and --server-ca; the same files as --cert/--key if that certificate is for both
+    /// ends. Without it (and without --tls-dir) the portal is called without a certificate.
+    #[arg(long, env = "MYDATA_TLS_CLIENT_CERT", value_name = "FILE", requires_all = ["client_key", "server_ca"], conflicts_with = "tls_dir")]
+    client_cert: Option<PathBuf>,
+    /// The private key (PEM) of --client-cert.
+    #[arg(
+        long,
+        env = "MYDATA_TLS_CLIENT_KEY",
+        value_name = "FILE",
+        requires = "client_cert",
+        conflicts_with = "tls_dir"
+    )]
+    client_key: Option<PathBuf>,
+    /// CA certificates (PEM) the portal's server certificate must chain to (default: the public web
+    /// roots). Alone, without --client-cert, for a portal reached over a dedicated line or VPN,
+    /// where ch.2 lets participants skip mutual authentication.
+    #[arg(long, env = "MYDATA_TLS_SERVER_CA", value_name = "FILE", conflicts_with = "tls_dir")]
+    server_ca: Option<PathBuf>,
+}
+
+impl PortalTlsArgs {
+    /// The TLS of calls to the portal from these files, `None` without --server-ca.
+    fn resolve(&self) -> anyhow::Result<Option<rustls::ClientConfig>> {
+        let Some(roots) = &self.server_ca else { return Ok(None) };
+        let identity = self.client_cert.clone().zip(self.client_key.clone());
+        let files = mydata_pki::ClientTls { identity, server_roots: roots.clone() };
+        let config = files
+            .rustls_config()
+            .context("the TLS identity towards the portal (--client-cert, --client-key, --server-ca)")?;
+        Ok(Some(config))
+    }
+}
+
+/// How the provider calls the portal at `portal_url`: with its client certificate of --tls-dir or
+/// --client-cert, else without one (warned for an https portal: one requiring mutual TLS refuses it).
+fn portal_tls(
+    tls: &super::pki::ServerTlsArgs,
+    files: &PortalTlsArgs,
+    own_org: &str,
+    portal_url: &str,
+) -> anyhow::Result<Option<rustls::ClientConfig>> {
+    if let Some(from_pki) = tls.client_tls(own_org)? {
+        return Ok(Some(from_pki));
+    }
+    if files.client_cert.is_none() && !portal_url.starts_with("http://") {
+        tracing::warn!(
+            "calling the portal without a client certificate: a portal that requires mutual TLS (ch.2) refuses \
+             this provider's registry pulls and statistics (give --client-cert, --client-key and --server-ca, \
+             or --tls-dir)"
+        );
+    }
+    files.resolve()
 }
 
 /// A client given on the command line.
@@ -147,7 +215,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let provider = Provider::new_with_transport(store, config, transport).await?;
     if let Some(link) = args.portal.link(&provider.config.orgs[0].org_code) {
         tracing::info!(portal = %link.account.base_url, "linked to the portal: registry pulls and weekly statistics");
-        let over = args.tls.client_tls(&provider.config.orgs[0].org_code)?;
+        let over = portal_tls(&args.tls, &args.portal_tls, &provider.config.orgs[0].org_code, &link.account.base_url)?;
         mydata_provider::support::run_with_portal_over(&provider, link, over);
     }
     let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
