@@ -371,3 +371,59 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
         assert_eq!(reports[0].sender_org_code, "BANK000001");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_of_type_2_count_the_consents_given_withdrawn_and_valid_each_day() {
+    for backend in BACKENDS {
+        let s = setup(backend).await;
+        s.sync.refresh().await.unwrap();
+        let withdrawn = s.data_token("bank.list").await;
+        let _kept = s.data_token("bank.list bank.deposit").await;
+        // The customer withdraws the first consent through the operator (개별인증-004).
+        let revoke = s
+            .http
+            .post(format!("{}/oauth/2.0/revoke", s.provider_base))
+            .header("x-api-tran-id", TranId::generate("OPERAT0001", IssuerType::Operator).to_string())
+            .form(&[
+                ("org_code", "BANK000001"),
+                ("client_id", SERVICE),
+                ("client_secret", "ChangeMeServiceSecret00000000001"),
+                ("token", withdrawn.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body: Value = revoke.json().await.unwrap();
+        assert_eq!(body["rsp_code"], "00000", "{backend:?} {body}");
+
+        let today = mydata_support::time::kst_of(Utc::now().timestamp()).date_naive();
+        let inquiry_date = inquiry_date_after(today).format("%Y%m%d").to_string();
+        let day = today.format("%Y%m%d").to_string();
+        let report = s.provider.support.statistics_report(s.store.as_ref(), "BANK000001", "2", &inquiry_date).await;
+        let report = report.unwrap();
+        let table = mydata_spec::fields::fields("지원-005").unwrap();
+        let violations = mydata_support::body::check_body(&table.request, &report);
+        assert!(violations.is_empty(), "{backend:?}: {violations:?}");
+        let days = report["stat_date_list"].as_array().unwrap();
+        let today_entry = days.iter().find(|d| d["stat_date"] == day.as_str()).unwrap();
+        let service = &today_entry["mydata_svc_list"][0];
+        assert_eq!(service["client_id"], SERVICE, "{backend:?}: listed for its consents, without any call");
+        assert_eq!(service["org_code"], "OPERAT0001");
+        assert_eq!(
+            (&service["consent_new"], &service["consent_revoke"], &service["consent_own"]),
+            (&Value::from("2"), &Value::from("1"), &Value::from("1")),
+            "{backend:?}: two given, one withdrawn, one valid at the end of the day"
+        );
+        // Tomorrow's entry (when in the week) still counts the valid consent, nothing new.
+        if let Some(next) = days.iter().find(|d| d["stat_date"].as_str() > Some(day.as_str())) {
+            let service = &next["mydata_svc_list"][0];
+            assert_eq!((&service["consent_new"], &service["consent_own"]), (&Value::from("0"), &Value::from("1")));
+        }
+        let scheduled =
+            s.provider.support.statistics_report(s.store.as_ref(), "BANK000001", "1", &inquiry_date).await.unwrap();
+        assert!(
+            scheduled["stat_date_list"].as_array().unwrap().iter().all(|d| d["mydata_svc_cnt"] == "0"),
+            "{backend:?}: type 1 carries no consent counts and there were no calls: {scheduled}"
+        );
+    }
+}

@@ -185,6 +185,18 @@ pub struct PoolUsage {
     pub max: u32,
 }
 
+/// One client's consents at one institution on one day, as 지원-005 counts them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConsentCounts {
+    pub client_id: String,
+    /// Given that day (new, or changing an earlier one): `consent_new`.
+    pub new: i64,
+    /// Withdrawn by the customer that day (개별인증-004): `consent_revoke`.
+    pub revoked: i64,
+    /// Valid at the end of the day: `consent_own`.
+    pub own: i64,
+}
+
 /// Everything the servers keep. All methods are safe to call concurrently.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -213,6 +225,9 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_consent(&self, consent_id: &str) -> StoreResult<bool>;
     /// A customer's consents at one provider, newest first.
     async fn consents_of_customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Vec<Consent>>;
+    /// Per client with any: consents given and withdrawn at `org_code` in `from..to` (Unix seconds),
+    /// and valid at `to`, whose day (YYYYMMDD, for end dates) is `day`.
+    async fn consent_counts(&self, org_code: &str, from: i64, to: i64, day: &str) -> StoreResult<Vec<ConsentCounts>>;
 
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
     async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;

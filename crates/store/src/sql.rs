@@ -413,11 +413,19 @@ impl Store for SqlStore {
     }
 
     async fn revoke_consent(&self, consent_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE consents SET status = 'revoked' WHERE consent_id = $1 AND status = 'active'")
-            .bind(consent_id)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE consents SET status = 'revoked', revoked_at = $2, revocation = 'withdrawn' \
+             WHERE consent_id = $1 AND status = 'active'",
+        )
+        .bind(consent_id)
+        .bind(chrono::Utc::now().timestamp())
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn consent_counts(&self, org_code: &str, from: i64, to: i64, day: &str) -> StoreResult<Vec<ConsentCounts>> {
+        self.auth_consent_counts(org_code, from, to, day).await
     }
 
     async fn consents_of_customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Vec<Consent>> {

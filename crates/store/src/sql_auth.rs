@@ -122,11 +122,16 @@ async fn lock_consent(conn: &mut AnyConnection, consent_id: &str, now: i64) -> S
     Ok(status == "active" && today <= end)
 }
 
+/// The customer withdraws the consent (개별인증-004): revoked now, as 지원-005's consent_revoke counts.
 async fn revoke_consent_rows(conn: &mut AnyConnection, consent_id: &str) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE consents SET status = 'revoked' WHERE consent_id = $1 AND status = 'active'")
-        .bind(consent_id)
-        .execute(&mut *conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE consents SET status = 'revoked', revoked_at = $2, revocation = 'withdrawn' \
+         WHERE consent_id = $1 AND status = 'active'",
+    )
+    .bind(consent_id)
+    .bind(chrono::Utc::now().timestamp())
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("UPDATE tokens SET status = 'revoked' WHERE consent_id = $1 AND status <> 'revoked'")
         .bind(consent_id)
         .execute(&mut *conn)
@@ -234,12 +239,13 @@ impl SqlStore {
         // The new consent replaces every earlier one of this customer with this client here. Consents before tokens:
         // every transaction here locks in that order, so none can deadlock another.
         sqlx::query(
-            "UPDATE consents SET status = 'revoked' WHERE org_code = $1 AND customer_id = $2 AND client_id = $3 \
-             AND status = 'active'",
+            "UPDATE consents SET status = 'revoked', revoked_at = $4, revocation = 'replaced' \
+             WHERE org_code = $1 AND customer_id = $2 AND client_id = $3 AND status = 'active'",
         )
         .bind(&c.org_code)
         .bind(&c.customer_id)
         .bind(&c.client_id)
+        .bind(c.created_at)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -394,6 +400,50 @@ impl SqlStore {
         let was_active = revoke_consent_rows(&mut tx, consent_id).await?;
         tx.commit().await?;
         Ok(was_active)
+    }
+
+    pub(crate) async fn auth_consent_counts(
+        &self,
+        org_code: &str,
+        from: i64,
+        to: i64,
+        day: &str,
+    ) -> StoreResult<Vec<ConsentCounts>> {
+        let new = sqlx::query(
+            "SELECT client_id, COUNT(*) AS n FROM consents WHERE org_code = $1 AND created_at >= $2 \
+             AND created_at < $3 GROUP BY client_id",
+        )
+        .bind(org_code)
+        .bind(from)
+        .bind(to);
+        let revoked = sqlx::query(
+            "SELECT client_id, COUNT(*) AS n FROM consents WHERE org_code = $1 AND revocation = 'withdrawn' \
+             AND revoked_at >= $2 AND revoked_at < $3 GROUP BY client_id",
+        )
+        .bind(org_code)
+        .bind(from)
+        .bind(to);
+        // Valid at the end of the day: given by then, not ended, neither withdrawn nor replaced by then
+        // (a consent revoked before revocation times were kept counts as revoked for ever).
+        let own = sqlx::query(
+            "SELECT client_id, COUNT(*) AS n FROM consents WHERE org_code = $1 AND created_at < $2 \
+             AND end_date >= $3 AND (status = 'active' OR revoked_at >= $2) GROUP BY client_id",
+        )
+        .bind(org_code)
+        .bind(to)
+        .bind(day);
+        let mut counts: std::collections::BTreeMap<String, ConsentCounts> = Default::default();
+        for (query, field) in [(new, 0), (revoked, 1), (own, 2)] {
+            for row in query.fetch_all(self.pool()).await? {
+                let client_id: String = row.try_get("client_id")?;
+                let n: i64 = row.try_get("n")?;
+                let entry = counts
+                    .entry(client_id.clone())
+                    .or_insert_with(|| ConsentCounts { client_id, ..Default::default() });
+                *[&mut entry.new, &mut entry.revoked, &mut entry.own][field] = n;
+            }
+        }
+        Ok(counts.into_values().collect())
     }
 
     pub(crate) async fn auth_retire_keys(&self, keep_kid: &str, at: i64) -> StoreResult<u64> {

@@ -4,7 +4,7 @@
 use crate::time::kst_of;
 use chrono::{Datelike, Days, NaiveDate, Timelike, Weekday};
 use mydata_spec::ApiType;
-use mydata_store::CallStats;
+use mydata_store::{CallStats, ConsentCounts};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -116,25 +116,29 @@ fn yyyymmdd(day: NaiveDate) -> String {
 }
 
 /// The seven `stat_date_list` entries of a week: for each day, the cells of `stat_type` that `keep`
-/// accepts, grouped by `counterpart` and turned into entries by `entry`, listed under `list` with
-/// its `count` (지원-004: org_cnt/org_list, 지원-005: mydata_svc_cnt/mydata_svc_list).
+/// accepts, grouped by `counterpart` — with the counterparts `also` names for the day, even
+/// without cells — and turned into entries by `entry`, listed under `list` with its `count`
+/// (지원-004: org_cnt/org_list, 지원-005: mydata_svc_cnt/mydata_svc_list).
+#[allow(clippy::too_many_arguments)]
 fn week_list<'a>(
     days: &[NaiveDate],
     cells: &'a [CallStats],
     stat_type: &str,
     keep: impl Fn(&CallStats) -> bool,
     counterpart: impl Fn(&'a CallStats) -> &'a str,
-    entry: impl Fn(&'a str, &[&'a CallStats]) -> Value,
+    also: impl Fn(&str) -> Vec<String>,
+    entry: impl Fn(&str, &str, &[&'a CallStats]) -> Value,
     (count, list): (&str, &str),
 ) -> Vec<Value> {
     days.iter()
         .map(|day| {
             let date = yyyymmdd(*day);
-            let mut grouped: BTreeMap<&str, Vec<&CallStats>> = BTreeMap::new();
+            let mut grouped: BTreeMap<String, Vec<&CallStats>> =
+                also(&date).into_iter().map(|key| (key, Vec::new())).collect();
             for cell in cells.iter().filter(|c| c.stat_date == date && c.stat_type == stat_type && keep(c)) {
-                grouped.entry(counterpart(cell)).or_default().push(cell);
+                grouped.entry(counterpart(cell).to_owned()).or_default().push(cell);
             }
-            let entries: Vec<Value> = grouped.iter().map(|(key, cells)| entry(key, cells)).collect();
+            let entries: Vec<Value> = grouped.iter().map(|(key, cells)| entry(&date, key, cells)).collect();
             json!({"stat_date": date, count: entries.len().to_string(), list: entries})
         })
         .collect()
@@ -142,21 +146,40 @@ fn week_list<'a>(
 
 /// The 지원-005 body of one provider: `cells` are its call statistics (any days; those of the week
 /// and of `stat_type` are used); `org_of_client` gives each client's operator org_code;
-/// `named_org_code` is set only when the sender reports for another institution (a relay).
+/// `named_org_code` is set only when the sender reports for another institution (a relay);
+/// `consents` gives a client's consent counts on a day (YYYYMMDD), reported with type 2 — a
+/// service with consents but no calls that day is listed too.
 pub fn provider_report(
     stat_type: &str,
     inquiry_date: &str,
     named_org_code: Option<&str>,
     cells: &[CallStats],
+    consents: &[(String, Vec<ConsentCounts>)],
     org_of_client: &dyn Fn(&str) -> String,
 ) -> Result<Value, WeekError> {
     let days = week_before(inquiry_date)?;
-    let service = |client_id: &str, cells: &[&CallStats]| {
+    let with_consents = stat_type == USER_INVOLVED;
+    let counts_of = |date: &str, client_id: &str| {
+        consents.iter().find(|(d, _)| d == date)?.1.iter().find(|c| c.client_id == client_id).cloned()
+    };
+    let service = |date: &str, client_id: &str, cells: &[&CallStats]| {
         let apis = api_type_list(cells, false);
-        json!({
-            "org_code": org_of_client(client_id), "client_id": client_id,
-            "api_type_cnt": apis.len().to_string(), "api_type_list": apis,
-        })
+        let mut entry = serde_json::Map::new();
+        entry.insert("org_code".into(), org_of_client(client_id).into());
+        entry.insert("client_id".into(), client_id.into());
+        if with_consents {
+            let counts = counts_of(date, client_id).unwrap_or_default();
+            entry.insert("consent_new".into(), counts.new.to_string().into());
+            entry.insert("consent_revoke".into(), counts.revoked.to_string().into());
+            entry.insert("consent_own".into(), counts.own.to_string().into());
+        }
+        entry.insert("api_type_cnt".into(), apis.len().to_string().into());
+        entry.insert("api_type_list".into(), apis.into());
+        Value::Object(entry)
+    };
+    let also = |date: &str| -> Vec<String> {
+        let counted = consents.iter().filter(|(d, _)| with_consents && d == date).flat_map(|(_, c)| c.iter());
+        counted.filter(|c| c.new + c.revoked + c.own > 0).map(|c| c.client_id.clone()).collect()
     };
     let stat_date_list = week_list(
         &days,
@@ -164,6 +187,7 @@ pub fn provider_report(
         stat_type,
         |_| true,
         |c| c.client_id.as_str(),
+        also,
         service,
         ("mydata_svc_cnt", "mydata_svc_list"),
     );
@@ -187,7 +211,7 @@ pub fn mydata_report(
     cells: &[CallStats],
 ) -> Result<Value, WeekError> {
     let days = week_before(inquiry_date)?;
-    let provider = |org_code: &str, cells: &[&CallStats]| {
+    let provider = |_date: &str, org_code: &str, cells: &[&CallStats]| {
         let apis = api_type_list(cells, true);
         json!({"org_code": org_code, "api_type_cnt": apis.len().to_string(), "api_type_list": apis})
     };
@@ -197,6 +221,7 @@ pub fn mydata_report(
         stat_type,
         |c| c.client_id == client_id,
         |c| c.org_code.as_str(),
+        |_| Vec::new(),
         provider,
         ("org_cnt", "org_list"),
     );
@@ -266,7 +291,9 @@ mod tests {
     #[test]
     fn provider_report_counts_by_client_api_and_slot() {
         let cells = [cell("20210906", "01", 3, 2, 0, 0), cell("20210905", "00", 1, 0, 0, 0)];
-        let report = provider_report("2", "20210912", None, &cells, &|_| "OPERAT0001".into()).unwrap();
+        let consents =
+            [("20210907".to_owned(), vec![ConsentCounts { client_id: "svc2".into(), new: 1, revoked: 0, own: 4 }])];
+        let report = provider_report("2", "20210912", None, &cells, &consents, &|_| "OPERAT0001".into()).unwrap();
         assert_eq!(report["stat_date_cnt"], "7");
         let monday = &report["stat_date_list"][1]["mydata_svc_list"][0];
         assert_eq!(monday["org_code"], "OPERAT0001");
@@ -275,7 +302,15 @@ mod tests {
         assert_eq!(monday["api_type_list"][0]["tm_slot_list"][0]["success_api_cnt"], "0");
         let violations = crate::body::check_body(&mydata_spec::fields::fields("지원-005").unwrap().request, &report);
         assert!(violations.is_empty(), "{violations:?}");
-        let scheduled = provider_report("1", "20210912", None, &cells, &|_| "OPERAT0001".into()).unwrap();
+        assert_eq!(monday["consent_own"], "0", "a service with calls and no consents");
+        let tuesday = &report["stat_date_list"][2]["mydata_svc_list"][0];
+        assert_eq!(
+            (&tuesday["client_id"], &tuesday["consent_new"], &tuesday["consent_own"]),
+            (&json!("svc2"), &json!("1"), &json!("4"))
+        );
+        assert_eq!(tuesday["api_type_cnt"], "0", "listed for its consents alone");
+        let scheduled = provider_report("1", "20210912", None, &cells, &consents, &|_| "OPERAT0001".into()).unwrap();
         assert_eq!(scheduled["stat_date_list"][1]["mydata_svc_cnt"], "0");
+        assert_eq!(scheduled["stat_date_list"][2]["mydata_svc_cnt"], "0", "type 1 has no consent counts");
     }
 }

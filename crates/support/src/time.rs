@@ -9,6 +9,14 @@ pub fn kst_of(unix: i64) -> DateTime<FixedOffset> {
     kst().timestamp_opt(unix, 0).single().unwrap_or_else(|| Utc::now().with_timezone(&kst()))
 }
 
+/// The Unix seconds a Korean day begins at and the next one begins at.
+pub fn day_bounds(day: chrono::NaiveDate) -> (i64, i64) {
+    let start = |d: chrono::NaiveDate| {
+        kst().from_local_datetime(&d.and_time(chrono::NaiveTime::MIN)).single().map_or(0, |t| t.timestamp())
+    };
+    (start(day), start(day.succ_opt().unwrap_or(day)))
+}
+
 /// `search_timestamp` (N(14), YYYYMMDDhhmmss in KST) of a Unix time.
 pub fn search_timestamp(unix: i64) -> String {
     kst_of(unix).format("%Y%m%d%H%M%S").to_string()
@@ -34,5 +42,12 @@ mod tests {
         assert_eq!(parse_search_timestamp("20210901090000"), Some(1_630_454_400));
         assert_eq!(parse_search_timestamp("0"), Some(0));
         assert_eq!(parse_search_timestamp("20211301000000"), None);
+    }
+
+    #[test]
+    fn a_korean_day_begins_at_15_utc_the_day_before() {
+        let day = chrono::NaiveDate::from_ymd_opt(2021, 9, 1).unwrap();
+        // 2021-08-31 15:00:00 UTC to 2021-09-01 15:00:00 UTC.
+        assert_eq!(day_bounds(day), (1_630_422_000, 1_630_508_400));
     }
 }

@@ -10,7 +10,7 @@ use mydata_spec::{IssuerType, RspCode};
 use mydata_store::{Store, StoreError};
 use mydata_support::participant::{self, Availability, Participant, ResendRequest, ServiceConsents, SupportEndpoint};
 use mydata_support::portal_client::PortalClient;
-use mydata_support::statistics::{provider_report, week_before};
+use mydata_support::statistics::{USER_INVOLVED, provider_report, week_before};
 use mydata_support::tokens::{DEFAULT_LIFETIME, SupportTokens};
 use mydata_web::ApiError;
 use std::sync::{Arc, RwLock};
@@ -117,14 +117,28 @@ async fn report(
     let week = week_before(inquiry_date)?;
     let (first, last) = (week[0].format("%Y%m%d").to_string(), week[6].format("%Y%m%d").to_string());
     let cells = store.call_stats(org_code, &first, &last).await?;
-    let mut operator_of = std::collections::HashMap::new();
-    for cell in &cells {
-        if !operator_of.contains_key(&cell.client_id) {
-            let org = store.client(&cell.client_id).await?.map(|c| c.org_code).unwrap_or_default();
-            operator_of.insert(cell.client_id.clone(), org);
+    // 지원-005's consent counts, reported with type 2 only (the table: "type이 '1'인 경우 미회신").
+    let mut consents = Vec::new();
+    if stat_type == USER_INVOLVED {
+        for day in &week {
+            let (from, to) = mydata_support::time::day_bounds(*day);
+            let date = day.format("%Y%m%d").to_string();
+            let counts = store.consent_counts(org_code, from, to, &date).await?;
+            consents.push((date, counts));
         }
     }
-    Ok(provider_report(stat_type, inquiry_date, named_org_code, &cells, &|client| {
+    let mut clients: Vec<String> = cells.iter().map(|c| c.client_id.clone()).collect();
+    for (_, counts) in &consents {
+        clients.extend(counts.iter().map(|c| c.client_id.clone()));
+    }
+    let mut operator_of = std::collections::HashMap::new();
+    for client_id in clients {
+        if !operator_of.contains_key(&client_id) {
+            let org = store.client(&client_id).await?.map(|c| c.org_code).unwrap_or_default();
+            operator_of.insert(client_id, org);
+        }
+    }
+    Ok(provider_report(stat_type, inquiry_date, named_org_code, &cells, &consents, &|client| {
         operator_of.get(client).cloned().unwrap_or_default()
     })?)
 }
