@@ -381,11 +381,13 @@ pub async fn authenticate_presented(
     {
         return Err(invalid("token is bound to another client certificate"));
     }
-    let record = store.token(&claims.jti).await?.ok_or_else(|| invalid("unknown token"))?;
+    let (record, consent) = store.access_grant(&claims.jti).await?.ok_or_else(|| invalid("unknown token"))?;
     if record.kind != TokenKind::Access || record.status != TokenStatus::Active {
         return Err(invalid("token is not a live access token"));
     }
-    let consent = store.consent(&claims.consent_id).await?.ok_or_else(|| invalid("unknown consent"))?;
+    if consent.consent_id != claims.consent_id {
+        return Err(invalid("token of another consent"));
+    }
     match consent.check_active(mydata_spec::time::korean_date(Utc::now())) {
         Ok(()) => {}
         Err(ConsentError::Revoked) => return Err(invalid("consent revoked")),

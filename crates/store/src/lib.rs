@@ -234,6 +234,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_tokens(&self, tokens: &[TokenRecord]) -> StoreResult<()>;
     async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>>;
+    /// A token with the consent it was issued under, read together (each information-API call needs both).
+    async fn access_grant(&self, jti: &str) -> StoreResult<Option<(TokenRecord, Consent)>>;
     /// Revokes every token of a consent; returns how many were active.
     async fn revoke_tokens_of_consent(&self, consent_id: &str) -> StoreResult<u64>;
 

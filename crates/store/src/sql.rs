@@ -176,28 +176,52 @@ pub(crate) fn token_status_text(status: TokenStatus) -> &'static str {
 }
 
 pub(crate) fn token_from(row: &AnyRow) -> StoreResult<TokenRecord> {
-    let kind: String = row.try_get("kind")?;
-    let status: String = row.try_get("status")?;
+    token_with_prefix(row, "")
+}
+
+/// A token whose columns carry `prefix` (`token_` where a join also selects a consent's columns).
+fn token_with_prefix(row: &AnyRow, prefix: &str) -> StoreResult<TokenRecord> {
+    let column = |name: &str| format!("{prefix}{name}");
+    let kind: String = row.try_get(column("kind").as_str())?;
+    let status: String = row.try_get(column("status").as_str())?;
     Ok(TokenRecord {
-        jti: row.try_get("jti")?,
-        consent_id: row.try_get("consent_id")?,
-        client_id: row.try_get("client_id")?,
+        jti: row.try_get(column("jti").as_str())?,
+        consent_id: row.try_get(column("consent_id").as_str())?,
+        client_id: row.try_get(column("client_id").as_str())?,
         kind: match kind.as_str() {
             "access" => TokenKind::Access,
             "refresh" => TokenKind::Refresh,
             _ => return Err(StoreError::Corrupt(format!("token kind {kind:?}"))),
         },
-        pair_id: row.try_get("pair_id")?,
+        pair_id: row.try_get(column("pair_id").as_str())?,
         status: match status.as_str() {
             "active" => TokenStatus::Active,
             "rotated" => TokenStatus::Rotated,
             "revoked" => TokenStatus::Revoked,
             _ => return Err(StoreError::Corrupt(format!("token status {status:?}"))),
         },
-        expires_at: row.try_get("expires_at")?,
-        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get(column("expires_at").as_str())?,
+        created_at: row.try_get(column("created_at").as_str())?,
     })
 }
+
+/// A token with its consent and the consent's assets, one row per asset (or one with a NULL
+/// `consented_asset`): the provider's per-call authentication in one round trip.
+static ACCESS_GRANT_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let consent: Vec<String> = CONSENT_COLUMNS.split(',').map(|c| format!("c.{}", c.trim())).collect();
+    let token: Vec<String> =
+        ["jti", "consent_id", "client_id", "kind", "pair_id", "status", "expires_at", "created_at"]
+            .iter()
+            .map(|c| format!("t.{c} AS token_{c}"))
+            .collect();
+    format!(
+        "SELECT {}, {}, a.asset_key AS consented_asset FROM tokens t \
+         JOIN consents c ON c.consent_id = t.consent_id \
+         LEFT JOIN consent_assets a ON a.consent_id = t.consent_id WHERE t.jti = $1",
+        consent.join(", "),
+        token.join(", ")
+    )
+});
 
 /// Rows per multi-row statement of [`Store::load_info`]: 500 × 7 columns stays far below the
 /// parameter limits of SQLite (32766) and PostgreSQL (65535).
@@ -231,10 +255,6 @@ pub(crate) const CONSENT_COLUMNS: &str = "consent_id, org_code, customer_id, cli
 impl SqlStore {
     async fn consent_from(&self, row: &AnyRow) -> StoreResult<Consent> {
         let consent_id: String = row.try_get("consent_id")?;
-        let scopes: String = row.try_get("scopes")?;
-        let status: String = row.try_get("status")?;
-        let end_date: String = row.try_get("end_date")?;
-        let period: String = row.try_get("period")?;
         let assets = sqlx::query("SELECT asset_key FROM consent_assets WHERE consent_id = $1 ORDER BY asset_key")
             .bind(&consent_id)
             .fetch_all(&self.pool)
@@ -242,29 +262,39 @@ impl SqlStore {
             .iter()
             .map(|r| r.try_get::<String, _>("asset_key"))
             .collect::<Result<BTreeSet<_>, _>>()?;
-        Ok(Consent {
-            scopes: ScopeSet::from_str(&scopes).map_err(|e| StoreError::Corrupt(format!("consent scopes: {e}")))?,
-            status: ConsentStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("consent status {status:?}")))?,
-            end_date: parse_date(&end_date, "consent end_date")?,
-            period: parse_date(&period, "consent period")?,
-            org_code: row.try_get("org_code")?,
-            customer_id: row.try_get("customer_id")?,
-            client_id: row.try_get("client_id")?,
-            is_scheduled: row.try_get::<i64, _>("is_scheduled")? != 0,
-            fnd_cycle: row.try_get("fnd_cycle")?,
-            add_cycle: row.try_get("add_cycle")?,
-            purpose: row.try_get("purpose")?,
-            options: ConsentOptions {
-                trans_memo: row.try_get::<i64, _>("consent_trans_memo")? != 0,
-                merchant_name_regno: row.try_get::<i64, _>("consent_merchant_name_regno")? != 0,
-                trans_category: row.try_get::<i64, _>("consent_trans_category")? != 0,
-            },
-            created_at: row.try_get("created_at")?,
-            assets,
-            consent_id,
-        })
+        consent_with_assets(row, assets)
     }
+}
+
+/// A consent from its row ([`CONSENT_COLUMNS`]) and its assets.
+fn consent_with_assets(row: &AnyRow, assets: BTreeSet<String>) -> StoreResult<Consent> {
+    let consent_id: String = row.try_get("consent_id")?;
+    let scopes: String = row.try_get("scopes")?;
+    let status: String = row.try_get("status")?;
+    let end_date: String = row.try_get("end_date")?;
+    let period: String = row.try_get("period")?;
+    Ok(Consent {
+        scopes: ScopeSet::from_str(&scopes).map_err(|e| StoreError::Corrupt(format!("consent scopes: {e}")))?,
+        status: ConsentStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("consent status {status:?}")))?,
+        end_date: parse_date(&end_date, "consent end_date")?,
+        period: parse_date(&period, "consent period")?,
+        org_code: row.try_get("org_code")?,
+        customer_id: row.try_get("customer_id")?,
+        client_id: row.try_get("client_id")?,
+        is_scheduled: row.try_get::<i64, _>("is_scheduled")? != 0,
+        fnd_cycle: row.try_get("fnd_cycle")?,
+        add_cycle: row.try_get("add_cycle")?,
+        purpose: row.try_get("purpose")?,
+        options: ConsentOptions {
+            trans_memo: row.try_get::<i64, _>("consent_trans_memo")? != 0,
+            merchant_name_regno: row.try_get::<i64, _>("consent_merchant_name_regno")? != 0,
+            trans_category: row.try_get::<i64, _>("consent_trans_category")? != 0,
+        },
+        created_at: row.try_get("created_at")?,
+        assets,
+        consent_id,
+    })
 }
 
 #[async_trait]
@@ -486,6 +516,16 @@ impl Store for SqlStore {
     async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>> {
         let row = sqlx::query("SELECT * FROM tokens WHERE jti = $1").bind(jti).fetch_optional(&self.pool).await?;
         row.as_ref().map(token_from).transpose()
+    }
+
+    async fn access_grant(&self, jti: &str) -> StoreResult<Option<(TokenRecord, Consent)>> {
+        let rows = sqlx::query(&ACCESS_GRANT_QUERY).bind(jti).fetch_all(&self.pool).await?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let assets = rows
+            .iter()
+            .filter_map(|r| r.try_get::<Option<String>, _>("consented_asset").transpose())
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        Ok(Some((token_with_prefix(first, "token_")?, consent_with_assets(first, assets)?)))
     }
 
     async fn revoke_tokens_of_consent(&self, consent_id: &str) -> StoreResult<u64> {

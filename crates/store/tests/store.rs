@@ -241,3 +241,35 @@ both_backends!(tokens_and_keys_round_trip_and_revoke_by_consent, |store| async m
     assert_eq!(store.token("a2").await.unwrap().unwrap().status, TokenStatus::Active);
     assert_eq!(store.token("missing").await.unwrap(), None);
 });
+
+both_backends!(an_access_grant_is_the_token_with_its_whole_consent, |store| async move {
+    let token = |jti: &str, consent_id: &str| TokenRecord {
+        jti: jti.into(),
+        consent_id: consent_id.into(),
+        client_id: "client-1".into(),
+        kind: TokenKind::Access,
+        pair_id: format!("pair-{jti}"),
+        status: TokenStatus::Active,
+        expires_at: 1_800_000_000,
+        created_at: 1_700_000_100,
+    };
+    let with_assets = consent("consent-1", &["1001", "1002", "1003"]);
+    let without_assets = consent("consent-2", &[]);
+    store.insert_consent(&with_assets).await.unwrap();
+    store.insert_consent(&without_assets).await.unwrap();
+    store.insert_tokens(&[token("jti-1", "consent-1"), token("jti-2", "consent-2")]).await.unwrap();
+
+    // The same token and consent as reading them one by one.
+    let (record, granted) = store.access_grant("jti-1").await.unwrap().unwrap();
+    assert_eq!(record, store.token("jti-1").await.unwrap().unwrap());
+    assert_eq!(granted, with_assets);
+    let (_, granted) = store.access_grant("jti-2").await.unwrap().unwrap();
+    assert_eq!(granted, without_assets, "a consent without assets is found too");
+    assert_eq!(store.access_grant("missing").await.unwrap(), None);
+
+    // Revocation shows at once.
+    store.revoke_consent_and_tokens("consent-1").await.unwrap();
+    let (record, granted) = store.access_grant("jti-1").await.unwrap().unwrap();
+    assert_eq!(record.status, TokenStatus::Revoked);
+    assert_eq!(granted.status, ConsentStatus::Revoked);
+});
