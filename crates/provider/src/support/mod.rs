@@ -127,16 +127,14 @@ async fn report(
             consents.push((date, counts));
         }
     }
-    let mut clients: Vec<String> = cells.iter().map(|c| c.client_id.clone()).collect();
+    let mut clients: std::collections::BTreeSet<String> = cells.iter().map(|c| c.client_id.clone()).collect();
     for (_, counts) in &consents {
         clients.extend(counts.iter().map(|c| c.client_id.clone()));
     }
     let mut operator_of = std::collections::HashMap::new();
     for client_id in clients {
-        if !operator_of.contains_key(&client_id) {
-            let org = store.client(&client_id).await?.map(|c| c.org_code).unwrap_or_default();
-            operator_of.insert(client_id, org);
-        }
+        let org = store.client(&client_id).await?.map(|c| c.org_code).unwrap_or_default();
+        operator_of.insert(client_id, org);
     }
     Ok(provider_report(stat_type, inquiry_date, named_org_code, &cells, &consents, &|client| {
         operator_of.get(client).cloned().unwrap_or_default()
