@@ -575,6 +575,8 @@ impl Collector {
                 call.param("from_date", p.from_date()).param("to_date", p.to_date())
             };
         }
+        // Calls that failed were counted as they failed; only answered pages are left to count.
+        let mut counted = false;
         let fetched = match self.fetch_with_token(link, &call, tally).await {
             Ok(fetched) => fetched,
             Err(FetchFailure::Halt(halt)) => {
@@ -589,7 +591,7 @@ impl Collector {
             Err(FetchFailure::Call(error))
                 if subject.speculative && error.rsp_code() == Some(RspCode::AssetNotFound) =>
             {
-                tally.calls += 1;
+                counted = true;
                 Fetched { answer: no_data(api), pages: 1 }
             }
             Err(FetchFailure::Call(error)) => {
@@ -634,7 +636,9 @@ impl Collector {
             })
             .await?;
         tally.done += 1;
-        tally.calls += u64::from(fetched.pages);
+        if !counted {
+            tally.calls += u64::from(fetched.pages);
+        }
         tally.rows += changed;
         Ok(())
     }
