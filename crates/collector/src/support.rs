@@ -294,6 +294,22 @@ impl OperatorSupport {
         Ok(learned)
     }
 
+    /// Learns providers from the registry now and then every `every`, until the task is dropped;
+    /// failures are logged and retried at the next interval.
+    pub fn spawn_learning(self: &Arc<Self>, service: Credentials, every: Duration) -> tokio::task::JoinHandle<()> {
+        let support = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match support.learn_providers(&service).await {
+                    Ok(learned) => tracing::debug!(?learned, "providers learned from the registry"),
+                    Err(e) => tracing::warn!(error = %e, "registry refresh failed; retrying later"),
+                }
+            }
+        })
+    }
+
     /// Sends 지원-004 for every service and each of `stat_types` for the week before `inquiry_date`
     /// (a Sunday), after writing every call recorded so far.
     pub async fn send_statistics(&self, inquiry_date: &str, stat_types: &[&str]) -> Result<(), SendError> {

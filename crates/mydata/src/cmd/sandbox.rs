@@ -17,7 +17,7 @@ use chrono::{Days, NaiveDate, Utc};
 use clap::Args;
 use mydata_client::{AuthorizeRequest, Client, Credentials, Tokens};
 use mydata_collector::store::ProviderRow;
-use mydata_collector::{Collector, CollectorConfig, ConsentInfo, OperatorStore, Progress};
+use mydata_collector::{Collector, CollectorConfig, ConsentInfo, OperatorStore, OperatorSupport, Progress};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_pki::{ClientAuth, OrgSpec, TestPki};
 use mydata_provider::tokens::{Confirmation, prepare_bound_pair};
@@ -183,8 +183,10 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let portal_url = portal_bound.url.clone();
     let portal_tls = transport.server(portal_org, ClientAuth::Optional)?;
     spawn_server(&mut tasks, portal_bound.listener, mydata_portal::router(portal), portal_tls);
+    // The operator learns where the providers are from the registry, as any operator would.
+    let support = Arc::new(OperatorSupport::start(operator.clone(), OPERATOR_ORG).await?);
+    let mut background = connect_operator(&support, &portal_url, transport.client(OPERATOR_ORG)?).await?;
     let mut served = Vec::new();
-    let mut background = Vec::new();
     let integrated = integrated_auth(&args.dir, providers.iter().map(|(_, store, _)| store.as_ref())).await?;
     for (org, store, bound) in providers {
         let config = ProviderConfig { orgs: vec![org.clone()], lifetimes: Default::default() };
@@ -199,7 +201,6 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
         };
-        operator.upsert_provider(&row, Utc::now().timestamp()).await?;
         for customer in args.prelink.iter() {
             prelink(&provider, &operator, &org, customer, binding.as_ref()).await?;
         }
@@ -215,16 +216,19 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     };
     let state = Arc::new(OperatorApp {
         store: operator,
-        client,
+        client: client.observed(support.calls.clone()),
         collector_tls: transport.client(OPERATOR_ORG)?.map(Arc::new),
         providers: served.clone(),
         redirect_uri,
         pending: Mutex::new(HashMap::new()),
+        support: support.clone(),
     });
     let operator_addr = operator_bound.addr;
-    // The operator's own pages are for browsers only: no client certificates asked.
-    let operator_tls = transport.server(OPERATOR_ORG, ClientAuth::Off)?;
-    spawn_server(&mut tasks, operator_bound.listener, operator_routes(state), operator_tls);
+    // Browsers open the operator's pages without a certificate; the portal calls 지원-101..104 with
+    // its own, whose SERIALNUMBER the operator's registry copy names (checked under TLS).
+    let operator_tls = transport.server(OPERATOR_ORG, ClientAuth::Optional)?;
+    let operator_router = operator_routes(state).merge(support.routes(transport.pki.is_some()));
+    spawn_server(&mut tasks, operator_bound.listener, operator_router, operator_tls);
 
     let places = Places { portal: &portal_url, operator: &operator_bound.url, operator_db: &operator_url };
     print!("{}", instructions(&transport, &places, &served, &args.prelink, &integrated));
@@ -295,6 +299,40 @@ async fn connect_to_portal(
     ])
 }
 
+/// The operator's 지원-001 credentials at the portal (지원API 호출용 자격증명).
+const OPERATOR_SUPPORT: (&str, &str) = ("operat0001support", "OPERAT0001SandboxSupport1");
+/// The credential the portal presents to the operator's 지원-101 (지원API 제공용 자격증명); printed,
+/// so that 지원-101..104 can be tried with the portal's client certificate.
+const PORTAL_CALLER: (&str, &str) = ("portaloperat0001", "OPERAT0001PortalCaller1");
+
+/// Connects the operator to the portal as a long-running operator is: it accepts the portal's
+/// 지원-101 credential, learns the providers from the registry now and every minute, and sends its
+/// weekly 지원-004 — over `tls` (the operator's client certificate) when the portal speaks TLS.
+async fn connect_operator(
+    support: &Arc<OperatorSupport>,
+    portal_url: &str,
+    tls: Option<rustls::ClientConfig>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    support.accept_portal(mydata_support::participant::PortalCredential {
+        portal_org_code: mydata_portal::DEFAULT_PORTAL_ORG_CODE.into(),
+        client_id: PORTAL_CALLER.0.into(),
+        secret_hash: mydata_support::secret::hash_client_secret(PORTAL_CALLER.1),
+    });
+    let account = mydata_support::portal_client::PortalAccount {
+        base_url: portal_url.to_owned(),
+        client_id: OPERATOR_SUPPORT.0.into(),
+        client_secret: OPERATOR_SUPPORT.1.into(),
+        org_code: OPERATOR_ORG.into(),
+        issuer: mydata_spec::IssuerType::Operator,
+    };
+    support.connect_portal(account, tls);
+    let service = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
+    let learned = support.learn_providers(&service).await.context("the operator pulling the registry")?;
+    tracing::info!(?learned, "the operator learned the providers from the registry");
+    let every = std::time::Duration::from_secs(60);
+    Ok(vec![support.spawn_learning(service, every), support.spawn_weekly_statistics(every * 60)])
+}
+
 /// The portal's registry: itself, every provider at its URL, the operator and its service; every
 /// institution with the business registration number and SERIALNUMBER of its certificates.
 fn registry(
@@ -318,6 +356,8 @@ fn registry(
             org_type: "03".into(),
             org_name: "Sandbox operator".into(),
             domain: Some(operator_url.into()),
+            support_client_id: Some(OPERATOR_SUPPORT.0.into()),
+            support_client_secret: Some(OPERATOR_SUPPORT.1.into()),
             ..identified(transport, OPERATOR_ORG)
         },
     ];
@@ -509,6 +549,16 @@ fn instructions(
     out.push_str(&format!(
         "\n  operator's service credentials: client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  (org_code {OPERATOR_ORG})\n"
     ));
+    let portal_certificate =
+        match transport.pki.as_ref().and_then(|pki| pki.org(mydata_portal::DEFAULT_PORTAL_ORG_CODE)) {
+            Some(portal) => format!(",\n  with the portal's client certificate {}", portal.client_cert.display()),
+            None => String::new(),
+        };
+    out.push_str(&format!(
+        "  operator's support APIs (지원-101..104 at {operator}/mgmts/…, for the portal only): client_id {}  \
+         client_secret {}{portal_certificate}\n",
+        PORTAL_CALLER.0, PORTAL_CALLER.1
+    ));
     out.push_str(&format!(
         "\n  consent page: open {operator}/connect?customer=demo2&org=BANK000001 in a browser,\n  \
          sign in as demo2 and choose what to send; the operator exchanges the code for tokens.\n"
@@ -530,6 +580,8 @@ struct OperatorApp {
     redirect_uri: String,
     /// Consent requests in flight: state → (customer, provider org_code).
     pending: Mutex<HashMap<String, (String, String)>>,
+    /// 지원-101..104 and the statistics of every call the operator makes.
+    support: Arc<OperatorSupport>,
 }
 
 fn operator_routes(app: Arc<OperatorApp>) -> Router {
@@ -692,6 +744,7 @@ async fn collect(State(app): State<Arc<OperatorApp>>) -> Response {
     let mut config = CollectorConfig::new(OPERATOR_ORG);
     config.progress = Progress::Log;
     config.tls = app.collector_tls.clone();
+    config.statistics = Some(app.support.calls.clone());
     match Collector::new(app.store.clone(), config).run().await {
         Ok(summary) => (
             [(header::CACHE_CONTROL, "no-store")],
