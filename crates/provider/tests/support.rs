@@ -16,6 +16,7 @@ use mydata_support::participant::PortalCredential;
 use mydata_support::portal_client::PortalAccount;
 use mydata_support::secret::hash_client_secret;
 use mydata_support::statistics::inquiry_date_after;
+use mydata_support::testing::{PortalCaller, call_counts, portal_tran_id, received_reports};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -39,10 +40,6 @@ struct Setup {
 
 fn example() -> RegistryFile {
     RegistryFile::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registry.toml")).expect("example")
-}
-
-fn tran_id() -> String {
-    TranId::generate("PORTAL0001", IssuerType::Portal).to_string()
 }
 
 async fn serve(app: axum::Router) -> String {
@@ -85,39 +82,21 @@ async fn setup(backend: Backend) -> Setup {
 }
 
 impl Setup {
-    async fn portal_token(&self, (id, secret): (&str, &str)) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}/mgmts/oauth/2.0/token", self.provider_base))
-            .header("x-api-tran-id", tran_id())
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", id),
-                ("client_secret", secret),
-                ("scope", "manage"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+    /// The provider's 지원-101..104 as the portal calls them.
+    fn portal(&self) -> PortalCaller {
+        PortalCaller::new(self.provider_base.clone(), self.http.clone())
+    }
+
+    async fn portal_token(&self, credential: (&str, &str)) -> (u16, Value) {
+        self.portal().token(credential).await
     }
 
     async fn manage_token(&self) -> String {
-        let (status, body) = self.portal_token(PORTAL_CALLER).await;
-        assert_eq!(status, 200, "{body}");
-        body["access_token"].as_str().unwrap().to_owned()
+        self.portal().manage_token(PORTAL_CALLER).await
     }
 
     async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.provider_base))
-            .header("x-api-tran-id", tran_id())
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+        self.portal().get(path, token).await
     }
 
     /// GET /oauth/2.0/authorize for the registry's service: what the authorization server thinks of it.
@@ -127,7 +106,7 @@ impl Setup {
             .build()
             .unwrap()
             .get(format!("{}/oauth/2.0/authorize", self.provider_base))
-            .header("x-api-tran-id", tran_id())
+            .header("x-api-tran-id", portal_tran_id())
             .query(&[("client_id", SERVICE), ("redirect_uri", redirect_uri), ("org_code", "BANK000001")])
             .send()
             .await
@@ -271,7 +250,7 @@ async fn status_consents_and_resend_requests_check_their_input() {
         let consents = s
             .http
             .post(format!("{}/mgmts/consents", s.provider_base))
-            .header("x-api-tran-id", tran_id())
+            .header("x-api-tran-id", portal_tran_id())
             .bearer_auth(&token)
             .json(&serde_json::json!({"org_code": "OPERAT0001", "user_ci": "Q0lfMQ=="}))
             .send()
@@ -286,7 +265,7 @@ async fn status_consents_and_resend_requests_check_their_input() {
 
 async fn data_call(token: &str, api_type: &str, request: reqwest::RequestBuilder) -> Value {
     let response = request
-        .header("x-api-tran-id", tran_id())
+        .header("x-api-tran-id", portal_tran_id())
         .header("x-api-type", api_type)
         .bearer_auth(token)
         .send()
@@ -295,21 +274,12 @@ async fn data_call(token: &str, api_type: &str, request: reqwest::RequestBuilder
     response.json().await.unwrap()
 }
 
-/// `(success, fail)` of one API code in one stat_date of a 지원-005 report, both slots summed.
+/// `(success, fail)` of one API code in one stat_date of a 지원-005 report, both slots summed; the
+/// registry's service is the only one that called.
 fn counted(report: &Value, stat_date: &str, api_code: &str) -> (u64, u64) {
-    let day = report["stat_date_list"].as_array().unwrap().iter().find(|d| d["stat_date"] == stat_date).unwrap();
-    let mut totals = (0, 0);
-    for service in day["mydata_svc_list"].as_array().unwrap() {
-        assert_eq!((service["org_code"].as_str(), service["client_id"].as_str()), (Some("OPERAT0001"), Some(SERVICE)));
-        for api in service["api_type_list"].as_array().unwrap().iter().filter(|a| a["api_type"] == api_code) {
-            assert_eq!(api["tm_slot_cnt"], "2");
-            for slot in api["tm_slot_list"].as_array().unwrap() {
-                totals.0 += slot["success_api_cnt"].as_str().unwrap().parse::<u64>().unwrap();
-                totals.1 += slot["fail_api_cnt"].as_str().unwrap().parse::<u64>().unwrap();
-            }
-        }
-    }
-    totals
+    let counts = call_counts(report, stat_date);
+    assert!(counts.keys().all(|(org, _)| org == "OPERAT0001"), "{counts:?}");
+    counts.get(&("OPERAT0001".to_owned(), api_code.to_owned())).copied().unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,7 +307,7 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
         let anonymous = s
             .http
             .get(&accounts)
-            .header("x-api-tran-id", tran_id())
+            .header("x-api-tran-id", portal_tran_id())
             .header("x-api-type", "user-refresh")
             .send()
             .await
@@ -351,14 +321,7 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
         let path = format!("/mgmts/req-statistics?org_code=BANK000001&org_type=03&inquiry_date={inquiry_date}&type=0");
         let (status, body) = s.get(&path, &manage).await;
         assert_eq!((status, body["rsp_code"].as_str()), (200, Some("00000")), "{backend:?} {body}");
-        let mut reports = Vec::new();
-        for _ in 0..100 {
-            reports = s.portal_store.received_statistics(Some("지원-005")).await.unwrap();
-            if reports.len() == 2 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let reports = received_reports(s.portal_store.as_ref(), "지원-005", 2).await;
         assert_eq!(reports.len(), 2, "{backend:?}: one report per type");
         let report = |stat_type: &str| &reports.iter().find(|r| r.stat_type == stat_type).unwrap().body;
         let day = today.format("%Y%m%d").to_string();

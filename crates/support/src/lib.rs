@@ -9,6 +9,7 @@
 //! - [`body`]: checks nested JSON bodies against the standard's field tables.
 //! - [`transport`]: only the portal's certificate reaches 지원-101..104 (mutual TLS, ch.3.1).
 //! - [`weekly`]: when the weekly statistics go out, and remembering which week did.
+//! - [`testing`]: the portal's side of 지원-101..104 and of the statistics, for black-box tests.
 
 pub mod body;
 pub mod oauth;
@@ -19,6 +20,7 @@ pub mod registry;
 pub mod secret;
 pub mod statistics;
 pub mod sync;
+pub mod testing;
 pub mod time;
 pub mod tokens;
 pub mod transport;

@@ -2,7 +2,7 @@
 //! answers, so that the operator-only paths (지원-103, org_type 01 resends) are exercised too.
 
 use async_trait::async_trait;
-use mydata_spec::{IssuerType, RspCode, TranId};
+use mydata_spec::{IssuerType, RspCode};
 use mydata_store::Backend;
 use mydata_store::testing::TestDatabase;
 use mydata_support::participant::{
@@ -10,6 +10,7 @@ use mydata_support::participant::{
     SupportEndpoint, routes,
 };
 use mydata_support::secret::hash_client_secret;
+use mydata_support::testing::PortalCaller;
 use mydata_support::tokens::SupportTokens;
 use mydata_web::ApiError;
 use serde_json::{Value, json};
@@ -61,15 +62,10 @@ impl Participant for Operator {
 }
 
 struct Served {
-    base: String,
-    http: reqwest::Client,
+    portal: PortalCaller,
     operator: Arc<Operator>,
     token: String,
     _db: TestDatabase,
-}
-
-fn tran_id() -> String {
-    TranId::generate("PORTAL0001", IssuerType::Portal).to_string()
 }
 
 async fn serve() -> Served {
@@ -86,50 +82,18 @@ async fn serve() -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, routes(endpoint)).await });
-    let http = reqwest::Client::new();
-    let answer: Value = http
-        .post(format!("{base}/mgmts/oauth/2.0/token"))
-        .header("x-api-tran-id", tran_id())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "portalcaller01"),
-            ("client_secret", "PortalSecret01"),
-            ("scope", "manage"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = answer["access_token"].as_str().expect("a manage token").to_owned();
-    Served { base, http, operator, token, _db: db }
+    let portal = PortalCaller::new(base, reqwest::Client::new());
+    let token = portal.manage_token(("portalcaller01", "PortalSecret01")).await;
+    Served { portal, operator, token, _db: db }
 }
 
 impl Served {
     async fn consents(&self, body: &Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}/mgmts/consents", self.base))
-            .header("x-api-tran-id", tran_id())
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+        self.portal.post("/mgmts/consents", &self.token, body).await
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("x-api-tran-id", tran_id())
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+        self.portal.get(path, &self.token).await
     }
 }
 

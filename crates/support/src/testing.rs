@@ -1,0 +1,111 @@
+//! For black-box tests of the support APIs: the portal's calls to a participant's 지원-101..104, and
+//! waiting for the statistics a participant sends the portal (지원-004/005). Every failure panics
+//! with what was answered, as a test wants.
+
+use mydata_spec::{IssuerType, TranId};
+use mydata_store::{ReceivedStatistics, Store};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The portal's org_code in the tests' registries.
+pub const PORTAL: &str = "PORTAL0001";
+
+/// A valid `x-api-tran-id` of the portal.
+pub fn portal_tran_id() -> String {
+    TranId::generate(PORTAL, IssuerType::Portal).to_string()
+}
+
+/// Calls a participant's 지원-101..104 at `base` as the portal does, over `http` (which carries the
+/// portal's client certificate, or not).
+#[derive(Debug, Clone)]
+pub struct PortalCaller {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON answer"))
+}
+
+impl PortalCaller {
+    pub fn new(base: impl Into<String>, http: reqwest::Client) -> PortalCaller {
+        PortalCaller { base: base.into(), http }
+    }
+
+    /// 지원-101 with `(client_id, client_secret)` and scope `manage`; the transport's own failure
+    /// (a refused handshake) is returned, not a panic.
+    pub async fn token_response(&self, (id, secret): (&str, &str)) -> reqwest::Result<reqwest::Response> {
+        let form =
+            [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret), ("scope", "manage")];
+        let url = format!("{}/mgmts/oauth/2.0/token", self.base);
+        self.http.post(url).header("x-api-tran-id", portal_tran_id()).form(&form).send().await
+    }
+
+    /// 지원-101's status and body.
+    pub async fn token(&self, credential: (&str, &str)) -> (u16, Value) {
+        answer(self.token_response(credential).await.expect("an answer to 지원-101")).await
+    }
+
+    /// A `manage` token for `credential`.
+    pub async fn manage_token(&self, credential: (&str, &str)) -> String {
+        let (status, body) = self.token(credential).await;
+        assert_eq!(status, 200, "지원-101: {body}");
+        body["access_token"].as_str().expect("an access_token").to_owned()
+    }
+
+    /// A GET of a managed API (지원-102, 104) with `token`.
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let request = self.http.get(format!("{}{path}", self.base)).header("x-api-tran-id", portal_tran_id());
+        answer(request.bearer_auth(token).send().await.expect("an answer")).await
+    }
+
+    /// A POST of a JSON body to a managed API (지원-103) with `token`.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let request = self.http.post(format!("{}{path}", self.base)).header("x-api-tran-id", portal_tran_id());
+        answer(request.bearer_auth(token).json(body).send().await.expect("an answer")).await
+    }
+}
+
+/// The reports of `api_id` (`지원-004`/`지원-005`) the portal's `store` holds, once it holds
+/// `count` of them; what it holds after ten seconds otherwise.
+pub async fn received_reports(store: &dyn Store, api_id: &str, count: usize) -> Vec<ReceivedStatistics> {
+    let mut reports = Vec::new();
+    for _ in 0..200 {
+        reports = store.received_statistics(Some(api_id)).await.expect("the portal's store");
+        if reports.len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    reports
+}
+
+/// `(success, fail)` calls per (counterpart org_code, 첨부12 code) on `stat_date` in a 지원-004
+/// (`org_list`: the providers called) or 지원-005 (`mydata_svc_list`: the operators' services)
+/// report, both time slots summed; every `<x>_cnt` on the way must match its list.
+pub fn call_counts(report: &Value, stat_date: &str) -> BTreeMap<(String, String), (u64, u64)> {
+    let list = |value: &Value, name: &str| -> Vec<Value> {
+        let items = value[format!("{name}_list")].as_array().cloned().unwrap_or_else(|| panic!("{name}_list: {value}"));
+        assert_eq!(value[format!("{name}_cnt")], items.len().to_string(), "{name}_cnt: {value}");
+        items
+    };
+    let days = list(report, "stat_date");
+    let day = days.iter().find(|d| d["stat_date"] == stat_date).unwrap_or_else(|| panic!("{stat_date}: {report}"));
+    let counterparts = if day.get("org_list").is_some() { list(day, "org") } else { list(day, "mydata_svc") };
+    let number = |slot: &Value, name: &str| slot[name].as_str().and_then(|n| n.parse::<u64>().ok()).expect(name);
+    let mut counts = BTreeMap::new();
+    for counterpart in &counterparts {
+        let org_code = counterpart["org_code"].as_str().expect("org_code").to_owned();
+        for api in list(counterpart, "api_type") {
+            let cell: &mut (u64, u64) =
+                counts.entry((org_code.clone(), api["api_type"].as_str().expect("api_type").into())).or_default();
+            for slot in list(&api, "tm_slot") {
+                cell.0 += number(&slot, "success_api_cnt");
+                cell.1 += number(&slot, "fail_api_cnt");
+            }
+        }
+    }
+    counts
+}
