@@ -4,6 +4,7 @@
 use mydata_client::{AuthorizeRequest, Call, Client, ClientError, Credentials};
 use mydata_pki::{ClientTls, TestPki};
 use mydata_spec::{ApiType, Industry, RspCode};
+use mydata_support::testing::PortalCaller;
 use reqwest::redirect::Policy;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -144,6 +145,25 @@ fn run_printed_collect(printed: &str) {
     assert!(report.contains("2 customers, 11 providers, ") && report.contains(" 0 rows stored"), "{report}");
 }
 
+/// The operator's 지원-101..104 answer the portal's certificate with the credential the sandbox
+/// printed, and no other certificate: demo1's consents at every provider, found by CI (지원-103).
+async fn the_portal_asks_the_operator_for_a_customer_s_consents(pki: &TestPki, printed: &str, operator: &str) {
+    let credential = ("portaloperat0001", "OPERAT0001PortalCaller1");
+    assert!(printed.contains(credential.0) && printed.contains(credential.1), "{printed}");
+    let caller = |org: &str| {
+        let http = pki.client_tls(org).unwrap().reqwest_builder().unwrap().build().unwrap();
+        PortalCaller::new(operator, http)
+    };
+    let portal = caller("PORTAL0001");
+    let token = portal.manage_token(credential).await;
+    let demo1 = serde_json::json!({"org_code": OPERATOR, "user_ci": "DEMO-CI-demo1"});
+    let (status, body) = portal.post("/mgmts/consents", &token, &demo1).await;
+    assert_eq!((status, body["is_member"].as_str()), (200, Some("true")), "{body}");
+    assert_eq!(body["service_list"][0]["consent_cnt"], "11", "demo1 consented at every provider: {body}");
+    let (status, body) = caller("BANK000001").post("/mgmts/consents", &token, &demo1).await;
+    assert_eq!((status, body["rsp_code"].as_str()), (401, Some("40103")), "not the portal's certificate: {body}");
+}
+
 #[tokio::test]
 async fn one_command_starts_everything_over_mutual_tls_the_consent_page_opens_and_a_collection_runs() {
     let dir = std::env::temp_dir().join(format!("mydata-sandbox-tls-{}", std::process::id()));
@@ -181,6 +201,7 @@ async fn one_command_starts_everything_over_mutual_tls_the_consent_page_opens_an
     let browser = pki.anonymous_client_tls().reqwest_builder().unwrap().redirect(Policy::none()).build().unwrap();
     consent_and_collect_through_the_operator(&browser, &operator).await;
     run_printed_collect(&text);
+    the_portal_asks_the_operator_for_a_customer_s_consents(&pki, &text, &operator).await;
 
     // The test as the operator, with its client certificate: demo3 consents at the bank, and the
     // access token the token endpoint issues is bound to that certificate (RFC 8705).

@@ -519,10 +519,10 @@ fn instructions(
             let dir = pki.dir().display();
             out.push_str(&format!(
                 "\n  transport: TLS 1.3 on every server, with the test PKI in {dir} (kept across restarts).\n  \
-                 The portal's and the providers' APIs demand the caller's client certificate (mutual TLS)\n  \
-                 and compare its SERIALNUMBER with the portal's registry; access tokens are bound to the\n  \
-                 operator's certificate ({dir}/{OPERATOR_ORG}/client.pem). The operator's page and the\n  \
-                 consent pages ask browsers for no certificate, but browsers warn about every page until\n  \
+                 The portal's, the providers' and the operator's APIs demand the caller's client certificate\n  \
+                 (mutual TLS) and compare its SERIALNUMBER with the portal's registry; access tokens are bound\n  \
+                 to the operator's certificate ({dir}/{OPERATOR_ORG}/client.pem). The operator's page and the\n  \
+                 consent pages need no certificate from browsers, but browsers warn about every page until\n  \
                  you trust the test root CA {ca}.\n  \
                  --plain-http serves plain HTTP instead, for local debugging.\n",
                 ca = pki.ca_cert().display()
@@ -549,16 +549,14 @@ fn instructions(
     out.push_str(&format!(
         "\n  operator's service credentials: client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  (org_code {OPERATOR_ORG})\n"
     ));
-    let portal_certificate =
-        match transport.pki.as_ref().and_then(|pki| pki.org(mydata_portal::DEFAULT_PORTAL_ORG_CODE)) {
-            Some(portal) => format!(",\n  with the portal's client certificate {}", portal.client_cert.display()),
-            None => String::new(),
-        };
     out.push_str(&format!(
-        "  operator's support APIs (지원-101..104 at {operator}/mgmts/…, for the portal only): client_id {}  \
-         client_secret {}{portal_certificate}\n",
+        "\n  operator's support APIs (지원-101..104, for the portal only): {operator}/mgmts/…\n  \
+         the portal's 지원-101 credential there: client_id {}  client_secret {}\n",
         PORTAL_CALLER.0, PORTAL_CALLER.1
     ));
+    if let Some(portal) = transport.pki.as_ref().and_then(|pki| pki.org(mydata_portal::DEFAULT_PORTAL_ORG_CODE)) {
+        out.push_str(&format!("  with the portal's client certificate {}\n", portal.client_cert.display()));
+    }
     out.push_str(&format!(
         "\n  consent page: open {operator}/connect?customer=demo2&org=BANK000001 in a browser,\n  \
          sign in as demo2 and choose what to send; the operator exchanges the code for tokens.\n"
