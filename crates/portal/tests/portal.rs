@@ -359,7 +359,7 @@ async fn provider_statistics_are_checked_and_kept() {
         let portal = spawn(backend).await;
         let token = portal.token(BANK).await;
         let cells = [cell("BA01", "20210906", "00", 5, 1), cell("BA02", "20210911", "01", 2, 0)];
-        let report = provider_report("2", "20210912", None, &cells, &|_| "OPERAT0001".into()).unwrap();
+        let report = provider_report("2", "20210912", None, &cells, &[], &|_| "OPERAT0001".into()).unwrap();
         let (status, body) = portal.post("/mgmts/statistics/provider", &token, &report).await;
         assert_eq!((status, body["rsp_code"].as_str().unwrap()), (200, "00000"), "{backend:?} {body}");
         let kept = portal.store.received_statistics(Some("지원-005")).await.unwrap();
