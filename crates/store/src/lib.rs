@@ -134,6 +134,16 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// One page of a customer's asset list with what the list API answers besides ([`Store::asset_listing`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetListing {
+    /// When any asset of the list last changed; `None` for an empty list.
+    pub changed_at: Option<i64>,
+    /// The customer's reg_date at the institution; `None` for an unknown customer.
+    pub reg_date: Option<String>,
+    pub page: Page<AssetRow>,
+}
+
 /// A key that signs access tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
@@ -240,6 +250,16 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_tokens_of_consent(&self, consent_id: &str) -> StoreResult<u64>;
 
     async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()>;
+    /// [`Store::asset_page`] with what an asset-list API answers besides the page, in one read: the
+    /// list's latest change (the list's MT of ch.2.1) and the customer's reg_date.
+    async fn asset_listing(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        customer_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<AssetListing>;
     /// One page of a customer's asset list, ascending by sort_key, after `after`.
     async fn asset_page(
         &self,
@@ -259,8 +279,6 @@ pub trait Store: Send + Sync + 'static {
     async fn history_page(&self, query: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>>;
 
     // --- information data ---
-    /// The latest `updated_at` of a customer's asset list (the list's MT of ch.2.1), if it has assets.
-    async fn assets_changed_at(&self, org_code: &str, list_api: &str, customer_id: &str) -> StoreResult<Option<i64>>;
     /// Counts one scheduled transmission and returns how many this window now holds (this one included).
     async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64>;
     /// Upserts customers, assets, documents and history in one transaction with multi-row

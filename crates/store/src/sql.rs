@@ -582,6 +582,44 @@ impl Store for SqlStore {
         Ok(paged(items, limit, |a| &a.sort_key))
     }
 
+    async fn asset_listing(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        customer_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<AssetListing> {
+        // The page left-joined to one row of the list's latest change and the customer's reg_date,
+        // so that an empty page still answers both.
+        let rows = sqlx::query(
+            "SELECT s.changed, s.reg_date, a.* FROM (SELECT \
+               (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3) \
+                 AS changed, \
+               (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) AS reg_date) s \
+             LEFT JOIN assets a ON a.org_code = $1 AND a.list_api = $2 AND a.customer_id = $3 \
+               AND (CAST($4 AS TEXT) = '' OR a.sort_key > $4) \
+             ORDER BY a.sort_key LIMIT $5",
+        )
+        .bind(org_code)
+        .bind(list_api)
+        .bind(customer_id)
+        .bind(after.map(sort_hex).unwrap_or_default())
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let first = rows.first().ok_or_else(|| StoreError::Corrupt("asset listing without its head row".into()))?;
+        let changed_at: Option<i64> = first.try_get("changed")?;
+        let reg_date: Option<String> = first.try_get("reg_date")?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if row.try_get::<Option<String>, _>("asset_key")?.is_some() {
+                items.push(asset_from(row)?);
+            }
+        }
+        Ok(AssetListing { changed_at, reg_date, page: paged(items, limit, |a| &a.sort_key) })
+    }
+
     async fn asset(&self, org_code: &str, list_api: &str, asset_key: &str) -> StoreResult<Option<AssetRow>> {
         let row = sqlx::query("SELECT * FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3")
             .bind(org_code)
@@ -676,18 +714,6 @@ impl Store for SqlStore {
     }
 
     // --- information data ---
-    async fn assets_changed_at(&self, org_code: &str, list_api: &str, customer_id: &str) -> StoreResult<Option<i64>> {
-        let row = sqlx::query(
-            "SELECT MAX(updated_at) AS changed FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3",
-        )
-        .bind(org_code)
-        .bind(list_api)
-        .bind(customer_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<Option<i64>, _>("changed")?)
-    }
-
     async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64> {
         // One statement, so that concurrent calls never both see the count before their own.
         let row = sqlx::query(

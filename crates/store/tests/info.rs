@@ -16,13 +16,46 @@ fn asset(key: &str, customer: &str, updated_at: i64) -> AssetRow {
 }
 
 both_backends!(asset_lists_report_their_latest_change, |store| async move {
-    assert_eq!(store.assets_changed_at("BANK000001", "은행-001", "c1").await.unwrap(), None);
+    let changed = |list: &'static str| {
+        let store = store.clone();
+        async move { store.asset_listing("BANK000001", list, "c1", None, 10).await.unwrap().changed_at }
+    };
+    assert_eq!(changed("은행-001").await, None);
     store.upsert_assets(&[asset("1001", "c1", 100), asset("1002", "c1", 250), asset("2001", "c2", 900)]).await.unwrap();
-    assert_eq!(store.assets_changed_at("BANK000001", "은행-001", "c1").await.unwrap(), Some(250));
+    assert_eq!(changed("은행-001").await, Some(250));
     // Changing one asset moves the list's stamp (ch.2.1: a changed list is a changed resource).
     store.upsert_assets(&[asset("1001", "c1", 400)]).await.unwrap();
-    assert_eq!(store.assets_changed_at("BANK000001", "은행-001", "c1").await.unwrap(), Some(400));
-    assert_eq!(store.assets_changed_at("BANK000001", "은행-002", "c1").await.unwrap(), None);
+    assert_eq!(changed("은행-001").await, Some(400));
+    assert_eq!(changed("은행-002").await, None);
+});
+
+both_backends!(an_asset_listing_is_the_page_with_its_stamp_and_reg_date, |store| async move {
+    let keys: Vec<String> = (0..5).map(|i| format!("10{i:02}")).collect();
+    let rows: Vec<AssetRow> = keys.iter().enumerate().map(|(i, k)| asset(k, "c1", 100 + i as i64)).collect();
+    store.upsert_assets(&rows).await.unwrap();
+    store.upsert_assets(&[asset("9999", "c2", 999)]).await.unwrap();
+    // Unknown customer: the page and stamp still come, reg_date does not.
+    let listing = store.asset_listing("BANK000001", "은행-001", "c1", None, 2).await.unwrap();
+    assert_eq!(listing.reg_date, None);
+    assert_eq!(listing.changed_at, Some(104));
+    assert_eq!(listing.page, store.asset_page("BANK000001", "은행-001", "c1", None, 2).await.unwrap());
+    assert_eq!(listing.page.items.len(), 2);
+    store
+        .upsert_customer(&Customer {
+            org_code: "BANK000001".into(),
+            customer_id: "c1".into(),
+            ci: "CI-c1".into(),
+            customer_name: "홍길동".into(),
+            reg_date: "20200102".into(),
+        })
+        .await
+        .unwrap();
+    // Paging past the end: an empty page that still knows the stamp and reg_date.
+    let last = store.asset_listing("BANK000001", "은행-001", "c1", Some("1004"), 2).await.unwrap();
+    assert_eq!((last.page.items.len(), last.page.next), (0, None));
+    assert_eq!((last.changed_at, last.reg_date.as_deref()), (Some(104), Some("20200102")));
+    let middle = store.asset_listing("BANK000001", "은행-001", "c1", Some("1001"), 2).await.unwrap();
+    assert_eq!(middle.page, store.asset_page("BANK000001", "은행-001", "c1", Some("1001"), 2).await.unwrap());
 });
 
 both_backends!(periodic_calls_count_per_consent_api_subject_and_window, |store| async move {

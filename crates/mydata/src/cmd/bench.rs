@@ -40,6 +40,10 @@ pub struct BenchArgs {
     /// Customers with data and consents at every one of those institutions.
     #[arg(long, default_value_t = 20)]
     collect_customers: u64,
+    /// Only the scenarios whose name contains this text (e.g. `은행-001`, `token`), for a profile
+    /// or a quick check; the collector benchmark runs only if `collector` is asked for.
+    #[arg(long)]
+    only: Option<String>,
     /// Also write the tables to this Markdown file.
     #[arg(long)]
     output: Option<std::path::PathBuf>,
@@ -110,6 +114,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         token_holders: args.token_holders,
         codes: args.codes,
         prism: !args.no_prism,
+        only: args.only.clone(),
         load: Load {
             connections: args.connections,
             duration: Duration::from_secs(args.seconds),
@@ -140,7 +145,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "\nPeak RSS of the process under load (provider, load generator and ceiling together): {rss:.0} MiB."
         )?;
     }
-    if args.collect_providers > 0 {
+    let collector_wanted = args.only.as_deref().is_none_or(|only| "collector".contains(only));
+    if args.collect_providers > 0 && collector_wanted {
         reset_peak_rss();
         let collect = CollectBench { providers: args.collect_providers, customers: args.collect_customers, seed: 1 };
         let customers = args.collect_customers * args.collect_providers as u64;

@@ -125,14 +125,14 @@ async fn consented_asset(provider: &Provider, call: &InfoCall, grant: &Grant) ->
 
 async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Result<Response, ApiError> {
     let customer = &grant.consent.customer_id;
-    let changed = provider.store.assets_changed_at(&call.org_code, call.api.id, customer).await?;
-    if unchanged_since_caller(call, changed) {
-        return Ok(up_to_date());
-    }
     let query = format!("{}|{customer}", call.api.id);
     let after = cursor(call, &query)?;
     let limit = call.limit().map_or(super::MAX_UNPAGED, |l| l.get());
-    let page = provider.store.asset_page(&call.org_code, call.api.id, customer, after.as_deref(), limit).await?;
+    let listing = provider.store.asset_listing(&call.org_code, call.api.id, customer, after.as_deref(), limit).await?;
+    if unchanged_since_caller(call, listing.changed_at) {
+        return Ok(up_to_date());
+    }
+    let page = listing.page;
     let (list_field, count_field) = list_fields(call.api).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
     let items: Vec<Value> = page
         .items
@@ -148,12 +148,7 @@ async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
     let mut body = Map::new();
     stamp_first_page(call, &mut body);
     if call.api.fields().response_field("reg_date").is_some() {
-        let reg_date = provider
-            .store
-            .customer(&call.org_code, customer)
-            .await?
-            .map(|c| c.reg_date)
-            .ok_or_else(|| ApiError::new(RspCode::CustomerNotFound))?;
+        let reg_date = listing.reg_date.ok_or_else(|| ApiError::new(RspCode::CustomerNotFound))?;
         body.insert("reg_date".into(), json!(reg_date));
     }
     if let Some(next) = page.next {
