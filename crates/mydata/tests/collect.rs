@@ -85,13 +85,17 @@ async fn collect_with_a_portal_learns_the_providers_from_the_registry_collects_a
     operator.upsert_link("demo1", "BANK000001", &tokens, Utc::now().timestamp()).await.unwrap();
     assert!(operator.providers().await.unwrap().is_empty());
 
-    let mut command = mydata();
-    command
-        .args(["collect", "--database", &database, "--portal", &portal_url])
-        .args(["--portal-client-id", OPERATOR_SUPPORT.0, "--client-id", SERVICE.0])
-        .env("MYDATA_PORTAL_CLIENT_SECRET", OPERATOR_SUPPORT.1)
-        .env("MYDATA_CLIENT_SECRET", SERVICE.1);
-    let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+    // The secrets from the environment, the rest on the command line.
+    let collect = || {
+        let mut command = mydata();
+        command
+            .args(["collect", "--database", &database, "--portal", &portal_url])
+            .args(["--portal-client-id", OPERATOR_SUPPORT.0, "--client-id", SERVICE.0])
+            .env("MYDATA_PORTAL_CLIENT_SECRET", OPERATOR_SUPPORT.1)
+            .env("MYDATA_CLIENT_SECRET", SERVICE.1);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+    let output = collect().await.unwrap();
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{printed}{}", String::from_utf8_lossy(&output.stderr));
     assert!(printed.contains("registry: 1 providers from the portal"), "{printed}");
@@ -113,13 +117,7 @@ async fn collect_with_a_portal_learns_the_providers_from_the_registry_collects_a
     assert!(stats.iter().any(|s| s.api_code == "BA01" && s.success_cnt >= 1), "{stats:?}");
 
     // The next run has nothing more to send.
-    let mut again = mydata();
-    again
-        .args(["collect", "--database", &database, "--portal", &portal_url])
-        .args(["--portal-client-id", OPERATOR_SUPPORT.0, "--client-id", SERVICE.0])
-        .env("MYDATA_PORTAL_CLIENT_SECRET", OPERATOR_SUPPORT.1)
-        .env("MYDATA_CLIENT_SECRET", SERVICE.1);
-    let output = tokio::task::spawn_blocking(move || again.output().unwrap()).await.unwrap();
+    let output = collect().await.unwrap();
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{printed}");
     assert!(!printed.contains("statistics (지원-004) sent"), "{printed}");
