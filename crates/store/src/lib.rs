@@ -284,6 +284,8 @@ pub trait Store: Send + Sync + 'static {
     /// Upserts customers, assets, documents and history in one transaction with multi-row
     /// statements: the bulk path of the test-data generator (same effect as the single upserts).
     async fn load_info(&self, batch: &InfoBatch<'_>) -> StoreResult<()>;
+    /// Starts a bulk load of information data: the test-data generator's path (see [`BulkLoad`]).
+    async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>>;
 
     // --- portal and support ---
     /// Portal: registers or changes an institution (`deleted_at` set marks it deleted).
@@ -379,6 +381,71 @@ pub struct InfoBatch<'a> {
     pub assets: &'a [AssetRow],
     pub documents: &'a [Document],
     pub history: &'a [HistoryRow],
+}
+
+/// Information rows in the form they are stored in: JSON as text, sort keys as the store keeps them.
+/// Encoding is a large part of a bulk load's work; [`EncodedInfo::encode`] does it apart from the
+/// writing, so that it can run on other threads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EncodedInfo {
+    pub customers: Vec<Customer>,
+    pub assets: Vec<EncodedAsset>,
+    pub documents: Vec<EncodedDocument>,
+    pub history: Vec<EncodedHistory>,
+}
+
+/// An [`AssetRow`] as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedAsset {
+    pub org_code: String,
+    pub list_api: String,
+    pub asset_key: String,
+    pub customer_id: String,
+    pub sort_key: String,
+    pub item: String,
+    pub updated_at: i64,
+}
+
+/// A [`Document`] as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedDocument {
+    pub org_code: String,
+    pub api_id: String,
+    pub subject_key: String,
+    pub customer_id: String,
+    pub body: String,
+    pub updated_at: i64,
+}
+
+/// A [`HistoryRow`] as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedHistory {
+    pub org_code: String,
+    pub api_id: String,
+    pub subject_key: String,
+    pub sort_key: String,
+    pub customer_id: String,
+    pub occurred: String,
+    pub body: String,
+}
+
+/// A bulk load of information data: batches of rows already encoded ([`EncodedInfo::encode`], which
+/// the loader can run on other threads), each written in one transaction with the effect of the
+/// single upserts. It writes through one connection set up for loading — on SQLite `synchronous =
+/// OFF` and a larger page cache, on PostgreSQL `synchronous_commit = off` — until
+/// [`BulkLoad::finish`] sets it back (and on SQLite checkpoints); a load dropped unfinished closes
+/// that connection instead of returning it to the pool.
+#[async_trait]
+pub trait BulkLoad: Send {
+    async fn load(&mut self, batch: &EncodedInfo) -> StoreResult<()>;
+    async fn finish(self: Box<Self>) -> StoreResult<()>;
+}
+
+impl EncodedInfo {
+    /// Rows this batch holds.
+    pub fn rows(&self) -> usize {
+        self.customers.len() + self.assets.len() + self.documents.len() + self.history.len()
+    }
 }
 
 /// One scheduled transmission of one API about one subject, within one cycle window (ch.3.3.1).

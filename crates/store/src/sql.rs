@@ -90,7 +90,13 @@ impl SqlStore {
 /// bytes under every collation (PostgreSQL databases may use a locale collation, SQLite uses bytes),
 /// so keyset pages are identical on both backends.
 fn sort_hex(key: &str) -> String {
-    key.bytes().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(key.len() * 2);
+    for b in key.bytes() {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    hex
 }
 
 fn sort_unhex(hex: &str) -> StoreResult<String> {
@@ -103,7 +109,19 @@ fn sort_unhex(hex: &str) -> StoreResult<String> {
 }
 
 fn json_text(value: &Value) -> String {
-    value.to_string()
+    thread_local! {
+        /// Serializing into a buffer that keeps its capacity, then copying once, avoids growing
+        /// every text step by step (a bulk load encodes millions of values).
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        match serde_json::to_writer(&mut *buffer, value) {
+            // serde_json writes UTF-8 only.
+            Ok(()) => String::from_utf8(buffer.clone()).unwrap_or_else(|_| value.to_string()),
+            Err(_) => value.to_string(),
+        }
+    })
 }
 
 fn parse_json(text: &str, what: &str) -> StoreResult<Value> {
@@ -228,14 +246,258 @@ static ACCESS_GRANT_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::ne
 const BULK_ROWS: usize = 500;
 
 /// `INSERT INTO <table_columns> VALUES ($1, …), (…) ON CONFLICT <on_conflict>` for `rows` rows.
-fn bulk_upsert(table_columns: &str, columns: usize, rows: usize, on_conflict: &str) -> String {
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
-    format!("INSERT INTO {table_columns} VALUES {} ON CONFLICT {on_conflict}", values.join(", "))
+///
+/// On SQLite the placeholders are anonymous `?`: sqlx binds each argument after asking SQLite for
+/// its parameter's name, which is a linear search through the statement's named parameters, so
+/// 3,500 `$N` parameters cost millions of string comparisons per statement (the profile of
+/// `mydata testdata` showed half its time there); anonymous parameters have no names to search.
+fn bulk_upsert(backend: Backend, table_columns: &str, columns: usize, rows: usize, on_conflict: &str) -> String {
+    let mut sql = format!("INSERT INTO {table_columns} VALUES ");
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=columns {
+            if c > 1 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => sql.push_str(&format!("${}", r * columns + c)),
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT ");
+    sql.push_str(on_conflict);
+    sql
+}
+
+impl EncodedInfo {
+    /// Encodes owned rows, moving their text rather than copying it.
+    pub fn encode(
+        customers: Vec<Customer>,
+        assets: Vec<AssetRow>,
+        documents: Vec<Document>,
+        history: Vec<HistoryRow>,
+    ) -> EncodedInfo {
+        EncodedInfo {
+            customers,
+            assets: assets
+                .into_iter()
+                .map(|a| EncodedAsset {
+                    sort_key: sort_hex(&a.sort_key),
+                    item: json_text(&a.item),
+                    org_code: a.org_code,
+                    list_api: a.list_api,
+                    asset_key: a.asset_key,
+                    customer_id: a.customer_id,
+                    updated_at: a.updated_at,
+                })
+                .collect(),
+            documents: documents
+                .into_iter()
+                .map(|d| EncodedDocument {
+                    body: json_text(&d.body),
+                    org_code: d.org_code,
+                    api_id: d.api_id,
+                    subject_key: d.subject_key,
+                    customer_id: d.customer_id,
+                    updated_at: d.updated_at,
+                })
+                .collect(),
+            history: history
+                .into_iter()
+                .map(|h| EncodedHistory {
+                    sort_key: sort_hex(&h.sort_key),
+                    body: json_text(&h.body),
+                    org_code: h.org_code,
+                    api_id: h.api_id,
+                    subject_key: h.subject_key,
+                    customer_id: h.customer_id,
+                    occurred: h.occurred,
+                })
+                .collect(),
+        }
+    }
+
+    /// Encodes borrowed rows.
+    pub fn encode_batch(batch: &InfoBatch<'_>) -> EncodedInfo {
+        EncodedInfo::encode(
+            batch.customers.to_vec(),
+            batch.assets.to_vec(),
+            batch.documents.to_vec(),
+            batch.history.to_vec(),
+        )
+    }
+}
+
+/// Writes encoded rows with multi-row upserts, [`BULK_ROWS`] rows per statement.
+async fn write_encoded(conn: &mut sqlx::AnyConnection, backend: Backend, batch: &EncodedInfo) -> StoreResult<()> {
+    for chunk in batch.customers.chunks(BULK_ROWS) {
+        let sql = bulk_upsert(
+            backend,
+            "customers (org_code, customer_id, ci, customer_name, reg_date)",
+            5,
+            chunk.len(),
+            "(org_code, customer_id) DO UPDATE SET ci = excluded.ci, customer_name = excluded.customer_name, \
+                 reg_date = excluded.reg_date",
+        );
+        let mut query = sqlx::query(&sql);
+        for c in chunk {
+            query = query
+                .bind(c.org_code.as_str())
+                .bind(c.customer_id.as_str())
+                .bind(c.ci.as_str())
+                .bind(c.customer_name.as_str())
+                .bind(c.reg_date.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    for chunk in batch.assets.chunks(BULK_ROWS) {
+        let sql = bulk_upsert(
+            backend,
+            "assets (org_code, list_api, asset_key, customer_id, sort_key, item, updated_at)",
+            7,
+            chunk.len(),
+            "(org_code, list_api, asset_key) DO UPDATE SET customer_id = excluded.customer_id, \
+                 sort_key = excluded.sort_key, item = excluded.item, updated_at = excluded.updated_at",
+        );
+        let mut query = sqlx::query(&sql);
+        for a in chunk {
+            query = query
+                .bind(a.org_code.as_str())
+                .bind(a.list_api.as_str())
+                .bind(a.asset_key.as_str())
+                .bind(a.customer_id.as_str())
+                .bind(a.sort_key.as_str())
+                .bind(a.item.as_str())
+                .bind(a.updated_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    for chunk in batch.documents.chunks(BULK_ROWS) {
+        let sql = bulk_upsert(
+            backend,
+            "documents (org_code, api_id, subject_key, customer_id, body, updated_at)",
+            6,
+            chunk.len(),
+            "(org_code, api_id, subject_key) DO UPDATE SET customer_id = excluded.customer_id, \
+                 body = excluded.body, updated_at = excluded.updated_at",
+        );
+        let mut query = sqlx::query(&sql);
+        for d in chunk {
+            query = query
+                .bind(d.org_code.as_str())
+                .bind(d.api_id.as_str())
+                .bind(d.subject_key.as_str())
+                .bind(d.customer_id.as_str())
+                .bind(d.body.as_str())
+                .bind(d.updated_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    for chunk in batch.history.chunks(BULK_ROWS) {
+        let sql = bulk_upsert(
+            backend,
+            "history (org_code, api_id, subject_key, sort_key, customer_id, occurred, body)",
+            7,
+            chunk.len(),
+            "(org_code, api_id, subject_key, sort_key) DO UPDATE SET customer_id = excluded.customer_id, \
+                 occurred = excluded.occurred, body = excluded.body",
+        );
+        let mut query = sqlx::query(&sql);
+        for h in chunk {
+            query = query
+                .bind(h.org_code.as_str())
+                .bind(h.api_id.as_str())
+                .bind(h.subject_key.as_str())
+                .bind(h.sort_key.as_str())
+                .bind(h.customer_id.as_str())
+                .bind(h.occurred.as_str())
+                .bind(h.body.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// [`BulkLoad`] through one connection of the pool, set up for loading while the load lasts.
+struct SqlBulkLoad {
+    backend: Backend,
+    /// `None` once finished; a load dropped unfinished closes the connection (see `Drop`).
+    connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    /// Statements that put the connection's settings back.
+    restore: Vec<String>,
+}
+
+/// Page cache of a bulk-loading SQLite connection (KiB, as `PRAGMA cache_size` takes negative
+/// numbers): a batch's index pages stay in memory instead of being spilled and read back.
+const BULK_CACHE_KIB: i64 = 65_536;
+
+impl SqlBulkLoad {
+    async fn start(store: &SqlStore) -> StoreResult<SqlBulkLoad> {
+        let mut connection = store.pool.acquire().await?;
+        let mut restore = Vec::new();
+        let setup: Vec<String> = match store.backend {
+            // Loading is repeatable: a crash of the machine mid-load may lose the load (never
+            // corrupt the database on a process crash), and synchronous = OFF saves the fsyncs of
+            // every checkpoint, which on a busy disk took more time than all the writing.
+            Backend::Sqlite => {
+                for setting in ["synchronous", "cache_size"] {
+                    let value: i64 =
+                        sqlx::query_scalar(&format!("PRAGMA {setting}")).fetch_one(&mut *connection).await?;
+                    restore.push(format!("PRAGMA {setting} = {value}"));
+                }
+                vec!["PRAGMA synchronous = OFF".into(), format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")]
+            }
+            // Commits do not wait for their WAL flush; a crash may lose the last batches, never
+            // make the database inconsistent.
+            Backend::Postgres => {
+                restore.push("RESET synchronous_commit".into());
+                vec!["SET synchronous_commit = off".into()]
+            }
+        };
+        for statement in &setup {
+            sqlx::query(statement).execute(&mut *connection).await?;
+        }
+        Ok(SqlBulkLoad { backend: store.backend, connection: Some(connection), restore })
+    }
+}
+
+#[async_trait]
+impl BulkLoad for SqlBulkLoad {
+    async fn load(&mut self, batch: &EncodedInfo) -> StoreResult<()> {
+        use sqlx::Connection;
+        let connection = self.connection.as_mut().ok_or_else(|| StoreError::Corrupt("bulk load finished".into()))?;
+        let mut tx = match self.backend {
+            Backend::Sqlite => connection.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => connection.begin().await?,
+        };
+        write_encoded(&mut tx, self.backend, batch).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> StoreResult<()> {
+        let Some(mut connection) = self.connection.take() else { return Ok(()) };
+        for statement in &self.restore {
+            sqlx::query(statement).execute(&mut *connection).await?;
+        }
+        if self.backend == Backend::Sqlite {
+            // With synchronous back to NORMAL, a checkpoint syncs the WAL before copying it.
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *connection).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqlBulkLoad {
+    fn drop(&mut self) {
+        // Unfinished (an error, or the caller gave up): the connection still has the loading
+        // settings, so it is closed instead of going back to the pool.
+        if let Some(connection) = self.connection.take() {
+            drop(connection.detach());
+        }
+    }
 }
 
 /// Cuts a fetched `limit + 1` rows down to `limit` and says where the next page starts.
@@ -733,85 +995,13 @@ impl Store for SqlStore {
 
     async fn load_info(&self, batch: &InfoBatch<'_>) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        for chunk in batch.customers.chunks(BULK_ROWS) {
-            let sql = bulk_upsert(
-                "customers (org_code, customer_id, ci, customer_name, reg_date)",
-                5,
-                chunk.len(),
-                "(org_code, customer_id) DO UPDATE SET ci = excluded.ci, customer_name = excluded.customer_name, \
-                 reg_date = excluded.reg_date",
-            );
-            let mut query = sqlx::query(&sql);
-            for c in chunk {
-                query =
-                    query.bind(&c.org_code).bind(&c.customer_id).bind(&c.ci).bind(&c.customer_name).bind(&c.reg_date);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        for chunk in batch.assets.chunks(BULK_ROWS) {
-            let sql = bulk_upsert(
-                "assets (org_code, list_api, asset_key, customer_id, sort_key, item, updated_at)",
-                7,
-                chunk.len(),
-                "(org_code, list_api, asset_key) DO UPDATE SET customer_id = excluded.customer_id, \
-                 sort_key = excluded.sort_key, item = excluded.item, updated_at = excluded.updated_at",
-            );
-            let mut query = sqlx::query(&sql);
-            for a in chunk {
-                query = query
-                    .bind(&a.org_code)
-                    .bind(&a.list_api)
-                    .bind(&a.asset_key)
-                    .bind(&a.customer_id)
-                    .bind(sort_hex(&a.sort_key))
-                    .bind(json_text(&a.item))
-                    .bind(a.updated_at);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        for chunk in batch.documents.chunks(BULK_ROWS) {
-            let sql = bulk_upsert(
-                "documents (org_code, api_id, subject_key, customer_id, body, updated_at)",
-                6,
-                chunk.len(),
-                "(org_code, api_id, subject_key) DO UPDATE SET customer_id = excluded.customer_id, \
-                 body = excluded.body, updated_at = excluded.updated_at",
-            );
-            let mut query = sqlx::query(&sql);
-            for d in chunk {
-                query = query
-                    .bind(&d.org_code)
-                    .bind(&d.api_id)
-                    .bind(&d.subject_key)
-                    .bind(&d.customer_id)
-                    .bind(json_text(&d.body))
-                    .bind(d.updated_at);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        for chunk in batch.history.chunks(BULK_ROWS) {
-            let sql = bulk_upsert(
-                "history (org_code, api_id, subject_key, sort_key, customer_id, occurred, body)",
-                7,
-                chunk.len(),
-                "(org_code, api_id, subject_key, sort_key) DO UPDATE SET customer_id = excluded.customer_id, \
-                 occurred = excluded.occurred, body = excluded.body",
-            );
-            let mut query = sqlx::query(&sql);
-            for h in chunk {
-                query = query
-                    .bind(&h.org_code)
-                    .bind(&h.api_id)
-                    .bind(&h.subject_key)
-                    .bind(sort_hex(&h.sort_key))
-                    .bind(&h.customer_id)
-                    .bind(&h.occurred)
-                    .bind(json_text(&h.body));
-            }
-            query.execute(&mut *tx).await?;
-        }
+        write_encoded(&mut tx, self.backend, &EncodedInfo::encode_batch(batch)).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn bulk_load(&self) -> StoreResult<Box<dyn BulkLoad>> {
+        Ok(Box::new(SqlBulkLoad::start(self).await?))
     }
 
     // --- portal and support ---

@@ -16,7 +16,7 @@ use mydata_provider::info::subject::{self, Composition};
 use mydata_spec::catalogue::{self, ApiSpec};
 use mydata_spec::fields::Field;
 use mydata_spec::{Industry, ScopeRule};
-use mydata_store::{AssetRow, Customer, Document, HistoryRow, InfoBatch, Store, StoreResult};
+use mydata_store::{AssetRow, Customer, Document, EncodedInfo, HistoryRow, InfoBatch, Store, StoreResult};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -74,12 +74,15 @@ impl CustomerData {
 
     /// Orders rows by their primary keys, so that a database appends to its indexes instead of
     /// splitting pages all over them.
+    /// The keys are unique (they are the tables' primary keys), so an unstable sort gives the one order.
     pub fn sort_for_loading(&mut self) {
-        self.assets
-            .sort_by(|a, b| (&a.org_code, &a.list_api, &a.asset_key).cmp(&(&b.org_code, &b.list_api, &b.asset_key)));
-        self.documents
-            .sort_by(|a, b| (&a.org_code, &a.api_id, &a.subject_key).cmp(&(&b.org_code, &b.api_id, &b.subject_key)));
-        self.history.sort_by(|a, b| {
+        self.assets.sort_unstable_by(|a, b| {
+            (&a.org_code, &a.list_api, &a.asset_key).cmp(&(&b.org_code, &b.list_api, &b.asset_key))
+        });
+        self.documents.sort_unstable_by(|a, b| {
+            (&a.org_code, &a.api_id, &a.subject_key).cmp(&(&b.org_code, &b.api_id, &b.subject_key))
+        });
+        self.history.sort_unstable_by(|a, b| {
             (&a.org_code, &a.api_id, &a.subject_key, &a.sort_key).cmp(&(
                 &b.org_code,
                 &b.api_id,
@@ -209,7 +212,106 @@ fn data_fields(api: &ApiSpec, without_list: bool) -> Vec<&'static Field> {
 }
 
 fn stamp(at: NaiveDateTime) -> String {
-    at.format("%Y%m%d%H%M%S").to_string()
+    values::dtime_text(at)
+}
+
+/// What the generator needs of an API, worked out once from the catalogue and the field data.
+struct ApiPlan {
+    composition: Composition,
+    /// The fields of the stored document ([`data_fields`]).
+    document_fields: Vec<&'static Field>,
+    /// The fields of one history row (the list's items), for row APIs.
+    row_fields: &'static [Field],
+    monthly: bool,
+    /// The qualifiers of the subject key, with whether the request requires them.
+    qualifiers: Vec<(&'static str, bool)>,
+}
+
+impl ApiPlan {
+    fn of(api: &'static ApiSpec) -> ApiPlan {
+        let composition = subject::composition(api);
+        ApiPlan {
+            composition,
+            document_fields: data_fields(api, composition != Composition::Document),
+            row_fields: subject::list_fields(api).map_or(&[], |(list, _)| list.children.as_slice()),
+            monthly: api.takes_month_range(),
+            qualifiers: subject::qualifiers_of(api)
+                .map(|q| (q, api.fields().request_field(q).is_some_and(|f| f.required)))
+                .collect(),
+        }
+    }
+}
+
+/// An asset list with the keyed APIs that describe its items.
+struct ListPlan {
+    list: &'static ApiSpec,
+    keyed: Vec<&'static ApiSpec>,
+    key_field: &'static str,
+    /// The list item's fields but `is_consent`, which the provider adds per consent.
+    item_fields: Vec<&'static Field>,
+}
+
+/// What the generator makes for a customer of one industry.
+struct IndustryPlan {
+    lists: Vec<ListPlan>,
+    /// APIs about the customer rather than an asset.
+    customer_apis: Vec<&'static ApiSpec>,
+}
+
+impl IndustryPlan {
+    fn of(industry: Industry) -> IndustryPlan {
+        let apis: Vec<&'static ApiSpec> =
+            catalogue::info_apis(industry).filter(|a| !a.id.starts_with("공통-")).collect();
+        let lists = apis
+            .iter()
+            .copied()
+            .filter(|a| subject::composition(a) == Composition::AssetList)
+            .filter_map(|list| {
+                let keyed: Vec<&'static ApiSpec> =
+                    apis.iter().copied().filter(|a| a.asset_list(industry).is_some_and(|l| l.id == list.id)).collect();
+                let key_field = keyed.iter().find_map(|a| a.resource_key())?;
+                let (list_field, _) = subject::list_fields(list).expect("asset lists have a list");
+                let item_fields = list_field.children.iter().filter(|c| c.name != "is_consent").collect();
+                Some(ListPlan { list, keyed, key_field, item_fields })
+            })
+            .collect();
+        let customer_apis = apis
+            .iter()
+            .copied()
+            .filter(|a| a.resource_key().is_none() && subject::composition(a) != Composition::AssetList)
+            .collect();
+        IndustryPlan { lists, customer_apis }
+    }
+}
+
+/// Plans of every information API and every industry, made once.
+struct Plans {
+    apis: HashMap<usize, ApiPlan, std::hash::BuildHasherDefault<values::AddressHasher>>,
+    industries: Vec<(Industry, IndustryPlan)>,
+}
+
+static PLANS: std::sync::LazyLock<Plans> = std::sync::LazyLock::new(|| Plans {
+    apis: catalogue::group(catalogue::Group::Info)
+        .filter(|a| !a.id.starts_with("공통-"))
+        .map(|a| (api_address(a), ApiPlan::of(a)))
+        .collect(),
+    industries: Industry::ALL.iter().map(|&i| (i, IndustryPlan::of(i))).collect(),
+});
+
+fn api_address(api: &ApiSpec) -> usize {
+    std::ptr::from_ref(api) as usize
+}
+
+fn api_plan(api: &'static ApiSpec) -> &'static ApiPlan {
+    match PLANS.apis.get(&api_address(api)) {
+        Some(plan) => plan,
+        // Not an API of the catalogue's static table (never the case): worked out each time.
+        None => Box::leak(Box::new(ApiPlan::of(api))),
+    }
+}
+
+fn industry_plan(industry: Industry) -> &'static IndustryPlan {
+    PLANS.industries.iter().find(|(i, _)| *i == industry).map(|(_, plan)| plan).expect("every industry has a plan")
 }
 
 impl Generator {
@@ -228,22 +330,20 @@ impl Generator {
             customer_id: who.customer_id.clone(),
             ci: who.ci.clone(),
             customer_name: who.name.clone(),
-            reg_date: reg_date.format("%Y%m%d").to_string(),
+            reg_date: values::date_text(reg_date),
         });
-        let apis: Vec<&'static ApiSpec> =
-            catalogue::info_apis(org.industry).filter(|a| !a.id.starts_with("공통-")).collect();
-        for list in apis.iter().filter(|a| subject::composition(a) == Composition::AssetList) {
-            let keyed: Vec<&ApiSpec> =
-                apis.iter().copied().filter(|a| a.asset_list(org.industry).is_some_and(|l| l.id == list.id)).collect();
-            let Some(key_field) = keyed.iter().find_map(|a| a.resource_key()) else { continue };
+        let plan = industry_plan(org.industry);
+        for ListPlan { list, keyed, key_field, item_fields } in &plan.lists {
             let count = if list.id == "은행-001" { rng.gen_range(3..=5) } else { rng.gen_range(1..=3) };
             for index in 0..count {
                 let key = asset_key(key_field, who.number, index);
                 let (kind, kind_field) = kind_of(org.industry, list.id, index);
-                self.asset(org, who, list, key_field, &key, kind, kind_field, &mut rng, &mut data);
+                self.asset(org, who, list, item_fields, key_field, &key, kind, kind_field, &mut rng, &mut data);
                 let mut produced: HashMap<&str, Map<String, Value>> = HashMap::new();
-                if let Some(Value::Object(item)) = data.assets.last().map(|a| a.item.clone()) {
-                    produced.insert(ASSET_ITEM, item);
+                if let Some(Value::Object(item)) = data.assets.last().map(|a| &a.item)
+                    && item.contains_key("account_list")
+                {
+                    produced.insert(ASSET_ITEM, item.clone());
                 }
                 // An overdraft (is_minus) deposit account is also a loan: 은행-008 and 은행-009 answer
                 // for it under its deposit account number (은행-001's rules).
@@ -260,9 +360,7 @@ impl Generator {
             }
         }
         let mut produced = HashMap::new();
-        for api in
-            apis.iter().filter(|a| a.resource_key().is_none() && subject::composition(a) != Composition::AssetList)
-        {
+        for api in &plan.customer_apis {
             self.answers(org, who, api, &who.customer_id, &mut produced, &mut rng, &mut data);
         }
         ledger::bills_from_approvals(&mut data, &who.customer_id);
@@ -275,6 +373,7 @@ impl Generator {
         org: &Institution,
         who: &Person,
         list: &ApiSpec,
+        item_fields: &[&Field],
         key_field: &str,
         key: &str,
         kind: Kind,
@@ -283,9 +382,7 @@ impl Generator {
         data: &mut CustomerData,
     ) {
         let ctx = Context { industry: org.industry, api_id: list.id, today: self.today, at: None };
-        let (list_field, _) = subject::list_fields(list).expect("asset lists have a list");
-        let children: Vec<&Field> = list_field.children.iter().filter(|c| c.name != "is_consent").collect();
-        let mut item = object(&ctx, &children, rng);
+        let mut item = object(&ctx, item_fields.iter().copied(), rng);
         item.insert(key_field.to_owned(), Value::String(key.to_owned()));
         if let Some((name, code)) = kind_field {
             item.insert(name.to_owned(), Value::String(code.to_owned()));
@@ -315,9 +412,9 @@ impl Generator {
     }
 
     /// The subjects an API is answered for: the base, or one per value of a required qualifier.
-    fn subjects(&self, api: &ApiSpec, base: &str, produced: &HashMap<&str, Map<String, Value>>) -> Vec<String> {
+    fn subjects(&self, plan: &ApiPlan, base: &str, produced: &HashMap<&str, Map<String, Value>>) -> Vec<String> {
         let mut keys = vec![base.to_owned()];
-        for qualifier in subject::qualifiers_of(api) {
+        for &(qualifier, required) in &plan.qualifiers {
             if qualifier == "account_id" {
                 // 전금-002..004 answer for the means as a whole and for each account the list names.
                 let accounts = nested_values(produced.get(ASSET_ITEM), "account_list", "account_id");
@@ -326,12 +423,11 @@ impl Generator {
                 keys.extend(per_account);
                 continue;
             }
-            let required = api.fields().request_field(qualifier).is_some_and(|f| f.required);
             if !required && qualifier != "charge_month" {
                 continue;
             }
             let values: Vec<String> = match qualifier {
-                "charge_month" => (1..=6).map(|m| self.months_ago(m).format("%Y%m").to_string()).collect(),
+                "charge_month" => (1..=6).map(|m| values::month_text(self.months_ago(m))).collect(),
                 "insured_no" => nested_values(produced.get("보험-002"), "insured_list", "insured_no"),
                 "car_number" => nested_values(produced.get("보험-004"), "car_insu_list", "car_number"),
                 _ => Vec::new(),
@@ -340,8 +436,10 @@ impl Generator {
                 keys.iter().flat_map(|k| values.iter().map(move |v| format!("{k}{}{v}", subject::SEPARATOR))).collect();
         }
         // Two items naming the same value (two cars with one number) are one subject.
-        let mut seen = std::collections::HashSet::new();
-        keys.retain(|k| seen.insert(k.clone()));
+        if keys.len() > 1 {
+            let mut seen = std::collections::HashSet::new();
+            keys.retain(|k| seen.insert(k.clone()));
+        }
         keys
     }
 
@@ -361,8 +459,9 @@ impl Generator {
         rng: &mut StdRng,
         data: &mut CustomerData,
     ) {
-        let composition = subject::composition(api);
-        for key in self.subjects(api, base, produced) {
+        let plan = api_plan(api);
+        let composition = plan.composition;
+        for key in self.subjects(plan, base, produced) {
             let ctx = Context { industry: org.industry, api_id: api.id, today: self.today, at: None };
             let with_document = match composition {
                 Composition::AssetList => continue,
@@ -370,15 +469,18 @@ impl Generator {
                 Composition::Rows { with_document } => with_document,
             };
             if with_document {
-                let fields = data_fields(api, composition != Composition::Document);
-                let mut body = object(&ctx, &fields, rng);
+                let mut body = object(&ctx, plan.document_fields.iter().copied(), rng);
                 if let Some(insured) = body.get_mut("insured_list").and_then(Value::as_array_mut) {
                     // 보험-003 is asked per insured person: their numbers must be distinct.
                     for (i, person) in insured.iter_mut().enumerate() {
                         person["insured_no"] = Value::String(format!("{:02}", i + 1));
                     }
                 }
-                produced.insert(api.id, body.clone());
+                // Later subjects are named by what these answers list (보험-003 per insured person,
+                // 보험-007 per car); nothing else is looked up again.
+                if matches!(api.id, "보험-002" | "보험-004") {
+                    produced.insert(api.id, body.clone());
+                }
                 data.documents.push(Document {
                     org_code: org.org_code.clone(),
                     api_id: api.id.to_owned(),
@@ -389,23 +491,23 @@ impl Generator {
                 });
             }
             if let Composition::Rows { .. } = composition {
-                self.rows(org, who, api, &key, rng, data);
+                self.rows(org, who, api, plan, &key, rng, data);
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn rows(
         &self,
         org: &Institution,
         who: &Person,
         api: &'static ApiSpec,
+        plan: &ApiPlan,
         key: &str,
         rng: &mut StdRng,
         data: &mut CustomerData,
     ) {
-        let (list_field, _) = subject::list_fields(api).expect("row APIs have a list");
-        let children: Vec<&Field> = list_field.children.iter().collect();
-        let monthly = api.takes_month_range();
+        let monthly = plan.monthly;
         let count = rng.gen_range(self.max_rows.div_ceil(4)..=self.max_rows.max(1));
         let mut times: Vec<NaiveDateTime> = (0..count)
             .map(|i| {
@@ -422,7 +524,7 @@ impl Generator {
         times.dedup();
         for (seq, at) in times.into_iter().enumerate() {
             let ctx = Context { industry: org.industry, api_id: api.id, today: self.today, at: Some(at) };
-            let item = object(&ctx, &children, rng);
+            let item = object(&ctx, plan.row_fields, rng);
             data.history.push(HistoryRow {
                 org_code: org.org_code.clone(),
                 api_id: api.id.to_owned(),
@@ -437,11 +539,16 @@ impl Generator {
 
     /// Every institution's data for customers `range` (generated ids), plus nothing else.
     pub fn batch(&self, orgs: &[Institution], people: &[Person]) -> CustomerData {
-        let mut data = CustomerData::default();
-        for who in people {
-            for org in orgs {
-                data.append(self.customer(org, who));
-            }
+        let parts: Vec<CustomerData> =
+            people.iter().flat_map(|who| orgs.iter().map(move |org| self.customer(org, who))).collect();
+        let mut data = CustomerData {
+            customers: Vec::with_capacity(parts.iter().map(|p| p.customers.len()).sum()),
+            assets: Vec::with_capacity(parts.iter().map(|p| p.assets.len()).sum()),
+            documents: Vec::with_capacity(parts.iter().map(|p| p.documents.len()).sum()),
+            history: Vec::with_capacity(parts.iter().map(|p| p.history.len()).sum()),
+        };
+        for part in parts {
+            data.append(part);
         }
         data.sort_for_loading();
         data
@@ -466,9 +573,12 @@ pub(crate) fn subject_separator() -> char {
     subject::SEPARATOR
 }
 
-/// Generates and writes `people` at every institution, `batch` people per transaction. Generation
-/// runs on a blocking thread one batch ahead of the writer, so both cores work; `progress` is told
-/// how many people each written batch held.
+/// Generates and writes `people` at every institution, `batch` people per transaction.
+///
+/// Generation and encoding (JSON text) run on one blocking thread per core, a few batches ahead of
+/// the writer, which writes the batches in the people's order; every customer's data depends only
+/// on the seed, the institution and the customer, so the result is the same whatever the threads
+/// do. `progress` is told how many people each written batch held.
 pub async fn write_people(
     store: &dyn Store,
     generator: &Generator,
@@ -477,24 +587,55 @@ pub async fn write_people(
     batch: usize,
     mut progress: impl FnMut(u64),
 ) -> StoreResult<()> {
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(u64, CustomerData)>(2);
-    let (generator, orgs) = (generator.clone(), orgs.to_vec());
-    let producer = tokio::task::spawn_blocking(move || {
-        let mut people = people.peekable();
-        while people.peek().is_some() {
-            let chunk: Vec<Person> = people.by_ref().take(batch.max(1)).collect();
-            let data = generator.batch(&orgs, &chunk);
-            if sender.blocking_send((chunk.len() as u64, data)).is_err() {
-                return; // The writer stopped on an error; it reports it.
-            }
-        }
-    });
-    while let Some((count, data)) = receiver.recv().await {
-        data.write(store).await?;
+    type Generated = (u64, EncodedInfo);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 16);
+    // Batches in the order they are to be written, each a promise a worker keeps; the bound keeps
+    // generation from running more than a few batches ahead of the writer.
+    let (order, mut promises) = tokio::sync::mpsc::channel::<tokio::sync::oneshot::Receiver<Generated>>(workers);
+    let jobs = std::sync::Arc::new(std::sync::Mutex::new(people.peekable()));
+    let shared = std::sync::Arc::new((generator.clone(), orgs.to_vec()));
+    let batch = batch.max(1);
+    let handles: Vec<_> = (0..workers)
+        .map(|_| {
+            let (jobs, shared, order) = (jobs.clone(), shared.clone(), order.clone());
+            tokio::task::spawn_blocking(move || {
+                let (generator, orgs) = &*shared;
+                loop {
+                    let (chunk, promise) = {
+                        let mut people = jobs.lock().unwrap_or_else(|e| e.into_inner());
+                        if people.peek().is_none() {
+                            return;
+                        }
+                        let chunk: Vec<Person> = people.by_ref().take(batch).collect();
+                        let (promise, receiver) = tokio::sync::oneshot::channel();
+                        // Queued while holding the lock, so the queue is in the people's order.
+                        if order.blocking_send(receiver).is_err() {
+                            return; // The writer stopped on an error; it reports it.
+                        }
+                        (chunk, promise)
+                    };
+                    let data = generator.batch(orgs, &chunk);
+                    let encoded = EncodedInfo::encode(data.customers, data.assets, data.documents, data.history);
+                    if promise.send((chunk.len() as u64, encoded)).is_err() {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(order);
+    let mut load = store.bulk_load().await?;
+    while let Some(promise) = promises.recv().await {
+        // A worker that dropped its promise panicked: a defect of this crate, not a condition to
+        // recover from.
+        let (count, encoded) = promise.await.expect("test-data generation panicked");
+        load.load(&encoded).await?;
         progress(count);
     }
-    // A panic in generation is a defect of this crate, not a condition to recover from.
-    producer.await.expect("test-data generation panicked");
+    load.finish().await?;
+    for handle in handles {
+        handle.await.expect("test-data generation panicked");
+    }
     Ok(())
 }
 

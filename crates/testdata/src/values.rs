@@ -4,10 +4,9 @@
 //! data always passes `spec::validate::check_response`.
 
 use crate::names::*;
-use chrono::{Days, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, Timelike};
 use mydata_spec::Industry;
 use mydata_spec::fields::Field;
-use mydata_spec::validate::check_value;
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -42,18 +41,268 @@ fn field_id(field: &Field) -> usize {
     std::ptr::from_ref(field) as usize
 }
 
-/// The note code lists of every field of every API, read once (notes are long; values are many).
-static NOTE_CODES: LazyLock<HashMap<usize, Vec<String>>> = LazyLock::new(|| {
-    fn walk(fields: &'static [Field], out: &mut HashMap<usize, Vec<String>>) {
-        for field in fields {
-            let codes = note_codes(&field.note);
-            if !codes.is_empty() {
-                out.insert(field_id(field), codes);
+/// Hashes field addresses: they are distinct already, SipHash would only cost time.
+#[derive(Default)]
+pub(crate) struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        let x = (n as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = x ^ (x >> 29);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type ByAddress<T> = HashMap<usize, T, std::hash::BuildHasherDefault<AddressHasher>>;
+
+/// What [`value`] does for one field, worked out once from its name, note and type: the field data
+/// is static, and working it out again for every value was most of the generator's time.
+struct Plan {
+    /// Code values listed in the note.
+    note_codes: Vec<String>,
+    /// Whether the name is one [`attachment_codes`] may know.
+    attachment: bool,
+    named: Named,
+    generic: Generic,
+    rule: Rule,
+}
+
+/// The candidate [`by_name`] makes for a name.
+#[derive(Clone, Copy)]
+enum Named {
+    Digits(usize),
+    AccountId,
+    CardNum,
+    Pick(&'static [&'static str]),
+    Product,
+    Person,
+    Merchant,
+    CarNumber,
+    Fixed(&'static str),
+    Telecom,
+    Day,
+    Nothing,
+}
+
+fn named(name: &str) -> Named {
+    match name {
+        "account_num" | "repay_account_num" | "charge_account_num" => Named::Digits(13),
+        "account_id" => Named::AccountId,
+        "card_num" => Named::CardNum,
+        "card_name" => Named::Pick(CARD_NAMES),
+        "prod_name" | "account_name" => Named::Product,
+        "loan_name" => Named::Pick(LOAN_PRODUCTS),
+        "pp_name" | "fob_name" => Named::Pick(PREPAID_NAMES),
+        "irp_name" => Named::Pick(INVEST_PRODUCTS),
+        "insured_name" => Named::Person,
+        "merchant_name" => Named::Merchant,
+        "merchant_regno" => Named::Digits(10),
+        "trans_memo" => Named::Pick(MEMOS),
+        "trans_class" => Named::Pick(&["입금", "출금"]),
+        "point_name" => Named::Pick(POINT_NAMES),
+        "car_name" => Named::Pick(CAR_NAMES),
+        "car_number" => Named::CarNumber,
+        "contract_name" | "coverage_name" => Named::Pick(COVERAGES),
+        "contract_age" => Named::Fixed("만 26세 이상"),
+        "contract_driver" => Named::Fixed("부부한정"),
+        "trans_title" => Named::Pick(PAY_TITLES),
+        "telecom_num" => Named::Telecom,
+        "purpose" => Named::Fixed("자산관리 서비스 제공"),
+        n if n.ends_with("org_code") => Named::Pick(&["A1HB0001", "B2MD0002", "C3SJ0003"]),
+        n if n.ends_with("_day") || n == "repay_date" || n == "pay_date" => Named::Day,
+        _ => Named::Nothing,
+    }
+}
+
+/// Names [`attachment_codes`] answers for in some context.
+const ATTACHMENT_NAMES: &[&str] = &[
+    "account_type",
+    "account_status",
+    "repay_method",
+    "insu_type",
+    "car_insu_type",
+    "prod_type",
+    "trans_type",
+    "trans_category",
+    "card_brand",
+    "currency_code",
+    "country_code",
+    "ex_code",
+    "pay_method",
+    "subject",
+];
+
+/// The value [`by_type`] makes when the name says nothing more specific.
+enum Generic {
+    Date { future: bool },
+    DTime { future: bool },
+    Boolean,
+    Month,
+    Whole(Amounts),
+    Rate { scale: u32 },
+    Korean(usize),
+    Capitals { len: usize, letters_only: bool },
+    Mixed(usize),
+}
+
+/// The range of [`amount`] for a name: thousands from `low` to `high`, in won unless `plain`.
+#[derive(Clone, Copy)]
+struct Amounts {
+    low: i64,
+    high: i64,
+    plain: bool,
+}
+
+fn amounts(name: &str) -> Amounts {
+    let (low, high) = match name {
+        n if n.contains("rate") => (1, 20),
+        n if n.contains("point") => (0, 80_000),
+        n if n.contains("fee") => (0, 30_000),
+        n if n.starts_with("limit") => (1, 200),
+        n if n.contains("num") || n.contains("cnt") => (1, 300),
+        n if n.contains("face") || n.contains("principal") || n.contains("loan") || n.contains("lending") => {
+            (1_000, 30_000)
+        }
+        _ => (1, 2_000),
+    };
+    let plain = name.contains("rate") || name.contains("cnt") || name.contains("num") || name.starts_with("limit");
+    Amounts { low, high, plain }
+}
+
+fn generic(field: &Field) -> Generic {
+    let name = field.name.as_str();
+    let spec = field.type_spec.split('|').next().unwrap_or("");
+    let kind = spec.split('(').next().unwrap_or("");
+    let (len, scale) = precision(spec);
+    let len = len as usize;
+    let future = name.starts_with("exp") || name.contains("end") || name.contains("due") || name.starts_with("next");
+    match kind {
+        "DATE" => Generic::Date { future },
+        "DTIME" => Generic::DTime { future },
+        "Boolean" => Generic::Boolean,
+        "N" if name.ends_with("month") => Generic::Month,
+        "N" => Generic::Whole(amounts(name)),
+        "F" if scale > 0 && name.contains("rate") => Generic::Rate { scale },
+        "F" => Generic::Whole(amounts(name)),
+        "AH" => Generic::Korean(len.min(90)),
+        "AN" | "A" => Generic::Capitals { len: len.min(8), letters_only: kind == "A" },
+        _ => Generic::Mixed(len.min(12)),
+    }
+}
+
+/// A field's type as [`mydata_spec::validate::check_value`] reads it, parsed once: any alternative may match.
+struct Rule(Vec<(Check, usize, u32, u32)>);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Whole,
+    Decimal,
+    CapitalsDigits,
+    LettersDigits,
+    Capitals,
+    Small,
+    Printable,
+    DigitsSymbols,
+    Bytes,
+    Base64,
+    Date,
+    DTime,
+    Boolean,
+    Anything,
+}
+
+impl Rule {
+    fn of(type_spec: &str) -> Rule {
+        Rule(
+            type_spec
+                .split('|')
+                .map(|alternative| {
+                    let (kind, args): (&str, Vec<u32>) = match alternative.split_once('(') {
+                        Some((kind, rest)) => (
+                            kind,
+                            rest.trim_end_matches(')').split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+                        ),
+                        None => (alternative, Vec::new()),
+                    };
+                    let check = match kind {
+                        "N" => Check::Whole,
+                        "F" => Check::Decimal,
+                        "AN" => Check::CapitalsDigits,
+                        "aN" => Check::LettersDigits,
+                        "A" => Check::Capitals,
+                        "a" => Check::Small,
+                        "aNS" => Check::Printable,
+                        "NS" => Check::DigitsSymbols,
+                        "AH" => Check::Bytes,
+                        "B64" => Check::Base64,
+                        "DATE" => Check::Date,
+                        "DTIME" => Check::DTime,
+                        "Boolean" => Check::Boolean,
+                        _ => Check::Anything,
+                    };
+                    let max = args.first().copied().unwrap_or(u32::MAX) as usize;
+                    (check, max, args.first().copied().unwrap_or(18), args.get(1).copied().unwrap_or(0))
+                })
+                .collect(),
+        )
+    }
+
+    /// Exactly [`mydata_spec::validate::check_value`]'s verdict, without its error texts.
+    fn accepts(&self, value: &str) -> bool {
+        self.0.iter().any(|&(check, max, precision, scale)| {
+            let chars = || value.chars().count();
+            let all = |ok: fn(char) -> bool| value.chars().all(ok) && chars() <= max;
+            match check {
+                Check::Whole => {
+                    let digits = value.strip_prefix('-').unwrap_or(value);
+                    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() <= max
+                }
+                Check::Decimal => mydata_spec::types::Amount::parse(value, precision, scale).is_ok(),
+                Check::CapitalsDigits => all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                Check::LettersDigits => all(|c| c.is_ascii_alphanumeric()),
+                Check::Capitals => all(|c| c.is_ascii_uppercase()),
+                Check::Small => all(|c| c.is_ascii_lowercase()),
+                Check::Printable => all(|c| c.is_ascii_graphic() || c == ' '),
+                Check::DigitsSymbols => all(|c| c.is_ascii_digit() || c.is_ascii_punctuation()),
+                Check::Bytes => value.len() <= max,
+                Check::Base64 => all(|c| c.is_ascii_alphanumeric() || "+/=-_".contains(c)),
+                Check::Date => value.parse::<mydata_spec::types::Date>().is_ok(),
+                Check::DTime => value.parse::<mydata_spec::types::DTime>().is_ok(),
+                Check::Boolean => matches!(value, "true" | "false"),
+                Check::Anything => true,
             }
+        })
+    }
+}
+
+fn plan_of(field: &Field) -> Plan {
+    Plan {
+        note_codes: note_codes(&field.note),
+        attachment: ATTACHMENT_NAMES.contains(&field.name.as_str()),
+        named: named(&field.name),
+        generic: generic(field),
+        rule: Rule::of(&field.type_spec),
+    }
+}
+
+/// The plans of every field of every API, made once.
+static PLANS: LazyLock<ByAddress<Plan>> = LazyLock::new(|| {
+    fn walk(fields: &'static [Field], out: &mut ByAddress<Plan>) {
+        for field in fields {
+            out.insert(field_id(field), plan_of(field));
             walk(&field.children, out);
         }
     }
-    let mut out = HashMap::new();
+    let mut out = ByAddress::default();
     for api in mydata_spec::fields::all_fields() {
         walk(&api.response, &mut out);
     }
@@ -92,11 +341,23 @@ fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
 }
 
 fn person(rng: &mut StdRng) -> String {
-    format!("{}{}", pick(rng, FAMILY_NAMES), pick(rng, GIVEN_NAMES))
+    let (family, given) = (pick(rng, FAMILY_NAMES), pick(rng, GIVEN_NAMES));
+    let mut name = String::with_capacity(family.len() + given.len());
+    name.push_str(family);
+    name.push_str(given);
+    name
+}
+
+fn push_digits(out: &mut String, rng: &mut StdRng, n: usize) {
+    for i in 0..n {
+        out.push(char::from(b'0' + rng.gen_range(if i == 0 { 1 } else { 0 }..10)));
+    }
 }
 
 fn digits(rng: &mut StdRng, n: usize) -> String {
-    (0..n).map(|i| char::from(b'0' + rng.gen_range(if i == 0 { 1 } else { 0 }..10))).collect()
+    let mut out = String::with_capacity(n);
+    push_digits(&mut out, rng, n);
+    out
 }
 
 /// A product or item name that fits the industry and API.
@@ -122,31 +383,15 @@ fn precision(spec: &str) -> (u32, u32) {
 }
 
 /// A whole amount of won in a range that suits the field.
-fn amount(name: &str, rng: &mut StdRng) -> i64 {
-    let (low, high) = match name {
-        n if n.contains("rate") => (1, 20),
-        n if n.contains("point") => (0, 80_000),
-        n if n.contains("fee") => (0, 30_000),
-        n if n.starts_with("limit") => (1, 200),
-        n if n.contains("num") || n.contains("cnt") => (1, 300),
-        n if n.contains("face") || n.contains("principal") || n.contains("loan") || n.contains("lending") => {
-            (1_000, 30_000)
-        }
-        _ => (1, 2_000),
-    };
-    let thousands = rng.gen_range(low..=high);
-    if name.contains("rate") || name.contains("cnt") || name.contains("num") || name.starts_with("limit") {
-        thousands
-    } else {
-        thousands * 1_000 + rng.gen_range(0..10) * 100
-    }
+fn amount(range: Amounts, rng: &mut StdRng) -> i64 {
+    let thousands = rng.gen_range(range.low..=range.high);
+    if range.plain { thousands } else { thousands * 1_000 + rng.gen_range(0..10) * 100 }
 }
 
-fn date_around(ctx: &Context, name: &str, rng: &mut StdRng) -> NaiveDate {
+fn date_around(ctx: &Context, future: bool, rng: &mut StdRng) -> NaiveDate {
     if let Some(at) = ctx.at {
         return at.date();
     }
-    let future = name.starts_with("exp") || name.contains("end") || name.contains("due") || name.starts_with("next");
     if future {
         ctx.today + Days::new(rng.gen_range(20..2_000))
     } else {
@@ -154,42 +399,100 @@ fn date_around(ctx: &Context, name: &str, rng: &mut StdRng) -> NaiveDate {
     }
 }
 
-/// A candidate value by field name; `None` falls back to the type's generic value.
-fn by_name(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
-    let name = field.name.as_str();
-    if let Some(codes) = NOTE_CODES.get(&field_id(field)) {
-        return Some(codes.choose(rng)?.clone());
+/// `YYYYMMDD` (what `%Y%m%d` prints for years 1000..=9999, without parsing a format each time).
+pub fn date_text(day: NaiveDate) -> String {
+    let mut out = String::with_capacity(14);
+    push_date(&mut out, day);
+    out
+}
+
+fn push_number(out: &mut String, n: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let mut n = n;
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
     }
-    if let Some(list) = attachment_codes(ctx, name) {
+    out.push_str(std::str::from_utf8(&buf[..width]).unwrap_or_default());
+}
+
+fn push_date(out: &mut String, day: NaiveDate) {
+    push_number(out, day.year().max(0) as u32, 4);
+    push_number(out, day.month(), 2);
+    push_number(out, day.day(), 2);
+}
+
+/// `YYYYMMDDhhmmss` (DTIME).
+pub fn dtime_text(at: NaiveDateTime) -> String {
+    let mut out = String::with_capacity(14);
+    push_date(&mut out, at.date());
+    push_number(&mut out, at.hour(), 2);
+    push_number(&mut out, at.minute(), 2);
+    push_number(&mut out, at.second(), 2);
+    out
+}
+
+/// `YYYYMM`.
+pub fn month_text(day: NaiveDate) -> String {
+    let mut out = String::with_capacity(6);
+    push_number(&mut out, day.year().max(0) as u32, 4);
+    push_number(&mut out, day.month(), 2);
+    out
+}
+
+/// A candidate value by field name; `None` falls back to the type's generic value.
+fn by_name(ctx: &Context, field: &Field, plan: &Plan, rng: &mut StdRng) -> Option<String> {
+    if !plan.note_codes.is_empty() {
+        return Some(plan.note_codes.choose(rng)?.clone());
+    }
+    if let Some(list) = plan.attachment.then(|| attachment_codes(ctx, &field.name)).flatten() {
         return Some(pick(rng, list).to_owned());
     }
-    Some(match name {
-        "account_num" | "repay_account_num" | "charge_account_num" => digits(rng, 13),
-        "account_id" => format!("{}-{}-{}", digits(rng, 3), digits(rng, 3), digits(rng, 6)),
-        "card_num" => format!("{}-{}**-****-{}", digits(rng, 4), digits(rng, 2), digits(rng, 4)),
-        "card_name" => pick(rng, CARD_NAMES).to_owned(),
-        "prod_name" | "account_name" => product_name(ctx, rng).to_owned(),
-        "loan_name" => pick(rng, LOAN_PRODUCTS).to_owned(),
-        "pp_name" | "fob_name" => pick(rng, PREPAID_NAMES).to_owned(),
-        "irp_name" => pick(rng, INVEST_PRODUCTS).to_owned(),
-        "insured_name" => person(rng),
-        "merchant_name" if ctx.api_id == "카드-009" => pick(rng, OVERSEAS_MERCHANTS).to_owned(),
-        "merchant_name" => pick(rng, MERCHANTS).to_owned(),
-        "merchant_regno" => digits(rng, 10),
-        "trans_memo" => pick(rng, MEMOS).to_owned(),
-        "trans_class" => pick(rng, &["입금", "출금"]).to_owned(),
-        "point_name" => pick(rng, POINT_NAMES).to_owned(),
-        "car_name" => pick(rng, CAR_NAMES).to_owned(),
-        "car_number" => format!("{}가{}", rng.gen_range(10..99), digits(rng, 4)),
-        "contract_name" | "coverage_name" => pick(rng, COVERAGES).to_owned(),
-        "contract_age" => "만 26세 이상".to_owned(),
-        "contract_driver" => "부부한정".to_owned(),
-        "trans_title" => pick(rng, PAY_TITLES).to_owned(),
-        "telecom_num" => format!("010-{}-{}", digits(rng, 4), digits(rng, 4)),
-        "purpose" => "자산관리 서비스 제공".to_owned(),
-        n if n.ends_with("org_code") => pick(rng, &["A1HB0001", "B2MD0002", "C3SJ0003"]).to_owned(),
-        n if n.ends_with("_day") || n == "repay_date" || n == "pay_date" => format!("{:02}", rng.gen_range(1..=28)),
-        _ => return None,
+    Some(match plan.named {
+        Named::Digits(n) => digits(rng, n),
+        Named::AccountId => {
+            let mut out = String::with_capacity(14);
+            push_digits(&mut out, rng, 3);
+            out.push('-');
+            push_digits(&mut out, rng, 3);
+            out.push('-');
+            push_digits(&mut out, rng, 6);
+            out
+        }
+        Named::CardNum => {
+            let mut out = String::with_capacity(19);
+            push_digits(&mut out, rng, 4);
+            out.push('-');
+            push_digits(&mut out, rng, 2);
+            out.push_str("**-****-");
+            push_digits(&mut out, rng, 4);
+            out
+        }
+        Named::Pick(list) => pick(rng, list).to_owned(),
+        Named::Product => product_name(ctx, rng).to_owned(),
+        Named::Person => person(rng),
+        Named::Merchant if ctx.api_id == "카드-009" => pick(rng, OVERSEAS_MERCHANTS).to_owned(),
+        Named::Merchant => pick(rng, MERCHANTS).to_owned(),
+        Named::CarNumber => {
+            let mut out = rng.gen_range(10..99).to_string();
+            out.push('가');
+            push_digits(&mut out, rng, 4);
+            out
+        }
+        Named::Fixed(text) => text.to_owned(),
+        Named::Telecom => {
+            let mut out = String::from("010-");
+            push_digits(&mut out, rng, 4);
+            out.push('-');
+            push_digits(&mut out, rng, 4);
+            out
+        }
+        Named::Day => {
+            let mut out = String::with_capacity(2);
+            push_number(&mut out, rng.gen_range(1..=28), 2);
+            out
+        }
+        Named::Nothing => return None,
     })
 }
 
@@ -206,31 +509,29 @@ fn alnum(rng: &mut StdRng, n: usize, upper_only: bool) -> String {
 }
 
 /// A value of the field's type when the name says nothing more specific.
-fn by_type(ctx: &Context, field: &Field, rng: &mut StdRng) -> String {
-    let spec = field.type_spec.split('|').next().unwrap_or("");
-    let kind = spec.split('(').next().unwrap_or("");
-    let (len, scale) = precision(spec);
-    let len = len as usize;
-    match kind {
-        "DATE" => date_around(ctx, &field.name, rng).format("%Y%m%d").to_string(),
-        "DTIME" => match ctx.at {
-            Some(at) => at.format("%Y%m%d%H%M%S").to_string(),
-            None => format!("{}{:02}{:02}00", date_around(ctx, &field.name, rng).format("%Y%m%d"), 9, 30),
+fn by_type(ctx: &Context, plan: &Plan, rng: &mut StdRng) -> String {
+    match plan.generic {
+        Generic::Date { future } => date_text(date_around(ctx, future, rng)),
+        Generic::DTime { future } => match ctx.at {
+            Some(at) => dtime_text(at),
+            None => {
+                let mut out = date_text(date_around(ctx, future, rng));
+                out.push_str("093000");
+                out
+            }
         },
-        "Boolean" => rng.gen_bool(0.5).to_string(),
-        "N" if field.name.ends_with("month") => {
-            (ctx.at.map(|a| a.date()).unwrap_or(ctx.today)).format("%Y%m").to_string()
-        }
-        "N" => amount(&field.name, rng).to_string(),
-        "F" if scale > 0 && field.name.contains("rate") => {
+        Generic::Boolean => rng.gen_bool(0.5).to_string(),
+        Generic::Month => month_text(ctx.at.map(|a| a.date()).unwrap_or(ctx.today)),
+        Generic::Whole(range) => amount(range, rng).to_string(),
+        Generic::Rate { scale } => {
             format!("{}.{:0width$}", rng.gen_range(1..9), rng.gen_range(0..10u32.pow(scale)), width = scale as usize)
         }
-        "F" => amount(&field.name, rng).to_string(),
-        "AH" => korean_text(len.min(90), rng),
-        "AN" | "A" => {
-            alnum(rng, len.min(8), true).chars().filter(|c| kind == "AN" || c.is_ascii_alphabetic()).collect()
+        Generic::Korean(max_bytes) => korean_text(max_bytes, rng),
+        Generic::Capitals { len, letters_only } => {
+            let text = alnum(rng, len, true);
+            if letters_only { text.chars().filter(|c| c.is_ascii_alphabetic()).collect() } else { text }
         }
-        _ => alnum(rng, len.min(12), false),
+        Generic::Mixed(len) => alnum(rng, len, false),
     }
 }
 
@@ -244,19 +545,31 @@ pub fn value(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
     if !field.required && rng.gen_bool(0.1) {
         return None;
     }
-    let candidate = by_name(ctx, field, rng).filter(|v| check_value(&field.type_spec, v).is_ok());
-    let value = candidate.unwrap_or_else(|| by_type(ctx, field, rng));
-    check_value(&field.type_spec, &value).is_ok().then_some(value).or_else(|| field.required.then(|| "0".to_owned()))
+    let made;
+    let plan = match PLANS.get(&field_id(field)) {
+        Some(plan) => plan,
+        None => {
+            made = plan_of(field);
+            &made
+        }
+    };
+    let candidate = by_name(ctx, field, plan, rng).filter(|v| plan.rule.accepts(v));
+    let value = candidate.unwrap_or_else(|| by_type(ctx, plan, rng));
+    plan.rule.accepts(&value).then_some(value).or_else(|| field.required.then(|| "0".to_owned()))
 }
 
 /// An object of `fields` with lists of 1–3 items and each `X_cnt` equal to its `X_list`'s length.
-pub fn object(ctx: &Context, fields: &[&Field], rng: &mut StdRng) -> Map<String, Value> {
-    let mut map = Map::new();
+pub fn object<'f>(
+    ctx: &Context,
+    fields: impl IntoIterator<Item = &'f Field, IntoIter: Clone>,
+    rng: &mut StdRng,
+) -> Map<String, Value> {
+    let fields = fields.into_iter();
+    let mut map = Map::with_capacity(fields.size_hint().0);
     for field in fields {
         if field.type_spec == "Object" {
-            let children: Vec<&Field> = field.children.iter().collect();
             let items: Vec<Value> =
-                (0..rng.gen_range(1..=3)).map(|_| Value::Object(object(ctx, &children, rng))).collect();
+                (0..rng.gen_range(1..=3)).map(|_| Value::Object(object(ctx, &field.children, rng))).collect();
             map.insert(field.name.clone(), Value::Array(items));
         } else if let Some(v) = value(ctx, field, rng) {
             map.insert(field.name.clone(), Value::String(v));
@@ -268,22 +581,92 @@ pub fn object(ctx: &Context, fields: &[&Field], rng: &mut StdRng) -> Map<String,
 
 /// Sets every `X_cnt` to the length of its list (`X_list`, or the one list when names differ).
 pub fn fix_counts(map: &mut Map<String, Value>) {
-    let lists: Vec<(String, usize)> =
-        map.iter().filter_map(|(k, v)| v.as_array().map(|a| (k.clone(), a.len()))).collect();
-    let counts: Vec<String> = map.keys().filter(|k| k.ends_with("_cnt")).cloned().collect();
-    for count in counts {
-        let prefix = count.trim_end_matches("_cnt");
-        let matching = lists.iter().find(|(l, _)| l.trim_end_matches("_list") == prefix);
-        let only = (lists.len() == 1).then(|| &lists[0]);
-        if let Some((_, len)) = matching.or(only) {
-            map.insert(count, Value::String(len.to_string()));
+    let mut lists: Vec<(&str, usize)> = Vec::new();
+    let mut counts: Vec<&str> = Vec::new();
+    for (k, v) in map.iter() {
+        if let Some(a) = v.as_array() {
+            lists.push((k, a.len()));
         }
+        if k.ends_with("_cnt") {
+            counts.push(k);
+        }
+    }
+    if counts.is_empty() {
+        return;
+    }
+    let updates: Vec<(String, usize)> = counts
+        .iter()
+        .filter_map(|count| {
+            let prefix = count.trim_end_matches("_cnt");
+            let matching = lists.iter().find(|(l, _)| l.trim_end_matches("_list") == prefix);
+            let only = (lists.len() == 1).then(|| &lists[0]);
+            matching.or(only).map(|(_, len)| ((*count).to_owned(), *len))
+        })
+        .collect();
+    for (count, len) in updates {
+        map.insert(count, Value::String(len.to_string()));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The compiled type rules must judge exactly like the standard's validator, which the data
+    /// is promised to pass: every type of the field data, against awkward texts and generated ones.
+    #[test]
+    fn compiled_rules_agree_with_the_validator() {
+        use mydata_spec::validate::check_value;
+        use rand::SeedableRng;
+        let awkward = [
+            "",
+            "-",
+            "0",
+            "-12",
+            "1.",
+            "1.5",
+            "12.345",
+            "1.2345",
+            "0001",
+            "abc",
+            "ABC",
+            "aB3",
+            "A B",
+            "가나다",
+            "true",
+            "false",
+            "True",
+            "20261125",
+            "20260230",
+            "2026112",
+            "202611250930",
+            "20261125093000",
+            "20261125240000",
+            "20261125093060",
+            "+/=-_",
+            "1-2",
+            "999999999999999999",
+            "1234567890123456789012",
+        ];
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut checked = 0;
+        for api in mydata_spec::fields::all_fields() {
+            let ctx = Context { industry: Industry::Bank, api_id: &api.id, today: NaiveDate::MIN, at: None };
+            let mut stack: Vec<&Field> = api.response.iter().collect();
+            while let Some(field) = stack.pop() {
+                stack.extend(field.children.iter());
+                let rule = Rule::of(&field.type_spec);
+                let generated: Vec<String> =
+                    (0..20).filter_map(|_| by_name(&ctx, field, &plan_of(field), &mut rng)).collect();
+                for text in awkward.iter().map(|t| (*t).to_owned()).chain(generated) {
+                    let expected = check_value(&field.type_spec, &text).is_ok();
+                    assert_eq!(rule.accepts(&text), expected, "{} {:?} {text:?}", field.name, field.type_spec);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000);
+    }
 
     #[test]
     fn codes_are_read_from_notes() {
