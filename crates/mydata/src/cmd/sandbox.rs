@@ -13,14 +13,14 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{Days, NaiveDate, Utc};
+use chrono::Utc;
 use clap::Args;
 use mydata_client::{AuthorizeRequest, Client, Credentials, Tokens};
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, ConsentInfo, OperatorStore, OperatorSupport, Progress};
-use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_pki::{ClientAuth, OrgSpec, TestPki};
-use mydata_provider::tokens::{Confirmation, prepare_bound_pair};
+use mydata_provider::grant::FullConsent;
+use mydata_provider::tokens::Confirmation;
 use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
 use mydata_store::{SqlStore, Store};
@@ -418,36 +418,10 @@ async fn prelink(
     if operator.link(customer_id, &org.org_code).await?.is_some_and(|l| l.stop_reason.is_none()) {
         return Ok(());
     }
-    let mut assets = Vec::new();
-    for list in mydata_spec::catalogue::info_apis(org.industry)
-        .filter(|a| a.scope == mydata_spec::ScopeRule::Industry("list") && a.shape() == mydata_spec::Shape::List)
-    {
-        let page = store.asset_page(&org.org_code, list.id, &customer.customer_id, None, 500).await?;
-        assets.extend(page.items.into_iter().map(|a| a.asset_key));
-    }
     let now = Utc::now().timestamp();
-    let scopes: Vec<String> = mydata_domain::scope::scopes_of(org.industry).into_iter().collect();
-    let consent = Consent {
-        consent_id: uuid::Uuid::new_v4().to_string(),
-        org_code: org.org_code.clone(),
-        customer_id: customer.customer_id.clone(),
-        client_id: CLIENT_ID.into(),
-        scopes: scopes.join(" ").parse().context("the industry's scopes")?,
-        assets: assets.into_iter().collect(),
-        is_scheduled: true,
-        fnd_cycle: Some("1/w".into()),
-        add_cycle: Some("1/w".into()),
-        end_date: super::testdata::korean_today() + Days::new(365),
-        purpose: "자산관리 (sandbox)".into(),
-        period: NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"),
-        options: ConsentOptions { trans_memo: true, merchant_name_regno: true, trans_category: true },
-        status: ConsentStatus::Active,
-        created_at: now,
-    };
-    store.insert_consent(&consent).await?;
-    let prepared = prepare_bound_pair(&provider.keys, &consent, Default::default(), now, binding);
-    store.insert_tokens(&prepared.records).await?;
-    let pair = prepared.issued;
+    let terms =
+        FullConsent { client_id: CLIENT_ID, cycle: Some("1/w"), days: 365, purpose: "자산관리 (sandbox)", binding };
+    let (consent, pair) = provider.consent_to_everything(org, customer_id, &terms, now).await?;
     let tokens = Tokens {
         access_token: pair.access_token,
         access_expires_at: pair.access_expires_at,
