@@ -223,9 +223,10 @@ fn token_with_prefix(row: &AnyRow, prefix: &str) -> StoreResult<TokenRecord> {
     })
 }
 
-/// A token with its consent and the consent's assets, one row per asset (or one with a NULL
-/// `consented_asset`): the provider's per-call authentication in one round trip.
-static ACCESS_GRANT_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+/// A token with its consent and the consent's assets — the provider's per-call authentication in
+/// one round trip and one row (every row of a result is a hand-off between threads in sqlx's SQLite
+/// driver): the assets come joined by U+001F, which no asset key (aN, 첨부2) contains.
+fn access_grant_query(join_assets: &str) -> String {
     let consent: Vec<String> = CONSENT_COLUMNS.split(',').map(|c| format!("c.{}", c.trim())).collect();
     let token: Vec<String> =
         ["jti", "consent_id", "client_id", "kind", "pair_id", "status", "expires_at", "created_at"]
@@ -233,13 +234,18 @@ static ACCESS_GRANT_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::ne
             .map(|c| format!("t.{c} AS token_{c}"))
             .collect();
     format!(
-        "SELECT {}, {}, a.asset_key AS consented_asset FROM tokens t \
-         JOIN consents c ON c.consent_id = t.consent_id \
-         LEFT JOIN consent_assets a ON a.consent_id = t.consent_id WHERE t.jti = $1",
+        "SELECT {}, {}, (SELECT {join_assets} FROM consent_assets a WHERE a.consent_id = t.consent_id) \
+           AS consented_assets \
+         FROM tokens t JOIN consents c ON c.consent_id = t.consent_id WHERE t.jti = $1",
         consent.join(", "),
         token.join(", ")
     )
-});
+}
+
+static ACCESS_GRANT_SQLITE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| access_grant_query("group_concat(a.asset_key, char(31))"));
+static ACCESS_GRANT_POSTGRES: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| access_grant_query("string_agg(a.asset_key, chr(31))"));
 
 /// Rows per multi-row statement of [`Store::load_info`]: 500 × 7 columns stays far below the
 /// parameter limits of SQLite (32766) and PostgreSQL (65535).
@@ -781,13 +787,14 @@ impl Store for SqlStore {
     }
 
     async fn access_grant(&self, jti: &str) -> StoreResult<Option<(TokenRecord, Consent)>> {
-        let rows = sqlx::query(&ACCESS_GRANT_QUERY).bind(jti).fetch_all(&self.pool).await?;
-        let Some(first) = rows.first() else { return Ok(None) };
-        let assets = rows
-            .iter()
-            .filter_map(|r| r.try_get::<Option<String>, _>("consented_asset").transpose())
-            .collect::<Result<BTreeSet<_>, _>>()?;
-        Ok(Some((token_with_prefix(first, "token_")?, consent_with_assets(first, assets)?)))
+        let query = match self.backend {
+            Backend::Sqlite => ACCESS_GRANT_SQLITE.as_str(),
+            Backend::Postgres => ACCESS_GRANT_POSTGRES.as_str(),
+        };
+        let Some(row) = sqlx::query(query).bind(jti).fetch_optional(&self.pool).await? else { return Ok(None) };
+        let joined: Option<String> = row.try_get("consented_assets")?;
+        let assets = joined.iter().flat_map(|j| j.split('\u{1f}')).map(str::to_owned).collect();
+        Ok(Some((token_with_prefix(&row, "token_")?, consent_with_assets(&row, assets)?)))
     }
 
     async fn revoke_tokens_of_consent(&self, consent_id: &str) -> StoreResult<u64> {
