@@ -1,8 +1,12 @@
 //! Makes generated numbers add up: running balances of histories, the balances of detail answers,
-//! and card bills that are the sum of the approvals they charge.
+//! and card bills that are the sum of the approvals they charge (see [`card_bills`]).
 
 use crate::CustomerData;
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 use mydata_store::HistoryRow;
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -37,7 +41,8 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
         let mut rows: Vec<&mut HistoryRow> =
             data.history.iter_mut().filter(|h| h.subject_key == asset && h.api_id == api).collect();
         rows.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
-        let is_loan = rows.first().is_some_and(|r| r.body.get("principal_amt").is_some());
+        // A loan's history shows repaid principal (optional in some tables: any row showing it).
+        let is_loan = rows.iter().any(|r| r.body.get("principal_amt").is_some());
         let mut balance = if is_loan { LOAN_PRINCIPAL } else { OPENING_BALANCE };
         for (seq, row) in rows.into_iter().enumerate() {
             let Value::Object(item) = &mut row.body else { continue };
@@ -46,18 +51,19 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
                 let repaid = (amount / 10).min(balance);
                 let interest = whole(item, "int_amt").unwrap_or(0).abs() / 100;
                 balance -= repaid;
-                set(item, "principal_amt", repaid);
+                // What moves the balance is always shown, even where the table makes it optional.
+                item.insert("principal_amt".into(), json!(repaid.to_string()));
                 set(item, "int_amt", interest);
                 set(item, "trans_amt", repaid + interest);
             } else {
                 let paid_in = seq % 3 == 0 || amount > balance;
                 balance += if paid_in { amount } else { -amount };
-                set(item, "trans_amt", amount);
+                item.insert("trans_amt".into(), json!(amount.to_string()));
                 if item.contains_key("trans_class") {
                     item.insert("trans_class".into(), json!(if paid_in { "입금" } else { "출금" }));
                 }
             }
-            set(item, "balance_amt", balance);
+            item.insert("balance_amt".into(), json!(balance.to_string()));
         }
         final_balance = Some(balance);
         principal = is_loan.then_some(LOAN_PRINCIPAL);
@@ -84,72 +90,225 @@ fn apply_balance(item: &mut Map<String, Value>, balance: i64, principal: Option<
     }
 }
 
-/// The month (YYYYMM) before `month`.
-fn previous_month(month: &str) -> Option<String> {
-    let (year, m): (i32, u32) = (month.get(..4)?.parse().ok()?, month.get(4..6)?.parse().ok()?);
-    Some(if m == 1 { format!("{}12", year - 1) } else { format!("{year}{:02}", m - 1) })
+/// Payment days (결제일) a payment sequence may have; a weekend moves the payment to the Monday
+/// after, which stays within the month.
+const PAYMENT_DAYS: [u32; 6] = [5, 10, 14, 15, 21, 25];
+
+/// Installment plans (개월) of credit-sale installment purchases.
+const INSTALLMENTS: [u32; 4] = [2, 3, 6, 12];
+
+/// The day a bill of `month` with payment day `day` is paid out: that day, or the Monday after.
+fn paid_out(month: NaiveDate, day: u32) -> NaiveDate {
+    let date = month.with_day(day).unwrap_or(month);
+    match date.weekday() {
+        Weekday::Sat => date + Days::new(2),
+        Weekday::Sun => date + Days::new(1),
+        _ => date,
+    }
 }
 
-/// A domestic approval: the card it was made with, and its 카드-008 item.
-type Approval = (String, Map<String, Value>);
+/// `YYYYMM` of a `YYYYMMDD…` text as the first day of that month.
+fn month_of(stamp: &str) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(stamp.get(..4)?.parse().ok()?, stamp.get(4..6)?.parse().ok()?, 1)
+}
 
-/// Card bills charge the previous month's domestic approvals: each 카드-004 bill's charge_amt is
-/// their sum, and each 카드-005 bill detail lists exactly those approvals.
-pub fn bills_from_approvals(data: &mut CustomerData, customer: &str) {
-    let mut by_month: BTreeMap<String, Vec<Approval>> = BTreeMap::new();
-    for row in data.history.iter().filter(|h| h.api_id == "카드-008" && h.customer_id == customer) {
-        let Value::Object(item) = &row.body else { continue };
-        if item.get("status").and_then(Value::as_str) == Some("01") {
-            by_month.entry(row.occurred[..6].to_owned()).or_default().push((row.subject_key.clone(), item.clone()));
+/// One charge of a bill (a 카드-005 item): a whole approval, or one installment of it.
+struct Charge {
+    card_id: String,
+    approval: Map<String, Value>,
+    amount: i64,
+    /// Installments: (total, this one, principal left after it).
+    installment: Option<(u32, u32, i64)>,
+}
+
+impl Charge {
+    fn detail(&self) -> Map<String, Value> {
+        let a = &self.approval;
+        let mut detail = Map::new();
+        detail.insert("card_id".into(), json!(self.card_id));
+        detail.insert("paid_dtime".into(), a.get("approved_dtime").cloned().unwrap_or(Value::Null));
+        if let Some(number) = a.get("approved_num") {
+            detail.insert("trans_no".into(), number.clone());
         }
+        detail.insert("paid_amt".into(), json!(self.amount.to_string()));
+        detail.insert("currency_code".into(), json!("KRW"));
+        for name in ["merchant_name", "merchant_regno"] {
+            if let Some(v) = a.get(name) {
+                detail.insert(name.into(), v.clone());
+            }
+        }
+        detail.insert("credit_fee_amt".into(), json!("0"));
+        if let Some((total, this, left)) = self.installment {
+            detail.insert("total_install_cnt".into(), json!(total.to_string()));
+            detail.insert("cur_install_cnt".into(), json!(this.to_string()));
+            detail.insert("balance_amt".into(), json!(left.to_string()));
+        }
+        // 01: 일시불, 02: 신판할부 (카드-005 prod_type).
+        detail.insert("prod_type".into(), json!(if self.installment.is_some() { "02" } else { "01" }));
+        detail
     }
-    let Some(template) = data.history.iter().find(|h| h.api_id == "카드-005").cloned() else { return };
-    for bill in data.history.iter_mut().filter(|h| h.api_id == "카드-004" && h.customer_id == customer) {
-        let Value::Object(item) = &mut bill.body else { continue };
-        let charged = item.get("charge_month").and_then(Value::as_str).and_then(previous_month);
-        let total: i64 = charged
-            .and_then(|m| by_month.get(&m))
-            .map(|approvals| approvals.iter().filter_map(|(_, a)| whole(a, "approved_amt")).sum())
-            .unwrap_or(0);
-        set(item, "charge_amt", total);
-    }
-    let details: Vec<String> = data
-        .history
+}
+
+/// The customer's card bills, built from the domestic approvals (카드-008) so that they agree:
+///
+/// - A customer has one or two payment sequences (결제순번), each with its payment day; cards belong
+///   to the sequences in turn. Bills (카드-004) are per month and sequence. With two sequences they
+///   carry a `seqno` (`1`, `2`: "when there are several", 카드-004), and the details (카드-005) are
+///   filed under the customer, the month and the seqno, and also under the customer and the month
+///   alone (both sequences' details, for a caller that sends no seqno); with one sequence neither
+///   bills nor payments carry a seqno and the details are filed under the customer and the month.
+/// - Approvals follow their card: a check card's (card_type 02) are check payments (pay_type 02),
+///   debited at once and never billed; a credit card's are credit (01). A correction (status 03)
+///   carries its modified_amt and time, a cancellation (02) its time; an approval neither.
+/// - A bill of month M charges the credit approvals (01 at approved_amt, 03 at modified_amt;
+///   cancellations nothing) of month M-1 whole, and an installment purchase of n months in n
+///   parts in the n months after it (the last part takes the remainder).
+/// - 카드-004 lists, of the last `months` months, the bills already paid out (paid_out_date on or
+///   before today) that charge something; charge_amt is the sum of the bill's details, and every
+///   detail belongs to a listed bill. 카드-006 shows each sequence's next payment due today or
+///   later, with the amount of that bill.
+pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, months: usize, rng: &mut StdRng) {
+    let cards: Vec<(String, String)> = data
+        .assets
         .iter()
-        .filter(|h| h.api_id == "카드-005" && h.customer_id == customer)
-        .map(|h| h.subject_key.clone())
+        .filter(|a| a.list_api == "카드-001" && a.customer_id == customer)
+        .map(|a| (a.asset_key.clone(), a.item.get("card_type").and_then(Value::as_str).unwrap_or("01").to_owned()))
         .collect();
-    data.history.retain(|h| !(h.api_id == "카드-005" && h.customer_id == customer));
-    let mut subjects = details;
-    subjects.dedup();
-    for subject in subjects {
-        let Some(month) = subject.rsplit(crate::subject_separator()).next().and_then(previous_month) else { continue };
-        for (seq, (card_id, approval)) in by_month.get(&month).into_iter().flatten().enumerate() {
-            let when = approval.get("approved_dtime").cloned().unwrap_or(Value::Null);
-            let mut detail = Map::new();
-            detail.insert("card_id".into(), json!(card_id));
-            detail.insert("paid_dtime".into(), when.clone());
-            for (from, to) in [("approved_num", "trans_no"), ("approved_amt", "paid_amt")] {
-                if let Some(v) = approval.get(from) {
-                    detail.insert(to.into(), v.clone());
-                }
-            }
-            detail.insert("currency_code".into(), json!("KRW"));
-            for name in ["merchant_name", "merchant_regno"] {
-                if let Some(v) = approval.get(name) {
-                    detail.insert(name.into(), v.clone());
-                }
-            }
-            detail.insert("credit_fee_amt".into(), json!("0"));
-            detail.insert("prod_type".into(), json!("01"));
-            let occurred = when.as_str().unwrap_or(&template.occurred).to_owned();
-            data.history.push(HistoryRow {
-                subject_key: subject.clone(),
-                sort_key: format!("{occurred}|{seq:05}"),
-                occurred,
-                body: Value::Object(detail),
-                ..template.clone()
+    let Some(template) = data.history.iter().find(|h| h.api_id == "카드-008" && h.customer_id == customer).cloned()
+    else {
+        return;
+    };
+    let sequences = if cards.len() > 1 { rng.gen_range(1..=2) } else { 1 };
+    let mut days: Vec<u32> = PAYMENT_DAYS.choose_multiple(rng, sequences).copied().collect();
+    days.sort_unstable();
+    let sequence_of = |card: &str| cards.iter().position(|(id, _)| id == card).unwrap_or(0) % sequences;
+
+    // Approvals made consistent with their cards, and what each charges to which bill.
+    let mut charges: BTreeMap<(NaiveDate, usize), Vec<Charge>> = BTreeMap::new();
+    for row in data.history.iter_mut().filter(|h| h.api_id == "카드-008" && h.customer_id == customer) {
+        let card_type = cards.iter().find(|(id, _)| *id == row.subject_key).map_or("01", |(_, t)| t.as_str());
+        let Value::Object(item) = &mut row.body else { continue };
+        match card_type {
+            "01" => item.insert("pay_type".into(), json!("01")),
+            "02" => item.insert("pay_type".into(), json!("02")),
+            _ => None,
+        };
+        let status = item.get("status").and_then(Value::as_str).unwrap_or("01").to_owned();
+        let when = item.get("approved_dtime").cloned().unwrap_or_else(|| json!(row.occurred));
+        if status == "01" {
+            item.remove("trans_dtime");
+        } else {
+            item.insert("trans_dtime".into(), when);
+        }
+        if status == "03" {
+            let amount = whole(item, "modified_amt").or_else(|| whole(item, "approved_amt")).unwrap_or(0);
+            item.insert("modified_amt".into(), json!(amount.to_string()));
+        } else {
+            item.remove("modified_amt");
+        }
+        let credit = item.get("pay_type").and_then(Value::as_str) == Some("01");
+        let installments = match (credit, item.contains_key("total_install_cnt")) {
+            (true, true) => *INSTALLMENTS.choose(rng).unwrap_or(&2),
+            _ => 1,
+        };
+        if installments > 1 {
+            item.insert("total_install_cnt".into(), json!(installments.to_string()));
+        } else {
+            // Lump sums have no installment count (카드-008 rules).
+            item.remove("total_install_cnt");
+        }
+        let amount = match status.as_str() {
+            "01" => whole(item, "approved_amt"),
+            "03" => whole(item, "modified_amt"),
+            _ => None,
+        };
+        let (Some(amount), true, Some(made)) = (amount, credit, month_of(&row.occurred)) else { continue };
+        let per_part = amount / i64::from(installments);
+        let mut left = amount;
+        for part in 1..=installments {
+            let charged = if part == installments { left } else { per_part };
+            left -= charged;
+            charges.entry((made + Months::new(part), sequence_of(&row.subject_key))).or_default().push(Charge {
+                card_id: row.subject_key.clone(),
+                approval: item.clone(),
+                amount: charged,
+                installment: (installments > 1).then_some((installments, part, left)),
             });
         }
+    }
+
+    // 카드-004 and 카드-005: the bills already paid out within the last `months` months.
+    data.history.retain(|h| !(matches!(h.api_id.as_str(), "카드-004" | "카드-005") && h.customer_id == customer));
+    let this_month = today.with_day(1).unwrap_or(today);
+    let numbered = sequences > 1;
+    let sep = crate::subject_separator();
+    for back in 0..months.max(1) as u32 {
+        let month = this_month - Months::new(back);
+        let charge_month = crate::values::month_text(month);
+        let mut month_details = Vec::new();
+        for (sequence, &day) in days.iter().enumerate() {
+            let paid = paid_out(month, day);
+            let Some(bill) = charges.get(&(month, sequence)).filter(|_| paid <= today) else { continue };
+            let seqno = (sequence + 1).to_string();
+            let total: i64 = bill.iter().map(|c| c.amount).sum();
+            let occurred = format!("{}000000", crate::values::date_text(paid));
+            let mut item = Map::new();
+            if numbered {
+                item.insert("seqno".into(), json!(seqno));
+            }
+            item.insert("charge_amt".into(), json!(total.to_string()));
+            item.insert("charge_day".into(), json!(format!("{day:02}")));
+            item.insert("charge_month".into(), json!(charge_month));
+            item.insert("paid_out_date".into(), json!(crate::values::date_text(paid)));
+            data.history.push(HistoryRow {
+                api_id: "카드-004".into(),
+                subject_key: customer.to_owned(),
+                sort_key: format!("{occurred}|{seqno:0>5}"),
+                occurred,
+                body: Value::Object(item),
+                ..template.clone()
+            });
+            let details: Vec<Map<String, Value>> = bill.iter().map(Charge::detail).collect();
+            if numbered {
+                let subject = format!("{customer}{sep}{charge_month}{sep}{seqno}");
+                push_details(&mut data.history, &template, &subject, &details);
+            }
+            month_details.extend(details);
+        }
+        push_details(&mut data.history, &template, &format!("{customer}{sep}{charge_month}"), &month_details);
+    }
+
+    // 카드-006: each sequence's next payment due today or later.
+    let mut payments = Vec::new();
+    for (sequence, &day) in days.iter().enumerate() {
+        let month = if paid_out(this_month, day) >= today { this_month } else { this_month + Months::new(1) };
+        let amount: i64 = charges.get(&(month, sequence)).map_or(0, |bill| bill.iter().map(|c| c.amount).sum());
+        let mut pay = Map::new();
+        if numbered {
+            pay.insert("seqno".into(), json!((sequence + 1).to_string()));
+        }
+        pay.insert("pay_due_date".into(), json!(crate::values::date_text(paid_out(month, day))));
+        pay.insert("pay_amt".into(), json!(amount.to_string()));
+        payments.push(Value::Object(pay));
+    }
+    for doc in data.documents.iter_mut().filter(|d| d.api_id == "카드-006" && d.customer_id == customer) {
+        let Value::Object(body) = &mut doc.body else { continue };
+        body.insert("pay_list".into(), Value::Array(payments.clone()));
+        crate::values::fix_counts(body);
+    }
+}
+
+/// Files bill details (카드-005 items) under `subject`, in key order by their time.
+fn push_details(history: &mut Vec<HistoryRow>, template: &HistoryRow, subject: &str, details: &[Map<String, Value>]) {
+    for (n, detail) in details.iter().enumerate() {
+        let occurred = detail.get("paid_dtime").and_then(Value::as_str).unwrap_or(&template.occurred).to_owned();
+        history.push(HistoryRow {
+            api_id: "카드-005".into(),
+            subject_key: subject.to_owned(),
+            sort_key: format!("{occurred}|{n:05}"),
+            occurred,
+            body: Value::Object(detail.clone()),
+            ..template.clone()
+        });
     }
 }

@@ -275,14 +275,19 @@ impl IndustryPlan {
                 Some(ListPlan { list, keyed, key_field, item_fields })
             })
             .collect();
+        // Card bills and their details are built from the approvals (ledger::card_bills).
         let customer_apis = apis
             .iter()
             .copied()
             .filter(|a| a.resource_key().is_none() && subject::composition(a) != Composition::AssetList)
+            .filter(|a| !LEDGER_APIS.contains(&a.id))
             .collect();
         IndustryPlan { lists, customer_apis }
     }
 }
+
+/// APIs whose data [`ledger`] makes from other data rather than field by field.
+const LEDGER_APIS: &[&str] = &["카드-004", "카드-005"];
 
 /// Plans of every information API and every industry, made once.
 struct Plans {
@@ -363,7 +368,9 @@ impl Generator {
         for api in &plan.customer_apis {
             self.answers(org, who, api, &who.customer_id, &mut produced, &mut rng, &mut data);
         }
-        ledger::bills_from_approvals(&mut data, &who.customer_id);
+        if org.industry == Industry::Card {
+            ledger::card_bills(&mut data, &who.customer_id, self.today, self.bill_months(&mut rng), &mut rng);
+        }
         data
     }
 
@@ -441,6 +448,11 @@ impl Generator {
             keys.retain(|k| seen.insert(k.clone()));
         }
         keys
+    }
+
+    /// How many months of bills a card customer has (as many as a month-range history's rows).
+    fn bill_months(&self, rng: &mut StdRng) -> usize {
+        rng.gen_range(self.max_rows.div_ceil(4)..=self.max_rows.max(1))
     }
 
     fn months_ago(&self, months: u32) -> NaiveDate {

@@ -537,8 +537,9 @@ fn by_type(ctx: &Context, plan: &Plan, rng: &mut StdRng) -> String {
 
 /// A value for `field` that satisfies its type, or `None` to leave an optional field out.
 pub fn value(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
-    // Generated accounts have no 회차 and bills no 결제순번: a seqno would have to be sent back by
-    // callers (은행-001 rules) and name answers of its own.
+    // 회차 (은행, 할부금융 seqno) must not be returned where the account number alone is the key
+    // (은행-001 rules), as it is for every generated account; card bills' and payments' 결제순번 is
+    // given by the ledger, which knows the customer's payment sequences.
     if field.name == "seqno" && !field.required {
         return None;
     }

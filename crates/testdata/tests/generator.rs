@@ -1,12 +1,14 @@
 //! The generator's promises: deterministic, conformant to the response tables, and reconciled.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate, Weekday};
 use mydata_provider::info::subject::{Composition, composition, list_fields};
 use mydata_spec::Industry;
 use mydata_spec::catalogue::api;
 use mydata_spec::validate::check_response;
-use mydata_testdata::{CustomerData, Generator, Institution, demo_people, person};
+use mydata_store::HistoryRow;
+use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people, person};
 use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 
 fn generator() -> Generator {
     Generator::new(42, NaiveDate::from_ymd_opt(2026, 11, 25).unwrap())
@@ -79,6 +81,83 @@ fn every_generated_answer_conforms_to_its_response_table() {
     }
 }
 
+/// Rows of `api` in a customer's data.
+fn rows<'a>(data: &'a CustomerData, api: &'a str) -> impl Iterator<Item = &'a HistoryRow> + 'a {
+    data.history.iter().filter(move |h| h.api_id == api)
+}
+
+fn text<'a>(row: &'a Value, name: &str) -> &'a str {
+    row.get(name).and_then(Value::as_str).unwrap_or_else(|| panic!("{name} in {row}"))
+}
+
+#[test]
+fn balances_reconcile_with_their_histories_in_every_industry() {
+    let mut checked = 0;
+    for industry in Industry::ALL {
+        let org = institution(industry);
+        for n in 1..=12 {
+            let data = generator().customer(&org, &person(42, n));
+            for asset in &data.assets {
+                let mut apis: Vec<&str> = data
+                    .history
+                    .iter()
+                    .filter(|h| h.subject_key == asset.asset_key && h.body.get("balance_amt").is_some())
+                    .map(|h| h.api_id.as_str())
+                    .collect();
+                apis.dedup();
+                for api in apis {
+                    let mut history: Vec<_> = rows(&data, api).filter(|h| h.subject_key == asset.asset_key).collect();
+                    history.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
+                    let loan = history[0].body.get("principal_amt").is_some();
+                    for pair in history.windows(2) {
+                        let (before, after) =
+                            (amount(&pair[0].body["balance_amt"]), amount(&pair[1].body["balance_amt"]));
+                        if loan {
+                            assert_eq!(
+                                before - after,
+                                amount(&pair[1].body["principal_amt"]),
+                                "{api}: repaid principal"
+                            );
+                        } else {
+                            let moved = amount(&pair[1].body["trans_amt"]);
+                            assert_eq!(
+                                (after - before).abs(),
+                                moved,
+                                "{api}: a transaction moves the balance by its amount"
+                            );
+                        }
+                        assert!(after >= 0, "{api}: never below zero");
+                    }
+                    let last = amount(&history.last().unwrap().body["balance_amt"]);
+                    // Every detail answer about the asset shows the balance its history ends with.
+                    for doc in data.documents.iter().filter(|d| d.subject_key == asset.asset_key) {
+                        let shown = doc.body.get("balance_amt").into_iter().chain(
+                            doc.body
+                                .as_object()
+                                .unwrap()
+                                .values()
+                                .filter_map(Value::as_array)
+                                .flatten()
+                                .filter_map(|item| item.get("balance_amt")),
+                        );
+                        for balance in shown {
+                            assert_eq!(
+                                amount(balance),
+                                last,
+                                "{} of {} shows {api}'s final balance",
+                                doc.api_id,
+                                asset.asset_key
+                            );
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "histories with balances in several industries ({checked})");
+}
+
 #[test]
 fn deposit_and_loan_balances_reconcile_with_their_histories() {
     let data = generator().customer(&institution(Industry::Bank), &person(42, 3));
@@ -91,16 +170,6 @@ fn deposit_and_loan_balances_reconcile_with_their_histories() {
                 continue;
             }
             rows.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
-            for pair in rows.windows(2) {
-                let (before, after) = (amount(&pair[0].body["balance_amt"]), amount(&pair[1].body["balance_amt"]));
-                let moved = amount(&pair[1].body["trans_amt"]);
-                if history_api == "은행-004" {
-                    assert_eq!((after - before).abs(), moved, "a transaction moves the balance by its amount");
-                } else {
-                    assert_eq!(before - after, amount(&pair[1].body["principal_amt"]), "repaid principal");
-                }
-                assert!(after >= 0);
-            }
             let detail = data.documents.iter().find(|d| d.api_id == detail_api && d.subject_key == asset.asset_key);
             let detail = detail.expect("a detail answer for an account with a history");
             let shown = detail.body.get("balance_amt").or_else(|| detail.body["detail_list"][0].get("balance_amt"));
@@ -111,31 +180,232 @@ fn deposit_and_loan_balances_reconcile_with_their_histories() {
     assert!(checked >= 2, "a deposit and a loan account were checked");
 }
 
-#[test]
-fn card_bills_charge_the_previous_months_approvals() {
-    let data = generator().customer(&institution(Industry::Card), &person(42, 4));
-    let bills: Vec<_> = data.history.iter().filter(|h| h.api_id == "카드-004").collect();
-    assert!(!bills.is_empty());
-    let mut nonzero = 0;
-    for bill in bills {
-        let month = bill.body["charge_month"].as_str().unwrap();
-        let (year, m): (i32, u32) = (month[..4].parse().unwrap(), month[4..].parse().unwrap());
-        let previous = if m == 1 { format!("{}12", year - 1) } else { format!("{year}{:02}", m - 1) };
-        let approved: i64 = data
-            .history
-            .iter()
-            .filter(|h| h.api_id == "카드-008" && h.occurred.starts_with(&previous) && h.body["status"] == "01")
-            .map(|h| amount(&h.body["approved_amt"]))
-            .sum();
-        assert_eq!(amount(&bill.body["charge_amt"]), approved, "bill of {month}");
-        let details: i64 = data
-            .history
-            .iter()
-            .filter(|h| h.api_id == "카드-005" && h.subject_key.ends_with(month))
-            .map(|h| amount(&h.body["paid_amt"]))
-            .sum();
-        assert!(details == approved || details == 0, "bill details of {month} add up to the bill");
-        nonzero += usize::from(approved > 0);
+/// Card customers enough to meet every case (two payment sequences, installments, check cards).
+fn card_customers() -> Vec<(Person, CustomerData)> {
+    let org = institution(Industry::Card);
+    (1..=40).map(|n| person(42, n)).map(|who| (who.clone(), generator().customer(&org, &who))).collect()
+}
+
+/// A bill's key: (charge_month, seqno), the seqno empty for a customer with one payment sequence.
+type Bill = (String, String);
+
+fn bills(data: &CustomerData) -> BTreeMap<Bill, &HistoryRow> {
+    let mut bills = BTreeMap::new();
+    for bill in rows(data, "카드-004") {
+        let seqno = bill.body.get("seqno").map_or("", |_| text(&bill.body, "seqno"));
+        let key = (text(&bill.body, "charge_month").to_owned(), seqno.to_owned());
+        assert!(bills.insert(key.clone(), bill).is_none(), "one bill per month and payment sequence: {key:?}");
     }
-    assert!(nonzero > 0, "some bill charges something");
+    let numbered = bills.keys().filter(|(_, s)| !s.is_empty()).count();
+    assert!(numbered == 0 || numbered == bills.len(), "bills carry a seqno when there are several sequences");
+    bills
+}
+
+/// Where a 카드-005 row is filed (customer|charge_month, or customer|charge_month|seqno): the
+/// month, and the seqno when there is one.
+fn filed_under(row: &HistoryRow, customer: &str) -> Bill {
+    let parts: Vec<&str> = row.subject_key.split('|').collect();
+    assert!(
+        matches!(parts.len(), 2 | 3),
+        "카드-005 is filed under customer, charge_month[, seqno]: {}",
+        row.subject_key
+    );
+    assert_eq!(parts[0], customer);
+    (parts[1].to_owned(), parts.get(2).copied().unwrap_or_default().to_owned())
+}
+
+/// Each bill's own details: under its month and seqno, or its month when the customer has one sequence.
+fn bill_details<'a>(data: &'a CustomerData, customer: &str) -> Vec<(Bill, &'a HistoryRow)> {
+    let numbered = rows(data, "카드-004").any(|b| b.body.get("seqno").is_some());
+    rows(data, "카드-005")
+        .map(|d| (filed_under(d, customer), d))
+        .filter(|((_, seqno), _)| seqno.is_empty() != numbered)
+        .collect()
+}
+
+fn month_after(month: &str, months: u32) -> String {
+    let first = NaiveDate::parse_from_str(&format!("{month}01"), "%Y%m%d").unwrap();
+    (first + Months::new(months)).format("%Y%m").to_string()
+}
+
+#[test]
+fn every_bill_detail_belongs_to_a_listed_bill_and_bills_are_the_sum_of_their_details() {
+    let today = generator().today;
+    let (mut details, mut two_sequences) = (0, 0);
+    for (who, data) in card_customers() {
+        let bills = bills(&data);
+        let months: BTreeSet<&str> = bills.keys().map(|(m, _)| m.as_str()).collect();
+        for row in rows(&data, "카드-005") {
+            let (month, seqno) = filed_under(row, &who.customer_id);
+            assert!(months.contains(month.as_str()), "a detail of {month}, which 카드-004 does not list");
+            if !seqno.is_empty() {
+                assert!(bills.contains_key(&(month, seqno)), "a detail of a sequence 카드-004 does not bill");
+            }
+        }
+        let mut totals: BTreeMap<Bill, i64> = BTreeMap::new();
+        for (bill, detail) in bill_details(&data, &who.customer_id) {
+            *totals.entry(bill).or_default() += amount(&detail.body["paid_amt"]);
+            details += 1;
+        }
+        for (key, bill) in &bills {
+            assert_eq!(totals.get(key).copied(), Some(amount(&bill.body["charge_amt"])), "bill {key:?}");
+            // Paid out on its payment day of its month, or the Monday after a weekend, not later than today.
+            let paid = NaiveDate::parse_from_str(text(&bill.body, "paid_out_date"), "%Y%m%d").unwrap();
+            let day: u32 = text(&bill.body, "charge_day").parse().unwrap();
+            assert_eq!(paid.format("%Y%m").to_string(), key.0);
+            assert!(paid.day() == day || (paid.weekday() == Weekday::Mon && paid.day() - day <= 2), "{key:?}");
+            assert!(paid <= today);
+            assert_eq!(bill.occurred, format!("{}000000", paid.format("%Y%m%d")), "bills page by paid_out_date");
+        }
+        // With several sequences, a month asked without seqno lists every sequence's details.
+        if bills.keys().any(|(_, seqno)| !seqno.is_empty()) {
+            two_sequences += 1;
+            for month in &months {
+                let bodies = |numbered: bool| -> Vec<String> {
+                    let mut bodies: Vec<String> = rows(&data, "카드-005")
+                        .filter(|d| {
+                            let (m, seqno) = filed_under(d, &who.customer_id);
+                            m == *month && seqno.is_empty() != numbered
+                        })
+                        .map(|d| d.body.to_string())
+                        .collect();
+                    bodies.sort();
+                    bodies
+                };
+                assert_eq!(bodies(false), bodies(true), "the month {month} as a whole");
+            }
+        }
+    }
+    assert!(details > 100, "bills have details ({details})");
+    assert!(two_sequences > 0, "some customers pay in two sequences");
+}
+
+#[test]
+fn approvals_add_up_to_the_bills_that_charge_them() {
+    let mut installments = 0;
+    for (who, data) in card_customers() {
+        let bills = bills(&data);
+        // The payment sequence of each card, from the bills that charge it: one per card.
+        let mut sequence_of: BTreeMap<&str, String> = BTreeMap::new();
+        let details = bill_details(&data, &who.customer_id);
+        for ((_, seqno), detail) in &details {
+            let card = text(&detail.body, "card_id");
+            let known = sequence_of.entry(card).or_insert_with(|| seqno.clone());
+            assert_eq!(known, seqno, "card {card} is in one payment sequence");
+        }
+        for approval in rows(&data, "카드-008") {
+            let a = &approval.body;
+            let (card, number, when) =
+                (approval.subject_key.as_str(), text(a, "approved_num"), text(a, "approved_dtime"));
+            let parts: Vec<&(Bill, &HistoryRow)> = details
+                .iter()
+                .filter(|(_, d)| {
+                    text(&d.body, "card_id") == card
+                        && d.body["trans_no"] == number
+                        && text(&d.body, "paid_dtime") == when
+                })
+                .collect();
+            let billed = match (text(a, "pay_type"), text(a, "status")) {
+                ("01", "01") => Some(amount(&a["approved_amt"])),
+                ("01", "03") => Some(amount(&a["modified_amt"])),
+                _ => None,
+            };
+            let Some(billed) = billed else {
+                assert!(parts.is_empty(), "check payments and cancellations are never billed: {a}");
+                continue;
+            };
+            let total: u32 = a.get("total_install_cnt").map_or(1, |_| text(a, "total_install_cnt").parse().unwrap());
+            installments += usize::from(total > 1);
+            let made = &when[..6];
+            for part in 1..=total {
+                let month = month_after(made, part);
+                let expected = if part == total {
+                    billed - (billed / i64::from(total)) * i64::from(total - 1)
+                } else {
+                    billed / i64::from(total)
+                };
+                let in_bill: Vec<_> = parts.iter().filter(|(bill, _)| bill.0 == month).collect();
+                let listed = sequence_of.get(card).is_some_and(|s| bills.contains_key(&(month.clone(), s.clone())));
+                if !listed {
+                    assert!(in_bill.is_empty());
+                    continue;
+                }
+                // Every part of a listed month is in that bill, with its amount and installment.
+                assert_eq!(in_bill.len(), 1, "installment {part}/{total} of {a} in the bill of {month}");
+                let detail = &in_bill[0].1.body;
+                assert_eq!(amount(&detail["paid_amt"]), expected);
+                if total > 1 {
+                    assert_eq!(text(detail, "cur_install_cnt"), part.to_string());
+                    assert_eq!(text(detail, "prod_type"), "02");
+                    let left = if part == total { 0 } else { billed - billed / i64::from(total) * i64::from(part) };
+                    assert_eq!(amount(&detail["balance_amt"]), left, "principal left after installment {part}");
+                } else {
+                    assert!(detail.get("cur_install_cnt").is_none(), "lump sums carry no installment fields");
+                    assert_eq!(text(detail, "prod_type"), "01");
+                }
+            }
+            assert_eq!(parts.len(), parts.iter().map(|(bill, _)| &bill.0).collect::<BTreeSet<_>>().len());
+        }
+    }
+    assert!(installments > 0, "some purchases are paid in installments");
+}
+
+#[test]
+fn approvals_follow_their_cards_and_statuses() {
+    let (mut checks, mut cancelled) = (0, 0);
+    for (_, data) in card_customers() {
+        for card in data.assets.iter().filter(|a| a.list_api == "카드-001") {
+            let card_type = text(&card.item, "card_type");
+            for approval in rows(&data, "카드-008").filter(|h| h.subject_key == card.asset_key) {
+                let a = &approval.body;
+                match card_type {
+                    "01" => assert_eq!(text(a, "pay_type"), "01", "a credit card's approvals are credit"),
+                    "02" => assert_eq!(text(a, "pay_type"), "02", "a check card's approvals are check payments"),
+                    _ => {}
+                }
+                let status = text(a, "status");
+                assert_eq!(a.get("modified_amt").is_some(), status == "03", "modified_amt only on corrections: {a}");
+                assert_eq!(
+                    a.get("trans_dtime").is_some(),
+                    status != "01",
+                    "trans_dtime on corrections and cancellations: {a}"
+                );
+                if let Some(n) = a.get("total_install_cnt") {
+                    assert_eq!(text(a, "pay_type"), "01", "installments are credit purchases");
+                    assert!(["2", "3", "6", "12"].contains(&n.as_str().unwrap()));
+                }
+                checks += usize::from(card_type == "02");
+                cancelled += usize::from(status == "02");
+            }
+        }
+    }
+    assert!(checks > 0 && cancelled > 0, "check cards and cancellations occur");
+}
+
+#[test]
+fn payments_are_each_sequences_next_bill() {
+    let today = generator().today;
+    for (_, data) in card_customers() {
+        let bills = bills(&data);
+        let payments = data.documents.iter().find(|d| d.api_id == "카드-006").expect("카드-006");
+        let list = payments.body["pay_list"].as_array().unwrap();
+        assert_eq!(text(&payments.body, "pay_cnt"), list.len().to_string());
+        let seqno = |pay: &Value| pay.get("seqno").map_or("", |_| text(pay, "seqno")).to_owned();
+        let sequences: BTreeSet<String> = list.iter().map(seqno).collect();
+        assert_eq!(sequences.len(), list.len());
+        assert!(bills.keys().all(|(_, seqno)| sequences.contains(seqno)), "every sequence billed is due again");
+        for pay in list {
+            let due = NaiveDate::parse_from_str(text(pay, "pay_due_date"), "%Y%m%d").unwrap();
+            assert!(due >= today && due < today + Months::new(2), "the next payment: {due}");
+            let month = due.format("%Y%m").to_string();
+            // Due later: not paid out yet, so not listed. Due today: listed, and this is its amount.
+            match bills.get(&(month, seqno(pay))) {
+                Some(bill) => {
+                    assert_eq!(due, today, "{pay}");
+                    assert_eq!(amount(&pay["pay_amt"]), amount(&bill.body["charge_amt"]));
+                }
+                None => assert!(due > today || amount(&pay["pay_amt"]) == 0, "{pay}"),
+            }
+        }
+    }
 }

@@ -64,28 +64,12 @@ pub async fn providers(people: Vec<Person>) -> Providers {
     for org in demo_orgs() {
         let institution = Institution { org_code: org.org_code.clone(), industry: org.industry };
         for who in &people {
-            let generated = consistent(generator.customer(&institution, who));
+            let generated = generator.customer(&institution, who);
             generated.write(store.as_ref()).await.expect("write test data");
             data.insert((org.org_code.clone(), who.customer_id.clone()), generated);
         }
     }
     Providers { base, store, provider, data, consents: HashMap::new(), people, _db: db }
-}
-
-/// The generated data made self-consistent where the generator is not (yet): it files bill details
-/// (카드-005) under months its bills (카드-004) do not list, though an operator learns charge_month
-/// only from 카드-004, so they would stay out of reach.
-fn consistent(mut data: CustomerData) -> CustomerData {
-    let billed: std::collections::HashSet<String> = data
-        .history
-        .iter()
-        .filter(|h| h.api_id == "카드-004")
-        .filter_map(|h| h.body.get("charge_month").and_then(Value::as_str).map(str::to_owned))
-        .collect();
-    data.history.retain(|h| {
-        h.api_id != "카드-005" || h.subject_key.split('|').nth(1).is_some_and(|month| billed.contains(month))
-    });
-    data
 }
 
 pub fn people(n: usize) -> Vec<Person> {
