@@ -431,13 +431,17 @@ pub struct EncodedHistory {
 
 /// A bulk load of information data: batches of rows already encoded ([`EncodedInfo::encode`], which
 /// the loader can run on other threads), each written in one transaction with the effect of the
-/// single upserts. It writes through one connection set up for loading — on SQLite `synchronous =
-/// OFF` and a larger page cache, on PostgreSQL `synchronous_commit = off` — until
-/// [`BulkLoad::finish`] sets it back (and on SQLite checkpoints); a load dropped unfinished closes
-/// that connection instead of returning it to the pool.
+/// single upserts. It writes through connections set up for loading — on SQLite one, with
+/// `synchronous = OFF` and a larger page cache; on PostgreSQL one per core, with
+/// `synchronous_commit = off` — until [`BulkLoad::finish`] sets them back (and on SQLite
+/// checkpoints); a load dropped unfinished closes them instead of returning them to the pool.
 #[async_trait]
 pub trait BulkLoad: Send {
-    async fn load(&mut self, batch: &EncodedInfo) -> StoreResult<()>;
+    /// Starts writing `batch` and returns when a connection took it: batches are written in the
+    /// background, concurrently on PostgreSQL (distinct batches must not share rows). A failed
+    /// write is reported by a later `load` or by `finish`.
+    async fn load(&mut self, batch: EncodedInfo) -> StoreResult<()>;
+    /// Waits for every batch to be written, then restores the connections' settings.
     async fn finish(self: Box<Self>) -> StoreResult<()>;
 }
 

@@ -426,13 +426,47 @@ async fn write_encoded(conn: &mut sqlx::AnyConnection, backend: Backend, batch: 
     Ok(())
 }
 
-/// [`BulkLoad`] through one connection of the pool, set up for loading while the load lasts.
+/// [`BulkLoad`] through connections of the pool set up for loading while the load lasts: one on
+/// SQLite (it has one writer), one per core on PostgreSQL, whose server then works on as many
+/// batches at once (with one, the server's single process was the slowest stage of the pipeline).
 struct SqlBulkLoad {
     backend: Backend,
-    /// `None` once finished; a load dropped unfinished closes the connection (see `Drop`).
-    connection: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
-    /// Statements that put the connection's settings back.
+    /// Connections waiting for a batch.
+    idle: Vec<Loading>,
+    /// Batches being written, each giving its connection back.
+    writing: tokio::task::JoinSet<StoreResult<Loading>>,
+    /// Statements that put a connection's settings back.
     restore: Vec<String>,
+}
+
+/// A connection with the loading settings: closed when dropped (an error, or a load given up)
+/// rather than returned to the pool with them; [`Loading::release`] returns it after restoring.
+struct Loading(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
+
+impl Loading {
+    fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        self.0.as_mut().expect("a loading connection until released")
+    }
+
+    async fn release(mut self, restore: &[String], backend: Backend) -> StoreResult<()> {
+        for statement in restore {
+            sqlx::query(statement).execute(self.connection()).await?;
+        }
+        if backend == Backend::Sqlite {
+            // With synchronous back to NORMAL, a checkpoint syncs the WAL before copying it.
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(self.connection()).await?;
+        }
+        self.0.take();
+        Ok(())
+    }
+}
+
+impl Drop for Loading {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.take() {
+            drop(connection.detach());
+        }
+    }
 }
 
 /// Page cache of a bulk-loading SQLite connection (KiB, as `PRAGMA cache_size` takes negative
@@ -441,68 +475,81 @@ const BULK_CACHE_KIB: i64 = 65_536;
 
 impl SqlBulkLoad {
     async fn start(store: &SqlStore) -> StoreResult<SqlBulkLoad> {
-        let mut connection = store.pool.acquire().await?;
-        let mut restore = Vec::new();
-        let setup: Vec<String> = match store.backend {
-            // Loading is repeatable: a crash of the machine mid-load may lose the load (never
-            // corrupt the database on a process crash), and synchronous = OFF saves the fsyncs of
-            // every checkpoint, which on a busy disk took more time than all the writing.
-            Backend::Sqlite => {
-                for setting in ["synchronous", "cache_size"] {
-                    let value: i64 =
-                        sqlx::query_scalar(&format!("PRAGMA {setting}")).fetch_one(&mut *connection).await?;
-                    restore.push(format!("PRAGMA {setting} = {value}"));
-                }
-                vec!["PRAGMA synchronous = OFF".into(), format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")]
-            }
-            // Commits do not wait for their WAL flush; a crash may lose the last batches, never
-            // make the database inconsistent.
-            Backend::Postgres => {
-                restore.push("RESET synchronous_commit".into());
-                vec!["SET synchronous_commit = off".into()]
-            }
+        let writers = match store.backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4),
         };
-        for statement in &setup {
-            sqlx::query(statement).execute(&mut *connection).await?;
+        let mut idle = Vec::new();
+        let mut restore = Vec::new();
+        for _ in 0..writers {
+            let mut loading = Loading(Some(store.pool.acquire().await?));
+            let setup: Vec<String> = match store.backend {
+                // Loading is repeatable: a crash of the machine mid-load may lose the load (a crash
+                // of the process cannot corrupt the database), and synchronous = OFF saves the
+                // fsyncs of every checkpoint, which on a busy disk took longer than the writing.
+                Backend::Sqlite => {
+                    restore.clear();
+                    for setting in ["synchronous", "cache_size"] {
+                        let value: i64 =
+                            sqlx::query_scalar(&format!("PRAGMA {setting}")).fetch_one(loading.connection()).await?;
+                        restore.push(format!("PRAGMA {setting} = {value}"));
+                    }
+                    vec!["PRAGMA synchronous = OFF".into(), format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")]
+                }
+                // Commits do not wait for their WAL flush; a crash may lose the last batches, never
+                // make the database inconsistent.
+                Backend::Postgres => {
+                    restore = vec!["RESET synchronous_commit".into()];
+                    vec!["SET synchronous_commit = off".into()]
+                }
+            };
+            for statement in &setup {
+                sqlx::query(statement).execute(loading.connection()).await?;
+            }
+            idle.push(loading);
         }
-        Ok(SqlBulkLoad { backend: store.backend, connection: Some(connection), restore })
+        Ok(SqlBulkLoad { backend: store.backend, idle, writing: tokio::task::JoinSet::new(), restore })
+    }
+
+    /// The connection of the next batch written, or its error.
+    async fn written(&mut self) -> StoreResult<Option<Loading>> {
+        match self.writing.join_next().await {
+            None => Ok(None),
+            Some(Ok(done)) => done.map(Some),
+            Some(Err(failed)) => Err(StoreError::Corrupt(format!("a bulk-load writer failed: {failed}"))),
+        }
     }
 }
 
 #[async_trait]
 impl BulkLoad for SqlBulkLoad {
-    async fn load(&mut self, batch: &EncodedInfo) -> StoreResult<()> {
-        use sqlx::Connection;
-        let connection = self.connection.as_mut().ok_or_else(|| StoreError::Corrupt("bulk load finished".into()))?;
-        let mut tx = match self.backend {
-            Backend::Sqlite => connection.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => connection.begin().await?,
+    async fn load(&mut self, batch: EncodedInfo) -> StoreResult<()> {
+        let mut loading = match self.idle.pop() {
+            Some(loading) => loading,
+            None => self.written().await?.ok_or_else(|| StoreError::Corrupt("no bulk-load connection".into()))?,
         };
-        write_encoded(&mut tx, self.backend, batch).await?;
-        tx.commit().await?;
+        let backend = self.backend;
+        self.writing.spawn(async move {
+            use sqlx::Connection;
+            let mut tx = match backend {
+                Backend::Sqlite => loading.connection().begin_with("BEGIN IMMEDIATE").await?,
+                Backend::Postgres => loading.connection().begin().await?,
+            };
+            write_encoded(&mut tx, backend, &batch).await?;
+            tx.commit().await?;
+            Ok(loading)
+        });
         Ok(())
     }
 
     async fn finish(mut self: Box<Self>) -> StoreResult<()> {
-        let Some(mut connection) = self.connection.take() else { return Ok(()) };
-        for statement in &self.restore {
-            sqlx::query(statement).execute(&mut *connection).await?;
+        while let Some(loading) = self.written().await? {
+            self.idle.push(loading);
         }
-        if self.backend == Backend::Sqlite {
-            // With synchronous back to NORMAL, a checkpoint syncs the WAL before copying it.
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *connection).await?;
+        for loading in std::mem::take(&mut self.idle) {
+            loading.release(&self.restore, self.backend).await?;
         }
         Ok(())
-    }
-}
-
-impl Drop for SqlBulkLoad {
-    fn drop(&mut self) {
-        // Unfinished (an error, or the caller gave up): the connection still has the loading
-        // settings, so it is closed instead of going back to the pool.
-        if let Some(connection) = self.connection.take() {
-            drop(connection.detach());
-        }
     }
 }
 

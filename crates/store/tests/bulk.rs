@@ -61,12 +61,23 @@ fn period<'a>(customer: &'a str) -> HistoryQuery<'a> {
 
 both_backends!(a_bulk_load_stores_what_the_single_upserts_store, |store| async move {
     let (customers, assets, documents, history) = rows("c1");
-    let mut load = store.bulk_load().await.unwrap();
     let batch = EncodedInfo::encode(customers.clone(), assets.clone(), documents.clone(), history.clone());
-    load.load(&batch).await.unwrap();
     // Loading again replaces rather than duplicates.
-    load.load(&batch).await.unwrap();
+    for _ in 0..2 {
+        let mut load = store.bulk_load().await.unwrap();
+        load.load(batch.clone()).await.unwrap();
+        load.finish().await.unwrap();
+    }
+    // Batches written at once (PostgreSQL writes on several connections) all arrive.
+    let mut load = store.bulk_load().await.unwrap();
+    for customer in ["c3", "c4", "c5"] {
+        let (customers, assets, documents, history) = rows(customer);
+        load.load(EncodedInfo::encode(customers, assets, documents, history)).await.unwrap();
+    }
     load.finish().await.unwrap();
+    for customer in ["c3", "c4", "c5"] {
+        assert_eq!(store.history_page(&period(customer)).await.unwrap().items.len(), 700, "{customer}");
+    }
 
     // The same rows through the single upserts, for another customer, read back alike.
     let (customers2, assets2, documents2, history2) = rows("c2");
@@ -75,7 +86,7 @@ both_backends!(a_bulk_load_stores_what_the_single_upserts_store, |store| async m
     store.upsert_documents(&documents2).await.unwrap();
     store.upsert_history(&history2).await.unwrap();
 
-    assert_eq!(store.customers("CARD000001").await.unwrap().len(), 2);
+    assert_eq!(store.customers("CARD000001").await.unwrap().len(), 5);
     assert_eq!(store.customer("CARD000001", "c1").await.unwrap().as_ref(), Some(&customers[0]));
     for (customer, assets) in [("c1", &assets), ("c2", &assets2)] {
         let page = store.asset_page("CARD000001", "카드-001", customer, None, 2_000).await.unwrap();
@@ -110,11 +121,11 @@ both_backends!(loading_settings_stay_with_the_load, |store| async move {
     let (customers, assets, documents, history) = rows("c1");
     let batch = EncodedInfo::encode(customers, assets, documents, history);
     let mut load = store.bulk_load().await.unwrap();
-    load.load(&batch).await.unwrap();
+    load.load(batch.clone()).await.unwrap();
     load.finish().await.unwrap();
     // An unfinished load (an error, a caller that gave up) closes its connection.
     let mut abandoned = store.bulk_load().await.unwrap();
-    abandoned.load(&batch).await.unwrap();
+    abandoned.load(batch.clone()).await.unwrap();
     drop(abandoned);
     if store.backend() == Backend::Sqlite {
         let settings = synchronous_settings(&store).await;

@@ -641,7 +641,7 @@ pub async fn write_people(
         // A worker that dropped its promise panicked: a defect of this crate, not a condition to
         // recover from.
         let (count, encoded) = promise.await.expect("test-data generation panicked");
-        load.load(&encoded).await?;
+        load.load(encoded).await?;
         progress(count);
     }
     load.finish().await?;
