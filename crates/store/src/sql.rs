@@ -128,6 +128,34 @@ fn parse_json(text: &str, what: &str) -> StoreResult<Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// A page of rows folded into one JSON array `[[v1, v2, …], …]` in `order`, so that the page
+/// comes back as one row: sqlx's SQLite driver hands every result row from its worker thread to the
+/// caller separately (a wake-up and two context switches each), which the profile of the
+/// information APIs showed as their largest cost. Columns holding JSON text go in through [`json_column`].
+fn json_page(backend: Backend, values: &[&str], order: &str) -> String {
+    let values = values.join(", ");
+    match backend {
+        Backend::Sqlite => format!("json_group_array(json_array({values}) ORDER BY {order})"),
+        Backend::Postgres => format!("CAST(json_agg(json_build_array({values}) ORDER BY {order}) AS TEXT)"),
+    }
+}
+
+/// A column of JSON text as a JSON value inside [`json_page`].
+fn json_column(backend: Backend, column: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("json({column})"),
+        Backend::Postgres => format!("CAST({column} AS json)"),
+    }
+}
+
+/// The rows of a [`json_page`] column (NULL, as PostgreSQL answers for no rows, is none).
+fn json_page_rows<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> StoreResult<Vec<T>> {
+    match row.try_get::<Option<String>, _>(column)? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
 fn parse_date(text: &str, what: &str) -> StoreResult<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y%m%d").map_err(|e| StoreError::Corrupt(format!("{what} {text:?}: {e}")))
 }
@@ -162,19 +190,6 @@ fn asset_from(row: &AnyRow) -> StoreResult<AssetRow> {
         sort_key: sort_unhex(&row.try_get::<String, _>("sort_key")?)?,
         item: parse_json(&item, "asset item")?,
         updated_at: row.try_get("updated_at")?,
-    })
-}
-
-fn history_from(row: &AnyRow) -> StoreResult<HistoryRow> {
-    let body: String = row.try_get("body")?;
-    Ok(HistoryRow {
-        org_code: row.try_get("org_code")?,
-        api_id: row.try_get("api_id")?,
-        subject_key: row.try_get("subject_key")?,
-        sort_key: sort_unhex(&row.try_get::<String, _>("sort_key")?)?,
-        customer_id: row.try_get("customer_id")?,
-        occurred: row.try_get("occurred")?,
-        body: parse_json(&body, "history body")?,
     })
 }
 
@@ -906,33 +921,43 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<AssetListing> {
-        // The page left-joined to one row of the list's latest change and the customer's reg_date,
-        // so that an empty page still answers both.
-        let rows = sqlx::query(
-            "SELECT s.changed, s.reg_date, a.* FROM (SELECT \
+        let page = json_page(
+            self.backend,
+            &["asset_key", "sort_key", &json_column(self.backend, "item"), "updated_at"],
+            "sort_key",
+        );
+        let row = sqlx::query(&format!(
+            "SELECT \
                (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3) \
                  AS changed, \
-               (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) AS reg_date) s \
-             LEFT JOIN assets a ON a.org_code = $1 AND a.list_api = $2 AND a.customer_id = $3 \
-               AND (CAST($4 AS TEXT) = '' OR a.sort_key > $4) \
-             ORDER BY a.sort_key LIMIT $5",
-        )
+               (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) AS reg_date, \
+               (SELECT {page} FROM (SELECT asset_key, sort_key, item, updated_at FROM assets \
+                  WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
+                  AND (CAST($4 AS TEXT) = '' OR sort_key > $4) ORDER BY sort_key LIMIT $5) page) AS page"
+        ))
         .bind(org_code)
         .bind(list_api)
         .bind(customer_id)
         .bind(after.map(sort_hex).unwrap_or_default())
         .bind(limit as i64 + 1)
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        let first = rows.first().ok_or_else(|| StoreError::Corrupt("asset listing without its head row".into()))?;
-        let changed_at: Option<i64> = first.try_get("changed")?;
-        let reg_date: Option<String> = first.try_get("reg_date")?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in &rows {
-            if row.try_get::<Option<String>, _>("asset_key")?.is_some() {
-                items.push(asset_from(row)?);
-            }
-        }
+        let changed_at: Option<i64> = row.try_get("changed")?;
+        let reg_date: Option<String> = row.try_get("reg_date")?;
+        let items = json_page_rows::<(String, String, Value, i64)>(&row, "page")?
+            .into_iter()
+            .map(|(asset_key, sort_key, item, updated_at)| {
+                Ok(AssetRow {
+                    org_code: org_code.to_owned(),
+                    list_api: list_api.to_owned(),
+                    asset_key,
+                    customer_id: customer_id.to_owned(),
+                    sort_key: sort_unhex(&sort_key)?,
+                    item,
+                    updated_at,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(AssetListing { changed_at, reg_date, page: paged(items, limit, |a| &a.sort_key) })
     }
 
@@ -1011,10 +1036,14 @@ impl Store for SqlStore {
     }
 
     async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>> {
-        let rows = sqlx::query(
-            "SELECT * FROM history WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
-             AND occurred >= $5 AND occurred <= $6 AND (CAST($7 AS TEXT) = '' OR sort_key < $7) ORDER BY sort_key DESC LIMIT $8",
-        )
+        let page =
+            json_page(self.backend, &["sort_key", "occurred", &json_column(self.backend, "body")], "sort_key DESC");
+        let row = sqlx::query(&format!(
+            "SELECT (SELECT {page} FROM (SELECT sort_key, occurred, body FROM history \
+               WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
+               AND occurred >= $5 AND occurred <= $6 AND (CAST($7 AS TEXT) = '' OR sort_key < $7) \
+               ORDER BY sort_key DESC LIMIT $8) page) AS page"
+        ))
         .bind(q.org_code)
         .bind(q.api_id)
         .bind(q.subject_key)
@@ -1023,9 +1052,22 @@ impl Store for SqlStore {
         .bind(q.to)
         .bind(q.before.map(sort_hex).unwrap_or_default())
         .bind(q.limit as i64 + 1)
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        let items = rows.iter().map(history_from).collect::<StoreResult<Vec<_>>>()?;
+        let items = json_page_rows::<(String, String, Value)>(&row, "page")?
+            .into_iter()
+            .map(|(sort_key, occurred, body)| {
+                Ok(HistoryRow {
+                    org_code: q.org_code.to_owned(),
+                    api_id: q.api_id.to_owned(),
+                    subject_key: q.subject_key.to_owned(),
+                    sort_key: sort_unhex(&sort_key)?,
+                    customer_id: q.customer_id.to_owned(),
+                    occurred,
+                    body,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, q.limit, |h| &h.sort_key))
     }
 
