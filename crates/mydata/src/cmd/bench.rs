@@ -10,9 +10,11 @@ use std::time::Duration;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Database for the benchmark dataset (generated on first use, then reused).
+    /// Database of the benchmark dataset (generated on first use, then reused). Repeat it to
+    /// measure several stores in one run, e.g. `--database sqlite://bench.db --database
+    /// postgres://postgres@127.0.0.1:5432/bench` (the PostgreSQL database must exist).
     #[arg(long, default_value = "sqlite://bench.db")]
-    database: String,
+    database: Vec<String>,
     /// Customers to generate at the bank and the card company when the database is empty.
     #[arg(long, default_value_t = 100_000)]
     customers: u64,
@@ -107,9 +109,35 @@ fn bar(len: u64, what: &str) -> anyhow::Result<ProgressBar> {
     Ok(ProgressBar::new(len).with_style(ProgressStyle::with_template(&template).context("progress bar template")?))
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// The machine the figures come from: CPU model, cores, memory.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| {
+        info.lines()
+            .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
+    });
+    let memory_gib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+        let kib: f64 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0 / 1024.0)
+    });
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "{} × {cores} cores, {:.0} GiB",
+        cpu.unwrap_or_else(|| "unknown CPU".into()),
+        memory_gib.unwrap_or_default()
+    )
+}
+
+/// Measures the provider on `database` and writes its table to `out`.
+async fn measure_store(args: &BenchArgs, database: &str, out: &mut String) -> anyhow::Result<()> {
     let config = BenchConfig {
-        database: args.database.clone(),
+        database: database.to_owned(),
         customers: args.customers,
         token_holders: args.token_holders,
         codes: args.codes,
@@ -123,13 +151,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         },
         seed: 1,
     };
+    reset_peak_rss();
     let generating = bar(args.customers + 3, "generating")?;
     let (generated, reports) = mydata_bench::run(&config, |n| generating.inc(n)).await?;
     generating.finish_and_clear();
-    let mut out = String::new();
-    writeln!(out, "Connections: {}, {} s per scenario, database `{}`.", args.connections, args.seconds, args.database)?;
+    writeln!(out, "\n## Provider on `{database}`\n")?;
+    writeln!(out, "Connections: {}, {} s per scenario.", args.connections, args.seconds)?;
     if let Some(secs) = generated {
-        writeln!(out, "Dataset: {} customers at a bank and a card company generated in {secs:.1} s.", args.customers)?;
+        writeln!(
+            out,
+            "Dataset: {} customers at a bank and a card company generated in {secs:.1} s ({:.0} customers/s).",
+            args.customers,
+            args.customers as f64 / secs.max(0.001)
+        )?;
     }
     writeln!(
         out,
@@ -145,27 +179,48 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "\nPeak RSS of the process under load (provider, load generator and ceiling together): {rss:.0} MiB."
         )?;
     }
+    Ok(())
+}
+
+/// Measures the collector and writes its table to `out`.
+async fn measure_collector(args: &BenchArgs, out: &mut String) -> anyhow::Result<()> {
+    reset_peak_rss();
+    let collect = CollectBench { providers: args.collect_providers, customers: args.collect_customers, seed: 1 };
+    let customers = args.collect_customers * args.collect_providers as u64;
+    let generating = bar(customers, "generating the collector's institutions")?;
+    let runs = mydata_bench::collect::run(&collect, |n| generating.inc(n)).await?;
+    generating.finish_and_clear();
+    writeln!(out, "\n## Collector\n")?;
+    writeln!(out, "Every provider at once, one in-process provider per institution (SQLite), over loopback.\n")?;
+    writeln!(out, "| Collection | consents | seconds | consents/min | calls | rows stored | up to date (00001) |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for run in &runs {
+        writeln!(out, "{}", collect_row(run))?;
+    }
+    if let Some(rss) = peak_rss_mib() {
+        writeln!(out, "\nPeak RSS during the collector benchmark (collector and its providers): {rss:.0} MiB.")?;
+    }
+    Ok(())
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let mut out = format!("Machine: {}.\n", machine());
+    print!("{out}");
+    for database in &args.database {
+        let mut section = String::new();
+        measure_store(&args, database, &mut section).await?;
+        print!("{section}");
+        out.push_str(&section);
+    }
     let collector_wanted = args.only.as_deref().is_none_or(|only| "collector".contains(only));
     if args.collect_providers > 0 && collector_wanted {
-        reset_peak_rss();
-        let collect = CollectBench { providers: args.collect_providers, customers: args.collect_customers, seed: 1 };
-        let customers = args.collect_customers * args.collect_providers as u64;
-        let generating = bar(customers, "generating the collector's institutions")?;
-        let runs = mydata_bench::collect::run(&collect, |n| generating.inc(n)).await?;
-        generating.finish_and_clear();
-        writeln!(out, "\nCollector (every provider at once, one in-process provider per institution):\n")?;
-        writeln!(out, "| Collection | consents | seconds | consents/min | calls | rows stored | up to date (00001) |")?;
-        writeln!(out, "|---|---|---|---|---|---|---|")?;
-        for run in &runs {
-            writeln!(out, "{}", collect_row(run))?;
-        }
-        if let Some(rss) = peak_rss_mib() {
-            writeln!(out, "\nPeak RSS during the collector benchmark (collector and its providers): {rss:.0} MiB.")?;
-        }
+        let mut section = String::new();
+        measure_collector(&args, &mut section).await?;
+        print!("{section}");
+        out.push_str(&section);
     }
-    print!("{out}");
-    if let Some(path) = args.output {
-        std::fs::write(&path, &out).with_context(|| format!("writing {}", path.display()))?;
+    if let Some(path) = &args.output {
+        std::fs::write(path, &out).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
