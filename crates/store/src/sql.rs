@@ -444,14 +444,38 @@ async fn write_encoded(conn: &mut sqlx::AnyConnection, backend: Backend, batch: 
 /// [`BulkLoad`] through connections of the pool set up for loading while the load lasts: one on
 /// SQLite (it has one writer), one per core on PostgreSQL, whose server then works on as many
 /// batches at once (with one, the server's single process was the slowest stage of the pipeline).
+///
+/// On SQLite a second connection checkpoints while the writer writes the next batch: copying the
+/// WAL into the database was a quarter of the writer thread's time when the writer's commits did
+/// it (automatic checkpoints, now off on the writer).
 struct SqlBulkLoad {
     backend: Backend,
     /// Connections waiting for a batch.
     idle: Vec<Loading>,
     /// Batches being written, each giving its connection back.
     writing: tokio::task::JoinSet<StoreResult<Loading>>,
+    /// SQLite: the checkpointing connection, idle or at work.
+    checkpointer: Option<Checkpointer>,
+    /// Batches written since the WAL last started over.
+    since_restart: usize,
     /// Statements that put a connection's settings back.
     restore: Vec<String>,
+}
+
+enum Checkpointer {
+    Idle(Loading),
+    Working(tokio::task::JoinHandle<StoreResult<Loading>>),
+}
+
+/// Every this many batches the SQLite load lets a checkpoint catch up with everything written
+/// before the next batch begins, so that the WAL starts over instead of growing with the load (a
+/// checkpoint running beside the writer never finds the WAL wholly copied).
+const BULK_WAL_RESTART: usize = 8;
+
+/// A passive checkpoint: copies what is committed, waiting for nobody.
+async fn checkpoint(mut loading: Loading) -> StoreResult<Loading> {
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(loading.connection()).await?;
+    Ok(loading)
 }
 
 /// A connection with the loading settings: closed when dropped (an error, or a load given up)
@@ -490,13 +514,13 @@ const BULK_CACHE_KIB: i64 = 65_536;
 
 impl SqlBulkLoad {
     async fn start(store: &SqlStore) -> StoreResult<SqlBulkLoad> {
-        let writers = match store.backend {
-            Backend::Sqlite => 1,
+        let connections = match store.backend {
+            Backend::Sqlite => 2, // the writer and the checkpointer
             Backend::Postgres => std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4),
         };
         let mut idle = Vec::new();
         let mut restore = Vec::new();
-        for _ in 0..writers {
+        for _ in 0..connections {
             let mut loading = Loading(Some(store.pool.acquire().await?));
             let setup: Vec<String> = match store.backend {
                 // Loading is repeatable: a crash of the machine mid-load may lose the load (a crash
@@ -504,12 +528,16 @@ impl SqlBulkLoad {
                 // fsyncs of every checkpoint, which on a busy disk took longer than the writing.
                 Backend::Sqlite => {
                     restore.clear();
-                    for setting in ["synchronous", "cache_size"] {
+                    for setting in ["synchronous", "cache_size", "wal_autocheckpoint"] {
                         let value: i64 =
                             sqlx::query_scalar(&format!("PRAGMA {setting}")).fetch_one(loading.connection()).await?;
                         restore.push(format!("PRAGMA {setting} = {value}"));
                     }
-                    vec!["PRAGMA synchronous = OFF".into(), format!("PRAGMA cache_size = -{BULK_CACHE_KIB}")]
+                    vec![
+                        "PRAGMA synchronous = OFF".into(),
+                        format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"),
+                        "PRAGMA wal_autocheckpoint = 0".into(),
+                    ]
                 }
                 // Commits do not wait for their WAL flush; a crash may lose the last batches, never
                 // make the database inconsistent.
@@ -523,7 +551,49 @@ impl SqlBulkLoad {
             }
             idle.push(loading);
         }
-        Ok(SqlBulkLoad { backend: store.backend, idle, writing: tokio::task::JoinSet::new(), restore })
+        let checkpointer = match store.backend {
+            Backend::Sqlite => idle.pop().map(Checkpointer::Idle),
+            Backend::Postgres => None,
+        };
+        Ok(SqlBulkLoad {
+            backend: store.backend,
+            idle,
+            writing: tokio::task::JoinSet::new(),
+            checkpointer,
+            since_restart: 0,
+            restore,
+        })
+    }
+
+    /// The checkpointer back from its work (waiting for it if `wait`), if it is done.
+    async fn checkpointer_done(&mut self, wait: bool) -> StoreResult<Option<Loading>> {
+        match self.checkpointer.take() {
+            None => Ok(None),
+            Some(Checkpointer::Idle(loading)) => Ok(Some(loading)),
+            Some(Checkpointer::Working(work)) if wait || work.is_finished() => match work.await {
+                Ok(done) => done.map(Some),
+                Err(failed) => Err(StoreError::Corrupt(format!("a bulk-load checkpoint failed: {failed}"))),
+            },
+            Some(working) => {
+                self.checkpointer = Some(working);
+                Ok(None)
+            }
+        }
+    }
+
+    /// SQLite, between batches (no write in flight): starts a checkpoint of what is committed
+    /// beside the next batch, or every [`BULK_WAL_RESTART`] batches finishes one first.
+    async fn checkpoint_between_batches(&mut self) -> StoreResult<()> {
+        self.since_restart += 1;
+        let restart = self.since_restart >= BULK_WAL_RESTART;
+        let Some(loading) = self.checkpointer_done(restart).await? else { return Ok(()) };
+        self.checkpointer = Some(if restart {
+            self.since_restart = 0;
+            Checkpointer::Idle(checkpoint(loading).await?)
+        } else {
+            Checkpointer::Working(tokio::spawn(checkpoint(loading)))
+        });
+        Ok(())
     }
 
     /// The connection of the next batch written, or its error.
@@ -543,6 +613,9 @@ impl BulkLoad for SqlBulkLoad {
             Some(loading) => loading,
             None => self.written().await?.ok_or_else(|| StoreError::Corrupt("no bulk-load connection".into()))?,
         };
+        if self.backend == Backend::Sqlite {
+            self.checkpoint_between_batches().await?;
+        }
         let backend = self.backend;
         self.writing.spawn(async move {
             use sqlx::Connection;
@@ -559,6 +632,9 @@ impl BulkLoad for SqlBulkLoad {
 
     async fn finish(mut self: Box<Self>) -> StoreResult<()> {
         while let Some(loading) = self.written().await? {
+            self.idle.push(loading);
+        }
+        if let Some(loading) = self.checkpointer_done(true).await? {
             self.idle.push(loading);
         }
         for loading in std::mem::take(&mut self.idle) {

@@ -104,14 +104,16 @@ both_backends!(a_bulk_load_stores_what_the_single_upserts_store, |store| async m
     assert_eq!(strip(loaded), strip(single));
 });
 
-/// `PRAGMA synchronous` of as many connections as the pool may hold (SQLite), acquired all at once,
-/// so that every connection it keeps is among them.
-async fn synchronous_settings(store: &SqlStore) -> Vec<i64> {
+/// `PRAGMA synchronous` and `wal_autocheckpoint` of as many connections as the pool may hold
+/// (SQLite), acquired all at once, so that every connection it keeps is among them.
+async fn sqlite_settings(store: &SqlStore) -> Vec<(i64, i64)> {
     let mut held = Vec::new();
     let mut settings = Vec::new();
     for _ in 0..store.pool().options().get_max_connections() {
         let mut connection = store.pool().acquire().await.unwrap();
-        settings.push(sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *connection).await.unwrap());
+        let synchronous = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *connection).await.unwrap();
+        let checkpoints = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(&mut *connection).await.unwrap();
+        settings.push((synchronous, checkpoints));
         held.push(connection);
     }
     settings
@@ -128,9 +130,12 @@ both_backends!(loading_settings_stay_with_the_load, |store| async move {
     abandoned.load(batch.clone()).await.unwrap();
     drop(abandoned);
     if store.backend() == Backend::Sqlite {
-        let settings = synchronous_settings(&store).await;
+        let settings = sqlite_settings(&store).await;
         assert!(!settings.is_empty());
-        assert!(settings.iter().all(|&s| s == 1), "every pooled connection is back to NORMAL: {settings:?}");
+        assert!(
+            settings.iter().all(|&s| s == (1, 1000)),
+            "every pooled connection is back to NORMAL and automatic checkpoints: {settings:?}"
+        );
     }
     // The store works as before.
     assert_eq!(store.customers("CARD000001").await.unwrap().len(), 1);
