@@ -6,6 +6,7 @@
 use crate::loadgen::{Load, Measured};
 use crate::scenarios::{Call, Pick, measure, request};
 use anyhow::Context;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,11 +16,14 @@ const PRISM: &str = "@stoplight/prism-cli@5";
 /// How long Prism may take to install (first run) and start.
 const STARTUP: Duration = Duration::from_secs(180);
 
-/// A child process killed when dropped, so that no Prism outlives the benchmark.
+/// A child process in its own process group, the whole group stopped when dropped: `npx` starts
+/// Prism as a child of its own, which would outlive `npx` alone.
 struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -48,6 +52,7 @@ pub async fn measure_against(provider_base: &str, load: Load, call: &Call) -> an
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .context("starting Prism with npx")?;
     let _prism = Running(child);
