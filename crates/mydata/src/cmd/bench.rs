@@ -43,7 +43,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 20)]
     collect_customers: u64,
     /// Only the scenarios whose name contains this text (e.g. `은행-001`, `token`), for a profile
-    /// or a quick check; the collector benchmark runs only if `collector` is asked for.
+    /// or a quick check; `collector` runs the collector benchmark alone.
     #[arg(long)]
     only: Option<String>,
     /// Also write the tables to this Markdown file.
@@ -80,14 +80,15 @@ fn row(report: &Report) -> String {
 fn collect_row(run: &CollectRun) -> String {
     let s = &run.summary;
     format!(
-        "| {} | {} | {:.2} | {:.0} | {} | {} | {} |",
+        "| {} | {} | {:.2} | {:.0} | {} | {} | {} | {} |",
         run.scenario,
         run.consents,
         run.seconds,
         run.consents_per_minute(),
         s.calls,
         s.rows,
-        s.up_to_date
+        s.up_to_date,
+        s.units_failed
     )
 }
 
@@ -192,8 +193,11 @@ async fn measure_collector(args: &BenchArgs, out: &mut String) -> anyhow::Result
     generating.finish_and_clear();
     writeln!(out, "\n## Collector\n")?;
     writeln!(out, "Every provider at once, one in-process provider per institution (SQLite), over loopback.\n")?;
-    writeln!(out, "| Collection | consents | seconds | consents/min | calls | rows stored | up to date (00001) |")?;
-    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    writeln!(
+        out,
+        "| Collection | consents | seconds | consents/min | calls | rows stored | up to date (00001) | failed units |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
     for run in &runs {
         writeln!(out, "{}", collect_row(run))?;
     }
@@ -206,7 +210,9 @@ async fn measure_collector(args: &BenchArgs, out: &mut String) -> anyhow::Result
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut out = format!("Machine: {}.\n", machine());
     print!("{out}");
-    for database in &args.database {
+    // `--only collector` measures the collector alone.
+    let stores_wanted = args.only.as_deref() != Some("collector");
+    for database in args.database.iter().filter(|_| stores_wanted) {
         let mut section = String::new();
         measure_store(&args, database, &mut section).await?;
         print!("{section}");
