@@ -317,7 +317,9 @@ fn attachment_codes(ctx: &Context, name: &str) -> Option<&'static [&'static str]
         ("account_status", _) => &["01"],
         ("repay_method", _) => &["01", "02", "04", "05", "08"],
         ("insu_type", Industry::Ginsu) => &["20"],
-        ("insu_type", _) => &["01", "03", "05", "07", "10", "16", "17"],
+        // 17 (자동차보험) only where the policy is generated as a car policy, with its 보험-004/007
+        // details (`kind_of`): a random 17 would name car details that do not exist.
+        ("insu_type", _) => &["01", "03", "05", "07", "10", "16"],
         ("car_insu_type", _) => &["02", "11", "12"],
         ("prod_type", Industry::Invest) => &["401", "402", "403", "413", "418"],
         ("trans_type", Industry::Invest) => &["301", "302", "341", "342"],
