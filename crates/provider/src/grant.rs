@@ -7,8 +7,6 @@ use crate::tokens::{Confirmation, IssuedPair, prepare_bound_pair};
 use crate::{Provider, ServedOrg};
 use chrono::{Days, NaiveDate};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
-use mydata_spec::catalogue::info_apis;
-use mydata_spec::{ScopeRule, Shape};
 use mydata_store::StoreError;
 
 /// What the consent says besides "everything".
@@ -46,13 +44,8 @@ impl Provider {
         if store.customer(&org.org_code, customer_id).await?.is_none() {
             return Err(GrantError::NoSuchCustomer { customer_id: customer_id.into(), org_code: org.org_code.clone() });
         }
-        let mut assets = Vec::new();
-        for list in
-            info_apis(org.industry).filter(|a| a.scope == ScopeRule::Industry("list") && a.shape() == Shape::List)
-        {
-            let page = store.asset_page(&org.org_code, list.id, customer_id, None, 500).await?;
-            assets.extend(page.items.into_iter().map(|a| a.asset_key));
-        }
+        // What the consent page would offer, every box ticked.
+        let assets = crate::oauth::customer_assets(store, &org.org_code, org.industry, customer_id).await?;
         let scopes: Vec<String> = mydata_domain::scope::scopes_of(org.industry).into_iter().collect();
         let today = mydata_spec::time::korean_date(chrono::Utc::now());
         let consent = Consent {
@@ -61,7 +54,7 @@ impl Provider {
             customer_id: customer_id.into(),
             client_id: terms.client_id.into(),
             scopes: scopes.join(" ").parse().expect("an industry's own scopes always parse"),
-            assets: assets.into_iter().collect(),
+            assets: assets.into_iter().map(|a| a.asset_key).collect(),
             is_scheduled: terms.cycle.is_some(),
             fnd_cycle: terms.cycle.map(Into::into),
             add_cycle: terms.cycle.map(Into::into),
