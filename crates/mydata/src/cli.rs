@@ -63,13 +63,18 @@ pub struct DatabaseArgs {
     /// Database URL: `sqlite://FILE` (embedded, created if missing) or `postgres://USER@HOST/DB`.
     #[arg(long, env = "MYDATA_DATABASE", default_value = "sqlite://mydata.db")]
     pub database: String,
+    /// Milliseconds a server reuses a token's grant (its record, consent and assets) read from the
+    /// database. A revocation through this server takes effect at once; one made by another server
+    /// sharing the database, within this time. 0 reads the database on every call.
+    #[arg(long, env = "MYDATA_GRANT_CACHE_MS", default_value_t = 1000)]
+    pub grant_cache_ms: u64,
 }
 
 impl DatabaseArgs {
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         let store =
             SqlStore::open(&self.database).await.with_context(|| format!("opening the database {}", self.database))?;
-        Ok(Arc::new(store))
+        Ok(Arc::new(store.with_grant_cache_ttl(std::time::Duration::from_millis(self.grant_cache_ms))))
     }
 }
 

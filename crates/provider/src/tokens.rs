@@ -12,7 +12,7 @@ use mydata_spec::RspCode;
 use mydata_store::{Rotation, SigningKey, Store, StoreError, TokenKind, TokenRecord, TokenStatus};
 use mydata_web::ApiError;
 use serde::{Deserialize, Serialize};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// Claims of an access token (ch.2.2's recommended iss/aud/jti/exp/scope, plus the consent).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -76,9 +76,16 @@ pub fn generate_key(now: i64) -> SigningKey {
     }
 }
 
+/// Verified tokens held at most (see [`KeyRing::verified`]).
+const VERIFIED_CAPACITY: usize = 16_384;
+
 /// The keys of one server, loaded from the store; several servers sharing a store share keys.
 pub struct KeyRing {
     keys: RwLock<Vec<LoadedKey>>,
+    /// Tokens whose signature checked, with their claims. An operator calls many APIs with one
+    /// access token, and the signature check is the largest part of a call's cost; expiry is still
+    /// checked on every use.
+    verified: quick_cache::sync::Cache<String, Arc<AccessClaims>>,
 }
 
 impl KeyRing {
@@ -91,13 +98,15 @@ impl KeyRing {
             stored.push(key);
         }
         let keys = stored.iter().map(load).collect::<Result<Vec<_>, _>>()?;
-        Ok(KeyRing { keys: RwLock::new(keys) })
+        Ok(KeyRing { keys: RwLock::new(keys), verified: quick_cache::sync::Cache::new(VERIFIED_CAPACITY) })
     }
 
     /// Re-reads the store, picking up keys another instance added or retired.
     pub async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {
         let keys = store.signing_keys().await?.iter().map(load).collect::<Result<Vec<_>, _>>()?;
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        // A key that is gone no longer vouches for the tokens it signed.
+        self.verified.clear();
         Ok(())
     }
 
@@ -116,19 +125,16 @@ impl KeyRing {
 
     /// Verifies signature and expiry; `None` for anything that is not a valid token of ours.
     pub fn verify(&self, token: &str) -> Option<AccessClaims> {
-        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let key = keys.iter().find(|k| k.kid == kid)?;
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.validate_aud = false;
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "jti"]);
-        jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).ok().map(|d| d.claims)
+        // As jsonwebtoken's check with no leeway: a token is valid through its `exp` second.
+        self.verify_signature(token).filter(|claims| claims.exp >= Utc::now().timestamp())
     }
 
     /// Verifies the signature only: revocation accepts expired tokens, so that a customer's
     /// withdrawal works even when the operator holds nothing but an expired access token.
     pub fn verify_signature(&self, token: &str) -> Option<AccessClaims> {
+        if let Some(claims) = self.verified.get(token) {
+            return Some((*claims).clone());
+        }
         let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         let key = keys.iter().find(|k| k.kid == kid)?;
@@ -136,7 +142,9 @@ impl KeyRing {
         validation.validate_aud = false;
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "jti"]);
-        jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).ok().map(|d| d.claims)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).ok()?.claims;
+        self.verified.insert(token.to_owned(), Arc::new(claims.clone()));
+        Some(claims)
     }
 
     /// The public keys as a JWK Set (RFC 7517), retired ones included while tokens they signed live.
@@ -394,4 +402,44 @@ pub async fn authenticate_presented(
         Err(ConsentError::Ended(_)) => return Err(ApiError::new(RspCode::ConsentEnded)),
     }
     Ok(Grant { scopes: consent.scopes.clone(), client_id: record.client_id, consent })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mydata_store::testing::TestDatabase;
+
+    fn claims(jti: &str, exp: i64) -> AccessClaims {
+        AccessClaims {
+            iss: "BANK000001".into(),
+            aud: "client-1".into(),
+            jti: jti.into(),
+            iat: exp - 60,
+            exp,
+            scope: "bank.list".into(),
+            consent_id: "consent-1".into(),
+            cnf: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_remembered_but_its_expiry_is_checked_on_every_use() {
+        let db = TestDatabase::new(mydata_store::Backend::Sqlite).await;
+        let store = db.open().await.unwrap();
+        let keys = KeyRing::open(&store).await.unwrap();
+        let now = Utc::now().timestamp();
+
+        let live = keys.sign(&claims("live", now + 3600));
+        assert_eq!(keys.verify(&live), Some(claims("live", now + 3600)));
+        assert_eq!(keys.verify(&live), Some(claims("live", now + 3600)), "the remembered answer is the same");
+
+        let expired = keys.sign(&claims("expired", now - 1));
+        assert!(keys.verify_signature(&expired).is_some(), "revocation accepts an expired token");
+        assert_eq!(keys.verify(&expired), None, "a remembered signature does not outlive the token");
+
+        let (unsigned, signature) = live.rsplit_once('.').unwrap();
+        let forged = format!("{unsigned}.{}", signature.chars().rev().collect::<String>());
+        assert_eq!(keys.verify(&forged), None);
+        assert_eq!(keys.verify("not a token"), None);
+    }
 }

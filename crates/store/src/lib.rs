@@ -5,12 +5,13 @@
 //! migrations through sqlx's `Any` driver, so a behaviour tested on one is the behaviour of the other.
 
 mod auth;
+mod grant_cache;
 mod sql;
 mod sql_auth;
 pub mod testing;
 
 pub use auth::*;
-pub use sql::SqlStore;
+pub use sql::{DEFAULT_GRANT_CACHE_TTL, SqlStore};
 
 use async_trait::async_trait;
 use mydata_domain::Consent;

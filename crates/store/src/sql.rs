@@ -1,6 +1,7 @@
 //! [`Store`] on SQLite or PostgreSQL through sqlx's `Any` driver: one SQL text for both.
 //! Placeholders are `$N`, which both SQLite and PostgreSQL accept.
 
+use crate::grant_cache::GrantCache;
 use crate::*;
 use chrono::NaiveDate;
 use mydata_domain::{ConsentOptions, ConsentStatus, ScopeSet};
@@ -8,6 +9,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::collections::BTreeSet;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -17,7 +19,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Shared by clones, so that a write through any clone makes every clone's grants stale.
+    grants: Arc<GrantCache<(TokenRecord, Consent)>>,
 }
+
+/// How long a grant read by this store is reused when nothing was written through it; it is how
+/// late a revocation made by another process sharing the database can be seen.
+pub const DEFAULT_GRANT_CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// Splits `sqlite://FILE` / `postgres://…` into a backend and the URL sqlx should open.
 fn classify(url: &str) -> StoreResult<(Backend, String)> {
@@ -68,7 +76,20 @@ impl SqlStore {
             Backend::Postgres => options.max_connections(16).connect(&url).await?,
         };
         MIGRATOR.run(&pool).await?;
-        Ok(SqlStore { pool, backend })
+        Ok(SqlStore { pool, backend, grants: Arc::new(GrantCache::new(DEFAULT_GRANT_CACHE_TTL)) })
+    }
+
+    /// Sets how long grants are reused (see [`DEFAULT_GRANT_CACHE_TTL`]); zero reads every call.
+    pub fn with_grant_cache_ttl(mut self, ttl: Duration) -> SqlStore {
+        self.grants = Arc::new(GrantCache::new(ttl));
+        self
+    }
+
+    /// Runs a write to tokens or consents, then marks every cached grant stale.
+    async fn writing_grants<T>(&self, write: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+        let written = write.await;
+        self.grants.invalidate();
+        written
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -659,6 +680,17 @@ pub(crate) const CONSENT_COLUMNS: &str = "consent_id, org_code, customer_id, cli
      end_date, purpose, period, consent_trans_memo, consent_merchant_name_regno, consent_trans_category, status, created_at";
 
 impl SqlStore {
+    async fn read_access_grant(&self, jti: &str) -> StoreResult<Option<(TokenRecord, Consent)>> {
+        let query = match self.backend {
+            Backend::Sqlite => ACCESS_GRANT_SQLITE.as_str(),
+            Backend::Postgres => ACCESS_GRANT_POSTGRES.as_str(),
+        };
+        let Some(row) = sqlx::query(query).bind(jti).fetch_optional(&self.pool).await? else { return Ok(None) };
+        let joined: Option<String> = row.try_get("consented_assets")?;
+        let assets = joined.iter().flat_map(|j| j.split('\u{1f}')).map(str::to_owned).collect();
+        Ok(Some((token_with_prefix(&row, "token_")?, consent_with_assets(&row, assets)?)))
+    }
+
     async fn consent_from(&self, row: &AnyRow) -> StoreResult<Consent> {
         let consent_id: String = row.try_get("consent_id")?;
         let assets = sqlx::query("SELECT asset_key FROM consent_assets WHERE consent_id = $1 ORDER BY asset_key")
@@ -831,10 +863,13 @@ impl Store for SqlStore {
     }
 
     async fn insert_consent(&self, c: &Consent) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        crate::sql_auth::write_consent(&mut tx, c).await?;
-        tx.commit().await?;
-        Ok(())
+        self.writing_grants(async {
+            let mut tx = self.begin_write().await?;
+            crate::sql_auth::write_consent(&mut tx, c).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn consent(&self, consent_id: &str) -> StoreResult<Option<Consent>> {
@@ -849,15 +884,18 @@ impl Store for SqlStore {
     }
 
     async fn revoke_consent(&self, consent_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE consents SET status = 'revoked', revoked_at = $2, revocation = 'withdrawn' \
-             WHERE consent_id = $1 AND status = 'active'",
-        )
-        .bind(consent_id)
-        .bind(chrono::Utc::now().timestamp())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.writing_grants(async {
+            let done = sqlx::query(
+                "UPDATE consents SET status = 'revoked', revoked_at = $2, revocation = 'withdrawn' \
+                 WHERE consent_id = $1 AND status = 'active'",
+            )
+            .bind(consent_id)
+            .bind(chrono::Utc::now().timestamp())
+            .execute(&self.pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     async fn consent_counts(&self, org_code: &str, from: i64, to: i64, day: &str) -> StoreResult<Vec<ConsentCounts>> {
@@ -913,10 +951,13 @@ impl Store for SqlStore {
     }
 
     async fn insert_tokens(&self, tokens: &[TokenRecord]) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        crate::sql_auth::write_tokens(&mut tx, tokens).await?;
-        tx.commit().await?;
-        Ok(())
+        self.writing_grants(async {
+            let mut tx = self.begin_write().await?;
+            crate::sql_auth::write_tokens(&mut tx, tokens).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>> {
@@ -925,22 +966,26 @@ impl Store for SqlStore {
     }
 
     async fn access_grant(&self, jti: &str) -> StoreResult<Option<(TokenRecord, Consent)>> {
-        let query = match self.backend {
-            Backend::Sqlite => ACCESS_GRANT_SQLITE.as_str(),
-            Backend::Postgres => ACCESS_GRANT_POSTGRES.as_str(),
-        };
-        let Some(row) = sqlx::query(query).bind(jti).fetch_optional(&self.pool).await? else { return Ok(None) };
-        let joined: Option<String> = row.try_get("consented_assets")?;
-        let assets = joined.iter().flat_map(|j| j.split('\u{1f}')).map(str::to_owned).collect();
-        Ok(Some((token_with_prefix(&row, "token_")?, consent_with_assets(&row, assets)?)))
+        if let Some(cached) = self.grants.get(jti) {
+            return Ok(Some(cached));
+        }
+        let ticket = self.grants.ticket();
+        let read = self.read_access_grant(jti).await?;
+        if let Some(grant) = &read {
+            self.grants.put(jti, grant, ticket);
+        }
+        Ok(read)
     }
 
     async fn revoke_tokens_of_consent(&self, consent_id: &str) -> StoreResult<u64> {
-        let done = sqlx::query("UPDATE tokens SET status = 'revoked' WHERE consent_id = $1 AND status = 'active'")
-            .bind(consent_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.writing_grants(async {
+            let done = sqlx::query("UPDATE tokens SET status = 'revoked' WHERE consent_id = $1 AND status = 'active'")
+                .bind(consent_id)
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+        .await
     }
 
     async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()> {
@@ -1432,7 +1477,7 @@ impl Store for SqlStore {
         record: &ConsentRecord<'_>,
         now: i64,
     ) -> StoreResult<Result<(), ConsentRecordRefusal>> {
-        self.auth_record_consent(record, now).await
+        self.writing_grants(async { self.auth_record_consent(record, now).await }).await
     }
 
     async fn authorization_code(&self, code_digest: &str) -> StoreResult<Option<AuthorizationCode>> {
@@ -1445,7 +1490,7 @@ impl Store for SqlStore {
         now: i64,
         tokens: &[TokenRecord],
     ) -> StoreResult<Redemption> {
-        self.auth_redeem_code(code_digest, now, tokens).await
+        self.writing_grants(async { self.auth_redeem_code(code_digest, now, tokens).await }).await
     }
 
     async fn refresh_access_token(
@@ -1455,11 +1500,11 @@ impl Store for SqlStore {
         grace_secs: i64,
         new_access: &TokenRecord,
     ) -> StoreResult<Rotation> {
-        self.auth_refresh(refresh_jti, now, grace_secs, new_access).await
+        self.writing_grants(async { self.auth_refresh(refresh_jti, now, grace_secs, new_access).await }).await
     }
 
     async fn revoke_consent_and_tokens(&self, consent_id: &str) -> StoreResult<bool> {
-        self.auth_revoke_consent(consent_id).await
+        self.writing_grants(async { self.auth_revoke_consent(consent_id).await }).await
     }
 
     async fn retire_signing_keys_except(&self, keep_kid: &str, at: i64) -> StoreResult<u64> {

@@ -273,3 +273,48 @@ both_backends!(an_access_grant_is_the_token_with_its_whole_consent, |store| asyn
     assert_eq!(record.status, TokenStatus::Revoked);
     assert_eq!(granted.status, ConsentStatus::Revoked);
 });
+
+/// Two servers sharing one database: a grant the first has read is reused until its time to live
+/// runs out, and never after a write through the first itself.
+async fn grants_of_two_instances(backend: Backend) {
+    let db = testing::TestDatabase::new(backend).await;
+    let ttl = std::time::Duration::from_millis(300);
+    let first = db.open().await.unwrap().with_grant_cache_ttl(ttl);
+    let second = db.open().await.unwrap();
+    let token = |jti: &str| TokenRecord {
+        jti: jti.into(),
+        consent_id: "consent-1".into(),
+        client_id: "client-1".into(),
+        kind: TokenKind::Access,
+        pair_id: "pair-1".into(),
+        status: TokenStatus::Active,
+        expires_at: 1_800_000_000,
+        created_at: 1_700_000_100,
+    };
+    first.insert_consent(&consent("consent-1", &["1001"])).await.unwrap();
+    first.insert_tokens(&[token("jti-1"), token("jti-2")]).await.unwrap();
+    assert_eq!(first.access_grant("jti-1").await.unwrap().unwrap().0.status, TokenStatus::Active);
+
+    second.revoke_tokens_of_consent("consent-1").await.unwrap();
+    let (record, _) = first.access_grant("jti-1").await.unwrap().unwrap();
+    assert_eq!(record.status, TokenStatus::Active, "within the time to live, the first instance reuses its read");
+    tokio::time::sleep(ttl).await;
+    let (record, _) = first.access_grant("jti-1").await.unwrap().unwrap();
+    assert_eq!(record.status, TokenStatus::Revoked, "after it, the revocation shows");
+
+    // A write through the first instance shows at once, even for a grant read just before it.
+    first.insert_tokens(&[token("jti-3")]).await.unwrap();
+    first.access_grant("jti-3").await.unwrap().unwrap();
+    first.revoke_consent("consent-1").await.unwrap();
+    assert_eq!(first.access_grant("jti-3").await.unwrap().unwrap().1.status, ConsentStatus::Revoked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_by_another_instance_shows_within_the_grant_cache_ttl_sqlite() {
+    grants_of_two_instances(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_by_another_instance_shows_within_the_grant_cache_ttl_postgres() {
+    grants_of_two_instances(Backend::Postgres).await;
+}
