@@ -6,6 +6,7 @@
 
 mod auth;
 mod grant_cache;
+mod local_read;
 mod sql;
 mod sql_auth;
 pub mod testing;
@@ -23,6 +24,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From a read on the calling thread (SQLite only).
+    #[error("database error: {0}")]
+    LocalDatabase(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]

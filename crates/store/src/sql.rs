@@ -2,12 +2,14 @@
 //! Placeholders are `$N`, which both SQLite and PostgreSQL accept.
 
 use crate::grant_cache::GrantCache;
+use crate::local_read::{LocalReader, LocalRow, Param};
 use crate::*;
 use chrono::NaiveDate;
 use mydata_domain::{ConsentOptions, ConsentStatus, ScopeSet};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,11 +23,22 @@ pub struct SqlStore {
     backend: Backend,
     /// Shared by clones, so that a write through any clone makes every clone's grants stale.
     grants: Arc<GrantCache<(TokenRecord, Consent)>>,
+    /// SQLite files only: the reads of every information-API call, on the calling thread.
+    local: Option<Arc<LocalReader>>,
 }
 
 /// How long a grant read by this store is reused when nothing was written through it; it is how
 /// late a revocation made by another process sharing the database can be seen.
 pub const DEFAULT_GRANT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// The file of a `sqlite:` URL, unless the database lives in memory.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || options.contains("mode=memory");
+    (!in_memory).then(|| PathBuf::from(path))
+}
 
 /// Splits `sqlite://FILE` / `postgres://…` into a backend and the URL sqlx should open.
 fn classify(url: &str) -> StoreResult<(Backend, String)> {
@@ -48,14 +61,17 @@ fn classify(url: &str) -> StoreResult<(Backend, String)> {
 
 impl SqlStore {
     /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
-    pub async fn open(url: &str) -> StoreResult<SqlStore> {
+    pub async fn open(url_given: &str) -> StoreResult<SqlStore> {
         sqlx::any::install_default_drivers();
-        let (backend, url) = classify(url)?;
+        let (backend, url) = classify(url_given)?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let pool = match backend {
             Backend::Sqlite => {
                 options
                     .max_connections(8)
+                    // An embedded database's connection cannot drop like a network one; the check
+                    // would be one more hand-off to the connection's worker thread per statement.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // WAL lets readers run beside the single writer; busy_timeout queues writers.
@@ -76,13 +92,33 @@ impl SqlStore {
             Backend::Postgres => options.max_connections(16).connect(&url).await?,
         };
         MIGRATOR.run(&pool).await?;
-        Ok(SqlStore { pool, backend, grants: Arc::new(GrantCache::new(DEFAULT_GRANT_CACHE_TTL)) })
+        let local = match backend {
+            Backend::Sqlite => sqlite_file(url_given).map(|file| Arc::new(LocalReader::new(file))),
+            Backend::Postgres => None,
+        };
+        Ok(SqlStore { pool, backend, grants: Arc::new(GrantCache::new(DEFAULT_GRANT_CACHE_TTL)), local })
     }
 
     /// Sets how long grants are reused (see [`DEFAULT_GRANT_CACHE_TTL`]); zero reads every call.
     pub fn with_grant_cache_ttl(mut self, ttl: Duration) -> SqlStore {
         self.grants = Arc::new(GrantCache::new(ttl));
         self
+    }
+
+    /// The first row of a read made by every information-API call: on the calling thread for a
+    /// SQLite file (see `local_read`), through the pool otherwise.
+    async fn read_first(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<ReadRow>> {
+        if let Some(local) = &self.local {
+            return Ok(local.first_row(sql, params)?.map(ReadRow::Local));
+        }
+        let mut query = sqlx::query(sql);
+        for param in params {
+            query = match *param {
+                Param::Text(text) => query.bind(text),
+                Param::Int(number) => query.bind(number),
+            };
+        }
+        Ok(query.fetch_optional(&self.pool).await?.map(ReadRow::Pooled))
     }
 
     /// Runs a write to tokens or consents, then marks every cached grant stale.
@@ -104,6 +140,36 @@ impl SqlStore {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+    }
+}
+
+/// A row read by [`SqlStore::read_first`] or through the pool, its columns by position.
+enum ReadRow {
+    Pooled(AnyRow),
+    Local(LocalRow),
+}
+
+impl ReadRow {
+    fn text(&self, column: usize) -> StoreResult<Option<String>> {
+        match self {
+            ReadRow::Pooled(row) => Ok(row.try_get(column)?),
+            ReadRow::Local(row) => row.text(column),
+        }
+    }
+
+    fn int(&self, column: usize) -> StoreResult<Option<i64>> {
+        match self {
+            ReadRow::Pooled(row) => Ok(row.try_get(column)?),
+            ReadRow::Local(row) => row.int(column),
+        }
+    }
+
+    fn required_text(&self, column: usize) -> StoreResult<String> {
+        self.text(column)?.ok_or_else(|| StoreError::Corrupt(format!("column {column} is NULL")))
+    }
+
+    fn required_int(&self, column: usize) -> StoreResult<i64> {
+        self.int(column)?.ok_or_else(|| StoreError::Corrupt(format!("column {column} is NULL")))
     }
 }
 
@@ -170,9 +236,9 @@ fn json_column(backend: Backend, column: &str) -> String {
 }
 
 /// The rows of a [`json_page`] column (NULL, as PostgreSQL answers for no rows, is none).
-fn json_page_rows<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> StoreResult<Vec<T>> {
-    match row.try_get::<Option<String>, _>(column)? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}"))),
+fn json_page_rows<T: serde::de::DeserializeOwned>(row: &ReadRow, column: usize) -> StoreResult<Vec<T>> {
+    match row.text(column)? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("page: {e}"))),
         None => Ok(Vec::new()),
     }
 }
@@ -201,16 +267,18 @@ fn customer_from(row: &AnyRow) -> StoreResult<Customer> {
     })
 }
 
-fn asset_from(row: &AnyRow) -> StoreResult<AssetRow> {
-    let item: String = row.try_get("item")?;
+/// The columns [`asset_from`] reads, in its order.
+const ASSET_COLUMNS: &str = "org_code, list_api, asset_key, customer_id, sort_key, item, updated_at";
+
+fn asset_from(row: &ReadRow) -> StoreResult<AssetRow> {
     Ok(AssetRow {
-        org_code: row.try_get("org_code")?,
-        list_api: row.try_get("list_api")?,
-        asset_key: row.try_get("asset_key")?,
-        customer_id: row.try_get("customer_id")?,
-        sort_key: sort_unhex(&row.try_get::<String, _>("sort_key")?)?,
-        item: parse_json(&item, "asset item")?,
-        updated_at: row.try_get("updated_at")?,
+        org_code: row.required_text(0)?,
+        list_api: row.required_text(1)?,
+        asset_key: row.required_text(2)?,
+        customer_id: row.required_text(3)?,
+        sort_key: sort_unhex(&row.required_text(4)?)?,
+        item: parse_json(&row.required_text(5)?, "asset item")?,
+        updated_at: row.required_int(6)?,
     })
 }
 
@@ -1019,10 +1087,10 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Page<AssetRow>> {
-        let rows = sqlx::query(
-            "SELECT * FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
-             AND (CAST($4 AS TEXT) = '' OR sort_key > $4) ORDER BY sort_key LIMIT $5",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
+             AND (CAST($4 AS TEXT) = '' OR sort_key > $4) ORDER BY sort_key LIMIT $5"
+        ))
         .bind(org_code)
         .bind(list_api)
         .bind(customer_id)
@@ -1030,7 +1098,7 @@ impl Store for SqlStore {
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let items = rows.iter().map(asset_from).collect::<StoreResult<Vec<_>>>()?;
+        let items = rows.into_iter().map(|row| asset_from(&ReadRow::Pooled(row))).collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, limit, |a| &a.sort_key))
     }
 
@@ -1047,7 +1115,7 @@ impl Store for SqlStore {
             &["asset_key", "sort_key", &json_column(self.backend, "item"), "updated_at"],
             "sort_key",
         );
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "SELECT \
                (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3) \
                  AS changed, \
@@ -1055,17 +1123,19 @@ impl Store for SqlStore {
                (SELECT {page} FROM (SELECT asset_key, sort_key, item, updated_at FROM assets \
                   WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
                   AND (CAST($4 AS TEXT) = '' OR sort_key > $4) ORDER BY sort_key LIMIT $5) page) AS page"
-        ))
-        .bind(org_code)
-        .bind(list_api)
-        .bind(customer_id)
-        .bind(after.map(sort_hex).unwrap_or_default())
-        .bind(limit as i64 + 1)
-        .fetch_one(&self.pool)
-        .await?;
-        let changed_at: Option<i64> = row.try_get("changed")?;
-        let reg_date: Option<String> = row.try_get("reg_date")?;
-        let items = json_page_rows::<(String, String, Value, i64)>(&row, "page")?
+        );
+        let after = after.map(sort_hex).unwrap_or_default();
+        let params = [
+            Param::Text(org_code),
+            Param::Text(list_api),
+            Param::Text(customer_id),
+            Param::Text(&after),
+            Param::Int(i64::from(limit) + 1),
+        ];
+        let row = self.read_first(&sql, &params).await?.ok_or_else(|| StoreError::Corrupt("no listing row".into()))?;
+        let changed_at = row.int(0)?;
+        let reg_date = row.text(1)?;
+        let items = json_page_rows::<(String, String, Value, i64)>(&row, 2)?
             .into_iter()
             .map(|(asset_key, sort_key, item, updated_at)| {
                 Ok(AssetRow {
@@ -1083,13 +1153,10 @@ impl Store for SqlStore {
     }
 
     async fn asset(&self, org_code: &str, list_api: &str, asset_key: &str) -> StoreResult<Option<AssetRow>> {
-        let row = sqlx::query("SELECT * FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3")
-            .bind(org_code)
-            .bind(list_api)
-            .bind(asset_key)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(asset_from).transpose()
+        let sql =
+            format!("SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3");
+        let params = [Param::Text(org_code), Param::Text(list_api), Param::Text(asset_key)];
+        self.read_first(&sql, &params).await?.as_ref().map(asset_from).transpose()
     }
 
     async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()> {
@@ -1114,23 +1181,17 @@ impl Store for SqlStore {
     }
 
     async fn document(&self, org_code: &str, api_id: &str, subject_key: &str) -> StoreResult<Option<Document>> {
-        let Some(row) = sqlx::query("SELECT * FROM documents WHERE org_code = $1 AND api_id = $2 AND subject_key = $3")
-            .bind(org_code)
-            .bind(api_id)
-            .bind(subject_key)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let body: String = row.try_get("body")?;
+        let sql = "SELECT customer_id, body, updated_at FROM documents \
+                   WHERE org_code = $1 AND api_id = $2 AND subject_key = $3";
+        let params = [Param::Text(org_code), Param::Text(api_id), Param::Text(subject_key)];
+        let Some(row) = self.read_first(sql, &params).await? else { return Ok(None) };
         Ok(Some(Document {
-            org_code: row.try_get("org_code")?,
-            api_id: row.try_get("api_id")?,
-            subject_key: row.try_get("subject_key")?,
-            customer_id: row.try_get("customer_id")?,
-            body: parse_json(&body, "document body")?,
-            updated_at: row.try_get("updated_at")?,
+            org_code: org_code.to_owned(),
+            api_id: api_id.to_owned(),
+            subject_key: subject_key.to_owned(),
+            customer_id: row.required_text(0)?,
+            body: parse_json(&row.required_text(1)?, "document body")?,
+            updated_at: row.required_int(2)?,
         }))
     }
 
@@ -1159,23 +1220,25 @@ impl Store for SqlStore {
     async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>> {
         let page =
             json_page(self.backend, &["sort_key", "occurred", &json_column(self.backend, "body")], "sort_key DESC");
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "SELECT (SELECT {page} FROM (SELECT sort_key, occurred, body FROM history \
                WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
                AND occurred >= $5 AND occurred <= $6 AND (CAST($7 AS TEXT) = '' OR sort_key < $7) \
                ORDER BY sort_key DESC LIMIT $8) page) AS page"
-        ))
-        .bind(q.org_code)
-        .bind(q.api_id)
-        .bind(q.subject_key)
-        .bind(q.customer_id)
-        .bind(q.from)
-        .bind(q.to)
-        .bind(q.before.map(sort_hex).unwrap_or_default())
-        .bind(q.limit as i64 + 1)
-        .fetch_one(&self.pool)
-        .await?;
-        let items = json_page_rows::<(String, String, Value)>(&row, "page")?
+        );
+        let before = q.before.map(sort_hex).unwrap_or_default();
+        let params = [
+            Param::Text(q.org_code),
+            Param::Text(q.api_id),
+            Param::Text(q.subject_key),
+            Param::Text(q.customer_id),
+            Param::Text(q.from),
+            Param::Text(q.to),
+            Param::Text(&before),
+            Param::Int(i64::from(q.limit) + 1),
+        ];
+        let row = self.read_first(&sql, &params).await?.ok_or_else(|| StoreError::Corrupt("no page row".into()))?;
+        let items = json_page_rows::<(String, String, Value)>(&row, 0)?
             .into_iter()
             .map(|(sort_key, occurred, body)| {
                 Ok(HistoryRow {
@@ -1593,5 +1656,21 @@ fn unique_conflict(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_owned()),
         _ => StoreError::Database(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_of_a_sqlite_url() {
+        let file = |url| sqlite_file(url).map(|p| p.display().to_string());
+        assert_eq!(file("sqlite://mydata.db"), Some("mydata.db".into()));
+        assert_eq!(file("sqlite:///tmp/bench.db?mode=rwc"), Some("/tmp/bench.db".into()));
+        assert_eq!(file("sqlite:relative.db"), Some("relative.db".into()));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://shared.db?mode=memory&cache=shared"), None);
+        assert_eq!(file("postgres://postgres@127.0.0.1/test"), None);
     }
 }

@@ -1,0 +1,147 @@
+//! SQLite reads on the calling thread.
+//!
+//! sqlx runs every SQLite connection on a worker thread of its own and hands each statement, each
+//! row and each return to the pool across threads. On the two cores of the benchmark those
+//! hand-offs cost more than the queries of an information-API call (BENCHMARKS.md). The reads every
+//! such call makes (asset lists, assets, documents, history pages) run here instead, on the calling
+//! thread: each is one indexed statement of a few pages, shorter than a hand-off, so blocking the
+//! async worker for it costs less than waiting for another thread would.
+//!
+//! Writes stay with sqlx, the one writer; these connections are `query_only`. In WAL mode a read
+//! never waits for a writer, and each statement sees everything committed before it began.
+
+use crate::{StoreError, StoreResult};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Connections kept open between reads; more are opened when more threads read at once.
+const IDLE_CONNECTIONS: usize = 16;
+
+/// A query parameter, bound to `$N` where N is its 1-based position in the parameter list.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Param<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// The values of one result row, by column position.
+pub(crate) struct LocalRow(Vec<Value>);
+
+impl LocalRow {
+    pub(crate) fn text(&self, column: usize) -> StoreResult<Option<String>> {
+        match self.0.get(column) {
+            Some(Value::Text(text)) => Ok(Some(text.clone())),
+            Some(Value::Null) => Ok(None),
+            other => Err(StoreError::Corrupt(format!("column {column}: expected text, found {other:?}"))),
+        }
+    }
+
+    pub(crate) fn int(&self, column: usize) -> StoreResult<Option<i64>> {
+        match self.0.get(column) {
+            Some(Value::Integer(n)) => Ok(Some(*n)),
+            Some(Value::Null) => Ok(None),
+            other => Err(StoreError::Corrupt(format!("column {column}: expected an integer, found {other:?}"))),
+        }
+    }
+}
+
+/// Read-only connections to one SQLite file, used on the calling thread.
+pub(crate) struct LocalReader {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for LocalReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalReader").field("path", &self.path).finish()
+    }
+}
+
+impl LocalReader {
+    pub(crate) fn new(path: PathBuf) -> LocalReader {
+        LocalReader { path, idle: Mutex::new(Vec::new()) }
+    }
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "query_only", true)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(conn)
+    }
+
+    /// The first row `sql` answers with `params` bound, if any.
+    pub(crate) fn first_row(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<LocalRow>> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let row = first_row_on(&conn, sql, params)?;
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < IDLE_CONNECTIONS {
+            idle.push(conn);
+        }
+        Ok(row)
+    }
+}
+
+fn first_row_on(conn: &Connection, sql: &str, params: &[Param<'_>]) -> rusqlite::Result<Option<LocalRow>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    for (position, param) in params.iter().enumerate() {
+        // `$N` may appear several times or not at all; SQLite numbers it by first appearance.
+        let Some(index) = statement.parameter_index(&format!("${}", position + 1))? else { continue };
+        match *param {
+            Param::Text(text) => statement.raw_bind_parameter(index, text)?,
+            Param::Int(number) => statement.raw_bind_parameter(index, number)?,
+        }
+    }
+    let columns = statement.column_count();
+    let mut rows = statement.raw_query();
+    let Some(row) = rows.next()? else { return Ok(None) };
+    let values = (0..columns).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(LocalRow(values)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database() -> (tempfile::TempDir, LocalReader) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (k TEXT, n INTEGER); \
+                 INSERT INTO t VALUES ('a', 1), ('b', NULL);",
+            )
+            .unwrap();
+        (dir, LocalReader::new(path))
+    }
+
+    #[test]
+    fn parameters_bind_by_their_number_wherever_they_appear() {
+        let (_dir, reader) = database();
+        let sql = "SELECT k, n FROM t WHERE ($2 = 0 OR n = $2) AND k = $1";
+        let row = reader.first_row(sql, &[Param::Text("a"), Param::Int(1)]).unwrap().unwrap();
+        assert_eq!((row.text(0).unwrap(), row.int(1).unwrap()), (Some("a".into()), Some(1)));
+        let row = reader.first_row(sql, &[Param::Text("b"), Param::Int(0)]).unwrap().unwrap();
+        assert_eq!(row.int(1).unwrap(), None, "NULL is none");
+        assert!(reader.first_row(sql, &[Param::Text("c"), Param::Int(0)]).unwrap().is_none());
+        assert!(matches!(row.int(0), Err(StoreError::Corrupt(_))), "text is not an integer");
+    }
+
+    #[test]
+    fn reads_cannot_write() {
+        let (_dir, reader) = database();
+        let refused = reader.first_row("DELETE FROM t RETURNING k", &[]);
+        assert!(matches!(refused, Err(StoreError::LocalDatabase(_))), "query_only refuses writes");
+        let count = reader.first_row("SELECT count(*) FROM t", &[]).unwrap().unwrap();
+        assert_eq!(count.int(0).unwrap(), Some(2));
+    }
+}
