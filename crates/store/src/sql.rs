@@ -186,6 +186,40 @@ fn sort_hex(key: &str) -> String {
     hex
 }
 
+/// The keyset condition of a page: `sort_key {op} ${param}` after a cursor. The first page tests only
+/// that the parameter is empty: one `OR` of both would keep SQLite from seeking the index to the
+/// cursor, making page 100 read the 1,000 rows before it.
+fn keyset(after_cursor: bool, op: &str, param: u8) -> String {
+    if after_cursor { format!("AND sort_key {op} ${param}") } else { format!("AND CAST(${param} AS TEXT) = ''") }
+}
+
+/// [`Store::asset_listing`]'s statement: the list's change stamp, the customer's reg_date and a page.
+fn asset_listing_sql(backend: Backend, after_cursor: bool) -> String {
+    let page = json_page(backend, &["asset_key", "sort_key", &json_column(backend, "item"), "updated_at"], "sort_key");
+    let keyset = keyset(after_cursor, ">", 4);
+    format!(
+        "SELECT \
+           (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3) \
+             AS changed, \
+           (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) AS reg_date, \
+           (SELECT {page} FROM (SELECT asset_key, sort_key, item, updated_at FROM assets \
+              WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
+              {keyset} ORDER BY sort_key LIMIT $5) page) AS page"
+    )
+}
+
+/// [`Store::history_page`]'s statement: a page of a subject's rows, newest first.
+fn history_page_sql(backend: Backend, before_cursor: bool) -> String {
+    let page = json_page(backend, &["sort_key", "occurred", &json_column(backend, "body")], "sort_key DESC");
+    let keyset = keyset(before_cursor, "<", 7);
+    format!(
+        "SELECT (SELECT {page} FROM (SELECT sort_key, occurred, body FROM history \
+           WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
+           AND occurred >= $5 AND occurred <= $6 {keyset} \
+           ORDER BY sort_key DESC LIMIT $8) page) AS page"
+    )
+}
+
 fn sort_unhex(hex: &str) -> StoreResult<String> {
     let corrupt = || StoreError::Corrupt(format!("sort key {hex:?} is not hex"));
     let bytes = (0..hex.len())
@@ -1087,9 +1121,10 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Page<AssetRow>> {
+        let keyset = keyset(after.is_some(), ">", 4);
         let rows = sqlx::query(&format!(
             "SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
-             AND (CAST($4 AS TEXT) = '' OR sort_key > $4) ORDER BY sort_key LIMIT $5"
+             {keyset} ORDER BY sort_key LIMIT $5"
         ))
         .bind(org_code)
         .bind(list_api)
@@ -1110,20 +1145,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<AssetListing> {
-        let page = json_page(
-            self.backend,
-            &["asset_key", "sort_key", &json_column(self.backend, "item"), "updated_at"],
-            "sort_key",
-        );
-        let sql = format!(
-            "SELECT \
-               (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3) \
-                 AS changed, \
-               (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) AS reg_date, \
-               (SELECT {page} FROM (SELECT asset_key, sort_key, item, updated_at FROM assets \
-                  WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
-                  AND (CAST($4 AS TEXT) = '' OR sort_key > $4) ORDER BY sort_key LIMIT $5) page) AS page"
-        );
+        let sql = asset_listing_sql(self.backend, after.is_some());
         let after = after.map(sort_hex).unwrap_or_default();
         let params = [
             Param::Text(org_code),
@@ -1218,14 +1240,7 @@ impl Store for SqlStore {
     }
 
     async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>> {
-        let page =
-            json_page(self.backend, &["sort_key", "occurred", &json_column(self.backend, "body")], "sort_key DESC");
-        let sql = format!(
-            "SELECT (SELECT {page} FROM (SELECT sort_key, occurred, body FROM history \
-               WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
-               AND occurred >= $5 AND occurred <= $6 AND (CAST($7 AS TEXT) = '' OR sort_key < $7) \
-               ORDER BY sort_key DESC LIMIT $8) page) AS page"
-        );
+        let sql = history_page_sql(self.backend, q.before.is_some());
         let before = q.before.map(sort_hex).unwrap_or_default();
         let params = [
             Param::Text(q.org_code),
@@ -1672,5 +1687,30 @@ mod tests {
         assert_eq!(file("sqlite::memory:"), None);
         assert_eq!(file("sqlite://shared.db?mode=memory&cache=shared"), None);
         assert_eq!(file("postgres://postgres@127.0.0.1/test"), None);
+    }
+
+    /// Page 100 must cost what page 1 costs: after a cursor, SQLite seeks the index to it.
+    #[tokio::test]
+    async fn pages_after_a_cursor_seek_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        SqlStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let plan = |sql: &str| {
+            let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            // Unbound parameters are NULL, which the plan does not depend on.
+            let mut rows = statement.raw_query();
+            let mut details = String::new();
+            while let Some(row) = rows.next().unwrap() {
+                details.push_str(&row.get::<_, String>(3).unwrap());
+                details.push('\n');
+            }
+            details
+        };
+        assert!(plan(&history_page_sql(Backend::Sqlite, true)).contains("sort_key<?"));
+        assert!(plan(&asset_listing_sql(Backend::Sqlite, true)).contains("sort_key>?"));
+        for first_page in [history_page_sql(Backend::Sqlite, false), asset_listing_sql(Backend::Sqlite, false)] {
+            assert!(plan(&first_page).contains("USING INDEX"), "{first_page}");
+        }
     }
 }
