@@ -89,7 +89,10 @@ impl SqlStore {
                     .connect(&url)
                     .await?
             }
-            Backend::Postgres => options.max_connections(16).connect(&url).await?,
+            // sqlx pings every connection when it is returned anyway; a second ping when it is taken
+            // is one more round trip per statement. A connection that died while idle (a server
+            // restart) fails the one statement that takes it, with the standard's 50001, and is dropped.
+            Backend::Postgres => options.max_connections(16).test_before_acquire(false).connect(&url).await?,
         };
         MIGRATOR.run(&pool).await?;
         let local = match backend {
