@@ -2,6 +2,7 @@
 //! Placeholders are `$N`, which both SQLite and PostgreSQL accept.
 
 use crate::grant_cache::GrantCache;
+use crate::held_read::{HeldConnections, bound};
 use crate::local_read::{LocalReader, LocalRow, Param};
 use crate::*;
 use chrono::NaiveDate;
@@ -23,13 +24,24 @@ pub struct SqlStore {
     backend: Backend,
     /// Shared by clones, so that a write through any clone makes every clone's grants stale.
     grants: Arc<GrantCache<(TokenRecord, Consent)>>,
-    /// SQLite files only: the reads of every information-API call, on the calling thread.
-    local: Option<Arc<LocalReader>>,
+    /// Where the reads of every information-API call run.
+    reads: Arc<Reads>,
 }
 
 /// How long a grant read by this store is reused when nothing was written through it; it is how
 /// late a revocation made by another process sharing the database can be seen.
 pub const DEFAULT_GRANT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// Where [`SqlStore::read_first`] runs its statement.
+#[derive(Debug)]
+enum Reads {
+    /// A SQLite file: on the calling thread.
+    Local(LocalReader),
+    /// PostgreSQL: on connections held outside the pool.
+    Held(HeldConnections),
+    /// An in-memory SQLite database, which only the pool's connections share.
+    Pool,
+}
 
 /// The file of a `sqlite:` URL, unless the database lives in memory.
 fn sqlite_file(url: &str) -> Option<PathBuf> {
@@ -65,7 +77,13 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let (backend, url) = classify(url_given)?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let file = sqlite_file(url_given);
         let pool = match backend {
+            // Each connection to `sqlite::memory:` is a database of its own: the one connection
+            // holds it, and must never be closed as idle or old.
+            Backend::Sqlite if file.is_none() => {
+                options.max_connections(1).idle_timeout(None).max_lifetime(None).connect(&url).await?
+            }
             Backend::Sqlite => {
                 options
                     .max_connections(8)
@@ -95,11 +113,16 @@ impl SqlStore {
             Backend::Postgres => options.max_connections(16).test_before_acquire(false).connect(&url).await?,
         };
         MIGRATOR.run(&pool).await?;
-        let local = match backend {
-            Backend::Sqlite => sqlite_file(url_given).map(|file| Arc::new(LocalReader::new(file))),
-            Backend::Postgres => None,
+        let reads = match backend {
+            Backend::Sqlite => file.map_or(Reads::Pool, |file| Reads::Local(LocalReader::new(file))),
+            Backend::Postgres => Reads::Held(HeldConnections::new(url)),
         };
-        Ok(SqlStore { pool, backend, grants: Arc::new(GrantCache::new(DEFAULT_GRANT_CACHE_TTL)), local })
+        Ok(SqlStore {
+            pool,
+            backend,
+            grants: Arc::new(GrantCache::new(DEFAULT_GRANT_CACHE_TTL)),
+            reads: Arc::new(reads),
+        })
     }
 
     /// Sets how long grants are reused (see [`DEFAULT_GRANT_CACHE_TTL`]); zero reads every call.
@@ -108,20 +131,13 @@ impl SqlStore {
         self
     }
 
-    /// The first row of a read made by every information-API call: on the calling thread for a
-    /// SQLite file (see `local_read`), through the pool otherwise.
+    /// The first row of a read made by every information-API call (see [`Reads`]).
     async fn read_first(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<ReadRow>> {
-        if let Some(local) = &self.local {
-            return Ok(local.first_row(sql, params)?.map(ReadRow::Local));
-        }
-        let mut query = sqlx::query(sql);
-        for param in params {
-            query = match *param {
-                Param::Text(text) => query.bind(text),
-                Param::Int(number) => query.bind(number),
-            };
-        }
-        Ok(query.fetch_optional(&self.pool).await?.map(ReadRow::Pooled))
+        Ok(match self.reads.as_ref() {
+            Reads::Local(local) => local.first_row(sql, params)?.map(ReadRow::Local),
+            Reads::Held(held) => held.first_row(sql, params).await?.map(ReadRow::Sqlx),
+            Reads::Pool => bound(sql, params).fetch_optional(&self.pool).await?.map(ReadRow::Sqlx),
+        })
     }
 
     /// Runs a write to tokens or consents, then marks every cached grant stale.
@@ -148,21 +164,21 @@ impl SqlStore {
 
 /// A row read by [`SqlStore::read_first`] or through the pool, its columns by position.
 enum ReadRow {
-    Pooled(AnyRow),
+    Sqlx(AnyRow),
     Local(LocalRow),
 }
 
 impl ReadRow {
     fn text(&self, column: usize) -> StoreResult<Option<String>> {
         match self {
-            ReadRow::Pooled(row) => Ok(row.try_get(column)?),
+            ReadRow::Sqlx(row) => Ok(row.try_get(column)?),
             ReadRow::Local(row) => row.text(column),
         }
     }
 
     fn int(&self, column: usize) -> StoreResult<Option<i64>> {
         match self {
-            ReadRow::Pooled(row) => Ok(row.try_get(column)?),
+            ReadRow::Sqlx(row) => Ok(row.try_get(column)?),
             ReadRow::Local(row) => row.int(column),
         }
     }
@@ -1136,7 +1152,7 @@ impl Store for SqlStore {
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let items = rows.into_iter().map(|row| asset_from(&ReadRow::Pooled(row))).collect::<StoreResult<Vec<_>>>()?;
+        let items = rows.into_iter().map(|row| asset_from(&ReadRow::Sqlx(row))).collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, limit, |a| &a.sort_key))
     }
 
