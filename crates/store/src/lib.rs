@@ -6,7 +6,6 @@
 
 mod auth;
 mod grant_cache;
-mod held_read;
 mod local_read;
 mod sql;
 mod sql_auth;

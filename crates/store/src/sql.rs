@@ -2,7 +2,6 @@
 //! Placeholders are `$N`, which both SQLite and PostgreSQL accept.
 
 use crate::grant_cache::GrantCache;
-use crate::held_read::{HeldConnections, bound};
 use crate::local_read::{LocalReader, LocalRow, Param};
 use crate::*;
 use chrono::NaiveDate;
@@ -32,14 +31,20 @@ pub struct SqlStore {
 /// late a revocation made by another process sharing the database can be seen.
 pub const DEFAULT_GRANT_CACHE_TTL: Duration = Duration::from_secs(1);
 
+/// `sql` with `params` bound to `$1`, `$2`, … in order.
+fn bound<'q>(sql: &'q str, params: &[Param<'q>]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    params.iter().fold(sqlx::query(sql), |query, param| match *param {
+        Param::Text(text) => query.bind(text),
+        Param::Int(number) => query.bind(number),
+    })
+}
+
 /// Where [`SqlStore::read_first`] runs its statement.
 #[derive(Debug)]
 enum Reads {
     /// A SQLite file: on the calling thread.
     Local(LocalReader),
-    /// PostgreSQL: on connections held outside the pool.
-    Held(HeldConnections),
-    /// An in-memory SQLite database, which only the pool's connections share.
+    /// PostgreSQL, and an in-memory SQLite database (which only the pool's connection holds).
     Pool,
 }
 
@@ -115,7 +120,7 @@ impl SqlStore {
         MIGRATOR.run(&pool).await?;
         let reads = match backend {
             Backend::Sqlite => file.map_or(Reads::Pool, |file| Reads::Local(LocalReader::new(file))),
-            Backend::Postgres => Reads::Held(HeldConnections::new(url)),
+            Backend::Postgres => Reads::Pool,
         };
         Ok(SqlStore {
             pool,
@@ -135,7 +140,6 @@ impl SqlStore {
     async fn read_first(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<ReadRow>> {
         Ok(match self.reads.as_ref() {
             Reads::Local(local) => local.first_row(sql, params)?.map(ReadRow::Local),
-            Reads::Held(held) => held.first_row(sql, params).await?.map(ReadRow::Sqlx),
             Reads::Pool => bound(sql, params).fetch_optional(&self.pool).await?.map(ReadRow::Sqlx),
         })
     }

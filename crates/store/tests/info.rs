@@ -145,35 +145,3 @@ async fn an_in_memory_sqlite_database_reads_through_its_pool() {
     store.upsert_documents(&[deposit_document()]).await.unwrap();
     assert_eq!(store.document("BANK000001", "은행-002", "1001").await.unwrap(), Some(deposit_document()));
 }
-
-/// PostgreSQL reads hold their connections outside the pool; one that died (a server restart, an
-/// administrator) is replaced, and no read is answered wrongly meanwhile.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_postgres_read_connection_that_died_is_replaced() {
-    let db = testing::TestDatabase::new(Backend::Postgres).await;
-    let name = format!("held_read_{}_{}", std::process::id(), rand_suffix());
-    let store = SqlStore::open(&format!("{}&application_name={name}", db.url)).await.unwrap();
-    store.upsert_documents(&[deposit_document()]).await.unwrap();
-    let read = || store.document("BANK000001", "은행-002", "1001");
-    assert_eq!(read().await.unwrap(), Some(deposit_document()));
-
-    let terminated: Vec<(bool,)> = sqlx::query_as(
-        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
-         WHERE application_name = $1 AND query LIKE '%FROM documents%' AND pid <> pg_backend_pid()",
-    )
-    .bind(&name)
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    assert!(!terminated.is_empty() && terminated.iter().all(|(done,)| *done), "{terminated:?}");
-
-    match read().await {
-        Ok(answer) => assert_eq!(answer, Some(deposit_document())),
-        Err(error) => assert!(matches!(error, StoreError::Database(_)), "{error:?}"),
-    }
-    assert_eq!(read().await.unwrap(), Some(deposit_document()), "the next read has a live connection");
-}
-
-fn rand_suffix() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-}
