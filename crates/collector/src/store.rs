@@ -639,7 +639,7 @@ impl OperatorStore {
 // One journal row per unit; a resumed run overwrites a failed attempt.
 #[allow(clippy::too_many_arguments)]
 async fn journal(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     run_id: &str,
     k: &UnitKey,
     outcome: Outcome,
@@ -668,7 +668,7 @@ async fn journal(
     .bind(i64::from(calls))
     .bind(changed as i64)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
