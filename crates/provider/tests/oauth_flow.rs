@@ -282,3 +282,26 @@ async fn rotated_keys_keep_verifying_and_are_published() {
     assert_eq!(kids.len(), 2);
     assert!(kids.contains(&new_kid.as_str()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_signed_with_a_key_another_instance_added_is_accepted() {
+    let app = spawn(Backend::Sqlite).await;
+    seed(&app).await;
+    let (_, issued) =
+        exchange(&app, &consent_via_page(&app, &approve_deposit()).await["code"], CLIENT_SECRET, REDIRECT).await;
+    let claims = app.provider.keys.verify(issued["access_token"].as_str().unwrap()).unwrap();
+    let consent = app.store.consent(&claims.consent_id).await.unwrap().unwrap();
+
+    // Another instance sharing the store rotates its keys and signs with its new one.
+    let other = mydata_provider::tokens::KeyRing::open(app.store.as_ref()).await.unwrap();
+    let now = Utc::now().timestamp();
+    other.rotate(app.store.as_ref(), now).await.unwrap();
+    let pair = mydata_provider::tokens::issue_pair(app.store.as_ref(), &other, &consent, Lifetimes::default(), now)
+        .await
+        .unwrap();
+    assert_eq!(list_accounts(&app, &pair.access_token).await.0, 200, "this instance learns the new key");
+
+    let (unsigned, _) = pair.access_token.rsplit_once('.').unwrap();
+    let forged = format!("{unsigned}.{}", "A".repeat(86));
+    assert_eq!(list_accounts(&app, &forged).await.0, 401, "a known key with a wrong signature");
+}
