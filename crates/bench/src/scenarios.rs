@@ -51,7 +51,7 @@ pub struct BenchConfig {
 pub struct Report {
     pub scenario: String,
     pub measured: Measured,
-    pub ceiling: Option<Measured>,
+    pub ceiling: Measured,
     /// The same requests answered by Prism's mock of our OpenAPI description.
     pub prism: Option<Measured>,
 }
@@ -367,17 +367,20 @@ async fn cursors(http: &reqwest::Client, base: &str, call: &Call) -> anyhow::Res
     Ok(wanted)
 }
 
-/// Serves `body` as the answer to every request on `route`, from the same server stack
+/// Serves each body as the answer to every request on its route, from the same server stack
 /// (tran-id layer included), with no authentication or store.
-async fn serve_canned(route: &'static str, body: Bytes) -> anyhow::Result<String> {
-    let router = Router::new()
-        .route(
-            route,
-            any(move || {
-                let body: Bytes = body.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, mydata_web::error::JSON_UTF8)], body) }
-            }),
-        )
+async fn serve_canned(answers: Vec<(&'static str, Bytes)>) -> anyhow::Result<String> {
+    let router = answers
+        .into_iter()
+        .fold(Router::new(), |router, (route, body)| {
+            router.route(
+                route,
+                any(move || {
+                    let body: Bytes = body.clone();
+                    async move { ([(axum::http::header::CONTENT_TYPE, mydata_web::error::JSON_UTF8)], body) }
+                }),
+            )
+        })
         .layer(axum::middleware::from_fn_with_state(
             mydata_web::tran_id::TranIdIssuer { org_code: BANK.into(), issuer: IssuerType::Provider },
             mydata_web::tran_id::echo,
@@ -385,14 +388,21 @@ async fn serve_canned(route: &'static str, body: Bytes) -> anyhow::Result<String
     serve(router).await
 }
 
-/// Records the provider's answer to `call` and serves it, byte for byte, at the same path
-/// ([`serve_canned`]).
-async fn ceiling_for(http: &reqwest::Client, provider_base: &str, call: &Call) -> anyhow::Result<String> {
-    let response = request(http, provider_base, call).send().await?;
-    if !response.status().is_success() {
-        bail!("{} answered {}: {}", call.path, response.status(), response.text().await.unwrap_or_default());
+/// Records the provider's answer to the first of `calls` on each route and serves it, byte for
+/// byte, at that route ([`serve_canned`]).
+async fn ceiling_for(http: &reqwest::Client, provider_base: &str, calls: &[Call]) -> anyhow::Result<String> {
+    let mut answers: Vec<(&'static str, Bytes)> = Vec::new();
+    for call in calls {
+        if answers.iter().any(|(route, _)| *route == call.route) {
+            continue;
+        }
+        let response = request(http, provider_base, call).send().await?;
+        if !response.status().is_success() {
+            bail!("{} answered {}: {}", call.path, response.status(), response.text().await.unwrap_or_default());
+        }
+        answers.push((call.route, response.bytes().await?));
     }
-    serve_canned(call.route, response.bytes().await?).await
+    serve_canned(answers).await
 }
 
 pub(crate) async fn measure(load: Load, base: String, calls: Arc<Vec<Call>>, pick: Pick) -> Measured {
@@ -447,7 +457,7 @@ impl Bench<'_> {
     }
 }
 
-/// Runs one scenario against the provider and, for single-route scenarios, against its ceiling.
+/// Runs one scenario against the provider and against its ceiling.
 async fn scenario(
     name: &str,
     load: Load,
@@ -455,24 +465,19 @@ async fn scenario(
     mut calls: Vec<Call>,
     pick: Pick,
 ) -> anyhow::Result<Report> {
-    let single_route = calls.iter().all(|c| c.route == calls[0].route);
-    let ceiling_base = match (single_route, pick) {
-        (false, _) => None,
-        (true, Pick::Rotate) => Some(ceiling_for(&client(1), provider_base, &calls[0]).await?),
+    let ceiling_base = match pick {
+        Pick::Rotate => ceiling_for(&client(1), provider_base, &calls).await?,
         // A single-use call gives the ceiling its answer and is not measured again.
-        (true, Pick::Once) => {
+        Pick::Once => {
             let sacrificed = calls.pop().context("a call to record the ceiling's answer")?;
-            Some(ceiling_for(&client(1), provider_base, &sacrificed).await?)
+            ceiling_for(&client(1), provider_base, std::slice::from_ref(&sacrificed)).await?
         }
     };
     tracing::info!(scenario = name, "measuring");
     let calls = Arc::new(calls);
     let measured = measure(load, provider_base.to_owned(), calls.clone(), pick).await;
-    let ceiling = match ceiling_base {
-        // The ceiling answers anything: rotating over the same calls measures the same requests.
-        Some(base) => Some(measure(load, base, calls, Pick::Rotate).await),
-        None => None,
-    };
+    // The ceiling answers anything on its routes: rotating over the same calls measures the same requests.
+    let ceiling = measure(load, ceiling_base, calls, Pick::Rotate).await;
     Ok(Report { scenario: name.to_owned(), measured, ceiling, prism: None })
 }
 

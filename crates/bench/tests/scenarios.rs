@@ -33,9 +33,8 @@ async fn every_scenario_is_answered_without_errors() {
     for report in &reports {
         assert!(report.measured.requests > 0, "{}: {:?}", report.scenario, report.measured);
         assert_eq!(report.measured.errors, 0, "{}: {:?}", report.scenario, report.measured);
-        if let Some(ceiling) = &report.ceiling {
-            assert_eq!(ceiling.errors, 0, "{} ceiling: {ceiling:?}", report.scenario);
-        }
+        assert!(report.ceiling.requests > 0, "{} ceiling: {:?}", report.scenario, report.ceiling);
+        assert_eq!(report.ceiling.errors, 0, "{} ceiling: {:?}", report.scenario, report.ceiling);
     }
 
     // A second run reuses the dataset (and the deep-paging customer it added).

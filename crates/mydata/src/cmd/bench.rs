@@ -51,11 +51,8 @@ pub struct BenchArgs {
     output: Option<std::path::PathBuf>,
 }
 
-fn ratio(measured: &Measured, other: &Option<Measured>) -> String {
-    match other {
-        Some(o) => format!("{:.0} | {:.0}%", o.rps(), 100.0 * measured.rps() / o.rps().max(1.0)),
-        None => "— | —".into(),
-    }
+fn ratio(measured: &Measured, ceiling: &Measured) -> String {
+    format!("{:.0} | {:.0}%", ceiling.rps(), 100.0 * measured.rps() / ceiling.rps().max(1.0))
 }
 
 fn row(report: &Report) -> String {
