@@ -89,12 +89,16 @@ fn collect_row(run: &CollectRun) -> String {
     )
 }
 
+/// A `NAME:  N kB` line of a `/proc` file, in KiB.
+fn proc_kib(file: &str, name: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
+}
+
 /// The process's peak resident set since the last [`reset_peak_rss`], in MiB.
 fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: f64 =
-        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
-    Some(kib / 1024.0)
+    Some(proc_kib("/proc/self/status", "VmHWM")? / 1024.0)
 }
 
 /// Starts a new peak-RSS measurement (Linux: `clear_refs` 5 resets VmHWM).
@@ -113,23 +117,31 @@ fn machine() -> String {
         info.lines()
             .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
     });
-    let memory_gib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
-        let kib: f64 = info
-            .lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
-        Some(kib / 1024.0 / 1024.0)
-    });
+    let memory_gib = proc_kib("/proc/meminfo", "MemTotal").map(|kib| kib / 1024.0 / 1024.0);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!(
         "{} × {cores} cores, {:.0} GiB",
         cpu.unwrap_or_else(|| "unknown CPU".into()),
         memory_gib.unwrap_or_default()
     )
+}
+
+/// A Markdown table of `rows` under `header`, then the peak RSS measured since [`reset_peak_rss`].
+fn write_table(
+    out: &mut String,
+    header: &[&str],
+    rows: impl Iterator<Item = String>,
+    rss_of: &str,
+) -> std::fmt::Result {
+    writeln!(out, "| {} |", header.join(" | "))?;
+    writeln!(out, "|{}", "---|".repeat(header.len()))?;
+    for row in rows {
+        writeln!(out, "{row}")?;
+    }
+    if let Some(rss) = peak_rss_mib() {
+        writeln!(out, "\nPeak RSS {rss_of}: {rss:.0} MiB.")?;
+    }
+    Ok(())
 }
 
 /// Measures the provider on `database` and writes its table to `out`.
@@ -163,20 +175,26 @@ async fn measure_store(args: &BenchArgs, database: &str, out: &mut String) -> an
             args.customers as f64 / secs.max(0.001)
         )?;
     }
-    writeln!(
+    writeln!(out)?;
+    let header = [
+        "Scenario",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "errors",
+        "ceiling req/s",
+        "of ceiling",
+        "Prism req/s",
+        "vs Prism",
+        "Prism p99 ms",
+    ];
+    write_table(
         out,
-        "\n| Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | ceiling req/s | of ceiling | Prism req/s | vs Prism | Prism p99 ms |"
+        &header,
+        reports.iter().map(row),
+        "of the process under load (provider, load generator and ceiling together)",
     )?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|")?;
-    for report in &reports {
-        writeln!(out, "{}", row(report))?;
-    }
-    if let Some(rss) = peak_rss_mib() {
-        writeln!(
-            out,
-            "\nPeak RSS of the process under load (provider, load generator and ceiling together): {rss:.0} MiB."
-        )?;
-    }
     Ok(())
 }
 
@@ -190,17 +208,22 @@ async fn measure_collector(args: &BenchArgs, out: &mut String) -> anyhow::Result
     generating.finish_and_clear();
     writeln!(out, "\n## Collector\n")?;
     writeln!(out, "Every provider at once, one in-process provider per institution (SQLite), over loopback.\n")?;
-    writeln!(
+    let header = [
+        "Collection",
+        "consents",
+        "seconds",
+        "consents/min",
+        "calls",
+        "rows stored",
+        "up to date (00001)",
+        "failed units",
+    ];
+    write_table(
         out,
-        "| Collection | consents | seconds | consents/min | calls | rows stored | up to date (00001) | failed units |"
+        &header,
+        runs.iter().map(collect_row),
+        "during the collector benchmark (collector and its providers)",
     )?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
-    for run in &runs {
-        writeln!(out, "{}", collect_row(run))?;
-    }
-    if let Some(rss) = peak_rss_mib() {
-        writeln!(out, "\nPeak RSS during the collector benchmark (collector and its providers): {rss:.0} MiB.")?;
-    }
     Ok(())
 }
 
