@@ -269,6 +269,24 @@ fn asset_listing_sql(backend: Backend, after_cursor: bool) -> String {
     )
 }
 
+/// `$1`..`$5` of an asset page: the customer's list, the cursor as stored (hex, empty on the first
+/// page) and one row more than `limit`, which tells whether a next page exists.
+fn asset_page_params<'a>(
+    org_code: &'a str,
+    list_api: &'a str,
+    customer_id: &'a str,
+    after_hex: &'a str,
+    limit: u32,
+) -> [Param<'a>; 5] {
+    [
+        Param::Text(org_code),
+        Param::Text(list_api),
+        Param::Text(customer_id),
+        Param::Text(after_hex),
+        Param::Int(i64::from(limit) + 1),
+    ]
+}
+
 /// [`Store::history_page`]'s statement: a page of a subject's rows, newest first.
 fn history_page_sql(backend: Backend, before_cursor: bool) -> String {
     let page = json_page(backend, &["sort_key", "occurred", &json_column(backend, "body")], "sort_key DESC");
@@ -1183,17 +1201,13 @@ impl Store for SqlStore {
         limit: u32,
     ) -> StoreResult<Page<AssetRow>> {
         let keyset = keyset(after.is_some(), ">", 4);
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
              {keyset} ORDER BY sort_key LIMIT $5"
-        ))
-        .bind(org_code)
-        .bind(list_api)
-        .bind(customer_id)
-        .bind(after.map(sort_hex).unwrap_or_default())
-        .bind(limit as i64 + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        );
+        let after = after.map(sort_hex).unwrap_or_default();
+        let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
+        let rows = bound(&sql, &params).fetch_all(&self.pool).await?;
         let items = rows.into_iter().map(|row| asset_from(&ReadRow::Sqlx(row))).collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, limit, |a| &a.sort_key))
     }
@@ -1208,13 +1222,7 @@ impl Store for SqlStore {
     ) -> StoreResult<AssetListing> {
         let sql = asset_listing_sql(self.backend, after.is_some());
         let after = after.map(sort_hex).unwrap_or_default();
-        let params = [
-            Param::Text(org_code),
-            Param::Text(list_api),
-            Param::Text(customer_id),
-            Param::Text(&after),
-            Param::Int(i64::from(limit) + 1),
-        ];
+        let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
         let row = self.read_first(&sql, &params).await?.ok_or_else(|| StoreError::Corrupt("no listing row".into()))?;
         let changed_at = row.int(0)?;
         let reg_date = row.text(1)?;
