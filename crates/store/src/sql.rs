@@ -162,11 +162,20 @@ impl SqlStore {
     /// SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
     /// busy handler (1, 2, 5, … 100 ms) rather than being woken when it is free: with 32 concurrent
     /// token requests that was a p99 above 100 ms. This store's writers take turns in a queue first.
+    ///
+    /// The `BEGIN` runs on a task of its own. sqlx's SQLite worker rolls back a `BEGIN` whose caller
+    /// has gone, but not one whose caller goes after the answer was sent and before it was read:
+    /// that connection went back to the pool holding the write lock, and every later writer failed
+    /// with "database is locked". The task always receives its transaction, so dropping it rolls back.
     pub async fn begin_write(&self) -> Result<WriteTransaction, sqlx::Error> {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let turn = self.write_turns.clone().lock_owned().await;
-                WriteTransaction { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+                let pool = self.pool.clone();
+                let begun = tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+                    .await
+                    .map_err(|gone| sqlx::Error::Io(std::io::Error::other(gone)))?;
+                WriteTransaction { tx: begun?, _turn: Some(turn) }
             }
             Backend::Postgres => WriteTransaction { tx: self.pool.begin().await?, _turn: None },
         })

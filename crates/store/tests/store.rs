@@ -318,3 +318,40 @@ async fn a_revocation_by_another_instance_shows_within_the_grant_cache_ttl_sqlit
 async fn a_revocation_by_another_instance_shows_within_the_grant_cache_ttl_postgres() {
     grants_of_two_instances(Backend::Postgres).await;
 }
+
+// A caller can be cancelled at any await (a client hangs up, a collection is killed). However
+// late that comes, no transaction stays open on a pooled connection to block the next writer,
+// and each write is stored whole or not at all.
+both_backends!(writers_cancelled_at_any_point_leave_no_transaction_open, |store| async move {
+    use rand::Rng;
+    let store = std::sync::Arc::new(store);
+    let pair = |n: usize| {
+        [TokenKind::Access, TokenKind::Refresh].map(|kind| TokenRecord {
+            jti: format!("{n}-{kind:?}"),
+            consent_id: "consent-1".into(),
+            client_id: "client-1".into(),
+            kind,
+            pair_id: format!("pair-{n}"),
+            status: TokenStatus::Active,
+            expires_at: 1_800_000_000,
+            created_at: 1_700_000_100,
+        })
+    };
+    for n in 0..300 {
+        let writer = tokio::spawn({
+            let store = store.clone();
+            async move { store.insert_tokens(&pair(n)).await }
+        });
+        for _ in 0..rand::thread_rng().gen_range(0..40) {
+            tokio::task::yield_now().await;
+        }
+        writer.abort();
+        let _ = writer.await;
+    }
+    store.insert_tokens(&pair(300)).await.expect("the next writer is not blocked");
+    for n in 0..=300 {
+        let [access, refresh] = pair(n).map(|t| t.jti);
+        let stored = (store.token(&access).await.unwrap().is_some(), store.token(&refresh).await.unwrap().is_some());
+        assert!(stored == (true, true) || stored == (false, false), "pair {n} stored whole or not at all: {stored:?}");
+    }
+});
