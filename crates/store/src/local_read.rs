@@ -76,21 +76,26 @@ impl LocalReader {
 
     /// The first row `sql` answers with `params` bound, if any.
     pub(crate) fn first_row(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<LocalRow>> {
+        Ok(self.rows(sql, params, 1)?.pop())
+    }
+
+    /// Up to `limit` rows that `sql` answers with `params` bound.
+    pub(crate) fn rows(&self, sql: &str, params: &[Param<'_>], limit: usize) -> StoreResult<Vec<LocalRow>> {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match idle {
             Some(conn) => conn,
             None => self.connect()?,
         };
-        let row = first_row_on(&conn, sql, params)?;
+        let rows = rows_on(&conn, sql, params, limit)?;
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < IDLE_CONNECTIONS {
             idle.push(conn);
         }
-        Ok(row)
+        Ok(rows)
     }
 }
 
-fn first_row_on(conn: &Connection, sql: &str, params: &[Param<'_>]) -> rusqlite::Result<Option<LocalRow>> {
+fn rows_on(conn: &Connection, sql: &str, params: &[Param<'_>], limit: usize) -> rusqlite::Result<Vec<LocalRow>> {
     let mut statement = conn.prepare_cached(sql)?;
     for (position, param) in params.iter().enumerate() {
         // `$N` may appear several times or not at all; SQLite numbers it by first appearance.
@@ -102,9 +107,13 @@ fn first_row_on(conn: &Connection, sql: &str, params: &[Param<'_>]) -> rusqlite:
     }
     let columns = statement.column_count();
     let mut rows = statement.raw_query();
-    let Some(row) = rows.next()? else { return Ok(None) };
-    let values = (0..columns).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Some(LocalRow(values)))
+    let mut read = Vec::new();
+    while read.len() < limit
+        && let Some(row) = rows.next()?
+    {
+        read.push(LocalRow((0..columns).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>()?));
+    }
+    Ok(read)
 }
 
 #[cfg(test)]
@@ -133,6 +142,10 @@ mod tests {
         let row = reader.first_row(sql, &[Param::Text("b"), Param::Int(0)]).unwrap().unwrap();
         assert_eq!(row.int(1).unwrap(), None, "NULL is none");
         assert!(reader.first_row(sql, &[Param::Text("c"), Param::Int(0)]).unwrap().is_none());
+        let all = reader.rows("SELECT k FROM t ORDER BY k", &[], 10).unwrap();
+        let keys: Vec<_> = all.iter().map(|row| row.text(0).unwrap().unwrap()).collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(reader.rows("SELECT k FROM t", &[], 1).unwrap().len(), 1, "no more than the limit");
         assert!(matches!(row.int(0), Err(StoreError::Corrupt(_))), "text is not an integer");
     }
 

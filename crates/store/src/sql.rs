@@ -41,7 +41,7 @@ fn bound<'q>(sql: &'q str, params: &[Param<'q>]) -> sqlx::query::Query<'q, sqlx:
     })
 }
 
-/// Where [`SqlStore::read_first`] runs its statement.
+/// Where [`SqlStore::read_first`] and [`SqlStore::read_all`] run their statements.
 #[derive(Debug)]
 enum Reads {
     /// A SQLite file: on the calling thread.
@@ -144,6 +144,14 @@ impl SqlStore {
         })
     }
 
+    /// Every row of such a read.
+    async fn read_all(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<ReadRow>> {
+        Ok(match self.reads.as_ref() {
+            Reads::Local(local) => local.rows(sql, params, usize::MAX)?.into_iter().map(ReadRow::Local).collect(),
+            Reads::Pool => bound(sql, params).fetch_all(&self.pool).await?.into_iter().map(ReadRow::Sqlx).collect(),
+        })
+    }
+
     /// Runs a write to tokens or consents, then marks every cached grant stale.
     async fn writing_grants<T>(&self, write: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         let written = write.await;
@@ -213,7 +221,7 @@ impl std::ops::DerefMut for WriteTransaction {
     }
 }
 
-/// A row read by [`SqlStore::read_first`] or through the pool, its columns by position.
+/// A row read by [`SqlStore::read_first`], [`SqlStore::read_all`] or through the pool, its columns by position.
 enum ReadRow {
     Sqlx(AnyRow),
     Local(LocalRow),
@@ -263,18 +271,26 @@ fn keyset(after_cursor: bool, op: &str, param: u8) -> String {
     if after_cursor { format!("AND sort_key {op} ${param}") } else { format!("AND CAST(${param} AS TEXT) = ''") }
 }
 
-/// [`Store::asset_listing`]'s statement: the list's change stamp, the customer's reg_date and a page.
-fn asset_listing_sql(backend: Backend, after_cursor: bool) -> String {
-    let page = json_page(backend, &["asset_key", "sort_key", &json_column(backend, "item"), "updated_at"], "sort_key");
+/// A page of a customer's assets of one list, [`ASSET_COLUMNS`] in `sort_key` order.
+fn asset_page_sql(after_cursor: bool) -> String {
     let keyset = keyset(after_cursor, ">", 4);
     format!(
-        "SELECT \
-           (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3) \
-             AS changed, \
-           (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) AS reg_date, \
-           (SELECT {page} FROM (SELECT asset_key, sort_key, item, updated_at FROM assets \
-              WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
-              {keyset} ORDER BY sort_key LIMIT $5) page) AS page"
+        "SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
+         {keyset} ORDER BY sort_key LIMIT $5"
+    )
+}
+
+/// [`Store::asset_listing`]'s statement: one row with the list's change stamp and the customer's
+/// reg_date in its last two columns and NULL assets, then the page ([`asset_page_sql`]). One
+/// statement reads one snapshot, so the stamp never runs ahead of the page it comes with.
+fn asset_listing_sql(after_cursor: bool) -> String {
+    format!(
+        "SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+           CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), \
+           (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3), \
+           (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) \
+         UNION ALL SELECT {ASSET_COLUMNS}, NULL, NULL FROM ({}) page",
+        asset_page_sql(after_cursor)
     )
 }
 
@@ -297,14 +313,12 @@ fn asset_page_params<'a>(
 }
 
 /// [`Store::history_page`]'s statement: a page of a subject's rows, newest first.
-fn history_page_sql(backend: Backend, before_cursor: bool) -> String {
-    let page = json_page(backend, &["sort_key", "occurred", &json_column(backend, "body")], "sort_key DESC");
+fn history_page_sql(before_cursor: bool) -> String {
     let keyset = keyset(before_cursor, "<", 7);
     format!(
-        "SELECT (SELECT {page} FROM (SELECT sort_key, occurred, body FROM history \
-           WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
-           AND occurred >= $5 AND occurred <= $6 {keyset} \
-           ORDER BY sort_key DESC LIMIT $8) page) AS page"
+        "SELECT sort_key, occurred, body FROM history \
+         WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
+         AND occurred >= $5 AND occurred <= $6 {keyset} ORDER BY sort_key DESC LIMIT $8"
     )
 }
 
@@ -335,34 +349,6 @@ fn json_text(value: &Value) -> String {
 
 fn parse_json(text: &str, what: &str) -> StoreResult<Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-/// A page of rows folded into one JSON array `[[v1, v2, …], …]` in `order`, so that the page
-/// comes back as one row: sqlx's SQLite driver hands every result row from its worker thread to the
-/// caller separately (a wake-up and two context switches each), which the profile of the
-/// information APIs showed as their largest cost. Columns holding JSON text go in through [`json_column`].
-fn json_page(backend: Backend, values: &[&str], order: &str) -> String {
-    let values = values.join(", ");
-    match backend {
-        Backend::Sqlite => format!("json_group_array(json_array({values}) ORDER BY {order})"),
-        Backend::Postgres => format!("CAST(json_agg(json_build_array({values}) ORDER BY {order}) AS TEXT)"),
-    }
-}
-
-/// A column of JSON text as a JSON value inside [`json_page`].
-fn json_column(backend: Backend, column: &str) -> String {
-    match backend {
-        Backend::Sqlite => format!("json({column})"),
-        Backend::Postgres => format!("CAST({column} AS json)"),
-    }
-}
-
-/// The rows of a [`json_page`] column (NULL, as PostgreSQL answers for no rows, is none).
-fn json_page_rows<T: serde::de::DeserializeOwned>(row: &ReadRow, column: usize) -> StoreResult<Vec<T>> {
-    match row.text(column)? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("page: {e}"))),
-        None => Ok(Vec::new()),
-    }
 }
 
 fn parse_date(text: &str, what: &str) -> StoreResult<NaiveDate> {
@@ -1209,15 +1195,10 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Page<AssetRow>> {
-        let keyset = keyset(after.is_some(), ">", 4);
-        let sql = format!(
-            "SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
-             {keyset} ORDER BY sort_key LIMIT $5"
-        );
+        let sql = asset_page_sql(after.is_some());
         let after = after.map(sort_hex).unwrap_or_default();
         let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
-        let rows = bound(&sql, &params).fetch_all(&self.pool).await?;
-        let items = rows.into_iter().map(|row| asset_from(&ReadRow::Sqlx(row))).collect::<StoreResult<Vec<_>>>()?;
+        let items = self.read_all(&sql, &params).await?.iter().map(asset_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, limit, |a| &a.sort_key))
     }
 
@@ -1229,26 +1210,20 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<AssetListing> {
-        let sql = asset_listing_sql(self.backend, after.is_some());
+        let sql = asset_listing_sql(after.is_some());
         let after = after.map(sort_hex).unwrap_or_default();
         let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
-        let row = self.read_first(&sql, &params).await?.ok_or_else(|| StoreError::Corrupt("no listing row".into()))?;
-        let changed_at = row.int(0)?;
-        let reg_date = row.text(1)?;
-        let items = json_page_rows::<(String, String, Value, i64)>(&row, 2)?
-            .into_iter()
-            .map(|(asset_key, sort_key, item, updated_at)| {
-                Ok(AssetRow {
-                    org_code: org_code.to_owned(),
-                    list_api: list_api.to_owned(),
-                    asset_key,
-                    customer_id: customer_id.to_owned(),
-                    sort_key: sort_unhex(&sort_key)?,
-                    item,
-                    updated_at,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut header = None;
+        let mut items = Vec::new();
+        for row in self.read_all(&sql, &params).await? {
+            match row.text(0)? {
+                None => header = Some((row.int(7)?, row.text(8)?)),
+                Some(_) => items.push(asset_from(&row)?),
+            }
+        }
+        let (changed_at, reg_date) = header.ok_or_else(|| StoreError::Corrupt("no listing row".into()))?;
+        // The rows of a compound statement come in no promised order.
+        items.sort_unstable_by(|a, b| a.sort_key.cmp(&b.sort_key));
         Ok(AssetListing { changed_at, reg_date, page: paged(items, limit, |a| &a.sort_key) })
     }
 
@@ -1318,7 +1293,7 @@ impl Store for SqlStore {
     }
 
     async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>> {
-        let sql = history_page_sql(self.backend, q.before.is_some());
+        let sql = history_page_sql(q.before.is_some());
         let before = q.before.map(sort_hex).unwrap_or_default();
         let params = [
             Param::Text(q.org_code),
@@ -1330,18 +1305,18 @@ impl Store for SqlStore {
             Param::Text(&before),
             Param::Int(i64::from(q.limit) + 1),
         ];
-        let row = self.read_first(&sql, &params).await?.ok_or_else(|| StoreError::Corrupt("no page row".into()))?;
-        let items = json_page_rows::<(String, String, Value)>(&row, 0)?
-            .into_iter()
-            .map(|(sort_key, occurred, body)| {
+        let rows = self.read_all(&sql, &params).await?;
+        let items = rows
+            .iter()
+            .map(|row| {
                 Ok(HistoryRow {
                     org_code: q.org_code.to_owned(),
                     api_id: q.api_id.to_owned(),
                     subject_key: q.subject_key.to_owned(),
-                    sort_key: sort_unhex(&sort_key)?,
+                    sort_key: sort_unhex(&row.required_text(0)?)?,
                     customer_id: q.customer_id.to_owned(),
-                    occurred,
-                    body,
+                    occurred: row.required_text(1)?,
+                    body: parse_json(&row.required_text(2)?, "history body")?,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -1785,10 +1760,14 @@ mod tests {
             }
             details
         };
-        assert!(plan(&history_page_sql(Backend::Sqlite, true)).contains("sort_key<?"));
-        assert!(plan(&asset_listing_sql(Backend::Sqlite, true)).contains("sort_key>?"));
-        for first_page in [history_page_sql(Backend::Sqlite, false), asset_listing_sql(Backend::Sqlite, false)] {
+        assert!(plan(&history_page_sql(true)).contains("sort_key<?"));
+        assert!(plan(&asset_listing_sql(true)).contains("sort_key>?"));
+        for first_page in [history_page_sql(false), asset_listing_sql(false)] {
             assert!(plan(&first_page).contains("USING INDEX"), "{first_page}");
+        }
+        // Rows come in index order: no statement sorts them in a temporary b-tree per call.
+        for statement in [history_page_sql(true), asset_listing_sql(true), asset_listing_sql(false)] {
+            assert!(!plan(&statement).contains("TEMP B-TREE"), "{}", plan(&statement));
         }
     }
 }
