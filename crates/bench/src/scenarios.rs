@@ -31,6 +31,8 @@ const DEEP_ROWS: usize = 1_500;
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
     pub database: String,
+    /// The provider's PostgreSQL connections for reads (`None`: the store's default).
+    pub postgres_read_connections: Option<u32>,
     /// Customers to generate when the database has none yet.
     pub customers: u64,
     /// Customers that get consents and tokens (the load rotates over them); as many others get
@@ -513,7 +515,8 @@ pub async fn provider(store: Arc<dyn Store>) -> anyhow::Result<Arc<Provider>> {
 
 /// Generates (if needed) the dataset, starts the provider and measures every scenario.
 pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Result<(Option<f64>, Vec<Report>)> {
-    let store: Arc<dyn Store> = Arc::new(SqlStore::open(&config.database).await?);
+    let store: Arc<dyn Store> =
+        Arc::new(SqlStore::open_with(&config.database, config.postgres_read_connections).await?);
     let generated = dataset(store.as_ref(), config.customers, config.seed, progress).await?;
     let provider = provider(store.clone()).await?;
     register_client(store.as_ref()).await?;

@@ -9,6 +9,7 @@ async fn every_scenario_is_answered_without_errors() {
     let dir = tempfile::tempdir().unwrap();
     let config = BenchConfig {
         database: format!("sqlite://{}", dir.path().join("bench.db").display()),
+        postgres_read_connections: None,
         customers: 60,
         token_holders: 10,
         codes: 30,

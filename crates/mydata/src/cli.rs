@@ -68,12 +68,18 @@ pub struct DatabaseArgs {
     /// sharing the database, within this time. 0 reads the database on every call.
     #[arg(long, env = "MYDATA_GRANT_CACHE_MS", default_value_t = 1000)]
     pub grant_cache_ms: u64,
+    /// Connections to PostgreSQL that the information APIs' reads share (default: two per core of
+    /// this machine, which suits a database on the same machine; raise it for a PostgreSQL with
+    /// cores of its own). Writes have 16 of their own. SQLite ignores it.
+    #[arg(long, env = "MYDATA_POSTGRES_READ_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub postgres_read_connections: Option<u32>,
 }
 
 impl DatabaseArgs {
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
-        let store =
-            SqlStore::open(&self.database).await.with_context(|| format!("opening the database {}", self.database))?;
+        let store = SqlStore::open_with(&self.database, self.postgres_read_connections)
+            .await
+            .with_context(|| format!("opening the database {}", self.database))?;
         Ok(Arc::new(store.with_grant_cache_ttl(std::time::Duration::from_millis(self.grant_cache_ms))))
     }
 }

@@ -75,7 +75,7 @@ impl FromStr for DTime {
 
 impl fmt::Display for DTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y%m%d%H%M%S"))
+        f.write_str(&crate::time::dtime_text(self.0))
     }
 }
 string_wire!(DTime);

@@ -46,8 +46,21 @@ fn bound<'q>(sql: &'q str, params: &[Param<'q>]) -> sqlx::query::Query<'q, sqlx:
 enum Reads {
     /// A SQLite file: on the calling thread.
     Local(LocalReader),
-    /// PostgreSQL, and an in-memory SQLite database (which only the pool's connection holds).
-    Pool,
+    /// A pool: for PostgreSQL one of their own, sized to the cores
+    /// ([`default_postgres_read_connections`]); for an in-memory SQLite database the store's pool,
+    /// whose one connection holds it.
+    Pool(AnyPool),
+}
+
+/// The PostgreSQL connections that information-API reads share by default: two per core of this
+/// machine. Each such read is one short statement that keeps a PostgreSQL process busy on the cores
+/// the server runs on too; with 16 connections on two cores 은행-001 ran at 6,200 req/s, with 4 at
+/// 9,000 (BENCHMARKS.md). Writes keep a pool of 16: a transaction holds its connection across
+/// several round trips, and with 4 the token endpoints ran at half their rate. A PostgreSQL on
+/// machines of its own can take more readers.
+pub fn default_postgres_read_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cores * 2).unwrap_or(u32::MAX)
 }
 
 /// The file of a `sqlite:` URL, unless the database lives in memory.
@@ -81,6 +94,12 @@ fn classify(url: &str) -> StoreResult<(Backend, String)> {
 impl SqlStore {
     /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
     pub async fn open(url_given: &str) -> StoreResult<SqlStore> {
+        SqlStore::open_with(url_given, None).await
+    }
+
+    /// [`SqlStore::open`], with `postgres_read_connections` for the reads of information APIs
+    /// (default: [`default_postgres_read_connections`]).
+    pub async fn open_with(url_given: &str, postgres_read_connections: Option<u32>) -> StoreResult<SqlStore> {
         sqlx::any::install_default_drivers();
         let (backend, url) = classify(url_given)?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
@@ -117,9 +136,19 @@ impl SqlStore {
             Backend::Postgres => options.max_connections(16).connect(&url).await?,
         };
         MIGRATOR.run(&pool).await?;
-        let reads = match backend {
-            Backend::Sqlite => file.map_or(Reads::Pool, |file| Reads::Local(LocalReader::new(file))),
-            Backend::Postgres => Reads::Pool,
+        let reads = match (backend, file) {
+            (Backend::Sqlite, Some(file)) => Reads::Local(LocalReader::new(file)),
+            (Backend::Sqlite, None) => Reads::Pool(pool.clone()),
+            (Backend::Postgres, _) => {
+                let connections = postgres_read_connections.unwrap_or_else(default_postgres_read_connections);
+                Reads::Pool(
+                    AnyPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(10))
+                        .max_connections(connections.max(1))
+                        .connect(&url)
+                        .await?,
+                )
+            }
         };
         Ok(SqlStore {
             pool,
@@ -140,7 +169,7 @@ impl SqlStore {
     async fn read_first(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<ReadRow>> {
         Ok(match self.reads.as_ref() {
             Reads::Local(local) => local.first_row(sql, params)?.map(ReadRow::Local),
-            Reads::Pool => bound(sql, params).fetch_optional(&self.pool).await?.map(ReadRow::Sqlx),
+            Reads::Pool(pool) => bound(sql, params).fetch_optional(pool).await?.map(ReadRow::Sqlx),
         })
     }
 
@@ -148,7 +177,7 @@ impl SqlStore {
     async fn read_all(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<ReadRow>> {
         Ok(match self.reads.as_ref() {
             Reads::Local(local) => local.rows(sql, params, usize::MAX)?.into_iter().map(ReadRow::Local).collect(),
-            Reads::Pool => bound(sql, params).fetch_all(&self.pool).await?.into_iter().map(ReadRow::Sqlx).collect(),
+            Reads::Pool(pool) => bound(sql, params).fetch_all(pool).await?.into_iter().map(ReadRow::Sqlx).collect(),
         })
     }
 

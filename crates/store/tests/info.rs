@@ -145,3 +145,22 @@ async fn an_in_memory_sqlite_database_reads_through_its_pool() {
     store.upsert_documents(&[deposit_document()]).await.unwrap();
     assert_eq!(store.document("BANK000001", "은행-002", "1001").await.unwrap(), Some(deposit_document()));
 }
+
+/// Information-API reads on PostgreSQL share a pool of their own; however small, concurrent
+/// reads all get their answer and see what the writers' pool committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_on_a_one_connection_read_pool_all_answer() {
+    let db = testing::TestDatabase::new(Backend::Postgres).await;
+    let store = std::sync::Arc::new(SqlStore::open_with(&db.url, Some(1)).await.unwrap());
+    store.upsert_assets(&[asset("1001", "c1", 100), asset("1002", "c1", 200)]).await.unwrap();
+    let readers: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.asset_listing("BANK000001", "은행-001", "c1", None, 10).await.unwrap() })
+        })
+        .collect();
+    for reader in readers {
+        let listing = reader.await.unwrap();
+        assert_eq!((listing.changed_at, listing.page.items.len()), (Some(200), 2));
+    }
+}

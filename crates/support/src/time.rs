@@ -19,7 +19,7 @@ pub fn day_bounds(day: chrono::NaiveDate) -> (i64, i64) {
 
 /// `search_timestamp` (N(14), YYYYMMDDhhmmss in KST) of a Unix time.
 pub fn search_timestamp(unix: i64) -> String {
-    kst_of(unix).format("%Y%m%d%H%M%S").to_string()
+    mydata_spec::time::dtime_text(kst_of(unix).naive_local())
 }
 
 /// The Unix time a `search_timestamp` stands for; `0` (the first call) is the beginning of time.

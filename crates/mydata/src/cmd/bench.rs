@@ -15,6 +15,10 @@ pub struct BenchArgs {
     /// postgres://postgres@127.0.0.1:5432/bench` (the PostgreSQL database must exist).
     #[arg(long, default_value = "sqlite://bench.db")]
     database: Vec<String>,
+    /// The provider's PostgreSQL connections for information-API reads (default: two per core of
+    /// this machine).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    postgres_read_connections: Option<u32>,
     /// Customers to generate at the bank and the card company when the database is empty.
     #[arg(long, default_value_t = 100_000)]
     customers: u64,
@@ -148,6 +152,7 @@ fn write_table(
 async fn measure_store(args: &BenchArgs, database: &str, out: &mut String) -> anyhow::Result<()> {
     let config = BenchConfig {
         database: database.to_owned(),
+        postgres_read_connections: args.postgres_read_connections,
         customers: args.customers,
         token_holders: args.token_holders,
         codes: args.codes,

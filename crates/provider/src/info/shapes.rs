@@ -11,6 +11,7 @@ use axum::response::Response;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use mydata_domain::ConsentOptions;
 use mydata_spec::paging::PageCursor;
+use mydata_spec::time::korean_dtime;
 use mydata_spec::types::{Date, Month};
 use mydata_spec::{ApiType, RspCode};
 use mydata_store::{AssetRow, HistoryQuery};
@@ -26,12 +27,8 @@ struct Subject {
 }
 
 /// The standard's clock is Korean time; stamps are `YYYYMMDDhhmmss` there.
-fn kst_stamp(at: DateTime<Utc>) -> String {
-    at.with_timezone(&mydata_spec::time::kst()).format("%Y%m%d%H%M%S").to_string()
-}
-
 fn stamp_of(unix_seconds: i64) -> Option<String> {
-    DateTime::from_timestamp(unix_seconds, 0).map(kst_stamp)
+    DateTime::from_timestamp(unix_seconds, 0).map(korean_dtime)
 }
 
 fn cursor(call: &InfoCall, query: &str) -> Result<Option<String>, ApiError> {
@@ -59,13 +56,13 @@ fn unchanged_since_caller(call: &InfoCall, changed_at: Option<i64>) -> bool {
 /// The UP_TO_DATE answer: no data, only the stamp the caller should send next time.
 fn up_to_date() -> Response {
     let mut body = Map::new();
-    body.insert("search_timestamp".into(), json!(kst_stamp(Utc::now())));
+    body.insert("search_timestamp".into(), json!(korean_dtime(Utc::now())));
     success(RspCode::UpToDate, body)
 }
 
 fn stamp_first_page(call: &InfoCall, body: &mut Map<String, Value>) {
     if call.api.takes_search_timestamp() && first_page(call) {
-        body.insert("search_timestamp".into(), json!(kst_stamp(Utc::now())));
+        body.insert("search_timestamp".into(), json!(korean_dtime(Utc::now())));
     }
 }
 
