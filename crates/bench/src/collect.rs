@@ -5,7 +5,6 @@
 
 use crate::scenarios::{CLIENT, CLIENT_SECRET, register_client};
 use anyhow::Context;
-use mydata_client::Tokens;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, Progress, Summary};
 use mydata_provider::grant::FullConsent;
@@ -131,13 +130,7 @@ async fn collect_twice(
         operator.upsert_provider(&row, now).await?;
         for customer in customers {
             let (consent, pair) = provider.consent_to_everything(org, customer, &terms, now).await?;
-            let tokens = Tokens {
-                access_token: pair.access_token,
-                access_expires_at: pair.access_expires_at,
-                refresh_token: pair.refresh_token,
-                refresh_expires_at: pair.refresh_expires_at,
-                scope: consent.scopes.to_string(),
-            };
+            let tokens = pair.into_operator_tokens(consent.scopes.to_string());
             operator.upsert_link(customer, &org.org_code, &tokens, now).await?;
         }
     }

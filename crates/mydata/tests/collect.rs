@@ -56,13 +56,7 @@ async fn bank(dir: &Path) -> (String, Tokens) {
         FullConsent { client_id: SERVICE.0, cycle: Some("1/w"), days: 365, purpose: "자산관리", binding: None };
     let now = Utc::now().timestamp();
     let (consent, pair) = provider.consent_to_everything(&bank, "demo1", &terms, now).await.unwrap();
-    let tokens = Tokens {
-        access_token: pair.access_token,
-        access_expires_at: pair.access_expires_at,
-        refresh_token: pair.refresh_token,
-        refresh_expires_at: pair.refresh_expires_at,
-        scope: consent.scopes.to_string(),
-    };
+    let tokens = pair.into_operator_tokens(consent.scopes.to_string());
     (serve(router(provider)).await, tokens)
 }
 

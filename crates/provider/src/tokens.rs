@@ -227,6 +227,20 @@ pub struct IssuedPair {
     pub pair_id: String,
 }
 
+impl IssuedPair {
+    /// The pair as an operator keeps it, for an operator in the same process as the provider (the
+    /// sandbox's linked demo customers, benchmarks and tests).
+    pub fn into_operator_tokens(self, scope: String) -> mydata_client::Tokens {
+        mydata_client::Tokens {
+            access_token: self.access_token,
+            access_expires_at: self.access_expires_at,
+            refresh_token: self.refresh_token,
+            refresh_expires_at: self.refresh_expires_at,
+            scope,
+        }
+    }
+}
+
 /// The last second of the consent's end date, the latest any of its tokens may live.
 pub fn end_of_day(date: NaiveDate) -> i64 {
     date.and_hms_opt(23, 59, 59).map(|t| t.and_utc().timestamp()).unwrap_or(i64::MAX)

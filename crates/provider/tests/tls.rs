@@ -11,7 +11,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use common::{BACKENDS, BANK, OPERATOR, TestApp, expect_code, in_a_year, spawn_tls, tran_id};
 use integrated_common::{Signing, fresh_request, trust_ca};
-use mydata_client::Tokens;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, Summary};
 use mydata_domain::Consent;
@@ -431,13 +430,7 @@ async fn collect_account_list(app: &TestApp, person: &Person, tls: &ClientTls) -
     let consent =
         Consent { consent_id: format!("{}-operator", template.consent_id), client_id: CLIENT_ID.into(), ..template };
     let (consent, pair) = app.issue(consent).await;
-    let tokens = Tokens {
-        access_token: pair.access_token,
-        access_expires_at: pair.access_expires_at,
-        refresh_token: pair.refresh_token,
-        refresh_expires_at: pair.refresh_expires_at,
-        scope: consent.scopes.to_string(),
-    };
+    let tokens = pair.into_operator_tokens(consent.scopes.to_string());
     operator.upsert_link(&person.customer_id, BANK, &tokens, now).await.unwrap();
     let mut config = CollectorConfig::new(OPERATOR);
     config.tls = Some(std::sync::Arc::new(tls.rustls_config().unwrap()));

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // Each test binary uses its own part of the harness.
 
 use chrono::{Days, NaiveDate, Utc};
-use mydata_client::{Credentials, Tokens};
+use mydata_client::Credentials;
 use mydata_collector::rules::Period;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore};
@@ -136,13 +136,7 @@ impl Providers {
                 let pair = issue_pair(self.store.as_ref(), &self.provider.keys, &consent, Default::default(), now)
                     .await
                     .unwrap();
-                let tokens = Tokens {
-                    access_token: pair.access_token,
-                    access_expires_at: pair.access_expires_at,
-                    refresh_token: pair.refresh_token,
-                    refresh_expires_at: pair.refresh_expires_at,
-                    scope: consent.scopes.to_string(),
-                };
+                let tokens = pair.into_operator_tokens(consent.scopes.to_string());
                 operator.upsert_link(&who.customer_id, &org.org_code, &tokens, now).await.unwrap();
                 self.consents.insert((org.org_code.clone(), who.customer_id.clone()), consent);
             }

@@ -422,13 +422,7 @@ async fn prelink(
     let terms =
         FullConsent { client_id: CLIENT_ID, cycle: Some("1/w"), days: 365, purpose: "자산관리 (sandbox)", binding };
     let (consent, pair) = provider.consent_to_everything(org, customer_id, &terms, now).await?;
-    let tokens = Tokens {
-        access_token: pair.access_token,
-        access_expires_at: pair.access_expires_at,
-        refresh_token: pair.refresh_token,
-        refresh_expires_at: pair.refresh_expires_at,
-        scope: consent.scopes.to_string(),
-    };
+    let tokens = pair.into_operator_tokens(consent.scopes.to_string());
     operator.upsert_link(customer_id, &org.org_code, &tokens, now).await?;
     // The end date the consent was given with, until the collector reads it from 공통-002.
     let info = ConsentInfo { end_date: Some(consent.end_date.format("%Y%m%d").to_string()), ..Default::default() };
