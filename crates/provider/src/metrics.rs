@@ -34,6 +34,11 @@ struct ApiLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    pool: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TokenLabels {
     event: String,
 }
@@ -62,9 +67,9 @@ pub struct Metrics {
     latency: Family<ApiLabels, Histogram>,
     tokens: Family<TokenLabels, Counter>,
     periodic_rejections: Family<ApiLabels, Counter>,
-    pool_open: Gauge,
-    pool_idle: Gauge,
-    pool_max: Gauge,
+    pool_open: Family<PoolLabels, Gauge>,
+    pool_idle: Family<PoolLabels, Gauge>,
+    pool_max: Family<PoolLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -83,7 +88,7 @@ impl Metrics {
         });
         let tokens = Family::<TokenLabels, Counter>::default();
         let periodic_rejections = Family::<ApiLabels, Counter>::default();
-        let (pool_open, pool_idle, pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
+        let (pool_open, pool_idle, pool_max) = (Family::default(), Family::default(), Family::default());
         registry.register(
             "api_calls",
             "Information-API calls answered, by API ID, rsp_code and x-api-type",
@@ -118,10 +123,12 @@ impl Metrics {
 
     /// The OpenMetrics text, with pool gauges read now.
     pub fn encode(&self, store: &dyn Store) -> String {
-        let pool = store.pool_usage();
-        self.pool_open.set(i64::from(pool.open));
-        self.pool_idle.set(i64::from(pool.idle));
-        self.pool_max.set(i64::from(pool.max));
+        for pool in store.pool_usage() {
+            let labels = PoolLabels { pool: pool.pool };
+            self.pool_open.get_or_create(&labels).set(i64::from(pool.open));
+            self.pool_idle.get_or_create(&labels).set(i64::from(pool.idle));
+            self.pool_max.get_or_create(&labels).set(i64::from(pool.max));
+        }
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);

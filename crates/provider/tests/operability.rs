@@ -38,7 +38,9 @@ async fn metrics_count_exactly_the_calls_made() {
     assert_eq!(calls(r#"api_id="공통-001",rsp_code="40001",api_type="none""#), Some(1.0), "{text}");
     assert_eq!(calls(r#"api_id="은행-001",rsp_code="40101",api_type="scheduled""#), Some(1.0), "{text}");
     assert_eq!(metric_value(&text, r#"mydata_api_latency_seconds_count{api_id="공통-001"}"#), Some(4.0), "{text}");
-    assert!(metric_value(&text, "mydata_store_pool_max_connections").is_some_and(|m| m > 0.0), "{text}");
+    let pool_max = metric_value(&text, r#"mydata_store_pool_max_connections{pool="main"}"#);
+    assert!(pool_max.is_some_and(|m| m > 0.0), "{text}");
+    assert!(!text.contains(r#"pool="reads""#), "SQLite files read without a pool: {text}");
 }
 
 #[tokio::test]

@@ -192,9 +192,11 @@ pub struct TokenRecord {
     pub created_at: i64,
 }
 
-/// How busy the connection pool is.
+/// How busy a connection pool is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolUsage {
+    /// `main`, or `reads` for the pool of information-API reads on PostgreSQL.
+    pub pool: &'static str,
     pub open: u32,
     pub idle: u32,
     pub max: u32,
@@ -218,8 +220,8 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> StoreResult<()>;
-    /// Connections open and idle in the pool, for metrics.
-    fn pool_usage(&self) -> PoolUsage;
+    /// Connections open and idle in each pool, for metrics.
+    fn pool_usage(&self) -> Vec<PoolUsage>;
 
     async fn upsert_org(&self, org: &Org) -> StoreResult<()>;
     async fn org(&self, org_code: &str) -> StoreResult<Option<Org>>;

@@ -951,12 +951,18 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    fn pool_usage(&self) -> PoolUsage {
-        PoolUsage {
-            open: self.pool.size(),
-            idle: self.pool.num_idle() as u32,
-            max: self.pool.options().get_max_connections(),
+    fn pool_usage(&self) -> Vec<PoolUsage> {
+        let usage = |pool: &'static str, of: &AnyPool| PoolUsage {
+            pool,
+            open: of.size(),
+            idle: u32::try_from(of.num_idle()).unwrap_or(u32::MAX),
+            max: of.options().get_max_connections(),
+        };
+        let mut pools = vec![usage("main", &self.pool)];
+        if let (Backend::Postgres, Reads::Pool(reads)) = (self.backend, self.reads.as_ref()) {
+            pools.push(usage("reads", reads));
         }
+        pools
     }
 
     async fn upsert_org(&self, org: &Org) -> StoreResult<()> {

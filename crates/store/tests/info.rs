@@ -163,4 +163,6 @@ async fn reads_on_a_one_connection_read_pool_all_answer() {
         let listing = reader.await.unwrap();
         assert_eq!((listing.changed_at, listing.page.items.len()), (Some(200), 2));
     }
+    let reads = store.pool_usage().into_iter().find(|p| p.pool == "reads").expect("the reads' pool is reported");
+    assert_eq!(reads.max, 1);
 }
