@@ -12,7 +12,7 @@ mod sql_auth;
 pub mod testing;
 
 pub use auth::*;
-pub use sql::{DEFAULT_GRANT_CACHE_TTL, SqlStore, WriteTransaction, default_postgres_read_connections};
+pub use sql::{DEFAULT_GRANT_CACHE_TTL, SqlStore, WriteTransaction};
 
 use async_trait::async_trait;
 use mydata_domain::Consent;

@@ -58,7 +58,7 @@ enum Reads {
 /// 9,000 (BENCHMARKS.md). Writes keep a pool of 16: a transaction holds its connection across
 /// several round trips, and with 4 the token endpoints ran at half their rate. A PostgreSQL on
 /// machines of its own can take more readers.
-pub fn default_postgres_read_connections() -> u32 {
+fn default_postgres_read_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     u32::try_from(cores * 2).unwrap_or(u32::MAX)
 }
@@ -103,6 +103,7 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let (backend, url) = classify(url_given)?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let read_options = options.clone();
         let file = sqlite_file(url_given);
         let pool = match backend {
             // Each connection to `sqlite::memory:` is a database of its own: the one connection
@@ -141,13 +142,8 @@ impl SqlStore {
             (Backend::Sqlite, None) => Reads::Pool(pool.clone()),
             (Backend::Postgres, _) => {
                 let connections = postgres_read_connections.unwrap_or_else(default_postgres_read_connections);
-                Reads::Pool(
-                    AnyPoolOptions::new()
-                        .acquire_timeout(Duration::from_secs(10))
-                        .max_connections(connections.max(1))
-                        .connect(&url)
-                        .await?,
-                )
+                // Opened on first use: commands that never read information APIs open no reader.
+                Reads::Pool(read_options.max_connections(connections.max(1)).connect_lazy(&url)?)
             }
         };
         Ok(SqlStore {

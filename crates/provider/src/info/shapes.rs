@@ -26,7 +26,7 @@ struct Subject {
     asset: Option<AssetRow>,
 }
 
-/// The standard's clock is Korean time; stamps are `YYYYMMDDhhmmss` there.
+/// The DTIME stamp (`YYYYMMDDhhmmss`, Korean time) of a Unix time.
 fn stamp_of(unix_seconds: i64) -> Option<String> {
     DateTime::from_timestamp(unix_seconds, 0).map(korean_dtime)
 }
