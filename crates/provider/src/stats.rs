@@ -1,7 +1,7 @@
 //! Statistics of every information-API call this provider answers (지원-005): a middleware reads
 //! the [`CalledApi`] and [`RspCode`] the pipeline attaches, times the call, names the provider (from
-//! the path's industry) and the client (the bearer token's `aud`), and hands the event to the
-//! [`CallRecorder`], which never makes the request wait.
+//! the path's industry) and the client (the verified one, else the bearer token's `aud`), and hands
+//! the event to the [`CallRecorder`], which never makes the request wait.
 
 use crate::ServedOrg;
 use crate::info::CalledApi;
@@ -62,10 +62,13 @@ fn industry_of(path: &str) -> Option<Industry> {
 pub async fn record(State(stats): State<StatsRecorder>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let industry = industry_of(request.uri().path());
-    let client = claimed_audience(request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()));
+    let authorization = request.headers().get(AUTHORIZATION).cloned();
     let response = next.run(request).await;
     let Some(called) = response.extensions().get::<CalledApi>() else { return response };
     let Some(api_code) = catalogue::api(called.api_id).and_then(|api| api.api_code) else { return response };
+    // A call refused before its token verified still counts for the client the token names.
+    let client =
+        called.client_id.clone().or_else(|| claimed_audience(authorization.as_ref().and_then(|v| v.to_str().ok())));
     let org = industry.and_then(|i| stats.orgs.iter().find(|o| o.industry == i));
     let (Some(org), Some(client_id)) = (org, client) else {
         stats.recorder.record_unattributed();

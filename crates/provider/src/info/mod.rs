@@ -30,11 +30,14 @@ use std::sync::Arc;
 const MAX_UNPAGED: u32 = 10_000;
 
 /// Attached to every information-API response, so that layers (statistics, metrics, logs) can see
-/// which API answered, for which x-api-type, with which rsp_code (also attached, as [`RspCode`]).
-#[derive(Debug, Clone, Copy)]
+/// which API answered, for which x-api-type, for which client, with which rsp_code (also attached,
+/// as [`RspCode`]).
+#[derive(Debug, Clone)]
 pub struct CalledApi {
     pub api_id: &'static str,
     pub api_type: Option<ApiType>,
+    /// The client whose access token verified; `None` when the call failed before that.
+    pub client_id: Option<String>,
 }
 
 /// A validated information-API request, ready for its shape.
@@ -143,11 +146,13 @@ pub fn success(code: RspCode, body: Map<String, Value>) -> Response {
     response
 }
 
+/// Answers `call`, naming in `caller` the client once its access token has verified.
 async fn answer(
     provider: &Provider,
     call: InfoCall,
     headers: &HeaderMap,
     peer: Option<&PeerCertificate>,
+    caller: &mut Option<String>,
 ) -> Result<Response, ApiError> {
     if call.api.scope == catalogue::ScopeRule::None {
         return common::api_list(&call);
@@ -155,6 +160,7 @@ async fn answer(
     let grant: Grant = provider.authenticate_call(&call.org_code, bearer(headers)?, peer).await?;
     // The access log's request span names the caller from here on.
     tracing::Span::current().record("client_id", grant.client_id.as_str());
+    *caller = Some(grant.client_id.clone());
     if !grant.scopes.allows(call.api, call.industry) {
         return Err(ApiError::with(
             RspCode::ScopeNotGranted,
@@ -167,11 +173,25 @@ async fn answer(
     shapes::answer(provider, &call, &grant).await
 }
 
-/// Tags the response with the API and x-api-type it answered for.
-fn tagged(api: &'static ApiSpec, headers: &HeaderMap, result: Result<Response, ApiError>) -> Response {
+/// Validates and answers one request, tagging the response with the API, x-api-type and client
+/// it answered for.
+async fn handle(
+    provider: &Provider,
+    api: &'static ApiSpec,
+    industry: Industry,
+    headers: HeaderMap,
+    peer: Peer,
+    params: Result<HashMap<String, String>, ApiError>,
+) -> Response {
+    let mut caller = None;
+    let result = async {
+        let call = validate(provider, api, industry, &headers, params?)?;
+        answer(provider, call, &headers, peer.as_ref().map(|Extension(p)| p), &mut caller).await
+    }
+    .await;
     let mut response = result.into_response();
     let api_type = headers.get(api_type::HEADER).and_then(|v| v.to_str().ok()).and_then(|s| s.parse().ok());
-    response.extensions_mut().insert(CalledApi { api_id: api.id, api_type });
+    response.extensions_mut().insert(CalledApi { api_id: api.id, api_type, client_id: caller });
     response
 }
 
@@ -185,23 +205,15 @@ fn route_for(provider: Arc<Provider>, api: &'static ApiSpec, industry: Industry)
                   path: Option<Path<HashMap<String, String>>>,
                   headers: HeaderMap,
                   peer: Peer| async move {
-                let result = async {
-                    let Query(mut params) = query.map_err(|e| invalid(e.body_text()))?;
+                let params = query.map_err(|e| invalid(e.body_text())).map(|Query(mut params)| {
                     params.extend(path.map(|Path(p)| p).unwrap_or_default());
-                    let call = validate(&provider, api, industry, &headers, params)?;
-                    answer(&provider, call, &headers, peer.as_ref().map(|Extension(p)| p)).await
-                }
-                .await;
-                tagged(api, &headers, result)
+                    params
+                });
+                handle(&provider, api, industry, headers, peer, params).await
             },
         ),
         Method::Post => post(move |headers: HeaderMap, peer: Peer, body: Bytes| async move {
-            let result = async {
-                let call = validate(&provider, api, industry, &headers, body_params(&body)?)?;
-                answer(&provider, call, &headers, peer.as_ref().map(|Extension(p)| p)).await
-            }
-            .await;
-            tagged(api, &headers, result)
+            handle(&provider, api, industry, headers, peer, body_params(&body)).await
         }),
     }
     .fallback(mydata_web::error::method_not_allowed)
