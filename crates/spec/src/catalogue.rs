@@ -314,7 +314,8 @@ impl ApiSpec {
 
     /// The request field naming the asset this API is about, if any.
     pub fn resource_key(&self) -> Option<&'static str> {
-        RESOURCE_KEYS.iter().copied().find(|k| self.takes(k))
+        let fields = self.fields();
+        RESOURCE_KEYS.iter().copied().find(|k| fields.request_field(k).is_some())
     }
 
     /// The asset-list API (scope `<industry>.list`) whose items this API's resource key names:

@@ -1,8 +1,8 @@
 //! Every API's request and response fields, transcribed from chapters 5–7 into `data/*.json`
 //! (a copy of `shared/spec/fields-v1`). Loaded once, on first use.
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// Where a field travels.
@@ -87,8 +87,9 @@ const SOURCES: [(&str, &str); 5] = [
     ("insu.json", include_str!("../data/insu.json")),
 ];
 
-static ALL: LazyLock<HashMap<String, ApiFields>> = LazyLock::new(|| {
-    let mut all = HashMap::new();
+/// Looked up several times by every call a server answers, hence a fast hash of the short IDs.
+static ALL: LazyLock<FxHashMap<String, ApiFields>> = LazyLock::new(|| {
+    let mut all = FxHashMap::default();
     for (file, text) in SOURCES {
         // The data is compiled in and checked by this crate's tests, so a parse failure is a build defect.
         let apis: Vec<ApiFields> =

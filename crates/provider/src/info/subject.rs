@@ -36,7 +36,8 @@ pub fn subject_key<'a>(base: &str, qualifiers: impl IntoIterator<Item = (&'a str
 
 /// The qualifiers `api` takes, in key order.
 pub fn qualifiers_of(api: &ApiSpec) -> impl Iterator<Item = &'static str> + '_ {
-    QUALIFIERS.iter().copied().filter(|q| api.fields().request_field(q).is_some())
+    let fields = api.fields();
+    QUALIFIERS.iter().copied().filter(|q| fields.request_field(q).is_some())
 }
 
 /// How the response body of an API is made.
