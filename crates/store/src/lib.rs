@@ -146,7 +146,31 @@ pub struct AssetListing {
     pub changed_at: Option<i64>,
     /// The customer's reg_date at the institution; `None` for an unknown customer.
     pub reg_date: Option<String>,
-    pub page: Page<AssetRow>,
+    pub page: Page<ListedAsset>,
+}
+
+/// An asset as its list answers it: the item is the stored JSON text, wire JSON with every value a
+/// string (the store writes it so), which the answer carries as it is: serving a list never parses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedAsset {
+    pub asset_key: String,
+    pub item_json: String,
+}
+
+/// An asset a request names, with the stored answer about it when one was asked for
+/// ([`Store::asset_subject`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetSubject {
+    pub customer_id: String,
+    pub updated_at: i64,
+    pub document: Option<StoredDocument>,
+}
+
+/// A [`Document`]'s body as the stored JSON text (wire JSON, as [`ListedAsset`]'s item).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDocument {
+    pub body_json: String,
+    pub updated_at: i64,
 }
 
 /// A key that signs access tokens.
@@ -277,6 +301,15 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Page<AssetRow>>;
     async fn asset(&self, org_code: &str, list_api: &str, asset_key: &str) -> StoreResult<Option<AssetRow>>;
+    /// The asset of `list_api` keyed `asset_key` and, when `document` names an API and a subject key,
+    /// that stored answer, in one read (every detail call needs both).
+    async fn asset_subject(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        asset_key: &str,
+        document: Option<(&str, &str)>,
+    ) -> StoreResult<Option<AssetSubject>>;
 
     async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()>;
     async fn document(&self, org_code: &str, api_id: &str, subject_key: &str) -> StoreResult<Option<Document>>;

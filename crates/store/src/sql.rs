@@ -11,7 +11,7 @@ use sqlx::{AnyPool, Row};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -296,27 +296,56 @@ fn keyset(after_cursor: bool, op: &str, param: u8) -> String {
     if after_cursor { format!("AND sort_key {op} ${param}") } else { format!("AND CAST(${param} AS TEXT) = ''") }
 }
 
-/// A page of a customer's assets of one list, [`ASSET_COLUMNS`] in `sort_key` order.
-fn asset_page_sql(after_cursor: bool) -> String {
+/// A page of a customer's assets of one list, `columns` of each in `sort_key` order.
+fn asset_page_sql(columns: &str, after_cursor: bool) -> String {
     let keyset = keyset(after_cursor, ">", 4);
     format!(
-        "SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
+        "SELECT {columns} FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
          {keyset} ORDER BY sort_key LIMIT $5"
     )
 }
 
-/// [`Store::asset_listing`]'s statement: one row with the list's change stamp and the customer's
-/// reg_date in its last two columns and NULL assets, then the page ([`asset_page_sql`]). One
-/// statement reads one snapshot, so the stamp never runs ahead of the page it comes with.
-fn asset_listing_sql(after_cursor: bool) -> String {
-    format!(
-        "SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
-           CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), \
-           (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3), \
-           (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) \
-         UNION ALL SELECT {ASSET_COLUMNS}, NULL, NULL FROM ({}) page",
-        asset_page_sql(after_cursor)
-    )
+/// The columns of an asset as its list answers it ([`ListedAsset`], with the sort key for the cursor).
+const LISTED_COLUMNS: &str = "asset_key, sort_key, item";
+
+/// [`Store::asset_listing`]'s statement: a first row (`0` in the first column) with the list's change
+/// stamp and the customer's reg_date, then the page ([`asset_page_sql`], `1` in the first column).
+/// One statement reads one snapshot, so the stamp never runs ahead of the page it comes with.
+fn asset_listing_sql(after_cursor: bool) -> &'static str {
+    static STATEMENTS: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [false, true].map(|after_cursor| {
+            format!(
+                "SELECT CAST(0 AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+                   (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3), \
+                   (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) \
+                 UNION ALL SELECT CAST(1 AS BIGINT), {LISTED_COLUMNS}, NULL, NULL FROM ({}) page",
+                asset_page_sql(LISTED_COLUMNS, after_cursor)
+            )
+        })
+    });
+    &STATEMENTS[usize::from(after_cursor)]
+}
+
+/// [`Store::asset_subject`]'s statement: the asset, then the document (`$4`, `$5`) when one is asked
+/// for; the index of each answers its part.
+fn asset_subject_sql(with_document: bool) -> &'static str {
+    static STATEMENTS: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [false, true].map(|with_document| {
+            let (document, join) = if with_document {
+                (
+                    "d.body, d.updated_at",
+                    "LEFT JOIN documents d ON d.org_code = $1 AND d.api_id = $4 AND d.subject_key = $5",
+                )
+            } else {
+                ("CAST(NULL AS TEXT), CAST(NULL AS BIGINT)", "")
+            };
+            format!(
+                "SELECT a.customer_id, a.updated_at, {document} FROM assets a {join} \
+                 WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3"
+            )
+        })
+    });
+    &STATEMENTS[usize::from(with_document)]
 }
 
 /// `$1`..`$5` of an asset page: the customer's list, the cursor as stored (hex, empty on the first
@@ -354,6 +383,25 @@ fn sort_unhex(hex: &str) -> StoreResult<String> {
         .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()).ok_or_else(corrupt))
         .collect::<StoreResult<Vec<u8>>>()?;
     String::from_utf8(bytes).map_err(|_| corrupt())
+}
+
+/// The stored text of information data (asset items, documents, history bodies): wire JSON, every
+/// number and boolean as a string (첨부2), so that answers carry it as it is.
+fn wire_json_text(value: &Value) -> String {
+    fn all_text(value: &Value) -> bool {
+        match value {
+            Value::Number(_) | Value::Bool(_) => false,
+            Value::Array(items) => items.iter().all(all_text),
+            Value::Object(map) => map.values().all(all_text),
+            Value::Null | Value::String(_) => true,
+        }
+    }
+    if all_text(value) {
+        return json_text(value);
+    }
+    let mut wire = value.clone();
+    mydata_spec::wire::stringify(&mut wire);
+    json_text(&wire)
 }
 
 fn json_text(value: &Value) -> String {
@@ -528,7 +576,7 @@ impl EncodedInfo {
                 .into_iter()
                 .map(|a| EncodedAsset {
                     sort_key: sort_hex(&a.sort_key),
-                    item: json_text(&a.item),
+                    item: wire_json_text(&a.item),
                     org_code: a.org_code,
                     list_api: a.list_api,
                     asset_key: a.asset_key,
@@ -539,7 +587,7 @@ impl EncodedInfo {
             documents: documents
                 .into_iter()
                 .map(|d| EncodedDocument {
-                    body: json_text(&d.body),
+                    body: wire_json_text(&d.body),
                     org_code: d.org_code,
                     api_id: d.api_id,
                     subject_key: d.subject_key,
@@ -551,7 +599,7 @@ impl EncodedInfo {
                 .into_iter()
                 .map(|h| EncodedHistory {
                     sort_key: sort_hex(&h.sort_key),
-                    body: json_text(&h.body),
+                    body: wire_json_text(&h.body),
                     org_code: h.org_code,
                     api_id: h.api_id,
                     subject_key: h.subject_key,
@@ -1209,7 +1257,7 @@ impl Store for SqlStore {
             .bind(&a.asset_key)
             .bind(&a.customer_id)
             .bind(sort_hex(&a.sort_key))
-            .bind(json_text(&a.item))
+            .bind(wire_json_text(&a.item))
             .bind(a.updated_at)
             .execute(&mut *tx)
             .await?;
@@ -1226,7 +1274,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Page<AssetRow>> {
-        let sql = asset_page_sql(after.is_some());
+        let sql = asset_page_sql(ASSET_COLUMNS, after.is_some());
         let after = after.map(sort_hex).unwrap_or_default();
         let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
         let items = self.read_all(&sql, &params).await?.iter().map(asset_from).collect::<StoreResult<Vec<_>>>()?;
@@ -1246,16 +1294,22 @@ impl Store for SqlStore {
         let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
         let mut header = None;
         let mut items = Vec::new();
-        for row in self.read_all(&sql, &params).await? {
-            match row.text(0)? {
-                None => header = Some((row.int(7)?, row.text(8)?)),
-                Some(_) => items.push(asset_from(&row)?),
+        for row in self.read_all(sql, &params).await? {
+            match row.required_int(0)? {
+                0 => header = Some((row.int(4)?, row.text(5)?)),
+                _ => items.push((
+                    row.required_text(2)?,
+                    ListedAsset { asset_key: row.required_text(1)?, item_json: row.required_text(3)? },
+                )),
             }
         }
         let (changed_at, reg_date) = header.ok_or_else(|| StoreError::Corrupt("no listing row".into()))?;
-        // The rows of a compound statement come in no promised order.
-        items.sort_unstable_by(|a, b| a.sort_key.cmp(&b.sort_key));
-        Ok(AssetListing { changed_at, reg_date, page: paged(items, limit, |a| &a.sort_key) })
+        // The rows of a compound statement come in no promised order; hex keys order as the keys do.
+        items.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        let page = paged(items, limit, |(hex, _)| hex);
+        let next = page.next.as_deref().map(sort_unhex).transpose()?;
+        let page = Page { items: page.items.into_iter().map(|(_, asset)| asset).collect(), next };
+        Ok(AssetListing { changed_at, reg_date, page })
     }
 
     async fn asset(&self, org_code: &str, list_api: &str, asset_key: &str) -> StoreResult<Option<AssetRow>> {
@@ -1263,6 +1317,29 @@ impl Store for SqlStore {
             format!("SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3");
         let params = [Param::Text(org_code), Param::Text(list_api), Param::Text(asset_key)];
         self.read_first(&sql, &params).await?.as_ref().map(asset_from).transpose()
+    }
+
+    async fn asset_subject(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        asset_key: &str,
+        document: Option<(&str, &str)>,
+    ) -> StoreResult<Option<AssetSubject>> {
+        let (api_id, subject_key) = document.unwrap_or_default();
+        let params = [
+            Param::Text(org_code),
+            Param::Text(list_api),
+            Param::Text(asset_key),
+            Param::Text(api_id),
+            Param::Text(subject_key),
+        ];
+        let Some(row) = self.read_first(asset_subject_sql(document.is_some()), &params).await? else { return Ok(None) };
+        let document = match (row.text(2)?, row.int(3)?) {
+            (Some(body_json), Some(updated_at)) => Some(StoredDocument { body_json, updated_at }),
+            _ => None,
+        };
+        Ok(Some(AssetSubject { customer_id: row.required_text(0)?, updated_at: row.required_int(1)?, document }))
     }
 
     async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()> {
@@ -1277,7 +1354,7 @@ impl Store for SqlStore {
             .bind(&d.api_id)
             .bind(&d.subject_key)
             .bind(&d.customer_id)
-            .bind(json_text(&d.body))
+            .bind(wire_json_text(&d.body))
             .bind(d.updated_at)
             .execute(&mut *tx)
             .await?;
@@ -1315,7 +1392,7 @@ impl Store for SqlStore {
             .bind(sort_hex(&h.sort_key))
             .bind(&h.customer_id)
             .bind(&h.occurred)
-            .bind(json_text(&h.body))
+            .bind(wire_json_text(&h.body))
             .execute(&mut *tx)
             .await?;
         }
@@ -1792,14 +1869,19 @@ mod tests {
             details
         };
         assert!(plan(&history_page_sql(true)).contains("sort_key<?"));
-        assert!(plan(&asset_listing_sql(true)).contains("sort_key>?"));
-        for first_page in [history_page_sql(false), asset_listing_sql(false)] {
+        assert!(plan(asset_listing_sql(true)).contains("sort_key>?"));
+        for first_page in [history_page_sql(false), asset_listing_sql(false).to_owned()] {
             assert!(plan(&first_page).contains("USING INDEX"), "{first_page}");
         }
         // A list's change stamp is read from the index, not from every asset's row.
-        assert!(plan(&asset_listing_sql(false)).contains("USING COVERING INDEX assets_by_customer"));
+        assert!(plan(asset_listing_sql(false)).contains("USING COVERING INDEX assets_by_customer"));
+        // A detail's asset and document are each one seek of a primary key.
+        let subject = plan(asset_subject_sql(true));
+        assert_eq!(subject.matches("USING INDEX sqlite_autoindex").count(), 2, "{subject}");
         // Rows come in index order: no statement sorts them in a temporary b-tree per call.
-        for statement in [history_page_sql(true), asset_listing_sql(true), asset_listing_sql(false)] {
+        for statement in
+            [history_page_sql(true), asset_listing_sql(true).to_owned(), asset_listing_sql(false).to_owned()]
+        {
             assert!(!plan(&statement).contains("TEMP B-TREE"), "{}", plan(&statement));
         }
     }

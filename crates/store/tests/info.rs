@@ -15,6 +15,13 @@ fn asset(key: &str, customer: &str, updated_at: i64) -> AssetRow {
     }
 }
 
+/// A page of assets as their list answers it.
+fn listed(page: Page<AssetRow>) -> Page<ListedAsset> {
+    let items =
+        page.items.into_iter().map(|a| ListedAsset { asset_key: a.asset_key, item_json: a.item.to_string() }).collect();
+    Page { items, next: page.next }
+}
+
 both_backends!(asset_lists_report_their_latest_change, |store| async move {
     let changed = |list: &'static str| {
         let store = store.clone();
@@ -38,7 +45,8 @@ both_backends!(an_asset_listing_is_the_page_with_its_stamp_and_reg_date, |store|
     let listing = store.asset_listing("BANK000001", "은행-001", "c1", None, 2).await.unwrap();
     assert_eq!(listing.reg_date, None);
     assert_eq!(listing.changed_at, Some(104));
-    assert_eq!(listing.page, store.asset_page("BANK000001", "은행-001", "c1", None, 2).await.unwrap());
+    assert_eq!(listing.page, listed(store.asset_page("BANK000001", "은행-001", "c1", None, 2).await.unwrap()));
+    assert_eq!(listing.page.next.as_deref(), Some("1001"), "the cursor is the key, not its stored form");
     assert_eq!(listing.page.items.len(), 2);
     store
         .upsert_customer(&Customer {
@@ -55,7 +63,42 @@ both_backends!(an_asset_listing_is_the_page_with_its_stamp_and_reg_date, |store|
     assert_eq!((last.page.items.len(), last.page.next), (0, None));
     assert_eq!((last.changed_at, last.reg_date.as_deref()), (Some(104), Some("20200102")));
     let middle = store.asset_listing("BANK000001", "은행-001", "c1", Some("1001"), 2).await.unwrap();
-    assert_eq!(middle.page, store.asset_page("BANK000001", "은행-001", "c1", Some("1001"), 2).await.unwrap());
+    assert_eq!(middle.page, listed(store.asset_page("BANK000001", "은행-001", "c1", Some("1001"), 2).await.unwrap()));
+});
+
+both_backends!(a_detail_reads_its_asset_with_the_document_asked_for, |store| async move {
+    store.upsert_assets(&[asset("1001", "c1", 100)]).await.unwrap();
+    store.upsert_documents(&[deposit_document()]).await.unwrap();
+    let subject = |key: &'static str, document: Option<(&'static str, &'static str)>| {
+        let store = store.clone();
+        async move { store.asset_subject("BANK000001", "은행-001", key, document).await.unwrap() }
+    };
+    let found = subject("1001", Some(("은행-002", "1001"))).await.expect("the asset");
+    assert_eq!((found.customer_id.as_str(), found.updated_at), ("c1", 100));
+    let document = found.document.expect("the document");
+    assert_eq!(document.updated_at, 7);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&document.body_json).unwrap(), deposit_document().body);
+    assert_eq!(subject("1001", None).await.unwrap().document, None, "no document unless asked for");
+    assert_eq!(subject("1001", Some(("은행-003", "1001"))).await.unwrap().document, None, "no such document");
+    assert_eq!(subject("1001", Some(("은행-002", "1001|3"))).await.unwrap().document, None);
+    assert_eq!(subject("1002", Some(("은행-002", "1001"))).await, None, "no such asset");
+    let other_list = store.asset_subject("BANK000001", "카드-001", "1001", None).await.unwrap();
+    assert_eq!(other_list, None, "an asset of another list");
+});
+
+both_backends!(information_data_is_stored_as_wire_json, |store| async move {
+    // 첨부2: every value travels as a string; data written with numbers or booleans is stored so.
+    let mut numeric = asset("1001", "c1", 100);
+    numeric.item = json!({"account_num": "1001", "seqno": 1, "is_minus": false, "rate": 2.5});
+    store.upsert_assets(&[numeric]).await.unwrap();
+    let document = Document { body: json!({"basic_cnt": 1, "basic_list": [{"amt": 10}]}), ..deposit_document() };
+    store.upsert_documents(&[document]).await.unwrap();
+    let listing = store.asset_listing("BANK000001", "은행-001", "c1", None, 10).await.unwrap();
+    let item: serde_json::Value = serde_json::from_str(&listing.page.items[0].item_json).unwrap();
+    assert_eq!(item, json!({"account_num": "1001", "seqno": "1", "is_minus": "false", "rate": "2.5"}));
+    let stored = store.asset_subject("BANK000001", "은행-001", "1001", Some(("은행-002", "1001"))).await.unwrap();
+    let body = stored.unwrap().document.unwrap().body_json;
+    assert_eq!(body, r#"{"basic_cnt":"1","basic_list":[{"amt":"10"}]}"#);
 });
 
 both_backends!(periodic_calls_count_per_consent_api_subject_and_window, |store| async move {

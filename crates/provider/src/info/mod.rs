@@ -5,6 +5,7 @@ mod common;
 mod periodic;
 mod shapes;
 pub mod subject;
+mod wire_body;
 
 use crate::Provider;
 use crate::tokens::Grant;
@@ -19,7 +20,7 @@ use mydata_spec::catalogue::{self, Method};
 use mydata_spec::fields::Location;
 use mydata_spec::paging::Limit;
 use mydata_spec::validate::check_params;
-use mydata_spec::{ApiSpec, ApiType, Envelope, Industry, RspCode, api_type, wire};
+use mydata_spec::{ApiSpec, ApiType, Industry, RspCode, api_type};
 use mydata_web::ApiError;
 use mydata_web::tls::PeerCertificate;
 use serde_json::{Map, Value};
@@ -134,16 +135,11 @@ fn validate(
 
 /// Adds `rsp_code`/`rsp_msg` in front of a success body and sends every value as a string.
 pub fn success(code: RspCode, body: Map<String, Value>) -> Response {
-    let envelope = Envelope::new(code);
-    let mut out = Map::with_capacity(body.len() + 2);
-    out.insert("rsp_code".into(), Value::String(envelope.rsp_code));
-    out.insert("rsp_msg".into(), Value::String(envelope.rsp_msg));
-    out.extend(body);
-    let mut value = Value::Object(out);
-    wire::stringify(&mut value);
-    let mut response = mydata_web::error::json_response(axum::http::StatusCode::OK, &value);
-    response.extensions_mut().insert(code);
-    response
+    let mut wire = wire_body::WireBody::new(code);
+    for (name, value) in body {
+        wire.value(&name, value);
+    }
+    wire.finish(code)
 }
 
 /// Answers `call`, naming in `caller` the client once its access token has verified.

@@ -4,7 +4,8 @@
 //! keyset-paged history rows.
 
 use super::subject::{self, Composition, list_fields};
-use super::{InfoCall, invalid, periodic, success};
+use super::wire_body::{self, WireBody};
+use super::{InfoCall, invalid, periodic};
 use crate::Provider;
 use crate::tokens::Grant;
 use axum::response::Response;
@@ -14,16 +15,17 @@ use mydata_spec::paging::PageCursor;
 use mydata_spec::time::korean_dtime;
 use mydata_spec::types::{Date, Month};
 use mydata_spec::{ApiType, RspCode};
-use mydata_store::{AssetRow, HistoryQuery};
+use mydata_store::{AssetSubject, HistoryQuery, StoredDocument};
 use mydata_web::ApiError;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 /// What a request is about, after the consent checks.
 struct Subject {
     /// The key stored answers are filed under (see [`subject::subject_key`]).
     key: String,
-    /// The asset named by the request, when the API names one.
-    asset: Option<AssetRow>,
+    /// The asset named by the request, when the API names one, with the stored answer about it
+    /// when the API's answer is made from one.
+    asset: Option<AssetSubject>,
 }
 
 /// The DTIME stamp (`YYYYMMDDhhmmss`, Korean time) of a Unix time.
@@ -55,15 +57,18 @@ fn unchanged_since_caller(call: &InfoCall, changed_at: Option<i64>) -> bool {
 
 /// The UP_TO_DATE answer: no data, only the stamp the caller should send next time.
 fn up_to_date() -> Response {
-    let mut body = Map::new();
-    body.insert("search_timestamp".into(), json!(korean_dtime(Utc::now())));
-    success(RspCode::UpToDate, body)
+    let mut body = WireBody::new(RspCode::UpToDate);
+    body.string("search_timestamp", &korean_dtime(Utc::now()));
+    body.finish(RspCode::UpToDate)
 }
 
-fn stamp_first_page(call: &InfoCall, body: &mut Map<String, Value>) {
+/// A success body, stamped when it is the first page of an API that takes search_timestamp.
+fn stamped_body(call: &InfoCall) -> WireBody {
+    let mut body = WireBody::new(RspCode::Success);
     if call.api.takes_search_timestamp() && first_page(call) {
-        body.insert("search_timestamp".into(), json!(korean_dtime(Utc::now())));
+        body.string("search_timestamp", &korean_dtime(Utc::now()));
     }
+    body
 }
 
 pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Result<Response, ApiError> {
@@ -76,14 +81,13 @@ pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
     if call.api_type.is_some_and(ApiType::is_scheduled) && first_page(call) {
         periodic::admit(provider.store.as_ref(), &grant.consent, call.api, &subject.key).await?;
     }
-    let mut response_body = match composition {
+    let withheld = withheld_fields(&grant.consent.options);
+    let body = match composition {
         Composition::AssetList => return asset_list(provider, call, grant).await,
-        Composition::Document => document(provider, call, &subject).await?,
-        Composition::Rows { with_document } => rows(provider, call, grant, &subject, with_document).await?,
+        Composition::Document => document(provider, call, subject, &withheld).await?,
+        Composition::Rows { with_document } => rows(provider, call, grant, subject, with_document, &withheld).await?,
     };
-    let Some(mut body) = response_body.take() else { return Ok(up_to_date()) };
-    withhold_unconsented(&grant.consent.options, &mut body);
-    Ok(success(RspCode::Success, body))
+    Ok(body.map_or_else(up_to_date, |body| body.finish(RspCode::Success)))
 }
 
 async fn subject_of(
@@ -92,29 +96,37 @@ async fn subject_of(
     grant: &Grant,
     composition: Composition,
 ) -> Result<Subject, ApiError> {
-    let customer = &grant.consent.customer_id;
-    let (base, asset) = match (composition, call.api.resource_key()) {
-        (Composition::AssetList, _) | (_, None) => (customer.clone(), None),
-        (_, Some(_)) => {
-            let asset = consented_asset(provider, call, grant).await?;
-            (asset.asset_key.clone(), Some(asset))
-        }
-    };
     let qualifiers = subject::qualifiers_of(call.api).map(|q| (q, call.param(q)));
-    Ok(Subject { key: subject::subject_key(&base, qualifiers), asset })
+    let key_name = match (composition, call.api.resource_key()) {
+        (Composition::AssetList, _) | (_, None) => {
+            return Ok(Subject { key: subject::subject_key(&grant.consent.customer_id, qualifiers), asset: None });
+        }
+        (_, Some(key_name)) => key_name,
+    };
+    let asset_key = call.param(key_name).ok_or_else(|| invalid(format!("{key_name} is required")))?;
+    let key = subject::subject_key(asset_key, qualifiers);
+    let with_document = matches!(composition, Composition::Document | Composition::Rows { with_document: true });
+    let asset = consented_asset(provider, call, grant, asset_key, with_document.then_some(key.as_str())).await?;
+    Ok(Subject { key, asset: Some(asset) })
 }
 
-/// The asset the request names, checked to be the customer's and within the consent.
-async fn consented_asset(provider: &Provider, call: &InfoCall, grant: &Grant) -> Result<AssetRow, ApiError> {
-    let key_name = call.api.resource_key().ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
-    let key = call.param(key_name).ok_or_else(|| invalid(format!("{key_name} is required")))?;
+/// The asset the request names, checked to be the customer's and within the consent, read together
+/// with the document filed under `document_key` when there is one.
+async fn consented_asset(
+    provider: &Provider,
+    call: &InfoCall,
+    grant: &Grant,
+    asset_key: &str,
+    document_key: Option<&str>,
+) -> Result<AssetSubject, ApiError> {
     let list = call.api.asset_list(call.industry).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
+    let document = document_key.map(|key| (call.api.id, key));
     // Another customer's asset answers exactly like a missing one.
-    let asset = match provider.store.asset(&call.org_code, list.id, key).await? {
+    let asset = match provider.store.asset_subject(&call.org_code, list.id, asset_key, document).await? {
         Some(asset) if asset.customer_id == grant.consent.customer_id => asset,
         _ => return Err(ApiError::new(RspCode::AssetNotFound)),
     };
-    if !grant.consent.covers_asset(key) {
+    if !grant.consent.covers_asset(asset_key) {
         return Err(ApiError::new(RspCode::AssetNotConsented));
     }
     Ok(asset)
@@ -131,51 +143,55 @@ async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
     }
     let page = listing.page;
     let (list_field, count_field) = list_fields(call.api).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
-    let items: Vec<Value> = page
+    let items = page
         .items
-        .into_iter()
-        .map(|row| {
-            let mut item = row.item;
-            if let Value::Object(map) = &mut item {
-                map.insert("is_consent".into(), json!(grant.consent.covers_asset(&row.asset_key)));
-            }
-            item
+        .iter()
+        .map(|asset| {
+            let consented = if grant.consent.covers_asset(&asset.asset_key) { "true" } else { "false" };
+            wire_body::with_member(&asset.item_json, "is_consent", consented)
         })
-        .collect();
-    let mut body = Map::new();
-    stamp_first_page(call, &mut body);
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut body = stamped_body(call);
     if call.api.fields().response_field("reg_date").is_some() {
         let reg_date = listing.reg_date.ok_or_else(|| ApiError::new(RspCode::CustomerNotFound))?;
-        body.insert("reg_date".into(), json!(reg_date));
+        body.string("reg_date", &reg_date);
     }
     if let Some(next) = page.next {
-        body.insert("next_page".into(), json!(PageCursor { after: next }.encode(&query)));
+        body.string("next_page", &PageCursor { after: next }.encode(&query));
     }
     if let Some(count) = count_field {
-        body.insert(count.name.clone(), json!(items.len()));
+        body.string(&count.name, &items.len().to_string());
     }
-    body.insert(list_field.name.clone(), Value::Array(items));
-    Ok(success(RspCode::Success, body))
+    body.list(&list_field.name, &items);
+    Ok(body.finish(RspCode::Success))
+}
+
+/// The subject's stored document, as read with its asset or, for a customer's, now.
+async fn stored_document(provider: &Provider, call: &InfoCall, subject: Subject) -> Result<StoredDocument, ApiError> {
+    let document = match subject.asset {
+        Some(asset) => asset.document,
+        None => provider
+            .store
+            .document(&call.org_code, call.api.id, &subject.key)
+            .await?
+            .map(|d| StoredDocument { body_json: d.body.to_string(), updated_at: d.updated_at }),
+    };
+    document.ok_or_else(|| ApiError::new(RspCode::AssetNotFound))
 }
 
 /// The stored document of the subject as the body, or `None` when the caller is up to date.
 async fn document(
     provider: &Provider,
     call: &InfoCall,
-    subject: &Subject,
-) -> Result<Option<Map<String, Value>>, ApiError> {
-    let document = provider
-        .store
-        .document(&call.org_code, call.api.id, &subject.key)
-        .await?
-        .ok_or_else(|| ApiError::new(RspCode::AssetNotFound))?;
+    subject: Subject,
+    withheld: &[&str],
+) -> Result<Option<WireBody>, ApiError> {
+    let document = stored_document(provider, call, subject).await?;
     if unchanged_since_caller(call, Some(document.updated_at)) {
         return Ok(None);
     }
-    let Value::Object(stored) = document.body else { return Err(ApiError::new(RspCode::ProcessingFailed)) };
-    let mut body = Map::new();
-    stamp_first_page(call, &mut body);
-    body.extend(stored);
+    let mut body = stamped_body(call);
+    body.members(&wire_body::without_members(&document.body_json, withheld)?)?;
     Ok(Some(body))
 }
 
@@ -185,31 +201,32 @@ async fn rows(
     provider: &Provider,
     call: &InfoCall,
     grant: &Grant,
-    subject: &Subject,
+    subject: Subject,
     with_document: bool,
-) -> Result<Option<Map<String, Value>>, ApiError> {
+    withheld: &[&str],
+) -> Result<Option<WireBody>, ApiError> {
     let (from, to) = period(call)?;
+    let subject_key = subject.key.clone();
+    let changed_at = subject.asset.as_ref().map(|a| a.updated_at);
     let mut body = if with_document {
-        match document(provider, call, subject).await? {
+        match document(provider, call, subject, withheld).await? {
             Some(body) => body,
             None => return Ok(None),
         }
     } else {
-        if unchanged_since_caller(call, subject.asset.as_ref().map(|a| a.updated_at)) {
+        if unchanged_since_caller(call, changed_at) {
             return Ok(None);
         }
-        let mut body = Map::new();
-        stamp_first_page(call, &mut body);
-        body
+        stamped_body(call)
     };
-    let query = format!("{}|{}|{from}|{to}", call.api.id, subject.key);
+    let query = format!("{}|{subject_key}|{from}|{to}", call.api.id);
     let before = cursor(call, &query)?;
     let page = provider
         .store
         .history_page(&HistoryQuery {
             org_code: &call.org_code,
             api_id: call.api.id,
-            subject_key: &subject.key,
+            subject_key: &subject_key,
             customer_id: &grant.consent.customer_id,
             from: &from,
             to: &to,
@@ -218,14 +235,15 @@ async fn rows(
         })
         .await?;
     let (list_field, count_field) = list_fields(call.api).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
-    let items: Vec<Value> = page.items.into_iter().map(|row| row.body).collect();
     if let Some(next) = page.next {
-        body.insert("next_page".into(), json!(PageCursor { after: next }.encode(&query)));
+        body.string("next_page", &PageCursor { after: next }.encode(&query));
     }
     if let Some(count) = count_field {
-        body.insert(count.name.clone(), json!(items.len()));
+        body.string(&count.name, &page.items.len().to_string());
     }
-    body.insert(list_field.name.clone(), Value::Array(items));
+    let mut items: Vec<Value> = page.items.into_iter().map(|row| row.body).collect();
+    items.iter_mut().for_each(|item| wire_body::strip(item, withheld));
+    body.value(&list_field.name, Value::Array(items));
     Ok(Some(body))
 }
 
@@ -291,37 +309,16 @@ fn withheld_fields(options: &ConsentOptions) -> Vec<&'static str> {
     fields
 }
 
-fn withhold_unconsented(options: &ConsentOptions, body: &mut Map<String, Value>) {
-    fn strip(value: &mut Value, names: &[&str]) {
-        match value {
-            Value::Object(map) => {
-                map.retain(|k, _| !names.contains(&k.as_str()));
-                map.values_mut().for_each(|v| strip(v, names));
-            }
-            Value::Array(items) => items.iter_mut().for_each(|v| strip(v, names)),
-            _ => {}
-        }
-    }
-    let names = withheld_fields(options);
-    if !names.is_empty() {
-        body.values_mut().for_each(|v| strip(v, &names));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn unconsented_optional_fields_are_removed_at_any_depth() {
-        let mut body = Map::new();
-        body.insert(
-            "trans_list".into(),
-            json!([{"trans_amt": "1", "trans_memo": "월급", "merchant_name": "가게", "trans_category": "01"}]),
-        );
+    fn fields_are_withheld_unless_the_customer_opted_into_them() {
         let options = ConsentOptions { trans_memo: true, merchant_name_regno: false, trans_category: false };
-        withhold_unconsented(&options, &mut body);
-        assert_eq!(Value::Object(body), json!({"trans_list": [{"trans_amt": "1", "trans_memo": "월급"}]}));
+        assert_eq!(withheld_fields(&options), ["merchant_name", "merchant_regno", "trans_category"]);
+        let all = ConsentOptions { trans_memo: true, merchant_name_regno: true, trans_category: true };
+        assert!(withheld_fields(&all).is_empty());
     }
 
     #[test]
