@@ -1,11 +1,14 @@
-//! One structured log line per request, inside a span that every log line of the request inherits:
-//! `x-api-tran-id`, API ID, x-api-type, org_code, client_id, rsp_code, status and latency.
+//! The one middleware that observes every request: one structured log line per request, inside a
+//! span that every log line of the request inherits (`x-api-tran-id`, API ID, x-api-type, org_code,
+//! client_id, rsp_code, status and latency), and the same answer handed to [`crate::metrics`] and
+//! [`crate::stats`]. One layer rather than three: each layer costs every call its own boxed future.
 //! Only the route template is logged, never the raw path or query (they can carry asset identifiers),
 //! and never a header value other than the transaction ID.
 
 use crate::Provider;
 use crate::info::CalledApi;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
 use mydata_spec::{Industry, RspCode};
@@ -29,6 +32,8 @@ pub async fn record(State(provider): State<Arc<Provider>>, request: Request, nex
         .filter(|v| v.parse::<mydata_spec::TranId>().is_ok())
         .map(str::to_owned);
     let org_code = route.as_deref().and_then(|r| org_of(&provider, r));
+    let industry = crate::stats::industry_of(request.uri().path());
+    let authorization = request.headers().get(AUTHORIZATION).cloned();
     let span = tracing::info_span!(
         "request",
         tran_id = tran_id.as_deref().unwrap_or("-"),
@@ -39,6 +44,9 @@ pub async fn record(State(provider): State<Arc<Provider>>, request: Request, nex
         client_id = tracing::field::Empty,
     );
     let response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    provider.metrics.observe(&response, elapsed.as_secs_f64());
+    provider.support.stats.observe(industry, authorization.as_ref(), &response, elapsed);
     let called = response.extensions().get::<CalledApi>();
     let code = response.extensions().get::<RspCode>().map(|c| c.code());
     // The response always carries a tran id, generated when the request's was unusable.
@@ -50,7 +58,7 @@ pub async fn record(State(provider): State<Arc<Provider>>, request: Request, nex
             api_type = called.and_then(|c| c.api_type).map_or("-", |t| t.as_str()),
             rsp_code = code.unwrap_or("-"),
             status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
             "request handled"
         )
     });

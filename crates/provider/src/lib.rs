@@ -109,9 +109,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route(metrics::PATH, metrics::route(provider.metrics.clone(), provider.store.clone()))
         .merge(mydata_web::health::routes(provider.store.clone()))
         .fallback(mydata_web::error::not_found)
-        .layer(axum::middleware::from_fn_with_state(provider.metrics.clone(), metrics::record))
         .layer(axum::middleware::from_fn_with_state(provider.clone(), access_log::record))
-        .layer(axum::middleware::from_fn_with_state(provider.support.stats.clone(), stats::record))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
 }
 

@@ -3,9 +3,7 @@
 //! Each provider instance has its own registry, so several servers in one process count apart.
 
 use crate::info::CalledApi;
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use mydata_spec::RspCode;
@@ -17,7 +15,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub const PATH: &str = "/metrics";
 
@@ -136,16 +133,16 @@ impl Metrics {
     }
 }
 
-/// Middleware: counts and times every response tagged with [`CalledApi`].
-pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let response = next.run(request).await;
-    if let (Some(called), Some(code)) =
-        (response.extensions().get::<CalledApi>(), response.extensions().get::<RspCode>())
-    {
-        metrics.call(called, *code, started.elapsed().as_secs_f64());
+impl Metrics {
+    /// Counts and times `response` when it is tagged with [`CalledApi`] (called by
+    /// [`crate::access_log::record`], the one middleware that observes every request).
+    pub fn observe(&self, response: &Response, seconds: f64) {
+        if let (Some(called), Some(code)) =
+            (response.extensions().get::<CalledApi>(), response.extensions().get::<RspCode>())
+        {
+            self.call(called, *code, seconds);
+        }
     }
-    response
 }
 
 /// `GET /metrics`.

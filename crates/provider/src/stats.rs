@@ -1,13 +1,12 @@
-//! Statistics of every information-API call this provider answers (지원-005): a middleware reads
-//! the [`CalledApi`] and [`RspCode`] the pipeline attaches, times the call, names the provider (from
-//! the path's industry) and the client (the verified one, else the bearer token's `aud`), and hands
-//! the event to the [`CallRecorder`], which never makes the request wait.
+//! Statistics of every information-API call this provider answers (지원-005): the observing
+//! middleware hands over each response with the [`CalledApi`] and [`RspCode`] the pipeline attaches;
+//! this names the provider (from the path's industry) and the client (the verified one, else the
+//! bearer token's `aud`), and hands the event to the [`CallRecorder`], which never makes the request
+//! wait.
 
 use crate::ServedOrg;
 use crate::info::CalledApi;
-use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
-use axum::middleware::Next;
+use axum::http::HeaderValue;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +15,7 @@ use mydata_spec::{Industry, RspCode, catalogue};
 use mydata_store::Store;
 use mydata_support::recorder::{CallEvent, CallRecorder};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 /// The recorder and what the middleware needs to name the provider of a call.
 #[derive(Clone)]
@@ -54,38 +53,41 @@ fn claimed_audience(authorization: Option<&str>) -> Option<String> {
 }
 
 /// The `<industry>` segment of an information-API path (`/v1/bank/accounts`, `/bank/apis`).
-fn industry_of(path: &str) -> Option<Industry> {
+pub(crate) fn industry_of(path: &str) -> Option<Industry> {
     path.split('/').filter(|s| !s.is_empty()).take(2).find_map(|segment| segment.parse().ok())
 }
 
-/// The middleware: records every response that carries a [`CalledApi`].
-pub async fn record(State(stats): State<StatsRecorder>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let industry = industry_of(request.uri().path());
-    let authorization = request.headers().get(AUTHORIZATION).cloned();
-    let response = next.run(request).await;
-    let Some(called) = response.extensions().get::<CalledApi>() else { return response };
-    let Some(api_code) = catalogue::api(called.api_id).and_then(|api| api.api_code) else { return response };
-    // A call refused before its token verified still counts for the client the token names.
-    let client =
-        called.client_id.clone().or_else(|| claimed_audience(authorization.as_ref().and_then(|v| v.to_str().ok())));
-    let org = industry.and_then(|i| stats.orgs.iter().find(|o| o.industry == i));
-    let (Some(org), Some(client_id)) = (org, client) else {
-        stats.recorder.record_unattributed();
-        return response;
-    };
-    let rsp_code = response.extensions().get::<RspCode>().copied().unwrap_or(RspCode::UnknownError);
-    stats.recorder.record(CallEvent {
-        org_code: org.org_code.clone(),
-        client_id,
-        api_code,
-        api_type: called.api_type,
-        success: rsp_code.is_success(),
-        elapsed_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        at: Utc::now().timestamp(),
-        only_registered_client: true,
-    });
-    response
+impl StatsRecorder {
+    /// Records `response` when it carries a [`CalledApi`] (called by [`crate::access_log::record`],
+    /// the one middleware that observes every request, with what it kept of the request).
+    pub fn observe(
+        &self,
+        industry: Option<Industry>,
+        authorization: Option<&HeaderValue>,
+        response: &Response,
+        elapsed: Duration,
+    ) {
+        let Some(called) = response.extensions().get::<CalledApi>() else { return };
+        let Some(api_code) = catalogue::api(called.api_id).and_then(|api| api.api_code) else { return };
+        let org = industry.and_then(|i| self.orgs.iter().find(|o| o.industry == i));
+        // A call refused before its token verified still counts for the client the token names.
+        let client = called.client_id.clone().or_else(|| claimed_audience(authorization.and_then(|v| v.to_str().ok())));
+        let (Some(org), Some(client_id)) = (org, client) else {
+            self.recorder.record_unattributed();
+            return;
+        };
+        let rsp_code = response.extensions().get::<RspCode>().copied().unwrap_or(RspCode::UnknownError);
+        self.recorder.record(CallEvent {
+            org_code: org.org_code.clone(),
+            client_id,
+            api_code,
+            api_type: called.api_type,
+            success: rsp_code.is_success(),
+            elapsed_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
+            at: Utc::now().timestamp(),
+            only_registered_client: true,
+        });
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,11 @@ use std::time::Duration;
 /// Connections kept open between reads; more are opened when more threads read at once.
 const IDLE_CONNECTIONS: usize = 16;
 
-/// A query parameter, bound to `$N` where N is its 1-based position in the parameter list.
+/// The names of the parameters a read binds, by position.
+const PARAMETER_NAMES: [&str; 9] = ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9"];
+
+/// A query parameter, bound to `$N` where N is its 1-based position in the parameter list (at most
+/// [`PARAMETER_NAMES`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Param<'a> {
     Text(&'a str),
@@ -31,9 +35,10 @@ pub(crate) enum Param<'a> {
 pub(crate) struct LocalRow(Vec<Value>);
 
 impl LocalRow {
-    pub(crate) fn text(&self, column: usize) -> StoreResult<Option<String>> {
-        match self.0.get(column) {
-            Some(Value::Text(text)) => Ok(Some(text.clone())),
+    /// The text of `column`, moved out of the row (each column is read once).
+    pub(crate) fn text(&mut self, column: usize) -> StoreResult<Option<String>> {
+        match self.0.get_mut(column) {
+            Some(Value::Text(text)) => Ok(Some(std::mem::take(text))),
             Some(Value::Null) => Ok(None),
             other => Err(StoreError::Corrupt(format!("column {column}: expected text, found {other:?}"))),
         }
@@ -97,9 +102,12 @@ impl LocalReader {
 
 fn rows_on(conn: &Connection, sql: &str, params: &[Param<'_>], limit: usize) -> rusqlite::Result<Vec<LocalRow>> {
     let mut statement = conn.prepare_cached(sql)?;
-    for (position, param) in params.iter().enumerate() {
+    if params.len() > PARAMETER_NAMES.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(params.len(), PARAMETER_NAMES.len()));
+    }
+    for (param, name) in params.iter().zip(PARAMETER_NAMES) {
         // `$N` may appear several times or not at all; SQLite numbers it by first appearance.
-        let Some(index) = statement.parameter_index(&format!("${}", position + 1))? else { continue };
+        let Some(index) = statement.parameter_index(name)? else { continue };
         match *param {
             Param::Text(text) => statement.raw_bind_parameter(index, text)?,
             Param::Int(number) => statement.raw_bind_parameter(index, number)?,
@@ -137,13 +145,13 @@ mod tests {
     fn parameters_bind_by_their_number_wherever_they_appear() {
         let (_dir, reader) = database();
         let sql = "SELECT k, n FROM t WHERE ($2 = 0 OR n = $2) AND k = $1";
-        let row = reader.first_row(sql, &[Param::Text("a"), Param::Int(1)]).unwrap().unwrap();
+        let mut row = reader.first_row(sql, &[Param::Text("a"), Param::Int(1)]).unwrap().unwrap();
         assert_eq!((row.text(0).unwrap(), row.int(1).unwrap()), (Some("a".into()), Some(1)));
         let row = reader.first_row(sql, &[Param::Text("b"), Param::Int(0)]).unwrap().unwrap();
         assert_eq!(row.int(1).unwrap(), None, "NULL is none");
         assert!(reader.first_row(sql, &[Param::Text("c"), Param::Int(0)]).unwrap().is_none());
         let all = reader.rows("SELECT k FROM t ORDER BY k", &[], 10).unwrap();
-        let keys: Vec<_> = all.iter().map(|row| row.text(0).unwrap().unwrap()).collect();
+        let keys: Vec<_> = all.into_iter().map(|mut row| row.text(0).unwrap().unwrap()).collect();
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(reader.rows("SELECT k FROM t", &[], 1).unwrap().len(), 1, "no more than the limit");
         assert!(matches!(row.int(0), Err(StoreError::Corrupt(_))), "text is not an integer");

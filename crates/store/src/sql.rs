@@ -253,7 +253,7 @@ enum ReadRow {
 }
 
 impl ReadRow {
-    fn text(&self, column: usize) -> StoreResult<Option<String>> {
+    fn text(&mut self, column: usize) -> StoreResult<Option<String>> {
         match self {
             ReadRow::Sqlx(row) => Ok(row.try_get(column)?),
             ReadRow::Local(row) => row.text(column),
@@ -267,7 +267,7 @@ impl ReadRow {
         }
     }
 
-    fn required_text(&self, column: usize) -> StoreResult<String> {
+    fn required_text(&mut self, column: usize) -> StoreResult<String> {
         self.text(column)?.ok_or_else(|| StoreError::Corrupt(format!("column {column} is NULL")))
     }
 
@@ -451,7 +451,7 @@ fn customer_from(row: &AnyRow) -> StoreResult<Customer> {
 /// The columns [`asset_from`] reads, in its order.
 const ASSET_COLUMNS: &str = "org_code, list_api, asset_key, customer_id, sort_key, item, updated_at";
 
-fn asset_from(row: &ReadRow) -> StoreResult<AssetRow> {
+fn asset_from(mut row: ReadRow) -> StoreResult<AssetRow> {
     Ok(AssetRow {
         org_code: row.required_text(0)?,
         list_api: row.required_text(1)?,
@@ -1277,7 +1277,7 @@ impl Store for SqlStore {
         let sql = asset_page_sql(ASSET_COLUMNS, after.is_some());
         let after = after.map(sort_hex).unwrap_or_default();
         let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
-        let items = self.read_all(&sql, &params).await?.iter().map(asset_from).collect::<StoreResult<Vec<_>>>()?;
+        let items = self.read_all(&sql, &params).await?.into_iter().map(asset_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, limit, |a| &a.sort_key))
     }
 
@@ -1294,7 +1294,7 @@ impl Store for SqlStore {
         let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
         let mut header = None;
         let mut items = Vec::new();
-        for row in self.read_all(sql, &params).await? {
+        for mut row in self.read_all(sql, &params).await? {
             match row.required_int(0)? {
                 0 => header = Some((row.int(4)?, row.text(5)?)),
                 _ => items.push((
@@ -1316,7 +1316,7 @@ impl Store for SqlStore {
         let sql =
             format!("SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3");
         let params = [Param::Text(org_code), Param::Text(list_api), Param::Text(asset_key)];
-        self.read_first(&sql, &params).await?.as_ref().map(asset_from).transpose()
+        self.read_first(&sql, &params).await?.map(asset_from).transpose()
     }
 
     async fn asset_subject(
@@ -1334,7 +1334,9 @@ impl Store for SqlStore {
             Param::Text(api_id),
             Param::Text(subject_key),
         ];
-        let Some(row) = self.read_first(asset_subject_sql(document.is_some()), &params).await? else { return Ok(None) };
+        let Some(mut row) = self.read_first(asset_subject_sql(document.is_some()), &params).await? else {
+            return Ok(None);
+        };
         let document = match (row.text(2)?, row.int(3)?) {
             (Some(body_json), Some(updated_at)) => Some(StoredDocument { body_json, updated_at }),
             _ => None,
@@ -1367,7 +1369,7 @@ impl Store for SqlStore {
         let sql = "SELECT customer_id, body, updated_at FROM documents \
                    WHERE org_code = $1 AND api_id = $2 AND subject_key = $3";
         let params = [Param::Text(org_code), Param::Text(api_id), Param::Text(subject_key)];
-        let Some(row) = self.read_first(sql, &params).await? else { return Ok(None) };
+        let Some(mut row) = self.read_first(sql, &params).await? else { return Ok(None) };
         Ok(Some(Document {
             org_code: org_code.to_owned(),
             api_id: api_id.to_owned(),
@@ -1415,8 +1417,8 @@ impl Store for SqlStore {
         ];
         let rows = self.read_all(&sql, &params).await?;
         let items = rows
-            .iter()
-            .map(|row| {
+            .into_iter()
+            .map(|mut row| {
                 Ok(HistoryRow {
                     org_code: q.org_code.to_owned(),
                     api_id: q.api_id.to_owned(),
