@@ -166,6 +166,12 @@ pub struct AssetSubject {
     pub document: Option<StoredDocument>,
 }
 
+/// One entry of a history page: its body as the stored JSON text (wire JSON, as [`ListedAsset`]'s item).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub body_json: String,
+}
+
 /// A [`Document`]'s body as the stored JSON text (wire JSON, as [`ListedAsset`]'s item).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredDocument {
@@ -316,7 +322,7 @@ pub trait Store: Send + Sync + 'static {
 
     async fn upsert_history(&self, rows: &[HistoryRow]) -> StoreResult<()>;
     /// One page of a subject's history within the period, descending by sort_key.
-    async fn history_page(&self, query: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>>;
+    async fn history_page(&self, query: &HistoryQuery<'_>) -> StoreResult<Page<HistoryEntry>>;
 
     // --- information data ---
     /// Counts one scheduled transmission and returns how many this window now holds (this one included).

@@ -370,7 +370,7 @@ fn asset_page_params<'a>(
 fn history_page_sql(before_cursor: bool) -> String {
     let keyset = keyset(before_cursor, "<", 7);
     format!(
-        "SELECT sort_key, occurred, body FROM history \
+        "SELECT sort_key, body FROM history \
          WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
          AND occurred >= $5 AND occurred <= $6 {keyset} ORDER BY sort_key DESC LIMIT $8"
     )
@@ -1402,7 +1402,7 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryRow>> {
+    async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryEntry>> {
         let sql = history_page_sql(q.before.is_some());
         let before = q.before.map(sort_hex).unwrap_or_default();
         let params = [
@@ -1418,19 +1418,12 @@ impl Store for SqlStore {
         let rows = self.read_all(&sql, &params).await?;
         let items = rows
             .into_iter()
-            .map(|mut row| {
-                Ok(HistoryRow {
-                    org_code: q.org_code.to_owned(),
-                    api_id: q.api_id.to_owned(),
-                    subject_key: q.subject_key.to_owned(),
-                    sort_key: sort_unhex(&row.required_text(0)?)?,
-                    customer_id: q.customer_id.to_owned(),
-                    occurred: row.required_text(1)?,
-                    body: parse_json(&row.required_text(2)?, "history body")?,
-                })
-            })
+            .map(|mut row| Ok((row.required_text(0)?, HistoryEntry { body_json: row.required_text(1)? })))
             .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paged(items, q.limit, |h| &h.sort_key))
+        // Only the cursor's sort key is decoded; the others only order the rows, as stored.
+        let page = paged(items, q.limit, |(hex, _)| hex);
+        let next = page.next.as_deref().map(sort_unhex).transpose()?;
+        Ok(Page { items: page.items.into_iter().map(|(_, entry)| entry).collect(), next })
     }
 
     // --- information data ---

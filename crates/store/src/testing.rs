@@ -2,7 +2,7 @@
 //! a fresh SQLite file, or a fresh PostgreSQL schema in the database named by
 //! `MYDATA_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`).
 
-use crate::{Backend, SqlStore, StoreResult};
+use crate::{Backend, HistoryEntry, HistoryRow, SqlStore, StoreResult};
 use rand::Rng;
 use sqlx::Connection;
 use std::path::PathBuf;
@@ -107,4 +107,9 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// What a history page answers for `rows` as written, when their bodies are wire JSON already.
+pub fn history_entries<'a>(rows: impl IntoIterator<Item = &'a HistoryRow>) -> Vec<HistoryEntry> {
+    rows.into_iter().map(|row| HistoryEntry { body_json: row.body.to_string() }).collect()
 }

@@ -17,7 +17,6 @@ use mydata_spec::types::{Date, Month};
 use mydata_spec::{ApiType, RspCode};
 use mydata_store::{AssetSubject, HistoryQuery, StoredDocument};
 use mydata_web::ApiError;
-use serde_json::Value;
 
 /// What a request is about, after the consent checks.
 struct Subject {
@@ -241,9 +240,12 @@ async fn rows(
     if let Some(count) = count_field {
         body.string(&count.name, &page.items.len().to_string());
     }
-    let mut items: Vec<Value> = page.items.into_iter().map(|row| row.body).collect();
-    items.iter_mut().for_each(|item| wire_body::strip(item, withheld));
-    body.value(&list_field.name, Value::Array(items));
+    let items = page
+        .items
+        .iter()
+        .map(|entry| wire_body::without_members(&entry.body_json, withheld))
+        .collect::<Result<Vec<_>, _>>()?;
+    body.list(&list_field.name, &items);
     Ok(Some(body))
 }
 

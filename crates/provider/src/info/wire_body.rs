@@ -131,7 +131,7 @@ pub fn without_members<'a>(json: &'a str, names: &[&str]) -> Result<Cow<'a, str>
 }
 
 /// Removes the members named `names` from every object inside `value`.
-pub fn strip(value: &mut Value, names: &[&str]) {
+fn strip(value: &mut Value, names: &[&str]) {
     match value {
         Value::Object(map) => {
             map.retain(|k, _| !names.contains(&k.as_str()));
