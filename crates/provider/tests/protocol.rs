@@ -80,6 +80,8 @@ async fn bad_parameters_get_the_standard_codes() {
         expect_code(post("[1]").send().await.unwrap(), 400, "40001").await;
         expect_code(post(r#"{"org_code":"BANK000001"}"#).send().await.unwrap(), 400, "40001").await;
         expect_code(post(r#"{"org_code":"BANK000001","account_num":["x"]}"#).send().await.unwrap(), 400, "40001").await;
+        let oversized = format!(r#"{{"org_code":"BANK000001","account_num":"{}"}}"#, "1".repeat(100_000));
+        expect_code(post(&oversized).send().await.unwrap(), 400, "40001").await;
     }
 }
 

@@ -9,13 +9,13 @@ mod wire_body;
 
 use crate::Provider;
 use crate::tokens::Grant;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Extension, Path, Query};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
+use axum::{RequestPartsExt, Router};
 use mydata_spec::catalogue::{self, Method};
 use mydata_spec::fields::Location;
 use mydata_spec::paging::Limit;
@@ -175,14 +175,15 @@ async fn handle(
     provider: &Provider,
     api: &'static ApiSpec,
     industry: Industry,
-    headers: HeaderMap,
-    peer: Peer,
+    request: &Parts,
     params: Result<HashMap<String, String>, ApiError>,
 ) -> Response {
+    let headers = &request.headers;
+    let peer = request.extensions.get::<PeerCertificate>();
     let mut caller = None;
     let result = async {
-        let call = validate(provider, api, industry, &headers, params?)?;
-        answer(provider, call, &headers, peer.as_ref().map(|Extension(p)| p), &mut caller).await
+        let call = validate(provider, api, industry, headers, params?)?;
+        answer(provider, call, headers, peer, &mut caller).await
     }
     .await;
     let mut response = result.into_response();
@@ -191,25 +192,39 @@ async fn handle(
     response
 }
 
-/// The caller's verified client certificate, when it came over mutual TLS.
-type Peer = Option<Extension<PeerCertificate>>;
+/// The query and path parameters of a GET.
+async fn query_params(request: &mut Parts) -> Result<HashMap<String, String>, ApiError> {
+    let Query(mut params) =
+        Query::<HashMap<String, String>>::try_from_uri(&request.uri).map_err(|e| invalid(e.body_text()))?;
+    if let Ok(Path(path)) = request.extract::<Path<HashMap<String, String>>>().await {
+        params.extend(path);
+    }
+    Ok(params)
+}
 
+/// The largest request body read; information-API requests are a few hundred bytes.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The parameters of a POST, from its JSON body.
+async fn body_params_of(body: Body) -> Result<HashMap<String, String>, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| invalid(format!("the body must be JSON of at most {MAX_BODY_BYTES} bytes")))?;
+    body_params(&bytes)
+}
+
+// The handlers take the request whole, so that its headers are read where they are, not copied.
 fn route_for(provider: Arc<Provider>, api: &'static ApiSpec, industry: Industry) -> MethodRouter {
     match api.method {
-        Method::Get => get(
-            move |query: Result<Query<HashMap<String, String>>, QueryRejection>,
-                  path: Option<Path<HashMap<String, String>>>,
-                  headers: HeaderMap,
-                  peer: Peer| async move {
-                let params = query.map_err(|e| invalid(e.body_text())).map(|Query(mut params)| {
-                    params.extend(path.map(|Path(p)| p).unwrap_or_default());
-                    params
-                });
-                handle(&provider, api, industry, headers, peer, params).await
-            },
-        ),
-        Method::Post => post(move |headers: HeaderMap, peer: Peer, body: Bytes| async move {
-            handle(&provider, api, industry, headers, peer, body_params(&body)).await
+        Method::Get => get(move |request: Request| async move {
+            let (mut parts, _) = request.into_parts();
+            let params = query_params(&mut parts).await;
+            handle(&provider, api, industry, &parts, params).await
+        }),
+        Method::Post => post(move |request: Request| async move {
+            let (parts, body) = request.into_parts();
+            let params = body_params_of(body).await;
+            handle(&provider, api, industry, &parts, params).await
         }),
     }
     .fallback(mydata_web::error::method_not_allowed)
