@@ -184,6 +184,7 @@ impl OperatorStore {
     }
 
     pub async fn upsert_provider(&self, p: &ProviderRow, now: i64) -> StoreResult<()> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "INSERT INTO op_providers (org_code, industry, base_url, client_id, client_secret, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -203,6 +204,7 @@ impl OperatorStore {
 
     /// Forgets a provider; returns whether it was known.
     pub async fn remove_provider(&self, org_code: &str) -> StoreResult<bool> {
+        let _turn = self.store.write_turn().await;
         let done = sqlx::query("DELETE FROM op_providers WHERE org_code = $1")
             .bind(org_code)
             .execute(self.store.pool())
@@ -228,6 +230,7 @@ impl OperatorStore {
     /// Records a new consent's tokens (after 개별인증-002), given at `now`; a consent given again
     /// restarts collection and forgets what 공통-002 said about the one it replaces.
     pub async fn upsert_link(&self, customer_id: &str, org_code: &str, tokens: &Tokens, now: i64) -> StoreResult<()> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "INSERT INTO op_links (customer_id, org_code, access_token, access_expires_at, refresh_token,
                refresh_expires_at, scope, updated_at, consented_at)
@@ -269,6 +272,7 @@ impl OperatorStore {
     }
 
     pub async fn save_tokens(&self, customer_id: &str, org_code: &str, tokens: &Tokens, now: i64) -> StoreResult<()> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "UPDATE op_links SET access_token = $3, access_expires_at = $4, refresh_token = $5,
                refresh_expires_at = $6, scope = $7, updated_at = $8
@@ -288,6 +292,7 @@ impl OperatorStore {
     }
 
     pub async fn stop_link(&self, customer_id: &str, org_code: &str, reason: &StopReason, now: i64) -> StoreResult<()> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "UPDATE op_links SET stop_reason = $3, stop_detail = $4, stopped_at = $5, updated_at = $5
              WHERE customer_id = $1 AND org_code = $2",
@@ -303,6 +308,7 @@ impl OperatorStore {
     }
 
     pub async fn set_consent_info(&self, customer_id: &str, org_code: &str, info: &ConsentInfo) -> StoreResult<()> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "UPDATE op_links SET is_scheduled = $3, fnd_cycle = $4, add_cycle = $5, end_date = $6
              WHERE customer_id = $1 AND org_code = $2",
@@ -319,6 +325,7 @@ impl OperatorStore {
     }
 
     pub async fn mark_first_collected(&self, customer_id: &str, org_code: &str, now: i64) -> StoreResult<()> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "UPDATE op_links SET first_collected_at = $3 WHERE customer_id = $1 AND org_code = $2
                AND first_collected_at IS NULL",
@@ -472,6 +479,7 @@ impl OperatorStore {
             return Ok((run_id, true));
         }
         let run_id = uuid::Uuid::new_v4().simple().to_string();
+        let _turn = self.store.write_turn().await;
         sqlx::query("INSERT INTO op_runs (run_id, started_at) VALUES ($1, $2)")
             .bind(&run_id)
             .bind(now)
@@ -543,6 +551,7 @@ impl OperatorStore {
     }
 
     pub async fn finish_run(&self, run_id: &str, summary: &Value, now: i64) -> StoreResult<()> {
+        let _turn = self.store.write_turn().await;
         sqlx::query("UPDATE op_runs SET finished_at = $2, summary = $3 WHERE run_id = $1")
             .bind(run_id)
             .bind(now)
@@ -554,6 +563,7 @@ impl OperatorStore {
 
     /// Notes the CI (연계정보) of a customer, by which the portal asks for their consents (지원-103).
     pub async fn set_customer_ci(&self, customer_id: &str, ci: &str, now: i64) -> StoreResult<()> {
+        let _turn = self.store.write_turn().await;
         sqlx::query(
             "INSERT INTO op_customers (customer_id, ci, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (customer_id) DO UPDATE SET ci = excluded.ci, updated_at = excluded.updated_at",
