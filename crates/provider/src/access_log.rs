@@ -17,29 +17,30 @@ use std::time::Instant;
 use tracing::Instrument;
 
 /// The institution a route belongs to, from the `<industry>` segment of its template.
-fn org_of(provider: &Provider, route: &str) -> Option<String> {
+fn org_of<'a>(provider: &'a Provider, route: &str) -> Option<&'a str> {
     let industry: Industry = route.split('/').filter(|s| !s.is_empty()).find_map(|s| s.parse().ok())?;
-    provider.org_for(industry).map(|o| o.org_code.clone())
+    provider.org_for(industry).map(|o| o.org_code.as_str())
+}
+
+/// The request's transaction ID, when it is a valid one.
+fn tran_id_of(request: &Request) -> Option<&str> {
+    let id = request.headers().get(mydata_spec::tran_id::HEADER)?.to_str().ok()?;
+    id.parse::<mydata_spec::TranId>().is_ok().then_some(id)
 }
 
 pub async fn record(State(provider): State<Arc<Provider>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let tran_id = request
-        .headers()
-        .get(mydata_spec::tran_id::HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.parse::<mydata_spec::TranId>().is_ok())
-        .map(str::to_owned);
-    let org_code = route.as_deref().and_then(|r| org_of(&provider, r));
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map(MatchedPath::as_str);
     let industry = crate::stats::industry_of(request.uri().path());
     let authorization = request.headers().get(AUTHORIZATION).cloned();
+    // The span's fields are worked out only when it is logged.
     let span = tracing::info_span!(
         "request",
-        tran_id = tran_id.as_deref().unwrap_or("-"),
+        tran_id = tran_id_of(&request).unwrap_or("-"),
         method = %request.method(),
-        route = route.as_deref().unwrap_or("unmatched"),
-        org_code = org_code.as_deref().unwrap_or("-"),
+        route = route.unwrap_or("unmatched"),
+        org_code = route.and_then(|r| org_of(&provider, r)).unwrap_or("-"),
         // Filled in by the pipeline once the access token is verified.
         client_id = tracing::field::Empty,
     );

@@ -7,7 +7,7 @@ use chrono::{NaiveDate, Utc};
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mydata_domain::token::{RefreshRefusal, bounded_expiry};
-use mydata_domain::{Consent, ConsentError, ScopeSet};
+use mydata_domain::{Consent, ConsentError};
 use mydata_spec::RspCode;
 use mydata_store::{Rotation, SigningKey, Store, StoreError, TokenKind, TokenRecord, TokenStatus};
 use mydata_web::ApiError;
@@ -124,16 +124,16 @@ impl KeyRing {
     }
 
     /// Verifies signature and expiry; `None` for anything that is not a valid token of ours.
-    pub fn verify(&self, token: &str) -> Option<AccessClaims> {
+    pub fn verify(&self, token: &str) -> Option<Arc<AccessClaims>> {
         // As jsonwebtoken's check with no leeway: a token is valid through its `exp` second.
         self.verify_signature(token).filter(|claims| claims.exp >= Utc::now().timestamp())
     }
 
     /// Verifies the signature only: revocation accepts expired tokens, so that a customer's
     /// withdrawal works even when the operator holds nothing but an expired access token.
-    pub fn verify_signature(&self, token: &str) -> Option<AccessClaims> {
+    pub fn verify_signature(&self, token: &str) -> Option<Arc<AccessClaims>> {
         if let Some(claims) = self.verified.get(token) {
-            return Some((*claims).clone());
+            return Some(claims);
         }
         let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
@@ -142,8 +142,8 @@ impl KeyRing {
         validation.validate_aud = false;
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "jti"]);
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).ok()?.claims;
-        self.verified.insert(token.to_owned(), Arc::new(claims.clone()));
+        let claims = Arc::new(jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).ok()?.claims);
+        self.verified.insert(token.to_owned(), claims.clone());
         Some(claims)
     }
 
@@ -186,8 +186,8 @@ impl KeyRing {
 /// What a verified access token lets its bearer do.
 #[derive(Debug, Clone)]
 pub struct Grant {
+    /// The consent, whose scopes are the token's.
     pub consent: Consent,
-    pub scopes: ScopeSet,
     pub client_id: String,
 }
 
@@ -422,7 +422,7 @@ pub async fn authenticate_presented(
         Err(ConsentError::Revoked) => return Err(invalid("consent revoked")),
         Err(ConsentError::Ended(_)) => return Err(ApiError::new(RspCode::ConsentEnded)),
     }
-    Ok(Grant { scopes: consent.scopes.clone(), client_id: record.client_id, consent })
+    Ok(Grant { client_id: record.client_id, consent })
 }
 
 #[cfg(test)]
@@ -451,8 +451,12 @@ mod tests {
         let now = Utc::now().timestamp();
 
         let live = keys.sign(&claims("live", now + 3600));
-        assert_eq!(keys.verify(&live), Some(claims("live", now + 3600)));
-        assert_eq!(keys.verify(&live), Some(claims("live", now + 3600)), "the remembered answer is the same");
+        assert_eq!(keys.verify(&live).as_deref(), Some(&claims("live", now + 3600)));
+        assert_eq!(
+            keys.verify(&live).as_deref(),
+            Some(&claims("live", now + 3600)),
+            "the remembered answer is the same"
+        );
 
         let expired = keys.sign(&claims("expired", now - 1));
         assert!(keys.verify_signature(&expired).is_some(), "revocation accepts an expired token");

@@ -157,7 +157,7 @@ async fn answer(
     // The access log's request span names the caller from here on.
     tracing::Span::current().record("client_id", grant.client_id.as_str());
     *caller = Some(grant.client_id.clone());
-    if !grant.scopes.allows(call.api, call.industry) {
+    if !grant.consent.scopes.allows(call.api, call.industry) {
         return Err(ApiError::with(
             RspCode::ScopeNotGranted,
             format!("{} needs scope {}", call.api.id, call.api.scope_for(call.industry).unwrap_or_default()),

@@ -142,14 +142,6 @@ async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
     }
     let page = listing.page;
     let (list_field, count_field) = list_fields(call.api).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
-    let items = page
-        .items
-        .iter()
-        .map(|asset| {
-            let consented = if grant.consent.covers_asset(&asset.asset_key) { "true" } else { "false" };
-            wire_body::with_member(&asset.item_json, "is_consent", consented)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let mut body = stamped_body(call);
     if call.api.fields().response_field("reg_date").is_some() {
         let reg_date = listing.reg_date.ok_or_else(|| ApiError::new(RspCode::CustomerNotFound))?;
@@ -159,9 +151,13 @@ async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
         body.string("next_page", &PageCursor { after: next }.encode(&query));
     }
     if let Some(count) = count_field {
-        body.string(&count.name, &items.len().to_string());
+        body.string(&count.name, &page.items.len().to_string());
     }
-    body.list(&list_field.name, &items);
+    let items = page.items.iter().map(|asset| {
+        let consented = if grant.consent.covers_asset(&asset.asset_key) { "true" } else { "false" };
+        (asset.item_json.as_str(), consented)
+    });
+    body.list_with_member(&list_field.name, "is_consent", items)?;
     Ok(body.finish(RspCode::Success))
 }
 

@@ -82,6 +82,40 @@ impl WireBody {
         self.json.push(b']');
     }
 
+    /// A list of stored JSON objects, each paired with the value of one more member `name`
+    /// (see [`with_member`]), written straight into the body.
+    pub fn list_with_member<'a>(
+        &mut self,
+        list: &str,
+        name: &str,
+        items: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(), ApiError> {
+        let quoted_name = serde_json::to_string(name).unwrap_or_default();
+        self.key(list);
+        self.json.push(b'[');
+        for (index, (object_json, value)) in items.into_iter().enumerate() {
+            if index > 0 {
+                self.json.push(b',');
+            }
+            if object_json.contains(&quoted_name) {
+                self.json.extend_from_slice(with_member(object_json, name, value)?.as_bytes());
+                continue;
+            }
+            let members = members_of(object_json)?;
+            self.json.push(b'{');
+            self.json.extend_from_slice(members.as_bytes());
+            if !members.is_empty() {
+                self.json.push(b',');
+            }
+            self.json.extend_from_slice(quoted_name.as_bytes());
+            self.json.push(b':');
+            write_string(&mut self.json, value);
+            self.json.push(b'}');
+        }
+        self.json.push(b']');
+        Ok(())
+    }
+
     /// The response, tagged with `code` for the layers that count answers.
     pub fn finish(mut self, code: RspCode) -> Response {
         self.json.push(b'}');
@@ -92,30 +126,13 @@ impl WireBody {
     }
 }
 
-/// A stored JSON object with one more member (`"name":"value"` last), or that member's value
-/// replaced where the object has it already.
-pub fn with_member(object_json: &str, name: &str, value: &str) -> Result<String, ApiError> {
-    let quoted_name = serde_json::to_string(name).unwrap_or_default();
-    if object_json.contains(&quoted_name) {
-        let mut object: Value =
-            serde_json::from_str(object_json).map_err(|_| ApiError::new(RspCode::ProcessingFailed))?;
-        let Value::Object(map) = &mut object else { return Err(ApiError::new(RspCode::ProcessingFailed)) };
-        map.insert(name.to_owned(), Value::String(value.to_owned()));
-        return Ok(object.to_string());
-    }
-    let members = members_of(object_json)?;
-    let mut json = Vec::with_capacity(object_json.len() + name.len() + value.len() + 8);
-    json.push(b'{');
-    json.extend_from_slice(members.as_bytes());
-    if !members.is_empty() {
-        json.push(b',');
-    }
-    write_string(&mut json, name);
-    json.push(b':');
-    write_string(&mut json, value);
-    json.push(b'}');
-    // Valid UTF-8 in, JSON strings (UTF-8) added.
-    String::from_utf8(json).map_err(|_| ApiError::new(RspCode::ProcessingFailed))
+/// A stored JSON object with the member `name` set to `value`: replaced where the object has it,
+/// added last otherwise.
+fn with_member(object_json: &str, name: &str, value: &str) -> Result<String, ApiError> {
+    let mut object: Value = serde_json::from_str(object_json).map_err(|_| ApiError::new(RspCode::ProcessingFailed))?;
+    let Value::Object(map) = &mut object else { return Err(ApiError::new(RspCode::ProcessingFailed)) };
+    map.insert(name.to_owned(), Value::String(value.to_owned()));
+    Ok(object.to_string())
 }
 
 /// A stored JSON value without the members named `names` at any depth; untouched (and not parsed)
@@ -178,17 +195,23 @@ mod tests {
         let mut body = WireBody::new(RspCode::Success);
         for broken in ["[1]", "\"text\"", "{\"a\":\"1\""] {
             assert_eq!(body.members(broken).unwrap_err().code, RspCode::ProcessingFailed, "{broken}");
-            assert_eq!(with_member(broken, "is_consent", "true").unwrap_err().code, RspCode::ProcessingFailed);
+            let refused = body.list_with_member("list", "is_consent", [(broken, "true")]).unwrap_err();
+            assert_eq!(refused.code, RspCode::ProcessingFailed, "{broken}");
         }
     }
 
-    #[test]
-    fn a_member_is_added_last_or_replaced_where_it_is() {
-        let parsed = |text: String| serde_json::from_str::<Value>(&text).unwrap();
-        assert_eq!(with_member(r#"{"a":"1"}"#, "is_consent", "true").unwrap(), r#"{"a":"1","is_consent":"true"}"#);
-        assert_eq!(with_member("{ }", "is_consent", "false").unwrap(), r#"{"is_consent":"false"}"#);
-        let replaced = with_member(r#"{"is_consent":"false","a":"1"}"#, "is_consent", "true").unwrap();
-        assert_eq!(parsed(replaced), json!({"is_consent": "true", "a": "1"}));
+    #[tokio::test]
+    async fn a_member_is_added_last_or_replaced_where_it_is() {
+        let mut body = WireBody::new(RspCode::Success);
+        let items = [(r#"{"a":"1"}"#, "true"), ("{ }", "false"), (r#"{"is_consent":"false","a":"2"}"#, "true")];
+        body.list_with_member("account_list", "is_consent", items).unwrap();
+        let value = body_of(body.finish(RspCode::Success)).await;
+        assert_eq!(
+            value["account_list"],
+            json!([{"a": "1", "is_consent": "true"}, {"is_consent": "false"}, {"is_consent": "true", "a": "2"}])
+        );
+        let keys: Vec<_> = value["account_list"][0].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["a", "is_consent"], "added last");
     }
 
     #[test]

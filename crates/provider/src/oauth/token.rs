@@ -149,7 +149,7 @@ async fn redeem_code(
 }
 
 /// A token of ours, issued by `org_code` to `client_id`, signature checked (expiry not).
-fn our_token(provider: &Provider, token: &str, org_code: &str, client_id: &str) -> Option<AccessClaims> {
+fn our_token(provider: &Provider, token: &str, org_code: &str, client_id: &str) -> Option<Arc<AccessClaims>> {
     provider.keys.verify_signature(token).filter(|c| c.iss == org_code && c.aud == client_id)
 }
 
