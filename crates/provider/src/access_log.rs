@@ -11,16 +11,10 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
-use mydata_spec::{Industry, RspCode};
+use mydata_spec::RspCode;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
-
-/// The institution a route belongs to, from the `<industry>` segment of its template.
-fn org_of<'a>(provider: &'a Provider, route: &str) -> Option<&'a str> {
-    let industry: Industry = route.split('/').filter(|s| !s.is_empty()).find_map(|s| s.parse().ok())?;
-    provider.org_for(industry).map(|o| o.org_code.as_str())
-}
 
 /// The request's transaction ID, when it is a valid one.
 fn tran_id_of(request: &Request) -> Option<&str> {
@@ -40,7 +34,8 @@ pub async fn record(State(provider): State<Arc<Provider>>, request: Request, nex
         tran_id = tran_id_of(&request).unwrap_or("-"),
         method = %request.method(),
         route = route.unwrap_or("unmatched"),
-        org_code = route.and_then(|r| org_of(&provider, r)).unwrap_or("-"),
+        // The institution of a matched route, from the `<industry>` segment of its path.
+        org_code = route.and(industry).and_then(|i| provider.org_for(i)).map_or("-", |o| o.org_code.as_str()),
         // Filled in by the pipeline once the access token is verified.
         client_id = tracing::field::Empty,
     );

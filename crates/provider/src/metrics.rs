@@ -132,9 +132,7 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
     }
-}
 
-impl Metrics {
     /// Counts and times `response` when it is tagged with [`CalledApi`] (called by
     /// [`crate::access_log::record`], the one middleware that observes every request).
     pub fn observe(&self, response: &Response, seconds: f64) {

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Deserializes a string, number or boolean as its text.
 pub fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -36,6 +37,25 @@ pub fn stringify(value: &mut Value) {
     }
 }
 
+/// `value` as the standard sends it: itself when every scalar in it is a string already (no copy),
+/// else a copy passed through [`stringify`].
+pub fn to_wire(value: &Value) -> Cow<'_, Value> {
+    fn all_text(value: &Value) -> bool {
+        match value {
+            Value::Number(_) | Value::Bool(_) => false,
+            Value::Array(items) => items.iter().all(all_text),
+            Value::Object(map) => map.values().all(all_text),
+            Value::Null | Value::String(_) => true,
+        }
+    }
+    if all_text(value) {
+        return Cow::Borrowed(value);
+    }
+    let mut wire = value.clone();
+    stringify(&mut wire);
+    Cow::Owned(wire)
+}
+
 /// Parses a wire Boolean, which arrives as `"true"`/`"false"` (or a bare boolean).
 pub fn parse_bool(text: &str) -> Option<bool> {
     match text {
@@ -55,6 +75,14 @@ mod tests {
         let mut v = json!({"cnt": 2, "ok": true, "list": [{"amt": 1.5, "name": "x"}], "none": null});
         stringify(&mut v);
         assert_eq!(v, json!({"cnt": "2", "ok": "true", "list": [{"amt": "1.5", "name": "x"}], "none": null}));
+    }
+
+    #[test]
+    fn to_wire_copies_only_what_needs_stringifying() {
+        let text = json!({"list": [{"amt": "1"}], "none": null});
+        assert!(matches!(to_wire(&text), Cow::Borrowed(v) if *v == text));
+        let numeric = json!({"list": [{"amt": 1, "ok": false}]});
+        assert!(matches!(to_wire(&numeric), Cow::Owned(v) if v == json!({"list": [{"amt": "1", "ok": "false"}]})));
     }
 
     #[test]

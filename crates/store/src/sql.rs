@@ -11,7 +11,7 @@ use sqlx::{AnyPool, Row};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -201,25 +201,23 @@ impl SqlStore {
     /// that connection went back to the pool holding the write lock, and every later writer failed
     /// with "database is locked". The task always receives its transaction, so dropping it rolls back.
     pub async fn begin_write(&self) -> Result<WriteTransaction, sqlx::Error> {
-        Ok(match self.backend {
+        let turn = self.write_turn().await;
+        let tx = match self.backend {
             Backend::Sqlite => {
-                let turn = self.write_turns.clone().lock_owned().await;
                 let pool = self.pool.clone();
-                let begun = tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+                tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
                     .await
-                    .map_err(|gone| sqlx::Error::Io(std::io::Error::other(gone)))?;
-                WriteTransaction { tx: begun?, _turn: Some(turn) }
+                    .map_err(|gone| sqlx::Error::Io(std::io::Error::other(gone)))??
             }
-            Backend::Postgres => WriteTransaction { tx: self.pool.begin().await?, _turn: None },
-        })
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTransaction { tx, _turn: turn })
     }
-}
 
-impl SqlStore {
-    /// This store's turn to write outside a transaction: held while a single writing statement
-    /// runs on [`SqlStore::pool`], so that it queues with the other writers (see
-    /// [`SqlStore::begin_write`]) instead of sleeping in SQLite's busy handler. Under load that
-    /// sleep made single updates take over a second. Nothing to wait for on PostgreSQL.
+    /// This store's turn to write: held by [`SqlStore::begin_write`]'s transactions, and by a single
+    /// writing statement run on [`SqlStore::pool`], so that it queues with the other writers instead
+    /// of sleeping in SQLite's busy handler (under load that sleep made single updates take over a
+    /// second). Nothing to wait for on PostgreSQL.
     pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self.backend {
             Backend::Sqlite => Some(self.write_turns.clone().lock_owned().await),
@@ -321,44 +319,57 @@ fn asset_page_sql(columns: &str, after_cursor: bool) -> String {
 /// The columns of an asset as its list answers it ([`ListedAsset`], with the sort key for the cursor).
 const LISTED_COLUMNS: &str = "asset_key, sort_key, item";
 
+/// A statement with two variants chosen by a flag (first page or after a cursor, with or without a
+/// document), each built once: the reads of every information-API call use them.
+struct StatementPair {
+    build: fn(bool) -> String,
+    built: OnceLock<[String; 2]>,
+}
+
+impl StatementPair {
+    const fn new(build: fn(bool) -> String) -> StatementPair {
+        StatementPair { build, built: OnceLock::new() }
+    }
+
+    fn get(&'static self, flag: bool) -> &'static str {
+        &self.built.get_or_init(|| [false, true].map(self.build))[usize::from(flag)]
+    }
+}
+
 /// [`Store::asset_listing`]'s statement: a first row (`0` in the first column) with the list's change
 /// stamp and the customer's reg_date, then the page ([`asset_page_sql`], `1` in the first column).
 /// One statement reads one snapshot, so the stamp never runs ahead of the page it comes with.
 fn asset_listing_sql(after_cursor: bool) -> &'static str {
-    static STATEMENTS: LazyLock<[String; 2]> = LazyLock::new(|| {
-        [false, true].map(|after_cursor| {
-            format!(
-                "SELECT CAST(0 AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
-                   (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3), \
-                   (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) \
-                 UNION ALL SELECT CAST(1 AS BIGINT), {LISTED_COLUMNS}, NULL, NULL FROM ({}) page",
-                asset_page_sql(LISTED_COLUMNS, after_cursor)
-            )
-        })
+    static STATEMENTS: StatementPair = StatementPair::new(|after_cursor| {
+        format!(
+            "SELECT CAST(0 AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+               (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3), \
+               (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) \
+             UNION ALL SELECT CAST(1 AS BIGINT), {LISTED_COLUMNS}, NULL, NULL FROM ({}) page",
+            asset_page_sql(LISTED_COLUMNS, after_cursor)
+        )
     });
-    &STATEMENTS[usize::from(after_cursor)]
+    STATEMENTS.get(after_cursor)
 }
 
 /// [`Store::asset_subject`]'s statement: the asset, then the document (`$4`, `$5`) when one is asked
 /// for; the index of each answers its part.
 fn asset_subject_sql(with_document: bool) -> &'static str {
-    static STATEMENTS: LazyLock<[String; 2]> = LazyLock::new(|| {
-        [false, true].map(|with_document| {
-            let (document, join) = if with_document {
-                (
-                    "d.body, d.updated_at",
-                    "LEFT JOIN documents d ON d.org_code = $1 AND d.api_id = $4 AND d.subject_key = $5",
-                )
-            } else {
-                ("CAST(NULL AS TEXT), CAST(NULL AS BIGINT)", "")
-            };
-            format!(
-                "SELECT a.customer_id, a.updated_at, {document} FROM assets a {join} \
-                 WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3"
+    static STATEMENTS: StatementPair = StatementPair::new(|with_document| {
+        let (document, join) = if with_document {
+            (
+                "d.body, d.updated_at",
+                "LEFT JOIN documents d ON d.org_code = $1 AND d.api_id = $4 AND d.subject_key = $5",
             )
-        })
+        } else {
+            ("CAST(NULL AS TEXT), CAST(NULL AS BIGINT)", "")
+        };
+        format!(
+            "SELECT a.customer_id, a.updated_at, {document} FROM assets a {join} \
+             WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3"
+        )
     });
-    &STATEMENTS[usize::from(with_document)]
+    STATEMENTS.get(with_document)
 }
 
 /// `$1`..`$5` of an asset page: the customer's list, the cursor as stored (hex, empty on the first
@@ -380,13 +391,16 @@ fn asset_page_params<'a>(
 }
 
 /// [`Store::history_page`]'s statement: a page of a subject's rows, newest first.
-fn history_page_sql(before_cursor: bool) -> String {
-    let keyset = keyset(before_cursor, "<", 7);
-    format!(
-        "SELECT sort_key, body FROM history \
-         WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
-         AND occurred >= $5 AND occurred <= $6 {keyset} ORDER BY sort_key DESC LIMIT $8"
-    )
+fn history_page_sql(before_cursor: bool) -> &'static str {
+    static STATEMENTS: StatementPair = StatementPair::new(|before_cursor| {
+        let keyset = keyset(before_cursor, "<", 7);
+        format!(
+            "SELECT sort_key, body FROM history \
+             WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
+             AND occurred >= $5 AND occurred <= $6 {keyset} ORDER BY sort_key DESC LIMIT $8"
+        )
+    });
+    STATEMENTS.get(before_cursor)
 }
 
 fn sort_unhex(hex: &str) -> StoreResult<String> {
@@ -401,20 +415,7 @@ fn sort_unhex(hex: &str) -> StoreResult<String> {
 /// The stored text of information data (asset items, documents, history bodies): wire JSON, every
 /// number and boolean as a string (첨부2), so that answers carry it as it is.
 fn wire_json_text(value: &Value) -> String {
-    fn all_text(value: &Value) -> bool {
-        match value {
-            Value::Number(_) | Value::Bool(_) => false,
-            Value::Array(items) => items.iter().all(all_text),
-            Value::Object(map) => map.values().all(all_text),
-            Value::Null | Value::String(_) => true,
-        }
-    }
-    if all_text(value) {
-        return json_text(value);
-    }
-    let mut wire = value.clone();
-    mydata_spec::wire::stringify(&mut wire);
-    json_text(&wire)
+    json_text(&mydata_spec::wire::to_wire(value))
 }
 
 fn json_text(value: &Value) -> String {
@@ -1428,7 +1429,7 @@ impl Store for SqlStore {
             Param::Text(&before),
             Param::Int(i64::from(q.limit) + 1),
         ];
-        let rows = self.read_all(&sql, &params).await?;
+        let rows = self.read_all(sql, &params).await?;
         let items = rows
             .into_iter()
             .map(|mut row| Ok((row.required_text(0)?, HistoryEntry { body_json: row.required_text(1)? })))
@@ -1876,10 +1877,10 @@ mod tests {
             }
             details
         };
-        assert!(plan(&history_page_sql(true)).contains("sort_key<?"));
+        assert!(plan(history_page_sql(true)).contains("sort_key<?"));
         assert!(plan(asset_listing_sql(true)).contains("sort_key>?"));
-        for first_page in [history_page_sql(false), asset_listing_sql(false).to_owned()] {
-            assert!(plan(&first_page).contains("USING INDEX"), "{first_page}");
+        for first_page in [history_page_sql(false), asset_listing_sql(false)] {
+            assert!(plan(first_page).contains("USING INDEX"), "{first_page}");
         }
         // A list's change stamp is read from the index, not from every asset's row.
         assert!(plan(asset_listing_sql(false)).contains("USING COVERING INDEX assets_by_customer"));
@@ -1887,10 +1888,8 @@ mod tests {
         let subject = plan(asset_subject_sql(true));
         assert_eq!(subject.matches("USING INDEX sqlite_autoindex").count(), 2, "{subject}");
         // Rows come in index order: no statement sorts them in a temporary b-tree per call.
-        for statement in
-            [history_page_sql(true), asset_listing_sql(true).to_owned(), asset_listing_sql(false).to_owned()]
-        {
-            assert!(!plan(&statement).contains("TEMP B-TREE"), "{}", plan(&statement));
+        for statement in [history_page_sql(true), asset_listing_sql(true), asset_listing_sql(false)] {
+            assert!(!plan(statement).contains("TEMP B-TREE"), "{}", plan(statement));
         }
     }
 }

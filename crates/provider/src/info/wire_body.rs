@@ -36,10 +36,15 @@ impl WireBody {
         body
     }
 
-    fn key(&mut self, name: &str) {
+    /// The comma before a member, unless it is the first.
+    fn separate(&mut self) {
         if self.json.last() != Some(&b'{') {
             self.json.push(b',');
         }
+    }
+
+    fn key(&mut self, name: &str) {
+        self.separate();
         write_string(&mut self.json, name);
         self.json.push(b':');
     }
@@ -61,9 +66,7 @@ impl WireBody {
     pub fn members(&mut self, object_json: &str) -> Result<(), ApiError> {
         let members = members_of(object_json)?;
         if !members.is_empty() {
-            if self.json.last() != Some(&b'{') {
-                self.json.push(b',');
-            }
+            self.separate();
             self.json.extend_from_slice(members.as_bytes());
         }
         Ok(())
