@@ -2,6 +2,8 @@
 
 use crate::call::{Answer, Call, Client};
 use crate::error::{ClientError, ClientResult};
+use mydata_spec::KnownApi;
+use mydata_spec::catalogue::MANAGE_SCOPE;
 
 /// The service credentials the portal issued to the operator (서비스 자격증명, ch.3.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +63,7 @@ impl Client {
     /// 개별인증-001: the URL of the provider's authentication and consent page, taken from the
     /// 302's Location for the service app to open (ch.3.2.1 ④-2).
     pub async fn authorize(&self, base_url: &str, request: &AuthorizeRequest<'_>) -> ClientResult<String> {
-        let call = Call::by_id("개별인증-001")
+        let call = Call::new(KnownApi::Authorize.spec())
             .header("x-user-ci", request.user_ci)
             .param("org_code", request.org_code)
             .param("response_type", "code")
@@ -85,7 +87,7 @@ impl Client {
         code: &str,
         redirect_uri: &str,
     ) -> ClientResult<TokenAnswer> {
-        let call = credentials(Call::by_id("개별인증-002"), org_code, creds)
+        let call = credentials(Call::new(KnownApi::IssueToken.spec()), org_code, creds)
             .param("grant_type", "authorization_code")
             .param("code", code)
             .param("redirect_uri", redirect_uri);
@@ -100,7 +102,7 @@ impl Client {
         creds: &Credentials,
         refresh_token: &str,
     ) -> ClientResult<TokenAnswer> {
-        let call = credentials(Call::by_id("개별인증-003"), org_code, creds)
+        let call = credentials(Call::new(KnownApi::RefreshToken.spec()), org_code, creds)
             .param("grant_type", "refresh_token")
             .param("refresh_token", refresh_token);
         TokenAnswer::from_answer(&self.send(base_url, &call).await?)
@@ -108,17 +110,17 @@ impl Client {
 
     /// 개별인증-004: revokes the access token and its refresh token (the customer withdrew, ch.3.2.1.2).
     pub async fn revoke(&self, base_url: &str, org_code: &str, creds: &Credentials, token: &str) -> ClientResult<()> {
-        let call = credentials(Call::by_id("개별인증-004"), org_code, creds).param("token", token);
+        let call = credentials(Call::new(KnownApi::RevokeToken.spec()), org_code, creds).param("token", token);
         self.send(base_url, &call).await.map(drop)
     }
 
     /// 지원-001 (from the portal) or 지원-101 (from a participant): a `manage` token for support APIs.
-    pub async fn support_token(&self, base_url: &str, api_id: &str, creds: &Credentials) -> ClientResult<TokenAnswer> {
-        let call = Call::by_id(api_id)
+    pub async fn support_token(&self, base_url: &str, api: KnownApi, creds: &Credentials) -> ClientResult<TokenAnswer> {
+        let call = Call::new(api.spec())
             .param("grant_type", "client_credentials")
             .param("client_id", &creds.client_id)
             .param("client_secret", &creds.client_secret)
-            .param("scope", "manage");
+            .param("scope", MANAGE_SCOPE);
         TokenAnswer::from_answer(&self.send(base_url, &call).await?)
     }
 }

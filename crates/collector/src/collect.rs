@@ -1,7 +1,7 @@
 //! One collection run: for every customer's live consent at every provider, every API the consent
 //! allows, concurrently across providers, each unit of work journaled with its data.
 
-use crate::rules::{Cycle, Period, api_type_for, describes, korean_today};
+use crate::rules::{api_type_for, cycle_of, date_text, korean_today, next_period, period_params, recent_months};
 use crate::store::{ConsentInfo, LinkRow, OperatorStore, Outcome, ProviderRow, Replace, UnitCommit, UnitKey, UnitNote};
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
@@ -11,8 +11,8 @@ use mydata_client::{
     Call, Client, ClientError, Credentials, Fetched, RefreshPolicy, StopReason, TokenEndpoint, TokenError,
     TokenManager, TokenSink, Tokens, list_field,
 };
-use mydata_spec::catalogue::{ScopeRule, info_apis};
-use mydata_spec::{ApiSpec, ApiType, Industry, RspCode, Shape};
+use mydata_spec::catalogue::info_apis;
+use mydata_spec::{ApiKind, ApiSpec, ApiType, Industry, KnownApi, RspCode};
 use mydata_store::StoreError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -200,10 +200,8 @@ fn data_of(body: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// The item field an asset list is keyed by: the resource key of the APIs that name its assets.
-fn list_key(list: &ApiSpec, industry: Industry) -> Option<&'static str> {
-    info_apis(industry)
-        .filter(|a| a.asset_list(industry).is_some_and(|l| l.id == list.id))
-        .find_map(|a| a.resource_key())
+fn list_key(list: &'static ApiSpec, industry: Industry) -> Option<&'static str> {
+    list.detail_apis(industry).find_map(|a| a.resource_key())
 }
 
 /// An asset's stored key: its resource key, with the round number for institutions that keep one
@@ -415,17 +413,16 @@ impl Collector {
 
     async fn collect_units(&self, run: &Run, link: &Link<'_>, tally: &mut Tally) -> Result<(), Halt> {
         let customer = link.row.customer_id.clone();
-        let is_list = |a: &ApiSpec| a.scope == ScopeRule::Industry("list") && a.shape() == Shape::List;
         // 공통-002 first: its cycles and end date govern everything after.
-        let consents = mydata_spec::catalogue::api("공통-002").expect("공통-002 is in the catalogue");
+        let consents = KnownApi::Consents.spec();
         if Self::granted(link, consents) {
             self.unit(run, link, consents, &Subject::customer(&customer), tally).await?;
         }
-        for api in info_apis(link.industry).filter(|a| is_list(a) && Self::granted(link, a)) {
+        for api in info_apis(link.industry).filter(|a| a.kind() == ApiKind::AssetList && Self::granted(link, a)) {
             self.unit(run, link, api, &Subject::customer(&customer), tally).await?;
         }
         let others = info_apis(link.industry)
-            .filter(|a| a.scope != ScopeRule::None && a.scope != ScopeRule::Industry("list") && Self::granted(link, a));
+            .filter(|a| matches!(a.kind(), ApiKind::Document | ApiKind::Rows { .. }) && Self::granted(link, a));
         for api in others {
             for subject in self.subjects(run, link, api).await? {
                 self.unit(run, link, api, &subject, tally).await?;
@@ -448,7 +445,8 @@ impl Collector {
                     if consented.as_deref() == Some("false") {
                         continue;
                     }
-                    if !describes(api, &row.body) {
+                    let class = list.classify(|name| row.body.get(name).and_then(Value::as_str));
+                    if !api.describes(class) {
                         continue;
                     }
                     let Some(key) = row.body.get(list_key_name).and_then(mydata_client::call::value_text) else {
@@ -511,8 +509,10 @@ impl Collector {
             let speculative = values.is_empty() && derived == ["charge_month"];
             if speculative {
                 // 통신-002 names a month with nothing earlier to take it from: every month of the period.
-                let period = Period::next(api, link.api_type, None, run.today);
-                values = period.months().into_iter().map(|m| BTreeMap::from([("charge_month".into(), m)])).collect();
+                values = recent_months(link.api_type, run.today)
+                    .into_iter()
+                    .map(|m| BTreeMap::from([("charge_month".into(), m)]))
+                    .collect();
             }
             for extra in values {
                 let suffix: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -545,7 +545,7 @@ impl Collector {
         }
         let consent = self.store.link(&key.customer_id, &key.org_code).await?.map(|l| l.consent).unwrap_or_default();
         let window = if link.api_type.is_scheduled() {
-            let cycle = Cycle::of(api, consent.fnd_cycle.as_deref(), consent.add_cycle.as_deref());
+            let cycle = cycle_of(api, consent.fnd_cycle.as_deref(), consent.add_cycle.as_deref());
             let window = cycle.window(run.today);
             if self.store.periodic_calls(&key, &window).await? >= cycle.calls {
                 let detail = format!("periodic allowance of {} call(s) in {window} used", cycle.calls);
@@ -564,16 +564,12 @@ impl Collector {
         if api.takes_search_timestamp() {
             call = call.param("search_timestamp", stamp.unwrap_or_else(|| "0".into()));
         }
-        let period = (api.shape() == Shape::History).then(|| {
-            let done = collected_to.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok());
-            Period::next(api, link.api_type, done, run.today)
-        });
-        if let Some(p) = &period {
-            call = if api.takes_month_range() {
-                call.param("from_month", p.from_month()).param("to_month", p.to_month())
-            } else {
-                call.param("from_date", p.from_date()).param("to_date", p.to_date())
-            };
+        let done = collected_to.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok());
+        let period = next_period(api, link.api_type, done, run.today);
+        if let Some(period) = period {
+            for (name, value) in period_params(api, period) {
+                call = call.param(name, value);
+            }
         }
         // Calls that failed were counted as they failed; only answered pages are left to count.
         let mut counted = false;
@@ -610,7 +606,7 @@ impl Collector {
         } else {
             Some(Self::items_of(link, api, &fetched))
         };
-        if api.id == "공통-002" {
+        if api.kind() == ApiKind::ConsentDetail {
             let text = |name: &str| fetched.answer.text(name);
             let info = ConsentInfo {
                 is_scheduled: text("is_scheduled").and_then(|t| mydata_spec::wire::parse_bool(&t)),
@@ -628,7 +624,7 @@ impl Collector {
                 key: &key,
                 items,
                 search_timestamp: fetched.answer.text("search_timestamp"),
-                collected_to: period.map(|p| p.to_date()),
+                collected_to: period.map(|p| date_text(p.to)),
                 periodic_window: window,
                 calls: fetched.pages,
                 rsp_code: code.code(),
@@ -645,11 +641,10 @@ impl Collector {
 
     /// What a unit stores: an asset list item by item (with the answer's own fields under ''), a
     /// history entry by entry, anything else as one body.
-    fn items_of(link: &Link<'_>, api: &ApiSpec, fetched: &Fetched) -> (Replace, Vec<(String, Value)>) {
+    fn items_of(link: &Link<'_>, api: &'static ApiSpec, fetched: &Fetched) -> (Replace, Vec<(String, Value)>) {
         let list = list_field(api);
-        let is_asset_list = api.scope == ScopeRule::Industry("list") && api.shape() == Shape::List;
-        match (api.shape(), list, is_asset_list) {
-            (_, Some(list_name), true) => {
+        match (api.kind(), list) {
+            (ApiKind::AssetList, Some(list_name)) => {
                 let key_name = list_key(api, link.industry);
                 let mut head = data_of(&fetched.answer.body);
                 head.remove(list_name);
@@ -660,7 +655,9 @@ impl Collector {
                 }
                 (Replace::Set, items)
             }
-            (Shape::History, Some(_), _) => (Replace::Add, history_keys(fetched.items())),
+            (ApiKind::Rows { .. }, Some(_)) if api.period_unit().is_some() => {
+                (Replace::Add, history_keys(fetched.items()))
+            }
             _ => (Replace::Set, vec![(String::new(), Value::Object(data_of(&fetched.answer.body)))]),
         }
     }

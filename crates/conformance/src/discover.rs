@@ -4,7 +4,7 @@
 
 use crate::http::{Request, Session};
 use crate::manifest::Manifest;
-use mydata_spec::{Industry, IssuerType, Method, TranId, catalogue};
+use mydata_spec::{Industry, IssuerType, KnownApi, Method, TranId};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -17,7 +17,7 @@ pub async fn industries(
     org_code: &str,
     client_id: &str,
 ) -> Vec<Industry> {
-    let api_list = catalogue::api("공통-001").expect("공통-001 is in the catalogue");
+    let api_list = KnownApi::ApiList.spec();
     let mut found = Vec::new();
     for industry in Industry::ALL {
         let mut headers = BTreeMap::new();
@@ -67,7 +67,7 @@ pub async fn refresh_access_token(
     timeout: std::time::Duration,
 ) -> Result<String, TokenError> {
     let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| TokenError::Transport(e.to_string()))?;
-    let path = catalogue::api("개별인증-003").expect("개별인증-003 is in the catalogue").path(Industry::Bank);
+    let path = KnownApi::RefreshToken.spec().path(Industry::Bank);
     let form = [
         ("org_code", grant.org_code),
         ("grant_type", "refresh_token"),

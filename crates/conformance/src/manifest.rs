@@ -19,42 +19,12 @@ pub struct Manifest {
     /// instead of the table's, where the table contradicts its own notes and examples.
     #[serde(default)]
     pub field_types: BTreeMap<String, BTreeMap<String, String>>,
-    /// Per API ID: the kind of asset it describes, told by the asset list's items (첨부3 account
-    /// types, …), so the suite asks it about assets of that kind only and a refusal is a fault.
-    #[serde(default)]
-    pub asset_kinds: BTreeMap<String, AssetKind>,
     /// Values for required request parameters that no earlier response carries.
     #[serde(default)]
     pub param_fallbacks: BTreeMap<String, ParamFallback>,
     /// Per API ID: checks or probes that cannot apply, with the reason (reported as not tested).
     #[serde(default)]
     pub overrides: BTreeMap<String, Override>,
-}
-
-/// Assets of one kind: list items matching every condition of one of the alternatives (an
-/// overdraft is a deposit account, 1xxx, with is_minus true: 은행-001 rules).
-#[derive(Debug, Clone, Deserialize)]
-pub struct AssetKind {
-    pub any_of: Vec<Vec<FieldPrefix>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct FieldPrefix {
-    pub field: String,
-    pub prefix: String,
-}
-
-impl AssetKind {
-    pub fn admits(&self, item: &serde_json::Map<String, serde_json::Value>) -> bool {
-        let holds =
-            |m: &FieldPrefix| item.get(&m.field).and_then(|v| v.as_str()).is_some_and(|v| v.starts_with(&m.prefix));
-        self.any_of.iter().any(|all| all.iter().all(holds))
-    }
-
-    /// The fields the kind is told by.
-    pub fn fields(&self) -> impl Iterator<Item = &str> {
-        self.any_of.iter().flatten().map(|m| m.field.as_str())
-    }
 }
 
 /// How to make a parameter value nothing else supplies.
@@ -216,8 +186,8 @@ impl Feature {
             Feature::DateRange => api.takes_date_range(),
             Feature::Period => api.takes_date_range() || api.takes_month_range(),
             Feature::ResourceKey => api.resource_key().is_some(),
-            Feature::NotListScope => matches!(api.scope, ScopeRule::Industry(s) if s != "list"),
-            Feature::ListScope => api.scope == ScopeRule::Industry("list"),
+            Feature::NotListScope => matches!(api.scope, ScopeRule::Industry(_)),
+            Feature::ListScope => api.scope == ScopeRule::List,
         }
     }
 }
@@ -267,7 +237,7 @@ pub fn run_order(industry: Industry) -> Vec<&'static ApiSpec> {
     let mut apis: Vec<&'static ApiSpec> = mydata_spec::catalogue::info_apis(industry).collect();
     apis.sort_by_key(|api| match api.scope {
         ScopeRule::None => 0,
-        ScopeRule::Industry("list") => 1,
+        ScopeRule::List => 1,
         _ => 2,
     });
     apis
@@ -287,15 +257,8 @@ mod tests {
                 assert!(mydata_spec::RspCode::from_code(code).is_some(), "{}: {code} is not in 첨부1", probe.id);
             }
         }
-        for id in manifest.overrides.keys().chain(manifest.asset_kinds.keys()).chain(manifest.field_types.keys()) {
+        for id in manifest.overrides.keys().chain(manifest.field_types.keys()) {
             assert!(api(id).is_some(), "manifest entry for unknown API {id}");
-        }
-        for (id, kind) in &manifest.asset_kinds {
-            let list = api(id).and_then(|a| a.asset_list(a.industries[0])).expect("kinds are of listed assets");
-            let item_fields = &list.fields().response_body().find(|f| f.type_spec == "Object").unwrap().children;
-            for field in kind.fields() {
-                assert!(item_fields.iter().any(|f| f.name == field), "{id}: {field} is no field of {}", list.id);
-            }
         }
     }
 

@@ -4,8 +4,8 @@
 
 use crate::http::{Request, Response, SendError, Session};
 use crate::manifest::{
-    AssetKind, CheckKind, CheckSpec, Manifest, Mutation, ParamFallback, PeriodVariant, ProbeSpec, ResourceVariant,
-    TokenVariant, run_order,
+    CheckKind, CheckSpec, Manifest, Mutation, ParamFallback, PeriodVariant, ProbeSpec, ResourceVariant, TokenVariant,
+    run_order,
 };
 use crate::report::{ApiReport, CheckResult, Report, Status};
 use chrono::{Datelike, Months, NaiveDate, Utc};
@@ -261,7 +261,7 @@ impl TargetRun<'_> {
             // Where the list does not say an asset's kind, a 40402 may mean another kind (a deposit
             // account asked for investment details): the next asset is tried. Where it says, the
             // asset is of this API's kind and must be answered.
-            let kind_unknown = api.resource_key().is_some() && self.kind_of(api, &[]).is_none();
+            let kind_unknown = api.resource_key().is_some() && !self.kinds_told(api, &[]);
             let other_kind = matches!(response.rsp_code(), Some("40402") | Some("40305"));
             if !(kind_unknown && other_kind) {
                 return Base::Failed(request, response);
@@ -305,10 +305,11 @@ impl TargetRun<'_> {
                 if consented.is_empty() {
                     return Err(format!("every asset the list returned is outside the consent; cannot name {key}"));
                 }
-                let of_kind: Vec<_> = match self.kind_of(api, &consented) {
-                    Some(kind) => consented.into_iter().filter(|a| kind.admits(a)).collect(),
-                    None => consented,
-                };
+                let list = api.asset_list(self.target.industry);
+                let of_kind: Vec<_> = consented
+                    .into_iter()
+                    .filter(|a| list.and_then(|l| told_class(l, a)).is_none_or(|class| api.describes(class)))
+                    .collect();
                 if of_kind.is_empty() {
                     return Err(format!("no consented asset the list returned is of the kind {} describes", api.id));
                 }
@@ -318,13 +319,14 @@ impl TargetRun<'_> {
         assets.into_iter().map(|asset| self.request(api, asset)).collect()
     }
 
-    /// The manifest's kind of asset `api` describes, if the asset list says the kind of its items
-    /// (an item of `assets`, or any item the list returned, carries one of the kind's fields).
-    fn kind_of(&self, api: &'static ApiSpec, assets: &[&Map<String, Value>]) -> Option<&AssetKind> {
-        let kind = self.manifest.asset_kinds.get(api.id)?;
-        let listed = api.asset_list(self.target.industry).and_then(|l| self.lists.get(l.id));
-        let says = |item: &Map<String, Value>| kind.fields().any(|field| item.contains_key(field));
-        (assets.iter().any(|a| says(a)) || listed.is_some_and(|items| items.iter().any(says))).then_some(kind)
+    /// Whether the asset list says the kind of its items (an item of `assets`, or any item the list
+    /// returned, carries its 첨부3/첨부7 type), so that which of them `api` describes is known
+    /// ([`ApiSpec::describes`]).
+    fn kinds_told(&self, api: &'static ApiSpec, assets: &[&Map<String, Value>]) -> bool {
+        let Some(list) = api.asset_list(self.target.industry) else { return false };
+        let says = |item: &Map<String, Value>| told_class(list, item).is_some();
+        let listed = self.lists.get(list.id);
+        assets.iter().any(|a| says(a)) || listed.is_some_and(|items| items.iter().any(says))
     }
 
     /// The items of the asset list whose key this API takes.
@@ -743,4 +745,9 @@ fn expect_codes(expected: &[String], response: &Response) -> Outcome {
         )));
     }
     Ok(response.summary())
+}
+
+/// The kind a list item tells of itself ([`ApiSpec::told_class`]).
+fn told_class(list: &ApiSpec, item: &Map<String, Value>) -> Option<mydata_spec::AssetClass> {
+    list.told_class(|name| item.get(name).and_then(Value::as_str))
 }

@@ -1,8 +1,12 @@
 //! Pure rules of the MyData standard: no I/O, no clock of its own (callers pass `now`).
 
 pub mod consent;
+pub mod cycle;
+pub mod period;
 pub mod scope;
 pub mod token;
 
 pub use consent::{Consent, ConsentError, ConsentOptions, ConsentStatus};
+pub use cycle::Cycle;
+pub use period::{Period, PeriodRefusal, PeriodRule};
 pub use scope::{ScopeError, ScopeSet};

@@ -11,8 +11,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
-use mydata_spec::RspCode;
-use mydata_spec::fields::{Location, fields};
+use mydata_spec::fields::Location;
+use mydata_spec::{KnownApi, RspCode};
 use mydata_store::{PortalOrg, ReceivedStatistics};
 use mydata_support::body::check_body;
 use mydata_support::oauth;
@@ -36,18 +36,18 @@ async fn caller(portal: &Portal, headers: &HeaderMap) -> Result<PortalOrg, ApiEr
     }
 }
 
-fn allowed(org: &PortalOrg, kinds: &[&str], api_id: &str) -> Result<(), ApiError> {
+fn allowed(org: &PortalOrg, kinds: &[&str], api: KnownApi) -> Result<(), ApiError> {
     if kinds.contains(&org.org_type.as_str()) {
         Ok(())
     } else {
-        Err(ApiError::with(RspCode::InvalidCall, format!("org_type {} may not call {api_id}", org.org_type)))
+        Err(ApiError::with(RspCode::InvalidCall, format!("org_type {} may not call {}", org.org_type, api.id())))
     }
 }
 
 /// The `since` of a registry pull, after checking search_timestamp.
-fn since(api_id: &str, query: Params) -> Result<i64, ApiError> {
+fn since(api: KnownApi, query: Params) -> Result<i64, ApiError> {
     let params = query_params(query)?;
-    checked_params(api_id, Location::Query, &params)?;
+    checked_params(api, Location::Query, &params)?;
     parse_search_timestamp(&params["search_timestamp"])
         .ok_or_else(|| ApiError::with(RspCode::InvalidParameter, "search_timestamp must be 0 or YYYYMMDDhhmmss"))
 }
@@ -76,7 +76,7 @@ async fn changed_orgs(portal: &Portal, since: i64) -> Result<Vec<(OpType, Portal
 /// 지원-002: every institution changed since search_timestamp.
 async fn orgs(State(portal): State<Arc<Portal>>, headers: HeaderMap, query: Params) -> Result<Response, ApiError> {
     caller(&portal, &headers).await?;
-    let since = since("지원-002", query)?;
+    let since = since(KnownApi::PortalOrgs, query)?;
     let now = Utc::now().timestamp();
     let list = changed_orgs(&portal, since)
         .await?
@@ -119,8 +119,8 @@ fn only_fields(body: &Value, names: &[&str]) -> Value {
 /// relays may ask: the answer holds the services' client secrets.
 async fn services(State(portal): State<Arc<Portal>>, headers: HeaderMap, query: Params) -> Result<Response, ApiError> {
     let org = caller(&portal, &headers).await?;
-    allowed(&org, &[org_type::PROVIDER, org_type::PROVIDER_VIA_RELAY, org_type::RELAY], "지원-003")?;
-    let since = since("지원-003", query)?;
+    allowed(&org, &[org_type::PROVIDER, org_type::PROVIDER_VIA_RELAY, org_type::RELAY], KnownApi::PortalServices)?;
+    let since = since(KnownApi::PortalServices, query)?;
     let now = Utc::now().timestamp();
     let mut by_operator: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for service in portal.store.portal_services_changed_since(since).await? {
@@ -180,8 +180,8 @@ async fn orgs_for_ca(
     query: Params,
 ) -> Result<Response, ApiError> {
     let org = caller(&portal, &headers).await?;
-    allowed(&org, &[org_type::CA_IDENTITY, org_type::CA_SIGNATURE], "지원-006")?;
-    let since = since("지원-006", query)?;
+    allowed(&org, &[org_type::CA_IDENTITY, org_type::CA_SIGNATURE], KnownApi::PortalOrgsForCa)?;
+    let since = since(KnownApi::PortalOrgsForCa, query)?;
     let now = Utc::now().timestamp();
     let list = changed_orgs(&portal, since)
         .await?
@@ -198,9 +198,9 @@ fn invalid(problem: impl Into<String>) -> ApiError {
 
 /// The checks 지원-004 and 지원-005 share: the table's types and counts, the type, a Sunday, the
 /// seven days before it in order, and the consent counts only for type 2.
-fn checked_report(api_id: &str, body: &Bytes, counterpart_list: &str) -> Result<Value, ApiError> {
+fn checked_report(api: KnownApi, body: &Bytes, counterpart_list: &str) -> Result<Value, ApiError> {
     let report: Value = serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
-    let table = fields(api_id).ok_or_else(|| ApiError::new(RspCode::SystemFailure))?;
+    let table = api.spec().fields();
     if let Some(violation) = check_body(&table.request, &report).into_iter().next() {
         return Err(invalid(violation.to_string()));
     }
@@ -240,7 +240,7 @@ fn checked_report(api_id: &str, body: &Bytes, counterpart_list: &str) -> Result<
 
 async fn store_report(
     portal: &Portal,
-    api_id: &str,
+    api: KnownApi,
     sender: &PortalOrg,
     subject: &str,
     report: Value,
@@ -250,7 +250,7 @@ async fn store_report(
     portal
         .store
         .put_received_statistics(&ReceivedStatistics {
-            api_id: api_id.into(),
+            api_id: api.id().into(),
             sender_org_code: sender.org_code.clone(),
             subject: subject.into(),
             stat_type,
@@ -288,14 +288,14 @@ async fn statistics_mydata(
             "지원-004 is for MyData operators and information recipients",
         ));
     }
-    let report = checked_report("지원-004", &body, "org_list")?;
+    let report = checked_report(KnownApi::OperatorStatistics, &body, "org_list")?;
     let client_id = report["client_id"].as_str().unwrap_or_default().to_owned();
     let service = portal.store.portal_service(&client_id).await?;
     if service.is_none_or(|s| s.deleted_at.is_some() || s.org_code != sender.org_code) && !recipient {
         return Err(invalid(format!("client_id {client_id} is not a registered service of {}", sender.org_code)));
     }
     registered(&portal, &report, "org_list").await?;
-    store_report(&portal, "지원-004", &sender, &client_id, report).await
+    store_report(&portal, KnownApi::OperatorStatistics, &sender, &client_id, report).await
 }
 
 /// 지원-005: a provider's weekly statistics; a relay names the provider it reports for.
@@ -305,8 +305,12 @@ async fn statistics_provider(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let sender = caller(&portal, &headers).await?;
-    allowed(&sender, &[org_type::PROVIDER, org_type::PROVIDER_VIA_RELAY, org_type::RELAY], "지원-005")?;
-    let report = checked_report("지원-005", &body, "mydata_svc_list")?;
+    allowed(
+        &sender,
+        &[org_type::PROVIDER, org_type::PROVIDER_VIA_RELAY, org_type::RELAY],
+        KnownApi::ProviderStatistics,
+    )?;
+    let report = checked_report(KnownApi::ProviderStatistics, &body, "mydata_svc_list")?;
     let subject = match report.get("org_code").and_then(Value::as_str) {
         None if sender.org_type == org_type::RELAY => {
             return Err(invalid("a relay must name the provider in org_code"));
@@ -330,7 +334,7 @@ async fn statistics_provider(
         }
     };
     registered(&portal, &report, "mydata_svc_list").await?;
-    store_report(&portal, "지원-005", &sender, &subject, report).await
+    store_report(&portal, KnownApi::ProviderStatistics, &sender, &subject, report).await
 }
 
 pub fn routes(portal: Arc<Portal>) -> Router {

@@ -4,10 +4,9 @@
 //! See `examples/registry.toml` for the format.
 
 use chrono::NaiveTime;
-use mydata_spec::Industry;
-use mydata_spec::fields::fields;
 use mydata_spec::types::OrgCode;
 use mydata_spec::validate::check_value;
+use mydata_spec::{Industry, KnownApi};
 use mydata_store::{PortalOrg, PortalService, Store, StoreError};
 use mydata_support::registry::org_type;
 use mydata_support::secret::hash_client_secret;
@@ -137,8 +136,8 @@ impl RegistryFile {
 }
 
 /// Checks `value` against the type the standard gives field `name` in the 지원-002/003/006 tables.
-fn typed(problems: &mut Vec<String>, api_id: &str, name: &str, value: &str) {
-    let field = fields(api_id).and_then(|api| find_field(&api.response, name));
+fn typed(problems: &mut Vec<String>, api: KnownApi, name: &str, value: &str) {
+    let field = find_field(&api.spec().fields().response, name);
     if let Some(field) = field
         && let Err(problem) = check_value(&field.type_spec, value)
     {
@@ -189,7 +188,7 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
     if !org_type::ALL.contains(&org.org_type.as_str()) {
         problems.push(format!("org_type {:?} is not one of {}", org.org_type, org_type::ALL.join(", ")));
     }
-    typed(&mut problems, "지원-002", "org_name", &org.org_name);
+    typed(&mut problems, KnownApi::PortalOrgs, "org_name", &org.org_name);
     let provider = org_type::is_provider(&org.org_type);
     match (&org.industry, provider) {
         (Some(industry), true) => {
@@ -207,7 +206,7 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
         problems.push("auth_type is 01 or 03, for information providers only".into());
     }
     if let Some(domain) = &org.domain {
-        typed(&mut problems, "지원-002", "domain", domain);
+        typed(&mut problems, KnownApi::PortalOrgs, "domain", domain);
         if let Err(problem) = base_url(domain) {
             problems.push(problem);
         }
@@ -215,7 +214,7 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
         problems.push("an institution that serves APIs (org_type 01, 03, 04) needs its domain".into());
     }
     for ip in &org.domain_ips {
-        typed(&mut problems, "지원-002", "domain_ip", ip);
+        typed(&mut problems, KnownApi::PortalOrgs, "domain_ip", ip);
         if ip.parse::<IpAddr>().is_err() && ip.parse::<SocketAddr>().is_err() {
             problems.push(format!("domain_ip {ip:?} is not an IP address (with an optional :port)"));
         }
@@ -261,7 +260,7 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
         ("cert_oid", &org.cert_oid),
     ] {
         if let Some(value) = value {
-            typed(&mut problems, "지원-002", name, value);
+            typed(&mut problems, KnownApi::PortalOrgs, name, value);
         }
     }
     for (name, value) in [
@@ -270,12 +269,12 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
         ("server_cert_subject_dn", &org.server_cert_subject_dn),
     ] {
         if let Some(value) = value {
-            typed(&mut problems, "지원-006", name, value);
+            typed(&mut problems, KnownApi::PortalOrgsForCa, name, value);
         }
     }
     match (&org.support_client_id, &org.support_client_secret) {
         (Some(id), Some(secret)) => {
-            typed(&mut problems, "지원-001", "client_id", id);
+            typed(&mut problems, KnownApi::PortalToken, "client_id", id);
             if let Err(problem) = check_value("aN(50)", secret) {
                 problems.push(format!("support_client_secret: {problem}"));
             }
@@ -288,8 +287,8 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
 
 fn service_problems(service: &ServiceEntry) -> Vec<String> {
     let mut problems = Vec::new();
-    typed(&mut problems, "지원-003", "service_name", &service.service_name);
-    typed(&mut problems, "지원-003", "client_id", &service.client_id);
+    typed(&mut problems, KnownApi::PortalServices, "service_name", &service.service_name);
+    typed(&mut problems, KnownApi::PortalServices, "client_id", &service.client_id);
     if let Err(problem) = check_value("aN(50)", &service.client_secret) {
         problems.push(format!("client_secret: {problem}"));
     }
@@ -297,7 +296,7 @@ fn service_problems(service: &ServiceEntry) -> Vec<String> {
         problems.push("redirect_uris must hold one to four Callback URLs".into());
     }
     for uri in &service.redirect_uris {
-        typed(&mut problems, "지원-003", "redirect_uri", uri);
+        typed(&mut problems, KnownApi::PortalServices, "redirect_uri", uri);
         match url::Url::parse(uri) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.fragment().is_none() => {}
             _ => problems.push(format!("redirect_uri {uri:?} must be an absolute http(s) URL without fragment")),
@@ -307,7 +306,7 @@ fn service_problems(service: &ServiceEntry) -> Vec<String> {
         problems.push("at most nine app_schemes (app_scheme_cnt is N(1))".into());
     }
     for scheme in &service.app_schemes {
-        typed(&mut problems, "지원-003", "app_scheme", scheme);
+        typed(&mut problems, KnownApi::PortalServices, "app_scheme", scheme);
     }
     problems
 }

@@ -63,23 +63,190 @@ impl Periodic {
 pub enum ScopeRule {
     /// No access token at all (공통-001, the token endpoints themselves).
     None,
-    /// `<industry>.<suffix>`, e.g. `bank.deposit`; `list` is the asset-list scope.
+    /// `<industry>.list`: the asset lists and 공통-002, granted with every consent (ch.2.2).
+    List,
+    /// `<industry>.<suffix>` for one kind of asset's details, e.g. `bank.deposit`.
     Industry(&'static str),
     /// The fixed support-API scope `manage`.
     Manage,
 }
 
-/// How an information API is answered; most APIs share one of a few shapes.
+/// The suffix of the list scope (`bank.list`).
+const LIST_SCOPE: &str = "list";
+
+/// The support-API scope (ch.7).
+pub const MANAGE_SCOPE: &str = "manage";
+
+/// `<industry>.list`, the scope every consent at `industry` carries (ch.2.2).
+pub fn list_scope(industry: Industry) -> String {
+    format!("{industry}.{LIST_SCOPE}")
+}
+
+/// Whether `scope` is some industry's list scope (`bank.list`, `card.list`, …).
+pub fn is_list_scope(scope: &str) -> bool {
+    scope.split_once('.').is_some_and(|(industry, suffix)| suffix == LIST_SCOPE && industry.parse::<Industry>().is_ok())
+}
+
+/// What an information API *is*: how its answer is made, read from the field data (ch.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Shape {
-    /// Asset list of the customer at this provider (no resource key in the request).
-    List,
-    /// Information on one asset named in the request (account_num, card_id, …).
-    Detail,
-    /// Dated history of one asset (from/to) with paging.
-    History,
-    /// Anything else: token endpoints, 공통-001/002, support APIs.
-    Special,
+pub enum ApiKind {
+    /// 공통-001: the APIs the provider offers, from the catalogue; no token.
+    ApiList,
+    /// 공통-002: the consent behind the access token.
+    ConsentDetail,
+    /// The customer's assets at the provider, each item marked `is_consent` (은행-001, 카드-001, …).
+    AssetList,
+    /// One stored answer about one asset or the customer (은행-002, 카드-003, 통신-002, …).
+    Document,
+    /// Rows of one asset's (or the customer's) history or items, paged or bounded by a period, after
+    /// the top-level fields of the subject's document when `with_document` (금투-004's base_date).
+    Rows { with_document: bool },
+    /// Not an information API: authorization and support APIs.
+    NotInformation,
+}
+
+/// The unit of an API's from/to period (ch.3.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeriodUnit {
+    /// `from_date`/`to_date`.
+    Days,
+    /// `from_month`/`to_month`.
+    Months,
+}
+
+/// APIs the servers and the client single out by role rather than by their data: each names one
+/// catalogue row, looked up with [`KnownApi::spec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KnownApi {
+    /// 개별인증-001.
+    Authorize,
+    /// 개별인증-002.
+    IssueToken,
+    /// 개별인증-003.
+    RefreshToken,
+    /// 개별인증-004.
+    RevokeToken,
+    /// 통합인증-002.
+    IntegratedToken,
+    /// 공통-001.
+    ApiList,
+    /// 공통-002.
+    Consents,
+    /// 지원-001.
+    PortalToken,
+    /// 지원-002.
+    PortalOrgs,
+    /// 지원-003.
+    PortalServices,
+    /// 지원-004.
+    OperatorStatistics,
+    /// 지원-005.
+    ProviderStatistics,
+    /// 지원-006.
+    PortalOrgsForCa,
+    /// 지원-101.
+    ParticipantToken,
+    /// 지원-102.
+    ParticipantStatus,
+    /// 지원-103.
+    ParticipantConsents,
+    /// 지원-104.
+    StatisticsResend,
+    /// IRP-001: IRP accounts, whose products and transactions are a pension's.
+    IrpAccounts,
+    /// 카드-001: the cards that approvals (카드-008/009) and bills are about.
+    CardList,
+    /// 카드-004: monthly bills, the sums of the approvals they charge.
+    CardBills,
+    /// 카드-005: a bill's details, one per charged approval.
+    CardBillDetails,
+    /// 카드-006: payments due, from the bills.
+    CardPayments,
+    /// 카드-008: domestic approvals.
+    CardDomesticApprovals,
+    /// 카드-009: overseas approvals (foreign merchants).
+    CardOverseasApprovals,
+    /// 전금-103: payments with their own transaction types (6xxx).
+    EfinPayments,
+    /// 보험-008: an insurer's loans.
+    InsuranceLoans,
+}
+
+impl KnownApi {
+    pub const fn id(self) -> &'static str {
+        match self {
+            KnownApi::Authorize => "개별인증-001",
+            KnownApi::IssueToken => "개별인증-002",
+            KnownApi::RefreshToken => "개별인증-003",
+            KnownApi::RevokeToken => "개별인증-004",
+            KnownApi::IntegratedToken => "통합인증-002",
+            KnownApi::ApiList => "공통-001",
+            KnownApi::Consents => "공통-002",
+            KnownApi::PortalToken => "지원-001",
+            KnownApi::PortalOrgs => "지원-002",
+            KnownApi::PortalServices => "지원-003",
+            KnownApi::OperatorStatistics => "지원-004",
+            KnownApi::ProviderStatistics => "지원-005",
+            KnownApi::PortalOrgsForCa => "지원-006",
+            KnownApi::ParticipantToken => "지원-101",
+            KnownApi::ParticipantStatus => "지원-102",
+            KnownApi::ParticipantConsents => "지원-103",
+            KnownApi::StatisticsResend => "지원-104",
+            KnownApi::IrpAccounts => "IRP-001",
+            KnownApi::CardList => "카드-001",
+            KnownApi::CardBills => "카드-004",
+            KnownApi::CardBillDetails => "카드-005",
+            KnownApi::CardPayments => "카드-006",
+            KnownApi::CardDomesticApprovals => "카드-008",
+            KnownApi::CardOverseasApprovals => "카드-009",
+            KnownApi::EfinPayments => "전금-103",
+            KnownApi::InsuranceLoans => "보험-008",
+        }
+    }
+
+    /// Whether `id` (a stored row's API ID, say) is this API's.
+    pub fn names(self, id: &str) -> bool {
+        self.id() == id
+    }
+
+    /// The catalogue row; every variant's row is checked by this module's tests.
+    pub fn spec(self) -> &'static ApiSpec {
+        api(self.id()).unwrap_or_else(|| panic!("{} is in the catalogue", self.id()))
+    }
+
+    /// The known API `id` names, if any (a statistics report's `지원-004`, say).
+    pub fn from_id(id: &str) -> Option<KnownApi> {
+        KnownApi::ALL.into_iter().find(|k| k.id() == id)
+    }
+
+    pub const ALL: [KnownApi; 26] = [
+        KnownApi::Authorize,
+        KnownApi::IssueToken,
+        KnownApi::RefreshToken,
+        KnownApi::RevokeToken,
+        KnownApi::IntegratedToken,
+        KnownApi::ApiList,
+        KnownApi::Consents,
+        KnownApi::PortalToken,
+        KnownApi::PortalOrgs,
+        KnownApi::PortalServices,
+        KnownApi::OperatorStatistics,
+        KnownApi::ProviderStatistics,
+        KnownApi::PortalOrgsForCa,
+        KnownApi::ParticipantToken,
+        KnownApi::ParticipantStatus,
+        KnownApi::ParticipantConsents,
+        KnownApi::StatisticsResend,
+        KnownApi::IrpAccounts,
+        KnownApi::CardList,
+        KnownApi::CardBills,
+        KnownApi::CardBillDetails,
+        KnownApi::CardPayments,
+        KnownApi::CardDomesticApprovals,
+        KnownApi::CardOverseasApprovals,
+        KnownApi::EfinPayments,
+        KnownApi::InsuranceLoans,
+    ];
 }
 
 /// One API of the standard.
@@ -142,7 +309,11 @@ const fn info(
         industries,
         method,
         resource,
-        scope: ScopeRule::Industry(scope),
+        scope: if matches!(scope.as_bytes(), [b'l', b'i', b's', b't']) {
+            ScopeRule::List
+        } else {
+            ScopeRule::Industry(scope)
+        },
         periodic: Some(periodic),
         api_code: Some(code),
     }
@@ -283,9 +454,15 @@ impl ApiSpec {
     pub fn scope_for(&self, industry: Industry) -> Option<String> {
         match self.scope {
             ScopeRule::None => None,
+            ScopeRule::List => Some(list_scope(industry)),
             ScopeRule::Industry(suffix) => Some(format!("{industry}.{suffix}")),
-            ScopeRule::Manage => Some("manage".to_owned()),
+            ScopeRule::Manage => Some(MANAGE_SCOPE.to_owned()),
         }
+    }
+
+    /// Whether this is the API `known` names.
+    pub fn is(&self, known: KnownApi) -> bool {
+        self.id == known.id()
     }
 
     fn takes(&self, name: &str) -> bool {
@@ -318,24 +495,62 @@ impl ApiSpec {
         RESOURCE_KEYS.iter().copied().find(|k| fields.request_field(k).is_some())
     }
 
-    /// The asset-list API (scope `<industry>.list`) whose items this API's resource key names:
-    /// the list API under the same first path segment (`/accounts/deposit/basic` → `/accounts`).
+    /// The unit of the API's from/to period, if it takes one.
+    pub fn period_unit(&self) -> Option<PeriodUnit> {
+        if self.takes_date_range() {
+            Some(PeriodUnit::Days)
+        } else if self.takes_month_range() {
+            Some(PeriodUnit::Months)
+        } else {
+            None
+        }
+    }
+
+    /// The asset-list API whose items this API's resource key names: the list API under the same
+    /// first path segment (`/accounts/deposit/basic` → `/accounts`).
     pub fn asset_list(&self, industry: Industry) -> Option<&'static ApiSpec> {
         self.resource_key()?;
         let segment = self.resource.split('/').nth(1)?;
-        info_apis(industry)
-            .find(|a| a.scope == ScopeRule::Industry("list") && a.resource.trim_start_matches('/') == segment)
+        info_apis(industry).find(|a| a.kind() == ApiKind::AssetList && a.resource.trim_start_matches('/') == segment)
     }
 
-    pub fn shape(&self) -> Shape {
-        if self.group != Group::Info || self.id.starts_with("공통-") {
-            return Shape::Special;
+    /// The asset list this API is about: itself for an asset list, else the list its key names.
+    pub fn about_list(&'static self, industry: Industry) -> Option<&'static ApiSpec> {
+        if self.kind() == ApiKind::AssetList { Some(self) } else { self.asset_list(industry) }
+    }
+
+    /// The APIs of `industry` that describe the assets of this asset list (by resource key).
+    pub fn detail_apis(&'static self, industry: Industry) -> impl Iterator<Item = &'static ApiSpec> {
+        info_apis(industry).filter(move |a| a.asset_list(industry).is_some_and(|list| std::ptr::eq(list, self)))
+    }
+
+    /// What this API is, read from the field data.
+    pub fn kind(&self) -> ApiKind {
+        if self.group != Group::Info {
+            return ApiKind::NotInformation;
         }
-        match (self.resource_key(), self.takes_date_range() || self.takes_month_range()) {
-            (None, false) => Shape::List,
-            (Some(_), false) => Shape::Detail,
-            (_, true) => Shape::History,
+        if self.is(KnownApi::ApiList) {
+            return ApiKind::ApiList;
         }
+        if self.is(KnownApi::Consents) {
+            return ApiKind::ConsentDetail;
+        }
+        let list = crate::subject::list_fields(self);
+        let marks_consent = list.is_some_and(|(l, _)| l.children.iter().any(|c| c.name == "is_consent"));
+        if self.resource_key().is_none() && marks_consent {
+            return ApiKind::AssetList;
+        }
+        let rows = list.is_some() && (self.pages() || self.period_unit().is_some());
+        if rows {
+            ApiKind::Rows { with_document: crate::subject::has_document_fields(self) }
+        } else {
+            ApiKind::Document
+        }
+    }
+
+    /// Whether the answer is made from stored information data (an asset list, a document, rows).
+    pub fn serves_stored_data(&self) -> bool {
+        matches!(self.kind(), ApiKind::AssetList | ApiKind::Document | ApiKind::Rows { .. })
     }
 
     /// The longest from/to span a scheduled (periodic) call may ask for, in days (ch.3.3.2):
@@ -356,7 +571,8 @@ impl ApiSpec {
     }
 }
 
-/// Looks an API up by its ID.
+/// Looks an API up by its ID (as a caller or a file names it; code names APIs by [`KnownApi`] or by
+/// what they are).
 pub fn api(id: &str) -> Option<&'static ApiSpec> {
     CATALOGUE.iter().find(|a| a.id == id)
 }
@@ -459,21 +675,41 @@ mod tests {
         assert_eq!(api("지원-102").unwrap().scope_for(Bank).as_deref(), Some("manage"));
         // Every industry's asset-list APIs need the list scope.
         for industry in Industry::ALL {
-            assert!(info_apis(industry).any(|a| a.scope == ScopeRule::Industry("list")));
+            assert!(info_apis(industry).any(|a| a.scope == ScopeRule::List && a.kind() == ApiKind::AssetList));
         }
     }
 
     #[test]
-    fn shapes_are_derived_from_the_fields() {
-        assert_eq!(api("은행-001").unwrap().shape(), Shape::List);
+    fn kinds_are_derived_from_the_fields() {
+        let of = |id| api(id).unwrap().kind();
+        assert_eq!(of("은행-001"), ApiKind::AssetList);
+        assert_eq!(of("IRP-001"), ApiKind::AssetList);
         assert!(api("은행-001").unwrap().pages());
-        assert_eq!(api("은행-002").unwrap().shape(), Shape::Detail);
-        assert_eq!(api("은행-004").unwrap().shape(), Shape::History);
-        assert!(api("은행-004").unwrap().takes_date_range());
+        assert_eq!(of("은행-002"), ApiKind::Document);
+        assert_eq!(of("카드-003"), ApiKind::Document);
+        assert_eq!(of("카드-010"), ApiKind::Document);
+        assert_eq!(of("통신-002"), ApiKind::Document);
+        assert_eq!(of("은행-004"), ApiKind::Rows { with_document: false });
+        assert_eq!(of("카드-004"), ApiKind::Rows { with_document: false });
+        assert_eq!(of("카드-005"), ApiKind::Rows { with_document: false });
+        assert_eq!(of("통신-003"), ApiKind::Rows { with_document: false });
+        assert_eq!(of("IRP-003"), ApiKind::Rows { with_document: false });
+        assert_eq!(of("금투-004"), ApiKind::Rows { with_document: true });
+        assert_eq!(of("공통-001"), ApiKind::ApiList);
+        assert_eq!(of("공통-002"), ApiKind::ConsentDetail);
+        assert_eq!(of("개별인증-002"), ApiKind::NotInformation);
+        assert_eq!(api("은행-004").unwrap().period_unit(), Some(PeriodUnit::Days));
+        assert_eq!(api("카드-004").unwrap().period_unit(), Some(PeriodUnit::Months));
+        assert_eq!(api("카드-005").unwrap().period_unit(), None);
         assert_eq!(api("카드-008").unwrap().resource_key(), Some("card_id"));
-        assert_eq!(api("카드-004").unwrap().shape(), Shape::History);
-        assert!(api("카드-004").unwrap().takes_month_range());
-        assert_eq!(api("공통-002").unwrap().shape(), Shape::Special);
+        // Every information API but the two 공통 APIs is answered from stored data, and every one
+        // answered with rows has a list to put them in.
+        for a in group(Group::Info) {
+            assert_eq!(a.serves_stored_data(), !a.id.starts_with("공통-"), "{}", a.id);
+            if let ApiKind::Rows { .. } | ApiKind::AssetList = a.kind() {
+                assert!(crate::subject::list_fields(a).is_some(), "{}", a.id);
+            }
+        }
         assert_eq!(api("은행-010").unwrap().scheduled_max_days(), 93);
         assert_eq!(api("은행-004").unwrap().scheduled_max_days(), 31);
         assert_eq!(api("카드-004").unwrap().scheduled_max_days(), 93, "month ranges: three months");
@@ -492,6 +728,26 @@ mod tests {
         assert_eq!(api("보험-010").unwrap().asset_list(Insu).unwrap().id, "보험-008");
         assert_eq!(api("카드-008").unwrap().asset_list(Card).unwrap().id, "카드-001");
         assert_eq!(api("채권-002").unwrap().asset_list(Usury).unwrap().id, "채권-001");
+    }
+
+    #[test]
+    fn every_known_api_is_in_the_catalogue() {
+        for known in KnownApi::ALL {
+            assert!(known.spec().is(known));
+            assert_eq!(KnownApi::from_id(known.id()), Some(known));
+        }
+        assert_eq!(KnownApi::Consents.spec().scope, ScopeRule::List);
+    }
+
+    #[test]
+    fn list_scopes_are_recognised_by_their_industry() {
+        assert_eq!(list_scope(Bank), "bank.list");
+        assert!(is_list_scope("card.list"));
+        assert!(!is_list_scope("card.card") && !is_list_scope("cards.list") && !is_list_scope("list"));
+        let lists: Vec<_> = info_apis(Bank).filter(|a| a.kind() == ApiKind::AssetList).map(|a| a.id).collect();
+        assert_eq!(lists, ["IRP-001", "선불-001", "은행-001"]);
+        let deposit: Vec<_> = api("은행-001").unwrap().detail_apis(Bank).map(|a| a.id).collect();
+        assert_eq!(deposit.len(), 9, "은행-002..010 describe 은행-001's accounts: {deposit:?}");
     }
 
     #[test]

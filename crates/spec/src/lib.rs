@@ -3,12 +3,14 @@
 //! No I/O lives here: servers, client and conformance suite all read the standard from this crate.
 
 pub mod api_type;
+pub mod asset;
 pub mod catalogue;
 pub mod codes;
 pub mod fields;
 pub mod industry;
 pub mod openapi;
 pub mod paging;
+pub mod subject;
 pub mod time;
 pub mod tran_id;
 pub mod types;
@@ -16,7 +18,8 @@ pub mod validate;
 pub mod wire;
 
 pub use api_type::ApiType;
-pub use catalogue::{ApiSpec, CATALOGUE, Group, Method, Periodic, ScopeRule, Shape};
+pub use asset::{AssetClass, AssetId, AssetKind};
+pub use catalogue::{ApiKind, ApiSpec, CATALOGUE, Group, KnownApi, Method, PeriodUnit, Periodic, ScopeRule};
 pub use codes::{Envelope, OAuthError, RspCode};
 pub use industry::Industry;
 pub use tran_id::{IssuerType, TranId};

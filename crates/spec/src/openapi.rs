@@ -154,9 +154,11 @@ fn responses(api: &ApiSpec) -> Value {
 fn security(api: &ApiSpec, industry: Option<Industry>) -> Value {
     match (api.scope, industry) {
         (ScopeRule::None, _) => json!([]),
-        (ScopeRule::Manage, _) => json!([{"supportToken": ["manage"]}]),
-        (ScopeRule::Industry(_), Some(industry)) => json!([{"consentToken": [api.scope_for(industry)]}]),
-        (ScopeRule::Industry(_), None) => json!([]),
+        (ScopeRule::Manage, _) => json!([{"supportToken": [crate::catalogue::MANAGE_SCOPE]}]),
+        (ScopeRule::List | ScopeRule::Industry(_), Some(industry)) => {
+            json!([{"consentToken": [api.scope_for(industry)]}])
+        }
+        (ScopeRule::List | ScopeRule::Industry(_), None) => json!([]),
     }
 }
 

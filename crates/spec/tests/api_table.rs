@@ -2,7 +2,7 @@
 //! Regenerate with `UPDATE_DOCS=1 cargo test -p mydata-spec --test api_table`.
 
 use mydata_spec::catalogue::{CATALOGUE, Group, ScopeRule};
-use mydata_spec::{ApiSpec, Shape};
+use mydata_spec::{ApiKind, ApiSpec};
 use std::fmt::Write;
 
 fn path_of(api: &ApiSpec) -> String {
@@ -16,6 +16,7 @@ fn path_of(api: &ApiSpec) -> String {
 fn scope_of(api: &ApiSpec) -> String {
     match api.scope {
         ScopeRule::None => "—".into(),
+        ScopeRule::List => "`<industry>.list`".into(),
         ScopeRule::Industry(suffix) => format!("`<industry>.{suffix}`"),
         ScopeRule::Manage => "`manage`".into(),
     }
@@ -53,8 +54,11 @@ fn render() -> String {
                     takes.push(what.to_owned());
                 }
             }
-            if api.group == Group::Info && api.shape() != Shape::Special {
-                takes.push(format!("({:?})", api.shape()).to_lowercase());
+            match api.kind() {
+                ApiKind::AssetList => takes.push("(list)".to_owned()),
+                ApiKind::Document => takes.push("(document)".to_owned()),
+                ApiKind::Rows { .. } => takes.push("(rows)".to_owned()),
+                ApiKind::ApiList | ApiKind::ConsentDetail | ApiKind::NotInformation => {}
             }
             writeln!(
                 out,

@@ -2,11 +2,12 @@
 //! bearer check of every other support API. Token errors follow RFC 6749 (`error`,
 //! `error_description`), as 첨부1 and ch.7 say; the other APIs answer the standard envelope.
 
-use crate::tokens::{MANAGE, SupportClaims, SupportTokens};
+use crate::tokens::{SupportClaims, SupportTokens};
 use async_trait::async_trait;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use mydata_spec::catalogue::MANAGE_SCOPE;
 use mydata_spec::validate::check_value;
 use mydata_spec::{OAuthError, RspCode};
 use mydata_store::StoreError;
@@ -119,14 +120,14 @@ async fn issue(
             return Err(oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later"));
         }
     };
-    if scope != MANAGE {
+    if scope != MANAGE_SCOPE {
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "scope must be manage"));
     }
     let body = json!({
         "token_type": "Bearer",
         "access_token": tokens.issue(&org_code),
         "expires_in": tokens.lifetime().as_secs().to_string(),
-        "scope": MANAGE,
+        "scope": MANAGE_SCOPE,
     });
     let mut response = mydata_web::error::json_response(StatusCode::OK, &body);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -144,7 +145,7 @@ pub fn authorize(tokens: &SupportTokens, headers: &HeaderMap) -> Result<SupportC
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::with(RspCode::InvalidToken, "Authorization: Bearer <access token> is required"))?;
     let claims = tokens.verify(token).ok_or_else(|| ApiError::new(RspCode::InvalidToken))?;
-    if claims.scope != MANAGE {
+    if claims.scope != MANAGE_SCOPE {
         return Err(ApiError::with(RspCode::ScopeNotGranted, "the token's scope is not manage"));
     }
     Ok(claims)

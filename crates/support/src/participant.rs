@@ -16,10 +16,10 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use mydata_spec::fields::{Location, fields};
+use mydata_spec::fields::Location;
 use mydata_spec::tran_id::TranId;
 use mydata_spec::validate::check_params;
-use mydata_spec::{Envelope, IssuerType, RspCode, wire};
+use mydata_spec::{Envelope, IssuerType, KnownApi, RspCode, wire};
 use mydata_store::StoreError;
 use mydata_web::ApiError;
 use mydata_web::tran_id::TranIdIssuer;
@@ -166,9 +166,8 @@ pub fn success(body: Map<String, Value>) -> Response {
 }
 
 /// Checks query or body parameters against the API's request fields (40001 on the first problem).
-pub fn checked_params(api_id: &str, location: Location, params: &HashMap<String, String>) -> Result<(), ApiError> {
-    let table = fields(api_id).ok_or_else(|| ApiError::new(RspCode::SystemFailure))?;
-    match check_params(&table.request, location, params).into_iter().next() {
+pub fn checked_params(api: KnownApi, location: Location, params: &HashMap<String, String>) -> Result<(), ApiError> {
+    match check_params(&api.spec().fields().request, location, params).into_iter().next() {
         Some(violation) => Err(ApiError::with(RspCode::InvalidParameter, violation.to_string())),
         None => Ok(()),
     }
@@ -199,11 +198,11 @@ fn authorized_query(
     endpoint: &SupportEndpoint,
     headers: &HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-    api_id: &str,
+    api: KnownApi,
 ) -> Result<HashMap<String, String>, ApiError> {
     oauth::authorize(&endpoint.tokens, headers)?;
     let params = query_params(query)?;
-    checked_params(api_id, Location::Query, &params)?;
+    checked_params(api, Location::Query, &params)?;
     Ok(params)
 }
 
@@ -212,7 +211,7 @@ async fn status(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let params = authorized_query(&endpoint, &headers, query, "지원-102")?;
+    let params = authorized_query(&endpoint, &headers, query, KnownApi::ParticipantStatus)?;
     if !endpoint.participant.is_provider() {
         return Err(ApiError::with(RspCode::EndpointNotFound, "지원-102 is served by information providers"));
     }
@@ -234,7 +233,7 @@ async fn consents(
         return Err(ApiError::with(RspCode::EndpointNotFound, "지원-103 is served by MyData operators"));
     }
     let params = json_params(&body)?;
-    checked_params("지원-103", Location::Body, &params)?;
+    checked_params(KnownApi::ParticipantConsents, Location::Body, &params)?;
     let org_code = &params["org_code"];
     served(&endpoint, org_code)?;
     let Some(services) = endpoint.participant.consents(org_code, &params["user_ci"]).await? else {
@@ -288,7 +287,7 @@ async fn req_statistics(
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let params = authorized_query(&endpoint, &headers, query, "지원-104")?;
+    let params = authorized_query(&endpoint, &headers, query, KnownApi::StatisticsResend)?;
     let org_code = params["org_code"].clone();
     served(&endpoint, &org_code)?;
     let org_type = match params["org_type"].as_str() {

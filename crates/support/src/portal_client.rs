@@ -91,7 +91,7 @@ impl PortalClient {
             ("grant_type", "client_credentials"),
             ("client_id", self.account.client_id.as_str()),
             ("client_secret", self.account.client_secret.as_str()),
-            ("scope", "manage"),
+            ("scope", mydata_spec::catalogue::MANAGE_SCOPE),
         ];
         let response = self
             .http

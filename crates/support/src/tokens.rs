@@ -5,13 +5,12 @@
 use base64::Engine as _;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use mydata_spec::catalogue::MANAGE_SCOPE;
 use mydata_store::{Store, StoreResult};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The only scope of the support APIs (ch.2.2).
-pub const MANAGE: &str = "manage";
 /// The standard's maximum for support tokens (ch.2.2, 접근토큰 유효기간).
 pub const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
 /// What we issue: long enough that callers rarely ask, short enough that a leaked token dies.
@@ -78,7 +77,7 @@ impl SupportTokens {
             jti: uuid::Uuid::new_v4().simple().to_string(),
             iat: now,
             exp: now + self.lifetime.as_secs() as i64,
-            scope: MANAGE.to_owned(),
+            scope: MANAGE_SCOPE.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of JSON claims cannot fail")

@@ -15,10 +15,7 @@ async fn main() {
         return generate_only(customers);
     }
     let store = SqlStore::open(&url).await.expect("open the database");
-    let orgs: Vec<Institution> = mydata_provider::demo_orgs()
-        .into_iter()
-        .map(|o| Institution { org_code: o.org_code, industry: o.industry })
-        .collect();
+    let orgs: Vec<Institution> = Institution::one_per_industry();
     let mut generator = Generator::new(1, chrono::Utc::now().date_naive());
     generator.max_rows = args.next().and_then(|n| n.parse().ok()).unwrap_or(8);
     let started = Instant::now();
@@ -35,10 +32,7 @@ async fn main() {
 
 /// Generation alone, without the database: `… --example throughput -- generate 500`.
 fn generate_only(customers: u64) {
-    let orgs: Vec<Institution> = mydata_provider::demo_orgs()
-        .into_iter()
-        .map(|o| Institution { org_code: o.org_code, industry: o.industry })
-        .collect();
+    let orgs: Vec<Institution> = Institution::one_per_industry();
     let generator = Generator::new(1, chrono::Utc::now().date_naive());
     let people: Vec<_> = everyone(1, customers).collect();
     let started = Instant::now();

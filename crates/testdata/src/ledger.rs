@@ -3,6 +3,7 @@
 
 use crate::CustomerData;
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use mydata_spec::KnownApi;
 use mydata_store::HistoryRow;
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -171,10 +172,14 @@ pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, mon
     let cards: Vec<(String, String)> = data
         .assets
         .iter()
-        .filter(|a| a.list_api == "카드-001" && a.customer_id == customer)
+        .filter(|a| KnownApi::CardList.names(&a.list_api) && a.customer_id == customer)
         .map(|a| (a.asset_key.clone(), a.item.get("card_type").and_then(Value::as_str).unwrap_or("01").to_owned()))
         .collect();
-    let Some(template) = data.history.iter().find(|h| h.api_id == "카드-008" && h.customer_id == customer).cloned()
+    let Some(template) = data
+        .history
+        .iter()
+        .find(|h| KnownApi::CardDomesticApprovals.names(&h.api_id) && h.customer_id == customer)
+        .cloned()
     else {
         return;
     };
@@ -185,7 +190,11 @@ pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, mon
 
     // Approvals made consistent with their cards, and what each charges to which bill.
     let mut charges: BTreeMap<(NaiveDate, usize), Vec<Charge>> = BTreeMap::new();
-    for row in data.history.iter_mut().filter(|h| h.api_id == "카드-008" && h.customer_id == customer) {
+    for row in data
+        .history
+        .iter_mut()
+        .filter(|h| KnownApi::CardDomesticApprovals.names(&h.api_id) && h.customer_id == customer)
+    {
         let card_type = cards.iter().find(|(id, _)| *id == row.subject_key).map_or("01", |(_, t)| t.as_str());
         let Value::Object(item) = &mut row.body else { continue };
         match card_type {
@@ -238,7 +247,10 @@ pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, mon
     }
 
     // 카드-004 and 카드-005: the bills already paid out within the last `months` months.
-    data.history.retain(|h| !(matches!(h.api_id.as_str(), "카드-004" | "카드-005") && h.customer_id == customer));
+    data.history.retain(|h| {
+        !((KnownApi::CardBills.names(&h.api_id) || KnownApi::CardBillDetails.names(&h.api_id))
+            && h.customer_id == customer)
+    });
     let this_month = today.with_day(1).unwrap_or(today);
     let numbered = sequences > 1;
     let sep = crate::subject_separator();
@@ -261,7 +273,7 @@ pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, mon
             item.insert("charge_month".into(), json!(charge_month));
             item.insert("paid_out_date".into(), json!(crate::values::date_text(paid)));
             data.history.push(HistoryRow {
-                api_id: "카드-004".into(),
+                api_id: KnownApi::CardBills.id().into(),
                 subject_key: customer.to_owned(),
                 sort_key: format!("{occurred}|{seqno:0>5}"),
                 occurred,
@@ -291,7 +303,9 @@ pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, mon
         pay.insert("pay_amt".into(), json!(amount.to_string()));
         payments.push(Value::Object(pay));
     }
-    for doc in data.documents.iter_mut().filter(|d| d.api_id == "카드-006" && d.customer_id == customer) {
+    for doc in
+        data.documents.iter_mut().filter(|d| KnownApi::CardPayments.names(&d.api_id) && d.customer_id == customer)
+    {
         let Value::Object(body) = &mut doc.body else { continue };
         body.insert("pay_list".into(), Value::Array(payments.clone()));
         crate::values::fix_counts(body);
@@ -303,7 +317,7 @@ fn push_details(history: &mut Vec<HistoryRow>, template: &HistoryRow, subject: &
     for (n, detail) in details.iter().enumerate() {
         let occurred = detail.get("paid_dtime").and_then(Value::as_str).unwrap_or(&template.occurred).to_owned();
         history.push(HistoryRow {
-            api_id: "카드-005".into(),
+            api_id: KnownApi::CardBillDetails.id().into(),
             subject_key: subject.to_owned(),
             sort_key: format!("{occurred}|{n:05}"),
             occurred,

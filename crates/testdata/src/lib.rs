@@ -1,7 +1,7 @@
 //! Deterministic, realistic test data for every information API of every industry, written through
 //! the [`Store`] trait: customers, one asset row per item of each asset-list API, one document per
 //! detail answer and dated history rows, filed under the subject keys the provider looks up
-//! ([`mydata_provider::info::subject`]).
+//! ([`mydata_spec::subject`]).
 //!
 //! The same seed, institution and customer always give the same data. Balances reconcile with their
 //! histories: a deposit account's balance is the running total of its transactions, a loan's
@@ -12,10 +12,10 @@ mod names;
 pub mod values;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
-use mydata_provider::info::subject::{self, Composition};
 use mydata_spec::catalogue::{self, ApiSpec};
 use mydata_spec::fields::Field;
-use mydata_spec::{Industry, ScopeRule};
+use mydata_spec::subject;
+use mydata_spec::{ApiKind, AssetKind, Industry, KnownApi};
 use mydata_store::{AssetRow, Customer, Document, EncodedInfo, HistoryRow, InfoBatch, Store, StoreResult};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -29,6 +29,17 @@ use values::{Context, object};
 pub struct Institution {
     pub org_code: String,
     pub industry: Industry,
+}
+
+impl Institution {
+    /// One institution per industry (`TEST000000`, `TEST000001`, …), for generating every API's data.
+    pub fn one_per_industry() -> Vec<Institution> {
+        Industry::ALL
+            .into_iter()
+            .enumerate()
+            .map(|(i, industry)| Institution { org_code: format!("TEST{i:06}"), industry })
+            .collect()
+    }
 }
 
 /// A customer to generate: a stable number makes asset keys unique across customers.
@@ -138,66 +149,46 @@ pub fn person(seed: u64, number: u64) -> Person {
     Person { customer_id, number, ci, name: format!("{family}{given}") }
 }
 
-/// The kind of asset an asset-list item is, deciding which detail APIs describe it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Deposit,
-    Invest,
-    Loan,
-    OperatingLease,
-    CarPolicy,
-    Other,
+/// The codes that make a generated item of `list` the `index`-th kind the list holds (첨부3 account
+/// types, 첨부7 policy types): the item's kind decides which detail APIs describe it
+/// ([`ApiSpec::describes`]), so the generator makes their answers and nothing else.
+fn kind_codes(industry: Industry, list: &ApiSpec, index: usize) -> (AssetKind, Option<(&'static str, &'static str)>) {
+    let kinds = list.asset_kinds();
+    let kind = kinds[index % kinds.len()];
+    let round = index / kinds.len();
+    let codes = match (kind, industry) {
+        (AssetKind::Deposit, _) => Some(("account_type", ["1001", "1002", "1003"][round % 3])),
+        (AssetKind::Invest, _) => Some(("account_type", "2001")),
+        (AssetKind::Loan, Industry::Bank) => Some(("account_type", ["3100", "3220", "3170"][round % 3])),
+        (AssetKind::Loan, Industry::Capital) => Some(("account_type", ["3500", "3510"][round % 2])),
+        (AssetKind::Loan, _) => Some(("account_type", "3400")),
+        (AssetKind::OperatingLease, _) => Some(("account_type", "3710")),
+        (AssetKind::CarPolicy, _) => Some(("insu_type", "17")),
+        // Other policies take a random 첨부7 code but 17 (values::attachment_codes).
+        (AssetKind::Policy | AssetKind::Any, _) => None,
+    };
+    (kind, codes)
 }
 
-/// 첨부3 account types and 첨부7 policy types that match each kind.
-fn kind_of(industry: Industry, list_api: &str, index: usize) -> (Kind, Option<(&'static str, &'static str)>) {
-    match (industry, list_api) {
-        (Industry::Bank, "은행-001") => match index % 3 {
-            0 => (Kind::Deposit, Some(("account_type", ["1001", "1002", "1003"][index / 3 % 3]))),
-            1 => (Kind::Invest, Some(("account_type", "2001"))),
-            _ => (Kind::Loan, Some(("account_type", ["3100", "3220", "3170"][index / 3 % 3]))),
-        },
-        (Industry::Capital, _) if index % 2 == 1 => (Kind::OperatingLease, Some(("account_type", "3710"))),
-        (Industry::Capital, _) => (Kind::Loan, Some(("account_type", ["3500", "3510"][index / 2 % 2]))),
-        (Industry::Insu, "보험-008") => (Kind::Loan, Some(("account_type", "3400"))),
-        (Industry::Insu, _) if index == 1 => (Kind::CarPolicy, Some(("insu_type", "17"))),
-        _ => (Kind::Other, None),
-    }
-}
-
-/// Whether a keyed API describes an asset of this kind.
-fn describes(api: &ApiSpec, kind: Kind) -> bool {
-    match api.id {
-        "할부금융-005" | "할부금융-006" => kind == Kind::OperatingLease,
-        id if id.starts_with("할부금융-") => kind != Kind::OperatingLease,
-        "보험-004" | "보험-007" => kind == Kind::CarPolicy,
-        _ => match api.scope {
-            ScopeRule::Industry("deposit") => kind == Kind::Deposit,
-            ScopeRule::Industry("invest") => kind == Kind::Invest,
-            ScopeRule::Industry("loan") if api.id.starts_with("은행-") => kind == Kind::Loan,
-            _ => true,
-        },
-    }
-}
-
-fn product_for(kind: Kind, rng: &mut StdRng) -> Option<&'static str> {
+fn product_for(kind: AssetKind, rng: &mut StdRng) -> Option<&'static str> {
     let list = match kind {
-        Kind::Deposit => names::DEPOSIT_PRODUCTS,
-        Kind::Invest => names::INVEST_PRODUCTS,
-        Kind::Loan => names::LOAN_PRODUCTS,
-        Kind::OperatingLease => &["운용리스(승용)", "운용리스(상용)"],
-        Kind::CarPolicy => &["개인용 자동차보험"],
-        Kind::Other => return None,
+        AssetKind::Deposit => names::DEPOSIT_PRODUCTS,
+        AssetKind::Invest => names::INVEST_PRODUCTS,
+        AssetKind::Loan => names::LOAN_PRODUCTS,
+        AssetKind::OperatingLease => &["운용리스(승용)", "운용리스(상용)"],
+        AssetKind::CarPolicy => &["개인용 자동차보험"],
+        AssetKind::Policy | AssetKind::Any => return None,
     };
     list.choose(rng).copied()
 }
 
-/// A unique asset key per institution: the customer's number and the asset's index.
-fn asset_key(key_field: &str, number: u64, index: usize) -> String {
+/// An asset key no other asset of the institution has, as real account numbers are: the list's
+/// place among the industry's lists, the customer's number and the asset's index.
+fn asset_key(key_field: &str, list_place: usize, number: u64, index: usize) -> String {
     match key_field {
-        "account_num" => format!("1{number:09}{index:02}"),
-        "bond_num" => format!("채권{number:09}{index:02}"),
-        other => format!("{}{number:09}{index:02}", &other[..other.find('_').unwrap_or(other.len())]),
+        "account_num" => format!("1{list_place}{number:09}{index:02}"),
+        "bond_num" => format!("채권{list_place}{number:09}{index:02}"),
+        other => format!("{}{list_place}{number:09}{index:02}", &other[..other.find('_').unwrap_or(other.len())]),
     }
 }
 
@@ -206,7 +197,7 @@ fn data_fields(api: &ApiSpec, without_list: bool) -> Vec<&'static Field> {
     let list = subject::list_fields(api);
     api.fields()
         .response_body()
-        .filter(|f| !["rsp_code", "rsp_msg", "search_timestamp", "next_page"].contains(&f.name.as_str()))
+        .filter(|f| !subject::ENVELOPE_FIELDS.contains(&f.name.as_str()))
         .filter(|f| !without_list || list.is_none_or(|(l, c)| l.name != f.name && c.is_none_or(|c| c.name != f.name)))
         .collect()
 }
@@ -217,7 +208,7 @@ fn stamp(at: NaiveDateTime) -> String {
 
 /// What the generator needs of an API, worked out once from the catalogue and the field data.
 struct ApiPlan {
-    composition: Composition,
+    kind: ApiKind,
     /// The fields of the stored document ([`data_fields`]).
     document_fields: Vec<&'static Field>,
     /// The fields of one history row (the list's items), for row APIs.
@@ -225,19 +216,27 @@ struct ApiPlan {
     monthly: bool,
     /// The qualifiers of the subject key, with whether the request requires them.
     qualifiers: Vec<(&'static str, bool)>,
+    /// Whether its list items carry a value another API of the industry is asked about
+    /// (보험-002's insured persons, 보험-004's cars).
+    names_later_subjects: bool,
 }
 
 impl ApiPlan {
     fn of(api: &'static ApiSpec) -> ApiPlan {
-        let composition = subject::composition(api);
+        let kind = api.kind();
         ApiPlan {
-            composition,
-            document_fields: data_fields(api, composition != Composition::Document),
+            kind,
+            document_fields: data_fields(api, kind != ApiKind::Document),
             row_fields: subject::list_fields(api).map_or(&[], |(list, _)| list.children.as_slice()),
             monthly: api.takes_month_range(),
             qualifiers: subject::qualifiers_of(api)
                 .map(|q| (q, api.fields().request_field(q).is_some_and(|f| f.required)))
                 .collect(),
+            names_later_subjects: api.kind() == ApiKind::Document
+                && api
+                    .fields()
+                    .response_body()
+                    .any(|list| list.children.iter().any(|c| subject::QUALIFIERS.contains(&c.name.as_str()))),
         }
     }
 }
@@ -260,15 +259,13 @@ struct IndustryPlan {
 
 impl IndustryPlan {
     fn of(industry: Industry) -> IndustryPlan {
-        let apis: Vec<&'static ApiSpec> =
-            catalogue::info_apis(industry).filter(|a| !a.id.starts_with("공통-")).collect();
+        let apis: Vec<&'static ApiSpec> = catalogue::info_apis(industry).filter(|a| a.serves_stored_data()).collect();
         let lists = apis
             .iter()
             .copied()
-            .filter(|a| subject::composition(a) == Composition::AssetList)
+            .filter(|a| a.kind() == ApiKind::AssetList)
             .filter_map(|list| {
-                let keyed: Vec<&'static ApiSpec> =
-                    apis.iter().copied().filter(|a| a.asset_list(industry).is_some_and(|l| l.id == list.id)).collect();
+                let keyed: Vec<&'static ApiSpec> = list.detail_apis(industry).collect();
                 let key_field = keyed.iter().find_map(|a| a.resource_key())?;
                 let (list_field, _) = subject::list_fields(list).expect("asset lists have a list");
                 let item_fields = list_field.children.iter().filter(|c| c.name != "is_consent").collect();
@@ -279,15 +276,15 @@ impl IndustryPlan {
         let customer_apis = apis
             .iter()
             .copied()
-            .filter(|a| a.resource_key().is_none() && subject::composition(a) != Composition::AssetList)
-            .filter(|a| !LEDGER_APIS.contains(&a.id))
+            .filter(|a| a.resource_key().is_none() && a.kind() != ApiKind::AssetList)
+            .filter(|a| !LEDGER_APIS.iter().any(|known| a.is(*known)))
             .collect();
         IndustryPlan { lists, customer_apis }
     }
 }
 
 /// APIs whose data [`ledger`] makes from other data rather than field by field.
-const LEDGER_APIS: &[&str] = &["카드-004", "카드-005"];
+const LEDGER_APIS: &[KnownApi] = &[KnownApi::CardBills, KnownApi::CardBillDetails];
 
 /// Plans of every information API and every industry, made once.
 struct Plans {
@@ -297,7 +294,7 @@ struct Plans {
 
 static PLANS: std::sync::LazyLock<Plans> = std::sync::LazyLock::new(|| Plans {
     apis: catalogue::group(catalogue::Group::Info)
-        .filter(|a| !a.id.starts_with("공통-"))
+        .filter(|a| a.serves_stored_data())
         .map(|a| (api_address(a), ApiPlan::of(a)))
         .collect(),
     industries: Industry::ALL.iter().map(|&i| (i, IndustryPlan::of(i))).collect(),
@@ -338,33 +335,30 @@ impl Generator {
             reg_date: values::date_text(reg_date),
         });
         let plan = industry_plan(org.industry);
-        for ListPlan { list, keyed, key_field, item_fields } in &plan.lists {
-            let count = if list.id == "은행-001" { rng.gen_range(3..=5) } else { rng.gen_range(1..=3) };
+        for (list_place, ListPlan { list, keyed, key_field, item_fields }) in plan.lists.iter().enumerate() {
+            // A list of several kinds (은행-001's deposits, investments and loans) gets one of each.
+            let kinds = list.asset_kinds().len();
+            let count = if kinds > 1 { rng.gen_range(kinds..=kinds + 2) } else { rng.gen_range(1..=3) };
             for index in 0..count {
-                let key = asset_key(key_field, who.number, index);
-                let (kind, kind_field) = kind_of(org.industry, list.id, index);
+                let key = asset_key(key_field, list_place, who.number, index);
+                let (kind, kind_field) = kind_codes(org.industry, list, index);
                 self.asset(org, who, list, item_fields, key_field, &key, kind, kind_field, &mut rng, &mut data);
-                let mut produced: HashMap<&str, Map<String, Value>> = HashMap::new();
-                if let Some(Value::Object(item)) = data.assets.last().map(|a| &a.item)
-                    && item.contains_key("account_list")
-                {
-                    produced.insert(ASSET_ITEM, item.clone());
+                let item = data.assets.last().map(|a| a.item.clone());
+                // What is known of the asset so far: its item, then each answer made about it.
+                let mut produced: Vec<Map<String, Value>> = Vec::new();
+                if let Some(Value::Object(item)) = &item {
+                    produced.push(item.clone());
                 }
-                // An overdraft (is_minus) deposit account is also a loan: 은행-008 and 은행-009 answer
-                // for it under its deposit account number (은행-001's rules).
-                let overdraft = kind == Kind::Deposit
-                    && data
-                        .assets
-                        .last()
-                        .is_some_and(|a| a.item.get("is_minus").and_then(Value::as_str) == Some("true"));
-                let describes_overdraft = |api: &ApiSpec| overdraft && matches!(api.id, "은행-008" | "은행-009");
-                for api in keyed.iter().filter(|a| describes(a, kind) || describes_overdraft(a)) {
+                // The item as listed decides which APIs describe it: its kind, and an overdraft
+                // (is_minus) deposit account is a loan as well (은행-001's rules).
+                let class = list.classify(|name| item.as_ref().and_then(|i| i.get(name)).and_then(Value::as_str));
+                for api in keyed.iter().filter(|a| a.describes(class)) {
                     self.answers(org, who, api, &key, &mut produced, &mut rng, &mut data);
                 }
                 ledger::reconcile(&mut data, &key);
             }
         }
-        let mut produced = HashMap::new();
+        let mut produced = Vec::new();
         for api in &plan.customer_apis {
             self.answers(org, who, api, &who.customer_id, &mut produced, &mut rng, &mut data);
         }
@@ -379,23 +373,23 @@ impl Generator {
         &self,
         org: &Institution,
         who: &Person,
-        list: &ApiSpec,
+        list: &'static ApiSpec,
         item_fields: &[&Field],
         key_field: &str,
         key: &str,
-        kind: Kind,
+        kind: AssetKind,
         kind_field: Option<(&str, &str)>,
         rng: &mut StdRng,
         data: &mut CustomerData,
     ) {
-        let ctx = Context { industry: org.industry, api_id: list.id, today: self.today, at: None };
+        let ctx = Context { industry: org.industry, api: list, today: self.today, at: None };
         let mut item = object(&ctx, item_fields.iter().copied(), rng);
         item.insert(key_field.to_owned(), Value::String(key.to_owned()));
         if let Some((name, code)) = kind_field {
             item.insert(name.to_owned(), Value::String(code.to_owned()));
         }
         // 은행-001's rules: is_foreign_deposit and is_minus are not returned for non-deposit accounts.
-        if list.id == "은행-001" && kind != Kind::Deposit {
+        if kind != AssetKind::Deposit && list.asset_kinds().contains(&AssetKind::Deposit) {
             item.remove("is_foreign_deposit");
             item.remove("is_minus");
         }
@@ -419,12 +413,12 @@ impl Generator {
     }
 
     /// The subjects an API is answered for: the base, or one per value of a required qualifier.
-    fn subjects(&self, plan: &ApiPlan, base: &str, produced: &HashMap<&str, Map<String, Value>>) -> Vec<String> {
+    fn subjects(&self, plan: &ApiPlan, base: &str, produced: &[Map<String, Value>]) -> Vec<String> {
         let mut keys = vec![base.to_owned()];
         for &(qualifier, required) in &plan.qualifiers {
             if qualifier == "account_id" {
                 // 전금-002..004 answer for the means as a whole and for each account the list names.
-                let accounts = nested_values(produced.get(ASSET_ITEM), "account_list", "account_id");
+                let accounts = nested_values(produced, qualifier);
                 let per_account: Vec<String> =
                     accounts.iter().map(|a| format!("{base}{}{a}", subject::SEPARATOR)).collect();
                 keys.extend(per_account);
@@ -433,11 +427,11 @@ impl Generator {
             if !required && qualifier != "charge_month" {
                 continue;
             }
+            // Other qualifiers name what an earlier answer about the asset lists: 보험-003 is asked
+            // per insured person of 보험-002, 보험-007 per car of 보험-004.
             let values: Vec<String> = match qualifier {
                 "charge_month" => (1..=6).map(|m| values::month_text(self.months_ago(m))).collect(),
-                "insured_no" => nested_values(produced.get("보험-002"), "insured_list", "insured_no"),
-                "car_number" => nested_values(produced.get("보험-004"), "car_insu_list", "car_number"),
-                _ => Vec::new(),
+                _ => nested_values(produced, qualifier),
             };
             keys =
                 keys.iter().flat_map(|k| values.iter().map(move |v| format!("{k}{}{v}", subject::SEPARATOR))).collect();
@@ -467,18 +461,18 @@ impl Generator {
         who: &Person,
         api: &'static ApiSpec,
         base: &str,
-        produced: &mut HashMap<&'static str, Map<String, Value>>,
+        produced: &mut Vec<Map<String, Value>>,
         rng: &mut StdRng,
         data: &mut CustomerData,
     ) {
         let plan = api_plan(api);
-        let composition = plan.composition;
+        let kind = plan.kind;
         for key in self.subjects(plan, base, produced) {
-            let ctx = Context { industry: org.industry, api_id: api.id, today: self.today, at: None };
-            let with_document = match composition {
-                Composition::AssetList => continue,
-                Composition::Document => true,
-                Composition::Rows { with_document } => with_document,
+            let ctx = Context { industry: org.industry, api, today: self.today, at: None };
+            let with_document = match kind {
+                ApiKind::Document => true,
+                ApiKind::Rows { with_document } => with_document,
+                ApiKind::AssetList | ApiKind::ApiList | ApiKind::ConsentDetail | ApiKind::NotInformation => continue,
             };
             if with_document {
                 let mut body = object(&ctx, plan.document_fields.iter().copied(), rng);
@@ -488,10 +482,9 @@ impl Generator {
                         person["insured_no"] = Value::String(format!("{:02}", i + 1));
                     }
                 }
-                // Later subjects are named by what these answers list (보험-003 per insured person,
-                // 보험-007 per car); nothing else is looked up again.
-                if matches!(api.id, "보험-002" | "보험-004") {
-                    produced.insert(api.id, body.clone());
+                // Later subjects may be named by what this answer lists.
+                if plan.names_later_subjects {
+                    produced.push(body.clone());
                 }
                 data.documents.push(Document {
                     org_code: org.org_code.clone(),
@@ -502,7 +495,7 @@ impl Generator {
                     updated_at: self.updated_at,
                 });
             }
-            if let Composition::Rows { .. } = composition {
+            if let ApiKind::Rows { .. } = kind {
                 self.rows(org, who, api, plan, &key, rng, data);
             }
         }
@@ -535,7 +528,7 @@ impl Generator {
         times.sort();
         times.dedup();
         for (seq, at) in times.into_iter().enumerate() {
-            let ctx = Context { industry: org.industry, api_id: api.id, today: self.today, at: Some(at) };
+            let ctx = Context { industry: org.industry, api, today: self.today, at: Some(at) };
             let item = object(&ctx, plan.row_fields, rng);
             data.history.push(HistoryRow {
                 org_code: org.org_code.clone(),
@@ -567,15 +560,13 @@ impl Generator {
     }
 }
 
-/// Where [`Generator::subjects`] finds the asset-list item of the asset being generated.
-const ASSET_ITEM: &str = "asset-list item";
-
-/// The values of `field` in the items of `list` of a generated document.
-fn nested_values(body: Option<&Map<String, Value>>, list: &str, field: &str) -> Vec<String> {
-    body.and_then(|b| b.get(list))
-        .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|i| i.get(field).and_then(Value::as_str).map(str::to_owned)).collect())
-        .unwrap_or_default()
+/// The values of `field` in the list items of what was generated about an asset, in order.
+fn nested_values(produced: &[Map<String, Value>], field: &str) -> Vec<String> {
+    produced
+        .iter()
+        .flat_map(|body| body.values().filter_map(Value::as_array).flatten())
+        .filter_map(|item| item.get(field).and_then(Value::as_str).map(str::to_owned))
+        .collect()
 }
 
 use chrono::Datelike;

@@ -5,8 +5,8 @@
 
 use crate::names::*;
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, Timelike};
-use mydata_spec::Industry;
 use mydata_spec::fields::Field;
+use mydata_spec::{ApiSpec, Industry, KnownApi};
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// What the value is about, so that names and codes fit the asset.
-pub struct Context<'a> {
+pub struct Context {
     pub industry: Industry,
-    pub api_id: &'a str,
+    pub api: &'static ApiSpec,
     pub today: NaiveDate,
     /// When the generated row happened (history rows), for its DTIME/DATE fields.
     pub at: Option<NaiveDateTime>,
@@ -323,8 +323,8 @@ fn attachment_codes(ctx: &Context, name: &str) -> Option<&'static [&'static str]
         ("car_insu_type", _) => &["02", "11", "12"],
         ("prod_type", Industry::Invest) => &["401", "402", "403", "413", "418"],
         ("trans_type", Industry::Invest) => &["301", "302", "341", "342"],
-        ("trans_type", Industry::Efin) if ctx.api_id == "전금-103" => &["6101", "6102", "6103", "6201"],
-        ("trans_type", Industry::Efin | Industry::Bank | Industry::Card) if ctx.api_id != "IRP-004" => {
+        ("trans_type", Industry::Efin) if ctx.api.is(KnownApi::EfinPayments) => &["6101", "6102", "6103", "6201"],
+        ("trans_type", Industry::Efin | Industry::Bank | Industry::Card) if !is_irp(ctx) => {
             &["5101", "5102", "5201", "5501", "5502"]
         }
         ("trans_category", _) => &["A1", "B1", "C1", "G1", "K1", "L1", "Z1"],
@@ -362,16 +362,21 @@ fn digits(rng: &mut StdRng, n: usize) -> String {
     out
 }
 
+/// Whether the value is about an IRP account (IRP-001..004): a pension's products and transactions.
+fn is_irp(ctx: &Context) -> bool {
+    ctx.api.about_list(ctx.industry).is_some_and(|list| list.is(KnownApi::IrpAccounts))
+}
+
 /// A product or item name that fits the industry and API.
 fn product_name(ctx: &Context, rng: &mut StdRng) -> &'static str {
-    let list = match (ctx.industry, ctx.api_id) {
-        (_, id) if id.starts_with("IRP") => IRP_PRODUCTS,
-        (Industry::Bank, _) => DEPOSIT_PRODUCTS,
-        (Industry::Invest, _) => INVEST_PRODUCTS,
-        (Industry::Insu, "보험-008") => LOAN_PRODUCTS,
-        (Industry::Insu, _) => INSURANCE_PRODUCTS,
-        (Industry::Ginsu, _) => GUARANTEE_PRODUCTS,
-        (Industry::Capital, _) => CAPITAL_PRODUCTS,
+    let list = match ctx.industry {
+        _ if is_irp(ctx) => IRP_PRODUCTS,
+        Industry::Bank => DEPOSIT_PRODUCTS,
+        Industry::Invest => INVEST_PRODUCTS,
+        Industry::Insu if ctx.api.is(KnownApi::InsuranceLoans) => LOAN_PRODUCTS,
+        Industry::Insu => INSURANCE_PRODUCTS,
+        Industry::Ginsu => GUARANTEE_PRODUCTS,
+        Industry::Capital => CAPITAL_PRODUCTS,
         _ => LOAN_PRODUCTS,
     };
     pick(rng, list)
@@ -473,7 +478,7 @@ fn by_name(ctx: &Context, field: &Field, plan: &Plan, rng: &mut StdRng) -> Optio
         Named::Pick(list) => pick(rng, list).to_owned(),
         Named::Product => product_name(ctx, rng).to_owned(),
         Named::Person => person(rng),
-        Named::Merchant if ctx.api_id == "카드-009" => pick(rng, OVERSEAS_MERCHANTS).to_owned(),
+        Named::Merchant if ctx.api.is(KnownApi::CardOverseasApprovals) => pick(rng, OVERSEAS_MERCHANTS).to_owned(),
         Named::Merchant => pick(rng, MERCHANTS).to_owned(),
         Named::CarNumber => {
             let mut out = rng.gen_range(10..99).to_string();
@@ -654,7 +659,8 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(7);
         let mut checked = 0;
         for api in mydata_spec::fields::all_fields() {
-            let ctx = Context { industry: Industry::Bank, api_id: &api.id, today: NaiveDate::MIN, at: None };
+            let spec = mydata_spec::catalogue::api(&api.id).expect("every transcribed API is in the catalogue");
+            let ctx = Context { industry: Industry::Bank, api: spec, today: NaiveDate::MIN, at: None };
             let mut stack: Vec<&Field> = api.response.iter().collect();
             while let Some(field) = stack.pop() {
                 stack.extend(field.children.iter());

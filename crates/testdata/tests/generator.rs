@@ -1,9 +1,10 @@
 //! The generator's promises: deterministic, conformant to the response tables, and reconciled.
 
 use chrono::{Datelike, Months, NaiveDate, Weekday};
-use mydata_provider::info::subject::{Composition, composition, list_fields};
+use mydata_spec::ApiKind;
 use mydata_spec::Industry;
 use mydata_spec::catalogue::api;
+use mydata_spec::subject::list_fields;
 use mydata_spec::validate::check_response;
 use mydata_store::HistoryRow;
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people, person};
@@ -41,7 +42,7 @@ fn as_response(data: &CustomerData, api_id: &str, body: &Map<String, Value>, sub
     let mut response = json!({"rsp_code": "00000", "rsp_msg": "성공"});
     let out = response.as_object_mut().unwrap();
     out.extend(body.clone());
-    if let (Composition::Rows { .. }, Some((list, count))) = (composition(api), list_fields(api)) {
+    if let (ApiKind::Rows { .. }, Some((list, count))) = (api.kind(), list_fields(api)) {
         let items: Vec<Value> = data
             .history
             .iter()
@@ -408,4 +409,54 @@ fn payments_are_each_sequences_next_bill() {
             }
         }
     }
+}
+
+/// Real account numbers name one account: an institution never lists one key in two of its lists
+/// (an IRP and a bank account with one number would be one consent's two assets).
+#[test]
+fn no_key_is_listed_by_two_lists_of_one_institution() {
+    for industry in Industry::ALL {
+        let org = institution(industry);
+        let mut lists_of_key: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for who in demo_people().iter().chain((1..=20).map(|n| person(42, n)).collect::<Vec<_>>().iter()) {
+            for asset in generator().customer(&org, who).assets {
+                lists_of_key.entry(asset.asset_key).or_default().insert(asset.list_api);
+            }
+        }
+        let shared: Vec<_> = lists_of_key.iter().filter(|(_, lists)| lists.len() > 1).collect();
+        assert!(shared.is_empty(), "{industry}: keys in two lists: {shared:?}");
+    }
+}
+
+/// Each kind of asset gets the detail answers of the APIs that describe it, and only those: an
+/// insurer's IRP account is never a car policy, and every car policy has its car-insurance details.
+#[test]
+fn each_asset_gets_the_answers_of_its_kind() {
+    let org = institution(Industry::Insu);
+    let mut car_policies = 0;
+    for who in demo_people().iter().chain((1..=10).map(|n| person(42, n)).collect::<Vec<_>>().iter()) {
+        let data = generator().customer(&org, who);
+        for asset in &data.assets {
+            let list = api(&asset.list_api).unwrap();
+            let class = list.classify(|name| asset.item.get(name).and_then(Value::as_str));
+            for detail in list.detail_apis(Industry::Insu).filter(|d| d.kind() == ApiKind::Document) {
+                let about_asset =
+                    |key: &str| key.split(mydata_spec::subject::SEPARATOR).next() == Some(&asset.asset_key);
+                let answered = data.documents.iter().any(|d| d.api_id == detail.id && about_asset(&d.subject_key));
+                assert_eq!(
+                    answered,
+                    detail.describes(class),
+                    "{} {} about {}",
+                    detail.id,
+                    asset.list_api,
+                    asset.asset_key
+                );
+            }
+            if asset.item.get("insu_type").and_then(Value::as_str) == Some("17") {
+                assert_eq!(asset.list_api, "보험-001", "only a policy list holds car policies");
+                car_policies += 1;
+            }
+        }
+    }
+    assert!(car_policies > 0, "some customer holds a car policy");
 }

@@ -12,10 +12,7 @@ fn generator() -> Generator {
 }
 
 fn institutions() -> Vec<Institution> {
-    mydata_provider::demo_orgs()
-        .into_iter()
-        .map(|o| Institution { org_code: o.org_code, industry: o.industry })
-        .collect()
+    Institution::one_per_industry()
 }
 
 /// Every stored row of the information tables as text, in key order.

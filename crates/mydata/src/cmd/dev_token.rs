@@ -39,7 +39,7 @@ pub struct DevTokenArgs {
 pub async fn run(args: DevTokenArgs) -> anyhow::Result<()> {
     let (industry, mut scopes) =
         ScopeSet::parse_info(&args.scope).with_context(|| format!("--scope {:?}", args.scope))?;
-    scopes.insert(format!("{industry}.list"));
+    scopes.insert(mydata_spec::catalogue::list_scope(industry));
     if args.days == 0 || args.days > 365 {
         bail!("--days must be 1..=365 (a consent lasts at most a year)");
     }

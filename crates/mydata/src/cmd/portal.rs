@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use mydata_portal::registry_file::{RegistryFile, import};
 use mydata_portal::{DEFAULT_PORTAL_ORG_CODE, Portal};
+use mydata_spec::KnownApi;
 use mydata_web::server;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -66,8 +67,8 @@ struct StatisticsArgs {
     #[command(flatten)]
     database: DatabaseArgs,
     /// Only reports of this API: 지원-004 (operators) or 지원-005 (providers).
-    #[arg(long, value_parser = ["지원-004", "지원-005"])]
-    api: Option<String>,
+    #[arg(long, value_parser = statistics_api)]
+    api: Option<KnownApi>,
 }
 
 pub async fn run(args: PortalArgs) -> anyhow::Result<()> {
@@ -102,7 +103,7 @@ async fn run_import(args: ImportArgs) -> anyhow::Result<()> {
 
 async fn print_statistics(args: StatisticsArgs) -> anyhow::Result<()> {
     let store = args.database.open().await?;
-    for report in store.received_statistics(args.api.as_deref()).await? {
+    for report in store.received_statistics(args.api.map(KnownApi::id)).await? {
         let line = serde_json::json!({
             "api_id": report.api_id, "sender_org_code": report.sender_org_code, "subject": report.subject,
             "type": report.stat_type, "inquiry_date": report.inquiry_date, "received_at": report.received_at,
@@ -128,4 +129,12 @@ async fn serve(args: ServePortalArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, org_code = %args.org_code, tls = tls.is_some(), "portal started");
     super::pki::serve(listener, mydata_portal::router(portal), tls).await
+}
+
+/// `--api`: one of the two statistics reports (지원-004, 지원-005).
+fn statistics_api(text: &str) -> Result<KnownApi, String> {
+    [KnownApi::OperatorStatistics, KnownApi::ProviderStatistics]
+        .into_iter()
+        .find(|api| api.names(text))
+        .ok_or_else(|| format!("{text:?} is not 지원-004 (operators' statistics) or 지원-005 (providers')"))
 }

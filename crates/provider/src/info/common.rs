@@ -8,9 +8,6 @@ use mydata_spec::{Industry, RspCode, catalogue};
 use mydata_web::ApiError;
 use serde_json::{Map, Value, json};
 
-/// 공통-002's API ID.
-pub const CONSENTS_API: &str = "공통-002";
-
 pub fn api_list(call: &InfoCall) -> Result<Response, ApiError> {
     let apis: Vec<Value> = catalogue::info_apis(call.industry)
         .map(|api| json!({"api_code": api.api_code, "api_uri": api.resource}))

@@ -4,7 +4,6 @@
 mod common;
 mod periodic;
 mod shapes;
-pub mod subject;
 mod wire_body;
 
 use crate::Provider;
@@ -20,7 +19,7 @@ use mydata_spec::catalogue::{self, Method};
 use mydata_spec::fields::Location;
 use mydata_spec::paging::Limit;
 use mydata_spec::validate::check_params;
-use mydata_spec::{ApiSpec, ApiType, Industry, RspCode, api_type};
+use mydata_spec::{ApiKind, ApiSpec, ApiType, Industry, RspCode, api_type};
 use mydata_web::ApiError;
 use mydata_web::tls::PeerCertificate;
 use serde_json::{Map, Value};
@@ -150,7 +149,7 @@ async fn answer(
     peer: Option<&PeerCertificate>,
     caller: &mut Option<String>,
 ) -> Result<Response, ApiError> {
-    if call.api.scope == catalogue::ScopeRule::None {
+    if call.api.kind() == ApiKind::ApiList {
         return common::api_list(&call);
     }
     let grant: Grant = provider.authenticate_call(&call.org_code, bearer(headers)?, peer).await?;
@@ -163,7 +162,7 @@ async fn answer(
             format!("{} needs scope {}", call.api.id, call.api.scope_for(call.industry).unwrap_or_default()),
         ));
     }
-    if call.api.id == common::CONSENTS_API {
+    if call.api.kind() == ApiKind::ConsentDetail {
         return Ok(common::consent(&call, &grant.consent));
     }
     shapes::answer(provider, &call, &grant).await
@@ -236,7 +235,7 @@ pub fn routes(provider: Arc<Provider>) -> Router {
     for org in &provider.config.orgs {
         for api in catalogue::info_apis(org.industry) {
             router = router.route(&api.path(org.industry), route_for(provider.clone(), api, org.industry));
-            if api.scope == catalogue::ScopeRule::None {
+            if api.kind() == ApiKind::ApiList {
                 // 공통-001 has no version in ch.4, but clients commonly call it under /v1 as well.
                 let versioned = format!("/{}{}", catalogue::VERSION, api.path(org.industry));
                 router = router.route(&versioned, route_for(provider.clone(), api, org.industry));

@@ -1,9 +1,9 @@
-//! Every data-bearing information API, written once and driven by [`super::subject`]: find the
+//! Every data-bearing information API, written once and driven by what the API is
+//! ([`mydata_spec::ApiKind`]) and its subject ([`mydata_spec::subject`]): find the
 //! subject (an asset within the consent, or the customer), apply the scheduled allowance and the
 //! search_timestamp rule, then compose the body from the asset list, a stored document and/or
 //! keyset-paged history rows.
 
-use super::subject::{self, Composition, list_fields};
 use super::wire_body::{self, WireBody};
 use super::{InfoCall, invalid, periodic};
 use crate::Provider;
@@ -11,10 +11,12 @@ use crate::tokens::Grant;
 use axum::response::Response;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use mydata_domain::ConsentOptions;
+use mydata_domain::{Period, PeriodRefusal, PeriodRule};
 use mydata_spec::paging::PageCursor;
+use mydata_spec::subject::{self, list_fields};
 use mydata_spec::time::korean_dtime;
 use mydata_spec::types::{Date, Month};
-use mydata_spec::{ApiType, RspCode};
+use mydata_spec::{ApiKind, ApiType, RspCode};
 use mydata_store::{AssetSubject, HistoryQuery, StoredDocument};
 use mydata_web::ApiError;
 
@@ -71,9 +73,9 @@ fn stamped_body(call: &InfoCall) -> WireBody {
 }
 
 pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Result<Response, ApiError> {
-    let composition = subject::composition(call.api);
-    let subject = subject_of(provider, call, grant, composition).await?;
-    if let Composition::Rows { .. } = composition {
+    let kind = call.api.kind();
+    let subject = subject_of(provider, call, grant, kind).await?;
+    if let ApiKind::Rows { .. } = kind {
         // A malformed period is refused before it can use the scheduled allowance.
         period(call)?;
     }
@@ -81,30 +83,29 @@ pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
         periodic::admit(provider.store.as_ref(), &grant.consent, call.api, &subject.key).await?;
     }
     let withheld = withheld_fields(&grant.consent.options);
-    let body = match composition {
-        Composition::AssetList => return asset_list(provider, call, grant).await,
-        Composition::Document => document(provider, call, subject, &withheld).await?,
-        Composition::Rows { with_document } => rows(provider, call, grant, subject, with_document, &withheld).await?,
+    let body = match kind {
+        ApiKind::AssetList => return asset_list(provider, call, grant).await,
+        ApiKind::Document => document(provider, call, subject, &withheld).await?,
+        ApiKind::Rows { with_document } => rows(provider, call, grant, subject, with_document, &withheld).await?,
+        // Answered before the stored data is looked at (super::answer).
+        ApiKind::ApiList | ApiKind::ConsentDetail | ApiKind::NotInformation => {
+            return Err(ApiError::new(RspCode::ProcessingFailed));
+        }
     };
     Ok(body.map_or_else(up_to_date, |body| body.finish(RspCode::Success)))
 }
 
-async fn subject_of(
-    provider: &Provider,
-    call: &InfoCall,
-    grant: &Grant,
-    composition: Composition,
-) -> Result<Subject, ApiError> {
+async fn subject_of(provider: &Provider, call: &InfoCall, grant: &Grant, kind: ApiKind) -> Result<Subject, ApiError> {
     let qualifiers = subject::qualifiers_of(call.api).map(|q| (q, call.param(q)));
-    let key_name = match (composition, call.api.resource_key()) {
-        (Composition::AssetList, _) | (_, None) => {
+    let key_name = match (kind, call.api.resource_key()) {
+        (ApiKind::AssetList, _) | (_, None) => {
             return Ok(Subject { key: subject::subject_key(&grant.consent.customer_id, qualifiers), asset: None });
         }
         (_, Some(key_name)) => key_name,
     };
     let asset_key = call.param(key_name).ok_or_else(|| invalid(format!("{key_name} is required")))?;
     let key = subject::subject_key(asset_key, qualifiers);
-    let with_document = matches!(composition, Composition::Document | Composition::Rows { with_document: true });
+    let with_document = matches!(kind, ApiKind::Document | ApiKind::Rows { with_document: true });
     let asset = consented_asset(provider, call, grant, asset_key, with_document.then_some(key.as_str())).await?;
     Ok(Subject { key, asset: Some(asset) })
 }
@@ -248,15 +249,19 @@ async fn rows(
 /// Bounds covering every stored `occurred` (14-digit DTIME text), for APIs without a period.
 const ALL_TIME: (&str, &str) = ("00000000000000", "99991231235959");
 
-/// The inclusive period of a request as DTIME text, after the span rules of ch.3.3.2.
+/// The inclusive period of a request as DTIME text, after the rules of ch.3.3.2 ([`PeriodRule`]).
 fn period(call: &InfoCall) -> Result<(String, String), ApiError> {
-    let (from, to) = if call.api.takes_date_range() {
+    let today = mydata_spec::time::korean_date(Utc::now());
+    let Some(rule) = PeriodRule::of(call.api, call.api_type, today) else {
+        return Ok((ALL_TIME.0.to_owned(), ALL_TIME.1.to_owned()));
+    };
+    let asked = if call.api.takes_date_range() {
         let parse = |name: &str| -> Result<NaiveDate, ApiError> {
             let text = call.param(name).ok_or_else(|| invalid(format!("{name} is required")))?;
             text.parse::<Date>().map(|d| d.0).map_err(|e| invalid(format!("{name}: {e}")))
         };
-        (parse("from_date")?, parse("to_date")?)
-    } else if call.api.takes_month_range() {
+        Period { from: parse("from_date")?, to: parse("to_date")? }
+    } else {
         let parse = |name: &str| -> Result<Month, ApiError> {
             let text = call.param(name).ok_or_else(|| invalid(format!("{name} is required")))?;
             text.parse::<Month>().map_err(|e| invalid(format!("{name}: {e}")))
@@ -264,32 +269,17 @@ fn period(call: &InfoCall) -> Result<(String, String), ApiError> {
         let (from, to) = (parse("from_month")?, parse("to_month")?);
         let first = |m: Month| NaiveDate::from_ymd_opt(m.year, m.month, 1).ok_or_else(|| invalid("month out of range"));
         let last = |m: Month| first(m).map(|d| d + Months::new(1) - chrono::Days::new(1));
-        (first(from)?, last(to)?)
-    } else {
-        return Ok((ALL_TIME.0.to_owned(), ALL_TIME.1.to_owned()));
+        Period { from: first(from)?, to: last(to)? }
     };
-    check_span(call, from, to)?;
-    Ok((format!("{}000000", from.format("%Y%m%d")), format!("{}235959", to.format("%Y%m%d"))))
-}
-
-fn check_span(call: &InfoCall, from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
-    let today = mydata_spec::time::korean_date(Utc::now());
-    if from > to {
-        return Err(invalid("the period must not end before it starts"));
-    }
-    let five_years_ago = today - Months::new(60);
-    if from < five_years_ago {
-        return Err(ApiError::new(RspCode::OlderThanFiveYears));
-    }
-    let longest_days = match call.api_type {
-        Some(t) if t.is_scheduled() => i64::from(call.api.scheduled_max_days()),
-        Some(ApiType::UserSearch) => (today - five_years_ago).num_days(),
-        _ => (today - (today - Months::new(12))).num_days(),
-    };
-    if (to - from).num_days() >= longest_days {
-        return Err(ApiError::with(RspCode::PeriodTooLong, format!("at most {longest_days} days for this x-api-type")));
-    }
-    Ok(())
+    rule.check(asked, call.api_type).map_err(|refusal| {
+        let code = match refusal {
+            PeriodRefusal::Reversed => RspCode::InvalidParameter,
+            PeriodRefusal::OlderThanFiveYears { .. } => RspCode::OlderThanFiveYears,
+            PeriodRefusal::BeyondTwelveMonths { .. } | PeriodRefusal::TooLong { .. } => RspCode::PeriodTooLong,
+        };
+        ApiError::with(code, refusal.to_string())
+    })?;
+    Ok((format!("{}000000", asked.from.format("%Y%m%d")), format!("{}235959", asked.to.format("%Y%m%d"))))
 }
 
 /// Fields the customer must have opted into on the consent (공통-002), wherever they appear.

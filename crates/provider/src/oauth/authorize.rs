@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus, ScopeSet};
 use mydata_spec::Industry;
-use mydata_spec::catalogue::api;
+use mydata_spec::KnownApi;
+use mydata_spec::catalogue::list_scope;
 use mydata_spec::fields::Location;
 use mydata_spec::validate::{check_params, check_value};
 use mydata_store::{AuthSession, AuthorizationCode, ConsentRecord, ConsentRecordRefusal};
@@ -105,7 +106,7 @@ pub async fn start(
         Some("code") => {}
         Some(_) => return fail("unsupported_response_type", "response_type must be code"),
     }
-    let spec = api("개별인증-001").expect("auth APIs are in the catalogue");
+    let spec = KnownApi::Authorize.spec();
     if let Some(v) = check_params(&spec.fields().request, Location::Query, &params).first() {
         return fail("invalid_request", &format!("{} {}", v.field, v.problem));
     }
@@ -376,7 +377,7 @@ fn read_choice(
     fn values<'a>(pairs: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
         pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
     }
-    let mut scopes: ScopeSet = format!("{industry}.list").parse().map_err(|e| format!("{e}"))?;
+    let mut scopes: ScopeSet = list_scope(industry).parse().map_err(|e| format!("{e}"))?;
     let mut assets = BTreeSet::new();
     for key in values(pairs, "asset") {
         let asset = offered.iter().find(|a| a.asset_key == key).ok_or("an asset that was not offered")?;

@@ -2,8 +2,8 @@
 //! 전송요구 scope tables): assets picked from the industry's asset lists, and yes/no items for the
 //! scopes no asset stands for (card points, bills, loans).
 
-use mydata_spec::catalogue::{CATALOGUE, Group, info_apis};
-use mydata_spec::{ApiSpec, Industry, ScopeRule};
+use mydata_spec::catalogue::info_apis;
+use mydata_spec::{ApiKind, ApiSpec, Industry, ScopeRule};
 use mydata_store::{AssetRow, Store, StoreResult};
 use serde_json::Value;
 
@@ -16,20 +16,9 @@ pub struct AssetChoice {
     pub scopes: Vec<String>,
 }
 
-/// The list APIs (scope `<industry>.list`) of an industry.
+/// The asset-list APIs of an industry.
 fn list_apis(industry: Industry) -> impl Iterator<Item = &'static ApiSpec> {
-    info_apis(industry).filter(|a| a.scope == ScopeRule::Industry("list") && a.resource != "/consents")
-}
-
-/// The scopes the APIs about one asset of `list` need, e.g. 은행-001 → bank.deposit, bank.invest, bank.loan.
-fn scopes_of_list(list: &ApiSpec, industry: Industry) -> Vec<String> {
-    let mut scopes: Vec<String> = info_apis(industry)
-        .filter(|a| a.asset_list(industry).is_some_and(|l| l.id == list.id))
-        .filter_map(|a| a.scope_for(industry))
-        .collect();
-    scopes.sort();
-    scopes.dedup();
-    scopes
+    info_apis(industry).filter(|a| a.kind() == ApiKind::AssetList)
 }
 
 fn text(item: &Value, name: &str) -> Option<String> {
@@ -41,24 +30,18 @@ fn text(item: &Value, name: &str) -> Option<String> {
     }
 }
 
-/// The scopes choosing this asset grants (ch.2.2). A bank account's scope follows its 첨부3 type
-/// (1xxx 수신, 2xxx 투자, 3xxx 대출); a 마이너스통장 (is_minus) is a deposit and a loan at once.
-pub fn scopes_for_choice(list: &ApiSpec, industry: Industry, item: &Value) -> Vec<String> {
-    let candidates = scopes_of_list(list, industry);
-    if candidates.len() <= 1 {
-        return candidates;
-    }
-    let by_type = match text(item, "account_type").and_then(|t| t.chars().next()) {
-        Some('1') => "deposit",
-        Some('2') => "invest",
-        Some('3') => "loan",
-        _ => return candidates,
-    };
-    let mut scopes = vec![format!("{industry}.{by_type}")];
-    if by_type == "deposit" && text(item, "is_minus").as_deref() == Some("true") {
-        scopes.push(format!("{industry}.loan"));
-    }
-    scopes.retain(|s| candidates.contains(s));
+/// The scopes choosing this asset grants (ch.2.2): those of the APIs that describe it. A bank account's
+/// scope follows its 첨부3 type (1xxx 수신, 2xxx 투자, 3xxx 대출), and a 마이너스통장 (is_minus) is a
+/// deposit and a loan at once ([`ApiSpec::describes`]).
+pub fn scopes_for_choice(list: &'static ApiSpec, industry: Industry, item: &Value) -> Vec<String> {
+    let class = list.classify(|name| item.get(name).and_then(Value::as_str));
+    let mut scopes: Vec<String> = list
+        .detail_apis(industry)
+        .filter(|api| api.describes(class))
+        .filter_map(|api| api.scope_for(industry))
+        .collect();
+    scopes.sort();
+    scopes.dedup();
     scopes
 }
 
@@ -105,17 +88,12 @@ pub async fn customer_assets(
 /// Scopes the customer turns on with a yes/no (ch.2.2 "전송 여/부 선택"): those of the industry no
 /// asset-keyed API needs, e.g. card.point, card.bill, card.loan.
 pub fn yes_no_scopes(industry: Industry) -> Vec<String> {
+    let keyed: Vec<String> =
+        info_apis(industry).filter(|a| a.resource_key().is_some()).filter_map(|a| a.scope_for(industry)).collect();
     let mut scopes: Vec<String> = info_apis(industry)
-        .filter(|a| a.scope != ScopeRule::Industry("list"))
+        .filter(|a| matches!(a.scope, ScopeRule::Industry(_)))
         .filter_map(|a| a.scope_for(industry))
-        .filter(|scope| {
-            !CATALOGUE.iter().any(|a| {
-                a.group == Group::Info
-                    && a.industries.contains(&industry)
-                    && a.resource_key().is_some()
-                    && a.scope_for(industry).as_deref() == Some(scope)
-            })
-        })
+        .filter(|scope| !keyed.contains(scope))
         .collect();
     scopes.sort();
     scopes.dedup();

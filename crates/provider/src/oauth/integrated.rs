@@ -17,7 +17,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use chrono::{Days, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus, ScopeSet};
-use mydata_spec::catalogue::api;
+use mydata_spec::KnownApi;
+use mydata_spec::catalogue::{is_list_scope, list_scope};
 use mydata_spec::fields::Location;
 use mydata_spec::validate::check_params;
 use mydata_store::{ConsentRecord, ConsentRecordRefusal};
@@ -105,7 +106,7 @@ pub async fn token(
     now: i64,
     binding: Option<&Confirmation>,
 ) -> Result<Response, OAuthFailure> {
-    let spec = api("통합인증-002").expect("auth APIs are in the catalogue");
+    let spec = KnownApi::IntegratedToken.spec();
     if let Some(v) = check_params(&spec.fields().request, Location::Body, fields).first() {
         return Err(OAuthFailure::invalid_request(format!("{} {}", v.field, v.problem)));
     }
@@ -190,7 +191,7 @@ pub async fn token(
     }
     let customer = provider.store.customer_by_ci(org_code, field(fields, "username")).await?;
     let customer = customer.ok_or_else(|| OAuthFailure::new("unauthorized_user", "no such customer here"))?;
-    let mut scopes: ScopeSet = format!("{industry}.list").parse().expect("a list scope");
+    let mut scopes: ScopeSet = list_scope(industry).parse().expect("a list scope");
     let held = customer_assets(provider.store.as_ref(), org_code, industry, &customer.customer_id).await?;
     let mut assets = BTreeSet::new();
     for target in &signed_consent.target_info {
@@ -200,7 +201,7 @@ pub async fn token(
             return Err(OAuthFailure::new("invalid_scope", "a scope of another industry"));
         }
         // 1st-stage consents (request_type 0) are for asset lists only (auth.md §6).
-        if field(fields, "request_type") == "0" && set.iter().any(|s| !s.ends_with(".list")) {
+        if field(fields, "request_type") == "0" && set.iter().any(|s| !is_list_scope(s)) {
             return Err(OAuthFailure::new("invalid_scope", "request_type 0 grants list scopes only"));
         }
         set.iter().for_each(|s| scopes.insert(s));

@@ -12,7 +12,7 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use mydata_spec::catalogue::api;
+use mydata_spec::KnownApi;
 use mydata_spec::fields::Location;
 use mydata_spec::validate::check_params;
 use mydata_store::{Client, Redemption, TokenKind};
@@ -26,8 +26,8 @@ use std::sync::Arc;
 type Fields = HashMap<String, String>;
 
 /// Checks the request's form fields against the API's table (required, type, length).
-fn check_fields(api_id: &str, fields: &Fields) -> Result<(), OAuthFailure> {
-    let spec = api(api_id).expect("auth APIs are in the catalogue");
+fn check_fields(api: KnownApi, fields: &Fields) -> Result<(), OAuthFailure> {
+    let spec = api.spec();
     match check_params(&spec.fields().request, Location::Body, fields).first() {
         Some(v) => Err(OAuthFailure::invalid_request(format!("{} {}", v.field, v.problem))),
         None => Ok(()),
@@ -89,10 +89,10 @@ fn seconds_left(expires_at: i64, now: i64) -> i64 {
 /// here, and the client's credentials. Returns the org_code and the authenticated client.
 async fn authenticated_request<'f>(
     provider: &Provider,
-    api_id: &str,
+    api: KnownApi,
     fields: &'f Fields,
 ) -> Result<(&'f str, Client), OAuthFailure> {
-    check_fields(api_id, fields)?;
+    check_fields(api, fields)?;
     let org_code = field(fields, "org_code");
     served_org(provider, org_code)?;
     let client = authenticate_client(provider, field(fields, "client_id"), field(fields, "client_secret")).await?;
@@ -106,7 +106,7 @@ async fn redeem_code(
     now: i64,
     binding: Option<&Confirmation>,
 ) -> Result<Response, OAuthFailure> {
-    let (org_code, client) = authenticated_request(provider, "개별인증-002", fields).await?;
+    let (org_code, client) = authenticated_request(provider, KnownApi::IssueToken, fields).await?;
     let code_digest = digest(field(fields, "code"));
     let code = provider.store.authorization_code(&code_digest).await?;
     let code = code.ok_or_else(|| OAuthFailure::invalid_grant("unknown authorization code"))?;
@@ -160,7 +160,7 @@ async fn refresh(
     now: i64,
     binding: Option<&Confirmation>,
 ) -> Result<Response, OAuthFailure> {
-    let (org_code, client) = authenticated_request(provider, "개별인증-003", fields).await?;
+    let (org_code, client) = authenticated_request(provider, KnownApi::RefreshToken, fields).await?;
     let token = field(fields, "refresh_token");
     provider.keys.learn_key_of(provider.store.as_ref(), token).await?;
     let claims = our_token(provider, token, org_code, &client.client_id)
@@ -197,7 +197,7 @@ pub async fn revoke(
     require_tran_id(tran_id)?;
     let fields = form_fields(&body)?;
     provider.check_oauth_caller(field(&fields, "client_id"), peer.as_ref().map(|Extension(p)| p)).await?;
-    let (org_code, client) = authenticated_request(&provider, "개별인증-004", &fields).await?;
+    let (org_code, client) = authenticated_request(&provider, KnownApi::RevokeToken, &fields).await?;
     let token = field(&fields, "token");
     provider.keys.learn_key_of(provider.store.as_ref(), token).await?;
     let revoked = match our_token(&provider, token, org_code, &client.client_id) {

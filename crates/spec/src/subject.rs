@@ -1,13 +1,13 @@
-//! What an information request is about — its *subject* — and how its answer is composed, both read
-//! from the catalogue and the field data so that every API is served by the same code.
+//! What an information request is about — its *subject* — read from the catalogue and the field data
+//! so that every API is served (and generated, and collected) by the same code.
 //!
 //! A subject is either one asset the consent names (an account, card, policy, …) or the customer
 //! (카드-003 포인트, 카드-006 결제정보, …), optionally narrowed by further request fields (a 회차
 //! `seqno`, a `charge_month`, an `insured_no`, …). Stored answers are keyed by the subject key this
-//! module builds, so the test-data generator and the server agree through [`subject_key`].
+//! module builds, so the test-data generator, an import and the server agree through [`subject_key`].
 
-use mydata_spec::ApiSpec;
-use mydata_spec::fields::Field;
+use crate::catalogue::ApiSpec;
+use crate::fields::Field;
 
 /// Request fields that narrow the subject beyond its asset (or customer), in key order.
 /// - `seqno`: 회차 of an account (은행, 할부금융) or the 결제순번 of a bill (카드-005);
@@ -40,18 +40,6 @@ pub fn qualifiers_of(api: &ApiSpec) -> impl Iterator<Item = &'static str> + '_ {
     QUALIFIERS.iter().copied().filter(|q| fields.request_field(q).is_some())
 }
 
-/// How the response body of an API is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Composition {
-    /// The customer's asset list (items carry `is_consent`): 은행-001, 카드-001, …
-    AssetList,
-    /// A stored document for the subject, possibly with a list inside (은행-002's basic_list).
-    Document,
-    /// A list whose items are history rows of the subject, paged or bounded by a period, plus any
-    /// top-level fields from the subject's document (금투-004's base_date).
-    Rows { with_document: bool },
-}
-
 /// The response's list field (`account_list`, `trans_list`, …) and its count field (`account_cnt`, …).
 pub fn list_fields(api: &ApiSpec) -> Option<(&'static Field, Option<&'static Field>)> {
     let fields = api.fields();
@@ -61,10 +49,10 @@ pub fn list_fields(api: &ApiSpec) -> Option<(&'static Field, Option<&'static Fie
 }
 
 /// Top-level fields the pipeline itself adds; everything else comes from stored data.
-const ENVELOPE_FIELDS: &[&str] = &["rsp_code", "rsp_msg", "search_timestamp", "next_page"];
+pub const ENVELOPE_FIELDS: &[&str] = &["rsp_code", "rsp_msg", "search_timestamp", "next_page"];
 
 /// Whether the response has top-level data fields beside the list and its count.
-fn has_document_fields(api: &ApiSpec) -> bool {
+pub(crate) fn has_document_fields(api: &ApiSpec) -> bool {
     let list = list_fields(api);
     api.fields().response_body().any(|f| {
         !ENVELOPE_FIELDS.contains(&f.name.as_str())
@@ -72,43 +60,10 @@ fn has_document_fields(api: &ApiSpec) -> bool {
     })
 }
 
-pub fn composition(api: &ApiSpec) -> Composition {
-    let list = list_fields(api);
-    let marks_consent = list.is_some_and(|(l, _)| l.children.iter().any(|c| c.name == "is_consent"));
-    if api.resource_key().is_none() && marks_consent {
-        return Composition::AssetList;
-    }
-    let rows = list.is_some() && (api.pages() || api.takes_date_range() || api.takes_month_range());
-    if rows { Composition::Rows { with_document: has_document_fields(api) } } else { Composition::Document }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mydata_spec::catalogue::{Group, api, group};
-
-    #[test]
-    fn compositions_follow_the_field_data() {
-        let of = |id| composition(api(id).unwrap());
-        assert_eq!(of("은행-001"), Composition::AssetList);
-        assert_eq!(of("IRP-001"), Composition::AssetList);
-        assert_eq!(of("은행-002"), Composition::Document);
-        assert_eq!(of("카드-003"), Composition::Document);
-        assert_eq!(of("카드-010"), Composition::Document);
-        assert_eq!(of("통신-002"), Composition::Document);
-        assert_eq!(of("은행-004"), Composition::Rows { with_document: false });
-        assert_eq!(of("카드-004"), Composition::Rows { with_document: false });
-        assert_eq!(of("카드-005"), Composition::Rows { with_document: false });
-        assert_eq!(of("통신-003"), Composition::Rows { with_document: false });
-        assert_eq!(of("IRP-003"), Composition::Rows { with_document: false });
-        assert_eq!(of("금투-004"), Composition::Rows { with_document: true });
-        // Every information API but the two 공통 APIs composes from stored data.
-        for a in group(Group::Info).filter(|a| !a.id.starts_with("공통-")) {
-            if composition(a) != Composition::Document {
-                assert!(list_fields(a).is_some(), "{}", a.id);
-            }
-        }
-    }
+    use crate::catalogue::api;
 
     #[test]
     fn subject_keys_compose_base_and_given_qualifiers() {

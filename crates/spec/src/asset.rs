@@ -1,0 +1,286 @@
+//! Assets as the standard knows them: which list an asset comes from, what kind of asset it is, and
+//! which detail APIs describe which kinds.
+//!
+//! An asset is identified by the list it comes from and its key ([`AssetId`]): one institution can
+//! list an account number both as an IRP and as a bank account, and they are two assets (ch.2.1,
+//! each asset list is its own API). Within a list, the kind of an item — 첨부3 account types, 첨부7
+//! policy types — decides which detail APIs describe it: a bank's deposit, investment and loan
+//! accounts each have their own APIs (은행-001's rules), a capital company's operating leases theirs
+//! (할부금융-001's rules), and only a car policy has car-insurance details (보험-004, 보험-007).
+
+use crate::catalogue::{ApiKind, ApiSpec, api};
+use std::fmt;
+
+/// What kind of asset a list item is, as far as it decides which detail APIs describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AssetKind {
+    /// 수신계좌 (첨부3 1xxx).
+    Deposit,
+    /// 투자상품계좌 (첨부3 2xxx).
+    Invest,
+    /// 대출상품계좌 (첨부3 3xxx but 3710).
+    Loan,
+    /// 운용리스 (첨부3 3710).
+    OperatingLease,
+    /// An insurance policy other than car insurance (첨부7).
+    Policy,
+    /// 자동차보험 (첨부7 17).
+    CarPolicy,
+    /// An item of a list whose items are all alike (cards, IRP accounts, prepaid means, …).
+    Any,
+}
+
+impl AssetKind {
+    /// The kind as the consent page groups it, in Korean.
+    pub const fn korean(self) -> &'static str {
+        match self {
+            AssetKind::Deposit => "입출금·예적금",
+            AssetKind::Invest => "투자",
+            AssetKind::Loan => "대출",
+            AssetKind::OperatingLease => "운용리스",
+            AssetKind::Policy => "보험",
+            AssetKind::CarPolicy => "자동차보험",
+            AssetKind::Any => "자산",
+        }
+    }
+}
+
+/// 첨부3 운용리스.
+const OPERATING_LEASE: &str = "3710";
+/// 첨부7 자동차보험.
+const CAR_INSURANCE: &str = "17";
+
+/// A list item's kind, and whether it is an overdraft deposit account (`is_minus`), which 은행-001's
+/// rules make a loan account as well for the loan's basic and additional information.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AssetClass {
+    pub kind: AssetKind,
+    pub overdraft: bool,
+}
+
+impl AssetClass {
+    pub const fn of(kind: AssetKind) -> AssetClass {
+        AssetClass { kind, overdraft: false }
+    }
+}
+
+/// The kinds each asset list holds; a list not named holds one kind, [`AssetKind::Any`].
+const LIST_KINDS: &[(&str, &[AssetKind])] = &[
+    ("은행-001", &[AssetKind::Deposit, AssetKind::Invest, AssetKind::Loan]),
+    ("할부금융-001", &[AssetKind::Loan, AssetKind::OperatingLease]),
+    ("보험-001", &[AssetKind::Policy, AssetKind::CarPolicy]),
+    ("보험-008", &[AssetKind::Loan]),
+];
+
+/// Which kinds each detail API describes, and whether it describes overdraft deposit accounts too;
+/// an API not named describes every item of its list.
+const DESCRIBED_KINDS: &[(&str, &[AssetKind], bool)] = &[
+    ("은행-002", &[AssetKind::Deposit], false),
+    ("은행-003", &[AssetKind::Deposit], false),
+    ("은행-004", &[AssetKind::Deposit], false),
+    ("은행-005", &[AssetKind::Invest], false),
+    ("은행-006", &[AssetKind::Invest], false),
+    ("은행-007", &[AssetKind::Invest], false),
+    ("은행-008", &[AssetKind::Loan], true),
+    ("은행-009", &[AssetKind::Loan], true),
+    // The overdraft's transactions are the deposit account's own (은행-004).
+    ("은행-010", &[AssetKind::Loan], false),
+    ("할부금융-002", &[AssetKind::Loan], false),
+    ("할부금융-003", &[AssetKind::Loan], false),
+    ("할부금융-004", &[AssetKind::Loan], false),
+    ("할부금융-005", &[AssetKind::OperatingLease], false),
+    ("할부금융-006", &[AssetKind::OperatingLease], false),
+    ("보험-004", &[AssetKind::CarPolicy], false),
+    ("보험-007", &[AssetKind::CarPolicy], false),
+];
+
+const ANY: &[AssetKind] = &[AssetKind::Any];
+
+impl ApiSpec {
+    /// The kinds of asset this asset list holds (one, [`AssetKind::Any`], for most lists).
+    pub fn asset_kinds(&self) -> &'static [AssetKind] {
+        LIST_KINDS.iter().find(|(id, _)| *id == self.id).map_or(ANY, |(_, kinds)| kinds)
+    }
+
+    /// The class of an item of this asset list, from its wire fields (`account_type`, `insu_type`,
+    /// `is_minus`). An item whose code names no kind this list holds is taken as the list's first.
+    pub fn classify<'a>(&self, field: impl Fn(&str) -> Option<&'a str>) -> AssetClass {
+        let kind = self.told_kind(&field).unwrap_or(self.asset_kinds()[0]);
+        AssetClass { kind, overdraft: kind == AssetKind::Deposit && field("is_minus") == Some("true") }
+    }
+
+    /// The class the item itself tells, where this list holds several kinds and the item carries a
+    /// code naming one of them; `None` where only [`ApiSpec::classify`]'s default could say.
+    pub fn told_class<'a>(&self, field: impl Fn(&str) -> Option<&'a str>) -> Option<AssetClass> {
+        let kind = self.told_kind(&field)?;
+        Some(AssetClass { kind, overdraft: kind == AssetKind::Deposit && field("is_minus") == Some("true") })
+    }
+
+    fn told_kind<'a>(&self, field: &impl Fn(&str) -> Option<&'a str>) -> Option<AssetKind> {
+        let kinds = self.asset_kinds();
+        if kinds.len() < 2 {
+            return None;
+        }
+        let named = if let Some(account_type) = field("account_type") {
+            match account_type.as_bytes().first() {
+                _ if account_type == OPERATING_LEASE => Some(AssetKind::OperatingLease),
+                Some(b'1') => Some(AssetKind::Deposit),
+                Some(b'2') => Some(AssetKind::Invest),
+                Some(b'3') => Some(AssetKind::Loan),
+                _ => None,
+            }
+        } else {
+            field("insu_type").map(|t| if t == CAR_INSURANCE { AssetKind::CarPolicy } else { AssetKind::Policy })
+        };
+        named.filter(|k| kinds.contains(k))
+    }
+
+    /// Whether this keyed API describes an asset of `class` (asking about any other earns 40402).
+    pub fn describes(&self, class: AssetClass) -> bool {
+        match DESCRIBED_KINDS.iter().find(|(id, _, _)| *id == self.id) {
+            None => true,
+            Some((_, kinds, overdraft)) => kinds.contains(&class.kind) || (*overdraft && class.overdraft),
+        }
+    }
+}
+
+/// An asset: the asset-list API it comes from and its key there (account_num, card_id, …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AssetId {
+    /// The list API's ID, e.g. `은행-001` (always an [`ApiKind::AssetList`] of the catalogue).
+    list: &'static str,
+    pub key: String,
+}
+
+/// Why a text does not name an asset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssetIdError {
+    #[error("{0:?} is not an asset-list API (e.g. 은행-001, IRP-001, 카드-001)")]
+    NotAList(String),
+    #[error("an asset is named LIST:KEY, e.g. 은행-001:1000000001, not {0:?}")]
+    Malformed(String),
+    #[error("the asset key is empty")]
+    EmptyKey,
+}
+
+impl AssetId {
+    pub fn new(list: &'static ApiSpec, key: impl Into<String>) -> AssetId {
+        debug_assert_eq!(list.kind(), ApiKind::AssetList, "{} is not an asset list", list.id);
+        AssetId { list: list.id, key: key.into() }
+    }
+
+    /// The asset of the list API named `list_id`.
+    pub fn of(list_id: &str, key: impl Into<String>) -> Result<AssetId, AssetIdError> {
+        let list = api(list_id)
+            .filter(|a| a.kind() == ApiKind::AssetList)
+            .ok_or_else(|| AssetIdError::NotAList(list_id.to_owned()))?;
+        let key = key.into();
+        if key.is_empty() {
+            return Err(AssetIdError::EmptyKey);
+        }
+        Ok(AssetId::new(list, key))
+    }
+
+    pub fn list(&self) -> &'static ApiSpec {
+        api(self.list).expect("an AssetId's list is in the catalogue")
+    }
+
+    pub fn list_id(&self) -> &'static str {
+        self.list
+    }
+}
+
+/// `LIST:KEY`, e.g. `은행-001:1000000001` (the form of `dev-token --asset` and of logs).
+impl fmt::Display for AssetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.list, self.key)
+    }
+}
+
+impl std::str::FromStr for AssetId {
+    type Err = AssetIdError;
+    fn from_str(text: &str) -> Result<AssetId, AssetIdError> {
+        let (list, key) = text.split_once(':').ok_or_else(|| AssetIdError::Malformed(text.to_owned()))?;
+        AssetId::of(list, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Industry;
+    use crate::catalogue::{Group, group, info_apis};
+    use serde_json::{Value, json};
+
+    fn class_of(list: &str, item: &Value) -> AssetClass {
+        api(list).unwrap().classify(|name| item.get(name).and_then(Value::as_str))
+    }
+
+    fn describes(id: &str, class: AssetClass) -> bool {
+        api(id).unwrap().describes(class)
+    }
+
+    #[test]
+    fn items_are_classed_by_their_codes() {
+        let deposit = class_of("은행-001", &json!({"account_type": "1001", "is_minus": "false"}));
+        let overdraft = class_of("은행-001", &json!({"account_type": "1001", "is_minus": "true"}));
+        let loan = class_of("은행-001", &json!({"account_type": "3100"}));
+        let lease = class_of("할부금융-001", &json!({"account_type": "3710"}));
+        let capital_loan = class_of("할부금융-001", &json!({"account_type": "3500"}));
+        let car = class_of("보험-001", &json!({"insu_type": "17"}));
+        let life = class_of("보험-001", &json!({"insu_type": "16"}));
+        assert_eq!(deposit, AssetClass::of(AssetKind::Deposit));
+        assert_eq!(overdraft, AssetClass { kind: AssetKind::Deposit, overdraft: true });
+        assert!(describes("은행-002", deposit) && !describes("은행-005", deposit) && !describes("은행-008", deposit));
+        assert!(
+            describes("은행-008", overdraft) && describes("은행-009", overdraft) && !describes("은행-010", overdraft)
+        );
+        assert!(describes("은행-010", loan) && !describes("은행-002", loan));
+        assert!(describes("할부금융-005", lease) && !describes("할부금융-002", lease));
+        assert!(describes("할부금융-002", capital_loan) && !describes("할부금융-006", capital_loan));
+        assert!(describes("보험-004", car) && !describes("보험-004", life) && describes("보험-002", life));
+        // An IRP account is an IRP account whatever its product: a car policy's code means nothing there.
+        assert_eq!(class_of("IRP-001", &json!({"insu_type": "17"})).kind, AssetKind::Any);
+        let told =
+            |list: &str, item: Value| api(list).unwrap().told_class(|name| item.get(name).and_then(Value::as_str));
+        assert_eq!(told("은행-001", json!({"account_num": "1"})), None, "an item without its type tells nothing");
+        assert_eq!(told("보험-001", json!({"insu_type": "17"})), Some(AssetClass::of(AssetKind::CarPolicy)));
+        assert_eq!(told("카드-001", json!({"card_type": "01"})), None, "a card list holds one kind");
+    }
+
+    #[test]
+    fn every_named_api_is_a_list_or_a_detail_of_one() {
+        for (id, kinds) in LIST_KINDS {
+            assert_eq!(api(id).unwrap().kind(), ApiKind::AssetList, "{id}");
+            assert!(!kinds.is_empty());
+        }
+        for (id, kinds, _) in DESCRIBED_KINDS {
+            let detail = api(id).unwrap();
+            for &industry in detail.industries {
+                let list = detail.asset_list(industry).unwrap_or_else(|| panic!("{id} names no list"));
+                assert!(kinds.iter().all(|k| list.asset_kinds().contains(k)), "{id} describes what {} lacks", list.id);
+            }
+        }
+        // Every kind a list holds is described by some API of it.
+        for list in group(Group::Info).filter(|a| a.kind() == ApiKind::AssetList) {
+            for &industry in list.industries {
+                for &kind in list.asset_kinds() {
+                    let detail = list.detail_apis(industry).any(|a| a.describes(AssetClass::of(kind)));
+                    assert!(detail || list.detail_apis(industry).next().is_none(), "{} {kind:?}", list.id);
+                }
+            }
+        }
+        assert!(info_apis(Industry::Insu).any(|a| a.id == "IRP-001"));
+    }
+
+    #[test]
+    fn asset_ids_name_their_list() {
+        let id: AssetId = "IRP-001:190000000101".parse().unwrap();
+        assert_eq!((id.list_id(), id.key.as_str()), ("IRP-001", "190000000101"));
+        assert_eq!(id.to_string(), "IRP-001:190000000101");
+        assert_ne!(id, "은행-001:190000000101".parse().unwrap());
+        assert_eq!("은행-002:1".parse::<AssetId>(), Err(AssetIdError::NotAList("은행-002".into())));
+        assert_eq!("190000000101".parse::<AssetId>(), Err(AssetIdError::Malformed("190000000101".into())));
+        assert_eq!("은행-001:".parse::<AssetId>(), Err(AssetIdError::EmptyKey));
+    }
+}
