@@ -81,15 +81,16 @@ impl Operator {
     }
 }
 
-/// The customer signs in on the consent page `consent_page` and approves sending the 마이너스통장
-/// 1001001; returns where the provider sends the browser back.
-async fn consent(provider: &TestApp, consent_page: &str) -> String {
+/// The customer signs in on the consent page `consent_page` and answers `decision` (`approve` or
+/// `refuse`) to sending the 마이너스통장 1001001; returns where the provider sends the browser back.
+async fn consent(provider: &TestApp, consent_page: &str, decision: &str) -> String {
     let path = consent_page.strip_prefix(&provider.base).expect("the provider's own page");
     let mut browser = Browser::new(provider);
     let signed_in = browser.post(&format!("{path}/sign-in"), &[("customer_id", CUSTOMER)]).await;
     assert_eq!(signed_in.status(), 303);
     let choices = approve_deposit();
-    let choices: Vec<(&str, &str)> = choices.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let choices: Vec<(&str, &str)> =
+        choices.iter().map(|(k, v)| (*k, if *k == "decision" { decision } else { v.as_str() })).collect();
     let answered = browser.post(path, &choices).await;
     assert_eq!(answered.status(), 302);
     oauth_common::location(&answered)
@@ -131,7 +132,7 @@ async fn a_callback_with_a_state_the_operator_did_not_issue_is_refused() {
     let provider = spawn(Backend::Sqlite).await;
     let operator = spawn_operator(&provider, Backend::Sqlite).await;
     let consent_page = operator.connect().await;
-    let back = consent(&provider, &consent_page).await;
+    let back = consent(&provider, &consent_page, "approve").await;
     let code = url::Url::parse(&back).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
     for forged in [format!("?code={code}&state=forged"), format!("?code={code}")] {
         let refused = operator.get(&format!("/callback{forged}")).await;
@@ -150,7 +151,7 @@ async fn the_callback_completes_the_link_and_the_collect_page_shows_what_was_col
         assert!(front.contains(&format!("/connect?customer={CUSTOMER}&amp;org={BANK}")), "{front}");
 
         let consent_page = operator.connect().await;
-        let back = consent(&provider, &consent_page).await;
+        let back = consent(&provider, &consent_page, "approve").await;
         let connected = operator.follow_callback(&back).await;
         assert_eq!(connected.status(), 200, "{backend:?}");
         let page = connected.text().await.unwrap();
@@ -178,4 +179,17 @@ async fn the_callback_completes_the_link_and_the_collect_page_shows_what_was_col
         let collected = operator.store.resources(CUSTOMER, BANK).await.unwrap();
         assert!(collected.iter().any(|r| r.body.to_string().contains("1001001")), "the consented account");
     }
+}
+
+#[tokio::test]
+async fn a_refused_consent_is_told_to_the_customer_and_records_nothing() {
+    let provider = spawn(Backend::Sqlite).await;
+    let operator = spawn_operator(&provider, Backend::Sqlite).await;
+    let consent_page = operator.connect().await;
+    let back = consent(&provider, &consent_page, "refuse").await;
+    let told = operator.follow_callback(&back).await;
+    assert_eq!(told.status(), 200);
+    let page = told.text().await.unwrap();
+    assert!(page.contains("전송요구가 완료되지 않았습니다") && page.contains("access_denied"), "{page}");
+    assert!(operator.store.links().await.unwrap().is_empty(), "no consent was recorded");
 }
