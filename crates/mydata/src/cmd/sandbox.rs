@@ -34,6 +34,12 @@ use tokio::net::TcpListener;
 const OPERATOR_ORG: &str = "OPERAT0001";
 const CLIENT_ID: &str = "sandboxoperator";
 const CLIENT_SECRET: &str = "sandboxoperatorsecret1";
+
+/// The operator's service credentials (서비스 자격증명), with which it calls every provider.
+fn service_credentials() -> Credentials {
+    Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() }
+}
+
 /// Seed of the generated data: the same sandbox every time.
 const SEED: u64 = 1;
 
@@ -207,7 +213,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     }
     let config = OperatorConfig {
         org_code: OPERATOR_ORG.into(),
-        service: Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() },
+        service: service_credentials(),
         redirect_uri,
         app_scheme: "mydatasandbox://consent".into(),
         title: "마이데이터 sandbox operator".into(),
@@ -319,7 +325,7 @@ async fn connect_operator(
         issuer: mydata_spec::IssuerType::Operator,
     };
     support.connect_portal(account, tls);
-    let service = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
+    let service = service_credentials();
     let learned = support.learn_providers(&service).await.context("the operator pulling the registry")?;
     tracing::info!(?learned, "the operator learned the providers from the registry");
     let every = std::time::Duration::from_secs(60);
