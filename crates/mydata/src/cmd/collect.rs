@@ -4,7 +4,7 @@ use crate::cli::DatabaseArgs;
 use anyhow::Context;
 use clap::Args;
 use mydata_client::Credentials;
-use mydata_collector::{Collector, CollectorConfig, OperatorStore, OperatorSupport, Progress, Summary};
+use mydata_collector::{Collector, CollectorConfig, OperatorStore, OperatorSupport, Progress};
 use mydata_support::portal_client::PortalAccount;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -94,7 +94,7 @@ pub async fn run(args: CollectArgs) -> anyhow::Result<()> {
     }
     let summary = Collector::new(store, config).run().await?;
     support.calls.flush().await;
-    print!("{}", report(&summary));
+    print!("{}", mydata_operator::report(&summary));
     if portal.is_some() {
         // A week is sent late (on the first run after its Sunday) rather than never; a failure is
         // retried by the next run.
@@ -105,32 +105,4 @@ pub async fn run(args: CollectArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The closing summary, for people.
-pub fn report(s: &Summary) -> String {
-    let mut out = format!(
-        "collection {}{}: {} customers, {} providers, {} calls, {} rows stored\n\
-         units: {} done, {} skipped (periodic allowance used), {} failed; {} answered up to date (00001)\n",
-        s.run_id,
-        if s.resumed { " (resumed)" } else { "" },
-        s.customers,
-        s.providers,
-        s.calls,
-        s.rows,
-        s.units_done,
-        s.units_skipped,
-        s.units_failed,
-        s.up_to_date,
-    );
-    let list = |counts: &std::collections::BTreeMap<String, u64>| {
-        counts.iter().map(|(k, n)| format!("{k} × {n}")).collect::<Vec<_>>().join(", ")
-    };
-    if !s.errors.is_empty() {
-        out.push_str(&format!("errors by rsp_code: {}\n", list(&s.errors)));
-    }
-    if !s.stopped.is_empty() {
-        out.push_str(&format!("consents stopped: {}\n", list(&s.stopped)));
-    }
-    out
 }

@@ -9,15 +9,12 @@
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use chrono::Utc;
 use clap::Args;
-use mydata_client::{AuthorizeRequest, Client, Credentials, Tokens};
+use mydata_client::Credentials;
 use mydata_collector::store::ProviderRow;
-use mydata_collector::{Collector, CollectorConfig, ConsentInfo, OperatorStore, OperatorSupport, Progress};
+use mydata_collector::{ConsentInfo, OperatorStore, OperatorSupport};
+use mydata_operator::{Customer, OperatorConfig, OperatorWeb};
 use mydata_pki::{ClientAuth, OrgSpec, TestPki};
 use mydata_provider::grant::FullConsent;
 use mydata_provider::tokens::Confirmation;
@@ -28,16 +25,21 @@ use mydata_testdata::{Generator, Person, demo_people};
 use mydata_web::server;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// The operator's identity in the sandbox (registered at the portal and at every provider).
 const OPERATOR_ORG: &str = "OPERAT0001";
 const CLIENT_ID: &str = "sandboxoperator";
 const CLIENT_SECRET: &str = "sandboxoperatorsecret1";
+
+/// The operator's service credentials (서비스 자격증명), with which it calls every provider.
+fn service_credentials() -> Credentials {
+    Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() }
+}
+
 /// Seed of the generated data: the same sandbox every time.
 const SEED: u64 = 1;
 
@@ -209,25 +211,22 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         let tls = transport.server(&org.org_code, ClientAuth::Optional)?;
         spawn_server(&mut tasks, bound.listener, mydata_provider::router(provider), tls);
     }
-    let timeout = mydata_client::call::DEFAULT_TIMEOUT;
-    let client = match transport.client(OPERATOR_ORG)? {
-        Some(tls) => Client::with_tls(OPERATOR_ORG, timeout, tls),
-        None => Client::with_timeout(OPERATOR_ORG, timeout),
-    };
-    let state = Arc::new(OperatorApp {
-        store: operator,
-        client: client.observed(support.calls.clone()),
-        collector_tls: transport.client(OPERATOR_ORG)?.map(Arc::new),
-        providers: served.clone(),
+    let config = OperatorConfig {
+        org_code: OPERATOR_ORG.into(),
+        service: service_credentials(),
         redirect_uri,
-        pending: Mutex::new(HashMap::new()),
-        support: support.clone(),
-    });
+        app_scheme: "mydatasandbox://consent".into(),
+        title: "마이데이터 sandbox operator".into(),
+        tls: transport.client(OPERATOR_ORG)?,
+    };
+    // The operator knows the demo customers: they signed in to it, and it knows their CI.
+    let customers = demo_people().into_iter().map(|p| Customer { customer_id: p.customer_id, ci: p.ci }).collect();
+    let web = OperatorWeb::new(config, operator, support, served.clone(), customers);
     let operator_addr = operator_bound.addr;
     // Browsers open the operator's pages without a certificate; the portal calls 지원-101..104 with
     // its own, whose SERIALNUMBER the operator's registry copy names (checked under TLS).
     let operator_tls = transport.server(OPERATOR_ORG, ClientAuth::Optional)?;
-    let operator_router = operator_routes(state).merge(support.routes(transport.pki.is_some()));
+    let operator_router = web.router(transport.pki.is_some());
     spawn_server(&mut tasks, operator_bound.listener, operator_router, operator_tls);
 
     let places = Places { portal: &portal_url, operator: &operator_bound.url, operator_db: &operator_url };
@@ -326,7 +325,7 @@ async fn connect_operator(
         issuer: mydata_spec::IssuerType::Operator,
     };
     support.connect_portal(account, tls);
-    let service = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
+    let service = service_credentials();
     let learned = support.learn_providers(&service).await.context("the operator pulling the registry")?;
     tracing::info!(?learned, "the operator learned the providers from the registry");
     let every = std::time::Duration::from_secs(60);
@@ -534,189 +533,4 @@ fn instructions(
         "\n  collect: open {operator}/collect, or run\n    mydata collect --database {operator_db}{tls_dir}\n\n"
     ));
     out
-}
-
-/// The operator's small web face: the consent button's redirect, the callback, and a collect button.
-struct OperatorApp {
-    store: OperatorStore,
-    client: Client,
-    /// What the collector calls providers with (the operator's client certificate), if TLS.
-    collector_tls: Option<Arc<rustls::ClientConfig>>,
-    providers: Vec<ProviderRow>,
-    redirect_uri: String,
-    /// Consent requests in flight: state → (customer, provider org_code).
-    pending: Mutex<HashMap<String, (String, String)>>,
-    /// 지원-101..104 and the statistics of every call the operator makes.
-    support: Arc<OperatorSupport>,
-}
-
-fn operator_routes(app: Arc<OperatorApp>) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/connect", get(connect))
-        .route("/callback", get(callback))
-        .route("/collect", get(collect))
-        .with_state(app)
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
-         <body><h1>{t}</h1>{body}<p><a href=\"/\">처음으로</a></p></body></html>",
-        t = escape(title)
-    ))
-}
-
-async fn index(State(app): State<Arc<OperatorApp>>) -> Response {
-    let links = match app.store.links().await {
-        Ok(links) => links,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    };
-    let mut rows = String::new();
-    for who in demo_people() {
-        for p in &app.providers {
-            let link = links.iter().find(|l| l.customer_id == who.customer_id && l.org_code == p.org_code);
-            let status = match link {
-                Some(l) if l.stop_reason.is_some() => format!("중단: {}", l.stop_reason.as_deref().unwrap_or("")),
-                Some(l) if l.first_collected_at.is_some() => "수집됨".to_owned(),
-                Some(_) => "전송요구 완료".to_owned(),
-                None => "—".to_owned(),
-            };
-            rows.push_str(&format!(
-                "<tr><td>{c}</td><td>{o} ({i})</td><td>{s}</td>\
-                 <td><a href=\"/connect?customer={c}&amp;org={o}\">전송요구</a></td></tr>",
-                c = escape(&who.customer_id),
-                o = escape(&p.org_code),
-                i = escape(&p.industry),
-                s = escape(&status)
-            ));
-        }
-    }
-    page(
-        "마이데이터 sandbox operator",
-        &format!(
-            "<p><a href=\"/collect\">지금 수집 (mydata collect)</a></p>\
-             <table><tr><th>고객</th><th>정보제공자</th><th>상태</th><th></th></tr>{rows}</table>"
-        ),
-    )
-    .into_response()
-}
-
-#[derive(serde::Deserialize)]
-struct ConnectQuery {
-    customer: String,
-    org: String,
-}
-
-/// 개별인증-001 for the customer at the provider, then the browser goes to the consent page.
-async fn connect(State(app): State<Arc<OperatorApp>>, Query(q): Query<ConnectQuery>) -> Response {
-    let Some(provider) = app.providers.iter().find(|p| p.org_code == q.org) else {
-        return (StatusCode::NOT_FOUND, page("알 수 없는 정보제공자", "")).into_response();
-    };
-    let Some(person) = demo_people().into_iter().find(|p| p.customer_id == q.customer) else {
-        return (StatusCode::NOT_FOUND, page("알 수 없는 고객", "<p>demo1, demo2, demo3</p>")).into_response();
-    };
-    let state = uuid::Uuid::new_v4().simple().to_string();
-    let request = AuthorizeRequest {
-        org_code: &provider.org_code,
-        client_id: CLIENT_ID,
-        redirect_uri: &app.redirect_uri,
-        app_scheme: "mydatasandbox://consent",
-        state: &state,
-        user_ci: &person.ci,
-    };
-    match app.client.authorize(&provider.base_url, &request).await {
-        Ok(location) => {
-            app.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(state, (q.customer, q.org));
-            let url = if location.starts_with('/') { format!("{}{location}", provider.base_url) } else { location };
-            Redirect::to(&url).into_response()
-        }
-        Err(e) => {
-            (StatusCode::BAD_GATEWAY, page("개별인증-001 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))
-                .into_response()
-        }
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-/// The redirect back from the provider: 개별인증-002 exchanges the code for the consent's tokens.
-async fn callback(State(app): State<Arc<OperatorApp>>, Query(q): Query<CallbackQuery>) -> Response {
-    let pending = q.state.as_ref().and_then(|s| app.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(s));
-    let Some((customer, org)) = pending else {
-        return (StatusCode::BAD_REQUEST, page("알 수 없는 요청", "<p>state가 일치하지 않습니다.</p>")).into_response();
-    };
-    if let Some(error) = q.error {
-        let detail = format!("{error}: {}", q.error_description.unwrap_or_default());
-        return page("전송요구가 완료되지 않았습니다", &format!("<p>{}</p>", escape(&detail))).into_response();
-    }
-    let Some(provider) = app.providers.iter().find(|p| p.org_code == org) else {
-        return (StatusCode::NOT_FOUND, page("알 수 없는 정보제공자", "")).into_response();
-    };
-    let creds = Credentials { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into() };
-    let code = q.code.unwrap_or_default();
-    let exchanged = app.client.exchange_code(&provider.base_url, &org, &creds, &code, &app.redirect_uri).await;
-    let now = Utc::now().timestamp();
-    match exchanged.map(|answer| Tokens::issued(&answer, now)) {
-        Ok(Some(tokens)) => match link(&app.store, &customer, &org, &tokens, now).await {
-            Ok(()) => page(
-                "전송요구 완료",
-                &format!(
-                    "<p>{} → {}: scope <code>{}</code></p><p><a href=\"/collect\">지금 수집</a></p>",
-                    escape(&customer),
-                    escape(&org),
-                    escape(&tokens.scope)
-                ),
-            )
-            .into_response(),
-            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        },
-        Ok(None) => (StatusCode::BAD_GATEWAY, page("개별인증-002: 리프레시 토큰 없음", "")).into_response(),
-        Err(e) => {
-            (StatusCode::BAD_GATEWAY, page("개별인증-002 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))
-                .into_response()
-        }
-    }
-}
-
-/// Records the customer's new consent at `org` and their CI (the demo people's, as the customer
-/// signed in to the operator with it), by which the portal asks for their consents (지원-103).
-async fn link(
-    store: &OperatorStore,
-    customer_id: &str,
-    org: &str,
-    tokens: &Tokens,
-    now: i64,
-) -> mydata_store::StoreResult<()> {
-    store.upsert_link(customer_id, org, tokens, now).await?;
-    if let Some(person) = demo_people().into_iter().find(|p| p.customer_id == customer_id) {
-        store.set_customer_ci(customer_id, &person.ci, now).await?;
-    }
-    Ok(())
-}
-
-/// Runs `mydata collect` in-process and shows its summary.
-async fn collect(State(app): State<Arc<OperatorApp>>) -> Response {
-    let mut config = CollectorConfig::new(OPERATOR_ORG);
-    config.progress = Progress::Log;
-    config.tls = app.collector_tls.clone();
-    config.statistics = Some(app.support.calls.clone());
-    match Collector::new(app.store.clone(), config).run().await {
-        Ok(summary) => (
-            [(header::CACHE_CONTROL, "no-store")],
-            page("수집 결과", &format!("<pre>{}</pre>", escape(&super::collect::report(&summary)))),
-        )
-            .into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
 }

@@ -1,0 +1,262 @@
+//! The operator's web face: the front page (each customer's consent at each provider), the consent
+//! button's redirect (개별인증-001), the callback (개별인증-002), and a collect button.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::Utc;
+use mydata_client::{AuthorizeRequest, Client, Credentials, Tokens};
+use mydata_collector::store::ProviderRow;
+use mydata_collector::{Collector, CollectorConfig, OperatorStore, OperatorSupport, Progress};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Who the operator is to providers and to browsers.
+pub struct OperatorConfig {
+    /// Its org_code, the head of every x-api-tran-id it sends (첨부14).
+    pub org_code: String,
+    /// Its service credentials (서비스 자격증명), the same at every provider.
+    pub service: Credentials,
+    /// Its callback as registered at the portal (`<its URL>/callback`), where providers send
+    /// customers' browsers back with the authorization code.
+    pub redirect_uri: String,
+    /// The `app_scheme` sent with 개별인증-001.
+    pub app_scheme: String,
+    /// The front page's heading.
+    pub title: String,
+    /// How it calls providers: with its client certificate (mutual TLS), or over plain HTTP (`None`).
+    pub tls: Option<rustls::ClientConfig>,
+}
+
+/// A customer signed in to the operator: offered on its pages, and named to providers (x-user-ci) and
+/// found by the portal (지원-103) by their CI.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub customer_id: String,
+    pub ci: String,
+}
+
+/// The operator's web face and what it needs; [`OperatorWeb::router`] serves it.
+pub struct OperatorWeb {
+    config: OperatorConfig,
+    store: OperatorStore,
+    /// Calls providers, every call counted for 지원-004.
+    client: Client,
+    /// What the collector calls providers with (the operator's client certificate), if TLS.
+    collector_tls: Option<Arc<rustls::ClientConfig>>,
+    providers: Vec<ProviderRow>,
+    customers: Vec<Customer>,
+    /// Consent requests in flight: state → (customer, provider org_code).
+    pending: Mutex<HashMap<String, (String, String)>>,
+    /// 지원-101..104 and the statistics of every call the operator makes.
+    support: Arc<OperatorSupport>,
+}
+
+impl OperatorWeb {
+    /// The web face of the operator `config` names, offering `customers` consent buttons at `providers`.
+    pub fn new(
+        config: OperatorConfig,
+        store: OperatorStore,
+        support: Arc<OperatorSupport>,
+        providers: Vec<ProviderRow>,
+        customers: Vec<Customer>,
+    ) -> Arc<OperatorWeb> {
+        let timeout = mydata_client::call::DEFAULT_TIMEOUT;
+        let client = match config.tls.clone() {
+            Some(tls) => Client::with_tls(&config.org_code, timeout, tls),
+            None => Client::with_timeout(&config.org_code, timeout),
+        };
+        Arc::new(OperatorWeb {
+            client: client.observed(support.calls.clone()),
+            collector_tls: config.tls.clone().map(Arc::new),
+            config,
+            store,
+            providers,
+            customers,
+            pending: Mutex::new(HashMap::new()),
+            support,
+        })
+    }
+
+    /// The pages, and 지원-101..104 beside them — reachable only with the portal's certificate when
+    /// `verify_portal` (mutual TLS).
+    pub fn router(self: &Arc<Self>, verify_portal: bool) -> Router {
+        Router::new()
+            .route("/", get(index))
+            .route("/connect", get(connect))
+            .route("/callback", get(callback))
+            .route("/collect", get(collect))
+            .with_state(self.clone())
+            .merge(self.support.routes(verify_portal))
+    }
+
+    fn provider(&self, org_code: &str) -> Option<&ProviderRow> {
+        self.providers.iter().find(|p| p.org_code == org_code)
+    }
+
+    fn customer(&self, customer_id: &str) -> Option<&Customer> {
+        self.customers.iter().find(|c| c.customer_id == customer_id)
+    }
+
+    /// Records the customer's new consent at `org` and their CI, by which the portal asks for their
+    /// consents (지원-103).
+    async fn link(&self, customer_id: &str, org: &str, tokens: &Tokens, now: i64) -> mydata_store::StoreResult<()> {
+        self.store.upsert_link(customer_id, org, tokens, now).await?;
+        if let Some(customer) = self.customer(customer_id) {
+            self.store.set_customer_ci(customer_id, &customer.ci, now).await?;
+        }
+        Ok(())
+    }
+}
+
+type App = State<Arc<OperatorWeb>>;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
+         <body><h1>{t}</h1>{body}<p><a href=\"/\">처음으로</a></p></body></html>",
+        t = escape(title)
+    ))
+}
+
+async fn index(State(app): App) -> Response {
+    let links = match app.store.links().await {
+        Ok(links) => links,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let mut rows = String::new();
+    for who in &app.customers {
+        for p in &app.providers {
+            let link = links.iter().find(|l| l.customer_id == who.customer_id && l.org_code == p.org_code);
+            let status = match link {
+                Some(l) if l.stop_reason.is_some() => format!("중단: {}", l.stop_reason.as_deref().unwrap_or("")),
+                Some(l) if l.first_collected_at.is_some() => "수집됨".to_owned(),
+                Some(_) => "전송요구 완료".to_owned(),
+                None => "—".to_owned(),
+            };
+            rows.push_str(&format!(
+                "<tr><td>{c}</td><td>{o} ({i})</td><td>{s}</td>\
+                 <td><a href=\"/connect?customer={c}&amp;org={o}\">전송요구</a></td></tr>",
+                c = escape(&who.customer_id),
+                o = escape(&p.org_code),
+                i = escape(&p.industry),
+                s = escape(&status)
+            ));
+        }
+    }
+    page(
+        &app.config.title,
+        &format!(
+            "<p><a href=\"/collect\">지금 수집 (mydata collect)</a></p>\
+             <table><tr><th>고객</th><th>정보제공자</th><th>상태</th><th></th></tr>{rows}</table>"
+        ),
+    )
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct ConnectQuery {
+    customer: String,
+    org: String,
+}
+
+/// 개별인증-001 for the customer at the provider, then the browser goes to the consent page.
+async fn connect(State(app): App, Query(q): Query<ConnectQuery>) -> Response {
+    let Some(provider) = app.provider(&q.org) else {
+        return (StatusCode::NOT_FOUND, page("알 수 없는 정보제공자", "")).into_response();
+    };
+    let Some(customer) = app.customer(&q.customer) else {
+        let known: Vec<&str> = app.customers.iter().map(|c| c.customer_id.as_str()).collect();
+        let body = format!("<p>{}</p>", escape(&known.join(", ")));
+        return (StatusCode::NOT_FOUND, page("알 수 없는 고객", &body)).into_response();
+    };
+    let state = uuid::Uuid::new_v4().simple().to_string();
+    let request = AuthorizeRequest {
+        org_code: &provider.org_code,
+        client_id: &app.config.service.client_id,
+        redirect_uri: &app.config.redirect_uri,
+        app_scheme: &app.config.app_scheme,
+        state: &state,
+        user_ci: &customer.ci,
+    };
+    match app.client.authorize(&provider.base_url, &request).await {
+        Ok(location) => {
+            app.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(state, (q.customer, q.org));
+            let url = if location.starts_with('/') { format!("{}{location}", provider.base_url) } else { location };
+            Redirect::to(&url).into_response()
+        }
+        Err(e) => {
+            (StatusCode::BAD_GATEWAY, page("개별인증-001 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))
+                .into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The redirect back from the provider: 개별인증-002 exchanges the code for the consent's tokens.
+async fn callback(State(app): App, Query(q): Query<CallbackQuery>) -> Response {
+    let pending = q.state.as_ref().and_then(|s| app.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(s));
+    let Some((customer, org)) = pending else {
+        return (StatusCode::BAD_REQUEST, page("알 수 없는 요청", "<p>state가 일치하지 않습니다.</p>")).into_response();
+    };
+    if let Some(error) = q.error {
+        let detail = format!("{error}: {}", q.error_description.unwrap_or_default());
+        return page("전송요구가 완료되지 않았습니다", &format!("<p>{}</p>", escape(&detail))).into_response();
+    }
+    let Some(provider) = app.provider(&org) else {
+        return (StatusCode::NOT_FOUND, page("알 수 없는 정보제공자", "")).into_response();
+    };
+    let code = q.code.unwrap_or_default();
+    let exchanged =
+        app.client.exchange_code(&provider.base_url, &org, &app.config.service, &code, &app.config.redirect_uri).await;
+    let now = Utc::now().timestamp();
+    match exchanged.map(|answer| Tokens::issued(&answer, now)) {
+        Ok(Some(tokens)) => match app.link(&customer, &org, &tokens, now).await {
+            Ok(()) => page(
+                "전송요구 완료",
+                &format!(
+                    "<p>{} → {}: scope <code>{}</code></p><p><a href=\"/collect\">지금 수집</a></p>",
+                    escape(&customer),
+                    escape(&org),
+                    escape(&tokens.scope)
+                ),
+            )
+            .into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        },
+        Ok(None) => (StatusCode::BAD_GATEWAY, page("개별인증-002: 리프레시 토큰 없음", "")).into_response(),
+        Err(e) => {
+            (StatusCode::BAD_GATEWAY, page("개별인증-002 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))
+                .into_response()
+        }
+    }
+}
+
+/// Runs the collector in-process (as `mydata collect` does) and shows its summary.
+async fn collect(State(app): App) -> Response {
+    let mut config = CollectorConfig::new(&app.config.org_code);
+    config.progress = Progress::Log;
+    config.tls = app.collector_tls.clone();
+    config.statistics = Some(app.support.calls.clone());
+    match Collector::new(app.store.clone(), config).run().await {
+        Ok(summary) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            page("수집 결과", &format!("<pre>{}</pre>", escape(&crate::report(&summary)))),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
