@@ -6,7 +6,7 @@ mod common;
 mod info_harness;
 
 use info_harness::*;
-use mydata_provider::info::subject::Composition;
+use mydata_spec::ApiKind;
 use mydata_spec::catalogue::{self, Group};
 use mydata_spec::validate::check_response;
 use mydata_spec::{Industry, RspCode};
@@ -19,8 +19,8 @@ fn expected(seeded: &Seeded, call: &Call, customer: &str) -> Map<String, Value> 
     let data = seeded.of(call.industry, customer);
     let mut body = Map::new();
     let list = subject_list(call);
-    match call.composition() {
-        Composition::AssetList => {
+    match call.kind() {
+        ApiKind::AssetList => {
             let mut assets: Vec<_> = data.assets.iter().filter(|a| a.list_api == call.api.id).collect();
             assets.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
             let items: Vec<Value> = assets
@@ -36,10 +36,10 @@ fn expected(seeded: &Seeded, call: &Call, customer: &str) -> Map<String, Value> 
             }
             insert_list(&mut body, call, list, items);
         }
-        Composition::Document => {
+        ApiKind::Document => {
             body = stored_document(seeded, call, customer).expect("a stored document");
         }
-        Composition::Rows { with_document } => {
+        ApiKind::Rows { with_document } => {
             if with_document {
                 body = stored_document(seeded, call, customer).expect("a stored document");
             }
@@ -57,12 +57,15 @@ fn expected(seeded: &Seeded, call: &Call, customer: &str) -> Map<String, Value> 
             rows.sort_by(|a, b| b.sort_key.cmp(&a.sort_key));
             insert_list(&mut body, call, list, rows.iter().map(|h| h.body.clone()).collect());
         }
+        ApiKind::ApiList | ApiKind::ConsentDetail | ApiKind::NotInformation => {
+            unreachable!("{} is not answered from stored data", call.api.id)
+        }
     }
     body
 }
 
 fn subject_list(call: &Call) -> Option<(String, Option<String>)> {
-    mydata_provider::info::subject::list_fields(call.api).map(|(l, c)| (l.name.clone(), c.map(|c| c.name.clone())))
+    mydata_spec::subject::list_fields(call.api).map(|(l, c)| (l.name.clone(), c.map(|c| c.name.clone())))
 }
 
 fn insert_list(body: &mut Map<String, Value>, _call: &Call, list: Option<(String, Option<String>)>, items: Vec<Value>) {
@@ -126,7 +129,7 @@ async fn every_api_answers_field_by_field(backend: Backend) {
                     let expected = expected(&seeded, &call, CUSTOMER);
                     assert_eq!(data_of(&body), expected, "{} at {industry}", api.id);
                     // Not vacuous: every list the test data fills is answered non-empty.
-                    if let Some((list, _)) = mydata_provider::info::subject::list_fields(api) {
+                    if let Some((list, _)) = mydata_spec::subject::list_fields(api) {
                         let items = expected[&list.name].as_array().map_or(0, Vec::len);
                         assert!(items > 0, "{} at {industry}: the test data left {} empty", api.id, list.name);
                     }

@@ -4,14 +4,14 @@
 
 use chrono::{Days, NaiveDate, Utc};
 use mydata_client::Credentials;
-use mydata_collector::rules::Period;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore};
+use mydata_domain::PeriodRule;
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::tokens::issue_pair;
 use mydata_provider::{Provider, ProviderConfig, demo_orgs, router};
 use mydata_spec::wire::stringify;
-use mydata_spec::{ApiType, Industry, ScopeRule, Shape};
+use mydata_spec::{ApiKind, ApiType, Industry, ScopeRule};
 use mydata_store::testing::TestDatabase;
 use mydata_store::{Backend, SqlStore, Store};
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
@@ -183,8 +183,7 @@ pub async fn assert_collected_equals_provider(
     let collected = operator.resources(customer, org).await.unwrap();
     for api in mydata_spec::catalogue::info_apis(industry).filter(|a| a.scope != ScopeRule::None) {
         let ours: Vec<_> = collected.iter().filter(|r| r.api_id == api.id).collect();
-        let is_asset_list = api.scope == ScopeRule::Industry("list") && api.shape() == Shape::List;
-        if is_asset_list && api.id != "공통-002" {
+        if api.kind() == ApiKind::AssetList {
             let mut theirs: Vec<Value> =
                 data.assets.iter().filter(|a| a.list_api == api.id).map(|a| without(&a.item, "is_consent")).collect();
             let mut got: Vec<Value> =
@@ -196,13 +195,15 @@ pub async fn assert_collected_equals_provider(
         }
         // History entries of the first collection's period (user-consent), as entries of their own or
         // inside a collected answer's list.
-        let from = Period::next(api, ApiType::UserConsent, None, today()).from_date();
+        // The first collection's period (user-consent), for APIs that take one.
+        let from = PeriodRule::of(api, Some(ApiType::UserConsent), today())
+            .map(|rule| rule.next(None, today()).from.format("%Y%m%d").to_string());
         let mut theirs: Vec<Value> = data
             .history
             .iter()
             .filter(|h| h.api_id == api.id)
             // Only dated histories are asked for a period; paged details (IRP-003, 금투-004) are whole.
-            .filter(|h| api.shape() != Shape::History || h.occurred.get(..8).is_some_and(|day| day >= from.as_str()))
+            .filter(|h| from.as_deref().is_none_or(|from| h.occurred.get(..8).is_some_and(|day| day >= from)))
             .map(|h| canonical(&h.body))
             .collect();
         if !theirs.is_empty() {

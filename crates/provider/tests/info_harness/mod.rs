@@ -5,8 +5,8 @@
 use crate::common::*;
 use chrono::{Days, Months, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
-use mydata_provider::info::subject::{self, Composition};
-use mydata_spec::catalogue::{self, ApiSpec, Method};
+use mydata_spec::catalogue::{ApiSpec, Method};
+use mydata_spec::subject;
 use mydata_spec::{Industry, RspCode};
 use mydata_store::{AssetRow, Backend, Document, HistoryRow, Store};
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
@@ -184,7 +184,7 @@ impl Call {
     pub fn for_subject(api: &'static ApiSpec, industry: Industry, subject_key: String) -> Call {
         let mut params = Map::new();
         params.insert("org_code".into(), json!(org_code(industry)));
-        if api.scope == catalogue::ScopeRule::None {
+        if api.kind() == mydata_spec::ApiKind::ApiList {
             params.insert("client_id".into(), json!("client1"));
         }
         let mut parts = subject_key.split(subject::SEPARATOR);
@@ -250,8 +250,8 @@ impl Call {
         subject::subject_key(&base, qualifiers)
     }
 
-    pub fn composition(&self) -> Composition {
-        subject::composition(self.api)
+    pub fn kind(&self) -> mydata_spec::ApiKind {
+        self.api.kind()
     }
 }
 
