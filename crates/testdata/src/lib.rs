@@ -183,13 +183,18 @@ fn product_for(kind: AssetKind, rng: &mut StdRng) -> Option<&'static str> {
 }
 
 /// An asset key no other asset of the institution has, as real account numbers are: the list's
-/// place among the industry's lists, the customer's number and the asset's index.
+/// place among the industry's lists, the customer's number and the asset's index, after a short
+/// prefix that keeps the whole within the key's length (`mgmt_id` is aN(15)).
 fn asset_key(key_field: &str, list_place: usize, number: u64, index: usize) -> String {
-    match key_field {
-        "account_num" => format!("1{list_place}{number:09}{index:02}"),
-        "bond_num" => format!("채권{list_place}{number:09}{index:02}"),
-        other => format!("{}{list_place}{number:09}{index:02}", &other[..other.find('_').unwrap_or(other.len())]),
-    }
+    let prefix = match key_field {
+        "account_num" => "1",
+        "bond_num" => "채권",
+        other => {
+            let name = &other[..other.find('_').unwrap_or(other.len())];
+            &name[..name.len().min(3)]
+        }
+    };
+    format!("{prefix}{list_place}{number:09}{index:02}")
 }
 
 /// Body fields of an API's response that stored data supplies (the pipeline adds the rest).
