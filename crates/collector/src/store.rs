@@ -228,9 +228,10 @@ impl OperatorStore {
     }
 
     /// Records a new consent's tokens (after 개별인증-002), given at `now`; a consent given again
-    /// restarts collection and forgets what 공통-002 said about the one it replaces.
+    /// restarts collection and forgets what 공통-002 said about the one it replaces, and every cursor
+    /// of the link: the new consent may mark other assets, and its lists answer anew (ch.2.1).
     pub async fn upsert_link(&self, customer_id: &str, org_code: &str, tokens: &Tokens, now: i64) -> StoreResult<()> {
-        let _turn = self.store.write_turn().await;
+        let mut tx = self.store.begin_write().await?;
         sqlx::query(
             "INSERT INTO op_links (customer_id, org_code, access_token, access_expires_at, refresh_token,
                refresh_expires_at, scope, updated_at, consented_at)
@@ -250,8 +251,14 @@ impl OperatorStore {
         .bind(tokens.refresh_expires_at)
         .bind(&tokens.scope)
         .bind(now)
-        .execute(self.store.pool())
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM op_cursors WHERE customer_id = $1 AND org_code = $2")
+            .bind(customer_id)
+            .bind(org_code)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

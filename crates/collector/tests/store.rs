@@ -114,3 +114,44 @@ both_backends!(a_link_keeps_its_tokens_and_why_it_stopped, |store| async move {
     let restarted = op.link("demo1", "BANK000001").await.unwrap().unwrap();
     assert_eq!((restarted.stop_reason, restarted.first_collected_at), (None, None));
 });
+
+both_backends!(a_new_consent_forgets_the_links_cursors_only, |store| async move {
+    let op = OperatorStore::on(&store);
+    let tokens = Tokens {
+        access_token: "a1".into(),
+        access_expires_at: 10,
+        refresh_token: "r1".into(),
+        refresh_expires_at: 20,
+        scope: "bank.list".into(),
+    };
+    let (run, _) = op.open_run(1).await.unwrap();
+    let mut keys = Vec::new();
+    for org in ["BANK000001", "CARD000001"] {
+        op.upsert_link("demo1", org, &tokens, 1).await.unwrap();
+        let key = UnitKey {
+            customer_id: "demo1".into(),
+            org_code: org.into(),
+            api_id: "은행-001".into(),
+            subject_key: "demo1".into(),
+        };
+        let commit = UnitCommit {
+            run_id: &run,
+            key: &key,
+            items: None,
+            search_timestamp: Some("20261201000000".into()),
+            collected_to: None,
+            periodic_window: None,
+            calls: 1,
+            rsp_code: "00000",
+            now: 2,
+        };
+        op.commit_unit(&commit).await.unwrap();
+        assert_eq!(op.cursor(&key).await.unwrap().0.as_deref(), Some("20261201000000"));
+        keys.push(key);
+    }
+    // The customer consents anew at the bank: what the bank's lists said is no longer current, since
+    // the new consent may mark other assets; the card company's cursors stand.
+    op.upsert_link("demo1", "BANK000001", &tokens, 3).await.unwrap();
+    assert_eq!(op.cursor(&keys[0]).await.unwrap(), (None, None));
+    assert_eq!(op.cursor(&keys[1]).await.unwrap().0.as_deref(), Some("20261201000000"));
+});

@@ -18,7 +18,17 @@ fn call(id: &str, account: &str) -> Call {
 async fn search_timestamp_answers_up_to_date_until_the_data_changes(backend: Backend) {
     let seeded = seeded(backend).await;
     deposit_account(&seeded.app, "stamp-1", "7001", 3).await;
-    let consent = consent_record(Industry::Bank, "stamp-1", "bank.list bank.deposit", vec!["7001".into()]);
+    // Stamps count whole seconds, and a change within a stamp's own second is sent again: the data
+    // and the consent are a minute old, so that the first answer's stamp is later than both.
+    let a_minute_ago = Utc::now().timestamp() - 60;
+    let mut asset = seeded.app.store.asset(BANK_ORG, "은행-001", "7001").await.unwrap().unwrap();
+    asset.updated_at = a_minute_ago;
+    seeded.app.store.upsert_assets(&[asset]).await.unwrap();
+    let mut document = seeded.app.store.document(BANK_ORG, "은행-002", "7001").await.unwrap().unwrap();
+    document.updated_at = a_minute_ago;
+    seeded.app.store.upsert_documents(&[document]).await.unwrap();
+    let mut consent = consent_record(Industry::Bank, "stamp-1", "bank.list bank.deposit", vec!["7001".into()]);
+    consent.created_at = a_minute_ago;
     let (_, pair) = seeded.app.issue(consent).await;
     let token = Some(pair.access_token.as_str());
     for (id, touch) in [("은행-001", true), ("은행-002", false)] {

@@ -48,6 +48,9 @@ pub struct InfoCall {
     pub api_type: Option<ApiType>,
     /// Query, body and path parameters as strings.
     pub params: HashMap<String, String>,
+    /// When the request arrived: the answer's search_timestamp is this, taken before any data is
+    /// read, so that a change in the same second is not lost to the next call (ch.2.1).
+    pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl InfoCall {
@@ -129,7 +132,7 @@ fn validate(
     if params.get("org_code").is_some_and(|code| *code != served.org_code) {
         return Err(ApiError::with(RspCode::UnknownOrgCode, "org_code is not this institution's"));
     }
-    Ok(InfoCall { api, industry, org_code: served.org_code.clone(), api_type, params })
+    Ok(InfoCall { api, industry, org_code: served.org_code.clone(), api_type, params, received_at: chrono::Utc::now() })
 }
 
 /// Adds `rsp_code`/`rsp_msg` in front of a success body and sends every value as a string.

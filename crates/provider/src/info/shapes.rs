@@ -45,21 +45,23 @@ fn first_page(call: &InfoCall) -> bool {
     call.param("next_page").is_none()
 }
 
-/// ch.2.1: a caller whose search_timestamp is not older than the data's last change (MT) gets
-/// UP_TO_DATE instead of the data. `0` (or no stamp) always gets the data.
+/// ch.2.1: a caller whose search_timestamp is later than the data's last change (MT) gets
+/// UP_TO_DATE instead of the data. `0` (or no stamp) always gets the data. A stamp is the second the
+/// request arrived, before its data was read, and stamps count whole seconds: a change within the
+/// stamp's own second may have come after the read, so it is sent again rather than lost.
 fn unchanged_since_caller(call: &InfoCall, changed_at: Option<i64>) -> bool {
     if !call.api.takes_search_timestamp() || !first_page(call) {
         return false;
     }
     let sent = call.param("search_timestamp").and_then(|s| s.parse::<u64>().ok()).filter(|&s| s > 0);
     let changed = changed_at.and_then(stamp_of).and_then(|s| s.parse::<u64>().ok());
-    matches!((sent, changed), (Some(sent), Some(changed)) if sent >= changed)
+    matches!((sent, changed), (Some(sent), Some(changed)) if sent > changed)
 }
 
 /// The UP_TO_DATE answer: no data, only the stamp the caller should send next time.
-fn up_to_date() -> Response {
+fn up_to_date(call: &InfoCall) -> Response {
     let mut body = WireBody::new(RspCode::UpToDate);
-    body.string("search_timestamp", &korean_dtime(Utc::now()));
+    body.string("search_timestamp", &korean_dtime(call.received_at));
     body.finish(RspCode::UpToDate)
 }
 
@@ -67,7 +69,7 @@ fn up_to_date() -> Response {
 fn stamped_body(call: &InfoCall) -> WireBody {
     let mut body = WireBody::new(RspCode::Success);
     if call.api.takes_search_timestamp() && first_page(call) {
-        body.string("search_timestamp", &korean_dtime(Utc::now()));
+        body.string("search_timestamp", &korean_dtime(call.received_at));
     }
     body
 }
@@ -92,7 +94,7 @@ pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
             return Err(ApiError::new(RspCode::ProcessingFailed));
         }
     };
-    Ok(body.map_or_else(up_to_date, |body| body.finish(RspCode::Success)))
+    Ok(body.map_or_else(|| up_to_date(call), |body| body.finish(RspCode::Success)))
 }
 
 async fn subject_of(provider: &Provider, call: &InfoCall, grant: &Grant, kind: ApiKind) -> Result<Subject, ApiError> {
@@ -138,8 +140,11 @@ async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
     let after = cursor(call, &query)?;
     let limit = call.limit().map_or(super::MAX_UNPAGED, |l| l.get());
     let listing = provider.store.asset_listing(&call.org_code, call.api.id, customer, after.as_deref(), limit).await?;
-    if unchanged_since_caller(call, listing.changed_at) {
-        return Ok(up_to_date());
+    // A consent is a change of every list it marks (ch.2.1: "목록수, 목록내용이 변경되는 경우에도 MT값을
+    // 갱신"): its is_consent marks changed when it was given, even if no asset did.
+    let changed_at = listing.changed_at.max(Some(grant.consent.created_at));
+    if unchanged_since_caller(call, changed_at) {
+        return Ok(up_to_date(call));
     }
     let page = listing.page;
     let (list_field, count_field) = list_fields(call.api).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
