@@ -4,6 +4,7 @@
 use super::upsert::{ASSETS, CUSTOMERS, DOCUMENTS, HISTORY};
 use super::*;
 
+/// The keyset condition of a page: `sort_key {op} ${param}` after a cursor. The first page tests only
 /// that the parameter is empty: one `OR` of both would keep SQLite from seeking the index to the
 /// cursor, making page 100 read the 1,000 rows before it.
 fn keyset(after_cursor: bool, op: &str, param: u8) -> String {

@@ -310,7 +310,6 @@ impl ReadRow {
 }
 
 /// Sort keys are stored as lowercase hex of their UTF-8 bytes: hex text orders exactly like the
-
 /// bytes under every collation (PostgreSQL databases may use a locale collation, SQLite uses bytes),
 /// so keyset pages are identical on both backends.
 fn sort_hex(key: &str) -> String {
@@ -322,8 +321,6 @@ fn sort_hex(key: &str) -> String {
     }
     hex
 }
-
-/// The keyset condition of a page: `sort_key {op} ${param}` after a cursor. The first page tests only
 
 fn sort_unhex(hex: &str) -> StoreResult<String> {
     let corrupt = || StoreError::Corrupt(format!("sort key {hex:?} is not hex"));
