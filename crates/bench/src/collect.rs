@@ -10,7 +10,7 @@ use mydata_collector::{Collector, CollectorConfig, OperatorStore, Progress, Summ
 use mydata_provider::grant::FullConsent;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
 use mydata_spec::Industry;
-use mydata_store::{SqlStore, Store};
+use mydata_store::{SqlStore, prelude::*};
 use mydata_testdata::{Generator, Institution, everyone, write_people};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,5 +1,6 @@
-//! The operator's own tables (migration 0006) on the shared [`SqlStore`] pool: the same portable SQL
-//! on SQLite and PostgreSQL, as the rest of the store (docs/spec-decisions.md, Storage).
+//! The operator's own tables on the shared [`SqlStore`] pool: the same portable SQL on SQLite and
+//! PostgreSQL, as the rest of the store (docs/spec-decisions.md, Storage). Their migrations sit
+//! beside this file's SQL, in `crates/collector/migrations`; the store runs them with its own.
 
 use mydata_client::{StopReason, Tokens};
 use mydata_store::{SqlStore, StoreError, StoreResult};

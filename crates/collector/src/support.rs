@@ -10,7 +10,7 @@ use axum::Router;
 use chrono::Utc;
 use mydata_client::{CallObserver, Credentials, Exchange};
 use mydata_spec::{IssuerType, RspCode};
-use mydata_store::{Store, StoreError};
+use mydata_store::{StoreError, prelude::*};
 use mydata_support::participant::{
     self, Availability, ConsentSummary, Participant, PortalCredential, ResendRequest, ServiceConsents, SupportEndpoint,
 };

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use mydata_client::{Client, StopReason};
-use mydata_store::{Backend, HistoryRow, Store};
+use mydata_store::{Backend, HistoryRow, prelude::*};
 use serde_json::Value;
 use std::time::Duration;
 

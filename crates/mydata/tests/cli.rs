@@ -236,7 +236,7 @@ async fn logs_of_a_token_and_data_flow_carry_tran_ids_and_no_secrets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_slow_request_answers_it_and_keeps_its_statistics() {
-    use mydata_store::Store;
+    use mydata_store::prelude::*;
     let db = mydata_store::testing::TestDatabase::new(mydata_store::Backend::Postgres).await;
     let store = db.open().await.unwrap();
     let secret = "operatorsecret0123456789";

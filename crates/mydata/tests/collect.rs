@@ -13,7 +13,7 @@ use mydata_portal::{Portal, router as portal_router};
 use mydata_provider::grant::FullConsent;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, router};
 use mydata_spec::Industry;
-use mydata_store::{SqlStore, Store};
+use mydata_store::{SqlStore, prelude::*};
 use mydata_testdata::{Generator, Institution, demo_people};
 use std::path::Path;
 use std::sync::Arc;

@@ -192,8 +192,10 @@ async fn one_command_starts_everything_over_mutual_tls_the_consent_page_opens_an
     let bank = mydata_store::SqlStore::open(&format!("sqlite://{}", dir.join("provider-BANK000001.db").display()))
         .await
         .unwrap();
-    let trusted =
-        mydata_store::Store::certificate_authority(&bank, "SANDBOXCA1").await.unwrap().expect("the CA is trusted");
+    let trusted = mydata_store::AuthorizationStore::certificate_authority(&bank, "SANDBOXCA1")
+        .await
+        .unwrap()
+        .expect("the CA is trusted");
     assert_eq!(trusted.certificate_der, std::fs::read(integrated.join("ca.der")).unwrap());
     let pki = TestPki::open(&pki_dir).expect("the sandbox's test PKI");
 

@@ -6,7 +6,7 @@ use mydata_portal::{Portal, router};
 use mydata_spec::{IssuerType, TranId};
 use mydata_store::CallStats;
 use mydata_store::testing::TestDatabase;
-use mydata_store::{Backend, SqlStore, Store};
+use mydata_store::{Backend, SqlStore, prelude::*};
 use mydata_support::statistics::{mydata_report, provider_report};
 use serde_json::{Value, json};
 use std::path::Path;

@@ -8,7 +8,7 @@ use chrono::{Days, Utc};
 use info_harness::*;
 use mydata_spec::catalogue::api;
 use mydata_spec::{Industry, RspCode};
-use mydata_store::{Backend, Store};
+use mydata_store::{Backend, prelude::*};
 use serde_json::Value;
 
 fn call(id: &str, account: &str) -> Call {

@@ -10,7 +10,7 @@ use axum::extract::Query;
 use axum::routing::get;
 use common::*;
 use mydata_provider::oauth::hash_client_secret;
-use mydata_store::{Backend, Client, Store};
+use mydata_store::{Backend, Client, prelude::*};
 use oauth_common::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;

@@ -9,7 +9,7 @@ use common::*;
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::tokens::Lifetimes;
 use mydata_provider::{ProviderConfig, demo_orgs};
-use mydata_store::{Backend, Store};
+use mydata_store::{Backend, prelude::*};
 use oauth_common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

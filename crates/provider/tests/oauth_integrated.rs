@@ -9,7 +9,7 @@ mod oauth_common;
 use common::*;
 use integrated_common::*;
 use mydata_provider::oauth::signature::TestCertificationAuthority;
-use mydata_store::{Backend, Store};
+use mydata_store::{Backend, prelude::*};
 use oauth_common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};

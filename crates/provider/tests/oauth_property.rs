@@ -8,7 +8,7 @@ use chrono::{Days, Utc};
 use common::*;
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::tokens::{IssuedPair, Lifetimes, authenticate, prepare_pair, refresh_access};
-use mydata_store::{Backend, ConsentRecord, Store, TokenKind};
+use mydata_store::{Backend, ConsentRecord, TokenKind, prelude::*};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

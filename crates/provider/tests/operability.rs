@@ -45,7 +45,7 @@ async fn metrics_count_exactly_the_calls_made() {
 
 #[tokio::test]
 async fn metrics_count_token_refreshes_and_revocations() {
-    use mydata_store::Store;
+    use mydata_store::prelude::*;
     let app = spawn(Backend::Sqlite).await;
     app.customer(BANK, "cust-1").await;
     let secret = "clientsecret0123456789";

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use mydata_spec::{Industry, catalogue};
-use mydata_store::Store;
+use mydata_store::prelude::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use mydata_provider::tokens::issue_pair;
 use mydata_provider::{Provider, ProviderConfig, demo_orgs, router};
 use mydata_spec::{IssuerType, TranId};
 use mydata_store::testing::TestDatabase;
-use mydata_store::{Backend, Customer, SqlStore, Store};
+use mydata_store::{Backend, Customer, SqlStore, prelude::*};
 use mydata_support::participant::PortalCredential;
 use mydata_support::portal_client::PortalAccount;
 use mydata_support::secret::hash_client_secret;

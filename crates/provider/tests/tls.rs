@@ -24,7 +24,7 @@ use mydata_provider::transport::TransportPolicy;
 use mydata_spec::Industry;
 use mydata_spec::IssuerType;
 use mydata_store::testing::TestDatabase;
-use mydata_store::{Backend, Client, RegistryOrgRow, Store};
+use mydata_store::{Backend, Client, RegistryOrgRow, prelude::*};
 use mydata_support::participant::PortalCredential;
 use mydata_support::portal_client::PortalAccount;
 use mydata_support::secret::hash_client_secret as hash_secret;

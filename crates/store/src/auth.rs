@@ -1,6 +1,7 @@
 //! Records of the authorization server (개별인증-001..004, 통합인증-002).
 
-use crate::TokenRecord;
+use crate::StoreResult;
+use async_trait::async_trait;
 use mydata_domain::Consent;
 
 /// A 개별인증-001 request the provider validated, waiting for the customer on the consent page.
@@ -94,4 +95,130 @@ pub struct CertificateAuthority {
     /// The CA certificate, DER.
     pub certificate_der: Vec<u8>,
     pub updated_at: i64,
+}
+
+/// A key that signs access tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    /// JWS algorithm, e.g. `EdDSA`.
+    pub algorithm: String,
+    /// Base64 of the PKCS#8 private key.
+    pub private_pkcs8: String,
+    /// Base64url of the raw public key (the JWK `x`).
+    pub public_key: String,
+    pub created_at: i64,
+    /// From this time the key verifies but no longer signs.
+    pub retired_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    /// Replaced by a refresh; kept to answer a retried refresh within the grace window.
+    Rotated,
+    Revoked,
+}
+
+/// The server-side record of an issued token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub jti: String,
+    pub consent_id: String,
+    pub client_id: String,
+    pub kind: TokenKind,
+    /// Access and refresh tokens issued together share a pair id.
+    pub pair_id: String,
+    pub status: TokenStatus,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// One client's consents at one institution on one day, as 지원-005 counts them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConsentCounts {
+    pub client_id: String,
+    /// Given that day (new, or changing an earlier one): `consent_new`.
+    pub new: i64,
+    /// Withdrawn by the customer that day (개별인증-004): `consent_revoke`.
+    pub revoked: i64,
+    /// Valid at the end of the day: `consent_own`.
+    pub own: i64,
+}
+
+/// The authorization server's records: consents, tokens, signing keys, consent-page sessions,
+/// authorization codes and trusted certification authorities.
+#[async_trait]
+pub trait AuthorizationStore: Send + Sync + 'static {
+    /// Records a consent with its assets atomically; fails with Conflict if the id exists.
+    async fn insert_consent(&self, consent: &Consent) -> StoreResult<()>;
+    async fn consent(&self, consent_id: &str) -> StoreResult<Option<Consent>>;
+    /// Marks a consent revoked; returns whether it was active before.
+    async fn revoke_consent(&self, consent_id: &str) -> StoreResult<bool>;
+    /// A customer's consents at one provider, newest first.
+    async fn consents_of_customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Vec<Consent>>;
+    /// Per client with any: consents given and withdrawn at `org_code` in `from..to` (Unix seconds),
+    /// and valid at `to`, whose day (YYYYMMDD, for end dates) is `day`.
+    async fn consent_counts(&self, org_code: &str, from: i64, to: i64, day: &str) -> StoreResult<Vec<ConsentCounts>>;
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+    /// Retires every signing key but `keep_kid` (they keep verifying, no longer sign).
+    async fn retire_signing_keys_except(&self, keep_kid: &str, at: i64) -> StoreResult<u64>;
+    async fn insert_tokens(&self, tokens: &[TokenRecord]) -> StoreResult<()>;
+    async fn token(&self, jti: &str) -> StoreResult<Option<TokenRecord>>;
+    /// A token with the consent it was issued under, read together (each information-API call needs both).
+    async fn access_grant(&self, jti: &str) -> StoreResult<Option<(TokenRecord, Consent)>>;
+    /// Revokes every token of a consent; returns how many were active.
+    async fn revoke_tokens_of_consent(&self, consent_id: &str) -> StoreResult<u64>;
+    /// The consent's tokens that are still active.
+    async fn live_tokens_of_consent(&self, consent_id: &str) -> StoreResult<Vec<TokenRecord>>;
+    /// 개별인증-001: keeps a validated authorization request until the customer answers it.
+    async fn insert_auth_session(&self, session: &AuthSession) -> StoreResult<()>;
+    async fn auth_session(&self, session_digest: &str) -> StoreResult<Option<AuthSession>>;
+    /// Binds an open, unexpired session nobody signed in to yet to a customer and a browser;
+    /// false if the session is not in that state.
+    async fn sign_in_auth_session(
+        &self,
+        session_digest: &str,
+        customer_id: &str,
+        browser_digest: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Closes an open session (refusal or error); false if it was closed already.
+    async fn close_auth_session(&self, session_digest: &str, now: i64) -> StoreResult<bool>;
+    /// Writes a new consent with its code, tokens and nonces, replacing the customer's earlier
+    /// consents with the same client here, all or nothing.
+    async fn record_consent(
+        &self,
+        record: &ConsentRecord<'_>,
+        now: i64,
+    ) -> StoreResult<Result<(), ConsentRecordRefusal>>;
+    async fn authorization_code(&self, code_digest: &str) -> StoreResult<Option<AuthorizationCode>>;
+    /// Redeems a code once, recording `tokens` (all of one pair); a second redemption revokes them.
+    async fn redeem_authorization_code(
+        &self,
+        code_digest: &str,
+        now: i64,
+        tokens: &[TokenRecord],
+    ) -> StoreResult<Redemption>;
+    /// 개별인증-003: retires the consent's live access token and records `new_access`, or repeats the
+    /// access token a refresh with the same refresh token issued less than `grace_secs` ago.
+    async fn refresh_access_token(
+        &self,
+        refresh_jti: &str,
+        now: i64,
+        grace_secs: i64,
+        new_access: &TokenRecord,
+    ) -> StoreResult<Rotation>;
+    /// Revokes a consent and every token issued under it at once; returns whether it was active.
+    async fn revoke_consent_and_tokens(&self, consent_id: &str) -> StoreResult<bool>;
+    /// 통합인증-002: registers (or replaces) a trusted certification authority.
+    async fn upsert_certificate_authority(&self, ca: &CertificateAuthority) -> StoreResult<()>;
+    async fn certificate_authority(&self, ca_code: &str) -> StoreResult<Option<CertificateAuthority>>;
 }

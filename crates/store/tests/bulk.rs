@@ -1,4 +1,4 @@
-//! The bulk-load path (`Store::bulk_load`): the same rows as the single upserts, on both backends,
+//! The bulk-load path (`BulkStore::bulk_load`): the same rows as the single upserts, on both backends,
 //! and the connection's loading settings never leak into the pool.
 
 use mydata_store::*;

@@ -2,7 +2,7 @@
 //! bounded channel with `try_send` (a full channel drops the event and counts the drop); one task
 //! aggregates them per (institution, client, 첨부12 code, type, KST day, 첨부11 slot) and adds the
 //! sums to the store in batches. A provider records the calls it answers, an operator the calls it
-//! makes; both read the result back with `Store::call_stats*` and [`crate::statistics`].
+//! makes; both read the result back with `ParticipantStore::call_stats*` and [`crate::statistics`].
 
 use crate::statistics::{day_and_slot, stat_type};
 use mydata_spec::ApiType;

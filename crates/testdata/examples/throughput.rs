@@ -2,7 +2,7 @@
 //! -- sqlite:///tmp/throughput.db 2000` writes 2,000 customers at every demo institution and prints
 //! customers and rows per second.
 
-use mydata_store::{SqlStore, Store};
+use mydata_store::{SqlStore, prelude::*};
 use mydata_testdata::{Generator, Institution, everyone, write_people};
 use std::time::Instant;
 

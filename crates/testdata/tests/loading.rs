@@ -44,7 +44,7 @@ async fn expected(people: u64) -> Vec<String> {
         }
     }
     let encoded = EncodedInfo::encode(all.customers, all.assets, all.documents, all.history);
-    let mut load = mydata_store::Store::bulk_load(&store).await.unwrap();
+    let mut load = mydata_store::BulkStore::bulk_load(&store).await.unwrap();
     load.load(encoded).await.unwrap();
     load.finish().await.unwrap();
     dump(&store).await

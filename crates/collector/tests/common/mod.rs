@@ -13,7 +13,7 @@ use mydata_provider::{Provider, ProviderConfig, demo_orgs, router};
 use mydata_spec::wire::stringify;
 use mydata_spec::{ApiKind, ApiType, Industry, ScopeRule};
 use mydata_store::testing::TestDatabase;
-use mydata_store::{Backend, SqlStore, Store};
+use mydata_store::{Backend, SqlStore, prelude::*};
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};

@@ -13,7 +13,7 @@ use mydata_provider::tokens::{IssuedPair, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs, router};
 use mydata_spec::{Industry, catalogue};
 use mydata_store::testing::TestDatabase;
-use mydata_store::{AssetRow, Backend, Client, SqlStore, Store};
+use mydata_store::{AssetRow, Backend, Client, SqlStore, prelude::*};
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
 use std::collections::BTreeMap;
 use std::sync::Arc;

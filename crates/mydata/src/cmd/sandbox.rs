@@ -20,7 +20,7 @@ use mydata_provider::grant::FullConsent;
 use mydata_provider::tokens::Confirmation;
 use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
-use mydata_store::{SqlStore, Store};
+use mydata_store::{SqlStore, prelude::*};
 use mydata_testdata::{Generator, Person, demo_people};
 use mydata_web::server;
 use rustls::pki_types::CertificateDer;

@@ -7,7 +7,7 @@ use mydata_provider::tokens::{IssuedPair, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, demo_orgs, router};
 use mydata_spec::{IssuerType, TranId};
 use mydata_store::testing::TestDatabase;
-use mydata_store::{Backend, Customer, SqlStore, Store};
+use mydata_store::{Backend, Customer, SqlStore, prelude::*};
 use std::sync::Arc;
 
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];

@@ -8,7 +8,7 @@ use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_spec::catalogue::{ApiSpec, Method};
 use mydata_spec::subject;
 use mydata_spec::{Industry, RspCode};
-use mydata_store::{AssetRow, Backend, Document, HistoryRow, Store};
+use mydata_store::{AssetRow, Backend, Document, HistoryRow, prelude::*};
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Days, Utc};
 use mydata_provider::oauth::signature::{CustomerCertificate, TestCertificationAuthority};
-use mydata_store::{CertificateAuthority, Store};
+use mydata_store::{CertificateAuthority, prelude::*};
 use serde_json::{Value, json};
 
 pub const CA: &str = "CA00000001";

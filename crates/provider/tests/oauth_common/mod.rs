@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use mydata_provider::oauth::hash_client_secret;
-use mydata_store::{AssetRow, Client, Store};
+use mydata_store::{AssetRow, Client, prelude::*};
 use serde_json::{Value, json};
 
 pub const CLIENT_ID: &str = "clientA1";

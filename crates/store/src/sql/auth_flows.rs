@@ -3,15 +3,16 @@
 //! first statement writes, so that SQLite takes its write lock at once and PostgreSQL locks the
 //! consent row: a refresh, a redemption and a revocation of the same consent never interleave.
 
-use crate::sql::{token_from, token_kind_text, token_status_text};
+use super::authorization::{CONSENT_COLUMNS, token_from, token_kind_text, token_status_text};
 use crate::*;
 use chrono::{DateTime, NaiveDate};
+use mydata_domain::Consent;
 use mydata_domain::token::{RefreshDecision, RefreshFacts, decide_refresh};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 /// Inserts a consent and its assets; Conflict if the id exists.
-pub(crate) async fn write_consent(conn: &mut AnyConnection, c: &Consent) -> StoreResult<()> {
+pub(super) async fn write_consent(conn: &mut AnyConnection, c: &Consent) -> StoreResult<()> {
     let exists = sqlx::query("SELECT 1 FROM consents WHERE consent_id = $1")
         .bind(&c.consent_id)
         .fetch_optional(&mut *conn)
@@ -21,7 +22,7 @@ pub(crate) async fn write_consent(conn: &mut AnyConnection, c: &Consent) -> Stor
     }
     sqlx::query(&format!(
         "INSERT INTO consents ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-        crate::sql::CONSENT_COLUMNS
+        CONSENT_COLUMNS
     ))
     .bind(&c.consent_id)
     .bind(&c.org_code)
@@ -51,7 +52,7 @@ pub(crate) async fn write_consent(conn: &mut AnyConnection, c: &Consent) -> Stor
     Ok(())
 }
 
-pub(crate) async fn write_tokens(conn: &mut AnyConnection, tokens: &[TokenRecord]) -> StoreResult<()> {
+pub(super) async fn write_tokens(conn: &mut AnyConnection, tokens: &[TokenRecord]) -> StoreResult<()> {
     for t in tokens {
         sqlx::query(
             "INSERT INTO tokens (jti, consent_id, client_id, kind, pair_id, status, expires_at, created_at) \
@@ -140,7 +141,7 @@ async fn revoke_consent_rows(conn: &mut AnyConnection, consent_id: &str) -> Stor
 }
 
 impl SqlStore {
-    pub(crate) async fn auth_insert_session(&self, s: &AuthSession) -> StoreResult<()> {
+    pub(super) async fn auth_insert_session(&self, s: &AuthSession) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO auth_sessions (session_digest, org_code, client_id, redirect_uri, state, app_scheme, tran_id, \
              user_ci, customer_id, browser_digest, created_at, expires_at, closed_at) \
@@ -164,7 +165,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(crate) async fn auth_session_by_digest(&self, digest: &str) -> StoreResult<Option<AuthSession>> {
+    pub(super) async fn auth_session_by_digest(&self, digest: &str) -> StoreResult<Option<AuthSession>> {
         let row = sqlx::query("SELECT * FROM auth_sessions WHERE session_digest = $1")
             .bind(digest)
             .fetch_optional(self.pool())
@@ -172,7 +173,7 @@ impl SqlStore {
         row.as_ref().map(session_from).transpose()
     }
 
-    pub(crate) async fn auth_sign_in(
+    pub(super) async fn auth_sign_in(
         &self,
         digest: &str,
         customer_id: &str,
@@ -192,7 +193,7 @@ impl SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn auth_close_session(&self, digest: &str, now: i64) -> StoreResult<bool> {
+    pub(super) async fn auth_close_session(&self, digest: &str, now: i64) -> StoreResult<bool> {
         let done =
             sqlx::query("UPDATE auth_sessions SET closed_at = $2 WHERE session_digest = $1 AND closed_at IS NULL")
                 .bind(digest)
@@ -202,7 +203,7 @@ impl SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn auth_record_consent(
+    pub(super) async fn auth_record_consent(
         &self,
         record: &ConsentRecord<'_>,
         now: i64,
@@ -279,7 +280,7 @@ impl SqlStore {
         Ok(Ok(()))
     }
 
-    pub(crate) async fn auth_code(&self, digest: &str) -> StoreResult<Option<AuthorizationCode>> {
+    pub(super) async fn auth_code(&self, digest: &str) -> StoreResult<Option<AuthorizationCode>> {
         let row = sqlx::query("SELECT * FROM authorization_codes WHERE code_digest = $1")
             .bind(digest)
             .fetch_optional(self.pool())
@@ -287,7 +288,7 @@ impl SqlStore {
         row.as_ref().map(code_from).transpose()
     }
 
-    pub(crate) async fn auth_redeem_code(
+    pub(super) async fn auth_redeem_code(
         &self,
         digest: &str,
         now: i64,
@@ -330,7 +331,7 @@ impl SqlStore {
         Ok(Redemption::Issued)
     }
 
-    pub(crate) async fn auth_refresh(
+    pub(super) async fn auth_refresh(
         &self,
         refresh_jti: &str,
         now: i64,
@@ -395,14 +396,14 @@ impl SqlStore {
         }
     }
 
-    pub(crate) async fn auth_revoke_consent(&self, consent_id: &str) -> StoreResult<bool> {
+    pub(super) async fn auth_revoke_consent(&self, consent_id: &str) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let was_active = revoke_consent_rows(&mut tx, consent_id).await?;
         tx.commit().await?;
         Ok(was_active)
     }
 
-    pub(crate) async fn auth_consent_counts(
+    pub(super) async fn auth_consent_counts(
         &self,
         org_code: &str,
         from: i64,
@@ -446,7 +447,7 @@ impl SqlStore {
         Ok(counts.into_values().collect())
     }
 
-    pub(crate) async fn auth_retire_keys(&self, keep_kid: &str, at: i64) -> StoreResult<u64> {
+    pub(super) async fn auth_retire_keys(&self, keep_kid: &str, at: i64) -> StoreResult<u64> {
         let done = sqlx::query("UPDATE signing_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL")
             .bind(keep_kid)
             .bind(at)
@@ -455,7 +456,7 @@ impl SqlStore {
         Ok(done.rows_affected())
     }
 
-    pub(crate) async fn auth_live_tokens_of_consent(&self, consent_id: &str) -> StoreResult<Vec<TokenRecord>> {
+    pub(super) async fn auth_live_tokens_of_consent(&self, consent_id: &str) -> StoreResult<Vec<TokenRecord>> {
         let rows =
             sqlx::query("SELECT * FROM tokens WHERE consent_id = $1 AND status = 'active' ORDER BY created_at, jti")
                 .bind(consent_id)
@@ -466,7 +467,7 @@ impl SqlStore {
 }
 
 impl SqlStore {
-    pub(crate) async fn auth_upsert_ca(&self, ca: &CertificateAuthority) -> StoreResult<()> {
+    pub(super) async fn auth_upsert_ca(&self, ca: &CertificateAuthority) -> StoreResult<()> {
         use base64::Engine;
         let der = base64::engine::general_purpose::STANDARD.encode(&ca.certificate_der);
         sqlx::query(
@@ -481,7 +482,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(crate) async fn auth_ca(&self, ca_code: &str) -> StoreResult<Option<CertificateAuthority>> {
+    pub(super) async fn auth_ca(&self, ca_code: &str) -> StoreResult<Option<CertificateAuthority>> {
         use base64::Engine;
         let Some(row) = sqlx::query("SELECT * FROM certificate_authorities WHERE ca_code = $1")
             .bind(ca_code)

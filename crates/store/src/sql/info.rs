@@ -1,0 +1,400 @@
+//! [`InformationStore`] on SQL: the reads every information-API call makes, each one statement
+//! built once, and the single upserts.
+
+use super::upsert::{ASSETS, CUSTOMERS, DOCUMENTS, HISTORY};
+use super::*;
+
+/// The keyset condition of a page: `sort_key {op} ${param}` after a cursor. The first page tests only
+/// that the parameter is empty: one `OR` of both would keep SQLite from seeking the index to the
+/// cursor, making page 100 read the 1,000 rows before it.
+fn keyset(after_cursor: bool, op: &str, param: u8) -> String {
+    if after_cursor { format!("AND sort_key {op} ${param}") } else { format!("AND CAST(${param} AS TEXT) = ''") }
+}
+
+/// A page of a customer's assets of one list, `columns` of each in `sort_key` order.
+fn asset_page_sql(columns: &str, after_cursor: bool) -> String {
+    let keyset = keyset(after_cursor, ">", 4);
+    format!(
+        "SELECT {columns} FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
+         {keyset} ORDER BY sort_key LIMIT $5"
+    )
+}
+
+/// The columns of an asset as its list answers it ([`ListedAsset`], with the sort key for the cursor).
+const LISTED_COLUMNS: &str = "asset_key, sort_key, item";
+
+/// A statement with two variants chosen by a flag (first page or after a cursor, with or without a
+/// document), each built once: the reads of every information-API call use them.
+struct StatementPair {
+    build: fn(bool) -> String,
+    built: OnceLock<[String; 2]>,
+}
+
+impl StatementPair {
+    const fn new(build: fn(bool) -> String) -> StatementPair {
+        StatementPair { build, built: OnceLock::new() }
+    }
+
+    fn get(&'static self, flag: bool) -> &'static str {
+        &self.built.get_or_init(|| [false, true].map(self.build))[usize::from(flag)]
+    }
+}
+
+/// [`InformationStore::asset_listing`]'s statement: a first row (`0` in the first column) with the list's change
+/// stamp and the customer's reg_date, then the page ([`asset_page_sql`], `1` in the first column).
+/// One statement reads one snapshot, so the stamp never runs ahead of the page it comes with.
+fn asset_listing_sql(after_cursor: bool) -> &'static str {
+    static STATEMENTS: StatementPair = StatementPair::new(|after_cursor| {
+        format!(
+            "SELECT CAST(0 AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+               (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3), \
+               (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) \
+             UNION ALL SELECT CAST(1 AS BIGINT), {LISTED_COLUMNS}, NULL, NULL FROM ({}) page",
+            asset_page_sql(LISTED_COLUMNS, after_cursor)
+        )
+    });
+    STATEMENTS.get(after_cursor)
+}
+
+/// [`InformationStore::asset_subject`]'s statement: the asset, then the document (`$4`, `$5`) when one is asked
+/// for; the index of each answers its part.
+fn asset_subject_sql(with_document: bool) -> &'static str {
+    static STATEMENTS: StatementPair = StatementPair::new(|with_document| {
+        let (document, join) = if with_document {
+            (
+                "d.body, d.updated_at",
+                "LEFT JOIN documents d ON d.org_code = $1 AND d.api_id = $4 AND d.subject_key = $5",
+            )
+        } else {
+            ("CAST(NULL AS TEXT), CAST(NULL AS BIGINT)", "")
+        };
+        format!(
+            "SELECT a.customer_id, a.updated_at, {document} FROM assets a {join} \
+             WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3"
+        )
+    });
+    STATEMENTS.get(with_document)
+}
+
+/// `$1`..`$5` of an asset page: the customer's list, the cursor as stored (hex, empty on the first
+/// page) and one row more than `limit`, which tells whether a next page exists.
+fn asset_page_params<'a>(
+    org_code: &'a str,
+    list_api: &'a str,
+    customer_id: &'a str,
+    after_hex: &'a str,
+    limit: u32,
+) -> [Param<'a>; 5] {
+    [
+        Param::Text(org_code),
+        Param::Text(list_api),
+        Param::Text(customer_id),
+        Param::Text(after_hex),
+        Param::Int(i64::from(limit) + 1),
+    ]
+}
+
+/// [`InformationStore::history_page`]'s statement: a page of a subject's rows, newest first.
+fn history_page_sql(before_cursor: bool) -> &'static str {
+    static STATEMENTS: StatementPair = StatementPair::new(|before_cursor| {
+        let keyset = keyset(before_cursor, "<", 7);
+        format!(
+            "SELECT sort_key, body FROM history \
+             WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
+             AND occurred >= $5 AND occurred <= $6 {keyset} ORDER BY sort_key DESC LIMIT $8"
+        )
+    });
+    STATEMENTS.get(before_cursor)
+}
+
+fn customer_from(row: &AnyRow) -> StoreResult<Customer> {
+    Ok(Customer {
+        org_code: row.try_get("org_code")?,
+        customer_id: row.try_get("customer_id")?,
+        ci: row.try_get("ci")?,
+        customer_name: row.try_get("customer_name")?,
+        reg_date: row.try_get("reg_date")?,
+    })
+}
+
+/// The columns [`asset_from`] reads, in its order.
+const ASSET_COLUMNS: &str = "org_code, list_api, asset_key, customer_id, sort_key, item, updated_at";
+
+fn asset_from(mut row: ReadRow) -> StoreResult<AssetRow> {
+    Ok(AssetRow {
+        org_code: row.required_text(0)?,
+        list_api: row.required_text(1)?,
+        asset_key: row.required_text(2)?,
+        customer_id: row.required_text(3)?,
+        sort_key: sort_unhex(&row.required_text(4)?)?,
+        item: parse_json(&row.required_text(5)?, "asset item")?,
+        updated_at: row.required_int(6)?,
+    })
+}
+
+#[async_trait]
+impl InformationStore for SqlStore {
+    async fn upsert_customer(&self, c: &Customer) -> StoreResult<()> {
+        sqlx::query(CUSTOMERS.single_row())
+            .bind(&c.org_code)
+            .bind(&c.customer_id)
+            .bind(&c.ci)
+            .bind(&c.customer_name)
+            .bind(&c.reg_date)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Option<Customer>> {
+        let row = sqlx::query("SELECT * FROM customers WHERE org_code = $1 AND customer_id = $2")
+            .bind(org_code)
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(customer_from).transpose()
+    }
+
+    async fn customer_by_ci(&self, org_code: &str, ci: &str) -> StoreResult<Option<Customer>> {
+        let row = sqlx::query("SELECT * FROM customers WHERE org_code = $1 AND ci = $2")
+            .bind(org_code)
+            .bind(ci)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(customer_from).transpose()
+    }
+
+    async fn customers(&self, org_code: &str) -> StoreResult<Vec<Customer>> {
+        let rows = sqlx::query("SELECT * FROM customers WHERE org_code = $1 ORDER BY customer_id")
+            .bind(org_code)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(customer_from).collect()
+    }
+
+    async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for a in rows {
+            sqlx::query(ASSETS.single_row())
+                .bind(&a.org_code)
+                .bind(&a.list_api)
+                .bind(&a.asset_key)
+                .bind(&a.customer_id)
+                .bind(sort_hex(&a.sort_key))
+                .bind(wire_json_text(&a.item))
+                .bind(a.updated_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn asset_listing(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        customer_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<AssetListing> {
+        let sql = asset_listing_sql(after.is_some());
+        let after = after.map(sort_hex).unwrap_or_default();
+        let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
+        let mut header = None;
+        let mut items = Vec::new();
+        for mut row in self.read_all(sql, &params).await? {
+            match row.required_int(0)? {
+                0 => header = Some((row.int(4)?, row.text(5)?)),
+                _ => items.push((
+                    row.required_text(2)?,
+                    ListedAsset { asset_key: row.required_text(1)?, item_json: row.required_text(3)? },
+                )),
+            }
+        }
+        let (changed_at, reg_date) = header.ok_or_else(|| StoreError::Corrupt("no listing row".into()))?;
+        // The rows of a compound statement come in no promised order; hex keys order as the keys do.
+        items.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        let page = paged(items, limit, |(hex, _)| hex);
+        let next = page.next.as_deref().map(sort_unhex).transpose()?;
+        let page = Page { items: page.items.into_iter().map(|(_, asset)| asset).collect(), next };
+        Ok(AssetListing { changed_at, reg_date, page })
+    }
+
+    async fn asset_page(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        customer_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Page<AssetRow>> {
+        let sql = asset_page_sql(ASSET_COLUMNS, after.is_some());
+        let after = after.map(sort_hex).unwrap_or_default();
+        let params = asset_page_params(org_code, list_api, customer_id, &after, limit);
+        let items = self.read_all(&sql, &params).await?.into_iter().map(asset_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paged(items, limit, |a| &a.sort_key))
+    }
+
+    async fn asset(&self, org_code: &str, list_api: &str, asset_key: &str) -> StoreResult<Option<AssetRow>> {
+        let sql =
+            format!("SELECT {ASSET_COLUMNS} FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3");
+        let params = [Param::Text(org_code), Param::Text(list_api), Param::Text(asset_key)];
+        self.read_first(&sql, &params).await?.map(asset_from).transpose()
+    }
+
+    async fn asset_subject(
+        &self,
+        org_code: &str,
+        list_api: &str,
+        asset_key: &str,
+        document: Option<(&str, &str)>,
+    ) -> StoreResult<Option<AssetSubject>> {
+        let (api_id, subject_key) = document.unwrap_or_default();
+        let params = [
+            Param::Text(org_code),
+            Param::Text(list_api),
+            Param::Text(asset_key),
+            Param::Text(api_id),
+            Param::Text(subject_key),
+        ];
+        let Some(mut row) = self.read_first(asset_subject_sql(document.is_some()), &params).await? else {
+            return Ok(None);
+        };
+        let document = match (row.text(2)?, row.int(3)?) {
+            (Some(body_json), Some(updated_at)) => Some(StoredDocument { body_json, updated_at }),
+            _ => None,
+        };
+        Ok(Some(AssetSubject { customer_id: row.required_text(0)?, updated_at: row.required_int(1)?, document }))
+    }
+
+    async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for d in docs {
+            sqlx::query(DOCUMENTS.single_row())
+                .bind(&d.org_code)
+                .bind(&d.api_id)
+                .bind(&d.subject_key)
+                .bind(&d.customer_id)
+                .bind(wire_json_text(&d.body))
+                .bind(d.updated_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn document(&self, org_code: &str, api_id: &str, subject_key: &str) -> StoreResult<Option<Document>> {
+        let sql = "SELECT customer_id, body, updated_at FROM documents \
+                   WHERE org_code = $1 AND api_id = $2 AND subject_key = $3";
+        let params = [Param::Text(org_code), Param::Text(api_id), Param::Text(subject_key)];
+        let Some(mut row) = self.read_first(sql, &params).await? else { return Ok(None) };
+        Ok(Some(Document {
+            org_code: org_code.to_owned(),
+            api_id: api_id.to_owned(),
+            subject_key: subject_key.to_owned(),
+            customer_id: row.required_text(0)?,
+            body: parse_json(&row.required_text(1)?, "document body")?,
+            updated_at: row.required_int(2)?,
+        }))
+    }
+
+    async fn upsert_history(&self, rows: &[HistoryRow]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for h in rows {
+            sqlx::query(HISTORY.single_row())
+                .bind(&h.org_code)
+                .bind(&h.api_id)
+                .bind(&h.subject_key)
+                .bind(sort_hex(&h.sort_key))
+                .bind(&h.customer_id)
+                .bind(&h.occurred)
+                .bind(wire_json_text(&h.body))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryEntry>> {
+        let sql = history_page_sql(q.before.is_some());
+        let before = q.before.map(sort_hex).unwrap_or_default();
+        let params = [
+            Param::Text(q.org_code),
+            Param::Text(q.api_id),
+            Param::Text(q.subject_key),
+            Param::Text(q.customer_id),
+            Param::Text(q.from),
+            Param::Text(q.to),
+            Param::Text(&before),
+            Param::Int(i64::from(q.limit) + 1),
+        ];
+        let rows = self.read_all(sql, &params).await?;
+        let items = rows
+            .into_iter()
+            .map(|mut row| Ok((row.required_text(0)?, HistoryEntry { body_json: row.required_text(1)? })))
+            .collect::<StoreResult<Vec<_>>>()?;
+        // Only the cursor's sort key is decoded; the others only order the rows, as stored.
+        let page = paged(items, q.limit, |(hex, _)| hex);
+        let next = page.next.as_deref().map(sort_unhex).transpose()?;
+        Ok(Page { items: page.items.into_iter().map(|(_, entry)| entry).collect(), next })
+    }
+
+    async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64> {
+        // One statement, so that concurrent calls never both see the count before their own.
+        let row = sqlx::query(
+            "INSERT INTO periodic_calls (consent_id, api_id, subject_key, cycle_window, calls) \
+             VALUES ($1, $2, $3, $4, 1) ON CONFLICT (consent_id, api_id, subject_key, cycle_window) \
+             DO UPDATE SET calls = periodic_calls.calls + 1 RETURNING calls",
+        )
+        .bind(call.consent_id)
+        .bind(call.api_id)
+        .bind(call.subject_key)
+        .bind(call.cycle_window)
+        .fetch_one(&self.pool)
+        .await?;
+        let calls: i64 = row.try_get("calls")?;
+        Ok(calls.max(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Page 100 must cost what page 1 costs: after a cursor, SQLite seeks the index to it.
+    #[tokio::test]
+    async fn pages_after_a_cursor_seek_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        SqlStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let plan = |sql: &str| {
+            let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            // Unbound parameters are NULL, which the plan does not depend on.
+            let mut rows = statement.raw_query();
+            let mut details = String::new();
+            while let Some(row) = rows.next().unwrap() {
+                details.push_str(&row.get::<_, String>(3).unwrap());
+                details.push('\n');
+            }
+            details
+        };
+        assert!(plan(history_page_sql(true)).contains("sort_key<?"));
+        assert!(plan(asset_listing_sql(true)).contains("sort_key>?"));
+        for first_page in [history_page_sql(false), asset_listing_sql(false)] {
+            assert!(plan(first_page).contains("USING INDEX"), "{first_page}");
+        }
+        // A list's change stamp is read from the index, not from every asset's row.
+        assert!(plan(asset_listing_sql(false)).contains("USING COVERING INDEX assets_by_customer"));
+        // A detail's asset and document are each one seek of a primary key.
+        let subject = plan(asset_subject_sql(true));
+        assert_eq!(subject.matches("USING INDEX sqlite_autoindex").count(), 2, "{subject}");
+        // Rows come in index order: no statement sorts them in a temporary b-tree per call.
+        for statement in [history_page_sql(true), asset_listing_sql(true), asset_listing_sql(false)] {
+            assert!(!plan(statement).contains("TEMP B-TREE"), "{}", plan(statement));
+        }
+    }
+}

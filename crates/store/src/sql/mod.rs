@@ -1,0 +1,430 @@
+//! The store's roles on SQLite or PostgreSQL through sqlx's `Any` driver: one SQL text for both.
+//! Placeholders are `$N`, which both SQLite and PostgreSQL accept. This file opens the store and
+//! holds what every role's file shares; each role's statements live in the file named after it.
+
+mod auth_flows;
+mod authorization;
+mod bulk;
+mod info;
+mod participant;
+mod portal;
+mod upsert;
+
+use crate::grant_cache::GrantCache;
+use crate::local_read::{LocalReader, LocalRow, Param};
+use crate::*;
+use chrono::NaiveDate;
+use mydata_domain::Consent;
+use serde_json::Value;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// The servers' migrations (this crate's `migrations`) and the operator's (beside its SQL, in
+/// `crates/collector/migrations`): one database holds both, and its versions were numbered as one
+/// sequence, so they run as one set, each version and checksum as before.
+static MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> = std::sync::LazyLock::new(|| {
+    static SERVERS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+    static OPERATOR: sqlx::migrate::Migrator = sqlx::migrate!("../collector/migrations");
+    let mut migrations: Vec<_> = SERVERS.iter().chain(OPERATOR.iter()).cloned().collect();
+    migrations.sort_by_key(|migration| migration.version);
+    sqlx::migrate::Migrator {
+        migrations: migrations.into(),
+        ignore_missing: SERVERS.ignore_missing,
+        locking: SERVERS.locking,
+        no_tx: SERVERS.no_tx,
+    }
+});
+
+/// The SQL store. Cheap to clone: clones share one pool.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    /// Shared by clones, so that a write through any clone makes every clone's grants stale.
+    grants: Arc<GrantCache<(TokenRecord, Consent)>>,
+    /// Where the reads of every information-API call run.
+    reads: Arc<Reads>,
+    /// The queue of this store's SQLite writers (see [`SqlStore::begin_write`]).
+    write_turns: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// How long a grant read by this store is reused when nothing was written through it; it is how
+/// late a revocation made by another process sharing the database can be seen.
+pub const DEFAULT_GRANT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// `sql` with `params` bound to `$1`, `$2`, … in order.
+fn bound<'q>(sql: &'q str, params: &[Param<'q>]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    params.iter().fold(sqlx::query(sql), |query, param| match *param {
+        Param::Text(text) => query.bind(text),
+        Param::Int(number) => query.bind(number),
+    })
+}
+
+/// Where [`SqlStore::read_first`] and [`SqlStore::read_all`] run their statements.
+#[derive(Debug)]
+enum Reads {
+    /// A SQLite file: on the calling thread.
+    Local(LocalReader),
+    /// A pool: for PostgreSQL one of their own, sized to the cores
+    /// ([`default_postgres_read_connections`]); for an in-memory SQLite database the store's pool,
+    /// whose one connection holds it.
+    Pool(AnyPool),
+}
+
+/// The PostgreSQL connections that information-API reads share by default: two per core of this
+/// machine. Each such read is one short statement that keeps a PostgreSQL process busy on the cores
+/// the server runs on too; with 16 connections on two cores 은행-001 ran at 6,200 req/s, with 4 at
+/// 9,000 (BENCHMARKS.md). Writes keep a pool of 16: a transaction holds its connection across
+/// several round trips, and with 4 the token endpoints ran at half their rate. A PostgreSQL on
+/// machines of its own can take more readers.
+fn default_postgres_read_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cores * 2).unwrap_or(u32::MAX)
+}
+
+/// The file of a `sqlite:` URL, unless the database lives in memory.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || options.contains("mode=memory");
+    (!in_memory).then(|| PathBuf::from(path))
+}
+
+/// Splits `sqlite://FILE` / `postgres://…` into a backend and the URL sqlx should open.
+fn classify(url: &str) -> StoreResult<(Backend, String)> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        // Create the file on first use, like any embedded database.
+        let url = if rest.contains("mode=") || rest.contains(":memory:") {
+            url.to_owned()
+        } else if rest.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        Ok((Backend::Sqlite, url))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok((Backend::Postgres, url.to_owned()))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+impl SqlStore {
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
+    pub async fn open(url_given: &str) -> StoreResult<SqlStore> {
+        SqlStore::open_with(url_given, None).await
+    }
+
+    /// [`SqlStore::open`], with `postgres_read_connections` for the reads of information APIs
+    /// (default: [`default_postgres_read_connections`]).
+    pub async fn open_with(url_given: &str, postgres_read_connections: Option<u32>) -> StoreResult<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = classify(url_given)?;
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let read_options = options.clone();
+        let file = sqlite_file(url_given);
+        let pool = match backend {
+            // Each connection to `sqlite::memory:` is a database of its own: the one connection
+            // holds it, and must never be closed as idle or old.
+            Backend::Sqlite if file.is_none() => {
+                options.max_connections(1).idle_timeout(None).max_lifetime(None).connect(&url).await?
+            }
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    // An embedded database's connection cannot drop like a network one; the check
+                    // would be one more hand-off to the connection's worker thread per statement.
+                    .test_before_acquire(false)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the single writer; busy_timeout queues writers.
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA busy_timeout = 10000",
+                                "PRAGMA synchronous = NORMAL",
+                                "PRAGMA foreign_keys = ON",
+                            ] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(&url).await?,
+        };
+        MIGRATOR.run(&pool).await?;
+        let reads = match (backend, file) {
+            (Backend::Sqlite, Some(file)) => Reads::Local(LocalReader::new(file)),
+            (Backend::Sqlite, None) => Reads::Pool(pool.clone()),
+            (Backend::Postgres, _) => {
+                let connections = postgres_read_connections.unwrap_or_else(default_postgres_read_connections);
+                // Opened on first use: commands that never read information APIs open no reader.
+                Reads::Pool(read_options.max_connections(connections.max(1)).connect_lazy(&url)?)
+            }
+        };
+        Ok(SqlStore {
+            pool,
+            backend,
+            grants: Arc::new(GrantCache::new(DEFAULT_GRANT_CACHE_TTL)),
+            reads: Arc::new(reads),
+            write_turns: Arc::default(),
+        })
+    }
+
+    /// Sets how long grants are reused (see [`DEFAULT_GRANT_CACHE_TTL`]); zero reads every call.
+    pub fn with_grant_cache_ttl(mut self, ttl: Duration) -> SqlStore {
+        self.grants = Arc::new(GrantCache::new(ttl));
+        self
+    }
+
+    /// The first row of a read made by every information-API call (see [`Reads`]).
+    async fn read_first(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<ReadRow>> {
+        Ok(match self.reads.as_ref() {
+            Reads::Local(local) => local.first_row(sql, params)?.map(ReadRow::Local),
+            Reads::Pool(pool) => bound(sql, params).fetch_optional(pool).await?.map(ReadRow::Sqlx),
+        })
+    }
+
+    /// Every row of such a read.
+    async fn read_all(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<ReadRow>> {
+        Ok(match self.reads.as_ref() {
+            Reads::Local(local) => local.rows(sql, params, usize::MAX)?.into_iter().map(ReadRow::Local).collect(),
+            Reads::Pool(pool) => bound(sql, params).fetch_all(pool).await?.into_iter().map(ReadRow::Sqlx).collect(),
+        })
+    }
+
+    /// Runs a write to tokens or consents, then marks every cached grant stale.
+    async fn writing_grants<T>(&self, write: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+        let written = write.await;
+        self.grants.invalidate();
+        written
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT when
+    /// another connection wrote in between, which busy_timeout cannot wait out.
+    ///
+    /// SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
+    /// busy handler (1, 2, 5, … 100 ms) rather than being woken when it is free: with 32 concurrent
+    /// token requests that was a p99 above 100 ms. This store's writers take turns in a queue first.
+    ///
+    /// The `BEGIN` runs on a task of its own. sqlx's SQLite worker rolls back a `BEGIN` whose caller
+    /// has gone, but not one whose caller goes after the answer was sent and before it was read:
+    /// that connection went back to the pool holding the write lock, and every later writer failed
+    /// with "database is locked". The task always receives its transaction, so dropping it rolls back.
+    pub async fn begin_write(&self) -> Result<WriteTransaction, sqlx::Error> {
+        let turn = self.write_turn().await;
+        let tx = match self.backend {
+            Backend::Sqlite => {
+                let pool = self.pool.clone();
+                tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+                    .await
+                    .map_err(|gone| sqlx::Error::Io(std::io::Error::other(gone)))??
+            }
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTransaction { tx, _turn: turn })
+    }
+
+    /// This store's turn to write: held by [`SqlStore::begin_write`]'s transactions, and by a single
+    /// writing statement run on [`SqlStore::pool`], so that it queues with the other writers instead
+    /// of sleeping in SQLite's busy handler (under load that sleep made single updates take over a
+    /// second). Nothing to wait for on PostgreSQL.
+    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_turns.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
+    }
+}
+
+/// A transaction from [`SqlStore::begin_write`]; statements run on it as on its connection.
+pub struct WriteTransaction {
+    // Dropped before the turn, so that the next writer finds the transaction ended.
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTransaction {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// A row read by [`SqlStore::read_first`], [`SqlStore::read_all`] or through the pool, its columns by position.
+enum ReadRow {
+    Sqlx(AnyRow),
+    Local(LocalRow),
+}
+
+impl ReadRow {
+    fn text(&mut self, column: usize) -> StoreResult<Option<String>> {
+        match self {
+            ReadRow::Sqlx(row) => Ok(row.try_get(column)?),
+            ReadRow::Local(row) => row.text(column),
+        }
+    }
+
+    fn int(&self, column: usize) -> StoreResult<Option<i64>> {
+        match self {
+            ReadRow::Sqlx(row) => Ok(row.try_get(column)?),
+            ReadRow::Local(row) => row.int(column),
+        }
+    }
+
+    fn required_text(&mut self, column: usize) -> StoreResult<String> {
+        self.text(column)?.ok_or_else(|| StoreError::Corrupt(format!("column {column} is NULL")))
+    }
+
+    fn required_int(&self, column: usize) -> StoreResult<i64> {
+        self.int(column)?.ok_or_else(|| StoreError::Corrupt(format!("column {column} is NULL")))
+    }
+}
+
+/// Sort keys are stored as lowercase hex of their UTF-8 bytes: hex text orders exactly like the
+/// bytes under every collation (PostgreSQL databases may use a locale collation, SQLite uses bytes),
+/// so keyset pages are identical on both backends.
+fn sort_hex(key: &str) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(key.len() * 2);
+    for b in key.bytes() {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    hex
+}
+
+fn sort_unhex(hex: &str) -> StoreResult<String> {
+    let corrupt = || StoreError::Corrupt(format!("sort key {hex:?} is not hex"));
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()).ok_or_else(corrupt))
+        .collect::<StoreResult<Vec<u8>>>()?;
+    String::from_utf8(bytes).map_err(|_| corrupt())
+}
+
+/// The stored text of information data (asset items, documents, history bodies): wire JSON, every
+/// number and boolean as a string (첨부2), so that answers carry it as it is.
+fn wire_json_text(value: &Value) -> String {
+    json_text(&mydata_spec::wire::to_wire(value))
+}
+
+fn json_text(value: &Value) -> String {
+    thread_local! {
+        /// Serializing into a buffer that keeps its capacity, then copying once, avoids growing
+        /// every text step by step (a bulk load encodes millions of values).
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        match serde_json::to_writer(&mut *buffer, value) {
+            // serde_json writes UTF-8 only.
+            Ok(()) => String::from_utf8(buffer.clone()).unwrap_or_else(|_| value.to_string()),
+            Err(_) => value.to_string(),
+        }
+    })
+}
+
+fn parse_json(text: &str, what: &str) -> StoreResult<Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn parse_date(text: &str, what: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y%m%d").map_err(|e| StoreError::Corrupt(format!("{what} {text:?}: {e}")))
+}
+
+/// Cuts a fetched `limit + 1` rows down to `limit` and says where the next page starts.
+fn paged<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> &str) -> Page<T> {
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|last| key(last).to_owned())
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+/// A unique-constraint violation becomes a Conflict naming what collided; other errors pass through.
+fn unique_conflict(e: sqlx::Error, what: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_owned()),
+        _ => StoreError::Database(e),
+    }
+}
+
+#[async_trait]
+impl Database for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn pool_usage(&self) -> Vec<PoolUsage> {
+        let usage = |pool: &'static str, of: &AnyPool| PoolUsage {
+            pool,
+            open: of.size(),
+            idle: u32::try_from(of.num_idle()).unwrap_or(u32::MAX),
+            max: of.options().get_max_connections(),
+        };
+        let mut pools = vec![usage("main", &self.pool)];
+        if let (Backend::Postgres, Reads::Pool(reads)) = (self.backend, self.reads.as_ref()) {
+            pools.push(usage("reads", reads));
+        }
+        pools
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_of_a_sqlite_url() {
+        let file = |url| sqlite_file(url).map(|p| p.display().to_string());
+        assert_eq!(file("sqlite://mydata.db"), Some("mydata.db".into()));
+        assert_eq!(file("sqlite:///tmp/bench.db?mode=rwc"), Some("/tmp/bench.db".into()));
+        assert_eq!(file("sqlite:relative.db"), Some("relative.db".into()));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://shared.db?mode=memory&cache=shared"), None);
+        assert_eq!(file("postgres://postgres@127.0.0.1/test"), None);
+    }
+
+    /// Databases made before the operator's migrations moved to its crate record versions 1..9.
+    #[test]
+    fn the_two_sets_of_migrations_are_one_sequence() {
+        let versions: Vec<i64> = MIGRATOR.iter().map(|migration| migration.version).collect();
+        assert_eq!(versions, (1..=9).collect::<Vec<_>>());
+    }
+}
