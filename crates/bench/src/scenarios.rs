@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::tokens::{IssuedPair, Lifetimes, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
-use mydata_spec::{Industry, IssuerType, TranId};
+use mydata_spec::{AssetId, AssetKind, Industry, IssuerType, TranId};
 use mydata_store::{AssetRow, AuthorizationCode, ConsentRecord, Customer, HistoryRow, SqlStore, Store};
 use mydata_testdata::{Generator, Institution, everyone, write_people};
 use std::sync::Arc;
@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 
 const BANK: &str = "BANK000001";
 const CARD: &str = "CARD000001";
+/// The asset lists the scenarios read: a bank's accounts (은행-001) and a card company's cards (카드-001).
+const BANK_ACCOUNTS: &str = "은행-001";
+const CARDS: &str = "카드-001";
 pub(crate) const CLIENT: &str = "benchclient";
 pub(crate) const CLIENT_SECRET: &str = "benchclientsecret0123456789";
 const REDIRECT_URI: &str = "https://operator.invalid/callback";
@@ -160,7 +163,7 @@ struct Holder {
     card: Option<(String, String)>,
 }
 
-fn consent(org: &str, customer: &str, scopes: &str, assets: Vec<String>) -> anyhow::Result<Consent> {
+fn consent(org: &str, customer: &str, scopes: &str, assets: Vec<AssetId>) -> anyhow::Result<Consent> {
     let today = mydata_spec::time::korean_date(Utc::now());
     Ok(Consent {
         consent_id: uuid::Uuid::new_v4().to_string(),
@@ -186,7 +189,7 @@ async fn consent_and_pair(
     org: &str,
     customer: &str,
     scopes: &str,
-    assets: Vec<String>,
+    assets: Vec<AssetId>,
 ) -> anyhow::Result<IssuedPair> {
     let consent = consent(org, customer, scopes, assets)?;
     provider.store.insert_consent(&consent).await?;
@@ -199,9 +202,19 @@ async fn consent_and_token(
     org: &str,
     customer: &str,
     scopes: &str,
-    assets: Vec<String>,
+    assets: Vec<AssetId>,
 ) -> anyhow::Result<String> {
     Ok(consent_and_pair(provider, org, customer, scopes, assets).await?.access_token)
+}
+
+fn asset_id(row: &AssetRow) -> anyhow::Result<AssetId> {
+    Ok(AssetId::of(&row.list_api, row.asset_key.clone())?)
+}
+
+/// The kind of asset a listed row is (a deposit account, …).
+fn listed_kind(row: &AssetRow) -> Option<AssetKind> {
+    let list = mydata_spec::catalogue::api(&row.list_api)?;
+    Some(list.classify(|name| row.item.get(name).and_then(serde_json::Value::as_str)).kind)
 }
 
 async fn assets_of(store: &dyn Store, org: &str, list_api: &str, customer: &str) -> anyhow::Result<Vec<AssetRow>> {
@@ -213,18 +226,18 @@ async fn holders(provider: &Provider, customers: &[Customer]) -> anyhow::Result<
     let mut holders = Vec::new();
     for customer in customers {
         let id = &customer.customer_id;
-        let accounts = assets_of(provider.store.as_ref(), BANK, "은행-001", id).await?;
+        let accounts = assets_of(provider.store.as_ref(), BANK, BANK_ACCOUNTS, id).await?;
         let deposit = accounts
             .iter()
-            .find(|a| a.item["account_type"].as_str().is_some_and(|t| t.starts_with('1')))
+            .find(|a| listed_kind(a) == Some(AssetKind::Deposit))
             .map(|a| a.asset_key.clone());
-        let keys = accounts.iter().map(|a| a.asset_key.clone()).collect();
+        let keys = accounts.iter().map(asset_id).collect::<anyhow::Result<_>>()?;
         let bank_token = consent_and_token(provider, BANK, id, "bank.list bank.deposit", keys).await?;
-        let cards = assets_of(provider.store.as_ref(), CARD, "카드-001", id).await?;
+        let cards = assets_of(provider.store.as_ref(), CARD, CARDS, id).await?;
         let card = match cards.first() {
             Some(card) => {
                 let token =
-                    consent_and_token(provider, CARD, id, "card.list card.card", vec![card.asset_key.clone()]).await?;
+                    consent_and_token(provider, CARD, id, "card.list card.card", vec![asset_id(card)?]).await?;
                 Some((token, card.asset_key.clone()))
             }
             None => None,
@@ -308,7 +321,7 @@ async fn refreshes(provider: &Provider, customers: &[Customer]) -> anyhow::Resul
 async fn deep_account(provider: &Provider) -> anyhow::Result<String> {
     let store = provider.store.as_ref();
     let template = store.customers(BANK).await?.into_iter().next().context("a customer to copy the account from")?;
-    let accounts = assets_of(store, BANK, "은행-001", &template.customer_id).await?;
+    let accounts = assets_of(store, BANK, BANK_ACCOUNTS, &template.customer_id).await?;
     let account = accounts.first().context("an account to copy")?;
     let mut customer = template.clone();
     customer.customer_id = DEEP_CUSTOMER.into();
@@ -346,7 +359,7 @@ async fn deep_account(provider: &Provider) -> anyhow::Result<String> {
         })
         .collect();
     store.upsert_history(&rows).await?;
-    consent_and_token(provider, BANK, DEEP_CUSTOMER, "bank.list bank.deposit", vec![DEEP_ACCOUNT.into()]).await
+    consent_and_token(provider, BANK, DEEP_CUSTOMER, "bank.list bank.deposit", vec![AssetId::of(BANK_ACCOUNTS, DEEP_ACCOUNT)?]).await
 }
 
 /// The `next_page` cursors of pages 1, 10 and 100 (page 1 has none).

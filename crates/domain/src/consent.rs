@@ -2,7 +2,8 @@
 
 use crate::scope::ScopeSet;
 use chrono::NaiveDate;
-use std::collections::BTreeSet;
+use mydata_spec::{ApiSpec, AssetId};
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsentStatus {
@@ -46,8 +47,8 @@ pub struct Consent {
     /// The operator's client_id.
     pub client_id: String,
     pub scopes: ScopeSet,
-    /// The assets (account numbers, card ids, policy numbers, …) the customer chose.
-    pub assets: BTreeSet<String>,
+    /// The assets the customer chose, each named by its list and key.
+    pub assets: ConsentAssets,
     pub is_scheduled: bool,
     /// Cycles as the standard writes them (`1/w`), present when scheduled.
     pub fnd_cycle: Option<String>,
@@ -84,8 +85,47 @@ impl Consent {
         Ok(())
     }
 
-    pub fn covers_asset(&self, asset: &str) -> bool {
-        self.assets.contains(asset)
+    /// Whether the customer chose the asset `key` of the asset list `list`.
+    pub fn covers_asset(&self, list: &ApiSpec, key: &str) -> bool {
+        self.assets.contains(list.id, key)
+    }
+}
+
+/// The assets a consent names: an asset is its list and its key, never a key alone (one institution
+/// may list one number as two assets, an IRP and a bank account). Looked up by borrowed list and key,
+/// since an asset list asks it once per item it answers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConsentAssets(BTreeMap<&'static str, BTreeSet<String>>);
+
+impl ConsentAssets {
+    pub fn insert(&mut self, asset: AssetId) {
+        self.0.entry(asset.list_id()).or_default().insert(asset.key);
+    }
+
+    pub fn contains(&self, list_id: &str, key: &str) -> bool {
+        self.0.get(list_id).is_some_and(|keys| keys.contains(key))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = AssetId> + '_ {
+        self.0.iter().flat_map(|(list, keys)| {
+            keys.iter().map(move |key| AssetId::of(list, key.clone()).expect("only asset lists are inserted"))
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.values().map(BTreeSet::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<AssetId> for ConsentAssets {
+    fn from_iter<I: IntoIterator<Item = AssetId>>(assets: I) -> Self {
+        let mut set = ConsentAssets::default();
+        assets.into_iter().for_each(|a| set.insert(a));
+        set
     }
 }
 
@@ -100,7 +140,7 @@ mod tests {
             customer_id: "cust1".into(),
             client_id: "client1".into(),
             scopes: "bank.list bank.deposit".parse().unwrap(),
-            assets: ["1001001".to_owned()].into(),
+            assets: ["은행-001:1001001".parse::<AssetId>().unwrap()].into_iter().collect(),
             is_scheduled: true,
             fnd_cycle: Some("1/w".into()),
             add_cycle: Some("1/w".into()),
@@ -121,6 +161,10 @@ mod tests {
         assert_eq!(c.check_active(day("20270101")), Err(ConsentError::Ended(day("20261231"))));
         let revoked = consent(ConsentStatus::Revoked, "20261231");
         assert_eq!(revoked.check_active(day("20260101")), Err(ConsentError::Revoked));
-        assert!(c.covers_asset("1001001") && !c.covers_asset("999"));
+        let accounts = mydata_spec::catalogue::api("은행-001").unwrap();
+        let irps = mydata_spec::catalogue::api("IRP-001").unwrap();
+        assert!(c.covers_asset(accounts, "1001001") && !c.covers_asset(accounts, "999"));
+        assert!(!c.covers_asset(irps, "1001001"), "the same number in another list is another asset");
+        assert_eq!(c.assets.iter().map(|a| a.to_string()).collect::<Vec<_>>(), ["은행-001:1001001"]);
     }
 }

@@ -6,7 +6,7 @@ pub mod period;
 pub mod scope;
 pub mod token;
 
-pub use consent::{Consent, ConsentError, ConsentOptions, ConsentStatus};
+pub use consent::{Consent, ConsentAssets, ConsentError, ConsentOptions, ConsentStatus};
 pub use cycle::Cycle;
 pub use period::{Period, PeriodRefusal, PeriodRule};
 pub use scope::{ScopeError, ScopeSet};

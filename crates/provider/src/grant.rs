@@ -54,7 +54,7 @@ impl Provider {
             customer_id: customer_id.into(),
             client_id: terms.client_id.into(),
             scopes: scopes.join(" ").parse().expect("an industry's own scopes always parse"),
-            assets: assets.into_iter().map(|a| a.asset_key).collect(),
+            assets: assets.into_iter().map(|a| a.asset).collect(),
             is_scheduled: terms.cycle.is_some(),
             fnd_cycle: terms.cycle.map(Into::into),
             add_cycle: terms.cycle.map(Into::into),

@@ -49,7 +49,7 @@ fn paging_concatenates_to_the_full_history_in_order() {
                 let seen = runtime.block_on(async {
                     deposit_account(&seeded.app, "prop-1", &account, size).await;
                     let consent =
-                        consent_record(Industry::Bank, "prop-1", "bank.list bank.deposit", vec![account.clone()]);
+                        consent_record(Industry::Bank, "prop-1", "bank.list bank.deposit", vec![bank_account(&account)]);
                     let (_, pair) = seeded.app.issue(consent).await;
                     page_through(&seeded, &pair.access_token, &account, limit).await
                 });

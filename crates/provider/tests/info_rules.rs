@@ -27,7 +27,7 @@ async fn search_timestamp_answers_up_to_date_until_the_data_changes(backend: Bac
     let mut document = seeded.app.store.document(BANK_ORG, "은행-002", "7001").await.unwrap().unwrap();
     document.updated_at = a_minute_ago;
     seeded.app.store.upsert_documents(&[document]).await.unwrap();
-    let mut consent = consent_record(Industry::Bank, "stamp-1", "bank.list bank.deposit", vec!["7001".into()]);
+    let mut consent = consent_record(Industry::Bank, "stamp-1", "bank.list bank.deposit", vec![bank_account("7001")]);
     consent.created_at = a_minute_ago;
     let (_, pair) = seeded.app.issue(consent).await;
     let token = Some(pair.access_token.as_str());
@@ -66,7 +66,7 @@ async fn scheduled_calls_are_limited_per_consent_api_and_asset(backend: Backend)
     deposit_account(&seeded.app, "sched-1", "7101", 10).await;
     deposit_account(&seeded.app, "sched-1", "7102", 10).await;
     let mut consent =
-        consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec!["7101".into(), "7102".into()]);
+        consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec![bank_account("7101"), bank_account("7102")]);
     consent.fnd_cycle = Some("1/w".into());
     consent.add_cycle = Some("2/w".into());
     let (_, pair) = seeded.app.issue(consent).await;
@@ -102,7 +102,7 @@ async fn scheduled_calls_are_limited_per_consent_api_and_asset(backend: Backend)
     assert_eq!(scheduled(&history).await.1["rsp_code"], "42901");
 
     // A consent without scheduled transmission allows no scheduled call.
-    let mut unscheduled = consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec!["7101".into()]);
+    let mut unscheduled = consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec![bank_account("7101")]);
     unscheduled.is_scheduled = false;
     unscheduled.fnd_cycle = None;
     unscheduled.add_cycle = None;
@@ -114,7 +114,7 @@ async fn scheduled_calls_are_limited_per_consent_api_and_asset(backend: Backend)
 async fn consent_options_decide_the_optional_fields(backend: Backend) {
     let seeded = seeded(backend).await;
     deposit_account(&seeded.app, "opt-1", "7201", 3).await;
-    let mut consent = consent_record(Industry::Bank, "opt-1", "bank.list bank.deposit", vec!["7201".into()]);
+    let mut consent = consent_record(Industry::Bank, "opt-1", "bank.list bank.deposit", vec![bank_account("7201")]);
     consent.options.trans_memo = false;
     let (_, without) = seeded.app.issue(consent.clone()).await;
     consent.consent_id = uuid::Uuid::new_v4().to_string();
@@ -149,7 +149,7 @@ async fn pages_stay_exact_under_concurrent_inserts(backend: Backend) {
     deposit_account(&seeded.app, "page-1", "7301", 25).await;
     deposit_account(&seeded.app, "page-1", "7302", 5).await;
     let consent =
-        consent_record(Industry::Bank, "page-1", "bank.list bank.deposit", vec!["7301".into(), "7302".into()]);
+        consent_record(Industry::Bank, "page-1", "bank.list bank.deposit", vec![bank_account("7301"), bank_account("7302")]);
     let (_, pair) = seeded.app.issue(consent).await;
     let token = Some(pair.access_token.as_str());
     let history = call("은행-004", "7301").with("limit", "7");

@@ -215,7 +215,7 @@ async fn a_customer_consents_in_chromium_and_the_operator_gets_a_working_code() 
     browser.click("#sign-in").await;
     let text = browser.wait_for_text("전송을 요구하는 개인신용정보").await;
     assert!(text.contains("1001001") && text.contains("3003003"), "the consent page lists the accounts: {text}");
-    browser.click("input[value='1001001']").await;
+    browser.click("input[value='은행-001:1001001']").await;
     browser.click("#is_scheduled").await;
     browser.click("#approve").await;
     let params =
@@ -237,5 +237,6 @@ async fn a_customer_consents_in_chromium_and_the_operator_gets_a_working_code() 
     assert_eq!(tokens["scope"], "bank.deposit bank.list bank.loan");
     let consent = &app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap()[0];
     assert!(consent.is_scheduled && consent.fnd_cycle.as_deref() == Some("1/w"));
-    assert_eq!(consent.assets.iter().collect::<Vec<_>>(), ["1001001"]);
+    let chosen: Vec<String> = consent.assets.iter().map(|a| a.to_string()).collect();
+    assert_eq!(chosen, ["은행-001:1001001"], "the asset is named by its list and its key");
 }

@@ -117,13 +117,16 @@ pub struct StoredDocument {
     pub updated_at: i64,
 }
 
-/// One scheduled transmission of one API about one subject, within one cycle window (ch.3.3.1).
+/// Scheduled transmissions of one API about one subject of one customer, for one operator's service,
+/// within one cycle window (ch.3.3.1: the allowance is per customer and asset, not per consent).
 #[derive(Debug, Clone)]
 pub struct PeriodicCall<'a> {
-    pub consent_id: &'a str,
+    pub org_code: &'a str,
+    pub client_id: &'a str,
+    pub customer_id: &'a str,
     pub api_id: &'a str,
     pub subject_key: &'a str,
-    /// The window the allowance applies to, e.g. `2026-W48` for a weekly cycle.
+    /// The window the allowance applies to, e.g. `2026-11-29w` for the week from Sunday 2026-11-29.
     pub cycle_window: &'a str,
 }
 
@@ -169,6 +172,9 @@ pub trait InformationStore: Send + Sync + 'static {
     async fn upsert_history(&self, rows: &[HistoryRow]) -> StoreResult<()>;
     /// One page of a subject's history within the period, descending by sort_key.
     async fn history_page(&self, query: &HistoryQuery<'_>) -> StoreResult<Page<HistoryEntry>>;
-    /// Counts one scheduled transmission and returns how many this window now holds (this one included).
-    async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64>;
+    /// How many scheduled transmissions the window holds.
+    async fn periodic_transmissions(&self, call: &PeriodicCall<'_>) -> StoreResult<u64>;
+    /// Counts one delivered transmission if the window holds fewer than `allowed`; false when it is
+    /// full (a concurrent call took the last one), so the answer must not be delivered.
+    async fn take_periodic_transmission(&self, call: &PeriodicCall<'_>, allowed: u64) -> StoreResult<bool>;
 }

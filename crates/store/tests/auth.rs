@@ -16,7 +16,7 @@ fn consent(id: &str, end: NaiveDate) -> Consent {
         customer_id: "c1".into(),
         client_id: "client-1".into(),
         scopes: "bank.list bank.deposit".parse().unwrap(),
-        assets: ["1001".to_owned()].into(),
+        assets: [mydata_spec::AssetId::of("은행-001", "1001").unwrap()].into_iter().collect(),
         is_scheduled: false,
         fnd_cycle: None,
         add_cycle: None,

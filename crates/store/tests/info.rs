@@ -101,18 +101,61 @@ both_backends!(information_data_is_stored_as_wire_json, |store| async move {
     assert_eq!(body, r#"{"basic_cnt":"1","basic_list":[{"amt":"10"}]}"#);
 });
 
-both_backends!(periodic_calls_count_per_consent_api_subject_and_window, |store| async move {
-    let call = |api: &'static str, subject: &'static str, window: &'static str| PeriodicCall {
-        consent_id: "consent-1",
-        api_id: api,
-        subject_key: subject,
-        cycle_window: window,
+both_backends!(periodic_transmissions_count_per_customer_client_api_subject_and_window, |store| async move {
+    let call = |client: &'static str, customer: &'static str, api: &'static str, subject: &'static str, window: &'static str| {
+        PeriodicCall {
+            org_code: "BANK000001",
+            client_id: client,
+            customer_id: customer,
+            api_id: api,
+            subject_key: subject,
+            cycle_window: window,
+        }
     };
-    assert_eq!(store.count_periodic_call(&call("은행-002", "1001", "2026-W48")).await.unwrap(), 1);
-    assert_eq!(store.count_periodic_call(&call("은행-002", "1001", "2026-W48")).await.unwrap(), 2);
-    assert_eq!(store.count_periodic_call(&call("은행-002", "1002", "2026-W48")).await.unwrap(), 1);
-    assert_eq!(store.count_periodic_call(&call("은행-003", "1001", "2026-W48")).await.unwrap(), 1);
-    assert_eq!(store.count_periodic_call(&call("은행-002", "1001", "2026-W49")).await.unwrap(), 1);
+    let deposit = call("svc1", "c1", "은행-002", "1001", "2026-11-29w");
+    assert_eq!(store.periodic_transmissions(&deposit).await.unwrap(), 0);
+    assert!(store.take_periodic_transmission(&deposit, 2).await.unwrap());
+    assert!(store.take_periodic_transmission(&deposit, 2).await.unwrap());
+    assert!(!store.take_periodic_transmission(&deposit, 2).await.unwrap(), "the window's two are used");
+    assert_eq!(store.periodic_transmissions(&deposit).await.unwrap(), 2, "a refused take counts nothing");
+    // Each other subject, API, customer, client and window has its own allowance.
+    for other in [
+        call("svc1", "c1", "은행-002", "1002", "2026-11-29w"),
+        call("svc1", "c1", "은행-003", "1001", "2026-11-29w"),
+        call("svc1", "c2", "은행-002", "1001", "2026-11-29w"),
+        call("svc2", "c1", "은행-002", "1001", "2026-11-29w"),
+        call("svc1", "c1", "은행-002", "1001", "2026-12-06w"),
+    ] {
+        assert!(store.take_periodic_transmission(&other, 1).await.unwrap(), "{other:?}");
+        assert!(!store.take_periodic_transmission(&other, 1).await.unwrap(), "{other:?}");
+    }
+    assert!(!store.take_periodic_transmission(&call("svc3", "c1", "은행-002", "1001", "2026-11-29w"), 0).await.unwrap());
+});
+
+// Concurrent takes of the last transmission: exactly the allowance is granted.
+both_backends!(concurrent_takes_never_exceed_the_allowance, |store| async move {
+    let store = std::sync::Arc::new(store);
+    let takes: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let call = PeriodicCall {
+                    org_code: "BANK000001",
+                    client_id: "svc1",
+                    customer_id: "c1",
+                    api_id: "은행-004",
+                    subject_key: "1001",
+                    cycle_window: "2026-11-29w",
+                };
+                store.take_periodic_transmission(&call, 3).await.unwrap()
+            })
+        })
+        .collect();
+    let mut granted = 0;
+    for take in takes {
+        granted += usize::from(take.await.unwrap());
+    }
+    assert_eq!(granted, 3);
 });
 
 both_backends!(bulk_loads_upsert_like_the_single_writes, |store| async move {

@@ -12,7 +12,8 @@ fn consent(id: &str, assets: &[&str]) -> Consent {
         customer_id: "c1".into(),
         client_id: "client-1".into(),
         scopes: "bank.list bank.deposit".parse().unwrap(),
-        assets: assets.iter().map(|a| a.to_string()).collect(),
+        // The tests' assets are accounts of 은행-001.
+        assets: assets.iter().map(|key| mydata_spec::AssetId::of("은행-001", *key).unwrap()).collect(),
         is_scheduled: true,
         fnd_cycle: Some("1/w".into()),
         add_cycle: Some("1/w".into()),

@@ -11,7 +11,7 @@ use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::oauth::hash_client_secret;
 use mydata_provider::tokens::{IssuedPair, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs, router};
-use mydata_spec::{Industry, catalogue};
+use mydata_spec::{AssetId, Industry, catalogue};
 use mydata_store::testing::TestDatabase;
 use mydata_store::{AssetRow, Backend, Client, SqlStore, prelude::*};
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people};
@@ -47,14 +47,15 @@ pub async fn spawn(backend: Backend) -> OwnProvider {
 /// Fills one institution with the test-data generator's data for one customer, plus one more asset
 /// at the end of every asset list that the consent leaves out. Returns the generated asset keys,
 /// which the consent covers.
-pub async fn seed(store: &dyn Store, org: &ServedOrg) -> Vec<String> {
+pub async fn seed(store: &dyn Store, org: &ServedOrg) -> Vec<AssetId> {
     let institution = Institution { org_code: org.org_code.clone(), industry: org.industry };
     let data = (0..100)
         .map(|seed| Generator::new(seed, Utc::now().date_naive()).customer(&institution, &customer()))
         .find(|data| answers_every_keyed_api(data, org.industry))
         .expect("a seed under 100 gives an asset of every kind");
     data.write(store).await.expect("write test data");
-    let consented: Vec<String> = data.assets.iter().map(|a| a.asset_key.clone()).collect();
+    let consented: Vec<AssetId> =
+        data.assets.iter().map(|a| AssetId::of(&a.list_api, a.asset_key.clone()).unwrap()).collect();
     let mut last_of_list: BTreeMap<&str, &AssetRow> = BTreeMap::new();
     for asset in &data.assets {
         let last = last_of_list.entry(asset.list_api.as_str()).or_insert(asset);
@@ -76,9 +77,9 @@ fn answers_every_keyed_api(data: &CustomerData, industry: Industry) -> bool {
 }
 
 /// A copy of `asset` under a new key of the same length, sorted after it.
-fn unconsented_copy(asset: &AssetRow, taken: &[String]) -> AssetRow {
+fn unconsented_copy(asset: &AssetRow, taken: &[AssetId]) -> AssetRow {
     let stem: String = asset.asset_key.chars().take(asset.asset_key.chars().count() - 1).collect();
-    let key = (0..10).map(|d| format!("{stem}{d}")).find(|k| !taken.contains(k)).expect("a free last digit");
+    let key = (0..10).map(|d| format!("{stem}{d}")).find(|k| !taken.iter().any(|t| &t.key == k)).expect("a free last digit");
     let mut item = asset.item.clone();
     if let Some(map) = item.as_object_mut() {
         for value in map.values_mut() {
@@ -92,7 +93,7 @@ fn unconsented_copy(asset: &AssetRow, taken: &[String]) -> AssetRow {
 
 impl OwnProvider {
     /// Records a consent and issues a token pair for it, as the authorization server would.
-    pub async fn token_pair(&self, org: &ServedOrg, scopes: &str, assets: &[String]) -> (Consent, IssuedPair) {
+    pub async fn token_pair(&self, org: &ServedOrg, scopes: &str, assets: &[AssetId]) -> (Consent, IssuedPair) {
         let consent = Consent {
             consent_id: uuid::Uuid::new_v4().to_string(),
             org_code: org.org_code.clone(),
@@ -118,7 +119,7 @@ impl OwnProvider {
         (consent, pair)
     }
 
-    async fn token(&self, org: &ServedOrg, scopes: &str, assets: &[String]) -> (Consent, String) {
+    async fn token(&self, org: &ServedOrg, scopes: &str, assets: &[AssetId]) -> (Consent, String) {
         let (consent, pair) = self.token_pair(org, scopes, assets).await;
         (consent, pair.access_token)
     }

@@ -9,6 +9,7 @@ use clap::Args;
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus, ScopeSet};
 use mydata_provider::demo_orgs;
 use mydata_provider::oauth::customer_assets;
+use mydata_spec::AssetId;
 use mydata_provider::tokens::{KeyRing, Lifetimes, prepare_pair};
 use mydata_store::ConsentRecord;
 
@@ -28,9 +29,11 @@ pub struct DevTokenArgs {
     /// The provider's org_code; default: the demo institution of the scopes' industry (BANK000001, …).
     #[arg(long)]
     org: Option<String>,
-    /// Assets to include (repeat); default: every asset of the customer the scopes cover.
-    #[arg(long = "asset")]
-    assets: Vec<String>,
+    /// An asset to include, named by the asset list it comes from and its key, `LIST:KEY` (e.g.
+    /// `은행-001:1290000000100`, `IRP-001:1090000000100`); repeat for several. Default: every asset of
+    /// the customer the scopes cover.
+    #[arg(long = "asset", value_name = "LIST:KEY")]
+    assets: Vec<AssetId>,
     /// Days until the consent ends (at most 365).
     #[arg(long, default_value_t = 365)]
     days: u64,
@@ -58,11 +61,11 @@ pub async fn run(args: DevTokenArgs) -> anyhow::Result<()> {
     let assets = if args.assets.is_empty() {
         held.iter()
             .filter(|a| !a.scopes.is_empty() && a.scopes.iter().all(|s| scopes.contains(s)))
-            .map(|a| a.asset_key.clone())
+            .map(|a| a.asset.clone())
             .collect()
     } else {
         for asset in &args.assets {
-            if !held.iter().any(|a| &a.asset_key == asset) {
+            if !held.iter().any(|a| &a.asset == asset) {
                 bail!("{asset} is not an asset of customer {} at {org_code}", args.customer);
             }
         }
@@ -79,7 +82,7 @@ pub async fn run(args: DevTokenArgs) -> anyhow::Result<()> {
         is_scheduled: false,
         fnd_cycle: None,
         add_cycle: None,
-        end_date: now.date_naive() + Days::new(args.days),
+        end_date: mydata_spec::time::korean_date(now) + Days::new(args.days),
         purpose: "개발용 토큰 (mydata dev-token)".into(),
         period: NaiveDate::from_ymd_opt(9999, 12, 31).context("date")?,
         options: ConsentOptions::default(),

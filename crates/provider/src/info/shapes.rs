@@ -5,7 +5,8 @@
 //! keyset-paged history rows.
 
 use super::wire_body::{self, WireBody};
-use super::{InfoCall, invalid, periodic};
+use super::periodic::Transmission;
+use super::{InfoCall, invalid};
 use crate::Provider;
 use crate::tokens::Grant;
 use axum::response::Response;
@@ -81,12 +82,16 @@ pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
         // A malformed period is refused before it can use the scheduled allowance.
         period(call)?;
     }
-    if call.api_type.is_some_and(ApiType::is_scheduled) && first_page(call) {
-        periodic::admit(provider.store.as_ref(), &grant.consent, call.api, &subject.key).await?;
-    }
+    let store = provider.store.as_ref();
+    let subject_key = subject.key.clone();
+    let transmission = if call.api_type.is_some_and(ApiType::is_scheduled) && first_page(call) {
+        Transmission::admit(store, &grant.consent, call.api, &subject_key, call.received_at).await?
+    } else {
+        None
+    };
     let withheld = withheld_fields(&grant.consent.options);
     let body = match kind {
-        ApiKind::AssetList => return asset_list(provider, call, grant).await,
+        ApiKind::AssetList => asset_list(provider, call, grant).await?,
         ApiKind::Document => document(provider, call, subject, &withheld).await?,
         ApiKind::Rows { with_document } => rows(provider, call, grant, subject, with_document, &withheld).await?,
         // Answered before the stored data is looked at (super::answer).
@@ -94,7 +99,11 @@ pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
             return Err(ApiError::new(RspCode::ProcessingFailed));
         }
     };
-    Ok(body.map_or_else(|| up_to_date(call), |body| body.finish(RspCode::Success)))
+    let Some(body) = body else { return Ok(up_to_date(call)) };
+    if let Some(transmission) = transmission {
+        transmission.deliver(store).await?;
+    }
+    Ok(body.finish(RspCode::Success))
 }
 
 async fn subject_of(provider: &Provider, call: &InfoCall, grant: &Grant, kind: ApiKind) -> Result<Subject, ApiError> {
@@ -128,13 +137,15 @@ async fn consented_asset(
         Some(asset) if asset.customer_id == grant.consent.customer_id => asset,
         _ => return Err(ApiError::new(RspCode::AssetNotFound)),
     };
-    if !grant.consent.covers_asset(asset_key) {
+    if !grant.consent.covers_asset(list, asset_key) {
         return Err(ApiError::new(RspCode::AssetNotConsented));
     }
     Ok(asset)
 }
 
-async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Result<Response, ApiError> {
+/// A page of the customer's asset list, each item marked `is_consent`, or `None` when the caller is up
+/// to date.
+async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Result<Option<WireBody>, ApiError> {
     let customer = &grant.consent.customer_id;
     let query = format!("{}|{customer}", call.api.id);
     let after = cursor(call, &query)?;
@@ -144,7 +155,7 @@ async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
     // 갱신"): its is_consent marks changed when it was given, even if no asset did.
     let changed_at = listing.changed_at.max(Some(grant.consent.created_at));
     if unchanged_since_caller(call, changed_at) {
-        return Ok(up_to_date(call));
+        return Ok(None);
     }
     let page = listing.page;
     let (list_field, count_field) = list_fields(call.api).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
@@ -160,11 +171,11 @@ async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
         body.string(&count.name, &page.items.len().to_string());
     }
     let items = page.items.iter().map(|asset| {
-        let consented = if grant.consent.covers_asset(&asset.asset_key) { "true" } else { "false" };
+        let consented = if grant.consent.covers_asset(call.api, &asset.asset_key) { "true" } else { "false" };
         (asset.item_json.as_str(), consented)
     });
     body.list_with_member(&list_field.name, "is_consent", items)?;
-    Ok(body.finish(RspCode::Success))
+    Ok(Some(body))
 }
 
 /// The subject's stored document, as read with its asset or, for a customer's, now.

@@ -12,7 +12,7 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate, Utc};
-use mydata_domain::{Consent, ConsentOptions, ConsentStatus, ScopeSet};
+use mydata_domain::{Consent, ConsentAssets, ConsentOptions, ConsentStatus, ScopeSet};
 use mydata_spec::Industry;
 use mydata_spec::KnownApi;
 use mydata_spec::catalogue::list_scope;
@@ -22,7 +22,7 @@ use mydata_store::{AuthSession, AuthorizationCode, ConsentRecord, ConsentRecordR
 use mydata_web::error::json_response;
 use mydata_web::tran_id::RequestTranId;
 use serde_json::json;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 const COOKIE: &str = "mydata_consent";
@@ -313,8 +313,8 @@ async fn consent_page(
     if assets.is_empty() && yes_no_scopes(industry).is_empty() {
         body.push_str("<p>전송할 수 있는 자산이 없습니다. 자산 목록만 전송됩니다.</p>");
     }
-    for asset in assets {
-        body.push_str(&checkbox("asset", &asset.asset_key, &asset.label, &format!("asset-{}", asset.asset_key)));
+    for (n, asset) in assets.iter().enumerate() {
+        body.push_str(&checkbox("asset", &asset.asset.to_string(), &asset.label, &format!("asset-{n}")));
     }
     for scope in yes_no_scopes(industry) {
         let label = mydata_spec::catalogue::info_apis(industry)
@@ -360,7 +360,7 @@ async fn consent_page(
 
 /// The customer's choices, checked against what was offered.
 struct Choice {
-    assets: BTreeSet<String>,
+    assets: ConsentAssets,
     scopes: ScopeSet,
     is_scheduled: bool,
     cycle: Option<String>,
@@ -378,11 +378,12 @@ fn read_choice(
         pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     let mut scopes: ScopeSet = list_scope(industry).parse().map_err(|e| format!("{e}"))?;
-    let mut assets = BTreeSet::new();
-    for key in values(pairs, "asset") {
-        let asset = offered.iter().find(|a| a.asset_key == key).ok_or("an asset that was not offered")?;
+    let mut assets = ConsentAssets::default();
+    for named in values(pairs, "asset") {
+        // An asset is named by its list and its key (`은행-001:…`), as the page offered it.
+        let asset = offered.iter().find(|a| a.asset.to_string() == named).ok_or("an asset that was not offered")?;
         asset.scopes.iter().for_each(|s| scopes.insert(s.clone()));
-        assets.insert(key.to_owned());
+        assets.insert(asset.asset.clone());
     }
     let yes_no = yes_no_scopes(industry);
     for scope in values(pairs, "scope") {

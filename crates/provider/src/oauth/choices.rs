@@ -3,14 +3,15 @@
 //! scopes no asset stands for (card points, bills, loans).
 
 use mydata_spec::catalogue::info_apis;
-use mydata_spec::{ApiKind, ApiSpec, Industry, ScopeRule};
+use mydata_spec::{ApiKind, ApiSpec, AssetId, Industry, ScopeRule};
 use mydata_store::{AssetRow, Store, StoreResult};
 use serde_json::Value;
 
 /// One asset the customer may include.
 #[derive(Debug, Clone)]
 pub struct AssetChoice {
-    pub asset_key: String,
+    /// The asset: its list and its key.
+    pub asset: AssetId,
     /// A human label from the list item (product name, number).
     pub label: String,
     pub scopes: Vec<String>,
@@ -71,7 +72,7 @@ pub async fn customer_assets(
             let page = store.asset_page(org_code, list.id, customer_id, after.as_deref(), 500).await?;
             for asset in &page.items {
                 choices.push(AssetChoice {
-                    asset_key: asset.asset_key.clone(),
+                    asset: AssetId::new(list, asset.asset_key.clone()),
                     label: label(asset),
                     scopes: scopes_for_choice(list, industry, &asset.item),
                 });

@@ -6,7 +6,7 @@
 //! The annexes that define the signed document (별첨1/2) are not part of our text; the document is
 //! the JSON the public sources show (auth.md §9), bound to this request by `tx_id` and the nonces.
 
-use super::choices::customer_assets;
+use super::choices::{AssetChoice, customer_assets};
 use super::signature::verify;
 use super::{OAuthFailure, authenticate_client};
 use crate::Provider;
@@ -16,7 +16,7 @@ use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use chrono::{Days, NaiveDate, Utc};
-use mydata_domain::{Consent, ConsentOptions, ConsentStatus, ScopeSet};
+use mydata_domain::{Consent, ConsentAssets, ConsentOptions, ConsentStatus, ScopeSet};
 use mydata_spec::KnownApi;
 use mydata_spec::catalogue::{is_list_scope, list_scope};
 use mydata_spec::fields::Location;
@@ -26,7 +26,7 @@ use mydata_web::error::json_response;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 type Fields = HashMap<String, String>;
 
@@ -193,7 +193,7 @@ pub async fn token(
     let customer = customer.ok_or_else(|| OAuthFailure::new("unauthorized_user", "no such customer here"))?;
     let mut scopes: ScopeSet = list_scope(industry).parse().expect("a list scope");
     let held = customer_assets(provider.store.as_ref(), org_code, industry, &customer.customer_id).await?;
-    let mut assets = BTreeSet::new();
+    let mut assets = ConsentAssets::default();
     for target in &signed_consent.target_info {
         let (scope_industry, set) =
             ScopeSet::parse_info(&target.scope).map_err(|e| OAuthFailure::new("invalid_scope", e.to_string()))?;
@@ -206,10 +206,24 @@ pub async fn token(
         }
         set.iter().for_each(|s| scopes.insert(s));
         for asset in &target.asset_list {
-            if !held.iter().any(|h| h.asset_key == asset.asset) {
-                return Err(OAuthFailure::invalid_request(format!("{} is not an asset of the customer", asset.asset)));
+            // The signed consent names an asset by its key; its list is the one holding that key
+            // (keys are unique within an institution), told apart by the target's scopes otherwise.
+            let mut named: Vec<&AssetChoice> = held.iter().filter(|h| h.asset.key == asset.asset).collect();
+            if named.len() > 1 {
+                named.retain(|h| h.scopes.iter().any(|s| set.contains(s)));
             }
-            assets.insert(asset.asset.clone());
+            match named.as_slice() {
+                [one] => assets.insert(one.asset.clone()),
+                [] => {
+                    return Err(OAuthFailure::invalid_request(format!("{} is not an asset of the customer", asset.asset)));
+                }
+                _ => {
+                    return Err(OAuthFailure::invalid_request(format!(
+                        "{} names assets of several lists; its scope does not tell which",
+                        asset.asset
+                    )));
+                }
+            }
         }
     }
     let today = mydata_spec::time::korean_date(Utc::now());

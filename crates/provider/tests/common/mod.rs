@@ -100,7 +100,8 @@ impl TestApp {
             customer_id: customer_id.into(),
             client_id: "client1".into(),
             scopes: scopes.parse().unwrap(),
-            assets: assets.iter().map(|a| a.to_string()).collect(),
+            // Each asset as `LIST:KEY`.
+            assets: assets.iter().map(|a| a.parse::<mydata_spec::AssetId>().unwrap()).collect(),
             is_scheduled: true,
             fnd_cycle: Some("1/w".into()),
             add_cycle: Some("1/w".into()),

@@ -6,6 +6,7 @@ use crate::common::*;
 use chrono::{Days, Months, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_spec::catalogue::{ApiSpec, Method};
+use mydata_spec::AssetId;
 use mydata_spec::subject;
 use mydata_spec::{Industry, RspCode};
 use mydata_store::{AssetRow, Backend, Document, HistoryRow, prelude::*};
@@ -63,7 +64,12 @@ pub fn all_scopes(industry: Industry) -> String {
     mydata_domain::scope::scopes_of(industry).into_iter().collect::<Vec<_>>().join(" ")
 }
 
-pub fn consent_record(industry: Industry, customer: &str, scopes: &str, assets: Vec<String>) -> Consent {
+/// A bank deposit account of 은행-001, as the tests' own accounts are.
+pub fn bank_account(key: &str) -> AssetId {
+    AssetId::of("은행-001", key).unwrap()
+}
+
+pub fn consent_record(industry: Industry, customer: &str, scopes: &str, assets: Vec<AssetId>) -> Consent {
     Consent {
         consent_id: uuid::Uuid::new_v4().to_string(),
         org_code: org_code(industry),
@@ -89,8 +95,8 @@ impl Seeded {
     }
 
     /// The customer's asset keys at the institution of `industry`.
-    pub fn asset_keys(&self, industry: Industry, customer: &str) -> Vec<String> {
-        self.of(industry, customer).assets.iter().map(|a| a.asset_key.clone()).collect()
+    pub fn asset_keys(&self, industry: Industry, customer: &str) -> Vec<AssetId> {
+        self.of(industry, customer).assets.iter().map(|a| AssetId::of(&a.list_api, a.asset_key.clone()).unwrap()).collect()
     }
 
     /// A consent of `customer` for every scope and every asset of the industry, all options chosen.

@@ -161,7 +161,7 @@ pub async fn consent_via_page(app: &TestApp, choices: &[(&str, String)]) -> std:
 /// Approves sending the 마이너스통장 1001001, weekly, for 30 days.
 pub fn approve_deposit() -> Vec<(&'static str, String)> {
     let end = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).format("%Y-%m-%d").to_string();
-    [("asset", "1001001"), ("is_scheduled", "true"), ("cycle", "1/w"), ("decision", "approve")]
+    [("asset", "은행-001:1001001"), ("is_scheduled", "true"), ("cycle", "1/w"), ("decision", "approve")]
         .into_iter()
         .map(|(k, v)| (k, v.to_owned()))
         .chain([("end_date", end)])

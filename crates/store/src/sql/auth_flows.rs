@@ -42,10 +42,11 @@ pub(super) async fn write_consent(conn: &mut AnyConnection, c: &Consent) -> Stor
     .bind(c.created_at)
     .execute(&mut *conn)
     .await?;
-    for asset in &c.assets {
-        sqlx::query("INSERT INTO consent_assets (consent_id, asset_key) VALUES ($1, $2)")
+    for asset in c.assets.iter() {
+        sqlx::query("INSERT INTO consent_assets (consent_id, list_api, asset_key) VALUES ($1, $2, $3)")
             .bind(&c.consent_id)
-            .bind(asset)
+            .bind(asset.list_id())
+            .bind(&asset.key)
             .execute(&mut *conn)
             .await?;
     }

@@ -2,8 +2,8 @@
 //! multi-statement flows (sessions, codes, refresh, revocation) are in `auth_flows`.
 
 use super::*;
-use mydata_domain::{ConsentOptions, ConsentStatus, ScopeSet};
-use std::collections::BTreeSet;
+use mydata_domain::{ConsentAssets, ConsentOptions, ConsentStatus, ScopeSet};
+use mydata_spec::AssetId;
 use std::str::FromStr;
 
 pub(super) fn token_kind_text(kind: TokenKind) -> &'static str {
@@ -71,9 +71,9 @@ fn access_grant_query(join_assets: &str) -> String {
 }
 
 static ACCESS_GRANT_SQLITE: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| access_grant_query("group_concat(a.asset_key, char(31))"));
+    std::sync::LazyLock::new(|| access_grant_query("group_concat(a.list_api || char(30) || a.asset_key, char(31))"));
 static ACCESS_GRANT_POSTGRES: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| access_grant_query("string_agg(a.asset_key, chr(31))"));
+    std::sync::LazyLock::new(|| access_grant_query("string_agg(a.list_api || chr(30) || a.asset_key, chr(31))"));
 
 pub(super) const CONSENT_COLUMNS: &str = "consent_id, org_code, customer_id, client_id, scopes, is_scheduled, fnd_cycle, add_cycle, \
      end_date, purpose, period, consent_trans_memo, consent_merchant_name_regno, consent_trans_category, status, created_at";
@@ -86,25 +86,37 @@ impl SqlStore {
         };
         let Some(row) = sqlx::query(query).bind(jti).fetch_optional(&self.pool).await? else { return Ok(None) };
         let joined: Option<String> = row.try_get("consented_assets")?;
-        let assets = joined.iter().flat_map(|j| j.split('\u{1f}')).map(str::to_owned).collect();
+        let assets = joined
+            .iter()
+            .flat_map(|j| j.split('\u{1f}'))
+            .map(|asset| {
+                let (list, key) = asset.split_once('\u{1e}').unwrap_or(("", asset));
+                consented_asset(list, key)
+            })
+            .collect::<StoreResult<ConsentAssets>>()?;
         Ok(Some((token_with_prefix(&row, "token_")?, consent_with_assets(&row, assets)?)))
     }
 
     async fn consent_from(&self, row: &AnyRow) -> StoreResult<Consent> {
         let consent_id: String = row.try_get("consent_id")?;
-        let assets = sqlx::query("SELECT asset_key FROM consent_assets WHERE consent_id = $1 ORDER BY asset_key")
+        let assets = sqlx::query("SELECT list_api, asset_key FROM consent_assets WHERE consent_id = $1")
             .bind(&consent_id)
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| r.try_get::<String, _>("asset_key"))
-            .collect::<Result<BTreeSet<_>, _>>()?;
+            .map(|r| consented_asset(&r.try_get::<String, _>("list_api")?, r.try_get::<String, _>("asset_key")?))
+            .collect::<StoreResult<ConsentAssets>>()?;
         consent_with_assets(row, assets)
     }
 }
 
+/// A consented asset as stored: its list's API ID and its key.
+fn consented_asset(list: &str, key: impl Into<String>) -> StoreResult<AssetId> {
+    AssetId::of(list, key).map_err(|e| StoreError::Corrupt(format!("consented asset: {e}")))
+}
+
 /// A consent from its row ([`CONSENT_COLUMNS`]) and its assets.
-fn consent_with_assets(row: &AnyRow, assets: BTreeSet<String>) -> StoreResult<Consent> {
+fn consent_with_assets(row: &AnyRow, assets: ConsentAssets) -> StoreResult<Consent> {
     let consent_id: String = row.try_get("consent_id")?;
     let scopes: String = row.try_get("scopes")?;
     let status: String = row.try_get("status")?;

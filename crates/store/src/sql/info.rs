@@ -342,21 +342,47 @@ impl InformationStore for SqlStore {
         Ok(Page { items: page.items.into_iter().map(|(_, entry)| entry).collect(), next })
     }
 
-    async fn count_periodic_call(&self, call: &PeriodicCall<'_>) -> StoreResult<u64> {
-        // One statement, so that concurrent calls never both see the count before their own.
+    async fn periodic_transmissions(&self, call: &PeriodicCall<'_>) -> StoreResult<u64> {
         let row = sqlx::query(
-            "INSERT INTO periodic_calls (consent_id, api_id, subject_key, cycle_window, calls) \
-             VALUES ($1, $2, $3, $4, 1) ON CONFLICT (consent_id, api_id, subject_key, cycle_window) \
-             DO UPDATE SET calls = periodic_calls.calls + 1 RETURNING calls",
+            "SELECT calls FROM periodic_transmissions WHERE org_code = $1 AND client_id = $2 \
+             AND customer_id = $3 AND api_id = $4 AND subject_key = $5 AND cycle_window = $6",
         )
-        .bind(call.consent_id)
+        .bind(call.org_code)
+        .bind(call.client_id)
+        .bind(call.customer_id)
         .bind(call.api_id)
         .bind(call.subject_key)
         .bind(call.cycle_window)
-        .fetch_one(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        let calls: i64 = row.try_get("calls")?;
+        let calls: i64 = row.map(|r| r.try_get("calls")).transpose()?.unwrap_or(0);
         Ok(calls.max(0) as u64)
+    }
+
+    async fn take_periodic_transmission(&self, call: &PeriodicCall<'_>, allowed: u64) -> StoreResult<bool> {
+        if allowed == 0 {
+            return Ok(false);
+        }
+        // One statement, so that two concurrent calls never both take the last transmission.
+        let _turn = self.write_turn().await;
+        let taken = sqlx::query(
+            "INSERT INTO periodic_transmissions \
+               (org_code, client_id, customer_id, api_id, subject_key, cycle_window, calls) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1) \
+             ON CONFLICT (org_code, client_id, customer_id, api_id, subject_key, cycle_window) \
+             DO UPDATE SET calls = periodic_transmissions.calls + 1 WHERE periodic_transmissions.calls < $7",
+        )
+        .bind(call.org_code)
+        .bind(call.client_id)
+        .bind(call.customer_id)
+        .bind(call.api_id)
+        .bind(call.subject_key)
+        .bind(call.cycle_window)
+        .bind(i64::try_from(allowed).unwrap_or(i64::MAX))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(taken == 1)
     }
 }
 

@@ -421,10 +421,57 @@ mod tests {
         assert_eq!(file("postgres://postgres@127.0.0.1/test"), None);
     }
 
-    /// Databases made before the operator's migrations moved to its crate record versions 1..9.
+    /// One sequence across both sets: databases made before the operator's migrations moved to its
+    /// crate record versions 1..9, and later ones follow on.
     #[test]
     fn the_two_sets_of_migrations_are_one_sequence() {
         let versions: Vec<i64> = MIGRATOR.iter().map(|migration| migration.version).collect();
-        assert_eq!(versions, (1..=9).collect::<Vec<_>>());
+        assert_eq!(versions, (1..=11).collect::<Vec<_>>());
+    }
+
+    /// A database at version 9 whose consents name assets by key alone: migration 10 carries each
+    /// consent over to the lists holding its keys (both, where a key was listed twice, as it granted).
+    async fn consents_carry_over_to_assets_by_list(backend: Backend) {
+        use crate::prelude::*;
+        let db = crate::testing::TestDatabase::new(backend).await;
+        sqlx::any::install_default_drivers();
+        let url = match backend {
+            Backend::Sqlite => format!("{}?mode=rwc", db.url),
+            Backend::Postgres => db.url.clone(),
+        };
+        let pool = AnyPool::connect(&url).await.unwrap();
+        let before: Vec<_> = MIGRATOR.iter().filter(|m| m.version <= 9).cloned().collect();
+        let at_nine = sqlx::migrate::Migrator { migrations: before.into(), ..sqlx::migrate::Migrator::DEFAULT };
+        at_nine.run(&pool).await.unwrap();
+        for statement in [
+            "INSERT INTO consents (consent_id, org_code, customer_id, client_id, scopes, is_scheduled, end_date, purpose, \
+               period, consent_trans_memo, consent_merchant_name_regno, consent_trans_category, status, created_at) \
+             VALUES ('c1', 'BANK000001', 'demo1', 'svc', 'bank.list bank.irp bank.deposit', 0, '20271231', 'p', \
+               '99991231', 0, 0, 0, 'active', 1)",
+            "INSERT INTO assets (org_code, list_api, asset_key, customer_id, sort_key, item, updated_at) VALUES \
+               ('BANK000001', 'IRP-001', '101', 'demo1', '101', '{}', 1), \
+               ('BANK000001', '은행-001', '101', 'demo1', '101', '{}', 1), \
+               ('BANK000001', '은행-001', '102', 'demo1', '102', '{}', 1), \
+               ('BANK000001', '은행-001', '103', 'demo2', '103', '{}', 1)",
+            "INSERT INTO consent_assets (consent_id, asset_key) VALUES ('c1', '101'), ('c1', '102'), ('c1', '103'), ('c1', 'gone')",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+        let store = db.open().await.unwrap();
+        let consent = store.consent("c1").await.unwrap().unwrap();
+        let assets: Vec<String> = consent.assets.iter().map(|a| a.to_string()).collect();
+        // demo2's 103 and the vanished key named nothing of this customer's.
+        assert_eq!(assets, ["IRP-001:101", "은행-001:101", "은행-001:102"], "{backend:?}");
+    }
+
+    #[tokio::test]
+    async fn sqlite_consents_carry_over_to_assets_by_list() {
+        consents_carry_over_to_assets_by_list(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_consents_carry_over_to_assets_by_list() {
+        consents_carry_over_to_assets_by_list(Backend::Postgres).await;
     }
 }
