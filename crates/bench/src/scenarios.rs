@@ -227,17 +227,13 @@ async fn holders(provider: &Provider, customers: &[Customer]) -> anyhow::Result<
     for customer in customers {
         let id = &customer.customer_id;
         let accounts = assets_of(provider.store.as_ref(), BANK, BANK_ACCOUNTS, id).await?;
-        let deposit = accounts
-            .iter()
-            .find(|a| listed_kind(a) == Some(AssetKind::Deposit))
-            .map(|a| a.asset_key.clone());
+        let deposit = accounts.iter().find(|a| listed_kind(a) == Some(AssetKind::Deposit)).map(|a| a.asset_key.clone());
         let keys = accounts.iter().map(asset_id).collect::<anyhow::Result<_>>()?;
         let bank_token = consent_and_token(provider, BANK, id, "bank.list bank.deposit", keys).await?;
         let cards = assets_of(provider.store.as_ref(), CARD, CARDS, id).await?;
         let card = match cards.first() {
             Some(card) => {
-                let token =
-                    consent_and_token(provider, CARD, id, "card.list card.card", vec![asset_id(card)?]).await?;
+                let token = consent_and_token(provider, CARD, id, "card.list card.card", vec![asset_id(card)?]).await?;
                 Some((token, card.asset_key.clone()))
             }
             None => None,
@@ -359,7 +355,14 @@ async fn deep_account(provider: &Provider) -> anyhow::Result<String> {
         })
         .collect();
     store.upsert_history(&rows).await?;
-    consent_and_token(provider, BANK, DEEP_CUSTOMER, "bank.list bank.deposit", vec![AssetId::of(BANK_ACCOUNTS, DEEP_ACCOUNT)?]).await
+    consent_and_token(
+        provider,
+        BANK,
+        DEEP_CUSTOMER,
+        "bank.list bank.deposit",
+        vec![AssetId::of(BANK_ACCOUNTS, DEEP_ACCOUNT)?],
+    )
+    .await
 }
 
 /// The `next_page` cursors of pages 1, 10 and 100 (page 1 has none).

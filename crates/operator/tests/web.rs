@@ -13,9 +13,9 @@ use mydata_client::Credentials;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{OperatorStore, OperatorSupport};
 use mydata_operator::{Customer, OperatorConfig, OperatorWeb};
-use mydata_store::testing::TestDatabase;
 use mydata_store::Backend;
 use mydata_store::prelude::*;
+use mydata_store::testing::TestDatabase;
 use oauth_common::{Browser, CI, CLIENT_ID, CLIENT_SECRET, CUSTOMER, REDIRECT, approve_deposit, http_no_redirects};
 use std::sync::Arc;
 

@@ -48,8 +48,12 @@ fn paging_concatenates_to_the_full_history_in_order() {
                 let account = format!("8{:05}", accounts.fetch_add(1, Ordering::Relaxed));
                 let seen = runtime.block_on(async {
                     deposit_account(&seeded.app, "prop-1", &account, size).await;
-                    let consent =
-                        consent_record(Industry::Bank, "prop-1", "bank.list bank.deposit", vec![bank_account(&account)]);
+                    let consent = consent_record(
+                        Industry::Bank,
+                        "prop-1",
+                        "bank.list bank.deposit",
+                        vec![bank_account(&account)],
+                    );
                     let (_, pair) = seeded.app.issue(consent).await;
                     page_through(&seeded, &pair.access_token, &account, limit).await
                 });

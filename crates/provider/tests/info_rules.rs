@@ -61,12 +61,17 @@ fn recent(call: Call) -> Call {
         .with("to_date", &today.format("%Y%m%d").to_string())
 }
 
-async fn scheduled_calls_are_limited_per_consent_api_and_asset(backend: Backend) {
+async fn scheduled_calls_are_limited_per_customer_asset_and_api(backend: Backend) {
     let seeded = seeded(backend).await;
     deposit_account(&seeded.app, "sched-1", "7101", 10).await;
     deposit_account(&seeded.app, "sched-1", "7102", 10).await;
-    let mut consent =
-        consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec![bank_account("7101"), bank_account("7102")]);
+    deposit_account(&seeded.app, "sched-1", "7103", 10).await;
+    let mut consent = consent_record(
+        Industry::Bank,
+        "sched-1",
+        "bank.list bank.deposit",
+        vec![bank_account("7101"), bank_account("7102"), bank_account("7103")],
+    );
     consent.fnd_cycle = Some("1/w".into());
     consent.add_cycle = Some("2/w".into());
     let (_, pair) = seeded.app.issue(consent).await;
@@ -101,8 +106,45 @@ async fn scheduled_calls_are_limited_per_consent_api_and_asset(backend: Backend)
     }
     assert_eq!(scheduled(&history).await.1["rsp_code"], "42901");
 
+    // Only answers delivered with 00000 count (ch.3.3.2: a failed transmission may be tried again
+    // until its first success): a refused period and an up-to-date answer leave the allowance whole.
+    let too_long = call("은행-004", "7103")
+        .with("from_date", &(korean_today() - Days::new(40)).format("%Y%m%d").to_string())
+        .with("to_date", &korean_today().format("%Y%m%d").to_string());
+    assert_eq!(scheduled(&too_long).await.1["rsp_code"], "40004");
+    let recent_history = recent(call("은행-004", "7103"));
+    for _transmission in 0..2 {
+        assert_eq!(scheduled(&recent_history).await.1["rsp_code"], "00000");
+    }
+    assert_eq!(scheduled(&recent_history).await.1["rsp_code"], "42901");
+    let basic = call("은행-002", "7103");
+    let future = (Utc::now() + chrono::Duration::days(1)).format("%Y%m%d%H%M%S").to_string();
+    assert_eq!(scheduled(&basic.clone().with("search_timestamp", &future)).await.1["rsp_code"], "00001");
+    assert_eq!(scheduled(&basic).await.1["rsp_code"], "00000", "the 00001 answer used nothing");
+    assert_eq!(scheduled(&basic).await.1["rsp_code"], "42901");
+
+    // The allowance is the customer's and the asset's (ch.3.3.1 "고객별/자산별"), not the consent's: a
+    // consent given again starts no new one.
+    let mut again = consent_record(
+        Industry::Bank,
+        "sched-1",
+        "bank.list bank.deposit",
+        vec![bank_account("7101"), bank_account("7102")],
+    );
+    again.fnd_cycle = Some("1/w".into());
+    again.add_cycle = Some("2/w".into());
+    let (_, renewed) = seeded.app.issue(again).await;
+    let response =
+        seeded.send(&call("은행-002", "7101"), Some(&renewed.access_token), "scheduled").send().await.unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        429,
+        "the week's one 은행-002 transmission was made under the first consent"
+    );
+
     // A consent without scheduled transmission allows no scheduled call.
-    let mut unscheduled = consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec![bank_account("7101")]);
+    let mut unscheduled =
+        consent_record(Industry::Bank, "sched-1", "bank.list bank.deposit", vec![bank_account("7101")]);
     unscheduled.is_scheduled = false;
     unscheduled.fnd_cycle = None;
     unscheduled.add_cycle = None;
@@ -148,8 +190,12 @@ async fn pages_stay_exact_under_concurrent_inserts(backend: Backend) {
     let seeded = seeded(backend).await;
     deposit_account(&seeded.app, "page-1", "7301", 25).await;
     deposit_account(&seeded.app, "page-1", "7302", 5).await;
-    let consent =
-        consent_record(Industry::Bank, "page-1", "bank.list bank.deposit", vec![bank_account("7301"), bank_account("7302")]);
+    let consent = consent_record(
+        Industry::Bank,
+        "page-1",
+        "bank.list bank.deposit",
+        vec![bank_account("7301"), bank_account("7302")],
+    );
     let (_, pair) = seeded.app.issue(consent).await;
     let token = Some(pair.access_token.as_str());
     let history = call("은행-004", "7301").with("limit", "7");
@@ -205,7 +251,7 @@ async fn detail_apis_answer_only_for_assets_of_their_kind(backend: Backend) {
 
 on_both_backends!(
     search_timestamp_answers_up_to_date_until_the_data_changes,
-    scheduled_calls_are_limited_per_consent_api_and_asset,
+    scheduled_calls_are_limited_per_customer_asset_and_api,
     consent_options_decide_the_optional_fields,
     pages_stay_exact_under_concurrent_inserts,
     optional_qualifiers_name_their_own_answers,

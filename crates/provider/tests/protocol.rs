@@ -109,7 +109,8 @@ async fn tokens_scopes_and_consents_are_enforced() {
             app.get(&format!("/v1/bank/accounts?org_code={BANK}&limit=10")).header("x-api-type", "user-refresh");
         expect_code(no_auth.send().await.unwrap(), 401, "40101").await;
 
-        let (consent, pair) = app.consent(BANK, "cust-1", "bank.list bank.deposit", &["은행-001:1001"], in_a_year()).await;
+        let (consent, pair) =
+            app.consent(BANK, "cust-1", "bank.list bank.deposit", &["은행-001:1001"], in_a_year()).await;
         let body = expect_code(accounts(&pair.access_token).send().await.unwrap(), 200, "00000").await;
         assert_eq!(body["account_cnt"], "0");
         assert_eq!(body["account_list"], json!([]));

@@ -102,7 +102,11 @@ both_backends!(information_data_is_stored_as_wire_json, |store| async move {
 });
 
 both_backends!(periodic_transmissions_count_per_customer_client_api_subject_and_window, |store| async move {
-    let call = |client: &'static str, customer: &'static str, api: &'static str, subject: &'static str, window: &'static str| {
+    let call = |client: &'static str,
+                customer: &'static str,
+                api: &'static str,
+                subject: &'static str,
+                window: &'static str| {
         PeriodicCall {
             org_code: "BANK000001",
             client_id: client,
@@ -129,7 +133,9 @@ both_backends!(periodic_transmissions_count_per_customer_client_api_subject_and_
         assert!(store.take_periodic_transmission(&other, 1).await.unwrap(), "{other:?}");
         assert!(!store.take_periodic_transmission(&other, 1).await.unwrap(), "{other:?}");
     }
-    assert!(!store.take_periodic_transmission(&call("svc3", "c1", "은행-002", "1001", "2026-11-29w"), 0).await.unwrap());
+    assert!(
+        !store.take_periodic_transmission(&call("svc3", "c1", "은행-002", "1001", "2026-11-29w"), 0).await.unwrap()
+    );
 });
 
 // Concurrent takes of the last transmission: exactly the allowance is granted.

@@ -121,7 +121,11 @@ impl Providers {
                     customer_id: who.customer_id.clone(),
                     client_id: CLIENT_ID.into(),
                     scopes: scopes.join(" ").parse().expect("the industry's scopes"),
-                    assets: data.assets.iter().map(|a| mydata_spec::AssetId::of(&a.list_api, a.asset_key.clone()).unwrap()).collect(),
+                    assets: data
+                        .assets
+                        .iter()
+                        .map(|a| mydata_spec::AssetId::of(&a.list_api, a.asset_key.clone()).unwrap())
+                        .collect(),
                     is_scheduled: true,
                     fnd_cycle: Some("1/w".into()),
                     add_cycle: Some("1/w".into()),

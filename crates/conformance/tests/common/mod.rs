@@ -79,7 +79,8 @@ fn answers_every_keyed_api(data: &CustomerData, industry: Industry) -> bool {
 /// A copy of `asset` under a new key of the same length, sorted after it.
 fn unconsented_copy(asset: &AssetRow, taken: &[AssetId]) -> AssetRow {
     let stem: String = asset.asset_key.chars().take(asset.asset_key.chars().count() - 1).collect();
-    let key = (0..10).map(|d| format!("{stem}{d}")).find(|k| !taken.iter().any(|t| &t.key == k)).expect("a free last digit");
+    let key =
+        (0..10).map(|d| format!("{stem}{d}")).find(|k| !taken.iter().any(|t| &t.key == k)).expect("a free last digit");
     let mut item = asset.item.clone();
     if let Some(map) = item.as_object_mut() {
         for value in map.values_mut() {

@@ -9,8 +9,8 @@ use clap::Args;
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus, ScopeSet};
 use mydata_provider::demo_orgs;
 use mydata_provider::oauth::customer_assets;
-use mydata_spec::AssetId;
 use mydata_provider::tokens::{KeyRing, Lifetimes, prepare_pair};
+use mydata_spec::AssetId;
 use mydata_store::ConsentRecord;
 
 #[derive(Args)]

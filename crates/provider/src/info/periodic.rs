@@ -19,7 +19,10 @@ pub struct Transmission<'a> {
 }
 
 fn exceeded(allowed: u64, window: &str) -> ApiError {
-    ApiError::with(RspCode::LimitExceeded, format!("{allowed} scheduled transmission(s) per cycle ({window}) already made"))
+    ApiError::with(
+        RspCode::LimitExceeded,
+        format!("{allowed} scheduled transmission(s) per cycle ({window}) already made"),
+    )
 }
 
 impl<'a> Transmission<'a> {
@@ -39,7 +42,9 @@ impl<'a> Transmission<'a> {
         let cycle = Cycle::text_for(api, consent.fnd_cycle.as_deref(), consent.add_cycle.as_deref())
             .filter(|_| consent.is_scheduled)
             .and_then(Cycle::parse)
-            .ok_or_else(|| ApiError::with(RspCode::LimitExceeded, "the consent does not request scheduled transmission"))?;
+            .ok_or_else(|| {
+                ApiError::with(RspCode::LimitExceeded, "the consent does not request scheduled transmission")
+            })?;
         let window = cycle.window(mydata_spec::time::korean_date(now));
         let transmission = Transmission {
             call: PeriodicCall {

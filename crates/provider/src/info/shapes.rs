@@ -4,8 +4,8 @@
 //! search_timestamp rule, then compose the body from the asset list, a stored document and/or
 //! keyset-paged history rows.
 
-use super::wire_body::{self, WireBody};
 use super::periodic::Transmission;
+use super::wire_body::{self, WireBody};
 use super::{InfoCall, invalid};
 use crate::Provider;
 use crate::tokens::Grant;

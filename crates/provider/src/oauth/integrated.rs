@@ -215,7 +215,10 @@ pub async fn token(
             match named.as_slice() {
                 [one] => assets.insert(one.asset.clone()),
                 [] => {
-                    return Err(OAuthFailure::invalid_request(format!("{} is not an asset of the customer", asset.asset)));
+                    return Err(OAuthFailure::invalid_request(format!(
+                        "{} is not an asset of the customer",
+                        asset.asset
+                    )));
                 }
                 _ => {
                     return Err(OAuthFailure::invalid_request(format!(

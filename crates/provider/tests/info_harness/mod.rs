@@ -5,8 +5,8 @@
 use crate::common::*;
 use chrono::{Days, Months, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
-use mydata_spec::catalogue::{ApiSpec, Method};
 use mydata_spec::AssetId;
+use mydata_spec::catalogue::{ApiSpec, Method};
 use mydata_spec::subject;
 use mydata_spec::{Industry, RspCode};
 use mydata_store::{AssetRow, Backend, Document, HistoryRow, prelude::*};
@@ -96,7 +96,11 @@ impl Seeded {
 
     /// The customer's asset keys at the institution of `industry`.
     pub fn asset_keys(&self, industry: Industry, customer: &str) -> Vec<AssetId> {
-        self.of(industry, customer).assets.iter().map(|a| AssetId::of(&a.list_api, a.asset_key.clone()).unwrap()).collect()
+        self.of(industry, customer)
+            .assets
+            .iter()
+            .map(|a| AssetId::of(&a.list_api, a.asset_key.clone()).unwrap())
+            .collect()
     }
 
     /// A consent of `customer` for every scope and every asset of the industry, all options chosen.
