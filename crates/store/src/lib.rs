@@ -7,6 +7,7 @@
 mod auth;
 mod grant_cache;
 mod local_read;
+mod notify;
 mod sql;
 mod sql_auth;
 pub mod testing;
@@ -264,6 +265,8 @@ pub trait Store: Send + Sync + 'static {
     async fn customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Option<Customer>>;
     async fn customer_by_ci(&self, org_code: &str, ci: &str) -> StoreResult<Option<Customer>>;
     async fn customers(&self, org_code: &str) -> StoreResult<Vec<Customer>>;
+    /// Whether the institution has any customer: one index probe, whatever their number.
+    async fn has_customers(&self, org_code: &str) -> StoreResult<bool>;
 
     /// Records a consent with its assets atomically; fails with Conflict if the id exists.
     async fn insert_consent(&self, consent: &Consent) -> StoreResult<()>;

@@ -3,6 +3,7 @@
 
 use crate::grant_cache::GrantCache;
 use crate::local_read::{LocalReader, LocalRow, Param};
+use crate::notify::Announcements;
 use crate::*;
 use chrono::NaiveDate;
 use mydata_domain::{ConsentOptions, ConsentStatus, ScopeSet};
@@ -27,6 +28,8 @@ pub struct SqlStore {
     reads: Arc<Reads>,
     /// The queue of this store's SQLite writers (see [`SqlStore::begin_write`]).
     write_turns: Arc<tokio::sync::Mutex<()>>,
+    /// On PostgreSQL, how writes to tokens and consents reach the other servers ([`crate::notify`]).
+    announcements: Option<Arc<Announcements>>,
 }
 
 /// How long a grant read by this store is reused when nothing was written through it; it is how
@@ -152,6 +155,7 @@ impl SqlStore {
             grants: Arc::new(GrantCache::new(DEFAULT_GRANT_CACHE_TTL)),
             reads: Arc::new(reads),
             write_turns: Arc::default(),
+            announcements: (backend == Backend::Postgres).then(|| Arc::new(Announcements::new(&url))),
         })
     }
 
@@ -159,6 +163,16 @@ impl SqlStore {
     pub fn with_grant_cache_ttl(mut self, ttl: Duration) -> SqlStore {
         self.grants = Arc::new(GrantCache::new(ttl));
         self
+    }
+
+    /// On PostgreSQL, from now on drops this store's remembered grants whenever another server
+    /// sharing the database writes tokens or consents ([`crate::notify`]); nothing on SQLite. Call
+    /// it after [`SqlStore::with_grant_cache_ttl`].
+    pub async fn listen_for_revocations(&self) -> StoreResult<()> {
+        match &self.announcements {
+            Some(announcements) => announcements.listen(&self.grants).await,
+            None => Ok(()),
+        }
     }
 
     /// The first row of a read made by every information-API call (see [`Reads`]).
@@ -181,6 +195,9 @@ impl SqlStore {
     async fn writing_grants<T>(&self, write: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         let written = write.await;
         self.grants.invalidate();
+        if let (Ok(_), Some(announcements)) = (&written, &self.announcements) {
+            announcements.announce(&self.pool).await;
+        }
         written
     }
 
@@ -1129,6 +1146,14 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(customer_from).collect()
+    }
+
+    async fn has_customers(&self, org_code: &str) -> StoreResult<bool> {
+        let found = sqlx::query("SELECT 1 FROM customers WHERE org_code = $1 LIMIT 1")
+            .bind(org_code)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
     }
 
     async fn insert_consent(&self, c: &Consent) -> StoreResult<()> {
