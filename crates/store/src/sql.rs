@@ -146,6 +146,10 @@ impl SqlStore {
             (Backend::Postgres, _) => {
                 let connections = postgres_read_connections.unwrap_or_else(default_postgres_read_connections);
                 // Opened on first use: commands that never read information APIs open no reader.
+                // No ping before each use: sqlx's check is a round trip of its own (Sync and
+                // ReadyForQuery), as many as the read itself. A connection lost meanwhile fails
+                // its one call and is replaced.
+                let read_options = read_options.test_before_acquire(false);
                 Reads::Pool(read_options.max_connections(connections.max(1)).connect_lazy(&url)?)
             }
         };
