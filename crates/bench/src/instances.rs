@@ -71,12 +71,8 @@ pub(crate) async fn revocation_times(
             bail!("instance B refused a live token: {}", served.text().await.unwrap_or_default());
         }
         let started = Instant::now();
-        let form = [
-            ("org_code", BANK),
-            ("token", token.as_str()),
-            ("client_id", CLIENT),
-            ("client_secret", CLIENT_SECRET),
-        ];
+        let form =
+            [("org_code", BANK), ("token", token.as_str()), ("client_id", CLIENT), ("client_secret", CLIENT_SECRET)];
         let revoked = http
             .post(format!("{a_base}/oauth/2.0/revoke"))
             .header("x-api-tran-id", crate::scenarios::tran_id())

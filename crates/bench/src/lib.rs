@@ -10,6 +10,6 @@ pub mod scenarios;
 pub mod startup;
 
 pub use collect::{CollectBench, CollectRun};
-pub use loadgen::{Load, Measured};
 pub use instances::RevocationTimes;
+pub use loadgen::{Load, Measured};
 pub use scenarios::{BenchConfig, Report, Results, run};

@@ -658,7 +658,8 @@ pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Res
             crate::instances::instance(&config.database, config.postgres_read_connections, None).await?;
         let both = [base.clone(), second_base];
         let two = Bench { provider_bases: &both, ..bench };
-        for (name, calls) in [("은행-001 account list", accounts), ("은행-002 deposit detail", details), (MIX, mix)] {
+        for (name, calls) in [("은행-001 account list", accounts), ("은행-002 deposit detail", details), (MIX, mix)]
+        {
             reports.extend(two.run(&format!("{name}, two instances"), calls, Pick::Rotate).await?);
         }
         const REVOCATION: &str = "revocation across instances";
