@@ -3,10 +3,13 @@
 //! of the same size, without authentication or store.
 
 pub mod collect;
+mod instances;
 pub mod loadgen;
 mod prism;
 pub mod scenarios;
+pub mod startup;
 
 pub use collect::{CollectBench, CollectRun};
+pub use instances::RevocationTimes;
 pub use loadgen::{Load, Measured};
-pub use scenarios::{BenchConfig, Report, run};
+pub use scenarios::{BenchConfig, Report, Results, run};

@@ -62,7 +62,7 @@ pub async fn measure_against(provider_base: &str, load: Load, call: &Call) -> an
         return Ok(None);
     }
     tracing::info!(scenario = "Prism", "measuring");
-    let measured = measure(load, base, Arc::new(vec![call.clone()]), Pick::Rotate).await;
+    let measured = measure(load, &[base], Arc::new(vec![call.clone()]), Pick::Rotate).await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Some(measured))
 }

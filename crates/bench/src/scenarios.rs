@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const BANK: &str = "BANK000001";
+pub(crate) const BANK: &str = "BANK000001";
 const CARD: &str = "CARD000001";
 /// The asset lists the scenarios read: a bank's accounts (은행-001) and a card company's cards (카드-001).
 const BANK_ACCOUNTS: &str = "은행-001";
@@ -28,6 +28,8 @@ const REDIRECT_URI: &str = "https://operator.invalid/callback";
 const TOKEN_PATH: &str = "/oauth/2.0/token";
 const DEEP_CUSTOMER: &str = "bench-deep";
 const DEEP_ACCOUNT: &str = "99900000000001";
+/// Tokens revoked through one instance and watched on the other (on PostgreSQL).
+const REVOCATION_ROUNDS: usize = 50;
 /// Transactions of the deep-paging account: 10 a page, so page 100 exists with room to spare.
 const DEEP_ROWS: usize = 1_500;
 
@@ -47,6 +49,8 @@ pub struct BenchConfig {
     pub prism: bool,
     /// Only the scenarios whose name contains this.
     pub only: Option<String>,
+    /// Also measure each scenario with the log quieted (see [`Report::logs_off`]).
+    pub logs_off: bool,
     pub load: Load,
     pub seed: u64,
 }
@@ -59,6 +63,19 @@ pub struct Report {
     pub ceiling: Measured,
     /// The same requests answered by Prism's mock of our OpenAPI description.
     pub prism: Option<Measured>,
+    /// The same scenario with the log quieted to warnings (no access log), when the process logs
+    /// through [`mydata_web::logging::init`].
+    pub logs_off: Option<Measured>,
+}
+
+/// What [`run`] measured.
+#[derive(Debug, Clone)]
+pub struct Results {
+    /// Seconds to generate the dataset, `None` when it existed.
+    pub generated: Option<f64>,
+    pub reports: Vec<Report>,
+    /// On PostgreSQL, how soon a second instance refuses a token revoked through the first.
+    pub revocation: Option<crate::instances::RevocationTimes>,
 }
 
 /// What a request carries: information APIs take JSON, the token endpoint a form (ch.5).
@@ -85,7 +102,7 @@ pub(crate) struct Call {
 
 impl Call {
     /// An information-API call over `token` as a customer-present refresh would send it.
-    fn info(post: bool, route: &'static str, path: String, token: &str, body: Body) -> Call {
+    pub(crate) fn info(post: bool, route: &'static str, path: String, token: &str, body: Body) -> Call {
         Call { post, route, path, token: Some(token.to_owned()), api_type: Some("user-refresh"), body }
     }
 
@@ -118,7 +135,7 @@ pub(crate) enum Pick {
     Once,
 }
 
-fn tran_id() -> String {
+pub(crate) fn tran_id() -> String {
     TranId::generate("OPERAT0001", IssuerType::Operator).to_string()
 }
 
@@ -197,7 +214,7 @@ async fn consent_and_pair(
         .await?)
 }
 
-async fn consent_and_token(
+pub(crate) async fn consent_and_token(
     provider: &Provider,
     org: &str,
     customer: &str,
@@ -423,7 +440,9 @@ async fn ceiling_for(http: &reqwest::Client, provider_base: &str, calls: &[Call]
     serve_canned(answers).await
 }
 
-pub(crate) async fn measure(load: Load, base: String, calls: Arc<Vec<Call>>, pick: Pick) -> Measured {
+/// Measures `calls` sent to `bases`, each connection of the load to one of them in turn.
+pub(crate) async fn measure(load: Load, bases: &[String], calls: Arc<Vec<Call>>, pick: Pick) -> Measured {
+    let bases = Arc::new(bases.to_vec());
     let http = client(load.connections);
     let next = Arc::new(AtomicUsize::new(0));
     let load = match pick {
@@ -434,14 +453,15 @@ pub(crate) async fn measure(load: Load, base: String, calls: Arc<Vec<Call>>, pic
         }
     };
     loadgen::run(load, move |worker, sequence| {
-        let (http, base, calls, next) = (http.clone(), base.clone(), calls.clone(), next.clone());
+        let (http, bases, calls, next) = (http.clone(), bases.clone(), calls.clone(), next.clone());
         async move {
+            let base = &bases[worker % bases.len()];
             let index = match pick {
                 Pick::Rotate => (worker * 7919 + sequence as usize) % calls.len(),
                 Pick::Once => next.fetch_add(1, Ordering::Relaxed),
             };
             match calls.get(index) {
-                Some(call) => send(&http, &base, call).await,
+                Some(call) => send(&http, base, call).await,
                 None => false,
             }
         }
@@ -456,7 +476,9 @@ fn client(connections: usize) -> reqwest::Client {
 /// Where and how the scenarios are measured.
 struct Bench<'a> {
     load: Load,
-    provider_base: &'a str,
+    /// The provider's instances: one, or two sharing a database.
+    provider_bases: &'a [String],
+    logs_off: bool,
     /// Only scenarios whose name contains this are measured (`--only`, e.g. for a profile).
     only: Option<&'a str>,
 }
@@ -471,32 +493,42 @@ impl Bench<'_> {
         if !self.wanted(name) {
             return Ok(None);
         }
-        Ok(Some(scenario(name, self.load, self.provider_base, calls, pick).await?))
+        Ok(Some(self.scenario(name, calls, pick).await?))
     }
-}
 
-/// Runs one scenario against the provider and against its ceiling.
-async fn scenario(
-    name: &str,
-    load: Load,
-    provider_base: &str,
-    mut calls: Vec<Call>,
-    pick: Pick,
-) -> anyhow::Result<Report> {
-    let ceiling_base = match pick {
-        Pick::Rotate => ceiling_for(&client(1), provider_base, &calls).await?,
-        // A single-use call gives the ceiling its answer and is not measured again.
-        Pick::Once => {
-            let sacrificed = calls.pop().context("a call to record the ceiling's answer")?;
-            ceiling_for(&client(1), provider_base, std::slice::from_ref(&sacrificed)).await?
-        }
-    };
-    tracing::info!(scenario = name, "measuring");
-    let calls = Arc::new(calls);
-    let measured = measure(load, provider_base.to_owned(), calls.clone(), pick).await;
-    // The ceiling answers anything on its routes: rotating over the same calls measures the same requests.
-    let ceiling = measure(load, ceiling_base, calls, Pick::Rotate).await;
-    Ok(Report { scenario: name.to_owned(), measured, ceiling, prism: None })
+    /// Runs one scenario against the provider (logs as configured, then quieted) and its ceiling.
+    async fn scenario(&self, name: &str, mut calls: Vec<Call>, pick: Pick) -> anyhow::Result<Report> {
+        let provider_base = &self.provider_bases[0];
+        let ceiling_base = match pick {
+            Pick::Rotate => ceiling_for(&client(1), provider_base, &calls).await?,
+            // A single-use call gives the ceiling its answer and is not measured again.
+            Pick::Once => {
+                let sacrificed = calls.pop().context("a call to record the ceiling's answer")?;
+                ceiling_for(&client(1), provider_base, std::slice::from_ref(&sacrificed)).await?
+            }
+        };
+        tracing::info!(scenario = name, "measuring");
+        // Single-use calls are shared out between the two runs.
+        let quiet_calls = match (self.logs_off, pick) {
+            (true, Pick::Once) => Some(calls.split_off(calls.len() / 2)),
+            (true, Pick::Rotate) => Some(calls.clone()),
+            (false, _) => None,
+        };
+        let calls = Arc::new(calls);
+        let measured = measure(self.load, self.provider_bases, calls.clone(), pick).await;
+        let logs_off = match quiet_calls {
+            Some(quiet_calls) => {
+                mydata_web::logging::set_quiet(true);
+                let quiet = measure(self.load, self.provider_bases, Arc::new(quiet_calls), pick).await;
+                mydata_web::logging::set_quiet(false);
+                Some(quiet)
+            }
+            None => None,
+        };
+        // The ceiling answers anything on its routes: rotating over the same calls measures the same requests.
+        let ceiling = measure(self.load, &[ceiling_base], calls, Pick::Rotate).await;
+        Ok(Report { scenario: name.to_owned(), measured, ceiling, prism: None, logs_off })
+    }
 }
 
 /// Seconds to generate the dataset, or `None` when it already existed.
@@ -506,7 +538,7 @@ pub async fn dataset(
     seed: u64,
     mut progress: impl FnMut(u64),
 ) -> anyhow::Result<Option<f64>> {
-    if !store.customers(BANK).await?.is_empty() {
+    if store.has_customers(BANK).await? {
         return Ok(None);
     }
     let orgs = [(BANK, Industry::Bank), (CARD, Industry::Card)]
@@ -530,9 +562,11 @@ pub async fn provider(store: Arc<dyn Store>) -> anyhow::Result<Arc<Provider>> {
 }
 
 /// Generates (if needed) the dataset, starts the provider and measures every scenario.
-pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Result<(Option<f64>, Vec<Report>)> {
-    let store: Arc<dyn Store> =
-        Arc::new(SqlStore::open_with(&config.database, config.postgres_read_connections).await?);
+pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Result<Results> {
+    let store = SqlStore::open_with(&config.database, config.postgres_read_connections).await?;
+    // As `mydata serve` does: revocations through other instances reach this one at once.
+    store.listen_for_revocations().await?;
+    let store: Arc<dyn Store> = Arc::new(store);
     let generated = dataset(store.as_ref(), config.customers, config.seed, progress).await?;
     let provider = provider(store.clone()).await?;
     register_client(store.as_ref()).await?;
@@ -592,7 +626,8 @@ pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Res
     };
 
     let load = config.load;
-    let bench = Bench { load, provider_base: &base, only: config.only.as_deref() };
+    let bases = [base.clone()];
+    let bench = Bench { load, provider_bases: &bases, logs_off: config.logs_off, only: config.only.as_deref() };
     let mut reports = Vec::new();
     if let Some(mut bank_list) = bench.run("은행-001 account list", accounts.clone(), Pick::Rotate).await? {
         if config.prism {
@@ -630,6 +665,25 @@ pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Res
         }
     }
     mix.push(history.clone());
-    reports.extend(bench.run("mix (lists, details, approvals, history)", mix, Pick::Rotate).await?);
-    Ok((generated, reports))
+    const MIX: &str = "mix (lists, details, approvals, history)";
+    reports.extend(bench.run(MIX, mix.clone(), Pick::Rotate).await?);
+
+    let mut revocation = None;
+    if store.backend() == mydata_store::Backend::Postgres {
+        let (_second, second_base) =
+            crate::instances::instance(&config.database, config.postgres_read_connections, None).await?;
+        let both = [base.clone(), second_base];
+        let two = Bench { provider_bases: &both, ..bench };
+        for (name, calls) in [("은행-001 account list", accounts), ("은행-002 deposit detail", details), (MIX, mix)]
+        {
+            reports.extend(two.run(&format!("{name}, two instances"), calls, Pick::Rotate).await?);
+        }
+        const REVOCATION: &str = "revocation across instances";
+        if two.wanted(REVOCATION) {
+            let (database, connections) = (&config.database, config.postgres_read_connections);
+            let rounds = &holding[..holding.len().min(REVOCATION_ROUNDS)];
+            revocation = Some(crate::instances::revocation_times(database, connections, rounds).await?);
+        }
+    }
+    Ok(Results { generated, reports, revocation })
 }

@@ -1,20 +1,20 @@
 //! Every benchmark scenario runs against a small dataset and gets only expected answers: the
 //! figures of BENCHMARKS.md come from requests the provider really served, not from errors.
 
-use mydata_bench::{BenchConfig, CollectBench, Load};
+use mydata_bench::{BenchConfig, CollectBench, Load, Report};
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_scenario_is_answered_without_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = BenchConfig {
-        database: format!("sqlite://{}", dir.path().join("bench.db").display()),
+/// A small run of every scenario on `database`.
+fn small(database: String) -> BenchConfig {
+    BenchConfig {
+        database,
         postgres_read_connections: None,
         customers: 60,
         token_holders: 10,
         codes: 30,
         prism: false,
         only: None,
+        logs_off: true,
         load: Load {
             connections: 2,
             duration: Duration::from_millis(300),
@@ -22,28 +22,56 @@ async fn every_scenario_is_answered_without_errors() {
             max_requests: 10_000,
         },
         seed: 7,
-    };
+    }
+}
+
+/// Every run of `report`, logs on and off and its ceiling, got only expected answers.
+fn assert_answered(report: &Report) {
+    let logs_off = report.logs_off.as_ref().expect("measured with the log quieted too");
+    for (run, measured) in [("logs on", &report.measured), ("logs off", logs_off), ("ceiling", &report.ceiling)] {
+        assert!(measured.requests > 0, "{} {run}: {measured:?}", report.scenario);
+        assert_eq!(measured.errors, 0, "{} {run}: {measured:?}", report.scenario);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_is_answered_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small(format!("sqlite://{}", dir.path().join("bench.db").display()));
     let mut generated = 0;
-    let (seconds, reports) = mydata_bench::run(&config, |n| generated += n).await.unwrap();
+    let results = mydata_bench::run(&config, |n| generated += n).await.unwrap();
+    let (seconds, reports) = (results.generated, results.reports);
     assert!(seconds.is_some(), "a new database is generated");
     assert_eq!(generated, 63, "60 customers and the three demo customers");
     let names: Vec<&str> = reports.iter().map(|r| r.scenario.as_str()).collect();
     for wanted in ["은행-001", "은행-002", "page 100", "카드-008", "token refresh", "token issue", "mix"] {
         assert!(names.iter().any(|n| n.contains(wanted)), "{wanted} is measured: {names:?}");
     }
-    for report in &reports {
-        assert!(report.measured.requests > 0, "{}: {:?}", report.scenario, report.measured);
-        assert_eq!(report.measured.errors, 0, "{}: {:?}", report.scenario, report.measured);
-        assert!(report.ceiling.requests > 0, "{} ceiling: {:?}", report.scenario, report.ceiling);
-        assert_eq!(report.ceiling.errors, 0, "{} ceiling: {:?}", report.scenario, report.ceiling);
-    }
+    assert!(!names.iter().any(|n| n.contains("two instances")), "two instances only on PostgreSQL: {names:?}");
+    assert!(results.revocation.is_none());
+    reports.iter().for_each(assert_answered);
 
     // A second run reuses the dataset (and the deep-paging customer it added).
     let only = BenchConfig { only: Some("은행-001".into()), ..config };
-    let (seconds, reports) = mydata_bench::run(&only, |_| {}).await.unwrap();
-    assert_eq!(seconds, None);
-    assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0].measured.errors, 0);
+    let results = mydata_bench::run(&only, |_| {}).await.unwrap();
+    assert_eq!(results.generated, None);
+    assert_eq!(results.reports.len(), 1);
+    assert_answered(&results.reports[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgresql_answer_and_see_each_others_revocations() {
+    let db = mydata_store::testing::TestDatabase::new(mydata_store::Backend::Postgres).await;
+    let config = BenchConfig { token_holders: 5, only: Some("instance".into()), ..small(db.url.clone()) };
+    let results = mydata_bench::run(&config, |_| {}).await.unwrap();
+    let names: Vec<&str> = results.reports.iter().map(|r| r.scenario.as_str()).collect();
+    for wanted in ["은행-001", "은행-002", "mix"] {
+        assert!(names.iter().any(|n| n.contains(wanted) && n.contains("two instances")), "{wanted}: {names:?}");
+    }
+    results.reports.iter().for_each(assert_answered);
+    let revocation = results.revocation.expect("the revocation across instances is measured");
+    assert_eq!(revocation.refused_after_ms.len() + revocation.unseen, 5, "one round per token holder");
+    assert_eq!(revocation.unseen, 0, "{revocation:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

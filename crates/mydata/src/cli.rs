@@ -15,7 +15,8 @@ use std::sync::Arc;
         an information provider (정보제공자) with its authorization server and information APIs,\n\
         the integrated portal (종합포털), and a MyData operator (마이데이터사업자) client and collector.\n\n\
         Every server prints `listening on http://ADDR` once it accepts connections.\n\
-        Logs go to standard error (JSON when it is not a terminal); set MYDATA_LOG=debug for more.",
+        Logs go to standard error (JSON when it is not a terminal) or to --log-file; set MYDATA_LOG=debug\n\
+        for more, MYDATA_LOG=warn to turn the access log off.",
     after_help = "Examples:\n  mydata serve --listen 127.0.0.1:8080 --database sqlite://provider.db\n  mydata serve --org BANK000001:bank --org CARD000001:card --database postgres://postgres@127.0.0.1/test"
 )]
 pub struct Cli {
@@ -23,6 +24,12 @@ pub struct Cli {
     /// or at the top level. Flags and environment variables take precedence over the file.
     #[arg(long = "config", global = true, env = "MYDATA_CONFIG", value_name = "FILE")]
     config: Option<std::path::PathBuf>,
+    /// Append the log (one JSON object a line) to this file instead of standard error. Lines go
+    /// through a bounded queue to a writer thread, so a slow disk never holds a request up: lines
+    /// that find the queue full are dropped and counted (`mydata_log_dropped_lines_total` at
+    /// /metrics). `mydata bench` writes to `mydata-bench.log` unless told otherwise.
+    #[arg(long, global = true, env = "MYDATA_LOG_FILE", value_name = "FILE")]
+    log_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -64,8 +71,10 @@ pub struct DatabaseArgs {
     #[arg(long, env = "MYDATA_DATABASE", default_value = "sqlite://mydata.db")]
     pub database: String,
     /// Milliseconds a server reuses a token's grant (its record, consent and assets) read from the
-    /// database. A revocation through this server takes effect at once; one made by another server
-    /// sharing the database, within this time. 0 reads the database on every call.
+    /// database. A revocation through this server takes effect at once; on PostgreSQL one made by
+    /// another server sharing the database too, announced to every server (LISTEN/NOTIFY), and this
+    /// time bounds it only when an announcement is lost; on SQLite it is the bound. 0 reads the
+    /// database on every call.
     #[arg(long, env = "MYDATA_GRANT_CACHE_MS", default_value_t = 1000)]
     pub grant_cache_ms: u64,
     /// Connections to PostgreSQL that the information APIs' reads share (default: two per core of
@@ -80,7 +89,9 @@ impl DatabaseArgs {
         let store = SqlStore::open_with(&self.database, self.postgres_read_connections)
             .await
             .with_context(|| format!("opening the database {}", self.database))?;
-        Ok(Arc::new(store.with_grant_cache_ttl(std::time::Duration::from_millis(self.grant_cache_ms))))
+        let store = store.with_grant_cache_ttl(std::time::Duration::from_millis(self.grant_cache_ms));
+        store.listen_for_revocations().await.context("listening for the other servers' revocations")?;
+        Ok(Arc::new(store))
     }
 }
 
@@ -89,14 +100,22 @@ impl Cli {
         self.config.as_deref()
     }
 
+    /// Where the log goes: --log-file, or for the benchmark a file of its own (its terminal shows
+    /// progress, and a server's access log is measured as deployed, written to a file).
+    pub fn log_file(&self) -> Option<std::path::PathBuf> {
+        let bench_default = matches!(self.command, Command::Bench(_)).then(|| cmd::bench::DEFAULT_LOG_FILE.into());
+        self.log_file.clone().or(bench_default)
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
+        let log_file = self.log_file();
         match self.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::DevToken(args) => cmd::dev_token::run(args).await,
             Command::Pki(args) => cmd::pki::run(args).await,
             Command::Testdata(args) => cmd::testdata::run(args).await,
             Command::Portal(args) => cmd::portal::run(args).await,
-            Command::Bench(args) => cmd::bench::run(args).await,
+            Command::Bench(args) => cmd::bench::run(args, log_file.as_deref()).await,
             Command::Openapi(args) => cmd::openapi::run(args),
             Command::Conformance(args) => cmd::conformance::run(args).await,
             Command::Collect(args) => cmd::collect::run(args).await,

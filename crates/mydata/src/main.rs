@@ -5,7 +5,6 @@ mod cmd;
 mod config;
 
 use clap::CommandFactory;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 /// mimalloc instead of glibc's allocator: the servers allocate and free many small buffers from
@@ -13,18 +12,6 @@ use std::process::ExitCode;
 /// tenth of the time.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MYDATA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    // Humans get readable lines; anything else (a log collector, a file) gets one JSON object a line.
-    if std::io::stderr().is_terminal() {
-        builder.init();
-    } else {
-        builder.json().init();
-    }
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -46,7 +33,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(if is_usage_error { 2 } else { 0 });
         }
     };
-    init_logging();
+    let directives = std::env::var("MYDATA_LOG").unwrap_or_else(|_| "info".into());
+    // Held until exit: dropping it writes the lines still queued.
+    let _log_writer = match mydata_web::logging::init(&directives, args.log_file().as_deref()) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("mydata: the log (MYDATA_LOG={directives:?}, --log-file): {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Some(file) = args.config_file() {
         tracing::info!(config = %file.display(), "settings read from config file");
     }

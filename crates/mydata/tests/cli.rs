@@ -330,3 +330,20 @@ fn openapi_writes_the_description_a_server_publishes() {
     assert!(doc["paths"]["/mgmts/orgs"]["get"].is_object());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_times_start_up_on_a_database_filled_with_customers() {
+    let dir = temp_dir("startup");
+    let database = format!("sqlite://{}", dir.join("startup.db").display());
+    let log = dir.join("bench.log");
+    let out = mydata()
+        .args(["bench", "--only", "start-up", "--startup-database", &database, "--startup-customers", "2000"])
+        .args(["--log-file", log.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("2000 customers written to"), "{stdout}");
+    assert!(stdout.contains("with 2000 customers: listening after"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,6 @@
 //! Prometheus metrics at `/metrics` (OpenMetrics text): calls by API, rsp_code and x-api-type,
-//! latency histograms, token events, periodic-allowance rejections and store pool usage.
+//! latency histograms, token events, periodic-allowance rejections, store pool usage and the log
+//! lines dropped because the log's queue was full ([`mydata_web::logging`]).
 //! Each provider instance has its own registry, so several servers in one process count apart.
 
 use crate::info::CalledApi;
@@ -8,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use mydata_spec::RspCode;
 use mydata_store::Store;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -58,6 +60,23 @@ impl TokenEvent {
     }
 }
 
+/// `mydata_log_dropped_lines_total`, read from the process's log queues at each scrape.
+#[derive(Debug)]
+struct DroppedLogLines;
+
+impl Collector for DroppedLogLines {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let counter = ConstCounter::new(mydata_web::logging::dropped_lines());
+        let metric = encoder.encode_descriptor(
+            "log_dropped_lines",
+            "Log lines (the access log included) dropped because the log's queue was full",
+            None,
+            counter.metric_type(),
+        )?;
+        counter.encode(metric)
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
     calls: Family<CallLabels, Counter>,
@@ -101,6 +120,7 @@ impl Metrics {
         registry.register("store_pool_open_connections", "Database connections open", pool_open.clone());
         registry.register("store_pool_idle_connections", "Database connections idle", pool_idle.clone());
         registry.register("store_pool_max_connections", "Database connections allowed", pool_max.clone());
+        registry.register_collector(Box::new(DroppedLogLines));
         Metrics { registry, calls, latency, tokens, periodic_rejections, pool_open, pool_idle, pool_max }
     }
 

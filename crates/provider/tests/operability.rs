@@ -43,6 +43,37 @@ async fn metrics_count_exactly_the_calls_made() {
     assert!(!text.contains(r#"pool="reads""#), "SQLite files read without a pool: {text}");
 }
 
+/// A log writer that takes nothing until the test lets it go.
+struct StalledLog(std::sync::mpsc::Receiver<()>);
+
+impl std::io::Write for StalledLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let _ = self.0.recv();
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn log_lines_dropped_by_a_full_queue_are_counted_in_metrics() {
+    use std::io::Write;
+    let app = spawn(Backend::Sqlite).await;
+    let (release, stalled) = std::sync::mpsc::channel();
+    let (mut log, guard) = mydata_web::logging::non_blocking(StalledLog(stalled), 1);
+    for n in 0..20 {
+        log.write_all(format!("line {n}\n").as_bytes()).unwrap();
+    }
+    let dropped = log.error_counter().dropped_lines() as f64;
+    assert!(dropped >= 18.0, "{dropped} lines dropped");
+    let text = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let counted = metric_value(&text, "mydata_log_dropped_lines_total");
+    assert!(counted.is_some_and(|c| c >= dropped), "{dropped} dropped: {text}");
+    drop(release);
+    drop(guard);
+}
+
 #[tokio::test]
 async fn metrics_count_token_refreshes_and_revocations() {
     use mydata_store::prelude::*;

@@ -6,7 +6,8 @@
 //! - this store has written no token or consent since it was read (a generation counter that every
 //!   such write bumps after committing), so a revocation through this store is seen at once; and
 //! - it is younger than the time to live, which bounds how late this instance sees a revocation
-//!   made by another process sharing the database.
+//!   made by another process sharing the database when that process's announcement is lost (on
+//!   PostgreSQL every such write is announced, and the listener drops every grant: [`crate::notify`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

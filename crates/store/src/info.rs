@@ -137,6 +137,8 @@ pub trait InformationStore: Send + Sync + 'static {
     async fn customer(&self, org_code: &str, customer_id: &str) -> StoreResult<Option<Customer>>;
     async fn customer_by_ci(&self, org_code: &str, ci: &str) -> StoreResult<Option<Customer>>;
     async fn customers(&self, org_code: &str) -> StoreResult<Vec<Customer>>;
+    /// Whether the institution has any customer: one index probe, whatever their number.
+    async fn has_customers(&self, org_code: &str) -> StoreResult<bool>;
     async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()>;
     /// [`InformationStore::asset_page`] with what an asset-list API answers besides the page, in one read: the
     /// list's latest change (the list's MT of ch.2.1) and the customer's reg_date.

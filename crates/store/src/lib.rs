@@ -16,6 +16,7 @@ mod bulk;
 mod grant_cache;
 mod info;
 mod local_read;
+mod notify;
 mod participant;
 mod portal;
 mod sql;

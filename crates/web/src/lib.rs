@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod health;
+pub mod logging;
 pub mod openapi;
 pub mod server;
 pub mod tls;

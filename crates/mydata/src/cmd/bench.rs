@@ -1,12 +1,17 @@
 //! `mydata bench`: measures the provider over loopback, each figure beside its ceiling (and, for
-//! 은행-001, beside Stoplight Prism), then the collector's throughput against in-process providers.
+//! 은행-001, beside Stoplight Prism) and beside the same run with the log quieted; on PostgreSQL two
+//! instances on one database and the time a revocation takes to reach the other; the collector's
+//! throughput against in-process providers; and `mydata serve`'s start-up on a million customers.
 
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mydata_bench::{BenchConfig, CollectBench, CollectRun, Load, Measured, Report};
+use mydata_bench::{BenchConfig, CollectBench, CollectRun, Load, Measured, Report, RevocationTimes};
 use std::fmt::Write;
 use std::time::Duration;
+
+/// Where the benchmark's log (the provider's access log) goes without --log-file.
+pub const DEFAULT_LOG_FILE: &str = "mydata-bench.log";
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -46,14 +51,26 @@ pub struct BenchArgs {
     /// Customers with data and consents at every one of those institutions.
     #[arg(long, default_value_t = 20)]
     collect_customers: u64,
-    /// Only the scenarios whose name contains this text (e.g. `은행-001`, `token`), for a profile
-    /// or a quick check; `collector` runs the collector benchmark alone.
+    /// Database of the start-up measurement: filled with --startup-customers customers when it has
+    /// none (kept apart from --database, whose scenarios read every customer).
+    #[arg(long, default_value = "sqlite://bench-startup.db")]
+    startup_database: String,
+    /// Customers of the start-up measurement's institution.
+    #[arg(long, default_value_t = 1_000_000)]
+    startup_customers: u64,
+    /// Only the scenarios whose name contains this text (e.g. `은행-001`, `token`, `two instances`,
+    /// `revocation`), for a profile or a quick check; `collector` runs the collector benchmark alone,
+    /// `start-up` the start-up measurement alone.
     #[arg(long)]
     only: Option<String>,
     /// Also write the tables to this Markdown file.
     #[arg(long)]
     output: Option<std::path::PathBuf>,
 }
+
+/// The benchmark's own parts besides the provider's scenarios, which `--only` can pick alone.
+const COLLECTOR: &str = "collector";
+const STARTUP: &str = "start-up";
 
 fn ratio(measured: &Measured, ceiling: &Measured) -> String {
     format!("{:.0} | {:.0}%", ceiling.rps(), 100.0 * measured.rps() / ceiling.rps().max(1.0))
@@ -65,14 +82,19 @@ fn row(report: &Report) -> String {
         Some(p) => format!("{:.0} | {:.1}× | {:.2}", p.rps(), m.rps() / p.rps().max(1.0), p.p99_ms),
         None => "— | — | —".into(),
     };
+    let logs_off = match &report.logs_off {
+        Some(off) => format!("{:.0} | {:.2} | {:.0}%", off.rps(), off.p99_ms, 100.0 * m.rps() / off.rps().max(1.0)),
+        None => "— | — | —".into(),
+    };
     format!(
-        "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+        "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |",
         report.scenario,
         m.rps(),
         m.p50_ms,
         m.p95_ms,
         m.p99_ms,
         m.errors,
+        logs_off,
         ratio(m, &report.ceiling),
         prism
     )
@@ -149,7 +171,7 @@ fn write_table(
 }
 
 /// Measures the provider on `database` and writes its table to `out`.
-async fn measure_store(args: &BenchArgs, database: &str, out: &mut String) -> anyhow::Result<()> {
+async fn measure_store(args: &BenchArgs, database: &str, log: &str, out: &mut String) -> anyhow::Result<()> {
     let config = BenchConfig {
         database: database.to_owned(),
         postgres_read_connections: args.postgres_read_connections,
@@ -158,6 +180,7 @@ async fn measure_store(args: &BenchArgs, database: &str, out: &mut String) -> an
         codes: args.codes,
         prism: !args.no_prism,
         only: args.only.clone(),
+        logs_off: true,
         load: Load {
             connections: args.connections,
             duration: Duration::from_secs(args.seconds),
@@ -168,11 +191,16 @@ async fn measure_store(args: &BenchArgs, database: &str, out: &mut String) -> an
     };
     reset_peak_rss();
     let generating = bar(args.customers + 3, "generating")?;
-    let (generated, reports) = mydata_bench::run(&config, |n| generating.inc(n)).await?;
+    let results = mydata_bench::run(&config, |n| generating.inc(n)).await?;
     generating.finish_and_clear();
     writeln!(out, "\n## Provider on `{database}`\n")?;
     writeln!(out, "Connections: {}, {} s per scenario.", args.connections, args.seconds)?;
-    if let Some(secs) = generated {
+    writeln!(
+        out,
+        "Access log on, as `mydata serve` runs by default ({log}); logs off: the same scenario at once after, \
+         with the log quieted to warnings (`MYDATA_LOG=warn`)."
+    )?;
+    if let Some(secs) = results.generated {
         writeln!(
             out,
             "Dataset: {} customers at a bank and a card company generated in {secs:.1} s ({:.0} customers/s).",
@@ -188,6 +216,9 @@ async fn measure_store(args: &BenchArgs, database: &str, out: &mut String) -> an
         "p95 ms",
         "p99 ms",
         "errors",
+        "logs off req/s",
+        "logs off p99 ms",
+        "log on / off",
         "ceiling req/s",
         "of ceiling",
         "Prism req/s",
@@ -197,8 +228,45 @@ async fn measure_store(args: &BenchArgs, database: &str, out: &mut String) -> an
     write_table(
         out,
         &header,
-        reports.iter().map(row),
+        results.reports.iter().map(row),
         "of the process under load (provider, load generator and ceiling together)",
+    )?;
+    if let Some(revocation) = &results.revocation {
+        write_revocation(out, revocation)?;
+    }
+    Ok(())
+}
+
+/// The revocation-to-refusal times across two instances.
+fn write_revocation(out: &mut String, times: &RevocationTimes) -> std::fmt::Result {
+    let ms = |q: f64| times.quantile_ms(q).map_or("—".into(), |ms| format!("{ms:.1}"));
+    writeln!(
+        out,
+        "\nRevocation across instances: a token revoked through one instance (개별인증-004) and called on the \
+         other until refused, grants remembered 60 s (only the announcement can refuse it sooner), {} rounds: \
+         median {} ms, p90 {} ms, max {} ms; still served after 2 s: {}.",
+        times.refused_after_ms.len() + times.unseen,
+        ms(0.5),
+        ms(0.9),
+        ms(1.0),
+        times.unseen
+    )
+}
+
+/// Times `mydata serve`'s start-up on the start-up database and writes it to `out`.
+async fn measure_startup(args: &BenchArgs, out: &mut String) -> anyhow::Result<()> {
+    let server = std::env::current_exe().context("the path of this mydata binary")?;
+    let database = &args.startup_database;
+    eprintln!("start-up: filling {database} with {} customers if it has none", args.startup_customers);
+    let startup = mydata_bench::startup::measure(&server, database, args.startup_customers).await?;
+    writeln!(out, "\n## Start-up\n")?;
+    if let Some(secs) = startup.filled_secs {
+        writeln!(out, "{} customers written to `{database}` in {secs:.1} s.", startup.customers)?;
+    }
+    writeln!(
+        out,
+        "`mydata serve --database {database}` with {} customers: listening after {:.2} s.",
+        startup.customers, startup.startup_secs
     )?;
     Ok(())
 }
@@ -232,18 +300,29 @@ async fn measure_collector(args: &BenchArgs, out: &mut String) -> anyhow::Result
     Ok(())
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// `log`: where the process's log goes.
+pub async fn run(args: BenchArgs, log: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let log = match log {
+        Some(file) => format!("access log written to `{}`", file.display()),
+        None => "access log written to standard error".into(),
+    };
     let mut out = format!("Machine: {}.\n", machine());
     print!("{out}");
-    // `--only collector` measures the collector alone.
-    let stores_wanted = args.only.as_deref() != Some("collector");
+    // `--only collector` and `--only start-up` measure those alone.
+    let stores_wanted = !matches!(args.only.as_deref(), Some(COLLECTOR | STARTUP));
     for database in args.database.iter().filter(|_| stores_wanted) {
         let mut section = String::new();
-        measure_store(&args, database, &mut section).await?;
+        measure_store(&args, database, &log, &mut section).await?;
         print!("{section}");
         out.push_str(&section);
     }
-    let collector_wanted = args.only.as_deref().is_none_or(|only| "collector".contains(only));
+    if args.only.as_deref().is_none_or(|only| STARTUP.contains(only)) {
+        let mut section = String::new();
+        measure_startup(&args, &mut section).await?;
+        print!("{section}");
+        out.push_str(&section);
+    }
+    let collector_wanted = args.only.as_deref().is_none_or(|only| COLLECTOR.contains(only));
     if args.collect_providers > 0 && collector_wanted {
         let mut section = String::new();
         measure_collector(&args, &mut section).await?;

@@ -172,6 +172,14 @@ impl InformationStore for SqlStore {
         rows.iter().map(customer_from).collect()
     }
 
+    async fn has_customers(&self, org_code: &str) -> StoreResult<bool> {
+        let found = sqlx::query("SELECT 1 FROM customers WHERE org_code = $1 LIMIT 1")
+            .bind(org_code)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
     async fn upsert_assets(&self, rows: &[AssetRow]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         for a in rows {

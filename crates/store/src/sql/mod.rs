@@ -12,6 +12,7 @@ mod upsert;
 
 use crate::grant_cache::GrantCache;
 use crate::local_read::{LocalReader, LocalRow, Param};
+use crate::notify::Announcements;
 use crate::*;
 use chrono::NaiveDate;
 use mydata_domain::Consent;
@@ -49,6 +50,8 @@ pub struct SqlStore {
     reads: Arc<Reads>,
     /// The queue of this store's SQLite writers (see [`SqlStore::begin_write`]).
     write_turns: Arc<tokio::sync::Mutex<()>>,
+    /// On PostgreSQL, how writes to tokens and consents reach the other servers ([`crate::notify`]).
+    announcements: Option<Arc<Announcements>>,
 }
 
 /// How long a grant read by this store is reused when nothing was written through it; it is how
@@ -165,6 +168,10 @@ impl SqlStore {
             (Backend::Postgres, _) => {
                 let connections = postgres_read_connections.unwrap_or_else(default_postgres_read_connections);
                 // Opened on first use: commands that never read information APIs open no reader.
+                // No ping before each use: sqlx's check is a round trip of its own (Sync and
+                // ReadyForQuery), as many as the read itself. A connection lost meanwhile fails
+                // its one call and is replaced.
+                let read_options = read_options.test_before_acquire(false);
                 Reads::Pool(read_options.max_connections(connections.max(1)).connect_lazy(&url)?)
             }
         };
@@ -174,6 +181,7 @@ impl SqlStore {
             grants: Arc::new(GrantCache::new(DEFAULT_GRANT_CACHE_TTL)),
             reads: Arc::new(reads),
             write_turns: Arc::default(),
+            announcements: (backend == Backend::Postgres).then(|| Arc::new(Announcements::new(&url))),
         })
     }
 
@@ -181,6 +189,16 @@ impl SqlStore {
     pub fn with_grant_cache_ttl(mut self, ttl: Duration) -> SqlStore {
         self.grants = Arc::new(GrantCache::new(ttl));
         self
+    }
+
+    /// On PostgreSQL, from now on drops this store's remembered grants whenever another server
+    /// sharing the database writes tokens or consents ([`crate::notify`]); nothing on SQLite. Call
+    /// it after [`SqlStore::with_grant_cache_ttl`].
+    pub async fn listen_for_revocations(&self) -> StoreResult<()> {
+        match &self.announcements {
+            Some(announcements) => announcements.listen(&self.grants).await,
+            None => Ok(()),
+        }
     }
 
     /// The first row of a read made by every information-API call (see [`Reads`]).
@@ -203,6 +221,9 @@ impl SqlStore {
     async fn writing_grants<T>(&self, write: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         let written = write.await;
         self.grants.invalidate();
+        if let (Ok(_), Some(announcements)) = (&written, &self.announcements) {
+            announcements.announce(&self.pool).await;
+        }
         written
     }
 
