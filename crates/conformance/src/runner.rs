@@ -290,7 +290,7 @@ impl TargetRun<'_> {
                 headers.insert(field.name.clone(), self.manifest.defaults.api_type.clone());
             }
         }
-        if let (ScopeRule::Industry(_), Some(token)) = (api.scope, &self.target.tokens.access) {
+        if let (ScopeRule::List | ScopeRule::Industry(_), Some(token)) = (api.scope, &self.target.tokens.access) {
             headers.insert("authorization".into(), format!("Bearer {token}"));
         }
         headers
