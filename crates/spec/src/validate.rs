@@ -142,6 +142,38 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
     }
 }
 
+/// The fields of a response body its API's table does not name, recursively into every list item,
+/// and every value sent other than as a string (첨부2): an answer carries exactly the table's fields.
+/// Paths name the item, e.g. `insured_list[0].insured_no`.
+pub fn unnamed_fields(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let fields: Vec<&Field> = api.fields().response_body().collect();
+    find_unnamed(&fields, body, "", &mut violations);
+    violations
+}
+
+fn find_unnamed(fields: &[&Field], value: &serde_json::Value, path: &str, out: &mut Vec<Violation>) {
+    use serde_json::Value;
+    let Value::Object(map) = value else {
+        out.push(violation(path, "must be a JSON object"));
+        return;
+    };
+    for (name, value) in map {
+        let here = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+        match (fields.iter().find(|f| &f.name == name), value) {
+            (None, _) => out.push(violation(&here, "is not a field of the table")),
+            (Some(list), Value::Array(items)) if list.type_spec == "Object" => {
+                let children: Vec<&Field> = list.children.iter().collect();
+                for (i, item) in items.iter().enumerate() {
+                    find_unnamed(&children, item, &format!("{here}[{i}]"), out);
+                }
+            }
+            (Some(_), Value::String(_)) => {}
+            (Some(_), other) => out.push(violation(&here, format!("must be sent as a string (첨부2), got {other}"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +236,17 @@ mod tests {
         let not_a_list = serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "reg_date": "20150301",
                                             "account_cnt": "0", "account_list": "none"});
         assert_eq!(check_response(api, &not_a_list)[0].field, "account_list");
+    }
+
+    #[test]
+    fn fields_the_table_does_not_name_are_found() {
+        let api = crate::catalogue::api("보증보험-002").unwrap();
+        let body = serde_json::json!({
+            "rsp_code": "00000", "rsp_msg": "성공", "insured_cnt": "1", "extra": "x",
+            "insured_list": [{"insured_name": "홍*동", "insured_no": "01"}], "face_amt": 1000
+        });
+        let mut fields: Vec<String> = unnamed_fields(api, &body).into_iter().map(|v| v.field).collect();
+        fields.sort();
+        assert_eq!(fields, ["extra", "face_amt", "insured_list[0].insured_no"]);
     }
 }

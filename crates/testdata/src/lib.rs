@@ -183,18 +183,25 @@ fn product_for(kind: AssetKind, rng: &mut StdRng) -> Option<&'static str> {
 }
 
 /// An asset key no other asset of the institution has, as real account numbers are: the list's
-/// place among the industry's lists, the customer's number and the asset's index, after a short
-/// prefix that keeps the whole within the key's length (`mgmt_id` is aN(15)).
-fn asset_key(key_field: &str, list_place: usize, number: u64, index: usize) -> String {
-    let prefix = match key_field {
-        "account_num" => "1",
-        "bond_num" => "채권",
-        other => {
-            let name = &other[..other.find('_').unwrap_or(other.len())];
-            &name[..name.len().min(3)]
+/// place among the industry's lists, the customer's number and the asset's index, after a prefix
+/// cut to what the key field's length (`aN(15)` for 통신's `mgmt_id`) leaves room for.
+fn asset_key(key_field: &Field, list_place: usize, number: u64, index: usize) -> String {
+    let serial = format!("{list_place}{number:09}{index:02}");
+    match key_field.name.as_str() {
+        "account_num" => format!("1{serial}"),
+        "bond_num" => format!("채권{serial}"),
+        name => {
+            let prefix = &name[..name.find('_').unwrap_or(name.len())];
+            let room = max_length(&key_field.type_spec).saturating_sub(serial.len());
+            format!("{}{serial}", &prefix[..prefix.len().min(room)])
         }
-    };
-    format!("{prefix}{list_place}{number:09}{index:02}")
+    }
+}
+
+/// The length a type like `aN(15)` allows (unbounded without one).
+fn max_length(type_spec: &str) -> usize {
+    let inner = type_spec.split_once('(').map(|(_, rest)| rest.trim_end_matches(')'));
+    inner.and_then(|args| args.split(',').next()?.trim().parse().ok()).unwrap_or(usize::MAX)
 }
 
 /// Body fields of an API's response that stored data supplies (the pipeline adds the rest).
@@ -250,7 +257,8 @@ impl ApiPlan {
 struct ListPlan {
     list: &'static ApiSpec,
     keyed: Vec<&'static ApiSpec>,
-    key_field: &'static str,
+    /// The request field that names an item in its detail APIs (`account_num`, `card_id`, …).
+    key_field: &'static Field,
     /// The list item's fields but `is_consent`, which the provider adds per consent.
     item_fields: Vec<&'static Field>,
 }
@@ -271,7 +279,7 @@ impl IndustryPlan {
             .filter(|a| a.kind() == ApiKind::AssetList)
             .filter_map(|list| {
                 let keyed: Vec<&'static ApiSpec> = list.detail_apis(industry).collect();
-                let key_field = keyed.iter().find_map(|a| a.resource_key())?;
+                let key_field = keyed.iter().find_map(|a| a.fields().request_field(a.resource_key()?))?;
                 let (list_field, _) = subject::list_fields(list).expect("asset lists have a list");
                 let item_fields = list_field.children.iter().filter(|c| c.name != "is_consent").collect();
                 Some(ListPlan { list, keyed, key_field, item_fields })
@@ -347,7 +355,7 @@ impl Generator {
             for index in 0..count {
                 let key = asset_key(key_field, list_place, who.number, index);
                 let (kind, kind_field) = kind_codes(org.industry, list, index);
-                self.asset(org, who, list, item_fields, key_field, &key, kind, kind_field, &mut rng, &mut data);
+                self.asset(org, who, list, item_fields, &key_field.name, &key, kind, kind_field, &mut rng, &mut data);
                 let item = data.assets.last().map(|a| a.item.clone());
                 // What is known of the asset so far: its item, then each answer made about it.
                 let mut produced: Vec<Map<String, Value>> = Vec::new();
@@ -482,9 +490,11 @@ impl Generator {
             if with_document {
                 let mut body = object(&ctx, plan.document_fields.iter().copied(), rng);
                 if let Some(insured) = body.get_mut("insured_list").and_then(Value::as_array_mut) {
-                    // 보험-003 is asked per insured person: their numbers must be distinct.
-                    for (i, person) in insured.iter_mut().enumerate() {
-                        person["insured_no"] = Value::String(format!("{:02}", i + 1));
+                    // 보험-003 is asked per insured person of 보험-002: their numbers must be distinct.
+                    // (보증보험-002's insured persons have no number in its table.)
+                    let numbers = insured.iter_mut().filter_map(|person| person.get_mut("insured_no"));
+                    for (i, number) in numbers.enumerate() {
+                        *number = Value::String(format!("{:02}", i + 1));
                     }
                 }
                 // Later subjects may be named by what this answer lists.

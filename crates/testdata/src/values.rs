@@ -23,9 +23,11 @@ pub struct Context {
     pub at: Option<NaiveDateTime>,
 }
 
-/// Code values listed in a field's note (`Codes: 01: 신용, 02: 체크`).
+/// Code values listed in a field's note (`Codes: 01: 신용, 02: 체크`), or listed after the note's
+/// label from the first code `01` on (`Payment term type: 01: 일시납, 02: 분납`).
 pub fn note_codes(note: &str) -> Vec<String> {
-    let Some((_, list)) = note.split_once("Codes:").or_else(|| note.split_once("Code:")) else { return Vec::new() };
+    let labelled = note.split_once("Codes:").or_else(|| note.split_once("Code:")).map(|(_, list)| list);
+    let Some(list) = labelled.or_else(|| note.find("01: ").map(|at| &note[at..])) else { return Vec::new() };
     list.split([',', ';'])
         .filter_map(|piece| {
             let (code, _) = piece.trim().split_once(':')?;
@@ -681,6 +683,8 @@ mod tests {
     fn codes_are_read_from_notes() {
         assert_eq!(note_codes("Kind of card. Codes: 01: 신용, 02: 체크(직불포함), 03: 소액."), ["01", "02", "03"]);
         assert_eq!(note_codes("Cycle. Codes: 1M: 매월, 3M: 3개월"), ["1M", "3M"]);
+        assert_eq!(note_codes("Payment term type: 01: 일시납, 02: 분납"), ["01", "02"]);
+        assert_eq!(note_codes("Transaction type. 01: 실행, 02: 상환, 99: 기타"), ["01", "02", "99"]);
         assert!(note_codes("No list here").is_empty());
     }
 }

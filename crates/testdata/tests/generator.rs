@@ -5,7 +5,7 @@ use mydata_spec::ApiKind;
 use mydata_spec::Industry;
 use mydata_spec::catalogue::api;
 use mydata_spec::subject::list_fields;
-use mydata_spec::validate::check_response;
+use mydata_spec::validate::{Violation, check_response, unnamed_fields};
 use mydata_store::HistoryRow;
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people, person};
 use serde_json::{Map, Value, json};
@@ -57,8 +57,16 @@ fn as_response(data: &CustomerData, api_id: &str, body: &Map<String, Value>, sub
     response
 }
 
+/// Where `body` breaks the table of `api_id`: a field missing, unnamed, or of the wrong type.
+fn off_the_table(api_id: &str, body: &Value) -> Vec<Violation> {
+    let api = api(api_id).unwrap();
+    let mut violations = check_response(api, body);
+    violations.extend(unnamed_fields(api, body));
+    violations
+}
+
 #[test]
-fn every_generated_answer_conforms_to_its_response_table() {
+fn every_generated_answer_has_exactly_the_fields_of_its_response_table() {
     for industry in Industry::ALL {
         let org = institution(industry);
         for who in demo_people().iter().chain([&person(42, 1), &person(42, 2)]) {
@@ -66,15 +74,22 @@ fn every_generated_answer_conforms_to_its_response_table() {
             assert!(!data.assets.is_empty() && !data.history.is_empty(), "{industry}: data for every kind");
             for doc in &data.documents {
                 let body = as_response(&data, &doc.api_id, doc.body.as_object().unwrap(), &doc.subject_key);
-                let violations = check_response(api(&doc.api_id).unwrap(), &body);
+                let violations = off_the_table(&doc.api_id, &body);
                 assert!(violations.is_empty(), "{} {}: {violations:?}", doc.api_id, doc.subject_key);
+            }
+            for asset in &data.assets {
+                let (items, _) = list_fields(api(&asset.list_api).unwrap()).unwrap();
+                let mut item = asset.item.clone();
+                item["is_consent"] = json!("true");
+                let body = json!({ items.name.as_str(): [item] });
+                let violations: Vec<_> =
+                    off_the_table(&asset.list_api, &body).into_iter().filter(|v| v.field.contains('[')).collect();
+                assert!(violations.is_empty(), "{} {}: {violations:?}", asset.list_api, asset.asset_key);
             }
             for row in &data.history {
                 let body = as_response(&data, &row.api_id, &Map::new(), &row.subject_key);
-                let violations: Vec<_> = check_response(api(&row.api_id).unwrap(), &body)
-                    .into_iter()
-                    .filter(|v| v.field.contains('['))
-                    .collect();
+                let violations: Vec<_> =
+                    off_the_table(&row.api_id, &body).into_iter().filter(|v| v.field.contains('[')).collect();
                 assert!(violations.is_empty(), "{}: {violations:?}", row.api_id);
                 assert_eq!(row.occurred.len(), 14, "occurred is DTIME text");
             }
