@@ -69,7 +69,10 @@ impl StatsRecorder {
     ) {
         let Some(called) = response.extensions().get::<CalledApi>() else { return };
         let Some(api_code) = catalogue::api(called.api_id).and_then(|api| api.api_code) else { return };
-        let org = industry.and_then(|i| self.orgs.iter().find(|o| o.industry == i));
+        let org = match &called.org_code {
+            Some(code) => self.orgs.iter().find(|o| &o.org_code == code),
+            None => industry.and_then(|i| self.orgs.iter().find(|o| o.industry == i)),
+        };
         // A call refused before its token verified still counts for the client the token names.
         let client = called.client_id.clone().or_else(|| claimed_audience(authorization.and_then(|v| v.to_str().ok())));
         let (Some(org), Some(client_id)) = (org, client) else {

@@ -313,6 +313,32 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
             .await
             .unwrap();
         assert_eq!(anonymous.status(), 401);
+        // 첨부12 counts the APIs without a data token too: 공통-001 names its caller itself, and the
+        // authorization server's calls name theirs in the form (개별인증-004 here, one refused).
+        let api_list = s
+            .http
+            .get(format!("{}/v1/bank/apis?org_code=BANK000001&client_id={SERVICE}", s.provider_base))
+            .header("x-api-tran-id", portal_tran_id())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api_list.status(), 200);
+        for secret in ["not-the-secret", "ChangeMeServiceSecret00000000001"] {
+            let revoke = s
+                .http
+                .post(format!("{}/oauth/2.0/revoke", s.provider_base))
+                .header("x-api-tran-id", TranId::generate("OPERAT0001", IssuerType::Operator).to_string())
+                .form(&[
+                    ("org_code", "BANK000001"),
+                    ("client_id", SERVICE),
+                    ("client_secret", secret),
+                    ("token", token.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(revoke.status().is_success(), secret.starts_with("ChangeMe"), "{backend:?}");
+        }
 
         // The portal asks for this week's statistics (지원-104); the provider sends 지원-005.
         let today = mydata_support::time::kst_of(Utc::now().timestamp()).date_naive();
@@ -329,6 +355,8 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
         assert_eq!(counted(report("2"), &day, "BA02"), (0, 2), "{backend:?}: failed 은행-002 calls");
         assert_eq!(counted(report("1"), &day, "BA01"), (1, 0), "{backend:?}: the scheduled call");
         assert_eq!(counted(report("1"), &day, "BA02"), (0, 0));
+        assert_eq!(counted(report("2"), &day, "CM01"), (1, 0), "{backend:?}: the untokened 공통-001 call");
+        assert_eq!(counted(report("2"), &day, "AU04"), (1, 1), "{backend:?}: the revocations, one refused");
         assert!(s.provider.support.stats.unattributed() >= 1, "the anonymous call was seen and left out");
         assert_eq!(s.provider.support.stats.dropped(), 0);
         assert_eq!(reports[0].sender_org_code, "BANK000001");

@@ -29,15 +29,19 @@ use std::sync::Arc;
 /// How many items an API without paging answers at most in one response.
 const MAX_UNPAGED: u32 = 10_000;
 
-/// Attached to every information-API response, so that layers (statistics, metrics, logs) can see
-/// which API answered, for which x-api-type, for which client, with which rsp_code (also attached,
-/// as [`RspCode`]).
+/// Attached to every response of an API of 첨부12 (the information APIs and the authorization
+/// server's), so that layers (statistics, metrics, logs) can see which API answered, for which
+/// x-api-type, for which client, with which rsp_code (also attached, as [`RspCode`]).
 #[derive(Debug, Clone)]
 pub struct CalledApi {
     pub api_id: &'static str,
     pub api_type: Option<ApiType>,
-    /// The client whose access token verified; `None` when the call failed before that.
+    /// The client whose access token verified, or that the request names where no token is asked
+    /// for (공통-001's `client_id`, the token endpoint's form); `None` when the call failed before.
     pub client_id: Option<String>,
+    /// The institution that answered, where the path does not say (the authorization server's
+    /// paths carry no industry).
+    pub org_code: Option<String>,
 }
 
 /// A validated information-API request, ready for its shape.
@@ -153,6 +157,8 @@ async fn answer(
     caller: &mut Option<String>,
 ) -> Result<Response, ApiError> {
     if call.api.kind() == ApiKind::ApiList {
+        // Untokened, it names its caller itself (ch.6.1.1); statistics count it for that client.
+        *caller = call.param("client_id").map(str::to_owned);
         return common::api_list(&call);
     }
     let grant: Grant = provider.authenticate_call(&call.org_code, bearer(headers)?, peer).await?;
@@ -190,7 +196,7 @@ async fn handle(
     .await;
     let mut response = result.into_response();
     let api_type = headers.get(api_type::HEADER).and_then(|v| v.to_str().ok()).and_then(|s| s.parse().ok());
-    response.extensions_mut().insert(CalledApi { api_id: api.id, api_type, client_id: caller });
+    response.extensions_mut().insert(CalledApi { api_id: api.id, api_type, client_id: caller, org_code: None });
     response
 }
 

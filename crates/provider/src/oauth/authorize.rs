@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 const COOKIE: &str = "mydata_consent";
-const CONSENT_PATH: &str = "/oauth/2.0/consent";
+pub(super) const CONSENT_PATH: &str = "/oauth/2.0/consent";
 /// Transfer cycles a customer may pick: the standard's weekly default (공통-002: fixed at 1/w at
 /// launch) or less often, never more.
 const CYCLES: &[(&str, &str)] = &[("1/w", "주 1회"), ("1/m", "월 1회")];

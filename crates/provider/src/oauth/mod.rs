@@ -4,6 +4,7 @@
 
 mod authorize;
 mod choices;
+mod counted;
 mod integrated;
 mod page;
 pub mod signature;
@@ -29,14 +30,14 @@ pub use choices::{AssetChoice, customer_assets, scopes_for_choice};
 /// The routes of the authorization server.
 pub fn routes(provider: Arc<Provider>) -> Router {
     Router::new()
-        .route("/oauth/2.0/authorize", get(authorize::start).fallback(method_not_allowed))
+        .route("/oauth/2.0/authorize", get(counted::authorize).fallback(method_not_allowed))
         .route(
             "/oauth/2.0/consent/{session}",
             get(authorize::show).post(authorize::answer).fallback(method_not_allowed),
         )
         .route("/oauth/2.0/consent/{session}/sign-in", post(authorize::sign_in).fallback(method_not_allowed))
-        .route("/oauth/2.0/token", post(token::token).fallback(method_not_allowed))
-        .route("/oauth/2.0/revoke", post(token::revoke).fallback(method_not_allowed))
+        .route("/oauth/2.0/token", post(counted::token).fallback(method_not_allowed))
+        .route("/oauth/2.0/revoke", post(counted::revoke).fallback(method_not_allowed))
         .route("/oauth/2.0/jwks", get(token::jwks).fallback(method_not_allowed))
         .with_state(provider)
 }
