@@ -37,8 +37,12 @@ impl PortalCaller {
     /// 지원-101 with `(client_id, client_secret)` and scope `manage`; the transport's own failure
     /// (a refused handshake) is returned, not a panic.
     pub async fn token_response(&self, (id, secret): (&str, &str)) -> reqwest::Result<reqwest::Response> {
-        let form =
-            [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret), ("scope", "manage")];
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("scope", mydata_spec::catalogue::MANAGE_SCOPE),
+        ];
         let url = format!("{}/mgmts/oauth/2.0/token", self.base);
         self.http.post(url).header("x-api-tran-id", portal_tran_id()).form(&form).send().await
     }
