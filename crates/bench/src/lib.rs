@@ -4,6 +4,7 @@
 
 pub mod collect;
 pub mod loadgen;
+pub mod operator;
 mod prism;
 pub mod scenarios;
 

@@ -140,14 +140,12 @@ impl Cycle {
         text.and_then(Cycle::parse).unwrap_or(Cycle::WEEKLY)
     }
 
-    /// The window `day` falls in, e.g. `2026-W48`, `2026-11-25`, `2026-11`.
+    /// The window `day` falls in, e.g. `W20261122` (its Sunday), `2026-11-25`, `2026-11`.
     pub fn window(&self, day: NaiveDate) -> String {
         match self.unit {
             CycleUnit::Day => day.format("%Y-%m-%d").to_string(),
-            CycleUnit::Week => {
-                let week = day.iso_week();
-                format!("{}-W{:02}", week.year(), week.week())
-            }
+            // Sunday to Saturday, Korean time: the schedule's weeks.
+            CycleUnit::Week => crate::schedule::CycleUnit::Week.window_name(day),
             CycleUnit::Month => day.format("%Y-%m").to_string(),
         }
     }
@@ -193,7 +191,7 @@ mod tests {
         assert_eq!(Cycle::parse("2/d").unwrap().calls, 2);
         assert_eq!(Cycle::parse("0/w"), None);
         assert_eq!(Cycle::parse("1/y"), None);
-        assert_eq!(Cycle::WEEKLY.window(day("20261125")), "2026-W48");
+        assert_eq!(Cycle::WEEKLY.window(day("20261125")), "W20261122");
         assert_eq!(Cycle::parse("1/m").unwrap().window(day("20261125")), "2026-11");
         let balance = api("은행-003").unwrap();
         assert_eq!(Cycle::of(balance, Some("1/w"), Some("3/d")).window(day("20261125")), "2026-11-25");

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod industry;
 pub mod openapi;
 pub mod paging;
+pub mod scheduled_hours;
 pub mod time;
 pub mod tran_id;
 pub mod types;
