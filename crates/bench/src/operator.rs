@@ -14,7 +14,7 @@ use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::tokens::issue_pair;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
 use mydata_spec::Industry;
-use mydata_store::{SqlStore, Store};
+use mydata_store::{Customer, SqlStore, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -73,7 +73,7 @@ pub async fn fixture(operator_url: &str, consents: usize) -> anyhow::Result<Fixt
             customer_id: format!("scale{n:06}"),
             client_id: CLIENT.into(),
             scopes: "bank.list".parse().expect("a bank scope"),
-            assets: vec![],
+            assets: Default::default(),
             is_scheduled: true,
             fnd_cycle: Some("1/w".into()),
             add_cycle: Some("1/w".into()),
@@ -84,6 +84,15 @@ pub async fn fixture(operator_url: &str, consents: usize) -> anyhow::Result<Fixt
             status: ConsentStatus::Active,
             created_at: now,
         };
+        store
+            .upsert_customer(&Customer {
+                org_code: bank.org_code.clone(),
+                customer_id: consent.customer_id.clone(),
+                ci: format!("CI-{}", consent.customer_id),
+                customer_name: "고객".into(),
+                reg_date: "20200101".into(),
+            })
+            .await?;
         store.insert_consent(&consent).await?;
         let pair = issue_pair(store.as_ref(), &provider.keys, &consent, Default::default(), now).await?;
         let tokens = pair.into_operator_tokens(consent.scopes.to_string());
