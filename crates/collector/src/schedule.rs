@@ -87,7 +87,12 @@ fn spread_of(link: &LinkRow) -> u64 {
 /// The consent's collection due in the window `now` is in, if it is collected at all: not when
 /// stopped, nor (after the first) when the customer asked for no scheduled transmission, nor in a
 /// window where it was collected already (`last_collected_at`, the schedule's last completion).
-pub fn slot(link: &LinkRow, hours: &ScheduledHours, now: DateTime<Utc>, last_collected_at: Option<i64>) -> Option<Slot> {
+pub fn slot(
+    link: &LinkRow,
+    hours: &ScheduledHours,
+    now: DateTime<Utc>,
+    last_collected_at: Option<i64>,
+) -> Option<Slot> {
     if link.stop_reason.is_some() {
         return None;
     }
@@ -137,7 +142,12 @@ mod tests {
                 refresh_expires_at: 0,
                 scope: String::new(),
             },
-            consent: ConsentInfo { is_scheduled: Some(true), fnd_cycle: Some(fnd.into()), add_cycle: None, end_date: None },
+            consent: ConsentInfo {
+                is_scheduled: Some(true),
+                fnd_cycle: Some(fnd.into()),
+                add_cycle: None,
+                end_date: None,
+            },
             first_collected_at: Some(1),
             consented_at: Some(1),
             stop_reason: None,

@@ -37,7 +37,8 @@ fn label(api: Option<&'static ApiSpec>, name: &str) -> String {
 
 /// Whether the field is a date or a date-time (the standard's DATE, DTIME).
 fn is_when(api: Option<&'static ApiSpec>, name: &str) -> bool {
-    api.and_then(|a| field(&a.fields().response, name)).is_some_and(|f| f.type_spec.contains("DATE") || f.type_spec.contains("DTIME"))
+    api.and_then(|a| field(&a.fields().response, name))
+        .is_some_and(|f| f.type_spec.contains("DATE") || f.type_spec.contains("DTIME"))
 }
 
 /// YYYYMMDDhhmmss as people read it.
@@ -104,9 +105,8 @@ async fn asset_section(store: &OperatorStore, customer_id: &str, asset: &Asset) 
     }
     for history in &asset.histories {
         let history_api = api(&history.api_id);
-        let rows = store
-            .history_page(customer_id, &asset.org_code, &history.api_id, &history.subject_key, None, READ)
-            .await?;
+        let rows =
+            store.history_page(customer_id, &asset.org_code, &history.api_id, &history.subject_key, None, READ).await?;
         out.push_str(&format!(
             "<h5>{} (최근 {LATEST}건)</h5>{}",
             escape(history_api.map_or(history.api_id.as_str(), |a| a.name)),
@@ -133,7 +133,12 @@ async fn page(store: &OperatorStore, customer_id: &str) -> StoreResult<String> {
     // Institution → kind (the asset list) → assets.
     let mut grouped: BTreeMap<(&str, &str), BTreeMap<&str, Vec<&Asset>>> = BTreeMap::new();
     for asset in &held.assets {
-        grouped.entry((asset.org_code.as_str(), asset.industry.as_str())).or_default().entry(asset.api_id.as_str()).or_default().push(asset);
+        grouped
+            .entry((asset.org_code.as_str(), asset.industry.as_str()))
+            .or_default()
+            .entry(asset.api_id.as_str())
+            .or_default()
+            .push(asset);
     }
     let mut body = String::new();
     if grouped.is_empty() {

@@ -95,8 +95,9 @@ pub async fn holdings(store: &OperatorStore, customer_id: &str) -> StoreResult<H
                 data: d.body.clone(),
             })
             .collect();
-        let (own, others): (Vec<_>, Vec<_>) =
-            histories.into_iter().partition(|(org, _, subject)| *org == row.org_code && is_about(subject, &row.item_key));
+        let (own, others): (Vec<_>, Vec<_>) = histories
+            .into_iter()
+            .partition(|(org, _, subject)| *org == row.org_code && is_about(subject, &row.item_key));
         histories = others;
         assets.push(Asset {
             org_code: row.org_code.clone(),
@@ -109,7 +110,9 @@ pub async fn holdings(store: &OperatorStore, customer_id: &str) -> StoreResult<H
             histories: own.into_iter().map(|(_, api_id, subject_key)| History { api_id, subject_key }).collect(),
         });
     }
-    let histories =
-        histories.into_iter().map(|(org_code, api_id, subject_key)| OrgHistory { org_code, api_id, subject_key }).collect();
+    let histories = histories
+        .into_iter()
+        .map(|(org_code, api_id, subject_key)| OrgHistory { org_code, api_id, subject_key })
+        .collect();
     Ok(Holdings { assets, histories })
 }

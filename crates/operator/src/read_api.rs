@@ -90,10 +90,8 @@ async fn history(
         Some(_) => return refusal(StatusCode::BAD_REQUEST, &format!("limit must be 1 to {MAX_PAGE}")),
     };
     // One more than asked for tells whether a page follows.
-    let found = api
-        .store
-        .history_page(&customer_id, &org_code, &api_id, &subject_key, page.after.as_deref(), limit + 1)
-        .await;
+    let found =
+        api.store.history_page(&customer_id, &org_code, &api_id, &subject_key, page.after.as_deref(), limit + 1).await;
     let mut rows = match found {
         Ok(rows) => rows,
         Err(e) => return store_failure(e),

@@ -62,7 +62,12 @@ async fn the_dashboard_shows_the_customers_assets_from_several_institutions() {
     for org in &with_assets {
         let assets = providers.data[&(org.org_code.clone(), customer.clone())].assets.len();
         let section = shown.iter().find(|(code, ..)| *code == org.org_code);
-        assert_eq!(section.map(|s| (s.1, s.2)), Some((assets, assets)), "{}: every asset, with when it was collected", org.org_code);
+        assert_eq!(
+            section.map(|s| (s.1, s.2)),
+            Some((assets, assets)),
+            "{}: every asset, with when it was collected",
+            org.org_code
+        );
         assert!(text.contains(&format!("{} 기관 {}", org.industry.korean(), org.org_code)), "{}: named", org.org_code);
     }
     // Kinds and histories by their names in the standard, not their IDs.

@@ -40,7 +40,14 @@ async fn get(http: &reqwest::Client, url: &str) -> Value {
 }
 
 /// Every entry of one history, read page by page.
-async fn history(http: &reqwest::Client, base: &str, customer: &str, org: &str, api: &str, subject: &str) -> Vec<Value> {
+async fn history(
+    http: &reqwest::Client,
+    base: &str,
+    customer: &str,
+    org: &str,
+    api: &str,
+    subject: &str,
+) -> Vec<Value> {
     let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
     let path = format!("{base}/api/customers/{customer}/assets/{org}/{}/{}", encode(api), encode(subject));
     let mut entries = Vec::new();
@@ -117,7 +124,8 @@ async fn answers_match_what_the_providers_serve(backend: Backend) {
             }
         }
         // Latest data: a balance (or other detail) about every bank deposit account collected.
-        let bank_details = assets.iter().filter(|a| a["org_code"] == "BANK000001").map(|a| a["details"].as_array().unwrap().len());
+        let bank_details =
+            assets.iter().filter(|a| a["org_code"] == "BANK000001").map(|a| a["details"].as_array().unwrap().len());
         assert!(bank_details.sum::<usize>() > 0, "details of the bank's assets");
     }
 

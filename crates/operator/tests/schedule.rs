@@ -38,7 +38,8 @@ async fn each_consent_is_collected_once_a_week_and_only_inside_the_providers_hou
     providers.provider.set_scheduled_hours(hours.clone(), clock.clone());
     // The operator knows the providers' windows from its registry copy (지원-002).
     for org in demo_orgs() {
-        let body = serde_json::json!({"org_name": org.org_code, "np_time_cnt": "1", "np_time_list": [{"np_time": NP_TIME}]});
+        let body =
+            serde_json::json!({"org_name": org.org_code, "np_time_cnt": "1", "np_time_list": [{"np_time": NP_TIME}]});
         let row = RegistryOrgRow { org_code: org.org_code.clone(), org_type: "01".into(), body, updated_at: 0 };
         store.sql().upsert_registry_org(&row).await.unwrap();
     }

@@ -28,7 +28,11 @@ async fn scheduled_calls_outside_the_registered_windows_are_answered_50009(backe
     let list = Call::for_subject(api("은행-001").unwrap(), Industry::Bank, "np-1".into());
 
     let (status, body) = seeded.call(&list, token, "scheduled").await;
-    assert_eq!((status, body["rsp_code"].as_str()), (RspCode::OutsideScheduledHours.http_status(), Some(RspCode::OutsideScheduledHours.code())), "{body}");
+    assert_eq!(
+        (status, body["rsp_code"].as_str()),
+        (RspCode::OutsideScheduledHours.http_status(), Some(RspCode::OutsideScheduledHours.code())),
+        "{body}"
+    );
     // The customer present is served whatever the hour.
     let (status, body) = seeded.call(&list, token, "user-search").await;
     assert_eq!(status, 200, "{body}");

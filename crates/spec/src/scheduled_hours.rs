@@ -36,7 +36,11 @@ impl std::str::FromStr for NpWindow {
 
 impl NpWindow {
     fn contains(&self, minute: u32) -> bool {
-        if self.start < self.end { (self.start..self.end).contains(&minute) } else { minute >= self.start || minute < self.end }
+        if self.start < self.end {
+            (self.start..self.end).contains(&minute)
+        } else {
+            minute >= self.start || minute < self.end
+        }
     }
 }
 
@@ -81,7 +85,8 @@ impl ScheduledHours {
         let minute = korean.hour() * 60 + korean.minute();
         let wait = |start: u32| (start + MINUTES_A_DAY - minute) % MINUTES_A_DAY;
         let minutes = self.windows.iter().map(|w| wait(w.start)).min().unwrap_or(0);
-        let start_of_minute = at - Duration::seconds(i64::from(korean.second())) - Duration::nanoseconds(i64::from(korean.nanosecond()));
+        let start_of_minute =
+            at - Duration::seconds(i64::from(korean.second())) - Duration::nanoseconds(i64::from(korean.nanosecond()));
         start_of_minute + Duration::minutes(i64::from(minutes))
     }
 }

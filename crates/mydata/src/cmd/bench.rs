@@ -281,7 +281,10 @@ async fn measure_operator(args: &BenchArgs, out: &mut String) -> anyhow::Result<
         let per_minute = done as f64 * 60.0 / seconds.max(f64::EPSILON);
         let speedup = single.map_or_else(|| "1.00×".to_owned(), |one: f64| format!("{:.2}×", per_minute / one));
         single.get_or_insert(per_minute);
-        rows.push(format!("| {processes} | {done} of {} | {seconds:.1} | {per_minute:.0} | {speedup} |", fixture.consents));
+        rows.push(format!(
+            "| {processes} | {done} of {} | {seconds:.1} | {per_minute:.0} | {speedup} |",
+            fixture.consents
+        ));
     }
     writeln!(out, "\n## Operator scale-out\n")?;
     writeln!(
@@ -291,7 +294,12 @@ async fn measure_operator(args: &BenchArgs, out: &mut String) -> anyhow::Result<
         args.operator_concurrency
     )?;
     let header = ["Processes", "consents collected", "seconds", "consents/min", "vs one"];
-    write_table(out, &header, rows.into_iter(), "of the benchmark process (the bank; the operators are processes of their own)")?;
+    write_table(
+        out,
+        &header,
+        rows.into_iter(),
+        "of the benchmark process (the bank; the operators are processes of their own)",
+    )?;
     Ok(())
 }
 

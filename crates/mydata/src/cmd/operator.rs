@@ -103,8 +103,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     schedule.concurrency = args.concurrency.max(1);
     schedule.lease = Duration::from_secs(args.lease_secs);
     schedule.tick = Duration::from_secs(args.tick_secs);
-    let scheduler =
-        Arc::new(Scheduler::new(Collector::new(store.clone(), config), Arc::new(SystemClock), schedule));
+    let scheduler = Arc::new(Scheduler::new(Collector::new(store.clone(), config), Arc::new(SystemClock), schedule));
 
     if args.once {
         let round = scheduler.drain().await?;
@@ -139,7 +138,9 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     // providers in the database are called with.
     let service = match (&portal, providers.first()) {
         (Some((_, service)), _) => service.clone(),
-        (None, Some(p)) => mydata_client::Credentials { client_id: p.client_id.clone(), client_secret: p.client_secret.clone() },
+        (None, Some(p)) => {
+            mydata_client::Credentials { client_id: p.client_id.clone(), client_secret: p.client_secret.clone() }
+        }
         (None, None) => mydata_client::Credentials { client_id: String::new(), client_secret: String::new() },
     };
     let web_config = OperatorConfig {
