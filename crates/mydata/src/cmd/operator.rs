@@ -120,10 +120,10 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
             round.units_failed,
             round.calls
         );
-        if portal.is_some() {
-            if let Err(e) = support.send_due_statistics().await {
-                tracing::warn!(error = %e, "statistics (지원-004) not sent; the next run tries again");
-            }
+        if portal.is_some()
+            && let Err(e) = support.send_due_statistics().await
+        {
+            tracing::warn!(error = %e, "statistics (지원-004) not sent; the next run tries again");
         }
         return Ok(());
     }
