@@ -71,6 +71,30 @@ pub struct Round {
 }
 
 impl Round {
+    fn count(&mut self, outcome: Outcome) {
+        let summary = match outcome {
+            Outcome::Collected(s) => {
+                self.collected += 1;
+                s
+            }
+            Outcome::Retried(s) => {
+                self.retried += 1;
+                s
+            }
+            Outcome::Lost(s) => {
+                self.lost += 1;
+                s
+            }
+            Outcome::Deferred => {
+                self.deferred += 1;
+                return;
+            }
+        };
+        self.units_done += summary.units_done;
+        self.units_failed += summary.units_failed;
+        self.calls += summary.calls;
+    }
+
     fn absorb(&mut self, other: Round) {
         self.planned += other.planned;
         self.collected += other.collected;
@@ -172,47 +196,54 @@ impl Scheduler {
         }
     }
 
+    /// Collects what is due, keeping `concurrency` collections under way: more are leased whenever
+    /// half the slots are free, until none is due (or `stop`).
     async fn collect_due(&self, stop: &watch::Receiver<bool>, round: &mut Round) -> Result<(), CollectError> {
         let hours = self.hours().await?;
-        while !*stop.borrow() {
-            let now = self.clock.now();
-            let leases = self
-                .store()
-                .claim_due(&self.config.owner, now.timestamp(), self.lease_until(now), self.config.concurrency.max(1))
-                .await?;
-            if leases.is_empty() {
-                return Ok(());
-            }
-            let outcomes: Vec<Result<Outcome, CollectError>> = futures::stream::iter(leases)
-                .map(|lease| self.collect(lease, &hours))
-                .buffer_unordered(self.config.concurrency.max(1))
-                .collect()
-                .await;
-            for outcome in outcomes {
-                let summary = match outcome? {
-                    Outcome::Collected(s) => {
-                        round.collected += 1;
-                        s
-                    }
-                    Outcome::Retried(s) => {
-                        round.retried += 1;
-                        s
-                    }
-                    Outcome::Lost(s) => {
-                        round.lost += 1;
-                        s
-                    }
-                    Outcome::Deferred => {
-                        round.deferred += 1;
-                        continue;
+        let slots = self.config.concurrency.max(1);
+        let mut in_flight = futures::stream::FuturesUnordered::new();
+        let (mut exhausted, mut failure) = (false, None);
+        loop {
+            if !exhausted && failure.is_none() && !*stop.borrow() && in_flight.len() <= slots / 2 {
+                let now = self.clock.now();
+                let claim = self.store().claim_due(
+                    &self.config.owner,
+                    now.timestamp(),
+                    self.lease_until(now),
+                    slots - in_flight.len(),
+                );
+                tokio::pin!(claim);
+                // The collections under way go on meanwhile: on SQLite one of them may hold the
+                // write turn the claim waits for.
+                let claimed = loop {
+                    tokio::select! {
+                        claimed = &mut claim => break claimed,
+                        Some(outcome) = in_flight.next() => match outcome {
+                            Ok(outcome) => round.count(outcome),
+                            Err(e) => {
+                                failure.get_or_insert(e);
+                            }
+                        },
                     }
                 };
-                round.units_done += summary.units_done;
-                round.units_failed += summary.units_failed;
-                round.calls += summary.calls;
+                match claimed {
+                    Ok(leases) => {
+                        exhausted = leases.is_empty();
+                        in_flight.extend(leases.into_iter().map(|lease| self.collect(lease, &hours)));
+                    }
+                    Err(e) => failure = Some(CollectError::from(e)),
+                }
+            }
+            // The collections under way always finish, so that their leases are settled.
+            match in_flight.next().await {
+                None => break,
+                Some(Ok(outcome)) => round.count(outcome),
+                Some(Err(e)) => {
+                    failure.get_or_insert(e);
+                }
             }
         }
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 
     /// One leased collection: scheduled ones only inside the provider's windows (ch.3.3.3).
