@@ -54,16 +54,17 @@ fn institution(index: usize) -> ServedOrg {
 }
 
 /// Temporary databases of one benchmark, removed when dropped.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> anyhow::Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!("mydata-bench-collect-{}", std::process::id()));
+    pub(crate) fn new() -> anyhow::Result<Scratch> {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("mydata-bench-{}-{}", std::process::id(), &unique[..8]));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(Scratch(dir))
     }
 
-    fn sqlite(&self, name: &str) -> String {
+    pub(crate) fn sqlite(&self, name: &str) -> String {
         sqlite_url(&self.0.join(format!("{name}.db")))
     }
 }

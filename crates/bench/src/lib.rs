@@ -5,6 +5,7 @@
 pub mod collect;
 mod instances;
 pub mod loadgen;
+pub mod operator;
 mod prism;
 pub mod scenarios;
 pub mod startup;

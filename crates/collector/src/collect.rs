@@ -340,6 +340,31 @@ impl Collector {
         Ok(summary)
     }
 
+    /// Collects one customer's consent at one provider as the journal run `run_id`, on the Korean
+    /// date `today`: units the run already settled are skipped, so that whoever takes the work over
+    /// after a crash resumes it (the long-running operator's leases).
+    pub async fn collect_consent(
+        &self,
+        run_id: &str,
+        customer_id: &str,
+        org_code: &str,
+        today: NaiveDate,
+    ) -> Result<Summary, CollectError> {
+        let mut summary = Summary { run_id: run_id.to_owned(), customers: 1, providers: 1, ..Summary::default() };
+        let Some(link) = self.store.link(customer_id, org_code).await? else { return Ok(summary) };
+        let Some(provider) = self.store.providers().await?.into_iter().find(|p| p.org_code == org_code) else {
+            let mut tally = Tally::default();
+            tally.failure("unknown-provider".into());
+            summary.absorb(tally);
+            return Ok(summary);
+        };
+        let settled = self.store.settled_units(run_id).await?;
+        summary.resumed = !settled.is_empty();
+        let run = Run { run_id: run_id.to_owned(), settled, today, bar: None };
+        summary.absorb(self.collect_link(&run, &provider, link).await?);
+        Ok(summary)
+    }
+
     async fn collect_link(&self, run: &Run, provider: &ProviderRow, row: LinkRow) -> Result<Tally, StoreError> {
         let mut tally = Tally::default();
         let (customer, org) = (row.customer_id.clone(), row.org_code.clone());

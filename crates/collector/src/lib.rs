@@ -5,7 +5,10 @@
 //! duplicating anything.
 
 pub mod collect;
+pub mod holdings;
+pub mod lease;
 pub mod rules;
+pub mod schedule;
 pub mod store;
 pub mod support;
 

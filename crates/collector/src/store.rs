@@ -37,6 +37,8 @@ pub struct LinkRow {
     pub tokens: Tokens,
     pub consent: ConsentInfo,
     pub first_collected_at: Option<i64>,
+    /// When the customer gave the consent (Unix seconds).
+    pub consented_at: Option<i64>,
     /// `revoked`, `consent-ended`, `refresh-expired` (see [`StopReason::code`]).
     pub stop_reason: Option<String>,
     pub stop_detail: Option<String>,
@@ -162,6 +164,7 @@ fn link_from(row: &AnyRow) -> StoreResult<LinkRow> {
             end_date: row.try_get("end_date")?,
         },
         first_collected_at: row.try_get("first_collected_at")?,
+        consented_at: row.try_get("consented_at")?,
         stop_reason: row.try_get("stop_reason")?,
         stop_detail: row.try_get("stop_detail")?,
     })

@@ -14,7 +14,8 @@ pub struct Cycle {
     pub unit: CycleUnit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Shortest first: the schedule takes the shortest of a consent's cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum CycleUnit {
     Day,
     Week,

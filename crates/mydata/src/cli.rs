@@ -59,6 +59,10 @@ enum Command {
     /// Collect, as a MyData operator, every customer's consented data from every provider: once,
     /// incrementally, within the periodic allowance, resuming an interrupted run.
     Collect(cmd::collect::CollectArgs),
+    /// Run the MyData operator as a long-running service: its pages (consent button, 개별인증
+    /// callback, dashboard), 지원-101..104, every consent collected on its cycle within the providers'
+    /// scheduled hours (shared with other processes on one PostgreSQL), and the read API for its apps.
+    Operator(cmd::operator::OperatorArgs),
     /// Start the portal, one provider per industry with generated data, and an operator, registered
     /// with each other, and print the URLs, demo customers, credentials and consent-page link.
     Sandbox(cmd::sandbox::SandboxArgs),
@@ -119,6 +123,7 @@ impl Cli {
             Command::Openapi(args) => cmd::openapi::run(args),
             Command::Conformance(args) => cmd::conformance::run(args).await,
             Command::Collect(args) => cmd::collect::run(args).await,
+            Command::Operator(args) => cmd::operator::run(args).await,
             Command::Sandbox(args) => cmd::sandbox::run(args).await,
         }
     }

@@ -267,7 +267,19 @@ async fn with_plain_http_the_same_flow_runs_without_tls() {
     let browser = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     consent_and_collect_through_the_operator(&browser, &operator).await;
     run_printed_collect(&text);
+    the_read_api_serves_what_was_collected(&browser, &text).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The read API the sandbox printed (`read API  <url>  bearer <secret>`) answers with the secret only.
+async fn the_read_api_serves_what_was_collected(browser: &reqwest::Client, printed: &str) {
+    let line = printed.lines().find_map(|l| l.strip_prefix("read API  ")).unwrap_or_else(|| panic!("{printed}"));
+    let (url, secret) = line.split_once("  bearer ").unwrap_or_else(|| panic!("{line}"));
+    let assets = format!("{url}/customers/demo2/assets");
+    let held: serde_json::Value = browser.get(&assets).bearer_auth(secret).send().await.unwrap().json().await.unwrap();
+    let at_bank = held["assets"].as_array().unwrap().iter().filter(|a| a["org_code"] == "BANK000001").count();
+    assert!(at_bank > 0, "demo2's bank assets: {held}");
+    assert_eq!(browser.get(&assets).send().await.unwrap().status(), 401);
 }
 
 /// The values of an HTML attribute wherever `prefix` (ending in `value="`) occurs.

@@ -1,10 +1,17 @@
-//! The MyData operator (마이데이터사업자) as a service: its web face — the consent button that starts
-//! 개별인증-001 at a provider, the callback that completes it with 개별인증-002 and records the
-//! link, and a page that runs the collector — served beside its support APIs (지원-101..104).
-//! `mydata sandbox` runs it with the sandbox's demo customers.
+//! The MyData operator (마이데이터사업자) as a long-running service (`mydata operator`): its web face —
+//! the consent button that starts 개별인증-001 at a provider, the callback that completes it with
+//! 개별인증-002 and records the link, a page that runs the collector — served beside its support
+//! APIs (지원-101..104); the [`scheduler`] that collects every consent on its cycle, sharing the work
+//! with other processes on one database; and the [`read_api`] its own apps read what it collected
+//! with. `mydata sandbox` runs it with the sandbox's demo customers.
 
+pub mod dashboard;
+pub mod holdings;
+pub mod read_api;
+pub mod scheduler;
 mod web;
 
+pub use scheduler::{Round, Scheduler, SchedulerConfig};
 pub use web::{Customer, OperatorConfig, OperatorWeb};
 
 use mydata_collector::Summary;

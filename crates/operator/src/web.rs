@@ -1,5 +1,6 @@
 //! The operator's web face: the front page (each customer's consent at each provider), the consent
-//! button's redirect (개별인증-001), the callback (개별인증-002), and a collect button.
+//! button's redirect (개별인증-001), the callback (개별인증-002), a collect button, and each
+//! customer's dashboard ([`crate::dashboard`]).
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -89,6 +90,7 @@ impl OperatorWeb {
             .route("/callback", get(callback))
             .route("/collect", get(collect))
             .with_state(self.clone())
+            .merge(crate::dashboard::routes(self.store.clone()))
             .merge(self.support.routes(verify_portal))
     }
 
@@ -131,7 +133,12 @@ async fn index(State(app): App) -> Response {
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
     let mut rows = String::new();
+    let mut dashboards = String::new();
     for who in &app.customers {
+        dashboards.push_str(&format!(
+            "<li><a href=\"/dashboard?customer={c}\">{c}님의 자산</a></li>",
+            c = escape(&who.customer_id)
+        ));
         for p in &app.providers {
             let link = links.iter().find(|l| l.customer_id == who.customer_id && l.org_code == p.org_code);
             let status = match link {
@@ -153,7 +160,7 @@ async fn index(State(app): App) -> Response {
     page(
         &app.config.title,
         &format!(
-            "<p><a href=\"/collect\">지금 수집 (mydata collect)</a></p>\
+            "<p><a href=\"/collect\">지금 수집 (mydata collect)</a></p><ul>{dashboards}</ul>\
              <table><tr><th>고객</th><th>정보제공자</th><th>상태</th><th></th></tr>{rows}</table>"
         ),
     )

@@ -13,6 +13,7 @@ pub mod tokens;
 pub mod transport;
 
 use axum::Router;
+use mydata_spec::scheduled_hours::{Clock, ScheduledHours, SystemClock};
 use mydata_spec::{Industry, IssuerType};
 use mydata_store::{Store, StoreError};
 use mydata_web::tran_id::TranIdIssuer;
@@ -53,6 +54,8 @@ pub struct Provider {
     pub metrics: Arc<metrics::Metrics>,
     /// What callers' certificates must prove ([`transport`]).
     pub transport: transport::TransportPolicy,
+    /// Its 정기적 전송 가능 시간대 (ch.3.3.3) and the clock they are read on.
+    scheduled: std::sync::RwLock<(ScheduledHours, Arc<dyn Clock>)>,
 }
 
 impl Provider {
@@ -76,7 +79,8 @@ impl Provider {
         }
         let keys = KeyRing::open(store.as_ref()).await?;
         let support = support::ProviderSupport::start(store.clone(), &config.orgs).await?;
-        Ok(Arc::new(Provider { store, keys, config, support, metrics: Default::default(), transport }))
+        let scheduled = std::sync::RwLock::new((ScheduledHours::default(), Arc::new(SystemClock) as Arc<dyn Clock>));
+        Ok(Arc::new(Provider { store, keys, config, support, metrics: Default::default(), transport, scheduled }))
     }
 
     /// Every API this server answers, for its OpenAPI description.
@@ -88,6 +92,18 @@ impl Provider {
     /// The org_code this server answers for at `industry`.
     pub fn org_for(&self, industry: Industry) -> Option<&ServedOrg> {
         self.config.orgs.iter().find(|o| o.industry == industry)
+    }
+
+    /// Takes scheduled calls only within `hours` (its registered np_time windows) read on `clock`;
+    /// until set, at any time.
+    pub fn set_scheduled_hours(&self, hours: ScheduledHours, clock: Arc<dyn Clock>) {
+        *self.scheduled.write().unwrap_or_else(|e| e.into_inner()) = (hours, clock);
+    }
+
+    /// Whether a scheduled (`x-api-type: scheduled`) call may be answered now.
+    pub fn takes_scheduled_calls_now(&self) -> bool {
+        let (hours, clock) = &*self.scheduled.read().unwrap_or_else(|e| e.into_inner());
+        hours.allows(clock.now())
     }
 
     fn tran_id_issuer(&self) -> TranIdIssuer {

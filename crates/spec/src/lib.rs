@@ -10,6 +10,7 @@ pub mod fields;
 pub mod industry;
 pub mod openapi;
 pub mod paging;
+pub mod scheduled_hours;
 pub mod subject;
 pub mod time;
 pub mod tran_id;

@@ -97,6 +97,11 @@ impl Providers {
     /// Every person consents at every institution to everything, all their assets included, and
     /// the operator records the token pair (as after 개별인증-002).
     pub async fn consent_everywhere(&mut self, operator: &OperatorStore) {
+        self.consent_everywhere_with(operator, "1/w").await
+    }
+
+    /// [`Providers::consent_everywhere`] with `cycle` as fnd_cycle and add_cycle.
+    pub async fn consent_everywhere_with(&mut self, operator: &OperatorStore, cycle: &str) {
         let now = Utc::now().timestamp();
         for org in demo_orgs() {
             operator
@@ -127,8 +132,8 @@ impl Providers {
                         .map(|a| mydata_spec::AssetId::of(&a.list_api, a.asset_key.clone()).unwrap())
                         .collect(),
                     is_scheduled: true,
-                    fnd_cycle: Some("1/w".into()),
-                    add_cycle: Some("1/w".into()),
+                    fnd_cycle: Some(cycle.into()),
+                    add_cycle: Some(cycle.into()),
                     end_date: today() + Days::new(365),
                     purpose: "자산관리".into(),
                     period: NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),

@@ -51,6 +51,15 @@ pub struct BenchArgs {
     /// Customers with data and consents at every one of those institutions.
     #[arg(long, default_value_t = 20)]
     collect_customers: u64,
+    /// Consents for the operator's scale-out benchmark: collected by one `mydata operator --once`
+    /// process, then again by two sharing the operator's database, in a throwaway schema of the
+    /// PostgreSQL named by MYDATA_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/test);
+    /// 0 skips it.
+    #[arg(long, default_value_t = 5000)]
+    operator_consents: usize,
+    /// Consents each operator process collects at the same time.
+    #[arg(long, default_value_t = 16)]
+    operator_concurrency: usize,
     /// Database of the start-up measurement: filled with --startup-customers customers when it has
     /// none (kept apart from --database, whose scenarios read every customer).
     #[arg(long, default_value = "sqlite://bench-startup.db")]
@@ -60,7 +69,7 @@ pub struct BenchArgs {
     startup_customers: u64,
     /// Only the scenarios whose name contains this text (e.g. `은행-001`, `token`, `two instances`,
     /// `revocation`), for a profile or a quick check; `collector` runs the collector benchmark alone,
-    /// `start-up` the start-up measurement alone.
+    /// `start-up` the start-up measurement alone, `operator` the operator's scale-out alone.
     #[arg(long)]
     only: Option<String>,
     /// Also write the tables to this Markdown file.
@@ -71,6 +80,7 @@ pub struct BenchArgs {
 /// The benchmark's own parts besides the provider's scenarios, which `--only` can pick alone.
 const COLLECTOR: &str = "collector";
 const STARTUP: &str = "start-up";
+const OPERATOR: &str = "operator";
 
 fn ratio(measured: &Measured, ceiling: &Measured) -> String {
     format!("{:.0} | {:.0}%", ceiling.rps(), 100.0 * measured.rps() / ceiling.rps().max(1.0))
@@ -300,6 +310,68 @@ async fn measure_collector(args: &BenchArgs, out: &mut String) -> anyhow::Result
     Ok(())
 }
 
+/// Runs `processes` `mydata operator --once` processes on `database` at once; returns the seconds
+/// until the last one finished.
+async fn operator_processes(database: &str, processes: usize, concurrency: usize) -> anyhow::Result<f64> {
+    let exe = std::env::current_exe().context("finding the mydata binary")?;
+    let started = std::time::Instant::now();
+    let mut children = Vec::new();
+    for _ in 0..processes {
+        let child = std::process::Command::new(&exe)
+            .args(["operator", "--once", "--database", database])
+            .args(["--operator-org", mydata_bench::operator::OPERATOR_ORG])
+            .args(["--concurrency", &concurrency.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting mydata operator")?;
+        children.push(child);
+    }
+    let statuses = tokio::task::spawn_blocking(move || children.iter_mut().map(|c| c.wait()).collect::<Vec<_>>())
+        .await
+        .context("waiting for the operator processes")?;
+    for status in statuses {
+        anyhow::ensure!(status?.success(), "an operator process failed");
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Measures the operator's consents per minute with one process and with two on one PostgreSQL
+/// database, and writes its table to `out`.
+async fn measure_operator(args: &BenchArgs, out: &mut String) -> anyhow::Result<()> {
+    let db = mydata_store::testing::TestDatabase::new(mydata_store::Backend::Postgres).await;
+    let fixture = mydata_bench::operator::fixture(&db.url, args.operator_consents).await?;
+    let mut rows = Vec::new();
+    let mut single = None;
+    for processes in [1, 2] {
+        fixture.reset().await?;
+        let seconds = operator_processes(&db.url, processes, args.operator_concurrency).await?;
+        let done = fixture.done().await?;
+        let per_minute = done as f64 * 60.0 / seconds.max(f64::EPSILON);
+        let speedup = single.map_or_else(|| "1.00×".to_owned(), |one: f64| format!("{:.2}×", per_minute / one));
+        single.get_or_insert(per_minute);
+        rows.push(format!(
+            "| {processes} | {done} of {} | {seconds:.1} | {per_minute:.0} | {speedup} |",
+            fixture.consents
+        ));
+    }
+    writeln!(out, "\n## Operator scale-out\n")?;
+    writeln!(
+        out,
+        "`mydata operator --once` processes on one PostgreSQL database (each consent leased by one of them, \
+         concurrency {} each), one in-process bank answering account lists on this machine as well.\n",
+        args.operator_concurrency
+    )?;
+    let header = ["Processes", "consents collected", "seconds", "consents/min", "vs one"];
+    write_table(
+        out,
+        &header,
+        rows.into_iter(),
+        "of the benchmark process (the bank; the operators are processes of their own)",
+    )?;
+    Ok(())
+}
+
 /// `log`: where the process's log goes.
 pub async fn run(args: BenchArgs, log: Option<&std::path::Path>) -> anyhow::Result<()> {
     let log = match log {
@@ -308,8 +380,8 @@ pub async fn run(args: BenchArgs, log: Option<&std::path::Path>) -> anyhow::Resu
     };
     let mut out = format!("Machine: {}.\n", machine());
     print!("{out}");
-    // `--only collector` and `--only start-up` measure those alone.
-    let stores_wanted = !matches!(args.only.as_deref(), Some(COLLECTOR | STARTUP));
+    // `--only collector`, `--only start-up` and `--only operator` measure those alone.
+    let stores_wanted = !matches!(args.only.as_deref(), Some(COLLECTOR | STARTUP | OPERATOR));
     for database in args.database.iter().filter(|_| stores_wanted) {
         let mut section = String::new();
         measure_store(&args, database, &log, &mut section).await?;
@@ -326,6 +398,13 @@ pub async fn run(args: BenchArgs, log: Option<&std::path::Path>) -> anyhow::Resu
     if args.collect_providers > 0 && collector_wanted {
         let mut section = String::new();
         measure_collector(&args, &mut section).await?;
+        print!("{section}");
+        out.push_str(&section);
+    }
+    let operator_wanted = args.only.as_deref().is_none_or(|only| OPERATOR.contains(only));
+    if args.operator_consents > 0 && operator_wanted {
+        let mut section = String::new();
+        measure_operator(&args, &mut section).await?;
         print!("{section}");
         out.push_str(&section);
     }

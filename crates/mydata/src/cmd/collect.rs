@@ -32,7 +32,7 @@ pub struct CollectArgs {
 /// The link to the integrated portal: where providers are (지원-002) and where the operator's call
 /// statistics go (지원-004). The same variables as `mydata serve --portal`.
 #[derive(Args)]
-struct CollectPortalArgs {
+pub(crate) struct CollectPortalArgs {
     /// The portal's base URL: before collecting, pull the registry and collect from every provider
     /// it lists (org_type 01 at its domain) with --client-id/--client-secret; after, send the last
     /// complete week's 지원-004 if it has not gone out yet. Without it, the providers already in the
@@ -55,7 +55,7 @@ struct CollectPortalArgs {
 }
 
 impl CollectPortalArgs {
-    fn account(&self, own_org: &str) -> Option<(PortalAccount, Credentials)> {
+    pub(crate) fn account(&self, own_org: &str) -> Option<(PortalAccount, Credentials)> {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         let account = PortalAccount {
             base_url: self.portal.clone()?,

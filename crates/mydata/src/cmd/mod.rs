@@ -5,6 +5,7 @@ pub mod collect;
 pub mod conformance;
 pub mod dev_token;
 pub mod openapi;
+pub mod operator;
 pub mod pki;
 pub mod portal;
 pub mod sandbox;

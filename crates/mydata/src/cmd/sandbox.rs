@@ -221,15 +221,23 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     };
     // The operator knows the demo customers: they signed in to it, and it knows their CI.
     let customers = demo_people().into_iter().map(|p| Customer { customer_id: p.customer_id, ci: p.ci }).collect();
-    let web = OperatorWeb::new(config, operator, support, served.clone(), customers);
+    let web = OperatorWeb::new(config, operator.clone(), support, served.clone(), customers);
     let operator_addr = operator_bound.addr;
     // Browsers open the operator's pages without a certificate; the portal calls 지원-101..104 with
     // its own, whose SERIALNUMBER the operator's registry copy names (checked under TLS).
     let operator_tls = transport.server(OPERATOR_ORG, ClientAuth::Optional)?;
-    let operator_router = web.router(transport.pki.is_some());
+    // The operator's own apps read what it collected with a secret made for this run.
+    let read_secret = uuid::Uuid::new_v4().simple().to_string();
+    let operator_router =
+        web.router(transport.pki.is_some()).merge(mydata_operator::read_api::routes(operator, read_secret.clone()));
     spawn_server(&mut tasks, operator_bound.listener, operator_router, operator_tls);
 
-    let places = Places { portal: &portal_url, operator: &operator_bound.url, operator_db: &operator_url };
+    let places = Places {
+        portal: &portal_url,
+        operator: &operator_bound.url,
+        operator_db: &operator_url,
+        read_secret: &read_secret,
+    };
     print!("{}", instructions(&transport, &places, &served, &args.prelink, &integrated));
     // The operator is the sandbox's front door: its address is the one announced.
     if transport.pki.is_some() {
@@ -434,6 +442,8 @@ struct Places<'a> {
     portal: &'a str,
     operator: &'a str,
     operator_db: &'a str,
+    /// The read API's bearer secret.
+    read_secret: &'a str,
 }
 
 /// The certification authority 통합인증-002 trusts in the sandbox (a test CA, new at every start).
@@ -474,7 +484,7 @@ fn instructions(
     prelinked: &[String],
     integrated: &std::path::Path,
 ) -> String {
-    let Places { portal, operator, operator_db } = *at;
+    let Places { portal, operator, operator_db, read_secret } = *at;
     let mut out = String::from("\nMyData sandbox\n\n");
     out.push_str(&format!("  portal (종합포털, 지원-001..006)   {portal}\n"));
     out.push_str(&format!("  operator (consent button, collector) {operator}\n\n  providers:\n"));
@@ -529,6 +539,12 @@ fn instructions(
          sign in as demo2 and choose what to send; the operator exchanges the code for tokens.\n"
     ));
     out.push_str(&format!("  already consented everywhere: {}\n", prelinked.join(", ")));
+    out.push_str(&format!(
+        "\n  the operator's read API for its own apps (JSON; GET /customers/{{customer_id}}/assets, …):\n\
+         read API  {operator}{prefix}  bearer {read_secret}\n  \
+         dashboard: open {operator}/dashboard?customer=demo1 after a collection\n",
+        prefix = mydata_operator::read_api::PREFIX
+    ));
     out.push_str(&format!(
         "\n  collect: open {operator}/collect, or run\n    mydata collect --database {operator_db}{tls_dir}\n\n"
     ));

@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::Args;
 use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
+use mydata_spec::scheduled_hours::{ScheduledHours, SystemClock};
 use mydata_web::server;
 use std::path::PathBuf;
 
@@ -25,6 +26,11 @@ pub struct ServeArgs {
     /// updated at start-up, the secret stored hashed). With a portal, its registry adds clients too.
     #[arg(long = "client", env = "MYDATA_CLIENTS", value_delimiter = ',')]
     clients: Vec<LocalClient>,
+    /// The 정기적 전송 가능 시간대 (ch.3.3.3) registered at the portal, as hhmm:hhmm in Korean time
+    /// (up to three, e.g. 0000:0600): scheduled calls (x-api-type: scheduled) outside them are
+    /// answered 50009. Default: scheduled calls at any time.
+    #[arg(long = "np-time", env = "MYDATA_NP_TIMES", value_delimiter = ',')]
+    np_times: Vec<String>,
     #[command(flatten)]
     portal: PortalLinkArgs,
     #[command(flatten)]
@@ -204,6 +210,7 @@ async fn register_clients(store: &dyn mydata_store::Store, clients: &[LocalClien
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.database.open().await?;
     let orgs = if args.orgs.is_empty() { demo_orgs() } else { args.orgs };
+    let hours = ScheduledHours::parse(&args.np_times).map_err(anyhow::Error::msg).context("--np-time")?;
     let config = ProviderConfig { orgs, lifetimes: Default::default() };
     seed_if_empty(store.as_ref(), &config.orgs).await?;
     register_clients(store.as_ref(), &args.clients).await?;
@@ -213,6 +220,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         bind_tokens: args.tls.token_binding(),
     };
     let provider = Provider::new_with_transport(store, config, transport).await?;
+    provider.set_scheduled_hours(hours, std::sync::Arc::new(SystemClock));
     if let Some(link) = args.portal.link(&provider.config.orgs[0].org_code) {
         tracing::info!(portal = %link.account.base_url, "linked to the portal: registry pulls and weekly statistics");
         let over = portal_tls(&args.tls, &args.portal_tls, &provider.config.orgs[0].org_code, &link.account.base_url)?;

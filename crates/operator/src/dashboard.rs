@@ -1,0 +1,196 @@
+//! The customer's dashboard (`/dashboard?customer=ID`): their assets grouped by institution and
+//! kind, each with its list item, its latest details (balances), its latest transactions and
+//! approvals, and when each was collected — named as the standard names them (the institution's
+//! name from the registry, the fields' Korean labels), not by codes.
+
+use crate::holdings::{Asset, holdings};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use mydata_collector::OperatorStore;
+use mydata_spec::catalogue::api;
+use mydata_spec::fields::Field;
+use mydata_spec::{ApiSpec, Industry};
+use mydata_store::{Store, StoreResult};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// Entries of each history the page shows, the latest first.
+const LATEST: usize = 5;
+/// Entries of each history read to find the latest (they are kept in no order of time).
+const READ: u32 = 500;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A field's definition anywhere in the answer of `api` (lists' items included).
+fn field<'a>(fields: &'a [Field], name: &str) -> Option<&'a Field> {
+    fields.iter().find_map(|f| if f.name == name { Some(f) } else { field(&f.children, name) })
+}
+
+fn label(api: Option<&'static ApiSpec>, name: &str) -> String {
+    api.and_then(|a| field(&a.fields().response, name)).map_or_else(|| name.to_owned(), |f| f.ko.clone())
+}
+
+/// Whether the field is a date or a date-time (the standard's DATE, DTIME).
+fn is_when(api: Option<&'static ApiSpec>, name: &str) -> bool {
+    api.and_then(|a| field(&a.fields().response, name))
+        .is_some_and(|f| f.type_spec.contains("DATE") || f.type_spec.contains("DTIME"))
+}
+
+/// YYYYMMDDhhmmss as people read it.
+fn readable_dtime(text: &str) -> String {
+    match (text.get(..4), text.get(4..6), text.get(6..8), text.get(8..10), text.get(10..12)) {
+        (Some(y), Some(m), Some(d), Some(h), Some(min)) => format!("{y}-{m}-{d} {h}:{min}"),
+        (Some(y), Some(m), Some(d), _, _) => format!("{y}-{m}-{d}"),
+        _ => text.to_owned(),
+    }
+}
+
+/// The scalar fields of an answer (lists and objects left to their own tables) as label: value rows.
+fn fields_table(api: Option<&'static ApiSpec>, data: &Value) -> String {
+    let Some(map) = data.as_object() else { return String::new() };
+    let rows: String = map
+        .iter()
+        .filter_map(|(name, value)| Some((name, mydata_client::call::value_text(value)?)))
+        .map(|(name, value)| format!("<tr><th>{}</th><td>{}</td></tr>", escape(&label(api, name)), escape(&value)))
+        .collect();
+    format!("<table class=\"fields\">{rows}</table>")
+}
+
+/// The latest `LATEST` entries of a history, by the first date field their API defines.
+fn latest_entries(api: Option<&'static ApiSpec>, mut entries: Vec<Value>) -> String {
+    let when = entries.first().and_then(Value::as_object).and_then(|e| e.keys().find(|k| is_when(api, k)).cloned());
+    if let Some(when) = &when {
+        entries.sort_by(|a, b| b[when.as_str()].as_str().cmp(&a[when.as_str()].as_str()));
+    }
+    entries.truncate(LATEST);
+    let Some(first) = entries.first().and_then(Value::as_object) else { return "<p>내역 없음</p>".into() };
+    let names: Vec<&String> = first.iter().filter(|(_, v)| !v.is_array() && !v.is_object()).map(|(k, _)| k).collect();
+    let head: String = names.iter().map(|n| format!("<th>{}</th>", escape(&label(api, n)))).collect();
+    let rows: String = entries
+        .iter()
+        .map(|entry| {
+            let cells: String = names
+                .iter()
+                .map(|n| {
+                    let text = entry.get(n.as_str()).and_then(mydata_client::call::value_text).unwrap_or_default();
+                    let text = if is_when(api, n) { readable_dtime(&text) } else { text };
+                    format!("<td>{}</td>", escape(&text))
+                })
+                .collect();
+            format!("<tr>{cells}</tr>")
+        })
+        .collect();
+    format!("<table class=\"history\"><tr>{head}</tr>{rows}</table>")
+}
+
+async fn asset_section(store: &OperatorStore, customer_id: &str, asset: &Asset) -> StoreResult<String> {
+    let list = api(&asset.api_id);
+    let mut out = format!(
+        "<div class=\"asset\" data-asset=\"{key}\"><h4>{key}</h4>{item}",
+        key = escape(&asset.asset_key),
+        item = fields_table(list, &asset.data)
+    );
+    for detail in &asset.details {
+        let detail_api = api(&detail.api_id);
+        out.push_str(&format!(
+            "<h5>{}</h5>{}",
+            escape(detail_api.map_or(detail.api_id.as_str(), |a| a.name)),
+            fields_table(detail_api, &detail.data)
+        ));
+    }
+    for history in &asset.histories {
+        let history_api = api(&history.api_id);
+        let rows =
+            store.history_page(customer_id, &asset.org_code, &history.api_id, &history.subject_key, None, READ).await?;
+        out.push_str(&format!(
+            "<h5>{} (최근 {LATEST}건)</h5>{}",
+            escape(history_api.map_or(history.api_id.as_str(), |a| a.name)),
+            latest_entries(history_api, rows.into_iter().map(|r| r.body).collect())
+        ));
+    }
+    out.push_str(&format!(
+        "<p class=\"collected\">수집 시각: {}</p></div>",
+        escape(&readable_dtime(&asset.collected_at))
+    ));
+    Ok(out)
+}
+
+/// The page of `customer_id`.
+async fn page(store: &OperatorStore, customer_id: &str) -> StoreResult<String> {
+    let held = holdings(store, customer_id).await?;
+    let names: HashMap<String, String> = store
+        .sql()
+        .registry_orgs()
+        .await?
+        .into_iter()
+        .filter_map(|o| Some((o.org_code, o.body.get("org_name")?.as_str()?.to_owned())))
+        .collect();
+    // Institution → kind (the asset list) → assets.
+    let mut grouped: BTreeMap<(&str, &str), BTreeMap<&str, Vec<&Asset>>> = BTreeMap::new();
+    for asset in &held.assets {
+        grouped
+            .entry((asset.org_code.as_str(), asset.industry.as_str()))
+            .or_default()
+            .entry(asset.api_id.as_str())
+            .or_default()
+            .push(asset);
+    }
+    let mut body = String::new();
+    if grouped.is_empty() {
+        body.push_str("<p>수집된 자산이 없습니다.</p>");
+    }
+    for ((org_code, industry), kinds) in grouped {
+        let industry: &str = match industry.parse::<Industry>() {
+            Ok(known) => known.korean(),
+            Err(_) => industry,
+        };
+        let name = names.get(org_code).map_or_else(|| format!("{industry} {org_code}"), Clone::clone);
+        body.push_str(&format!(
+            "<section class=\"institution\" data-org=\"{}\"><h2>{} <small>{}</small></h2>",
+            escape(org_code),
+            escape(&name),
+            escape(industry)
+        ));
+        for (list_id, assets) in kinds {
+            let kind = api(list_id).map_or(list_id, |a| a.name);
+            body.push_str(&format!("<section class=\"kind\"><h3>{}</h3>", escape(kind)));
+            for asset in assets {
+                body.push_str(&asset_section(store, customer_id, asset).await?);
+            }
+            body.push_str("</section>");
+        }
+        body.push_str("</section>");
+    }
+    Ok(format!(
+        "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>{c}님의 자산</title>\
+         <style>body{{font-family:sans-serif}} table{{border-collapse:collapse;margin:.3em 0}} \
+         th,td{{border:1px solid #ccc;padding:2px 6px;text-align:left}} .asset{{margin:0 0 1em 1em}}</style></head>\
+         <body><h1>{c}님의 자산</h1>{body}<p><a href=\"/\">처음으로</a></p></body></html>",
+        c = escape(customer_id)
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct DashboardQuery {
+    customer: String,
+}
+
+async fn dashboard(State(store): State<OperatorStore>, Query(q): Query<DashboardQuery>) -> Response {
+    match page(&store, &q.customer).await {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "dashboard: store failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the operator's database did not answer").into_response()
+        }
+    }
+}
+
+/// `/dashboard?customer=ID`.
+pub fn routes(store: OperatorStore) -> Router {
+    Router::new().route("/dashboard", get(dashboard)).with_state(store)
+}

@@ -1,0 +1,132 @@
+//! The read API for the operator's own apps: JSON, every request authenticated by a bearer secret
+//! shared with those apps.
+//!
+//! - `GET /api/customers/{customer_id}/assets`: every collected asset with its org_code, industry,
+//!   list API, key, latest data and the histories kept for it (and the histories about no asset);
+//! - `GET /api/customers/{customer_id}/assets/{org_code}/{api_id}/{subject_key}?limit=&after=`: one
+//!   history's entries, a page at a time (`next` names the page after, while there is one).
+
+use crate::holdings::{self, dtime};
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use mydata_collector::OperatorStore;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The prefix every read API path starts with.
+pub const PREFIX: &str = "/api";
+/// The most entries a history page holds, and the default.
+const MAX_PAGE: u32 = 500;
+
+struct ReadApi {
+    store: OperatorStore,
+    secret: String,
+}
+
+type App = State<Arc<ReadApi>>;
+
+fn refusal(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+fn store_failure(e: mydata_store::StoreError) -> Response {
+    tracing::error!(error = %e, "read API: store failed");
+    refusal(StatusCode::SERVICE_UNAVAILABLE, "the operator's database did not answer")
+}
+
+/// Compares without returning early, so that the time taken says nothing about the secret.
+fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+    given.len() == secret.len() && given.iter().zip(secret).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+async fn authenticate(State(api): App, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(given) if same_secret(given.as_bytes(), api.secret.as_bytes()) => next.run(request).await,
+        _ => {
+            let mut response = refusal(StatusCode::UNAUTHORIZED, "Authorization: Bearer <read API secret> is required");
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response
+        }
+    }
+}
+
+async fn assets(State(api): App, Path(customer_id): Path<String>) -> Response {
+    match holdings::holdings(&api.store, &customer_id).await {
+        Ok(held) => axum::Json(json!({
+            "customer_id": customer_id,
+            "asset_cnt": held.assets.len().to_string(),
+            "assets": held.assets,
+            "histories": held.histories,
+        }))
+        .into_response(),
+        Err(e) => store_failure(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+async fn history(
+    State(api): App,
+    Path((customer_id, org_code, api_id, subject_key)): Path<(String, String, String, String)>,
+    Query(page): Query<PageQuery>,
+) -> Response {
+    let limit = match page.limit.as_deref().map(str::parse::<u32>) {
+        None => MAX_PAGE,
+        Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
+        Some(_) => return refusal(StatusCode::BAD_REQUEST, &format!("limit must be 1 to {MAX_PAGE}")),
+    };
+    // One more than asked for tells whether a page follows.
+    let found =
+        api.store.history_page(&customer_id, &org_code, &api_id, &subject_key, page.after.as_deref(), limit + 1).await;
+    let mut rows = match found {
+        Ok(rows) => rows,
+        Err(e) => return store_failure(e),
+    };
+    let next = (rows.len() > limit as usize).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.item_key.clone())
+    });
+    let entries: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({ "entry_key": r.item_key, "collected_at": dtime(r.collected_at), "data": r.body }))
+        .collect();
+    let mut body = json!({
+        "customer_id": customer_id,
+        "org_code": org_code,
+        "api_id": api_id,
+        "subject_key": subject_key,
+        "entry_cnt": entries.len().to_string(),
+        "entries": entries,
+    });
+    if let Some(Some(next)) = next {
+        body["next"] = Value::String(next);
+    }
+    axum::Json(body).into_response()
+}
+
+/// The read API over `store`, refusing every request without `Authorization: Bearer <secret>`.
+pub fn routes(store: OperatorStore, secret: String) -> Router {
+    let api = Arc::new(ReadApi { store, secret });
+    Router::new()
+        .route(&format!("{PREFIX}/customers/{{customer_id}}/assets"), get(assets))
+        .route(
+            &format!("{PREFIX}/customers/{{customer_id}}/assets/{{org_code}}/{{api_id}}/{{subject_key}}"),
+            get(history),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(api.clone(), authenticate))
+        .with_state(api)
+}
