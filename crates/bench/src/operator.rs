@@ -14,6 +14,7 @@ use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::tokens::issue_pair;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
 use mydata_spec::Industry;
+use mydata_store::prelude::*;
 use mydata_store::{Customer, SqlStore, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -5,7 +5,8 @@
 
 use crate::schedule::Slot;
 use crate::store::OperatorStore;
-use mydata_store::{Backend, Store, StoreResult};
+use mydata_store::prelude::*;
+use mydata_store::{Backend, StoreResult};
 use sqlx::Row;
 use std::collections::HashMap;
 

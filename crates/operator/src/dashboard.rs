@@ -13,7 +13,8 @@ use mydata_collector::OperatorStore;
 use mydata_spec::catalogue::api;
 use mydata_spec::fields::Field;
 use mydata_spec::{ApiSpec, Industry};
-use mydata_store::{Store, StoreResult};
+use mydata_store::StoreResult;
+use mydata_store::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 

@@ -4,7 +4,7 @@
 
 use mydata_collector::OperatorStore;
 use mydata_spec::catalogue::{api, info_apis};
-use mydata_spec::{ApiSpec, Industry, Shape};
+use mydata_spec::{ApiSpec, Industry};
 use mydata_store::StoreResult;
 use serde::Serialize;
 use serde_json::Value;
@@ -87,7 +87,7 @@ pub async fn holdings(store: &OperatorStore, customer_id: &str) -> StoreResult<H
         let details = rows
             .iter()
             .filter(|d| d.org_code == row.org_code && d.item_key.is_empty() && is_about(&d.subject_key, &row.item_key))
-            .filter(|d| api(&d.api_id).is_some_and(|a| a.shape() != Shape::History))
+            .filter(|d| api(&d.api_id).is_some_and(|a| a.period_unit().is_none()))
             .map(|d| Detail {
                 api_id: d.api_id.clone(),
                 subject_key: d.subject_key.clone(),

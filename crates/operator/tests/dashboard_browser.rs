@@ -10,7 +10,8 @@ mod common;
 
 use browser_common::{Session, start_driver};
 use mydata_provider::demo_orgs;
-use mydata_store::{Backend, RegistryOrgRow, Store};
+use mydata_store::prelude::*;
+use mydata_store::{Backend, RegistryOrgRow};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,10 +7,10 @@ mod common;
 
 use common::canonical;
 use mydata_client::list_field;
-use mydata_collector::rules::Period;
+use mydata_collector::rules::{date_text, next_period};
 use mydata_provider::demo_orgs;
+use mydata_spec::ApiType;
 use mydata_spec::catalogue::info_apis;
-use mydata_spec::{ApiType, Shape};
 use mydata_store::Backend;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -109,8 +109,9 @@ async fn answers_match_what_the_providers_serve(backend: Backend) {
                 let entries = history(&http, &base, customer, &org.org_code, api, subject).await;
                 read.entry(api.to_owned()).or_default().extend(entries.iter().map(canonical));
             }
-            for api in info_apis(org.industry).filter(|a| a.shape() == Shape::History && list_field(a).is_some()) {
-                let from = Period::next(api, ApiType::UserConsent, None, today).from_date();
+            for api in info_apis(org.industry).filter(|a| a.period_unit().is_some() && list_field(a).is_some()) {
+                let from =
+                    date_text(next_period(api, ApiType::UserConsent, None, today).expect("a dated history").from);
                 let mut expected: Vec<Value> = data
                     .history
                     .iter()

@@ -11,7 +11,8 @@ use mydata_collector::lease::ScheduleRow;
 use mydata_operator::{Round, Scheduler, SchedulerConfig};
 use mydata_provider::demo_orgs;
 use mydata_spec::scheduled_hours::{Clock, ManualClock, ScheduledHours};
-use mydata_store::{Backend, RegistryOrgRow, Store};
+use mydata_store::prelude::*;
+use mydata_store::{Backend, RegistryOrgRow};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

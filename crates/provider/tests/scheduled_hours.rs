@@ -20,7 +20,7 @@ fn korean(h: u32) -> DateTime<Utc> {
 async fn scheduled_calls_outside_the_registered_windows_are_answered_50009(backend: Backend) {
     let seeded = seeded(backend).await;
     deposit_account(&seeded.app, "np-1", "7201", 2).await;
-    let consent = consent_record(Industry::Bank, "np-1", "bank.list bank.deposit", vec!["7201".into()]);
+    let consent = consent_record(Industry::Bank, "np-1", "bank.list bank.deposit", vec![bank_account("7201")]);
     let (_, pair) = seeded.app.issue(consent).await;
     let token = Some(pair.access_token.as_str());
     let clock = Arc::new(ManualClock::at(korean(12)));

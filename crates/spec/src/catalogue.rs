@@ -533,7 +533,7 @@ impl ApiSpec {
         let offset = (self as *const ApiSpec as usize).wrapping_sub(CATALOGUE.as_ptr() as usize);
         let index = offset / std::mem::size_of::<ApiSpec>();
         match KINDS.get(index) {
-            Some(kind) if offset % std::mem::size_of::<ApiSpec>() == 0 => *kind,
+            Some(kind) if offset.is_multiple_of(std::mem::size_of::<ApiSpec>()) => *kind,
             _ => self.kind_from_fields(),
         }
     }
