@@ -75,15 +75,13 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let form = form_pairs(&body);
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let api = match field("grant_type") {
+    let api = match form_field(&form, "grant_type") {
         Some("refresh_token") => KnownApi::RefreshToken,
         Some("password") => KnownApi::IntegratedToken,
         _ => KnownApi::IssueToken,
     };
     let response = super::token::token(state, tran_id, peer, body.clone()).await.into_response();
-    let succeeded = response.status().is_success();
-    tagged(response, api, field("org_code"), field("client_id"), succeeded)
+    tagged_by_form(response, api, &form)
 }
 
 /// 개별인증-004.
@@ -94,10 +92,18 @@ pub async fn revoke(
     body: Bytes,
 ) -> Response {
     let form = form_pairs(&body);
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let response = super::token::revoke(state, tran_id, peer, body.clone()).await.into_response();
+    tagged_by_form(response, KnownApi::RevokeToken, &form)
+}
+
+fn form_field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Tags a token-endpoint answer by the institution and client its form names; a 2xx is a success.
+fn tagged_by_form(response: Response, api: KnownApi, form: &[(String, String)]) -> Response {
     let succeeded = response.status().is_success();
-    tagged(response, KnownApi::RevokeToken, field("org_code"), field("client_id"), succeeded)
+    tagged(response, api, form_field(form, "org_code"), form_field(form, "client_id"), succeeded)
 }
 
 #[cfg(test)]
