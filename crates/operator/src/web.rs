@@ -94,6 +94,11 @@ impl OperatorWeb {
             .merge(self.support.routes(verify_portal))
     }
 
+    /// How it calls providers (its certificate, every call counted for 지원-004).
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
     fn provider(&self, org_code: &str) -> Option<&ProviderRow> {
         self.providers.iter().find(|p| p.org_code == org_code)
     }
@@ -127,6 +132,12 @@ fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// Whether the consent's end date (공통-002) is close enough to offer the customer an extension.
+fn ends_within_a_month(link: &mydata_collector::LinkRow) -> bool {
+    let end = link.consent.end_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y%m%d").ok());
+    end.is_some_and(|end| mydata_domain::consent::extension_offered(end, mydata_collector::rules::korean_today()))
+}
+
 async fn index(State(app): App) -> Response {
     let links = match app.store.links().await {
         Ok(links) => links,
@@ -147,13 +158,16 @@ async fn index(State(app): App) -> Response {
                 Some(_) => "전송요구 완료".to_owned(),
                 None => "—".to_owned(),
             };
+            // An extension is a new consent replacing the old tokens, offered in the consent's last month.
+            let extensible = link.is_some_and(|l| l.stop_reason.is_none() && ends_within_a_month(l));
             rows.push_str(&format!(
                 "<tr><td>{c}</td><td>{o} ({i})</td><td>{s}</td>\
-                 <td><a href=\"/connect?customer={c}&amp;org={o}\">전송요구</a></td></tr>",
+                 <td><a href=\"/connect?customer={c}&amp;org={o}\">{action}</a></td></tr>",
                 c = escape(&who.customer_id),
                 o = escape(&p.org_code),
                 i = escape(&p.industry),
-                s = escape(&status)
+                s = escape(&status),
+                action = if extensible { "기간 연장" } else { "전송요구" },
             ));
         }
     }

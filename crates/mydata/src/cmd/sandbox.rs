@@ -228,8 +228,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let operator_tls = transport.server(OPERATOR_ORG, ClientAuth::Optional)?;
     // The operator's own apps read what it collected with a secret made for this run.
     let read_secret = uuid::Uuid::new_v4().simple().to_string();
-    let operator_router =
-        web.router(transport.pki.is_some()).merge(mydata_operator::read_api::routes(operator, read_secret.clone()));
+    let read_api = mydata_operator::read_api::routes(operator, web.client(), read_secret.clone());
+    let operator_router = web.router(transport.pki.is_some()).merge(read_api);
     spawn_server(&mut tasks, operator_bound.listener, operator_router, operator_tls);
 
     let places = Places {
