@@ -94,6 +94,16 @@ impl OperatorWeb {
             .merge(self.support.routes(verify_portal))
     }
 
+    /// A collector over its database that calls providers as it does (its certificate, every call
+    /// counted for 지원-004): what the collect page and the sandbox's collection loop run.
+    pub fn collector(&self) -> Collector {
+        let mut config = CollectorConfig::new(&self.config.org_code);
+        config.progress = Progress::Log;
+        config.tls = self.collector_tls.clone();
+        config.statistics = Some(self.support.calls.clone());
+        Collector::new(self.store.clone(), config)
+    }
+
     /// How it calls providers (its certificate, every call counted for 지원-004).
     pub fn client(&self) -> Client {
         self.client.clone()
@@ -268,11 +278,7 @@ async fn callback(State(app): App, Query(q): Query<CallbackQuery>) -> Response {
 
 /// Runs the collector in-process (as `mydata collect` does) and shows its summary.
 async fn collect(State(app): App) -> Response {
-    let mut config = CollectorConfig::new(&app.config.org_code);
-    config.progress = Progress::Log;
-    config.tls = app.collector_tls.clone();
-    config.statistics = Some(app.support.calls.clone());
-    match Collector::new(app.store.clone(), config).run().await {
+    match app.collector().run().await {
         Ok(summary) => (
             [(header::CACHE_CONTROL, "no-store")],
             page("수집 결과", &format!("<pre>{}</pre>", escape(&crate::report(&summary)))),

@@ -14,12 +14,13 @@ use clap::Args;
 use mydata_client::Credentials;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{ConsentInfo, OperatorStore, OperatorSupport};
-use mydata_operator::{Customer, OperatorConfig, OperatorWeb};
+use mydata_operator::{Customer, OperatorConfig, OperatorWeb, Scheduler, SchedulerConfig};
 use mydata_pki::{ClientAuth, OrgSpec, TestPki};
 use mydata_provider::grant::FullConsent;
 use mydata_provider::tokens::Confirmation;
 use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
+use mydata_spec::scheduled_hours::SystemClock;
 use mydata_store::{SqlStore, prelude::*};
 use mydata_testdata::{Generator, Person, demo_people};
 use mydata_web::server;
@@ -231,6 +232,16 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let read_api = mydata_operator::read_api::routes(operator, web.client(), read_secret.clone());
     let operator_router = web.router(transport.pki.is_some()).merge(read_api);
     spawn_server(&mut tasks, operator_bound.listener, operator_router, operator_tls);
+    // The same collection loop as `mydata operator`: each consent collected once it is given, then
+    // on its cycle inside the providers' hours.
+    let mut scheduler = SchedulerConfig::new(&mydata_operator::scheduler::process_name());
+    // A consent given on a page is collected within seconds, while the developer watches.
+    scheduler.tick = std::time::Duration::from_secs(5);
+    let scheduler = Arc::new(Scheduler::new(web.collector(), Arc::new(SystemClock), scheduler));
+    tasks.spawn(async move {
+        scheduler.serve(server::shutdown_signal()).await;
+        Ok(())
+    });
 
     let places = Places {
         portal: &portal_url,
@@ -546,7 +557,9 @@ fn instructions(
         prefix = mydata_operator::read_api::PREFIX
     ));
     out.push_str(&format!(
-        "\n  collect: open {operator}/collect, or run\n    mydata collect --database {operator_db}{tls_dir}\n\n"
+        "\n  collect: the operator collects each consent within seconds of its being given, then on its \
+         cycle (as `mydata operator` does);\n  to collect everything now, open {operator}/collect, or run\n    \
+         mydata collect --database {operator_db}{tls_dir}\n\n"
     ));
     out
 }
