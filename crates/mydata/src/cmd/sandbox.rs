@@ -312,7 +312,7 @@ async fn connect_to_portal(
         sync.refresh().await.with_context(|| format!("{} pulling the registry from the portal", org.org_code))?;
     tracing::info!(org_code = %org.org_code, ?pulled, "registry pulled from the portal");
     Ok(vec![
-        sync.spawn_periodic(std::time::Duration::from_secs(60)),
+        mydata_provider::support::spawn_registry_refresh(provider.clone(), sync, std::time::Duration::from_secs(60)),
         mydata_provider::support::spawn_weekly_statistics(provider.clone(), std::time::Duration::from_secs(3600)),
     ])
 }
@@ -388,7 +388,8 @@ fn registry(
             domain: Some(bound.url.clone()),
             industry: Some(org.industry.to_string()),
             auth_type: Some("03".into()),
-            np_times: vec!["0000:2330".into()],
+            // The whole day: the sandbox's operator collects whenever a developer tries it.
+            np_times: vec!["0000:2400".into()],
             support_client_id: Some(support_client_id),
             support_client_secret: Some(support_client_secret),
             ..identified(transport, &org.org_code)
