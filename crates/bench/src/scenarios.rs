@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::tokens::{IssuedPair, Lifetimes, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
-use mydata_spec::{AssetId, AssetKind, Industry, IssuerType, TranId};
+use mydata_spec::{AssetId, AssetKind, Industry, IssuerType, KnownApi, TranId};
 use mydata_store::{AssetRow, AuthorizationCode, ConsentRecord, Customer, HistoryRow, SqlStore, Store};
 use mydata_testdata::{Generator, Institution, everyone, write_people};
 use std::sync::Arc;
@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 pub(crate) const BANK: &str = "BANK000001";
 pub(crate) const CARD: &str = "CARD000001";
 /// The asset lists the scenarios read: a bank's accounts (은행-001) and a card company's cards (카드-001).
-const BANK_ACCOUNTS: &str = "은행-001";
-const CARDS: &str = "카드-001";
+const BANK_ACCOUNTS: KnownApi = KnownApi::BankAccounts;
+const CARDS: KnownApi = KnownApi::CardList;
 pub(crate) const CLIENT: &str = "benchclient";
 pub(crate) const CLIENT_SECRET: &str = "benchclientsecret0123456789";
 const REDIRECT_URI: &str = "https://operator.invalid/callback";
@@ -246,11 +246,11 @@ async fn holders(provider: &Provider, customers: &[Customer]) -> anyhow::Result<
     let mut holders = Vec::new();
     for customer in customers {
         let id = &customer.customer_id;
-        let accounts = assets_of(provider.store.as_ref(), BANK, BANK_ACCOUNTS, id).await?;
+        let accounts = assets_of(provider.store.as_ref(), BANK, BANK_ACCOUNTS.id(), id).await?;
         let deposit = accounts.iter().find(|a| listed_kind(a) == Some(AssetKind::Deposit)).map(|a| a.asset_key.clone());
         let keys = accounts.iter().map(asset_id).collect::<anyhow::Result<_>>()?;
         let bank_token = consent_and_token(provider, BANK, id, "bank.list bank.deposit", keys).await?;
-        let cards = assets_of(provider.store.as_ref(), CARD, CARDS, id).await?;
+        let cards = assets_of(provider.store.as_ref(), CARD, CARDS.id(), id).await?;
         let card = match cards.first() {
             Some(card) => {
                 let token = consent_and_token(provider, CARD, id, "card.list card.card", vec![asset_id(card)?]).await?;
@@ -337,7 +337,7 @@ async fn refreshes(provider: &Provider, customers: &[Customer]) -> anyhow::Resul
 async fn deep_account(provider: &Provider) -> anyhow::Result<String> {
     let store = provider.store.as_ref();
     let template = store.customers(BANK).await?.into_iter().next().context("a customer to copy the account from")?;
-    let accounts = assets_of(store, BANK, BANK_ACCOUNTS, &template.customer_id).await?;
+    let accounts = assets_of(store, BANK, BANK_ACCOUNTS.id(), &template.customer_id).await?;
     let account = accounts.first().context("an account to copy")?;
     let mut customer = template.clone();
     customer.customer_id = DEEP_CUSTOMER.into();
@@ -380,7 +380,7 @@ async fn deep_account(provider: &Provider) -> anyhow::Result<String> {
         BANK,
         DEEP_CUSTOMER,
         "bank.list bank.deposit",
-        vec![AssetId::of(BANK_ACCOUNTS, DEEP_ACCOUNT)?],
+        vec![AssetId::of(BANK_ACCOUNTS.id(), DEEP_ACCOUNT)?],
     )
     .await
 }

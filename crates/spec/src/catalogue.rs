@@ -170,6 +170,8 @@ pub enum KnownApi {
     EfinPayments,
     /// 보험-008: an insurer's loans.
     InsuranceLoans,
+    /// 은행-001: a bank's accounts (deposits, savings, investments, loans).
+    BankAccounts,
 }
 
 impl KnownApi {
@@ -201,6 +203,7 @@ impl KnownApi {
             KnownApi::CardOverseasApprovals => "카드-009",
             KnownApi::EfinPayments => "전금-103",
             KnownApi::InsuranceLoans => "보험-008",
+            KnownApi::BankAccounts => "은행-001",
         }
     }
 
@@ -219,7 +222,7 @@ impl KnownApi {
         KnownApi::ALL.into_iter().find(|k| k.id() == id)
     }
 
-    pub const ALL: [KnownApi; 26] = [
+    pub const ALL: [KnownApi; 27] = [
         KnownApi::Authorize,
         KnownApi::IssueToken,
         KnownApi::RefreshToken,
@@ -246,6 +249,7 @@ impl KnownApi {
         KnownApi::CardOverseasApprovals,
         KnownApi::EfinPayments,
         KnownApi::InsuranceLoans,
+        KnownApi::BankAccounts,
     ];
 }
 
