@@ -200,7 +200,7 @@ fn data_of(body: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// The item field an asset list is keyed by: the resource key of the APIs that name its assets.
-fn list_key(list: &'static ApiSpec, industry: Industry) -> Option<&'static str> {
+pub(crate) fn list_key(list: &'static ApiSpec, industry: Industry) -> Option<&'static str> {
     list.detail_apis(industry).find_map(|a| a.resource_key())
 }
 

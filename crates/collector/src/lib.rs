@@ -6,6 +6,7 @@
 
 pub mod collect;
 pub mod holdings;
+pub mod integrated;
 pub mod lease;
 pub mod rules;
 pub mod schedule;
