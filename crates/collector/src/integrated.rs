@@ -13,6 +13,7 @@
 //! that the lost attempt may have been recorded; the provider is then reported as uncertain.
 
 use crate::store::{ConsentInfo, OperatorStore, ProviderRow};
+use crate::token_guard::Issuance;
 use async_trait::async_trait;
 use chrono::Utc;
 use futures::future::join_all;
@@ -123,8 +124,9 @@ pub enum IntegratedError {
 /// Where a provider's 통합인증 ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOutcome {
-    /// Tokens issued and recorded: the granted scope and the assets consented.
-    Linked { scope: String, assets: usize },
+    /// Tokens issued and recorded: the granted scope, the assets consented, and whether a live
+    /// pair was held before (a duplicate issuance: the older pair is no longer used).
+    Linked { scope: String, assets: usize, replaced: bool },
     /// The provider refused (its error, e.g. `invalid_grant`, and what it said).
     Refused { stage: RequestType, error: String, detail: String },
     /// No answer even after resending.
@@ -152,7 +154,10 @@ fn stage_name(stage: &RequestType) -> &'static str {
 impl fmt::Display for LinkOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LinkOutcome::Linked { scope, assets } => write!(f, "linked  scope \"{scope}\"  {assets} assets"),
+            LinkOutcome::Linked { scope, assets, replaced } => {
+                write!(f, "linked  scope \"{scope}\"  {assets} assets")?;
+                if *replaced { f.write_str("  (replaces the pair held before)") } else { Ok(()) }
+            }
             LinkOutcome::Refused { stage, error, detail } => {
                 write!(f, "refused  {error}: {detail}  at {}", stage_name(stage))
             }
@@ -292,8 +297,9 @@ impl IntegratedAuth {
             outcomes[i].outcome = match sent.result {
                 Ok(answer) => match Tokens::issued(&answer, now) {
                     Some(tokens) => {
-                        self.record(customer, &providers[i], &tokens, terms, now).await?;
-                        LinkOutcome::Linked { scope: tokens.scope, assets: assets[&i] }
+                        let issuance = self.record(customer, &providers[i], &tokens, terms, now).await?;
+                        let replaced = matches!(issuance, Issuance::Duplicate { .. });
+                        LinkOutcome::Linked { scope: tokens.scope, assets: assets[&i], replaced }
                     }
                     None => LinkOutcome::Refused {
                         stage: RequestType::ChosenAssets,
@@ -442,9 +448,9 @@ impl IntegratedAuth {
         tokens: &Tokens,
         terms: &ConsentTerms,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Issuance, StoreError> {
         let (customer_id, org) = (&customer.customer_id, &provider.org_code);
-        self.store.upsert_link(customer_id, org, tokens, now).await?;
+        let issuance = self.store.record_issuance(customer_id, org, tokens, now).await?;
         self.store.set_customer_ci(customer_id, &customer.ci, now).await?;
         let info = ConsentInfo {
             is_scheduled: Some(terms.fnd_cycle.is_some()),
@@ -452,7 +458,8 @@ impl IntegratedAuth {
             add_cycle: terms.add_cycle.clone().or_else(|| terms.fnd_cycle.clone()),
             end_date: Some(terms.end_date.format("%Y%m%d").to_string()),
         };
-        self.store.set_consent_info(customer_id, org, &info).await
+        self.store.set_consent_info(customer_id, org, &info).await?;
+        Ok(issuance)
     }
 }
 

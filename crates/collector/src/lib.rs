@@ -12,6 +12,7 @@ pub mod rules;
 pub mod schedule;
 pub mod store;
 pub mod support;
+pub mod token_guard;
 
 pub use collect::{CollectError, Collector, CollectorConfig, Progress, Summary};
 pub use store::{ConsentInfo, LinkRow, LiveConsent, OperatorStore, ProviderRow, ResourceRow};

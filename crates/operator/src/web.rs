@@ -135,7 +135,8 @@ impl OperatorWeb {
     /// Records the customer's new consent at `org` and their CI, by which the portal asks for their
     /// consents (지원-103).
     async fn link(&self, customer_id: &str, org: &str, tokens: &Tokens, now: i64) -> mydata_store::StoreResult<()> {
-        self.store.upsert_link(customer_id, org, tokens, now).await?;
+        // A pair held before is a duplicate issuance: only the new one is used from now on.
+        self.store.record_issuance(customer_id, org, tokens, now).await?;
         if let Some(customer) = self.customer(customer_id) {
             self.store.set_customer_ci(customer_id, &customer.ci, now).await?;
         }
