@@ -40,32 +40,25 @@ pub trait ConsentSigner: Send + Sync {
 }
 
 /// The sandbox's stand-in for the customer's device: signs with the demo customer's certificate
-/// and key as `mydata sandbox` writes them under `<dir>/integrated-auth` (`<customer>.cert.der`,
-/// `<customer>.key.der` PKCS#8, and `ca_code`, the test CA every provider trusts).
-pub struct StandInSigner {
-    certificate: mydata_pki::consent_signing::CustomerCertificate,
-    /// The certification authority that issued it.
-    pub ca_code: String,
-}
+/// and key as `mydata sandbox` writes them under `<dir>/integrated-auth`
+/// ([`mydata_pki::consent_signing::SigningIdentity`]).
+pub struct StandInSigner(pub mydata_pki::consent_signing::SigningIdentity);
 
 impl StandInSigner {
     pub fn open(dir: &std::path::Path, customer_id: &str) -> Result<StandInSigner, String> {
-        let read = |name: String| {
-            let path = dir.join(name);
-            std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))
-        };
-        let certificate_der = read(format!("{customer_id}.cert.der"))?;
-        let key = read(format!("{customer_id}.key.der"))?;
-        let ca_code = String::from_utf8(read("ca_code".into())?).map_err(|_| "ca_code is not text".to_owned())?;
-        let certificate = mydata_pki::consent_signing::CustomerCertificate::from_der(certificate_der, &key)?;
-        Ok(StandInSigner { certificate, ca_code: ca_code.trim().to_owned() })
+        mydata_pki::consent_signing::SigningIdentity::open(dir, customer_id).map(StandInSigner)
+    }
+
+    /// The certification authority that issued the certificate.
+    pub fn ca_code(&self) -> &str {
+        &self.0.ca_code
     }
 }
 
 #[async_trait]
 impl ConsentSigner for StandInSigner {
     async fn sign(&self, documents: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, String> {
-        Ok(documents.iter().map(|d| self.certificate.sign(d)).collect())
+        Ok(documents.iter().map(|d| self.0.certificate.sign(d)).collect())
     }
 }
 

@@ -167,24 +167,25 @@ impl OperatorStatistics {
             let day_end = (*day + chrono::Days::new(1)).and_time(chrono::NaiveTime::MIN).and_local_timezone(kst());
             let day_end = day_end.single().map_or(i64::MAX, |t| t.timestamp());
             let mut by_org: BTreeMap<String, ConsentCounts> = BTreeMap::new();
-            let mut counts = |org: &str| -> &mut ConsentCounts {
-                by_org
+            let mut counts = |org: &str, new: i64, withdrawn: i64, own: i64| {
+                let entry = by_org
                     .entry(org.to_owned())
-                    .or_insert_with(|| ConsentCounts { client_id: client_id.to_owned(), ..Default::default() })
+                    .or_insert_with(|| ConsentCounts { client_id: client_id.to_owned(), ..Default::default() });
+                (entry.new, entry.revoked, entry.own) = (entry.new + new, entry.revoked + withdrawn, entry.own + own);
             };
             for cell in cells.iter().filter(|c| c.stat_date == date) {
                 let api = Some(cell.api_code.as_str());
                 if api == issued || api == integrated {
-                    counts(&cell.org_code).new += cell.success_cnt;
+                    counts(&cell.org_code, cell.success_cnt, 0, 0);
                 } else if api == revoked {
-                    counts(&cell.org_code).revoked += cell.success_cnt;
+                    counts(&cell.org_code, 0, cell.success_cnt, 0);
                 }
             }
             let valid = |(_, since, stopped, end): &&(String, i64, Option<i64>, Option<String>)| {
                 *since < day_end && stopped.is_none_or(|at| at >= day_end) && end.as_ref().is_none_or(|e| *e >= date)
             };
             for (org, ..) in links.iter().filter(valid) {
-                counts(org).own += 1;
+                counts(org, 0, 0, 1);
             }
             days.push((date, by_org.into_iter().collect()));
         }

@@ -71,7 +71,8 @@ impl Run<'_> {
         let serial = self.next();
         let tx = tx_id(&t.operator_org, &t.org_code, &t.ca_code, Utc::now(), serial);
         let stamp = Utc::now().timestamp_micros();
-        self.sign_as(signer, &tx, &format!("cf-c-{stamp}-{serial}"), &format!("cf-u-{stamp}-{serial}"))
+        // aNS(30) each: the time in microseconds and the serial, in hex.
+        self.sign_as(signer, &tx, &format!("cn{stamp:x}{serial:x}"), &format!("un{stamp:x}{serial:x}"))
     }
 
     fn sign_as(&self, signer: &CustomerCertificate, tx: &str, consent_nonce: &str, ucpid_nonce: &str) -> Signed {

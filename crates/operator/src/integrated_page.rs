@@ -26,7 +26,7 @@ pub struct StandInSigning(pub std::path::PathBuf);
 impl CustomerSigning for StandInSigning {
     fn signer(&self, customer_id: &str) -> Option<(Box<dyn ConsentSigner>, String)> {
         let signer = mydata_collector::integrated::StandInSigner::open(&self.0, customer_id).ok()?;
-        let ca_code = signer.ca_code.clone();
+        let ca_code = signer.ca_code().to_owned();
         Some((Box::new(signer), ca_code))
     }
 }

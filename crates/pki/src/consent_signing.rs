@@ -77,6 +77,32 @@ impl CustomerCertificate {
     }
 }
 
+/// A customer's signing identity as files: `<dir>/<customer_id>.cert.der` (with the CI as its
+/// subject serialNumber), `<dir>/<customer_id>.key.der` (PKCS#8) and `<dir>/ca_code`, the CA that
+/// issued it — the layout `mydata sandbox` writes under `integrated-auth`.
+pub struct SigningIdentity {
+    pub certificate: CustomerCertificate,
+    /// The CI the certificate carries.
+    pub ci: String,
+    pub ca_code: String,
+}
+
+impl SigningIdentity {
+    pub fn open(dir: &std::path::Path, customer_id: &str) -> Result<SigningIdentity, String> {
+        let read = |name: String| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))
+        };
+        let certificate_der = read(format!("{customer_id}.cert.der"))?;
+        let key = read(format!("{customer_id}.key.der"))?;
+        let ca_code = String::from_utf8(read("ca_code".into())?).map_err(|_| "ca_code is not text".to_owned())?;
+        let ci = crate::subject_serial_number(&certificate_der)
+            .ok_or_else(|| format!("the certificate of {customer_id} carries no CI (subject serialNumber)"))?;
+        let certificate = CustomerCertificate::from_der(certificate_der, &key)?;
+        Ok(SigningIdentity { certificate, ci, ca_code: ca_code.trim().to_owned() })
+    }
+}
+
 /// A certification authority for the sandbox and the tests (ECDSA P-256).
 pub struct TestCertificationAuthority {
     pub ca_code: String,

@@ -97,7 +97,7 @@ pub async fn run(args: LinkArgs) -> anyhow::Result<()> {
     // Every call is counted for 지원-004, as the operator's other calls are.
     let support = OperatorSupport::start(store.clone(), &args.operator_org).await?;
     let client = client.observed(support.calls.clone());
-    let config = IntegratedConfig::new(&args.operator_org, &signer.ca_code, "sandbox.operator.example");
+    let config = IntegratedConfig::new(&args.operator_org, signer.ca_code(), "sandbox.operator.example");
     let today = mydata_collector::rules::korean_today();
     let terms = ConsentTerms {
         fnd_cycle: args.cycle.clone(),
