@@ -415,11 +415,15 @@ impl IntegratedAuth {
         let granted: BTreeSet<&str> = answer.scope.as_deref().unwrap_or_default().split_whitespace().collect();
         let lists = info_apis(industry).filter(|a| a.kind() == ApiKind::AssetList);
         for list in lists.filter(|a| a.scope_for(industry).is_some_and(|s| granted.contains(s.as_str()))) {
-            let call = Call::new(list)
+            let mut call = Call::new(list)
                 .industry(industry)
                 .api_type(ApiType::UserConsent)
                 .bearer(&answer.access_token)
                 .param("org_code", &provider.org_code);
+            if list.takes_search_timestamp() {
+                // Nothing seen yet: the whole list.
+                call = call.param("search_timestamp", "0");
+            }
             let fetched = self
                 .client
                 .fetch(&provider.base_url, &call)

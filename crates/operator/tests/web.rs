@@ -12,9 +12,9 @@ mod oauth_common;
 use chrono::Utc;
 use common::{BACKENDS, BANK, OPERATOR, TestApp, spawn};
 use mydata_client::Credentials;
+use mydata_collector::integrated::ConsentSigner;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{OperatorStore, OperatorSupport};
-use mydata_collector::integrated::ConsentSigner;
 use mydata_operator::{Customer, CustomerSigning, OperatorConfig, OperatorWeb};
 use mydata_pki::consent_signing::CustomerCertificate;
 use mydata_store::Backend;
@@ -223,7 +223,8 @@ impl ConsentSigner for Device {
 
 impl CustomerSigning for Device {
     fn signer(&self, customer_id: &str) -> Option<(Box<dyn ConsentSigner>, String)> {
-        (customer_id == CUSTOMER).then(|| (Box::new(Device(self.0.clone())) as Box<dyn ConsentSigner>, integrated_common::CA.to_owned()))
+        (customer_id == CUSTOMER)
+            .then(|| (Box::new(Device(self.0.clone())) as Box<dyn ConsentSigner>, integrated_common::CA.to_owned()))
     }
 }
 
@@ -262,7 +263,11 @@ async fn the_integrated_page_links_the_chosen_providers_and_caps_a_selection_at_
         let page = linked.text().await.unwrap();
         assert!(page.contains("1/1 기관 전송요구 완료") && page.contains("linked"), "{backend:?}: {page}");
         let link = operator.store.link(CUSTOMER, BANK).await.unwrap().expect("the pair is recorded");
-        assert!(link.tokens.scope.contains("bank.list") && link.tokens.scope.contains("bank.deposit"), "{:?}", link.tokens);
+        assert!(
+            link.tokens.scope.contains("bank.list") && link.tokens.scope.contains("bank.deposit"),
+            "{:?}",
+            link.tokens
+        );
         assert_eq!(link.consent.fnd_cycle.as_deref(), Some("1/w"));
         assert_eq!(operator.store.customer_of_ci(CI).await.unwrap().as_deref(), Some(CUSTOMER));
         // The provider holds the consent the customer signed, with every asset listed.

@@ -38,22 +38,14 @@ pub struct LinkArgs {
     operator_org: String,
     /// 정기적 전송 cycle of basic and additional information (`1/w` or `1/m`); `none` for no
     /// scheduled transmission.
-    #[arg(long, default_value = "1/w", value_parser = cycle)]
-    cycle: Option<String>,
+    #[arg(long, default_value = "1/w", value_parser = ["1/w", "1/m", "none"])]
+    cycle: String,
     /// Days until the consent ends (전송요구 종료시점; at most a year).
     #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u64).range(1..=365))]
     days: u64,
     /// The purpose shown to the customer (전송 목적).
     #[arg(long, default_value = "자산관리 서비스 제공")]
     purpose: String,
-}
-
-fn cycle(text: &str) -> Result<Option<String>, String> {
-    match text {
-        "none" => Ok(None),
-        "1/w" | "1/m" => Ok(Some(text.to_owned())),
-        _ => Err(format!("{text:?}: a cycle is 1/w, 1/m or none")),
-    }
 }
 
 pub async fn run(args: LinkArgs) -> anyhow::Result<()> {
@@ -99,9 +91,10 @@ pub async fn run(args: LinkArgs) -> anyhow::Result<()> {
     let client = client.observed(support.calls.clone());
     let config = IntegratedConfig::new(&args.operator_org, signer.ca_code(), "sandbox.operator.example");
     let today = mydata_collector::rules::korean_today();
+    let cycle = Some(args.cycle.clone()).filter(|c| c != "none");
     let terms = ConsentTerms {
-        fnd_cycle: args.cycle.clone(),
-        add_cycle: args.cycle.clone(),
+        fnd_cycle: cycle.clone(),
+        add_cycle: cycle,
         end_date: today + Days::new(args.days),
         purpose: args.purpose.clone(),
         period: NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"),
