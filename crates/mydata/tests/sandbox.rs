@@ -411,6 +411,10 @@ async fn integrated_auth_links_a_demo_customer_at_every_provider_in_one_signatur
         held["assets"].as_array().unwrap().iter().filter_map(|a| a["org_code"].as_str()).collect();
     assert!(orgs.len() >= 5, "demo3's assets from many institutions: {orgs:?}");
 
+    // Every 통합인증-002 refusal, at a sandbox provider over mutual TLS: the conformance suite's checks
+    // for demo2 (nobody links demo2 here), with demo1's certificate as another customer's.
+    every_integrated_refusal_at_the_bank(&dir, &provider_url(&text, "BANK000001")).await;
+
     // The operator's page offers the same, capped at 50 providers.
     let page = browser.get(format!("{operator}/integrated?customer=demo3")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("name=\"org\" value=\"BANK000001\"") && page.contains("최대 50개"), "{page}");
@@ -420,4 +424,41 @@ async fn integrated_auth_links_a_demo_customer_at_every_provider_in_one_signatur
     assert_eq!(too_many.status(), 400);
     assert!(too_many.text().await.unwrap().contains("최대 50개"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The conformance suite's 통합인증-002 checks against the sandbox's bank, with the operator's
+/// client certificate: the happy path, a bad signature, a replayed nonce, a foreign CA, a wrong
+/// tx_id and another customer's certificate, each answered with its expected error.
+async fn every_integrated_refusal_at_the_bank(dir: &Path, bank: &str) {
+    use mydata_conformance::integrated::{IntegratedTarget, Signer, check};
+    use mydata_pki::consent_signing::SigningIdentity;
+    let auth = dir.join("integrated-auth");
+    let signer = |id: &str| {
+        let identity = SigningIdentity::open(&auth, id).unwrap();
+        (Signer { certificate: identity.certificate, ci: identity.ci }, identity.ca_code)
+    };
+    let ((customer, ca_code), (other, _)) = (signer("demo2"), signer("demo1"));
+    let target = IntegratedTarget {
+        base_url: bank.to_owned(),
+        org_code: "BANK000001".into(),
+        industry: Industry::Bank,
+        operator_org: OPERATOR.into(),
+        credentials: Credentials {
+            client_id: "sandboxoperator".into(),
+            client_secret: "sandboxoperatorsecret1".into(),
+        },
+        ca_code,
+        customer,
+        other_customer: Some(other),
+    };
+    let pki = TestPki::open(&dir.join("pki")).unwrap();
+    let tls = pki.client_tls(OPERATOR).unwrap().rustls_config().unwrap();
+    let report = check(&target, Client::with_tls(OPERATOR, TIMEOUT, tls)).await;
+    let passed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == mydata_conformance::Status::Pass)
+        .map(|c| c.check.as_str())
+        .collect();
+    assert_eq!(passed.len(), 6, "{:#?}", report.checks);
 }
