@@ -122,7 +122,7 @@ pub enum LinkOutcome {
     Linked { scope: String, assets: usize, replaced: bool },
     /// The provider refused (its error, e.g. `invalid_grant`, and what it said).
     Refused { stage: RequestType, error: String, detail: String },
-    /// No answer even after resending.
+    /// No answer (or a 5xx, a 429) even after resending.
     Unreachable { stage: RequestType, detail: String },
     /// A lost answer's resend was refused as a replay: the provider may hold a consent the operator
     /// has no tokens for; linking again with a new signature settles it.
@@ -394,10 +394,10 @@ impl IntegratedAuth {
                 ClientError::OAuth { error, description, .. } if lost_answer && error == "invalid_grant" => {
                     LinkOutcome::Uncertain { stage, detail: format!("{error}: {description}") }
                 }
+                error if error.is_transient() => LinkOutcome::Unreachable { stage, detail: error.to_string() },
                 ClientError::OAuth { error, description, .. } => {
                     LinkOutcome::Refused { stage, error, detail: description }
                 }
-                error if error.is_transient() => LinkOutcome::Unreachable { stage, detail: error.to_string() },
                 error => LinkOutcome::Refused { stage, error: error.code_label(), detail: error.to_string() },
             };
             return Sent { result: Err(outcome), attempts };

@@ -63,6 +63,11 @@ async fn link(
     outcomes.into_iter().map(|o| (o.org_code, o.outcome, o.attempts)).collect()
 }
 
+/// 첨부1's answer of a provider under load.
+fn unavailable() -> ResponseTemplate {
+    ResponseTemplate::new(503).set_body_json(json!({"error": "temporarily_unavailable", "error_description": "busy"}))
+}
+
 fn invalid_grant() -> ResponseTemplate {
     ResponseTemplate::new(400)
         .set_body_json(json!({"error": "invalid_grant", "error_description": "a nonce was used before"}))
@@ -75,10 +80,10 @@ async fn lost_answers_are_resent_refusals_are_not_and_a_refused_resend_is_uncert
     let (refusing, flaky, down) = (MockServer::start().await, MockServer::start().await, MockServer::start().await);
     let token = || Mock::given(method("POST")).and(path("/oauth/2.0/token"));
     token().and(body_string_contains("request_type=0")).respond_with(invalid_grant()).expect(1).mount(&refusing).await;
-    // The first answer is lost (503); the resend finds the nonces used: the first attempt went through.
-    token().respond_with(ResponseTemplate::new(503)).up_to_n_times(1).with_priority(1).mount(&flaky).await;
+    // The first answer is lost (503, temporarily_unavailable); the resend finds the nonces used: the first attempt went through.
+    token().respond_with(unavailable()).up_to_n_times(1).with_priority(1).mount(&flaky).await;
     token().respond_with(invalid_grant()).expect(1).with_priority(2).mount(&flaky).await;
-    token().respond_with(ResponseTemplate::new(503)).expect(3).mount(&down).await;
+    token().respond_with(unavailable()).expect(3).mount(&down).await;
 
     let signer = CountingSigner::default();
     let providers = [
