@@ -268,7 +268,27 @@ async fn with_plain_http_the_same_flow_runs_without_tls() {
     consent_and_collect_through_the_operator(&browser, &operator).await;
     run_printed_collect(&text);
     the_read_api_serves_what_was_collected(&browser, &text).await;
+    the_conformance_command_checks_integrated_auth(&dir, &provider_url(&text, "BANK000001"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `mydata conformance --integrated-dir` against the sandbox's bank: the 통합인증-002 checks for demo3
+/// (whom nothing else here links), with demo1's certificate as another customer's; all pass.
+fn the_conformance_command_checks_integrated_auth(dir: &Path, bank: &str) {
+    let auth = dir.join("integrated-auth").display().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_mydata"))
+        .args(["conformance", "--provider", bank, "--org-code", "BANK000001", "--industry", "bank"])
+        .args(["--client-id", "sandboxoperator", "--client-secret", "sandboxoperatorsecret1", "--rate", "0"])
+        .args(["--integrated-dir", &auth, "--integrated-customer", "demo3", "--integrated-other-customer", "demo1"])
+        .env_remove("MYDATA_CONFORMANCE_TOKEN")
+        .env_remove("MYDATA_CONFORMANCE_REFRESH_TOKEN")
+        .env_remove("MYDATA_CONFORMANCE_CLIENT_SECRET")
+        .output()
+        .expect("run mydata conformance");
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{table}{}", String::from_utf8_lossy(&output.stderr));
+    let row = table.lines().find(|l| l.contains("통합인증-002")).unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("pass") && row.split_whitespace().any(|w| w == "6"), "six checks passed: {row}");
 }
 
 /// The read API the sandbox printed (`read API  <url>  bearer <secret>`) answers with the secret only.
