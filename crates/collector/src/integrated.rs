@@ -264,24 +264,38 @@ impl IntegratedAuth {
             let industry = industries[i];
             async move {
                 match sent.result {
-                    Ok(answer) => (i, self.list_assets(&providers[i], industry, &answer).await),
-                    Err(outcome) => (i, Err(outcome)),
+                    Ok(answer) => {
+                        let listed = self.list_assets(&providers[i], industry, &answer).await;
+                        (i, Some(answer.access_token), listed)
+                    }
+                    Err(outcome) => (i, None, Err(outcome)),
                 }
             }
         });
         let mut second = Vec::new();
-        for (i, listed) in join_all(listing).await {
+        // The 1차 pairs, replaced at each provider by its 2차 consent; withdrawn where none follows.
+        let mut first_tokens = BTreeMap::new();
+        for (i, token, listed) in join_all(listing).await {
+            first_tokens.extend(token.map(|t| (i, t)));
             match listed {
                 Ok(listed) => second.push((i, chosen_targets(industries[i], &listed))),
                 Err(outcome) => outcomes[i].outcome = outcome,
             }
         }
-        if second.is_empty() {
-            return Ok(outcomes);
-        }
 
         // 2차: every listed asset, with the industry's scopes.
-        let sent = self.stage(customer, providers, RequestType::ChosenAssets, terms, &second, signer).await?;
+        let sent = if second.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.stage(customer, providers, RequestType::ChosenAssets, terms, &second, signer).await
+        };
+        let sent = match sent {
+            Ok(sent) => sent,
+            Err(e) => {
+                self.withdraw(providers, &first_tokens).await;
+                return Err(e);
+            }
+        };
         let assets: BTreeMap<usize, usize> =
             second.iter().map(|(i, targets)| (*i, targets.iter().map(|t| t.asset_list.len()).sum())).collect();
         let now = Utc::now().timestamp();
@@ -303,7 +317,21 @@ impl IntegratedAuth {
                 Err(outcome) => outcome,
             };
         }
+        first_tokens.retain(|i, _| !outcomes[*i].outcome.is_linked());
+        self.withdraw(providers, &first_tokens).await;
         Ok(outcomes)
+    }
+
+    /// Withdraws 1차 pairs no 2차 consent replaced (개별인증-004), so that no live pair is left
+    /// that the operator does not hold; best effort, as the consent's end date ends them anyway.
+    async fn withdraw(&self, providers: &[ProviderRow], first_tokens: &BTreeMap<usize, String>) {
+        let revocations = first_tokens.iter().map(|(i, token)| async move {
+            let p = &providers[*i];
+            if let Err(error) = self.client.revoke(&p.base_url, &p.org_code, &credentials(p), token).await {
+                tracing::warn!(org_code = %p.org_code, %error, "the 1차 token of an unfinished 통합인증 was not withdrawn");
+            }
+        });
+        join_all(revocations).await;
     }
 
     /// Builds and has signed one stage's documents for the providers `targets` names, then asks

@@ -15,7 +15,7 @@ use mydata_store::testing::TestDatabase;
 use serde_json::json;
 use std::sync::Mutex;
 use std::time::Duration;
-use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::matchers::{body_string_contains, method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Signs nothing real (the mock verifies nothing) and counts its signing acts.
@@ -119,4 +119,43 @@ async fn a_selection_beyond_fifty_providers_sends_nothing() {
     let refused = auth.link(&customer, &providers, &terms(), &signer).await;
     assert!(matches!(refused, Err(IntegratedError::TooMany(51))), "{refused:?}");
     assert!(signer.0.lock().unwrap().is_empty(), "the customer was not asked to sign");
+}
+
+/// A provider's token endpoint that accepts every signed consent: the tokens of a list-only consent,
+/// with the request's tx_id echoed.
+struct Accepting;
+
+impl wiremock::Respond for Accepting {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let tx_id = url::form_urlencoded::parse(&request.body).find(|(k, _)| k == "tx_id").map(|(_, v)| v.into_owned());
+        ResponseTemplate::new(200).set_body_json(json!({
+            "tx_id": tx_id, "token_type": "Bearer", "access_token": "first-access", "expires_in": "3600",
+            "refresh_token": "first-refresh", "refresh_token_expires_in": "86400", "scope": "bank.list",
+        }))
+    }
+}
+
+#[tokio::test]
+async fn a_first_stage_pair_left_without_a_second_is_withdrawn() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let store = OperatorStore::on(&db.open().await.unwrap());
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/oauth/2.0/token")).respond_with(Accepting).expect(1).mount(&server).await;
+    // The lists cannot be read, so no 2차 consent follows.
+    let refused =
+        ResponseTemplate::new(400).set_body_json(json!({"rsp_code": "40001", "rsp_msg": "요청 파라미터 오류"}));
+    Mock::given(method("GET")).and(path_regex("^/v1/bank/")).respond_with(refused).mount(&server).await;
+    let revoked = ResponseTemplate::new(200).set_body_json(json!({"rsp_code": "00000", "rsp_msg": "성공"}));
+    Mock::given(method("POST"))
+        .and(path("/oauth/2.0/revoke"))
+        .and(body_string_contains("token=first-access"))
+        .respond_with(revoked)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let signer = CountingSigner::default();
+    let outcomes = link(&store, &[provider("BANK000001", &server.uri())], &signer).await;
+    assert!(matches!(&outcomes[0], (_, LinkOutcome::ListsUnread { .. }, 1)), "{outcomes:?}");
+    assert_eq!(*signer.0.lock().unwrap(), [2], "the customer signed the 1차 stage only");
+    assert!(store.links().await.unwrap().is_empty());
 }
