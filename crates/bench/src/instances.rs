@@ -1,36 +1,74 @@
-//! Two provider instances on one PostgreSQL database, as two `mydata serve` would run: a store of
-//! their own each (own pools, own remembered grants, own listener for the other's revocations).
-//! The scenarios load both; [`revocation_times`] measures how soon one refuses a token revoked
-//! through the other.
+//! Two provider instances on one PostgreSQL database, as an institution scales out: two `mydata
+//! serve` processes, each started with its defaults (access log on, written to a file), each with
+//! its own pools, remembered grants and listener for the other's revocations. The scenarios load
+//! one and then both; [`revocation_times`] measures how soon one refuses a token revoked through
+//! the other.
 
-use crate::scenarios::{BANK, Body, CLIENT, CLIENT_SECRET, Call, consent_and_token, request, serve};
-use anyhow::bail;
+use crate::scenarios::{BANK, Body, CARD, CLIENT, CLIENT_SECRET, Call, consent_and_token, request};
+use anyhow::{Context, bail};
 use mydata_provider::Provider;
-use mydata_store::{Customer, SqlStore};
-use std::sync::Arc;
+use mydata_store::Customer;
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 
 /// How long the instances remember a grant in [`revocation_times`]: far beyond what is measured,
 /// so that only the announcement of the revocation can make the second instance refuse it.
-const LONG_GRANT_CACHE: Duration = Duration::from_secs(60);
+const LONG_GRANT_CACHE_MS: &str = "60000";
 /// How long the second instance is watched for a refusal before the round counts as unseen.
 const WATCH: Duration = Duration::from_secs(2);
+/// How long a process may take to print its `listening on` line.
+const START_UP: Duration = Duration::from_secs(60);
 
-/// A provider instance of its own on `database`, served on loopback.
-pub(crate) async fn instance(
-    database: &str,
-    read_connections: Option<u32>,
-    grant_cache: Option<Duration>,
-) -> anyhow::Result<(Arc<Provider>, String)> {
-    let store = SqlStore::open_with(database, read_connections).await?;
-    let store = match grant_cache {
-        Some(ttl) => store.with_grant_cache_ttl(ttl),
-        None => store,
-    };
-    store.listen_for_revocations().await?;
-    let provider = crate::scenarios::provider(Arc::new(store)).await?;
-    let base = serve(mydata_provider::router(provider.clone())).await?;
-    Ok((provider, base))
+/// A `mydata serve` process, stopped when dropped.
+pub(crate) struct ServeProcess {
+    _child: Child,
+    pub(crate) base: String,
+}
+
+/// Where the provider processes of a run are started from and log to.
+#[derive(Debug, Clone)]
+pub struct Processes {
+    /// The `mydata` binary.
+    pub server: PathBuf,
+    /// The file each process appends its access log to.
+    pub log: PathBuf,
+}
+
+impl Processes {
+    /// `mydata serve` for the benchmark's bank and card company on `database`, with its defaults
+    /// but for `extra` flags; returns once it listens.
+    pub(crate) async fn serve(&self, database: &str, extra: &[&str]) -> anyhow::Result<ServeProcess> {
+        let (bank, card) = (format!("{BANK}:bank"), format!("{CARD}:card"));
+        let mut child = Command::new(&self.server)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", database, "--org", &bank, "--org", &card])
+            .args(extra)
+            .arg("--log-file")
+            .arg(&self.log)
+            .env_remove("MYDATA_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {} serve", self.server.display()))?;
+        let mut lines = BufReader::new(child.stdout.take().context("the server's standard output")?).lines();
+        let listening = tokio::time::timeout(START_UP, async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(address) = line.strip_prefix("listening on ") {
+                    return Ok(Some(address.trim().to_owned()));
+                }
+            }
+            Ok::<_, std::io::Error>(None)
+        })
+        .await
+        .context("`mydata serve` did not listen within a minute")??;
+        let Some(base) = listening else { bail!("`mydata serve --database {database}` exited before listening") };
+        // The rest of its standard output is not read; keep the pipe drained so it never blocks.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(ServeProcess { _child: child, base })
+    }
 }
 
 /// Revocation-to-refusal times across two instances.
@@ -51,22 +89,25 @@ impl RevocationTimes {
     }
 }
 
-/// For each of `customers`: a token issued through instance A and used on instance B (which then
-/// remembers its grant), revoked through A's 개별인증-004, then called on B until B refuses it.
+/// For each of `customers`: a token issued by `issuer` (on the same database), used on process B
+/// (which then remembers its grant for a minute), revoked through process A's 개별인증-004, then
+/// called on B until B refuses it.
 pub(crate) async fn revocation_times(
+    processes: &Processes,
     database: &str,
-    read_connections: Option<u32>,
+    issuer: &Provider,
     customers: &[Customer],
 ) -> anyhow::Result<RevocationTimes> {
-    let (a, a_base) = instance(database, read_connections, Some(LONG_GRANT_CACHE)).await?;
-    let (_b, b_base) = instance(database, read_connections, Some(LONG_GRANT_CACHE)).await?;
+    let long_cache = ["--grant-cache-ms", LONG_GRANT_CACHE_MS];
+    let a = processes.serve(database, &long_cache).await?;
+    let b = processes.serve(database, &long_cache).await?;
     let http = reqwest::Client::new();
     let mut times = RevocationTimes { refused_after_ms: Vec::new(), unseen: 0 };
     for customer in customers {
-        let token = consent_and_token(&a, BANK, &customer.customer_id, "bank.list", Vec::new()).await?;
+        let token = consent_and_token(issuer, BANK, &customer.customer_id, "bank.list", Vec::new()).await?;
         let path = format!("/v1/bank/accounts?org_code={BANK}&limit=1");
         let list = Call::info(false, "/v1/bank/accounts", path, &token, Body::Empty);
-        let served = request(&http, &b_base, &list).send().await?;
+        let served = request(&http, &b.base, &list).send().await?;
         if !served.status().is_success() {
             bail!("instance B refused a live token: {}", served.text().await.unwrap_or_default());
         }
@@ -74,7 +115,7 @@ pub(crate) async fn revocation_times(
         let form =
             [("org_code", BANK), ("token", token.as_str()), ("client_id", CLIENT), ("client_secret", CLIENT_SECRET)];
         let revoked = http
-            .post(format!("{a_base}/oauth/2.0/revoke"))
+            .post(format!("{}/oauth/2.0/revoke", a.base))
             .header("x-api-tran-id", crate::scenarios::tran_id())
             .form(&form)
             .send()
@@ -83,7 +124,7 @@ pub(crate) async fn revocation_times(
             bail!("instance A refused the revocation: {}", revoked.text().await.unwrap_or_default());
         }
         loop {
-            let answer = request(&http, &b_base, &list).send().await?;
+            let answer = request(&http, &b.base, &list).send().await?;
             if !answer.status().is_success() {
                 times.refused_after_ms.push(started.elapsed().as_secs_f64() * 1000.0);
                 break;

@@ -11,6 +11,6 @@ pub mod scenarios;
 pub mod startup;
 
 pub use collect::{CollectBench, CollectRun};
-pub use instances::RevocationTimes;
+pub use instances::{Processes, RevocationTimes};
 pub use loadgen::{Load, Measured};
 pub use scenarios::{BenchConfig, Report, Results, run};

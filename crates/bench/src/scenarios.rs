@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub(crate) const BANK: &str = "BANK000001";
-const CARD: &str = "CARD000001";
+pub(crate) const CARD: &str = "CARD000001";
 /// The asset lists the scenarios read: a bank's accounts (은행-001) and a card company's cards (카드-001).
 const BANK_ACCOUNTS: &str = "은행-001";
 const CARDS: &str = "카드-001";
@@ -51,6 +51,9 @@ pub struct BenchConfig {
     pub only: Option<String>,
     /// Also measure each scenario with the log quieted (see [`Report::logs_off`]).
     pub logs_off: bool,
+    /// How to start `mydata serve` processes: on PostgreSQL, one and two of them on the database
+    /// are measured, and a revocation through one is timed on the other. `None` leaves those out.
+    pub processes: Option<crate::instances::Processes>,
     pub load: Load,
     pub seed: u64,
 }
@@ -669,20 +672,25 @@ pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Res
     reports.extend(bench.run(MIX, mix.clone(), Pick::Rotate).await?);
 
     let mut revocation = None;
-    if store.backend() == mydata_store::Backend::Postgres {
-        let (_second, second_base) =
-            crate::instances::instance(&config.database, config.postgres_read_connections, None).await?;
-        let both = [base.clone(), second_base];
-        let two = Bench { provider_bases: &both, ..bench };
+    if let (mydata_store::Backend::Postgres, Some(processes)) = (store.backend(), &config.processes) {
+        // `mydata serve` processes with their defaults, as an institution scales out; measured
+        // one alone, then both behind the load generator.
+        let first = processes.serve(&config.database, &[]).await?;
+        let second = processes.serve(&config.database, &[]).await?;
+        let (one, both) = ([first.base.clone()], [first.base.clone(), second.base.clone()]);
+        let one_process = Bench { provider_bases: &one, logs_off: false, ..bench };
+        let two_processes = Bench { provider_bases: &both, logs_off: false, ..bench };
         for (name, calls) in [("은행-001 account list", accounts), ("은행-002 deposit detail", details), (MIX, mix)]
         {
-            reports.extend(two.run(&format!("{name}, two instances"), calls, Pick::Rotate).await?);
+            reports.extend(one_process.run(&format!("{name}, one instance"), calls.clone(), Pick::Rotate).await?);
+            reports.extend(two_processes.run(&format!("{name}, two instances"), calls, Pick::Rotate).await?);
         }
+        drop((first, second));
         const REVOCATION: &str = "revocation across instances";
-        if two.wanted(REVOCATION) {
-            let (database, connections) = (&config.database, config.postgres_read_connections);
+        if bench.wanted(REVOCATION) {
             let rounds = &holding[..holding.len().min(REVOCATION_ROUNDS)];
-            revocation = Some(crate::instances::revocation_times(database, connections, rounds).await?);
+            revocation =
+                Some(crate::instances::revocation_times(processes, &config.database, &provider, rounds).await?);
         }
     }
     Ok(Results { generated, reports, revocation })

@@ -15,6 +15,7 @@ fn small(database: String) -> BenchConfig {
         prism: false,
         only: None,
         logs_off: true,
+        processes: None,
         load: Load {
             connections: 2,
             duration: Duration::from_millis(300),
@@ -57,21 +58,6 @@ async fn every_scenario_is_answered_without_errors() {
     assert_eq!(results.generated, None);
     assert_eq!(results.reports.len(), 1);
     assert_answered(&results.reports[0]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_on_postgresql_answer_and_see_each_others_revocations() {
-    let db = mydata_store::testing::TestDatabase::new(mydata_store::Backend::Postgres).await;
-    let config = BenchConfig { token_holders: 5, only: Some("instance".into()), ..small(db.url.clone()) };
-    let results = mydata_bench::run(&config, |_| {}).await.unwrap();
-    let names: Vec<&str> = results.reports.iter().map(|r| r.scenario.as_str()).collect();
-    for wanted in ["은행-001", "은행-002", "mix"] {
-        assert!(names.iter().any(|n| n.contains(wanted) && n.contains("two instances")), "{wanted}: {names:?}");
-    }
-    results.reports.iter().for_each(assert_answered);
-    let revocation = results.revocation.expect("the revocation across instances is measured");
-    assert_eq!(revocation.refused_after_ms.len() + revocation.unseen, 5, "one round per token holder");
-    assert_eq!(revocation.unseen, 0, "{revocation:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

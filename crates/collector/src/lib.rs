@@ -8,6 +8,7 @@ pub mod collect;
 pub mod holdings;
 pub mod integrated;
 pub mod lease;
+pub mod rights;
 pub mod rules;
 pub mod schedule;
 pub mod store;

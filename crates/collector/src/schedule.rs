@@ -122,6 +122,7 @@ mod tests {
             consented_at: Some(1),
             stop_reason: None,
             stop_detail: None,
+            stopped_at: None,
         }
     }
 

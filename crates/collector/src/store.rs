@@ -42,6 +42,8 @@ pub struct LinkRow {
     /// `revoked`, `consent-ended`, `refresh-expired` (see [`StopReason::code`]).
     pub stop_reason: Option<String>,
     pub stop_detail: Option<String>,
+    /// When collection stopped (Unix seconds).
+    pub stopped_at: Option<i64>,
 }
 
 /// A consent as 지원-103 describes it.
@@ -167,6 +169,7 @@ fn link_from(row: &AnyRow) -> StoreResult<LinkRow> {
         consented_at: row.try_get("consented_at")?,
         stop_reason: row.try_get("stop_reason")?,
         stop_detail: row.try_get("stop_detail")?,
+        stopped_at: row.try_get("stopped_at")?,
     })
 }
 

@@ -129,9 +129,29 @@ impl FromIterator<AssetId> for ConsentAssets {
     }
 }
 
+/// Whether an operator may ask the customer to extend a consent ending on `end_date` (전송요구 기간
+/// 연장): from one month before it ends until it does (technical guideline 2022, ch.3 라).
+pub fn extension_offered(end_date: NaiveDate, today: NaiveDate) -> bool {
+    let opens = end_date.checked_sub_months(chrono::Months::new(1)).unwrap_or(end_date);
+    (opens..=end_date).contains(&today)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_extension_is_offered_from_one_month_before_the_end() {
+        let day = |s| NaiveDate::parse_from_str(s, "%Y%m%d").unwrap();
+        let end = day("20270315");
+        assert!(!extension_offered(end, day("20270214")));
+        assert!(extension_offered(end, day("20270215")), "one month before");
+        assert!(extension_offered(end, day("20270315")), "on the last day");
+        assert!(!extension_offered(end, day("20270316")), "an ended consent is given anew, not extended");
+        // The month before the end of March is the end of February.
+        assert!(extension_offered(day("20270331"), day("20270228")));
+        assert!(!extension_offered(day("20270331"), day("20270227")));
+    }
 
     fn consent(status: ConsentStatus, end: &str) -> Consent {
         Consent {

@@ -122,7 +122,10 @@ impl Cli {
             Command::Pki(args) => cmd::pki::run(args).await,
             Command::Testdata(args) => cmd::testdata::run(args).await,
             Command::Portal(args) => cmd::portal::run(args).await,
-            Command::Bench(args) => cmd::bench::run(args, log_file.as_deref()).await,
+            Command::Bench(args) => {
+                let log = log_file.unwrap_or_else(|| cmd::bench::DEFAULT_LOG_FILE.into());
+                cmd::bench::run(args, &log).await
+            }
             Command::Openapi(args) => cmd::openapi::run(args),
             Command::Conformance(args) => cmd::conformance::run(args).await,
             Command::Collect(args) => cmd::collect::run(args).await,

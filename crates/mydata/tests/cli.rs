@@ -368,3 +368,43 @@ fn bench_times_start_up_on_a_database_filled_with_customers() {
     assert!(stdout.contains("with 2000 customers: listening after"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The cells of the Markdown table rows of `report` whose scenario contains `scenario`.
+fn table_rows<'a>(report: &'a str, scenario: &str) -> Vec<Vec<&'a str>> {
+    report
+        .lines()
+        .filter(|line| line.starts_with("| ") && line.contains(scenario))
+        .map(|line| line.trim_matches('|').split('|').map(str::trim).collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_loads_one_and_two_serve_processes_on_postgresql_and_times_a_revocation() {
+    let db = mydata_store::testing::TestDatabase::new(mydata_store::Backend::Postgres).await;
+    let dir = temp_dir("bench-instances");
+    let log = dir.join("bench.log");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mydata"))
+        .args(["bench", "--database", &db.url, "--only", "instance", "--customers", "60", "--token-holders", "5"])
+        .args(["--codes", "10", "--connections", "2", "--seconds", "1", "--no-prism"])
+        .args(["--log-file", log.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for instances in ["one instance", "two instances"] {
+        let rows = table_rows(&stdout, instances);
+        assert_eq!(rows.len(), 3, "은행-001, 은행-002 and the mix on {instances}: {stdout}");
+        for cells in rows {
+            // Scenario | req/s | p50 | p95 | p99 | errors | …
+            assert!(cells[1].parse::<f64>().unwrap() > 0.0, "{cells:?}");
+            assert_eq!(cells[5], "0", "only expected answers: {cells:?}");
+        }
+    }
+    assert!(stdout.contains("5 rounds"), "one revocation round per token holder: {stdout}");
+    assert!(stdout.contains("still served after 2 s: 0."), "{stdout}");
+    // The processes wrote their access log to the benchmark's file.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.lines().any(|l| l.contains("/v1/bank/accounts/deposit/basic")), "access lines in {logged:.300}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -265,6 +265,7 @@ async fn with_plain_http_the_same_flow_runs_without_tls() {
     assert!(text.contains("plain HTTP") && !text.contains("--tls-dir"), "{text}");
     assert!(!dir.join("pki").exists(), "no PKI is created for plain HTTP");
     let browser = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    the_collection_loop_collects_the_consents_given_at_start(&browser, &text).await;
     consent_and_collect_through_the_operator(&browser, &operator).await;
     run_printed_collect(&text);
     the_read_api_serves_what_was_collected(&browser, &text).await;
@@ -289,6 +290,26 @@ fn the_conformance_command_checks_integrated_auth(dir: &Path, bank: &str) {
     assert!(output.status.success(), "{table}{}", String::from_utf8_lossy(&output.stderr));
     let row = table.lines().find(|l| l.contains("통합인증-002")).unwrap_or_else(|| panic!("{table}"));
     assert!(row.contains("pass") && row.split_whitespace().any(|w| w == "6"), "six checks passed: {row}");
+}
+
+/// The sandbox runs `mydata operator`'s collection loop: demo1's consents, given at start, are
+/// collected without anyone pressing collect.
+async fn the_collection_loop_collects_the_consents_given_at_start(browser: &reqwest::Client, printed: &str) {
+    let line = printed.lines().find_map(|l| l.strip_prefix("read API  ")).unwrap_or_else(|| panic!("{printed}"));
+    let (url, secret) = line.split_once("  bearer ").unwrap_or_else(|| panic!("{line}"));
+    let assets = format!("{url}/customers/demo1/assets");
+    let started = std::time::Instant::now();
+    loop {
+        let held: serde_json::Value =
+            browser.get(&assets).bearer_auth(secret).send().await.unwrap().json().await.unwrap();
+        let orgs: std::collections::BTreeSet<&str> =
+            held["assets"].as_array().unwrap().iter().filter_map(|a| a["org_code"].as_str()).collect();
+        if orgs.len() == 11 {
+            return;
+        }
+        assert!(started.elapsed().as_secs() < 60, "demo1's assets at every provider within a minute: {orgs:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 /// The read API the sandbox printed (`read API  <url>  bearer <secret>`) answers with the secret only.

@@ -110,7 +110,7 @@ pub(crate) async fn submit(State(app): App, body: Bytes) -> Response {
     };
     let domain = config.redirect_uri.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or_default();
     let auth = IntegratedAuth::new(
-        app.client().clone(),
+        app.client(),
         app.store().clone(),
         IntegratedConfig::new(&config.org_code, &ca_code, domain),
     );

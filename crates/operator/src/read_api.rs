@@ -5,6 +5,12 @@
 //!   list API, key, latest data and the histories kept for it (and the histories about no asset);
 //! - `GET /api/customers/{customer_id}/assets/{org_code}/{api_id}/{subject_key}?limit=&after=`: one
 //!   history's entries, a page at a time (`next` names the page after, while there is one).
+//!
+//! And the customer's requests the apps pass on ([`mydata_collector::rights`]):
+//! - `POST /api/customers/{customer_id}/consents/{org_code}/withdraw` (`{"delete": true}` to delete
+//!   what was collected under it too): 전송요구 철회;
+//! - `DELETE /api/customers/{customer_id}`: 서비스 탈퇴, every consent withdrawn and everything
+//!   collected about the customer deleted.
 
 use crate::holdings::{self, dtime};
 use axum::Router;
@@ -12,8 +18,9 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use mydata_collector::OperatorStore;
+use mydata_collector::rights::{Rights, RightsError, Withdrawal};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -24,6 +31,7 @@ const MAX_PAGE: u32 = 500;
 
 struct ReadApi {
     store: OperatorStore,
+    rights: Rights,
     secret: String,
 }
 
@@ -118,10 +126,57 @@ async fn history(
     axum::Json(body).into_response()
 }
 
-/// The read API over `store`, refusing every request without `Authorization: Bearer <secret>`.
-pub fn routes(store: OperatorStore, secret: String) -> Router {
-    let api = Arc::new(ReadApi { store, secret });
+fn rights_failure(e: RightsError) -> Response {
+    let status = match e {
+        RightsError::Store(e) => return store_failure(e),
+        RightsError::NoConsent { .. } | RightsError::UnknownCustomer(_) => StatusCode::NOT_FOUND,
+        RightsError::UnknownProvider(_) | RightsError::Revocation { .. } => StatusCode::BAD_GATEWAY,
+    };
+    refusal(status, &e.to_string())
+}
+
+fn withdrawal_json(w: &Withdrawal) -> Value {
+    json!({ "org_code": w.org_code, "revoked": w.revoked.to_string(), "deleted_cnt": w.deleted_items.to_string() })
+}
+
+#[derive(serde::Deserialize, Default)]
+struct WithdrawRequest {
+    /// Also delete what was collected under the consent.
+    #[serde(default)]
+    delete: bool,
+}
+
+async fn withdraw(
+    State(api): App,
+    Path((customer_id, org_code)): Path<(String, String)>,
+    body: Option<axum::Json<WithdrawRequest>>,
+) -> Response {
+    let delete = body.is_some_and(|b| b.delete);
+    match api.rights.withdraw(&customer_id, &org_code, delete, chrono::Utc::now().timestamp()).await {
+        Ok(withdrawn) => axum::Json(withdrawal_json(&withdrawn)).into_response(),
+        Err(e) => rights_failure(e),
+    }
+}
+
+async fn leave(State(api): App, Path(customer_id): Path<String>) -> Response {
+    match api.rights.leave(&customer_id, chrono::Utc::now().timestamp()).await {
+        Ok(withdrawn) => axum::Json(json!({
+            "customer_id": customer_id,
+            "consents": withdrawn.iter().map(withdrawal_json).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => rights_failure(e),
+    }
+}
+
+/// The read API over `store`, refusing every request without `Authorization: Bearer <secret>`;
+/// withdrawals are revoked at providers through `client`.
+pub fn routes(store: OperatorStore, client: mydata_client::Client, secret: String) -> Router {
+    let rights = Rights::new(store.clone(), client);
+    let api = Arc::new(ReadApi { store, rights, secret });
     Router::new()
+        .route(&format!("{PREFIX}/customers/{{customer_id}}"), delete(leave))
+        .route(&format!("{PREFIX}/customers/{{customer_id}}/consents/{{org_code}}/withdraw"), post(withdraw))
         .route(&format!("{PREFIX}/customers/{{customer_id}}/assets"), get(assets))
         .route(
             &format!("{PREFIX}/customers/{{customer_id}}/assets/{{org_code}}/{{api_id}}/{{subject_key}}"),

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use mydata_collector::lease::{Lease, Planned};
+use mydata_collector::rights::delete_past_retention;
 use mydata_collector::schedule::slot;
 use mydata_collector::{CollectError, Collector, OperatorStore, Summary};
 use mydata_spec::scheduled_hours::{Clock, ScheduledHours};
@@ -32,6 +33,9 @@ pub struct SchedulerConfig {
     pub retry_after: Duration,
     /// … up to this many times in its window; then it waits for the next window.
     pub max_attempts: i64,
+    /// How long collected data is kept after its consent stopped or ended (the retention period
+    /// customers are told); `None` keeps it.
+    pub retention: Option<Duration>,
 }
 
 impl SchedulerConfig {
@@ -43,6 +47,7 @@ impl SchedulerConfig {
             tick: Duration::from_secs(30),
             retry_after: Duration::from_secs(15 * 60),
             max_attempts: 3,
+            retention: None,
         }
     }
 }
@@ -69,6 +74,8 @@ pub struct Round {
     pub units_done: u64,
     pub units_failed: u64,
     pub calls: u64,
+    /// Collected items deleted because their retention period had passed.
+    pub expired_items: u64,
 }
 
 impl Round {
@@ -105,6 +112,7 @@ impl Round {
         self.units_done += other.units_done;
         self.units_failed += other.units_failed;
         self.calls += other.calls;
+        self.expired_items += other.expired_items;
     }
 }
 
@@ -165,6 +173,14 @@ impl Scheduler {
     /// under way finish, nothing new is taken).
     pub async fn run_due(&self, stop: &watch::Receiver<bool>) -> Result<Round, CollectError> {
         let mut round = Round { planned: self.plan(self.clock.now()).await?, ..Round::default() };
+        if let Some(retention) = self.config.retention {
+            match delete_past_retention(self.store(), retention, self.clock.now().timestamp()).await {
+                Ok(deleted) => round.expired_items = deleted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "deleting data past its retention failed; trying again next round")
+                }
+            }
+        }
         let store = self.store().clone();
         let (owner, clock, lease) = (self.config.owner.clone(), self.clock.clone(), self.config.lease);
         // Leases held are renewed while this round runs, so that only a dead process's work expires.

@@ -98,10 +98,6 @@ impl OperatorWeb {
         &self.config
     }
 
-    pub(crate) fn client(&self) -> &Client {
-        &self.client
-    }
-
     pub(crate) fn store(&self) -> &OperatorStore {
         &self.store
     }
@@ -122,6 +118,21 @@ impl OperatorWeb {
             .with_state(self.clone())
             .merge(crate::dashboard::routes(self.store.clone()))
             .merge(self.support.routes(verify_portal))
+    }
+
+    /// A collector over its database that calls providers as it does (its certificate, every call
+    /// counted for 지원-004): what the collect page and the sandbox's collection loop run.
+    pub fn collector(&self) -> Collector {
+        let mut config = CollectorConfig::new(&self.config.org_code);
+        config.progress = Progress::Log;
+        config.tls = self.collector_tls.clone();
+        config.statistics = Some(self.support.calls.clone());
+        Collector::new(self.store.clone(), config)
+    }
+
+    /// How it calls providers (its certificate, every call counted for 지원-004).
+    pub fn client(&self) -> Client {
+        self.client.clone()
     }
 
     fn provider(&self, org_code: &str) -> Option<&ProviderRow> {
@@ -158,6 +169,12 @@ pub(crate) fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// Whether the consent's end date (공통-002) is close enough to offer the customer an extension.
+fn ends_within_a_month(link: &mydata_collector::LinkRow) -> bool {
+    let end = link.consent.end_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y%m%d").ok());
+    end.is_some_and(|end| mydata_domain::consent::extension_offered(end, mydata_collector::rules::korean_today()))
+}
+
 async fn index(State(app): App) -> Response {
     let links = match app.store.links().await {
         Ok(links) => links,
@@ -186,13 +203,16 @@ async fn index(State(app): App) -> Response {
                 Some(_) => "전송요구 완료".to_owned(),
                 None => "—".to_owned(),
             };
+            // An extension is a new consent replacing the old tokens, offered in the consent's last month.
+            let extensible = link.is_some_and(|l| l.stop_reason.is_none() && ends_within_a_month(l));
             rows.push_str(&format!(
                 "<tr><td>{c}</td><td>{o} ({i})</td><td>{s}</td>\
-                 <td><a href=\"/connect?customer={c}&amp;org={o}\">전송요구</a></td></tr>",
+                 <td><a href=\"/connect?customer={c}&amp;org={o}\">{action}</a></td></tr>",
                 c = escape(&who.customer_id),
                 o = escape(&p.org_code),
                 i = escape(&p.industry),
-                s = escape(&status)
+                s = escape(&status),
+                action = if extensible { "기간 연장" } else { "전송요구" },
             ));
         }
     }
@@ -312,11 +332,7 @@ async fn callback(State(app): App, Query(q): Query<CallbackQuery>) -> Response {
 
 /// Runs the collector in-process (as `mydata collect` does) and shows its summary.
 async fn collect(State(app): App) -> Response {
-    let mut config = CollectorConfig::new(&app.config.org_code);
-    config.progress = Progress::Log;
-    config.tls = app.collector_tls.clone();
-    config.statistics = Some(app.support.calls.clone());
-    match Collector::new(app.store.clone(), config).run().await {
+    match app.collector().run().await {
         Ok(summary) => (
             [(header::CACHE_CONTROL, "no-store")],
             page("수집 결과", &format!("<pre>{}</pre>", escape(&crate::report(&summary)))),

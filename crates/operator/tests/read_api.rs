@@ -20,7 +20,7 @@ const SECRET: &str = "read-api-test-secret-0123456789";
 async fn serve(store: mydata_collector::OperatorStore) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = mydata_operator::read_api::routes(store, SECRET.into());
+    let router = mydata_operator::read_api::routes(store, mydata_client::Client::new(common::OPERATOR), SECRET.into());
     tokio::spawn(async move { axum::serve(listener, router).await });
     base
 }

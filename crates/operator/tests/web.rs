@@ -14,7 +14,7 @@ use common::{BACKENDS, BANK, OPERATOR, TestApp, spawn};
 use mydata_client::Credentials;
 use mydata_collector::integrated::ConsentSigner;
 use mydata_collector::store::ProviderRow;
-use mydata_collector::{OperatorStore, OperatorSupport};
+use mydata_collector::{ConsentInfo, OperatorStore, OperatorSupport};
 use mydata_operator::{Customer, CustomerSigning, OperatorConfig, OperatorWeb};
 use mydata_pki::consent_signing::CustomerCertificate;
 use mydata_store::Backend;
@@ -179,6 +179,18 @@ async fn the_callback_completes_the_link_and_the_collect_page_shows_what_was_col
         // A state is good for one callback.
         assert_eq!(operator.follow_callback(&back).await.status(), 400);
         assert!(operator.get("/").await.text().await.unwrap().contains("전송요구 완료"));
+        // An extension is offered in the consent's last month only (technical guideline 2022 ch.3).
+        let end_in = |days| ConsentInfo {
+            end_date: Some(
+                (mydata_collector::rules::korean_today() + chrono::Days::new(days)).format("%Y%m%d").to_string(),
+            ),
+            ..link.consent.clone()
+        };
+        operator.store.set_consent_info(CUSTOMER, BANK, &end_in(100)).await.unwrap();
+        assert!(!operator.get("/").await.text().await.unwrap().contains("기간 연장"));
+        operator.store.set_consent_info(CUSTOMER, BANK, &end_in(20)).await.unwrap();
+        assert!(operator.get("/").await.text().await.unwrap().contains("기간 연장"));
+        operator.store.set_consent_info(CUSTOMER, BANK, &link.consent).await.unwrap();
 
         let collected = operator.get("/collect").await;
         assert_eq!(collected.status(), 200);

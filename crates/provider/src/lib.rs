@@ -55,7 +55,15 @@ pub struct Provider {
     /// What callers' certificates must prove ([`transport`]).
     pub transport: transport::TransportPolicy,
     /// Its 정기적 전송 가능 시간대 (ch.3.3.3) and the clock they are read on.
-    scheduled: std::sync::RwLock<(ScheduledHours, Arc<dyn Clock>)>,
+    scheduled: std::sync::RwLock<HoursServed>,
+}
+
+/// The scheduled hours of each institution served: what the portal's registry says it registered
+/// (지원-002 `np_time_list`), or, for one the registry does not list, the hours configured.
+struct HoursServed {
+    configured: ScheduledHours,
+    registered: std::collections::HashMap<String, ScheduledHours>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Provider {
@@ -79,7 +87,11 @@ impl Provider {
         }
         let keys = KeyRing::open(store.as_ref()).await?;
         let support = support::ProviderSupport::start(store.clone(), &config.orgs).await?;
-        let scheduled = std::sync::RwLock::new((ScheduledHours::default(), Arc::new(SystemClock) as Arc<dyn Clock>));
+        let scheduled = std::sync::RwLock::new(HoursServed {
+            configured: ScheduledHours::default(),
+            registered: Default::default(),
+            clock: Arc::new(SystemClock),
+        });
         Ok(Arc::new(Provider { store, keys, config, support, metrics: Default::default(), transport, scheduled }))
     }
 
@@ -94,16 +106,33 @@ impl Provider {
         self.config.orgs.iter().find(|o| o.industry == industry)
     }
 
-    /// Takes scheduled calls only within `hours` (its registered np_time windows) read on `clock`;
+    /// Takes scheduled calls only within `hours` (the np_time windows registered at the portal, as
+    /// configured) read on `clock`, for every institution the registry does not say otherwise of;
     /// until set, at any time.
     pub fn set_scheduled_hours(&self, hours: ScheduledHours, clock: Arc<dyn Clock>) {
-        *self.scheduled.write().unwrap_or_else(|e| e.into_inner()) = (hours, clock);
+        let mut served = self.scheduled.write().unwrap_or_else(|e| e.into_inner());
+        (served.configured, served.clock) = (hours, clock);
     }
 
-    /// Whether a scheduled (`x-api-type: scheduled`) call may be answered now.
-    pub fn takes_scheduled_calls_now(&self) -> bool {
-        let (hours, clock) = &*self.scheduled.read().unwrap_or_else(|e| e.into_inner());
-        hours.allows(clock.now())
+    /// Reads each served institution's np_time windows from the registry copy (지원-002): from now
+    /// on they decide when it takes scheduled calls. Run after every registry refresh.
+    pub async fn learn_registered_hours(&self) -> Result<(), StoreError> {
+        let mut registered = std::collections::HashMap::new();
+        for org in &self.config.orgs {
+            if let Some(entry) = self.store.registry_org(&org.org_code).await? {
+                registered.insert(org.org_code.clone(), ScheduledHours::of_registry_entry(&entry.body));
+            }
+        }
+        self.scheduled.write().unwrap_or_else(|e| e.into_inner()).registered = registered;
+        Ok(())
+    }
+
+    /// Whether a scheduled (`x-api-type: scheduled`) call to the institution of `industry` may be
+    /// answered now.
+    pub fn takes_scheduled_calls_now(&self, industry: Industry) -> bool {
+        let served = self.scheduled.read().unwrap_or_else(|e| e.into_inner());
+        let registered = self.org_for(industry).and_then(|org| served.registered.get(&org.org_code));
+        registered.unwrap_or(&served.configured).allows(served.clock.now())
     }
 
     fn tran_id_issuer(&self) -> TranIdIssuer {

@@ -11,6 +11,7 @@ use mydata_spec::catalogue::api;
 use mydata_spec::scheduled_hours::{ManualClock, ScheduledHours};
 use mydata_spec::{Industry, RspCode};
 use mydata_store::Backend;
+use mydata_store::prelude::*;
 use std::sync::Arc;
 
 fn korean(h: u32) -> DateTime<Utc> {
@@ -42,3 +43,33 @@ async fn scheduled_calls_outside_the_registered_windows_are_answered_50009(backe
 }
 
 on_both_backends!(scheduled_calls_outside_the_registered_windows_are_answered_50009);
+
+/// With a portal, each institution's windows are the ones the registry says it registered (지원-002
+/// `np_time_list`); one the registry does not list keeps the configured hours.
+async fn each_institution_takes_scheduled_calls_in_its_own_registered_windows(backend: Backend) {
+    let seeded = seeded(backend).await;
+    let provider = &seeded.app.provider;
+    let clock = Arc::new(ManualClock::at(korean(12)));
+    provider.set_scheduled_hours(ScheduledHours::default(), clock.clone());
+    let bank = provider.org_for(Industry::Bank).unwrap().org_code.clone();
+    let entry = serde_json::json!({"org_code": bank, "org_type": "01", "np_time_list": [{"np_time": "0000:0600"}]});
+    let row =
+        mydata_store::RegistryOrgRow { org_code: bank.clone(), org_type: "01".into(), body: entry, updated_at: 0 };
+    seeded.app.store.upsert_registry_org(&row).await.unwrap();
+    assert!(provider.takes_scheduled_calls_now(Industry::Bank), "until the registry is read: the configured hours");
+    provider.learn_registered_hours().await.unwrap();
+
+    let (_, bank_pair) = seeded.app.issue(consent_record(Industry::Bank, "demo1", "bank.list", Vec::new())).await;
+    let bank_list = Call::for_subject(api("은행-001").unwrap(), Industry::Bank, "demo1".into());
+    let (status, body) = seeded.call(&bank_list, Some(bank_pair.access_token.as_str()), "scheduled").await;
+    assert_eq!(body["rsp_code"], RspCode::OutsideScheduledHours.code(), "{status} {body}");
+    let (_, card_pair) = seeded.app.issue(consent_record(Industry::Card, "demo1", "card.list", Vec::new())).await;
+    let card_list = Call::for_subject(api("카드-001").unwrap(), Industry::Card, "demo1".into());
+    let (status, body) = seeded.call(&card_list, Some(card_pair.access_token.as_str()), "scheduled").await;
+    assert_eq!(status, 200, "the card company registered no windows: {body}");
+    clock.set(korean(3));
+    let (status, body) = seeded.call(&bank_list, Some(bank_pair.access_token.as_str()), "scheduled").await;
+    assert_eq!(status, 200, "inside the bank's window: {body}");
+}
+
+on_both_backends!(each_institution_takes_scheduled_calls_in_its_own_registered_windows);

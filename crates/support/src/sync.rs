@@ -11,7 +11,6 @@ use crate::secret::hash_client_secret;
 use mydata_store::{Client, RegistryOrgRow, Store, StoreError};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::Mutex;
 
 const ORGS_TIMESTAMP: &str = "registry-orgs-search-timestamp";
@@ -124,22 +123,6 @@ impl RegistrySync {
             self.store.set_support_setting(SERVICES_TIMESTAMP, ts).await?;
         }
         Ok(summary)
-    }
-
-    /// Refreshes now and then every `interval`, until the task is dropped; failures are logged and
-    /// retried at the next interval.
-    pub fn spawn_periodic(self: &Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
-        let sync = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            loop {
-                tick.tick().await;
-                match sync.refresh().await {
-                    Ok(summary) => tracing::info!(?summary, "registry refreshed from the portal"),
-                    Err(e) => tracing::warn!(error = %e, "registry refresh failed; retrying later"),
-                }
-            }
-        })
     }
 }
 

@@ -1,13 +1,15 @@
 //! `mydata bench`: measures the provider over loopback, each figure beside its ceiling (and, for
-//! 은행-001, beside Stoplight Prism) and beside the same run with the log quieted; on PostgreSQL two
-//! instances on one database and the time a revocation takes to reach the other; the collector's
+//! 은행-001, beside Stoplight Prism) and beside the same run with the log quieted; on PostgreSQL one
+//! and two `mydata serve` processes on one database and the time a revocation takes to reach the
+//! other; the collector's
 //! throughput against in-process providers; and `mydata serve`'s start-up on a million customers.
 
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mydata_bench::{BenchConfig, CollectBench, CollectRun, Load, Measured, Report, RevocationTimes};
+use mydata_bench::{BenchConfig, CollectBench, CollectRun, Load, Measured, Processes, Report, RevocationTimes};
 use std::fmt::Write;
+use std::path::Path;
 use std::time::Duration;
 
 /// Where the benchmark's log (the provider's access log) goes without --log-file.
@@ -181,7 +183,8 @@ fn write_table(
 }
 
 /// Measures the provider on `database` and writes its table to `out`.
-async fn measure_store(args: &BenchArgs, database: &str, log: &str, out: &mut String) -> anyhow::Result<()> {
+async fn measure_store(args: &BenchArgs, database: &str, log: &Path, out: &mut String) -> anyhow::Result<()> {
+    let server = std::env::current_exe().context("the path of this mydata binary")?;
     let config = BenchConfig {
         database: database.to_owned(),
         postgres_read_connections: args.postgres_read_connections,
@@ -191,6 +194,7 @@ async fn measure_store(args: &BenchArgs, database: &str, log: &str, out: &mut St
         prism: !args.no_prism,
         only: args.only.clone(),
         logs_off: true,
+        processes: Some(Processes { server, log: log.to_owned() }),
         load: Load {
             connections: args.connections,
             duration: Duration::from_secs(args.seconds),
@@ -207,8 +211,11 @@ async fn measure_store(args: &BenchArgs, database: &str, log: &str, out: &mut St
     writeln!(out, "Connections: {}, {} s per scenario.", args.connections, args.seconds)?;
     writeln!(
         out,
-        "Access log on, as `mydata serve` runs by default ({log}); logs off: the same scenario at once after, \
-         with the log quieted to warnings (`MYDATA_LOG=warn`)."
+        "Access log on, as `mydata serve` runs by default (access log written to `{}`); logs off: the same \
+         scenario at once after, with the log quieted to warnings (`MYDATA_LOG=warn`). On PostgreSQL, \
+         \"one instance\" and \"two instances\" are `mydata serve` processes of their own on the same \
+         database, started with their defaults (access log on, to the same file), the load spread over both.",
+        log.display()
     )?;
     if let Some(secs) = results.generated {
         writeln!(
@@ -372,19 +379,15 @@ async fn measure_operator(args: &BenchArgs, out: &mut String) -> anyhow::Result<
     Ok(())
 }
 
-/// `log`: where the process's log goes.
-pub async fn run(args: BenchArgs, log: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let log = match log {
-        Some(file) => format!("access log written to `{}`", file.display()),
-        None => "access log written to standard error".into(),
-    };
+/// `log`: the file this process and the `mydata serve` processes it starts append their log to.
+pub async fn run(args: BenchArgs, log: &Path) -> anyhow::Result<()> {
     let mut out = format!("Machine: {}.\n", machine());
     print!("{out}");
     // `--only collector`, `--only start-up` and `--only operator` measure those alone.
     let stores_wanted = !matches!(args.only.as_deref(), Some(COLLECTOR | STARTUP | OPERATOR));
     for database in args.database.iter().filter(|_| stores_wanted) {
         let mut section = String::new();
-        measure_store(&args, database, &log, &mut section).await?;
+        measure_store(&args, database, log, &mut section).await?;
         print!("{section}");
         out.push_str(&section);
     }

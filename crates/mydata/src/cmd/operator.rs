@@ -50,8 +50,17 @@ pub struct OperatorArgs {
     /// Seconds between looks for due collections.
     #[arg(long, env = "MYDATA_OPERATOR_TICK_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     tick_secs: u64,
+    /// Days collected data is kept after its consent was withdrawn or ended: the retention period
+    /// customers are told (technical guideline 2022 ch.3). Every collection round deletes what is
+    /// older. Without it, collected data is kept until the customer withdraws with deletion or
+    /// leaves the service.
+    #[arg(long, env = "MYDATA_RETENTION_DAYS", value_parser = clap::value_parser!(u64).range(1..))]
+    retention_days: Option<u64>,
     /// The bearer secret the operator's own apps present to the read API
-    /// (`GET /api/customers/{customer_id}/assets`, …); without it the read API is not served.
+    /// (`GET /api/customers/{customer_id}/assets`, …) and through which they pass on the customer's
+    /// requests (`POST /api/customers/{customer_id}/consents/{org_code}/withdraw` with
+    /// `{"delete": true}` to delete what was collected too; `DELETE /api/customers/{customer_id}`
+    /// to leave the service); without it the read API is not served.
     #[arg(long, env = "MYDATA_READ_API_SECRET")]
     read_api_secret: Option<String>,
     /// Collect what is due now, then exit, without serving pages: a run beside other processes on
@@ -103,6 +112,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     schedule.concurrency = args.concurrency.max(1);
     schedule.lease = Duration::from_secs(args.lease_secs);
     schedule.tick = Duration::from_secs(args.tick_secs);
+    schedule.retention = args.retention_days.map(|days| Duration::from_secs(days * 86_400));
     let scheduler = Arc::new(Scheduler::new(Collector::new(store.clone(), config), Arc::new(SystemClock), schedule));
 
     if args.once {
@@ -155,7 +165,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     let verify_portal = server_tls.as_ref().is_some_and(|t| t.client_certificates);
     let mut router = web.router(verify_portal);
     if let Some(secret) = args.read_api_secret.clone() {
-        router = router.merge(mydata_operator::read_api::routes(store.clone(), secret));
+        router = router.merge(mydata_operator::read_api::routes(store.clone(), web.client(), secret));
         println!("read API  {public_url}{}  bearer <--read-api-secret>", mydata_operator::read_api::PREFIX);
     }
     let collecting = tokio::spawn(scheduler.serve(server::shutdown_signal()));

@@ -14,12 +14,13 @@ use clap::Args;
 use mydata_client::Credentials;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{ConsentInfo, OperatorStore, OperatorSupport};
-use mydata_operator::{Customer, OperatorConfig, OperatorWeb};
+use mydata_operator::{Customer, OperatorConfig, OperatorWeb, Scheduler, SchedulerConfig};
 use mydata_pki::{ClientAuth, OrgSpec, TestPki};
 use mydata_provider::grant::FullConsent;
 use mydata_provider::tokens::Confirmation;
 use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
+use mydata_spec::scheduled_hours::SystemClock;
 use mydata_store::{SqlStore, prelude::*};
 use mydata_testdata::{Generator, Person, demo_people};
 use mydata_web::server;
@@ -230,9 +231,19 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let operator_tls = transport.server(OPERATOR_ORG, ClientAuth::Optional)?;
     // The operator's own apps read what it collected with a secret made for this run.
     let read_secret = uuid::Uuid::new_v4().simple().to_string();
-    let operator_router =
-        web.router(transport.pki.is_some()).merge(mydata_operator::read_api::routes(operator, read_secret.clone()));
+    let read_api = mydata_operator::read_api::routes(operator, web.client(), read_secret.clone());
+    let operator_router = web.router(transport.pki.is_some()).merge(read_api);
     spawn_server(&mut tasks, operator_bound.listener, operator_router, operator_tls);
+    // The same collection loop as `mydata operator`: each consent collected once it is given, then
+    // on its cycle inside the providers' hours.
+    let mut scheduler = SchedulerConfig::new(&mydata_operator::scheduler::process_name());
+    // A consent given on a page is collected within seconds, while the developer watches.
+    scheduler.tick = std::time::Duration::from_secs(5);
+    let scheduler = Arc::new(Scheduler::new(web.collector(), Arc::new(SystemClock), scheduler));
+    tasks.spawn(async move {
+        scheduler.serve(server::shutdown_signal()).await;
+        Ok(())
+    });
 
     let places = Places {
         portal: &portal_url,
@@ -303,7 +314,7 @@ async fn connect_to_portal(
         sync.refresh().await.with_context(|| format!("{} pulling the registry from the portal", org.org_code))?;
     tracing::info!(org_code = %org.org_code, ?pulled, "registry pulled from the portal");
     Ok(vec![
-        sync.spawn_periodic(std::time::Duration::from_secs(60)),
+        mydata_provider::support::spawn_registry_refresh(provider.clone(), sync, std::time::Duration::from_secs(60)),
         mydata_provider::support::spawn_weekly_statistics(provider.clone(), std::time::Duration::from_secs(3600)),
     ])
 }
@@ -379,7 +390,8 @@ fn registry(
             domain: Some(bound.url.clone()),
             industry: Some(org.industry.to_string()),
             auth_type: Some("03".into()),
-            np_times: vec!["0000:2330".into()],
+            // The whole day: the sandbox's operator collects whenever a developer tries it.
+            np_times: vec!["0000:2400".into()],
             support_client_id: Some(support_client_id),
             support_client_secret: Some(support_client_secret),
             ..identified(transport, &org.org_code)
@@ -552,7 +564,9 @@ fn instructions(
         prefix = mydata_operator::read_api::PREFIX
     ));
     out.push_str(&format!(
-        "\n  collect: open {operator}/collect, or run\n    mydata collect --database {operator_db}{tls_dir}\n\n"
+        "\n  collect: the operator collects each consent within seconds of its being given, then on its \
+         cycle (as `mydata operator` does);\n  to collect everything now, open {operator}/collect, or run\n    \
+         mydata collect --database {operator_db}{tls_dir}\n\n"
     ));
     out
 }

@@ -28,7 +28,9 @@ pub struct ServeArgs {
     clients: Vec<LocalClient>,
     /// The 정기적 전송 가능 시간대 (ch.3.3.3) registered at the portal, as hhmm:hhmm in Korean time
     /// (up to three, e.g. 0000:0600): scheduled calls (x-api-type: scheduled) outside them are
-    /// answered 50009. Default: scheduled calls at any time.
+    /// answered 50009. Default: scheduled calls at any time. With --portal, an institution the
+    /// registry lists takes scheduled calls in the windows the registry says it registered (지원-002
+    /// np_time_list), read after every registry pull; these are for the others.
     #[arg(long = "np-time", env = "MYDATA_NP_TIMES", value_delimiter = ',')]
     np_times: Vec<String>,
     #[command(flatten)]

@@ -121,7 +121,7 @@ fn validate(
     params: HashMap<String, String>,
 ) -> Result<InfoCall, ApiError> {
     let api_type = header_api_type(api, headers)?;
-    if api_type == Some(ApiType::Scheduled) && !provider.takes_scheduled_calls_now() {
+    if api_type == Some(ApiType::Scheduled) && !provider.takes_scheduled_calls_now(industry) {
         return Err(ApiError::with(
             RspCode::OutsideScheduledHours,
             "scheduled calls are taken only in the registered np_time windows",

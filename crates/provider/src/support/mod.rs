@@ -52,7 +52,7 @@ impl ProviderSupport {
     }
 
     /// Connects to the portal: accepts its 지원-101 credential and returns the registry sync (not yet
-    /// running: call [`RegistrySync::refresh`] or [`RegistrySync::spawn_periodic`]).
+    /// running: call [`RegistrySync::refresh`], or [`run_with_portal`] which refreshes periodically).
     pub fn connect_portal(&self, store: Arc<dyn Store>, link: PortalLink) -> Arc<RegistrySync> {
         self.connect_portal_over(store, link, None)
     }
@@ -213,7 +213,32 @@ pub fn run_with_portal_over(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let every = link.refresh_every;
     let sync = provider.support.connect_portal_over(provider.store.clone(), link, tls);
-    vec![sync.spawn_periodic(every), spawn_weekly_statistics(provider.clone(), Duration::from_secs(3600))]
+    vec![
+        spawn_registry_refresh(provider.clone(), sync, every),
+        spawn_weekly_statistics(provider.clone(), Duration::from_secs(3600)),
+    ]
+}
+
+/// Pulls the registry now and every `every`; after each pull the provider takes scheduled calls in
+/// the np_time windows its institutions registered.
+pub fn spawn_registry_refresh(
+    provider: Arc<Provider>,
+    sync: Arc<RegistrySync>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match sync.refresh().await {
+                Ok(summary) => tracing::info!(?summary, "registry refreshed from the portal"),
+                Err(e) => tracing::warn!(error = %e, "registry refresh failed; retrying later"),
+            }
+            if let Err(e) = provider.learn_registered_hours().await {
+                tracing::warn!(error = %e, "the registered np_time windows were not read; retrying later");
+            }
+        }
+    })
 }
 
 /// 지원-101..104 of this provider.

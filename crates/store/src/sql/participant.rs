@@ -76,8 +76,15 @@ impl ParticipantStore for SqlStore {
     }
 
     async fn add_call_stats(&self, stats: &[CallStats]) -> StoreResult<()> {
+        // Rows are locked in key order, the same in every process, so that two processes adding
+        // to the same cells at once wait for each other instead of deadlocking (PostgreSQL).
+        let mut cells: Vec<&CallStats> = stats.iter().collect();
+        fn key(c: &CallStats) -> [&str; 6] {
+            [&c.org_code, &c.client_id, &c.api_code, &c.stat_type, &c.stat_date, &c.tm_slot]
+        }
+        cells.sort_by(|a, b| key(a).cmp(&key(b)));
         let mut tx = self.begin_write().await?;
-        for cell in stats {
+        for cell in cells {
             sqlx::query(
                 "INSERT INTO api_call_stats (org_code, client_id, api_code, stat_type, stat_date, tm_slot, \
                  success_cnt, fail_cnt, rsp_total_ms, rsp_square_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
