@@ -25,7 +25,7 @@ pub struct TokenAnswer {
 }
 
 impl TokenAnswer {
-    fn from_answer(answer: &Answer) -> ClientResult<TokenAnswer> {
+    pub(crate) fn from_answer(answer: &Answer) -> ClientResult<TokenAnswer> {
         let malformed = |problem: &str| ClientError::Malformed { api: answer.api.id, problem: problem.into() };
         let seconds = |name: &str| -> ClientResult<Option<i64>> {
             answer
@@ -40,6 +40,58 @@ impl TokenAnswer {
             refresh_token_expires_in: seconds("refresh_token_expires_in")?,
             scope: answer.text("scope"),
         })
+    }
+}
+
+/// How the provider asks the customer to authenticate (개별인증-001's two methods, ch.3.2.1.1 ④).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeAnswer {
+    /// The web method: the provider's authentication and consent page (302 Location).
+    Web { url: String },
+    /// The app method: the provider's app to switch to, or to install first.
+    App(ProviderApp),
+}
+
+/// The app method's answer (200 JSON): every field the standard requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderApp {
+    pub org_code: String,
+    pub app_scheme_ios: String,
+    pub install_url_ios: String,
+    pub app_scheme_android: String,
+    pub install_url_android: String,
+}
+
+impl AuthorizeAnswer {
+    fn from_answer(answer: Answer) -> ClientResult<AuthorizeAnswer> {
+        let malformed = |problem: String| ClientError::Malformed { api: answer.api.id, problem };
+        if let Some(url) = answer.location.clone() {
+            return Ok(AuthorizeAnswer::Web { url });
+        }
+        if answer.status != 200 {
+            return Err(malformed(format!("HTTP {} without a Location to the consent page", answer.status)));
+        }
+        let field = |name: &str| {
+            answer
+                .text(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| malformed(format!("the app method's answer has no {name}")))
+        };
+        Ok(AuthorizeAnswer::App(ProviderApp {
+            org_code: field("org_code")?,
+            app_scheme_ios: field("app_scheme_iOS")?,
+            install_url_ios: field("install_url_iOS")?,
+            app_scheme_android: field("app_scheme_android")?,
+            install_url_android: field("install_url_android")?,
+        }))
+    }
+
+    /// The web method's page, if that is the method.
+    pub fn page(&self) -> Option<&str> {
+        match self {
+            AuthorizeAnswer::Web { url } => Some(url),
+            AuthorizeAnswer::App(_) => None,
+        }
     }
 }
 
@@ -60,9 +112,10 @@ fn credentials(call: Call, org_code: &str, creds: &Credentials) -> Call {
 }
 
 impl Client {
-    /// 개별인증-001: the URL of the provider's authentication and consent page, taken from the
-    /// 302's Location for the service app to open (ch.3.2.1 ④-2).
-    pub async fn authorize(&self, base_url: &str, request: &AuthorizeRequest<'_>) -> ClientResult<String> {
+    /// 개별인증-001 (ch.3.2.1.1 ④): where the customer authenticates and consents — the web
+    /// method's page (302 with its Location, for the service app to open) or the app method's
+    /// provider app (200 with its URL schemes and install URLs, for the service app to switch to).
+    pub async fn authorize(&self, base_url: &str, request: &AuthorizeRequest<'_>) -> ClientResult<AuthorizeAnswer> {
         let call = Call::new(KnownApi::Authorize.spec())
             .header("x-user-ci", request.user_ci)
             .param("org_code", request.org_code)
@@ -71,11 +124,7 @@ impl Client {
             .param("redirect_uri", request.redirect_uri)
             .param("app_scheme", request.app_scheme)
             .param("state", request.state);
-        let answer = self.send(base_url, &call).await?;
-        answer.location.ok_or_else(|| ClientError::Malformed {
-            api: call.api.id,
-            problem: format!("HTTP {} without a Location to the consent page", answer.status),
-        })
+        AuthorizeAnswer::from_answer(self.send(base_url, &call).await?)
     }
 
     /// 개별인증-002: exchanges an authorization code for the consent's token pair.

@@ -18,10 +18,11 @@
 pub mod auth;
 pub mod call;
 pub mod error;
+pub mod integrated;
 pub mod paging;
 pub mod token;
 
-pub use auth::{AuthorizeRequest, Credentials, TokenAnswer};
+pub use auth::{AuthorizeAnswer, AuthorizeRequest, Credentials, ProviderApp, TokenAnswer};
 pub use call::{Answer, Call, CallObserver, Client, Exchange};
 pub use error::{ClientError, ClientResult};
 pub use paging::{Fetched, ResourceKey, SearchTimestamps, list_field};

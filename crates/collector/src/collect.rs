@@ -171,20 +171,46 @@ struct Link<'a> {
     tokens: TokenManager,
 }
 
-/// Persists what the token manager learns on the link's row.
+/// Persists what the token manager learns on the link's row — as long as the row still holds the
+/// pair the manager started from ([`crate::token_guard`]): after a newer issuance the manager's
+/// pair is a duplicate, and nothing more is sent with it.
 struct LinkSink {
     store: OperatorStore,
     customer_id: String,
     org_code: String,
+    /// The refresh token of the pair the row holds, as this manager last wrote or read it.
+    held: std::sync::Mutex<String>,
 }
+
+impl LinkSink {
+    fn held(&self) -> String {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Why a manager's pair may not be used any more.
+const SUPERSEDED: &str =
+    "a newer token pair was issued for this consent (duplicate issuance); the older one is not used";
 
 #[async_trait]
 impl TokenSink for LinkSink {
     async fn tokens_refreshed(&self, tokens: &Tokens) -> Result<(), String> {
-        self.store.save_tokens(&self.customer_id, &self.org_code, tokens, now()).await.map_err(|e| e.to_string())
+        let (customer, org) = (&self.customer_id, &self.org_code);
+        match self.store.save_tokens_if_held(customer, org, &self.held(), tokens, now()).await {
+            Ok(true) => {
+                *self.held.lock().unwrap_or_else(|e| e.into_inner()) = tokens.refresh_token.clone();
+                Ok(())
+            }
+            Ok(false) => Err(SUPERSEDED.into()),
+            Err(e) => Err(e.to_string()),
+        }
     }
     async fn stopped(&self, reason: &StopReason) -> Result<(), String> {
-        self.store.stop_link(&self.customer_id, &self.org_code, reason, now()).await.map_err(|e| e.to_string())
+        match self.store.stop_link_if_held(&self.customer_id, &self.org_code, &self.held(), reason, now()).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SUPERSEDED.into()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 
@@ -200,7 +226,7 @@ fn data_of(body: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// The item field an asset list is keyed by: the resource key of the APIs that name its assets.
-fn list_key(list: &'static ApiSpec, industry: Industry) -> Option<&'static str> {
+pub(crate) fn list_key(list: &'static ApiSpec, industry: Industry) -> Option<&'static str> {
     list.detail_apis(industry).find_map(|a| a.resource_key())
 }
 
@@ -411,6 +437,7 @@ impl Collector {
             store: self.store.clone(),
             customer_id: row.customer_id.clone(),
             org_code: row.org_code.clone(),
+            held: std::sync::Mutex::new(row.tokens.refresh_token.clone()),
         });
         let link = Link {
             provider,
@@ -712,7 +739,9 @@ impl Collector {
                         // Refreshed and still refused: the provider revoked the consent's tokens.
                         let reason = StopReason::Revoked { detail: error.to_string() };
                         let (customer, org) = (&link.row.customer_id, &link.row.org_code);
-                        if let Err(e) = self.store.stop_link(customer, org, &reason, now()).await {
+                        // Only the pair this link holds stops; a replaced pair's refusal is no news.
+                        let held = link.tokens.tokens().await.map(|t| t.refresh_token).unwrap_or_default();
+                        if let Err(e) = self.store.stop_link_if_held(customer, org, &held, &reason, now()).await {
                             return Err(FetchFailure::Halt(Halt::Store(e)));
                         }
                         return Err(FetchFailure::Halt(Halt::Stopped(reason)));
@@ -755,6 +784,11 @@ fn halt_of(error: TokenError, tally: &mut Tally) -> Halt {
         TokenError::Stopped(reason) => Halt::Stopped(reason),
         TokenError::Refresh(e) => {
             tally.failure(e.code_label());
+            Halt::Aborted
+        }
+        // A newer pair replaced this one: this run leaves the link to the next, with the new pair.
+        TokenError::Sink(e) if e == SUPERSEDED => {
+            tally.failure("superseded".into());
             Halt::Aborted
         }
         TokenError::Sink(e) => Halt::Store(StoreError::Corrupt(e)),

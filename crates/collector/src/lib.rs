@@ -6,12 +6,14 @@
 
 pub mod collect;
 pub mod holdings;
+pub mod integrated;
 pub mod lease;
 pub mod rights;
 pub mod rules;
 pub mod schedule;
 pub mod store;
 pub mod support;
+pub mod token_guard;
 
 pub use collect::{CollectError, Collector, CollectorConfig, Progress, Summary};
 pub use store::{ConsentInfo, LinkRow, LiveConsent, OperatorStore, ProviderRow, ResourceRow};

@@ -7,20 +7,25 @@
 use crate::store::{OperatorStore, ProviderRow};
 use async_trait::async_trait;
 use axum::Router;
+use chrono::NaiveDate;
 use chrono::Utc;
 use mydata_client::{CallObserver, Credentials, Exchange};
+use mydata_spec::KnownApi;
+use mydata_spec::time::kst;
 use mydata_spec::{IssuerType, RspCode};
+use mydata_store::{CallStats, ConsentCounts};
 use mydata_store::{StoreError, prelude::*};
 use mydata_support::participant::{
     self, Availability, ConsentSummary, Participant, PortalCredential, ResendRequest, ServiceConsents, SupportEndpoint,
 };
 use mydata_support::portal_client::{PortalAccount, PortalClient};
 use mydata_support::recorder::{CallEvent, CallRecorder};
-use mydata_support::statistics::{SCHEDULED, USER_INVOLVED, mydata_report, week_before};
+use mydata_support::statistics::{SCHEDULED, USER_INVOLVED, mydata_report_with_consents, week_before};
 use mydata_support::sync::{RegistrySync, SyncError, SyncSummary};
 use mydata_support::tokens::{DEFAULT_LIFETIME, SupportTokens};
 use mydata_support::weekly::{DueError, SendError};
 use mydata_web::ApiError;
+use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -126,7 +131,65 @@ impl OperatorStatistics {
         let week = week_before(inquiry_date)?;
         let (first, last) = (week[0].format("%Y%m%d").to_string(), week[6].format("%Y%m%d").to_string());
         let cells = self.store.sql().call_stats_of_client(client_id, &first, &last).await?;
-        Ok(mydata_report(stat_type, inquiry_date, client_id, &cells)?)
+        let consents =
+            if stat_type == USER_INVOLVED { self.consent_counts(client_id, &week, &cells).await? } else { Vec::new() };
+        Ok(mydata_report_with_consents(stat_type, inquiry_date, client_id, &cells, &consents)?)
+    }
+
+    /// The service's consent counts per day and provider: given (개별인증-002 and 통합인증-002
+    /// answered), withdrawn (개별인증-004 answered), both from the calls it made, and valid at the
+    /// day's end, from its links as they stand (a link given again since counts from its new date).
+    async fn consent_counts(
+        &self,
+        client_id: &str,
+        week: &[NaiveDate],
+        cells: &[CallStats],
+    ) -> Result<Vec<(String, Vec<(String, ConsentCounts)>)>, StoreError> {
+        let code = |api: KnownApi| api.spec().api_code;
+        let (issued, integrated, revoked) =
+            (code(KnownApi::IssueToken), code(KnownApi::IntegratedToken), code(KnownApi::RevokeToken));
+        let rows = sqlx::query(
+            "SELECT l.org_code, COALESCE(l.consented_at, l.updated_at) AS since, l.stopped_at, l.end_date
+             FROM op_links l JOIN op_providers p ON p.org_code = l.org_code WHERE p.client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_all(self.store.sql().pool())
+        .await?;
+        let mut links = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (org, since, stopped, end): (String, i64, Option<i64>, Option<String>) =
+                (r.try_get("org_code")?, r.try_get("since")?, r.try_get("stopped_at")?, r.try_get("end_date")?);
+            links.push((org, since, stopped, end));
+        }
+        let mut days = Vec::with_capacity(week.len());
+        for day in week {
+            let date = day.format("%Y%m%d").to_string();
+            let day_end = (*day + chrono::Days::new(1)).and_time(chrono::NaiveTime::MIN).and_local_timezone(kst());
+            let day_end = day_end.single().map_or(i64::MAX, |t| t.timestamp());
+            let mut by_org: BTreeMap<String, ConsentCounts> = BTreeMap::new();
+            let mut counts = |org: &str, new: i64, withdrawn: i64, own: i64| {
+                let entry = by_org
+                    .entry(org.to_owned())
+                    .or_insert_with(|| ConsentCounts { client_id: client_id.to_owned(), ..Default::default() });
+                (entry.new, entry.revoked, entry.own) = (entry.new + new, entry.revoked + withdrawn, entry.own + own);
+            };
+            for cell in cells.iter().filter(|c| c.stat_date == date) {
+                let api = Some(cell.api_code.as_str());
+                if api == issued || api == integrated {
+                    counts(&cell.org_code, cell.success_cnt, 0, 0);
+                } else if api == revoked {
+                    counts(&cell.org_code, 0, cell.success_cnt, 0);
+                }
+            }
+            let valid = |(_, since, stopped, end): &&(String, i64, Option<i64>, Option<String>)| {
+                *since < day_end && stopped.is_none_or(|at| at >= day_end) && end.as_ref().is_none_or(|e| *e >= date)
+            };
+            for (org, ..) in links.iter().filter(valid) {
+                counts(org, 0, 0, 1);
+            }
+            days.push((date, by_org.into_iter().collect()));
+        }
+        Ok(days)
     }
 
     /// Sends 지원-004 for every service and each of `stat_types`, after writing every call recorded.

@@ -155,3 +155,44 @@ both_backends!(a_new_consent_forgets_the_links_cursors_only, |store| async move 
     assert_eq!(op.cursor(&keys[0]).await.unwrap(), (None, None));
     assert_eq!(op.cursor(&keys[1]).await.unwrap().0.as_deref(), Some("20261201000000"));
 });
+
+fn pair(name: &str) -> Tokens {
+    Tokens {
+        access_token: format!("access-{name}"),
+        access_expires_at: 100,
+        refresh_token: format!("refresh-{name}"),
+        refresh_expires_at: 1000,
+        scope: "bank.list".into(),
+    }
+}
+
+// The guideline's duty of a token holder: a second issuance for one customer and provider is
+// detected, and the older pair can neither overwrite the new one nor stop the link.
+both_backends!(a_duplicate_issuance_is_detected_and_the_older_pair_is_never_used_again, |store| async move {
+    use mydata_collector::token_guard::Issuance;
+    let op = OperatorStore::on(&store);
+    assert_eq!(op.record_issuance("demo1", "BANK000001", &pair("a"), 1).await.unwrap(), Issuance::First);
+    assert_eq!(
+        op.record_issuance("demo1", "BANK000001", &pair("a"), 2).await.unwrap(),
+        Issuance::First,
+        "the same pair"
+    );
+    let second = op.record_issuance("demo1", "BANK000001", &pair("b"), 3).await.unwrap();
+    assert_eq!(second, Issuance::Duplicate { older_access_token: "access-a".into() });
+
+    // A collection still holding pair a refreshes it: its result is not written over pair b.
+    assert!(!op.save_tokens_if_held("demo1", "BANK000001", "refresh-a", &pair("a2"), 4).await.unwrap());
+    // The provider refuses pair a: that does not stop the link, which holds pair b.
+    let revoked = StopReason::Revoked { detail: "invalid_grant".into() };
+    assert!(!op.stop_link_if_held("demo1", "BANK000001", "refresh-a", &revoked, 5).await.unwrap());
+    let link = op.link("demo1", "BANK000001").await.unwrap().unwrap();
+    assert_eq!((link.tokens, link.stop_reason), (pair("b"), None));
+
+    // Pair b's own refresh and stop apply.
+    assert!(op.save_tokens_if_held("demo1", "BANK000001", "refresh-b", &pair("b2"), 6).await.unwrap());
+    assert!(op.stop_link_if_held("demo1", "BANK000001", "refresh-b2", &revoked, 7).await.unwrap());
+    let link = op.link("demo1", "BANK000001").await.unwrap().unwrap();
+    assert_eq!((link.tokens.access_token.as_str(), link.stop_reason.as_deref()), ("access-b2", Some("revoked")));
+    // A stopped link is not live: a new issuance after it is the first again.
+    assert_eq!(op.record_issuance("demo1", "BANK000001", &pair("c"), 8).await.unwrap(), Issuance::First);
+});

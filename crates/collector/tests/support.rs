@@ -330,6 +330,22 @@ async fn the_statistics_sent_after_real_collections_count_exactly_the_calls_made
                 );
             }
         }
+        // The consent counts (type 2 only): the harness recorded one consent per provider without
+        // a token call, so each is owned, none given through 개별인증-002/통합인증-002, none withdrawn.
+        let days = report("2")["stat_date_list"].as_array().unwrap();
+        let today_entry = days.iter().find(|d| d["stat_date"] == day.as_str()).unwrap();
+        let orgs = today_entry["org_list"].as_array().unwrap();
+        assert_eq!(orgs.len(), demo_orgs().len(), "{backend:?}");
+        for org in orgs {
+            let counts = (&org["consent_new"], &org["consent_revoke"], &org["consent_own"]);
+            assert_eq!(counts, (&json!("0"), &json!("0"), &json!("1")), "{backend:?}: {org}");
+        }
+        let scheduled_orgs =
+            report("1")["stat_date_list"].as_array().unwrap().iter().flat_map(|d| d["org_list"].as_array().unwrap());
+        assert!(
+            scheduled_orgs.into_iter().all(|o| o.get("consent_own").is_none()),
+            "{backend:?}: type 1 has no counts"
+        );
         assert_eq!(op.support.calls.recorder.dropped() + op.support.calls.recorder.unattributed(), 0);
     }
 }

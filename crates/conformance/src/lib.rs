@@ -9,6 +9,7 @@
 pub mod codes;
 pub mod discover;
 pub mod http;
+pub mod integrated;
 pub mod manifest;
 pub mod report;
 pub mod runner;

@@ -63,6 +63,9 @@ enum Command {
     /// callback, dashboard), 지원-101..104, every consent collected on its cycle within the providers'
     /// scheduled hours (shared with other processes on one PostgreSQL), and the read API for its apps.
     Operator(cmd::operator::OperatorArgs),
+    /// Link a customer at many providers at once with 통합인증 (the customer signs once per stage;
+    /// in the sandbox a stand-in signs with the demo key) and print each provider's outcome.
+    Link(cmd::link::LinkArgs),
     /// Start the portal, one provider per industry with generated data, and an operator, registered
     /// with each other, and print the URLs, demo customers, credentials and consent-page link.
     Sandbox(cmd::sandbox::SandboxArgs),
@@ -127,6 +130,7 @@ impl Cli {
             Command::Conformance(args) => cmd::conformance::run(args).await,
             Command::Collect(args) => cmd::collect::run(args).await,
             Command::Operator(args) => cmd::operator::run(args).await,
+            Command::Link(args) => cmd::link::run(args).await,
             Command::Sandbox(args) => cmd::sandbox::run(args).await,
         }
     }

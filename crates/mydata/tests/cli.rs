@@ -41,6 +41,27 @@ fn help_teaches_every_subcommand() {
 }
 
 #[test]
+fn link_teaches_integrated_auth_and_refuses_what_it_cannot_do() {
+    let help = String::from_utf8(mydata().args(["link", "--help"]).output().unwrap().stdout).unwrap();
+    for flag in ["--integrated", "--customer", "--org", "--sandbox-dir", "--cycle", "at most 50"] {
+        assert!(help.contains(flag), "link --help lacks {flag}:\n{help}");
+    }
+    let dir = std::env::temp_dir().join(format!("mydata-link-nothing-{}", std::process::id()));
+    let dir_text = dir.display().to_string();
+    let out = mydata()
+        .args(["link", "--integrated", "--customer", "demo2", "--sandbox-dir", &dir_text])
+        .env_remove("MYDATA_SANDBOX_DIR")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds no operator database") && err.contains("mydata sandbox"), "{err}");
+    let args = ["link", "--integrated", "--customer", "demo2", "--sandbox-dir", &dir_text, "--cycle", "1/d"];
+    let out = mydata().args(args).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--cycle"));
+}
+
+#[test]
 fn bad_settings_stop_start_up_with_a_message_naming_them() {
     let out = mydata().args(["serve", "--org", "BANK000001:banking"]).output().unwrap();
     assert!(!out.status.success());

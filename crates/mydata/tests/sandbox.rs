@@ -219,7 +219,7 @@ async fn one_command_starts_everything_over_mutual_tls_the_consent_page_opens_an
         state: "sandboxtest",
         user_ci: "DEMO-CI-demo3",
     };
-    let location = client.authorize(&bank, &request).await.unwrap();
+    let location = client.authorize(&bank, &request).await.unwrap().page().expect("the web method").to_owned();
     let consent_page = if location.starts_with('/') { format!("{bank}{location}") } else { location };
     let callback = consent(&browser, &consent_page, "demo3").await;
     let code = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
@@ -269,7 +269,27 @@ async fn with_plain_http_the_same_flow_runs_without_tls() {
     consent_and_collect_through_the_operator(&browser, &operator).await;
     run_printed_collect(&text);
     the_read_api_serves_what_was_collected(&browser, &text).await;
+    the_conformance_command_checks_integrated_auth(&dir, &provider_url(&text, "BANK000001"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `mydata conformance --integrated-dir` against the sandbox's bank: the 통합인증-002 checks for demo3
+/// (whom nothing else here links), with demo1's certificate as another customer's; all pass.
+fn the_conformance_command_checks_integrated_auth(dir: &Path, bank: &str) {
+    let auth = dir.join("integrated-auth").display().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_mydata"))
+        .args(["conformance", "--provider", bank, "--org-code", "BANK000001", "--industry", "bank"])
+        .args(["--client-id", "sandboxoperator", "--client-secret", "sandboxoperatorsecret1", "--rate", "0"])
+        .args(["--integrated-dir", &auth, "--integrated-customer", "demo3", "--integrated-other-customer", "demo1"])
+        .env_remove("MYDATA_CONFORMANCE_TOKEN")
+        .env_remove("MYDATA_CONFORMANCE_REFRESH_TOKEN")
+        .env_remove("MYDATA_CONFORMANCE_CLIENT_SECRET")
+        .output()
+        .expect("run mydata conformance");
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{table}{}", String::from_utf8_lossy(&output.stderr));
+    let row = table.lines().find(|l| l.contains("통합인증-002")).unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("pass") && row.split_whitespace().any(|w| w == "6"), "six checks passed: {row}");
 }
 
 /// The sandbox runs `mydata operator`'s collection loop: demo1's consents, given at start, are
@@ -311,4 +331,175 @@ fn attribute_values(html: &str, prefix: &str) -> Vec<String> {
             rest.find('"').map(|end| rest[..end].to_owned())
         })
         .collect()
+}
+
+/// `mydata link --integrated` beside the running sandbox; its exit status and standard output.
+fn link(dir: &Path, extra: &[&str]) -> (bool, String) {
+    let dir = dir.display().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_mydata"))
+        .args(["link", "--sandbox-dir", &dir])
+        .args(extra)
+        .env_remove("MYDATA_SANDBOX_DIR")
+        .env_remove("MYDATA_OPERATOR_ORG")
+        .output()
+        .expect("run mydata link");
+    let out = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), out)
+}
+
+/// The lines `mydata link` printed per provider: (org_code, outcome).
+fn outcomes(out: &str) -> Vec<(String, String)> {
+    out.lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let org = words.next()?;
+            let _industry = words.next()?;
+            (org.len() == 10 && org.chars().all(|c| c.is_ascii_alphanumeric()))
+                .then(|| (org.to_owned(), words.collect::<Vec<_>>().join(" ")))
+        })
+        .collect()
+}
+
+/// Puts `certificate` in place of `customer`'s signing identity in the sandbox's integrated-auth.
+fn replace_identity(dir: &Path, customer: &str, certificate: &mydata_pki::consent_signing::CustomerCertificate) {
+    let auth = dir.join("integrated-auth");
+    std::fs::write(auth.join(format!("{customer}.cert.der")), &certificate.certificate_der).unwrap();
+    std::fs::write(auth.join(format!("{customer}.key.der")), certificate.private_key_pkcs8_der()).unwrap();
+}
+
+#[tokio::test]
+async fn integrated_auth_links_a_demo_customer_at_every_provider_in_one_signature_then_collects() {
+    let dir = std::env::temp_dir().join(format!("mydata-sandbox-integrated-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (_sandbox, printed, operator) = start(&dir, &[]);
+    let text = printed.join("\n");
+    assert!(text.contains("mydata link --integrated --customer demo2 --sandbox-dir"), "{text}");
+    let auth = dir.join("integrated-auth");
+    let keep = |name: &str| std::fs::read(auth.join(name)).unwrap();
+    let (demo3_cert, demo3_key) = (keep("demo3.cert.der"), keep("demo3.key.der"));
+
+    // Refused before anything is sent: no --integrated, a customer without a certificate, a
+    // provider the operator does not know.
+    let (ok, out) = link(&dir, &["--customer", "demo3"]);
+    assert!(!ok && out.contains("--integrated"), "{out}");
+    let (ok, out) = link(&dir, &["--integrated", "--customer", "nobody"]);
+    assert!(!ok && out.contains("signing identity of nobody"), "{out}");
+    let (ok, out) = link(&dir, &["--integrated", "--customer", "demo3", "--org", "NOWHERE001"]);
+    assert!(!ok && out.contains("NOWHERE001 is not a provider the operator knows"), "{out}");
+
+    // demo3 signing with demo2's certificate: the CI is not demo3's (unauthorized_user); with a
+    // certificate of a CA no provider trusts, carrying demo3's CI: invalid_grant.
+    let auth_files = |c: &str| {
+        let (cert, key) = (keep(&format!("{c}.cert.der")), keep(&format!("{c}.key.der")));
+        mydata_pki::consent_signing::CustomerCertificate::from_der(cert, &key).unwrap()
+    };
+    replace_identity(&dir, "demo3", &auth_files("demo2"));
+    let (ok, out) = link(&dir, &["--integrated", "--customer", "demo3", "--org", "BANK000001", "--org", "CARD000001"]);
+    assert!(!ok, "{out}");
+    let lines = outcomes(&out);
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines.iter().all(|(_, o)| o.starts_with("refused unauthorized_user")), "{out}");
+    let foreign = mydata_pki::consent_signing::TestCertificationAuthority::generate("SANDBOXCA1")
+        .unwrap()
+        .issue("DEMO-CI-demo3", "박도윤")
+        .unwrap();
+    replace_identity(&dir, "demo3", &foreign);
+    let (ok, out) = link(&dir, &["--integrated", "--customer", "demo3", "--org", "BANK000001", "--org", "CARD000001"]);
+    assert!(!ok, "{out}");
+    let lines = outcomes(&out);
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines.iter().all(|(_, o)| o.starts_with("refused invalid_grant")), "{out}");
+    std::fs::write(auth.join("demo3.cert.der"), &demo3_cert).unwrap();
+    std::fs::write(auth.join("demo3.key.der"), &demo3_key).unwrap();
+
+    // The genuine signature: linked at all 11 providers at once.
+    let (ok, out) = link(&dir, &["--integrated", "--customer", "demo3"]);
+    assert!(ok, "{out}");
+    let lines = outcomes(&out);
+    assert_eq!(lines.len(), 11, "one line per provider: {out}");
+    assert!(lines.iter().all(|(_, o)| o.starts_with("linked")), "{out}");
+    assert!(out.contains("통합인증: demo3 linked at 11 of 11 providers"), "{out}");
+
+    // Collecting: demo3's data from every provider lands in the operator's database.
+    let database = format!("sqlite://{}", dir.join("operator.db").display());
+    let pki = dir.join("pki").display().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_mydata"))
+        .args(["collect", "--database", &database, "--tls-dir", &pki])
+        .env_remove("MYDATA_DATABASE")
+        .env_remove("MYDATA_TLS_DIR")
+        .env_remove("MYDATA_TLS_ORG")
+        .output()
+        .expect("run mydata collect");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(report.contains("2 customers, 11 providers, "), "demo1 (prelinked) and demo3: {report}");
+    let browser =
+        reqwest::Client::builder().redirect(Policy::none()).danger_accept_invalid_certs(true).build().unwrap();
+    let dashboard = browser.get(format!("{operator}/dashboard?customer=demo3")).send().await.unwrap();
+    assert_eq!(dashboard.status(), 200);
+    let line = text.lines().find_map(|l| l.strip_prefix("read API  ")).unwrap();
+    let (url, secret) = line.split_once("  bearer ").unwrap();
+    let held: serde_json::Value = browser
+        .get(format!("{url}/customers/demo3/assets"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let orgs: std::collections::BTreeSet<&str> =
+        held["assets"].as_array().unwrap().iter().filter_map(|a| a["org_code"].as_str()).collect();
+    assert!(orgs.len() >= 5, "demo3's assets from many institutions: {orgs:?}");
+
+    // Every 통합인증-002 refusal, at a sandbox provider over mutual TLS: the conformance suite's checks
+    // for demo2 (nobody links demo2 here), with demo1's certificate as another customer's.
+    every_integrated_refusal_at_the_bank(&dir, &provider_url(&text, "BANK000001")).await;
+
+    // The operator's page offers the same, capped at 50 providers.
+    let page = browser.get(format!("{operator}/integrated?customer=demo3")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("name=\"org\" value=\"BANK000001\"") && page.contains("최대 50개"), "{page}");
+    let mut form = vec![("customer".to_owned(), "demo3".to_owned())];
+    form.extend((0..51).map(|i| ("org".to_owned(), format!("BANK{i:06}"))));
+    let too_many = browser.post(format!("{operator}/integrated")).form(&form).send().await.unwrap();
+    assert_eq!(too_many.status(), 400);
+    assert!(too_many.text().await.unwrap().contains("최대 50개"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The conformance suite's 통합인증-002 checks against the sandbox's bank, with the operator's
+/// client certificate: the happy path, a bad signature, a replayed nonce, a foreign CA, a wrong
+/// tx_id and another customer's certificate, each answered with its expected error.
+async fn every_integrated_refusal_at_the_bank(dir: &Path, bank: &str) {
+    use mydata_conformance::integrated::{IntegratedTarget, Signer, check};
+    use mydata_pki::consent_signing::SigningIdentity;
+    let auth = dir.join("integrated-auth");
+    let signer = |id: &str| {
+        let identity = SigningIdentity::open(&auth, id).unwrap();
+        (Signer { certificate: identity.certificate, ci: identity.ci }, identity.ca_code)
+    };
+    let ((customer, ca_code), (other, _)) = (signer("demo2"), signer("demo1"));
+    let target = IntegratedTarget {
+        base_url: bank.to_owned(),
+        org_code: "BANK000001".into(),
+        industry: Industry::Bank,
+        operator_org: OPERATOR.into(),
+        credentials: Credentials {
+            client_id: "sandboxoperator".into(),
+            client_secret: "sandboxoperatorsecret1".into(),
+        },
+        ca_code,
+        customer,
+        other_customer: Some(other),
+    };
+    let pki = TestPki::open(&dir.join("pki")).unwrap();
+    let tls = pki.client_tls(OPERATOR).unwrap().rustls_config().unwrap();
+    let report = check(&target, Client::with_tls(OPERATOR, TIMEOUT, tls)).await;
+    let passed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == mydata_conformance::Status::Pass)
+        .map(|c| c.check.as_str())
+        .collect();
+    assert_eq!(passed.len(), 6, "{:#?}", report.checks);
 }

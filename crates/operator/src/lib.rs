@@ -7,10 +7,12 @@
 
 pub mod dashboard;
 pub mod holdings;
+pub mod integrated_page;
 pub mod read_api;
 pub mod scheduler;
 mod web;
 
+pub use integrated_page::{CustomerSigning, StandInSigning};
 pub use scheduler::{Round, Scheduler, SchedulerConfig};
 pub use web::{Customer, OperatorConfig, OperatorWeb};
 

@@ -1,18 +1,19 @@
 //! The operator's web face: the front page (each customer's consent at each provider), the consent
-//! button's redirect (개별인증-001), the callback (개별인증-002), a collect button, and each
-//! customer's dashboard ([`crate::dashboard`]).
+//! button's redirect (개별인증-001), the callback (개별인증-002), 통합인증 at many providers at once
+//! ([`crate::integrated_page`]), a collect button, and each customer's dashboard ([`crate::dashboard`]).
 
+use crate::integrated_page::{self, CustomerSigning};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::Utc;
-use mydata_client::{AuthorizeRequest, Client, Credentials, Tokens};
+use mydata_client::{AuthorizeAnswer, AuthorizeRequest, Client, Credentials, Tokens};
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, OperatorSupport, Progress};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Who the operator is to providers and to browsers.
 pub struct OperatorConfig {
@@ -53,6 +54,8 @@ pub struct OperatorWeb {
     pending: Mutex<HashMap<String, (String, String)>>,
     /// 지원-101..104 and the statistics of every call the operator makes.
     support: Arc<OperatorSupport>,
+    /// Where customers' 통합인증 signatures come from, once offered.
+    signing: OnceLock<Arc<dyn CustomerSigning>>,
 }
 
 impl OperatorWeb {
@@ -78,7 +81,29 @@ impl OperatorWeb {
             customers,
             pending: Mutex::new(HashMap::new()),
             support,
+            signing: OnceLock::new(),
         })
+    }
+
+    /// Offers 통합인증 on the pages, the customers signing through `signing`; the first offer holds.
+    pub fn offer_integrated(&self, signing: Arc<dyn CustomerSigning>) {
+        let _ = self.signing.set(signing);
+    }
+
+    pub(crate) fn signing(&self) -> Option<&Arc<dyn CustomerSigning>> {
+        self.signing.get()
+    }
+
+    pub(crate) fn config(&self) -> &OperatorConfig {
+        &self.config
+    }
+
+    pub(crate) fn store(&self) -> &OperatorStore {
+        &self.store
+    }
+
+    pub(crate) fn providers(&self) -> &[ProviderRow] {
+        &self.providers
     }
 
     /// The pages, and 지원-101..104 beside them — reachable only with the portal's certificate when
@@ -88,6 +113,7 @@ impl OperatorWeb {
             .route("/", get(index))
             .route("/connect", get(connect))
             .route("/callback", get(callback))
+            .route("/integrated", get(integrated_page::form).post(integrated_page::submit))
             .route("/collect", get(collect))
             .with_state(self.clone())
             .merge(crate::dashboard::routes(self.store.clone()))
@@ -113,14 +139,15 @@ impl OperatorWeb {
         self.providers.iter().find(|p| p.org_code == org_code)
     }
 
-    fn customer(&self, customer_id: &str) -> Option<&Customer> {
+    pub(crate) fn customer(&self, customer_id: &str) -> Option<&Customer> {
         self.customers.iter().find(|c| c.customer_id == customer_id)
     }
 
     /// Records the customer's new consent at `org` and their CI, by which the portal asks for their
     /// consents (지원-103).
     async fn link(&self, customer_id: &str, org: &str, tokens: &Tokens, now: i64) -> mydata_store::StoreResult<()> {
-        self.store.upsert_link(customer_id, org, tokens, now).await?;
+        // A pair held before is a duplicate issuance: only the new one is used from now on.
+        self.store.record_issuance(customer_id, org, tokens, now).await?;
         if let Some(customer) = self.customer(customer_id) {
             self.store.set_customer_ci(customer_id, &customer.ci, now).await?;
         }
@@ -130,11 +157,11 @@ impl OperatorWeb {
 
 type App = State<Arc<OperatorWeb>>;
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+pub(crate) fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
          <body><h1>{t}</h1>{body}<p><a href=\"/\">처음으로</a></p></body></html>",
@@ -157,8 +184,16 @@ async fn index(State(app): App) -> Response {
     let mut dashboards = String::new();
     for who in &app.customers {
         dashboards.push_str(&format!(
-            "<li><a href=\"/dashboard?customer={c}\">{c}님의 자산</a></li>",
-            c = escape(&who.customer_id)
+            "<li><a href=\"/dashboard?customer={c}\">{c}님의 자산</a>{integrated}</li>",
+            c = escape(&who.customer_id),
+            integrated = if app.signing().is_some() {
+                format!(
+                    " · <a href=\"/integrated?customer={}\">통합인증으로 여러 기관 연결</a>",
+                    escape(&who.customer_id)
+                )
+            } else {
+                String::new()
+            }
         ));
         for p in &app.providers {
             let link = links.iter().find(|l| l.customer_id == who.customer_id && l.org_code == p.org_code);
@@ -217,10 +252,29 @@ async fn connect(State(app): App, Query(q): Query<ConnectQuery>) -> Response {
         user_ci: &customer.ci,
     };
     match app.client.authorize(&provider.base_url, &request).await {
-        Ok(location) => {
+        Ok(answer) => {
             app.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(state, (q.customer, q.org));
-            let url = if location.starts_with('/') { format!("{}{location}", provider.base_url) } else { location };
-            Redirect::to(&url).into_response()
+            match answer {
+                AuthorizeAnswer::Web { url } => {
+                    let url = if url.starts_with('/') { format!("{}{url}", provider.base_url) } else { url };
+                    Redirect::to(&url).into_response()
+                }
+                // The app method: the customer's phone switches to the provider's app (or installs it).
+                AuthorizeAnswer::App(to) => page(
+                    "정보제공자 앱에서 인증하세요",
+                    &format!(
+                        "<p>{org}의 앱에서 인증과 전송요구를 마친 뒤 이 앱으로 돌아옵니다.</p><ul>\
+                         <li><a href=\"{ios}\">iOS 앱 열기</a> (<a href=\"{ios_install}\">설치</a>)</li>\
+                         <li><a href=\"{android}\">Android 앱 열기</a> (<a href=\"{android_install}\">설치</a>)</li></ul>",
+                        org = escape(&to.org_code),
+                        ios = escape(&to.app_scheme_ios),
+                        ios_install = escape(&to.install_url_ios),
+                        android = escape(&to.app_scheme_android),
+                        android_install = escape(&to.install_url_android),
+                    ),
+                )
+                .into_response(),
+            }
         }
         Err(e) => {
             (StatusCode::BAD_GATEWAY, page("개별인증-001 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))

@@ -4,15 +4,19 @@
 
 #[path = "../../provider/tests/common/mod.rs"]
 mod common;
+#[path = "../../provider/tests/integrated_common/mod.rs"]
+mod integrated_common;
 #[path = "../../provider/tests/oauth_common/mod.rs"]
 mod oauth_common;
 
 use chrono::Utc;
 use common::{BACKENDS, BANK, OPERATOR, TestApp, spawn};
 use mydata_client::Credentials;
+use mydata_collector::integrated::ConsentSigner;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{ConsentInfo, OperatorStore, OperatorSupport};
-use mydata_operator::{Customer, OperatorConfig, OperatorWeb};
+use mydata_operator::{Customer, CustomerSigning, OperatorConfig, OperatorWeb};
+use mydata_pki::consent_signing::CustomerCertificate;
 use mydata_store::Backend;
 use mydata_store::prelude::*;
 use mydata_store::testing::TestDatabase;
@@ -34,6 +38,15 @@ struct Operator {
 /// The operator of the provider tests' client, collecting from `provider`'s bank and offering its
 /// customer a consent button there.
 async fn spawn_operator(provider: &TestApp, backend: Backend) -> Operator {
+    spawn_operator_signing(provider, backend, None).await
+}
+
+/// The same, offering 통합인증 with the customer signing through `signing`.
+async fn spawn_operator_signing(
+    provider: &TestApp,
+    backend: Backend,
+    signing: Option<Arc<dyn CustomerSigning>>,
+) -> Operator {
     oauth_common::seed(provider).await;
     let db = TestDatabase::new(backend).await;
     let store = OperatorStore::on(&db.open().await.expect("operator database"));
@@ -56,6 +69,9 @@ async fn spawn_operator(provider: &TestApp, backend: Backend) -> Operator {
     };
     let customers = vec![Customer { customer_id: CUSTOMER.into(), ci: CI.into() }];
     let web = OperatorWeb::new(config, store.clone(), support, vec![bank], customers);
+    if let Some(signing) = signing {
+        web.offer_integrated(signing);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = web.router(false);
@@ -205,4 +221,85 @@ async fn a_refused_consent_is_told_to_the_customer_and_records_nothing() {
     let page = told.text().await.unwrap();
     assert!(page.contains("전송요구가 완료되지 않았습니다") && page.contains("access_denied"), "{page}");
     assert!(operator.store.links().await.unwrap().is_empty(), "no consent was recorded");
+}
+
+/// The customer's device in these tests: their certificate from the provider tests' CA.
+struct Device(Arc<CustomerCertificate>);
+
+#[async_trait::async_trait]
+impl ConsentSigner for Device {
+    async fn sign(&self, documents: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, String> {
+        Ok(documents.iter().map(|d| self.0.sign(d)).collect())
+    }
+}
+
+impl CustomerSigning for Device {
+    fn signer(&self, customer_id: &str) -> Option<(Box<dyn ConsentSigner>, String)> {
+        (customer_id == CUSTOMER)
+            .then(|| (Box::new(Device(self.0.clone())) as Box<dyn ConsentSigner>, integrated_common::CA.to_owned()))
+    }
+}
+
+#[tokio::test]
+async fn the_integrated_page_links_the_chosen_providers_and_caps_a_selection_at_fifty() {
+    for backend in BACKENDS {
+        let provider = spawn(backend).await;
+        let signing = integrated_common::trust_ca(&provider).await;
+        let device: Arc<dyn CustomerSigning> = Arc::new(Device(Arc::new(signing.customer)));
+        let operator = spawn_operator_signing(&provider, backend, Some(device)).await;
+        let front = operator.get("/").await.text().await.unwrap();
+        assert!(front.contains(&format!("/integrated?customer={CUSTOMER}")), "{front}");
+        let form = operator.get(&format!("/integrated?customer={CUSTOMER}")).await.text().await.unwrap();
+        assert!(form.contains(&format!("name=\"org\" value=\"{BANK}\"")) && form.contains("최대 50개"), "{form}");
+
+        let post = |fields: Vec<(String, String)>| {
+            operator.browser.post(format!("{}/integrated", operator.base)).form(&fields).send()
+        };
+        let customer = ("customer".to_owned(), CUSTOMER.to_owned());
+        let orgs = |codes: Vec<String>| codes.into_iter().map(|c| ("org".to_owned(), c));
+        // 51 providers in one bulk selection (기술 가이드라인 ch.4), none, an unknown one, an unknown customer.
+        let fifty_one: Vec<(String, String)> =
+            std::iter::once(customer.clone()).chain(orgs((0..51).map(|i| format!("BANK{i:06}")).collect())).collect();
+        let refused = post(fifty_one).await.unwrap();
+        assert_eq!(refused.status(), 400);
+        assert!(refused.text().await.unwrap().contains("51개를 골랐습니다"));
+        assert_eq!(post(vec![customer.clone()]).await.unwrap().status(), 400);
+        let unknown = post(vec![customer.clone(), ("org".into(), "CARD000001".into())]).await.unwrap();
+        assert_eq!(unknown.status(), 400);
+        let stranger = post(vec![("customer".into(), "stranger".into()), ("org".into(), BANK.into())]).await.unwrap();
+        assert_eq!(stranger.status(), 404);
+        assert!(operator.store.links().await.unwrap().is_empty(), "{backend:?}: nothing recorded");
+
+        let linked = post(vec![customer.clone(), ("org".into(), BANK.into())]).await.unwrap();
+        assert_eq!(linked.status(), 200);
+        let page = linked.text().await.unwrap();
+        assert!(page.contains("1/1 기관 전송요구 완료") && page.contains("linked"), "{backend:?}: {page}");
+        let link = operator.store.link(CUSTOMER, BANK).await.unwrap().expect("the pair is recorded");
+        assert!(
+            link.tokens.scope.contains("bank.list") && link.tokens.scope.contains("bank.deposit"),
+            "{:?}",
+            link.tokens
+        );
+        assert_eq!(link.consent.fnd_cycle.as_deref(), Some("1/w"));
+        assert_eq!(operator.store.customer_of_ci(CI).await.unwrap().as_deref(), Some(CUSTOMER));
+        // The provider holds the consent the customer signed, with every asset listed.
+        let consents = provider.store.consents_of_customer(BANK, CUSTOMER).await.unwrap();
+        let live: Vec<_> = consents.iter().filter(|c| c.status == mydata_domain::ConsentStatus::Active).collect();
+        assert!(!live.is_empty() && live.iter().any(|c| !c.assets.is_empty()), "{backend:?}: {consents:?}");
+
+        // Linking again is a second issuance: the page says the new pair replaces the one held.
+        let again = post(vec![customer, ("org".into(), BANK.into())]).await.unwrap().text().await.unwrap();
+        assert!(again.contains("replaces the pair held before"), "{again}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_way_to_sign_the_integrated_page_refuses() {
+    let provider = spawn(Backend::Sqlite).await;
+    let operator = spawn_operator(&provider, Backend::Sqlite).await;
+    let fields = [("customer", CUSTOMER), ("org", BANK)];
+    let refused = operator.browser.post(format!("{}/integrated", operator.base)).form(&fields).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("인증서가 없습니다"));
+    assert!(operator.store.links().await.unwrap().is_empty());
 }

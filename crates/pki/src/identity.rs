@@ -1,15 +1,15 @@
 //! What a certificate says about who holds it.
 
+use crate::consent_signing::SERIAL_NUMBER as SERIAL_NUMBER_OID;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
-use x509_cert::der::asn1::{ObjectIdentifier, PrintableStringRef, Utf8StringRef};
+use x509_cert::der::asn1::{PrintableStringRef, Utf8StringRef};
 use x509_cert::der::{Decode, Tag, Tagged};
 
 /// X.520 serialNumber (2.5.4.5), the subject attribute ch.3.1 calls SERIALNUMBER.
 pub const SERIAL_NUMBER_OID_ARCS: [u64; 4] = [2, 5, 4, 5];
-const SERIAL_NUMBER_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
 
 /// The identity of a verified peer certificate, as servers hand it to handlers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,10 @@
 //! - [`ServerTls`] and [`ClientTls`] turn PEM files — the test PKI's or real ones — into rustls
 //!   configurations restricted to TLS 1.3, and the client side into a reqwest builder.
 //! - [`CertificateIdentity`] is what a server learns about the peer from its certificate.
+//! - [`consent_signing`] signs 통합인증 consents with a customer's certificate, and issues test ones.
 
 mod config;
+pub mod consent_signing;
 mod identity;
 mod test_pki;
 

@@ -210,10 +210,41 @@ pub fn mydata_report(
     client_id: &str,
     cells: &[CallStats],
 ) -> Result<Value, WeekError> {
+    mydata_report_with_consents(stat_type, inquiry_date, client_id, cells, &[])
+}
+
+/// [`mydata_report`] with the service's consent counts: for each day (YYYYMMDD), the provider
+/// (org_code) and its counts, reported with type 2 as `consent_new`, `consent_revoke` and
+/// `consent_own` — a provider with consents but no calls that day is listed too.
+pub fn mydata_report_with_consents(
+    stat_type: &str,
+    inquiry_date: &str,
+    client_id: &str,
+    cells: &[CallStats],
+    consents: &[(String, Vec<(String, ConsentCounts)>)],
+) -> Result<Value, WeekError> {
     let days = week_before(inquiry_date)?;
-    let provider = |_date: &str, org_code: &str, cells: &[&CallStats]| {
+    let with_consents = stat_type == USER_INVOLVED;
+    let counts_of = |date: &str, org_code: &str| {
+        consents.iter().find(|(d, _)| d == date)?.1.iter().find(|(o, _)| o == org_code).map(|(_, c)| c.clone())
+    };
+    let provider = |date: &str, org_code: &str, cells: &[&CallStats]| {
         let apis = api_type_list(cells, true);
-        json!({"org_code": org_code, "api_type_cnt": apis.len().to_string(), "api_type_list": apis})
+        let mut entry = serde_json::Map::new();
+        entry.insert("org_code".into(), org_code.into());
+        if with_consents {
+            let counts = counts_of(date, org_code).unwrap_or_default();
+            entry.insert("consent_new".into(), counts.new.to_string().into());
+            entry.insert("consent_revoke".into(), counts.revoked.to_string().into());
+            entry.insert("consent_own".into(), counts.own.to_string().into());
+        }
+        entry.insert("api_type_cnt".into(), apis.len().to_string().into());
+        entry.insert("api_type_list".into(), apis.into());
+        Value::Object(entry)
+    };
+    let also = |date: &str| -> Vec<String> {
+        let counted = consents.iter().filter(|(d, _)| with_consents && d == date).flat_map(|(_, c)| c.iter());
+        counted.filter(|(_, c)| c.new + c.revoked + c.own > 0).map(|(org, _)| org.clone()).collect()
     };
     let stat_date_list = week_list(
         &days,
@@ -221,7 +252,7 @@ pub fn mydata_report(
         stat_type,
         |c| c.client_id == client_id,
         |c| c.org_code.as_str(),
-        |_| Vec::new(),
+        also,
         provider,
         ("org_cnt", "org_list"),
     );
@@ -286,6 +317,36 @@ mod tests {
         assert_eq!(report["stat_date_list"][0]["org_cnt"], "0");
         let violations = crate::body::check_body(&mydata_spec::fields::fields("지원-004").unwrap().request, &report);
         assert!(violations.is_empty(), "{violations:?}");
+    }
+
+    #[test]
+    fn mydata_report_carries_the_consent_counts_with_type_2_only() {
+        let cells = [cell("20210906", "00", 1, 0, 10, 100)];
+        let counts = |new, revoked, own| ConsentCounts { client_id: "svc1".into(), new, revoked, own };
+        let consents = [
+            ("20210906".to_owned(), vec![("BANK000001".to_owned(), counts(2, 0, 2))]),
+            ("20210907".to_owned(), vec![("CARD000001".to_owned(), counts(0, 1, 0))]),
+        ];
+        let report = mydata_report_with_consents("2", "20210912", "svc1", &cells, &consents).unwrap();
+        let monday = &report["stat_date_list"][1]["org_list"][0];
+        assert_eq!(
+            (&monday["org_code"], &monday["consent_new"], &monday["consent_own"]),
+            (&"BANK000001".into(), &"2".into(), &"2".into())
+        );
+        // A provider whose consent was withdrawn on a day without calls is listed for it.
+        let tuesday = &report["stat_date_list"][2]["org_list"][0];
+        assert_eq!(
+            (&tuesday["org_code"], &tuesday["consent_revoke"], &tuesday["api_type_cnt"]),
+            (&"CARD000001".into(), &"1".into(), &"0".into())
+        );
+        let violations = crate::body::check_body(&mydata_spec::fields::fields("지원-004").unwrap().request, &report);
+        assert!(violations.is_empty(), "{violations:?}");
+        let scheduled_cells = [CallStats { stat_type: "1".into(), ..cell("20210906", "00", 1, 0, 10, 100) }];
+        let scheduled = mydata_report_with_consents("1", "20210912", "svc1", &scheduled_cells, &consents).unwrap();
+        let monday = &scheduled["stat_date_list"][1]["org_list"][0];
+        assert_eq!(monday["org_code"], "BANK000001");
+        assert!(monday.get("consent_new").is_none() && monday.get("consent_own").is_none(), "{monday}");
+        assert_eq!(scheduled["stat_date_list"][2]["org_cnt"], "0");
     }
 
     #[test]

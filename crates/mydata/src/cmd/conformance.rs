@@ -5,7 +5,9 @@ use anyhow::{Context, bail};
 use clap::Args;
 use mydata_conformance::discover::{self, RefreshGrant};
 use mydata_conformance::http::Session;
+use mydata_conformance::integrated::{IntegratedTarget, Signer};
 use mydata_conformance::{Industry, Manifest, Options, Status, Target, Tokens};
+use mydata_pki::consent_signing::SigningIdentity;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -63,6 +65,48 @@ pub struct ConformanceArgs {
     /// Write the report as JUnit XML to this file.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Also check 통합인증-002 (this records a consent to the customer's asset lists at the
+    /// provider): the directory of the customers' signing identities — `<ID>.cert.der`,
+    /// `<ID>.key.der` (PKCS#8) and `ca_code`, as a sandbox's `integrated-auth`. Needs
+    /// --integrated-customer and --client-secret.
+    #[arg(long, value_name = "DIR", requires_all = ["integrated_customer", "client_secret"])]
+    integrated_dir: Option<PathBuf>,
+    /// The customer the 통합인증-002 consents are for (a test customer of the provider).
+    #[arg(long, value_name = "ID", requires = "integrated_dir")]
+    integrated_customer: Option<String>,
+    /// Another customer with a certificate of the same CA, for the other-customer check.
+    #[arg(long, value_name = "ID", requires = "integrated_dir")]
+    integrated_other_customer: Option<String>,
+    /// The operator's org_code the consents name as receiver (the client's institution).
+    #[arg(long, default_value = "OPERAT0001")]
+    operator_org: String,
+}
+
+/// The 통합인증-002 target the flags describe, if they ask for the checks.
+fn integrated_target(args: &ConformanceArgs, industry: Industry) -> anyhow::Result<Option<IntegratedTarget>> {
+    let (Some(dir), Some(customer)) = (&args.integrated_dir, &args.integrated_customer) else { return Ok(None) };
+    let open = |id: &str| {
+        SigningIdentity::open(dir, id)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("the signing identity of {id}"))
+    };
+    let signer = |identity: SigningIdentity| Signer { certificate: identity.certificate, ci: identity.ci };
+    let identity = open(customer)?;
+    let ca_code = identity.ca_code.clone();
+    let other_customer = args.integrated_other_customer.as_deref().map(open).transpose()?.map(signer);
+    Ok(Some(IntegratedTarget {
+        base_url: args.provider.clone(),
+        org_code: args.org_code.clone(),
+        industry,
+        operator_org: args.operator_org.clone(),
+        credentials: mydata_client::Credentials {
+            client_id: args.client_id.clone(),
+            client_secret: args.client_secret.clone().unwrap_or_default(),
+        },
+        ca_code,
+        customer: signer(identity),
+        other_customer,
+    }))
 }
 
 pub async fn run(args: ConformanceArgs) -> anyhow::Result<()> {
@@ -121,7 +165,11 @@ pub async fn run(args: ConformanceArgs) -> anyhow::Result<()> {
         timeout,
         all_catalogue: args.all_apis,
     };
-    let report = mydata_conformance::run(&targets, &manifest, &options).await;
+    let mut report = mydata_conformance::run(&targets, &manifest, &options).await;
+    if let Some(target) = integrated_target(&args, targets[0].industry)? {
+        let client = mydata_client::Client::with_timeout(&manifest.defaults.tran_id_org, timeout);
+        report.apis.push(mydata_conformance::integrated::check(&target, client).await);
+    }
     print!("{}", report.to_table());
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json()).with_context(|| format!("writing {}", path.display()))?;

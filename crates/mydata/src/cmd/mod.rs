@@ -4,6 +4,7 @@ pub mod bench;
 pub mod collect;
 pub mod conformance;
 pub mod dev_token;
+pub mod link;
 pub mod openapi;
 pub mod operator;
 pub mod pki;

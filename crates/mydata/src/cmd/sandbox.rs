@@ -223,6 +223,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     // The operator knows the demo customers: they signed in to it, and it knows their CI.
     let customers = demo_people().into_iter().map(|p| Customer { customer_id: p.customer_id, ci: p.ci }).collect();
     let web = OperatorWeb::new(config, operator.clone(), support, served.clone(), customers);
+    // 통합인증 on the operator's page: a stand-in signs with the demo customers' keys.
+    web.offer_integrated(Arc::new(mydata_operator::StandInSigning(integrated.clone())));
     let operator_addr = operator_bound.addr;
     // Browsers open the operator's pages without a certificate; the portal calls 지원-101..104 with
     // its own, whose SERIALNUMBER the operator's registry copy names (checked under TLS).
@@ -463,7 +465,7 @@ const SANDBOX_CA: &str = "SANDBOXCA1";
 
 /// Generates a test CA for 통합인증-002, makes every provider trust it, and issues the demo
 /// customers certificates (with their CI in the subject) whose keys sign their consents. Writes
-/// `ca.der` and `<customer>.cert.der` / `<customer>.key.der` (PKCS#8) under `<dir>/integrated-auth`.
+/// `ca.der`, `ca_code` and `<customer>.cert.der` / `<customer>.key.der` (PKCS#8) under `<dir>/integrated-auth`.
 async fn integrated_auth<'a>(
     dir: &std::path::Path,
     stores: impl Iterator<Item = &'a SqlStore>,
@@ -473,6 +475,7 @@ async fn integrated_auth<'a>(
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let ca = TestCertificationAuthority::generate(SANDBOX_CA).context("generating the test CA")?;
     std::fs::write(out.join("ca.der"), &ca.certificate_der)?;
+    std::fs::write(out.join("ca_code"), SANDBOX_CA)?;
     for person in demo_people() {
         let certificate = ca.issue(&person.ci, &person.name).context("issuing a customer certificate")?;
         std::fs::write(out.join(format!("{}.cert.der", person.customer_id)), &certificate.certificate_der)?;
@@ -532,8 +535,11 @@ fn instructions(
     }
     out.push_str(&format!(
         "\n  통합인증-002: every provider trusts the test CA {SANDBOX_CA}; the demo customers' certificates\n  \
-         and PKCS#8 keys (to sign consents) are in {}\n",
-        integrated.display()
+         and PKCS#8 keys (to sign consents) are in {}\n  \
+         link demo2 at every provider at once: mydata link --integrated --customer demo2 --sandbox-dir {dir}\n  \
+         or open {operator}/integrated?customer=demo2 and choose the providers\n",
+        integrated.display(),
+        dir = integrated.parent().unwrap_or(integrated).display()
     ));
     out.push_str(&format!(
         "\n  operator's service credentials: client_id {CLIENT_ID}  client_secret {CLIENT_SECRET}  (org_code {OPERATOR_ORG})\n"

@@ -1,31 +1,23 @@
-//! Signed consents of 통합인증: CMS SignedData (RFC 5652) made with the customer's certificate, and a
-//! test certification authority that issues such certificates for the sandbox and the tests.
+//! Signed consents of 통합인증: CMS SignedData (RFC 5652) made with the customer's certificate
+//! (made by [`mydata_pki::consent_signing`], re-exported here with its test certification authority).
 //!
 //! Verification accepts one signer using ECDSA P-256 with SHA-256, with or without signed attributes
 //! (a message digest then binds them to the content), whose certificate is in the message, was signed
 //! by the trusted CA and is valid now. The customer's CI is the certificate subject's serialNumber:
 //! the sandbox's stand-in for the CA's UCPID answer (별첨1, which we do not have).
 
+use cms::cert::CertificateChoices;
 use cms::cert::x509::Certificate;
-use cms::cert::x509::der::asn1::{ObjectIdentifier, OctetString, PrintableStringRef, SetOfVec, Utf8StringRef};
-use cms::cert::x509::der::{Any, Decode, Encode, Tag, Tagged};
+use cms::cert::x509::der::asn1::{OctetString, PrintableStringRef, Utf8StringRef};
+use cms::cert::x509::der::{Decode, Encode, Tag, Tagged};
 use cms::cert::x509::spki::AlgorithmIdentifierOwned;
-use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
-};
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
-use p256::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier};
+use mydata_pki::consent_signing::{ECDSA_WITH_SHA_256, ID_MESSAGE_DIGEST, ID_SHA_256, ID_SIGNED_DATA, SERIAL_NUMBER};
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{DerSignature, VerifyingKey};
+use p256::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256};
-
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-const ID_SHA_256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const ECDSA_WITH_SHA_256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
 
 /// What a verified signature says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,93 +131,4 @@ pub fn verify(signed: &[u8], ca_der: &[u8], now: i64) -> Result<VerifiedSignatur
     Ok(VerifiedSignature { content, signer_ci, signer_certificate })
 }
 
-/// A customer's certificate and its private key.
-pub struct CustomerCertificate {
-    pub certificate_der: Vec<u8>,
-    key: SigningKey,
-}
-
-impl CustomerCertificate {
-    /// The private key as PKCS#8 DER, for handing a sandbox customer their signing identity.
-    pub fn private_key_pkcs8_der(&self) -> Vec<u8> {
-        use p256::pkcs8::EncodePrivateKey;
-        self.key.to_pkcs8_der().expect("a P-256 key encodes as PKCS#8").as_bytes().to_vec()
-    }
-
-    /// Signs `content` as CMS SignedData (content included, no signed attributes), DER.
-    pub fn sign(&self, content: &[u8]) -> Vec<u8> {
-        let certificate = Certificate::from_der(&self.certificate_der).expect("a certificate this module made");
-        let signature: DerSignature = self.key.sign(content);
-        let sha256 = AlgorithmIdentifierOwned { oid: ID_SHA_256, parameters: None };
-        let signer = SignerInfo {
-            version: CmsVersion::V1,
-            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-                issuer: certificate.tbs_certificate.issuer.clone(),
-                serial_number: certificate.tbs_certificate.serial_number.clone(),
-            }),
-            digest_alg: sha256.clone(),
-            signed_attrs: None,
-            signature_algorithm: AlgorithmIdentifierOwned { oid: ECDSA_WITH_SHA_256, parameters: None },
-            signature: OctetString::new(signature.as_bytes()).expect("a signature fits an OCTET STRING"),
-            unsigned_attrs: None,
-        };
-        let econtent = Any::new(Tag::OctetString, content).expect("content fits an OCTET STRING");
-        let data = SignedData {
-            version: CmsVersion::V1,
-            digest_algorithms: SetOfVec::try_from(vec![sha256]).expect("one algorithm"),
-            encap_content_info: EncapsulatedContentInfo { econtent_type: ID_DATA, econtent: Some(econtent) },
-            certificates: Some(
-                CertificateSet::try_from(vec![CertificateChoices::Certificate(certificate)]).expect("one certificate"),
-            ),
-            crls: None,
-            signer_infos: SignerInfos::try_from(vec![signer]).expect("one signer"),
-        };
-        let content = Any::encode_from(&data).expect("SignedData encodes");
-        ContentInfo { content_type: ID_SIGNED_DATA, content }.to_der().expect("ContentInfo encodes")
-    }
-}
-
-/// A certification authority for the sandbox and the tests (ECDSA P-256).
-pub struct TestCertificationAuthority {
-    pub ca_code: String,
-    pub certificate_der: Vec<u8>,
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
-}
-
-impl TestCertificationAuthority {
-    pub fn generate(ca_code: &str) -> Result<TestCertificationAuthority, rcgen::Error> {
-        let mut params = rcgen::CertificateParams::default();
-        params.distinguished_name.push(rcgen::DnType::CountryName, "KR");
-        params.distinguished_name.push(rcgen::DnType::OrganizationName, ca_code);
-        params.distinguished_name.push(rcgen::DnType::CommonName, format!("{ca_code} 통합인증 테스트 CA"));
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
-        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::DigitalSignature];
-        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-        let certificate = params.self_signed(&key)?;
-        Ok(TestCertificationAuthority {
-            ca_code: ca_code.to_owned(),
-            certificate_der: certificate.der().to_vec(),
-            issuer: rcgen::Issuer::new(params, key),
-        })
-    }
-
-    /// A certificate for the customer with `ci`, valid from last year to the year after next.
-    pub fn issue(&self, ci: &str, name: &str) -> Result<CustomerCertificate, rcgen::Error> {
-        let mut params = rcgen::CertificateParams::default();
-        params.distinguished_name.push(rcgen::DnType::CountryName, "KR");
-        params.distinguished_name.push(rcgen::DnType::CommonName, name);
-        let serial = rcgen::string::PrintableString::try_from(ci)?;
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CustomDnType(vec![2, 5, 4, 5]), rcgen::DnValue::PrintableString(serial));
-        params.is_ca = rcgen::IsCa::ExplicitNoCa;
-        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-        let year = chrono::Datelike::year(&chrono::Utc::now());
-        params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
-        params.not_after = rcgen::date_time_ymd(year + 2, 1, 1);
-        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-        let certificate = params.signed_by(&key, &self.issuer)?;
-        let key = SigningKey::from_pkcs8_der(&key.serialize_der()).map_err(|_| rcgen::Error::CouldNotParseKeyPair)?;
-        Ok(CustomerCertificate { certificate_der: certificate.der().to_vec(), key })
-    }
-}
+pub use mydata_pki::consent_signing::{CustomerCertificate, TestCertificationAuthority};
