@@ -47,19 +47,35 @@ pub(crate) async fn form(State(app): App, Query(q): Query<Who>) -> Response {
     let Some(customer) = app.customer(&q.customer) else {
         return (StatusCode::NOT_FOUND, page("알 수 없는 고객", "")).into_response();
     };
+    let live = match app.store().links().await {
+        Ok(links) => links.into_iter().filter(|l| l.customer_id == customer.customer_id && l.stop_reason.is_none()),
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let live: Vec<_> = live.collect();
+    // From the first consent's last month, every live one can be extended with one signature
+    // (technical guideline 2022 ch.3 라): they are chosen already.
+    let extending = live.iter().any(crate::web::extensible);
     let boxes: String = app
         .providers()
         .iter()
         .map(|p| {
+            let chosen = extending && live.iter().any(|l| l.org_code == p.org_code);
             format!(
-                "<li><label><input type=\"checkbox\" name=\"org\" value=\"{o}\"> {o} ({i})</label></li>",
+                "<li><label><input type=\"checkbox\" name=\"org\" value=\"{o}\"{checked}> {o} ({i})</label></li>",
                 o = escape(&p.org_code),
-                i = escape(&p.industry)
+                i = escape(&p.industry),
+                checked = if chosen { " checked" } else { "" },
             )
         })
         .collect();
+    let extension = if extending {
+        "<p>전송요구 기간이 곧 끝나는 기관이 있습니다. 지금 연결된 모든 기관의 기간을 한 번에 연장할 수 있도록 \
+         골라 두었습니다 (새 전송요구가 이전 토큰을 대신합니다).</p>"
+    } else {
+        ""
+    };
     let body = format!(
-        "<p>{c}님, 전송요구할 정보제공자를 고르세요 (한 번에 최대 {BULK_LIMIT}개). 인증서로 한 번 서명하면 \
+        "{extension}<p>{c}님, 전송요구할 정보제공자를 고르세요 (한 번에 최대 {BULK_LIMIT}개). 인증서로 한 번 서명하면 \
          고른 모든 기관에 전송요구가 전달됩니다.</p>\
          <form method=\"post\" action=\"/integrated\"><input type=\"hidden\" name=\"customer\" value=\"{c}\">\
          <ul>{boxes}</ul><button type=\"submit\">인증서로 서명하고 전송요구</button></form>",

@@ -169,10 +169,12 @@ pub(crate) fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
-/// Whether the consent's end date (공통-002) is close enough to offer the customer an extension.
-fn ends_within_a_month(link: &mydata_collector::LinkRow) -> bool {
+/// Whether a live consent's end date (공통-002) is close enough to offer the customer an extension.
+pub(crate) fn extensible(link: &mydata_collector::LinkRow) -> bool {
     let end = link.consent.end_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y%m%d").ok());
-    end.is_some_and(|end| mydata_domain::consent::extension_offered(end, mydata_collector::rules::korean_today()))
+    link.stop_reason.is_none()
+        && end
+            .is_some_and(|end| mydata_domain::consent::extension_offered(end, mydata_collector::rules::korean_today()))
 }
 
 async fn index(State(app): App) -> Response {
@@ -187,10 +189,14 @@ async fn index(State(app): App) -> Response {
             "<li><a href=\"/dashboard?customer={c}\">{c}님의 자산</a>{integrated}</li>",
             c = escape(&who.customer_id),
             integrated = if app.signing().is_some() {
-                format!(
-                    " · <a href=\"/integrated?customer={}\">통합인증으로 여러 기관 연결</a>",
-                    escape(&who.customer_id)
-                )
+                // 통합인증 extends every consent at once from the first one's last month (guideline ch.3 라).
+                let extending = links.iter().any(|l| l.customer_id == who.customer_id && extensible(l));
+                let label = if extending {
+                    "통합인증으로 일괄 기간 연장"
+                } else {
+                    "통합인증으로 여러 기관 연결"
+                };
+                format!(" · <a href=\"/integrated?customer={}\">{label}</a>", escape(&who.customer_id))
             } else {
                 String::new()
             }
@@ -204,7 +210,7 @@ async fn index(State(app): App) -> Response {
                 None => "—".to_owned(),
             };
             // An extension is a new consent replacing the old tokens, offered in the consent's last month.
-            let extensible = link.is_some_and(|l| l.stop_reason.is_none() && ends_within_a_month(l));
+            let extensible = link.is_some_and(extensible);
             rows.push_str(&format!(
                 "<tr><td>{c}</td><td>{o} ({i})</td><td>{s}</td>\
                  <td><a href=\"/connect?customer={c}&amp;org={o}\">{action}</a></td></tr>",

@@ -287,6 +287,17 @@ async fn the_integrated_page_links_the_chosen_providers_and_caps_a_selection_at_
         let live: Vec<_> = consents.iter().filter(|c| c.status == mydata_domain::ConsentStatus::Active).collect();
         assert!(!live.is_empty() && live.iter().any(|c| !c.assets.is_empty()), "{backend:?}: {consents:?}");
 
+        // From the consent's last month, the page offers extending every live consent at once,
+        // chosen already (technical guideline 2022 ch.3 라).
+        let form = operator.get(&format!("/integrated?customer={CUSTOMER}")).await.text().await.unwrap();
+        assert!(!form.contains(" checked") && !form.contains("한 번에 연장"), "{form}");
+        let ending = (mydata_collector::rules::korean_today() + chrono::Days::new(10)).format("%Y%m%d").to_string();
+        let info = ConsentInfo { end_date: Some(ending), ..link.consent.clone() };
+        operator.store.set_consent_info(CUSTOMER, BANK, &info).await.unwrap();
+        assert!(operator.get("/").await.text().await.unwrap().contains("통합인증으로 일괄 기간 연장"));
+        let form = operator.get(&format!("/integrated?customer={CUSTOMER}")).await.text().await.unwrap();
+        assert!(form.contains(&format!("value=\"{BANK}\" checked")) && form.contains("한 번에 연장"), "{form}");
+
         // Linking again is a second issuance: the page says the new pair replaces the one held.
         let again = post(vec![customer, ("org".into(), BANK.into())]).await.unwrap().text().await.unwrap();
         assert!(again.contains("replaces the pair held before"), "{again}");
