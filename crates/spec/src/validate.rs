@@ -174,6 +174,59 @@ fn find_unnamed(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
     }
 }
 
+/// Checks data an institution supplies for an API's answer (its records, `mydata import`): every
+/// field a field of `fields`, every required one present, every value a string (numbers and booleans
+/// made strings before) of its type and length, recursively into list items. Fields named in `skip`
+/// are the provider's to add and may not be given. A problem reads `aN(20) longer than 20`: the type
+/// as the table writes it, then the rule broken.
+pub fn check_supplied(fields: &[&Field], skip: &[&str], value: &serde_json::Value, path: &str) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    check_supplied_into(fields, skip, value, path, &mut violations);
+    violations
+}
+
+fn check_supplied_into(
+    fields: &[&Field],
+    skip: &[&str],
+    value: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
+    use serde_json::Value;
+    let at = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    let Value::Object(map) = value else {
+        out.push(violation(path, "must be a JSON object"));
+        return;
+    };
+    for name in map.keys() {
+        if skip.contains(&name.as_str()) {
+            out.push(violation(&at(name), "is the provider's to add, not the institution's"));
+        } else if !fields.iter().any(|f| &f.name == name) {
+            out.push(violation(&at(name), "is not a field of the table"));
+        }
+    }
+    for field in fields.iter().filter(|f| !skip.contains(&f.name.as_str())) {
+        let here = at(&field.name);
+        match (map.get(&field.name), field.type_spec.as_str()) {
+            (None | Some(Value::Null), _) if field.required => out.push(violation(&here, "is required")),
+            (None | Some(Value::Null), _) => {}
+            (Some(Value::Array(items)), "Object") => {
+                let children: Vec<&Field> = field.children.iter().collect();
+                for (i, item) in items.iter().enumerate() {
+                    check_supplied_into(&children, skip, item, &format!("{here}[{i}]"), out);
+                }
+            }
+            (Some(_), "Object") => out.push(violation(&here, "must be a list")),
+            (Some(Value::String(text)), spec) => {
+                if let Err(problem) = check_value(spec, text) {
+                    out.push(violation(&here, format!("{spec} {problem}")));
+                }
+            }
+            (Some(_), spec) => out.push(violation(&here, format!("{spec} must be a string, number or boolean"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +301,32 @@ mod tests {
         let mut fields: Vec<String> = unnamed_fields(api, &body).into_iter().map(|v| v.field).collect();
         fields.sort();
         assert_eq!(fields, ["extra", "face_amt", "insured_list[0].insured_no"]);
+    }
+
+    #[test]
+    fn supplied_data_names_the_field_and_the_rule() {
+        let api = crate::catalogue::api("은행-001").unwrap();
+        let fields: Vec<&Field> = api.fields().response_body().filter(|f| f.name.ends_with("_list")).collect();
+        let data = serde_json::json!({"account_list": [
+            {"account_num": "1002123456789", "prod_name": "자유입출금", "account_type": "1001", "account_status": "01"},
+            {"account_num": "123456789012345678901", "prod_name": "적금", "account_type": "1002", "account_status": "01",
+             "is_consent": "true", "colour": "red"}
+        ]});
+        let found: Vec<String> =
+            check_supplied(&fields, &["is_consent"], &data, "").into_iter().map(|v| v.to_string()).collect();
+        assert_eq!(
+            found,
+            [
+                "account_list[1].is_consent: is the provider's to add, not the institution's",
+                "account_list[1].colour: is not a field of the table",
+                "account_list[1].account_num: aN(20) longer than 20",
+            ]
+        );
+        let missing = check_supplied(&fields, &[], &serde_json::json!({"account_list": [{}]}), "");
+        assert!(missing.iter().any(|v| v.field == "account_list[0].account_num" && v.problem == "is required"));
+        assert_eq!(
+            check_supplied(&fields, &[], &serde_json::json!({"account_list": "x"}), "")[0].problem,
+            "must be a list"
+        );
     }
 }

@@ -5,6 +5,7 @@
 mod auth_flows;
 mod authorization;
 mod bulk;
+mod import;
 mod info;
 mod participant;
 mod portal;
