@@ -190,10 +190,10 @@ fn subject_key_of(api: &'static ApiSpec, customer_id: &str, key: &Map<String, Va
     Ok(subject::subject_key(base, subject::qualifiers_of(api).zip(values).map(|(q, v)| (q, v))))
 }
 
-/// The response's body fields an institution supplies: all but the envelope and the list's count,
-/// which the provider counts per page.
+/// The response's body fields an institution supplies: all but the envelope and, for lists and
+/// histories, the list's count, which the provider counts per page (a document is served as given).
 fn supplied_fields(api: &ApiSpec) -> Vec<&'static Field> {
-    let count = subject::list_fields(api).and_then(|(_, count)| count);
+    let count = subject::list_fields(api).and_then(|(_, count)| count).filter(|_| api.kind() != ApiKind::Document);
     api.fields()
         .response_body()
         .filter(|f| !ENVELOPE_FIELDS.contains(&f.name.as_str()))
