@@ -9,12 +9,15 @@ use mydata_store::{AssetRow, Customer, Document, HistoryReplacement, HistoryRow,
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A customer's list with the reg_date its record gave.
+type GivenList = (usize, ListReplacement, Option<String>);
+
 /// Records gathered for one batch, each thing once, with the line that gave it.
 #[derive(Default)]
 pub struct BatchBuilder {
     removals: BTreeSet<(String, String)>,
     customers: BTreeMap<(String, String), (usize, Customer, bool)>,
-    lists: BTreeMap<(String, String, String), (usize, ListReplacement, Option<String>)>,
+    lists: BTreeMap<(String, String, String), GivenList>,
     /// (org_code, list_api, asset_key) → the line that listed it.
     listed: BTreeMap<(String, String, String), (usize, String)>,
     documents: BTreeMap<(String, String, String), (usize, Document)>,

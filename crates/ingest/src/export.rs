@@ -91,7 +91,8 @@ pub fn records(rows: Rows<'_>) -> Vec<Value> {
         out.push(data_record(org_code, customer_id, api, Map::new(), with_list(api, top, items)));
     }
     // Histories by subject, with the top-level fields of the document of the API that answers one.
-    let mut histories: BTreeMap<(&str, &str), (Map<String, Value>, Vec<&HistoryRow>)> = BTreeMap::new();
+    type History<'a> = (Map<String, Value>, Vec<&'a HistoryRow>);
+    let mut histories: BTreeMap<(&str, &str), History<'_>> = BTreeMap::new();
     for document in rows.documents {
         let Some(api) = catalogue::api(&document.api_id) else { continue };
         let body = document.body.as_object().cloned().unwrap_or_default();

@@ -48,12 +48,12 @@ impl std::fmt::Display for Summary {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// A record broke the format or its API's table; its batch wrote nothing.
-    #[error("{0}")]
+    #[error(transparent)]
     Refused(#[from] Refusal),
-    #[error("line {line}: cannot be read: {source}")]
+    #[error("line {line} cannot be read")]
     Read { line: usize, source: std::io::Error },
     /// The database refused the batch of these lines; it wrote nothing.
-    #[error("lines {first}..{last}: {source}")]
+    #[error("lines {first}..{last} were not written")]
     Store { first: usize, last: usize, source: StoreError },
 }
 

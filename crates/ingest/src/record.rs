@@ -187,7 +187,8 @@ fn subject_key_of(api: &'static ApiSpec, customer_id: &str, key: &Map<String, Va
         Some(_) => values.next().flatten().unwrap_or_default(),
         None => customer_id,
     };
-    Ok(subject::subject_key(base, subject::qualifiers_of(api).zip(values).map(|(q, v)| (q, v))))
+    let qualifiers: Vec<(&str, Option<&str>)> = subject::qualifiers_of(api).zip(values).collect();
+    Ok(subject::subject_key(base, qualifiers))
 }
 
 /// The response's body fields an institution supplies: all but the envelope and, for lists and
