@@ -297,3 +297,49 @@ async fn sqlite_export_then_import_round_trips() {
 async fn postgres_export_then_import_round_trips() {
     export_then_import_round_trips(Backend::Postgres).await;
 }
+
+/// A suspended line and a dormant account: listed with their status, described by no API (40305).
+async fn an_asset_not_normal_answers_40305(backend: Backend) {
+    let (seeded, records) = imported(backend).await;
+    for (industry, list_api, list_field, key_field, status_field, status) in [
+        (Industry::Telecom, "통신-001", "telecom_list", "mgmt_id", "status", "02"),
+        (Industry::Bank, "은행-001", "account_list", "account_num", "account_status", "02"),
+    ] {
+        let (_, token) = seeded.full_consent(industry, CUSTOMER).await;
+        let mut list = records.iter().find(|r| r["api"] == list_api && r["customer_id"] == CUSTOMER).unwrap().clone();
+        let item = &mut list["data"][list_field][0];
+        assert_ne!(item[status_field], status, "generated assets are normal");
+        item[status_field] = json!(status);
+        let key = item[key_field].as_str().unwrap().to_owned();
+        import(seeded.app.store.as_ref(), ndjson(&[list]).as_bytes(), None, |_| {}).await.unwrap();
+        let list_call = seeded.request(catalogue::api(list_api).unwrap(), industry, CUSTOMER);
+        let listed = seeded.expect(&list_call, Some(&token), RspCode::Success).await;
+        let shown = listed[list_field].as_array().unwrap().iter().find(|i| i[key_field] == key.as_str()).unwrap();
+        assert_eq!(shown[status_field], status, "{listed}");
+        let mut described = 0;
+        for api in catalogue::info_apis(industry) {
+            if api.asset_list(industry).is_none_or(|l| l.id != list_api) || api.resource_key().is_none() {
+                continue;
+            }
+            let call = seeded.request(api, industry, CUSTOMER).with(api.resource_key().unwrap(), &key);
+            let (status_code, body) = seeded.call(&call, Some(&token), "user-consent").await;
+            // An API that does not describe this kind of asset answers 40402 before its status is looked at.
+            if body["rsp_code"] == RspCode::AssetNotFound.code() {
+                continue;
+            }
+            assert_eq!((status_code, body["rsp_code"].as_str()), (403, Some("40305")), "{}: {body}", api.id);
+            described += 1;
+        }
+        assert!(described > 0, "{list_api}");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_an_asset_not_normal_answers_40305() {
+    an_asset_not_normal_answers_40305(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_an_asset_not_normal_answers_40305() {
+    an_asset_not_normal_answers_40305(Backend::Postgres).await;
+}
