@@ -2,8 +2,9 @@
 //! an API's answer without its envelope, one entry of a history, a removal — checked against the
 //! API's field table ([`record`]), combined into batches that do not depend on the order of their
 //! lines ([`batch`]) and written each in one transaction ([`import`]); and the stored data written
-//! back as records ([`export()`]).
+//! back as records ([`export()`]); the same over HTTP for an institution's systems ([`admin`]).
 
+pub mod admin;
 pub mod batch;
 pub mod export;
 pub mod record;

@@ -63,3 +63,62 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The ingestion API of `mydata serve`: the same records over HTTP, on a listener of its own.
+#[derive(Args)]
+pub struct AdminArgs {
+    /// Address of the ingestion API for the institution's systems (`POST /ingest` takes the records
+    /// of `mydata import` as NDJSON or one JSON record, `GET /export` gives them back), on its own
+    /// listener: it is never served on --listen. Needs --admin-secret or --admin-secret-file.
+    #[arg(long, env = "MYDATA_ADMIN_LISTEN", value_name = "ADDR")]
+    admin_listen: Option<String>,
+    /// The bearer secret callers of the ingestion API present (`Authorization: Bearer S`), at
+    /// least 16 characters.
+    #[arg(
+        long,
+        env = "MYDATA_ADMIN_SECRET",
+        value_name = "S",
+        conflicts_with = "admin_secret_file",
+        hide_env_values = true
+    )]
+    admin_secret: Option<String>,
+    /// A file holding the bearer secret (its surrounding whitespace ignored).
+    #[arg(long, env = "MYDATA_ADMIN_SECRET_FILE", value_name = "FILE")]
+    admin_secret_file: Option<std::path::PathBuf>,
+}
+
+/// Shortest admin secret taken: a bearer secret is all that guards the institution's data.
+const MIN_SECRET_CHARS: usize = 16;
+
+impl AdminArgs {
+    fn secret(&self) -> anyhow::Result<String> {
+        let secret = match (&self.admin_secret, &self.admin_secret_file) {
+            (Some(secret), _) => secret.clone(),
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .with_context(|| format!("reading --admin-secret-file {}", file.display()))?
+                .trim()
+                .to_owned(),
+            (None, None) => anyhow::bail!("--admin-listen needs --admin-secret or --admin-secret-file"),
+        };
+        anyhow::ensure!(
+            secret.chars().count() >= MIN_SECRET_CHARS,
+            "the admin secret must be at least {MIN_SECRET_CHARS} characters"
+        );
+        Ok(secret)
+    }
+
+    /// Starts the ingestion API when --admin-listen asks for it; it stops with the process's signal.
+    pub async fn start(&self, store: std::sync::Arc<dyn mydata_store::Store>) -> anyhow::Result<()> {
+        let Some(addr) = &self.admin_listen else { return Ok(()) };
+        let router = mydata_ingest::admin::router(store, &self.secret()?);
+        let listener = mydata_web::server::bind(addr).await.with_context(|| format!("--admin-listen {addr}"))?;
+        tracing::info!(addr = %listener.local_addr()?, "ingestion API started");
+        tokio::spawn(async move {
+            let shutdown = mydata_web::server::shutdown_signal();
+            if let Err(e) = mydata_web::server::serve(listener, router, shutdown).await {
+                tracing::error!(error = %e, "the ingestion API stopped");
+            }
+        });
+        Ok(())
+    }
+}
