@@ -3,7 +3,7 @@
 
 use super::upsert::Upsert;
 use super::*;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// [`ASSETS`](super::upsert::ASSETS) that updates only a changed asset.
 static CHANGED_ASSETS: Upsert = Upsert::new(
@@ -42,28 +42,36 @@ static CHANGED_CUSTOMERS: Upsert = Upsert::new(
 
 type Tx = sqlx::AnyConnection;
 
-/// A history whose entries changed: its subject's stamps (the asset's, and the document's where the
+/// Rows per multi-row statement: 500 × 7 columns stays far below both databases' parameter limits.
+const CHUNK: usize = 500;
+
+/// `n` placeholders from `$first` on (anonymous `?` on SQLite, whose driver looks names up one by one).
+fn placeholders(backend: Backend, first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| if backend == Backend::Sqlite { "?".to_owned() } else { format!("${i}") })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A subject whose stored entries changed: its stamps (the asset's, and the document's where the
 /// API answers one) must move, or a collector's search_timestamp would get 00001.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct ChangedHistory {
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone)]
+struct Subject {
     org_code: String,
     customer_id: String,
     api_id: String,
     subject_key: String,
 }
 
-async fn upsert_entry(tx: &mut Tx, h: &HistoryRow) -> StoreResult<u64> {
-    let done = sqlx::query(CHANGED_HISTORY.single_row())
-        .bind(&h.org_code)
-        .bind(&h.api_id)
-        .bind(&h.subject_key)
-        .bind(sort_hex(&h.sort_key))
-        .bind(&h.customer_id)
-        .bind(&h.occurred)
-        .bind(wire_json_text(&h.body))
-        .execute(&mut *tx)
-        .await?;
-    Ok(done.rows_affected())
+/// What this batch wrote, by key, so that stamps it set already are not set again.
+#[derive(Default)]
+struct Written {
+    /// (org_code, customer_id, asset_key) of assets written with the batch's stamp.
+    assets: HashSet<(String, String, String)>,
+    /// (org_code, api_id, subject_key) of documents written with it.
+    documents: HashSet<(String, String, String)>,
+    /// Subjects whose entries changed.
+    histories: BTreeSet<Subject>,
 }
 
 async fn remove_customer(tx: &mut Tx, org_code: &str, customer_id: &str, counts: &mut ImportCounts) -> StoreResult<()> {
@@ -81,41 +89,119 @@ async fn remove_customer(tx: &mut Tx, org_code: &str, customer_id: &str, counts:
     Ok(())
 }
 
-async fn replace_list(tx: &mut Tx, list: &ListReplacement, now: i64) -> StoreResult<u64> {
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT asset_key FROM assets WHERE org_code = $1 AND customer_id = $2 AND list_api = $3")
-            .bind(&list.org_code)
-            .bind(&list.customer_id)
-            .bind(&list.list_api)
-            .fetch_all(&mut *tx)
-            .await?;
-    let kept: HashSet<&str> = list.assets.iter().map(|a| a.asset_key.as_str()).collect();
+/// Rows of `table` (`columns` of each) that the customers of `owners` have at `org_code`, read a
+/// chunk of customers at a time.
+async fn stored_of(
+    tx: &mut Tx,
+    backend: Backend,
+    table: &str,
+    columns: &str,
+    org_code: &str,
+    owners: &BTreeSet<&str>,
+) -> StoreResult<Vec<(String, String, String)>> {
+    let owners: Vec<&str> = owners.iter().copied().collect();
+    let mut rows = Vec::new();
+    for chunk in owners.chunks(CHUNK) {
+        let first = if backend == Backend::Sqlite { "?" } else { "$1" };
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE org_code = {first} AND customer_id IN ({})",
+            placeholders(backend, 2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(org_code);
+        for owner in chunk {
+            query = query.bind(*owner);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            rows.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+        }
+    }
+    Ok(rows)
+}
+
+/// Customers of each institution among `keys`.
+fn owners_by_org<'a>(keys: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<&'a str, BTreeSet<&'a str>> {
+    let mut owners: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (org_code, customer_id) in keys {
+        owners.entry(org_code).or_default().insert(customer_id);
+    }
+    owners
+}
+
+async fn write_customers(tx: &mut Tx, backend: Backend, customers: &[Customer]) -> StoreResult<u64> {
     let mut changed = 0;
-    for gone in stored.iter().filter(|key| !kept.contains(key.as_str())) {
-        let done = sqlx::query("DELETE FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3")
-            .bind(&list.org_code)
-            .bind(&list.list_api)
-            .bind(gone)
+    for chunk in customers.chunks(CHUNK) {
+        let sql = CHANGED_CUSTOMERS.rows(backend, chunk.len());
+        let mut query = sqlx::query(&sql);
+        for c in chunk {
+            query = query.bind(&c.org_code).bind(&c.customer_id).bind(&c.ci).bind(&c.customer_name).bind(&c.reg_date);
+        }
+        let done = query
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(|e| unique_conflict(e, "a customer's CI, held by another customer,"))?;
         changed += done.rows_affected();
     }
-    let removed = changed > 0;
-    for a in &list.assets {
-        let done = sqlx::query(CHANGED_ASSETS.single_row())
-            .bind(&a.org_code)
-            .bind(&a.list_api)
-            .bind(&a.asset_key)
-            .bind(&a.customer_id)
-            .bind(sort_hex(&a.sort_key))
-            .bind(wire_json_text(&a.item))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        changed += done.rows_affected();
+    Ok(changed)
+}
+
+/// Replaces the lists: deletes the assets each list left out, then writes the changed ones.
+async fn write_lists(
+    tx: &mut Tx,
+    backend: Backend,
+    lists: &[ListReplacement],
+    now: i64,
+    written: &mut Written,
+) -> StoreResult<u64> {
+    let mut changed = 0;
+    let replaced: HashSet<(&str, &str, &str)> =
+        lists.iter().map(|l| (l.org_code.as_str(), l.customer_id.as_str(), l.list_api.as_str())).collect();
+    let kept: HashSet<(&str, &str, &str)> = lists
+        .iter()
+        .flat_map(|l| l.assets.iter().map(move |a| (l.org_code.as_str(), l.list_api.as_str(), a.asset_key.as_str())))
+        .collect();
+    let mut shrunk = BTreeSet::new();
+    for (org_code, owners) in owners_by_org(lists.iter().map(|l| (l.org_code.as_str(), l.customer_id.as_str()))) {
+        let stored = stored_of(tx, backend, "assets", "customer_id, list_api, asset_key", org_code, &owners).await?;
+        for (customer_id, list_api, asset_key) in stored {
+            if !replaced.contains(&(org_code, customer_id.as_str(), list_api.as_str()))
+                || kept.contains(&(org_code, list_api.as_str(), asset_key.as_str()))
+            {
+                continue;
+            }
+            let done = sqlx::query("DELETE FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3")
+                .bind(org_code)
+                .bind(&list_api)
+                .bind(&asset_key)
+                .execute(&mut *tx)
+                .await?;
+            changed += done.rows_affected();
+            shrunk.insert((org_code.to_owned(), customer_id, list_api));
+        }
     }
-    // The list's stamp is its latest asset's: a list that only lost assets moves it on one it kept.
-    if let (true, Some(first)) = (removed, list.assets.first()) {
+    let assets: Vec<&AssetRow> = lists.iter().flat_map(|l| &l.assets).collect();
+    for chunk in assets.chunks(CHUNK) {
+        let sql = format!("{} RETURNING org_code, customer_id, asset_key", CHANGED_ASSETS.rows(backend, chunk.len()));
+        let mut query = sqlx::query(&sql);
+        for a in chunk {
+            query = query
+                .bind(&a.org_code)
+                .bind(&a.list_api)
+                .bind(&a.asset_key)
+                .bind(&a.customer_id)
+                .bind(sort_hex(&a.sort_key))
+                .bind(wire_json_text(&a.item))
+                .bind(now);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            written.assets.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+            changed += 1;
+        }
+    }
+    // A list's stamp is its latest asset's: a list that only lost assets moves it on one it kept.
+    for list in
+        lists.iter().filter(|l| shrunk.contains(&(l.org_code.clone(), l.customer_id.clone(), l.list_api.clone())))
+    {
+        let Some(first) = list.assets.first() else { continue };
         sqlx::query("UPDATE assets SET updated_at = $1 WHERE org_code = $2 AND list_api = $3 AND asset_key = $4")
             .bind(now)
             .bind(&list.org_code)
@@ -127,123 +213,167 @@ async fn replace_list(tx: &mut Tx, list: &ListReplacement, now: i64) -> StoreRes
     Ok(changed)
 }
 
-/// Replaces a subject's entries; true when any stored entry changed.
-async fn replace_history(tx: &mut Tx, history: &HistoryReplacement) -> StoreResult<u64> {
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT sort_key FROM history WHERE org_code = $1 AND api_id = $2 AND subject_key = $3")
-            .bind(&history.org_code)
-            .bind(&history.api_id)
-            .bind(&history.subject_key)
-            .fetch_all(&mut *tx)
-            .await?;
-    let kept: HashSet<String> = history.entries.iter().map(|h| sort_hex(&h.sort_key)).collect();
+async fn write_documents(
+    tx: &mut Tx,
+    backend: Backend,
+    documents: &[Document],
+    now: i64,
+    written: &mut Written,
+) -> StoreResult<u64> {
     let mut changed = 0;
-    for gone in stored.iter().filter(|key| !kept.contains(key.as_str())) {
-        let done = sqlx::query(
-            "DELETE FROM history WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND sort_key = $4",
-        )
-        .bind(&history.org_code)
-        .bind(&history.api_id)
-        .bind(&history.subject_key)
-        .bind(gone)
-        .execute(&mut *tx)
-        .await?;
-        changed += done.rows_affected();
-    }
-    for entry in &history.entries {
-        changed += upsert_entry(tx, entry).await?;
+    for chunk in documents.chunks(CHUNK) {
+        let sql = format!("{} RETURNING org_code, api_id, subject_key", CHANGED_DOCUMENTS.rows(backend, chunk.len()));
+        let mut query = sqlx::query(&sql);
+        for d in chunk {
+            query = query
+                .bind(&d.org_code)
+                .bind(&d.api_id)
+                .bind(&d.subject_key)
+                .bind(&d.customer_id)
+                .bind(wire_json_text(&d.body))
+                .bind(now);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            written.documents.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+            changed += 1;
+        }
     }
     Ok(changed)
 }
 
-/// Moves the stamps of the subject of a changed history: its asset's (rows answered without a
-/// document take theirs) and its document's.
-async fn restamp(tx: &mut Tx, changed: &ChangedHistory, now: i64) -> StoreResult<()> {
-    let asset_key = changed.subject_key.split(mydata_spec::subject::SEPARATOR).next().unwrap_or_default();
-    sqlx::query(
-        "UPDATE assets SET updated_at = $1 WHERE org_code = $2 AND customer_id = $3 AND asset_key = $4 \
-         AND updated_at < $1",
-    )
-    .bind(now)
-    .bind(&changed.org_code)
-    .bind(&changed.customer_id)
-    .bind(asset_key)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE documents SET updated_at = $1 WHERE org_code = $2 AND api_id = $3 AND subject_key = $4 \
-         AND updated_at < $1",
-    )
-    .bind(now)
-    .bind(&changed.org_code)
-    .bind(&changed.api_id)
-    .bind(&changed.subject_key)
-    .execute(&mut *tx)
-    .await?;
+/// Upserts entries (unique by key among themselves), noting the subjects whose entries changed.
+async fn write_entries(
+    tx: &mut Tx,
+    backend: Backend,
+    entries: &[&HistoryRow],
+    written: &mut Written,
+) -> StoreResult<u64> {
+    let mut changed = 0;
+    for chunk in entries.chunks(CHUNK) {
+        let sql = format!(
+            "{} RETURNING org_code, customer_id, api_id, subject_key",
+            CHANGED_HISTORY.rows(backend, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for h in chunk {
+            query = query
+                .bind(&h.org_code)
+                .bind(&h.api_id)
+                .bind(&h.subject_key)
+                .bind(sort_hex(&h.sort_key))
+                .bind(&h.customer_id)
+                .bind(&h.occurred)
+                .bind(wire_json_text(&h.body));
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            written.histories.insert(Subject {
+                org_code: row.try_get(0)?,
+                customer_id: row.try_get(1)?,
+                api_id: row.try_get(2)?,
+                subject_key: row.try_get(3)?,
+            });
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Replaces whole histories: deletes the entries each left out, then writes the changed ones.
+async fn write_histories(
+    tx: &mut Tx,
+    backend: Backend,
+    histories: &[HistoryReplacement],
+    written: &mut Written,
+) -> StoreResult<u64> {
+    let mut changed = 0;
+    let kept: HashSet<(&str, &str, &str, String)> = histories
+        .iter()
+        .flat_map(|h| {
+            h.entries
+                .iter()
+                .map(move |e| (h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str(), sort_hex(&e.sort_key)))
+        })
+        .collect();
+    let replaced: HashMap<(&str, &str, &str), &HistoryReplacement> =
+        histories.iter().map(|h| ((h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str()), h)).collect();
+    for (org_code, owners) in owners_by_org(histories.iter().map(|h| (h.org_code.as_str(), h.customer_id.as_str()))) {
+        let stored = stored_of(tx, backend, "history", "api_id, subject_key, sort_key", org_code, &owners).await?;
+        for (api_id, subject_key, sort_key) in stored {
+            let Some(history) = replaced.get(&(org_code, api_id.as_str(), subject_key.as_str())) else { continue };
+            if kept.contains(&(org_code, api_id.as_str(), subject_key.as_str(), sort_key.clone())) {
+                continue;
+            }
+            let done = sqlx::query(
+                "DELETE FROM history WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND sort_key = $4",
+            )
+            .bind(org_code)
+            .bind(&api_id)
+            .bind(&subject_key)
+            .bind(&sort_key)
+            .execute(&mut *tx)
+            .await?;
+            changed += done.rows_affected();
+            written.histories.insert(Subject {
+                org_code: org_code.to_owned(),
+                customer_id: history.customer_id.clone(),
+                api_id,
+                subject_key,
+            });
+        }
+    }
+    let entries: Vec<&HistoryRow> = histories.iter().flat_map(|h| &h.entries).collect();
+    changed += write_entries(tx, backend, &entries, written).await?;
+    Ok(changed)
+}
+
+/// Moves the stamps of the subjects whose entries changed, where this batch did not write them:
+/// the asset's (rows answered without a document take theirs) and the document's.
+async fn restamp(tx: &mut Tx, written: &Written, now: i64) -> StoreResult<()> {
+    for changed in &written.histories {
+        let asset_key = changed.subject_key.split(mydata_spec::subject::SEPARATOR).next().unwrap_or_default();
+        let asset = (changed.org_code.clone(), changed.customer_id.clone(), asset_key.to_owned());
+        if !written.assets.contains(&asset) {
+            sqlx::query(
+                "UPDATE assets SET updated_at = $1 WHERE org_code = $2 AND customer_id = $3 AND asset_key = $4 \
+                 AND updated_at < $1",
+            )
+            .bind(now)
+            .bind(&changed.org_code)
+            .bind(&changed.customer_id)
+            .bind(asset_key)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let document = (changed.org_code.clone(), changed.api_id.clone(), changed.subject_key.clone());
+        if !written.documents.contains(&document) {
+            sqlx::query(
+                "UPDATE documents SET updated_at = $1 WHERE org_code = $2 AND api_id = $3 AND subject_key = $4 \
+                 AND updated_at < $1",
+            )
+            .bind(now)
+            .bind(&changed.org_code)
+            .bind(&changed.api_id)
+            .bind(&changed.subject_key)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     Ok(())
 }
 
-async fn write_batch(tx: &mut Tx, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
+async fn write_batch(tx: &mut Tx, backend: Backend, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
     let mut counts = ImportCounts::default();
     for (org_code, customer_id) in &batch.removals {
         remove_customer(tx, org_code, customer_id, &mut counts).await?;
     }
-    for c in &batch.customers {
-        let done = sqlx::query(CHANGED_CUSTOMERS.single_row())
-            .bind(&c.org_code)
-            .bind(&c.customer_id)
-            .bind(&c.ci)
-            .bind(&c.customer_name)
-            .bind(&c.reg_date)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| unique_conflict(e, &format!("the CI of customer {} at {}", c.customer_id, c.org_code)))?;
-        counts.rows_changed += done.rows_affected();
-    }
-    for list in &batch.lists {
-        counts.rows_changed += replace_list(tx, list, now).await?;
-    }
-    for d in &batch.documents {
-        let done = sqlx::query(CHANGED_DOCUMENTS.single_row())
-            .bind(&d.org_code)
-            .bind(&d.api_id)
-            .bind(&d.subject_key)
-            .bind(&d.customer_id)
-            .bind(wire_json_text(&d.body))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        counts.rows_changed += done.rows_affected();
-    }
-    let mut restamped = BTreeSet::new();
-    let changed_history = |org_code: &str, customer_id: &str, api_id: &str, subject_key: &str| ChangedHistory {
-        org_code: org_code.to_owned(),
-        customer_id: customer_id.to_owned(),
-        api_id: api_id.to_owned(),
-        subject_key: subject_key.to_owned(),
-    };
-    for history in &batch.histories {
-        let changed = replace_history(tx, history).await?;
-        if changed > 0 {
-            counts.rows_changed += changed;
-            restamped.insert(changed_history(
-                &history.org_code,
-                &history.customer_id,
-                &history.api_id,
-                &history.subject_key,
-            ));
-        }
-    }
-    for entry in &batch.entries {
-        let changed = upsert_entry(tx, entry).await?;
-        if changed > 0 {
-            counts.rows_changed += changed;
-            restamped.insert(changed_history(&entry.org_code, &entry.customer_id, &entry.api_id, &entry.subject_key));
-        }
-    }
-    for changed in &restamped {
-        restamp(tx, changed, now).await?;
-    }
+    let mut written = Written::default();
+    counts.rows_changed += write_customers(tx, backend, &batch.customers).await?;
+    counts.rows_changed += write_lists(tx, backend, &batch.lists, now, &mut written).await?;
+    counts.rows_changed += write_documents(tx, backend, &batch.documents, now, &mut written).await?;
+    counts.rows_changed += write_histories(tx, backend, &batch.histories, &mut written).await?;
+    let entries: Vec<&HistoryRow> = batch.entries.iter().collect();
+    counts.rows_changed += write_entries(tx, backend, &entries, &mut written).await?;
+    restamp(tx, &written, now).await?;
     Ok(counts)
 }
 
@@ -251,7 +381,7 @@ async fn write_batch(tx: &mut Tx, batch: &ImportBatch, now: i64) -> StoreResult<
 impl ImportStore for SqlStore {
     async fn import(&self, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
         let mut tx = self.begin_write().await?;
-        let counts = write_batch(&mut tx, batch, now).await?;
+        let counts = write_batch(&mut tx, self.backend, batch, now).await?;
         tx.commit().await?;
         Ok(counts)
     }
