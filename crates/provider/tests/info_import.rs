@@ -256,6 +256,12 @@ async fn an_asset_left_out_is_gone(backend: Backend) {
     assert!(listed["account_list"].as_array().unwrap().iter().all(|a| a["account_num"] != gone.as_str()), "{listed}");
     let detail = Call::for_subject(catalogue::api("은행-002").unwrap(), industry, gone.clone());
     seeded.expect(&detail, Some(&token), RspCode::AssetNotFound).await;
+    // What was stored about it went with it: an export names it nowhere.
+    let mut export = Vec::new();
+    let org = org_code(industry);
+    mydata_ingest::export(seeded.app.store.as_ref(), Some(&org), Some(CUSTOMER), &mut export).await.unwrap();
+    let export = String::from_utf8(export).unwrap();
+    assert!(export.lines().count() > 1 && !export.contains(&format!("\"{gone}\"")), "{export}");
     // A removed customer's assets are gone with them.
     let removal = json!({"org_code": org_code(industry), "customer_id": CUSTOMER, "delete": true});
     import(seeded.app.store.as_ref(), ndjson(&[removal]).as_bytes(), None, |_| {}).await.unwrap();

@@ -144,7 +144,41 @@ async fn write_customers(tx: &mut Tx, backend: Backend, customers: &[Customer]) 
     Ok(changed)
 }
 
-/// Replaces the lists: deletes the assets each list left out, then writes the changed ones.
+/// Deletes what the APIs describing the assets of `list_api` stored about the asset `asset_key`: its
+/// subjects are the key, or the key and qualifiers after the separator (`key|…`, below `key}`).
+async fn forget_asset(
+    tx: &mut Tx,
+    org_code: &str,
+    customer_id: &str,
+    list_api: &str,
+    asset_key: &str,
+) -> StoreResult<u64> {
+    let Some(list) = mydata_spec::catalogue::api(list_api) else { return Ok(0) };
+    let describing: BTreeSet<&str> =
+        list.industries.iter().flat_map(|&industry| list.detail_apis(industry)).map(|api| api.id).collect();
+    let (from, below) = (format!("{asset_key}{}", mydata_spec::subject::SEPARATOR), format!("{asset_key}}}"));
+    let mut forgotten = 0;
+    for api_id in describing {
+        for table in ["documents", "history"] {
+            let done = sqlx::query(&format!(
+                "DELETE FROM {table} WHERE org_code = $1 AND api_id = $2 AND customer_id = $3 \
+                 AND (subject_key = $4 OR (subject_key >= $5 AND subject_key < $6))"
+            ))
+            .bind(org_code)
+            .bind(api_id)
+            .bind(customer_id)
+            .bind(asset_key)
+            .bind(&from)
+            .bind(&below)
+            .execute(&mut *tx)
+            .await?;
+            forgotten += done.rows_affected();
+        }
+    }
+    Ok(forgotten)
+}
+
+/// Replaces the lists: deletes the assets each list left out (with what was stored about them), then writes the changed ones.
 async fn write_lists(
     tx: &mut Tx,
     backend: Backend,
@@ -175,6 +209,7 @@ async fn write_lists(
                 .execute(&mut *tx)
                 .await?;
             changed += done.rows_affected();
+            changed += forget_asset(tx, org_code, &customer_id, &list_api, &asset_key).await?;
             shrunk.insert((org_code.to_owned(), customer_id, list_api));
         }
     }
