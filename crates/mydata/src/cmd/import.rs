@@ -37,17 +37,17 @@ pub struct ImportArgs {
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let store = args.database.open().await?;
-    let (input, bar): (Box<dyn BufRead>, ProgressBar) = if args.file == "-" {
-        (Box::new(std::io::stdin().lock()), ProgressBar::new_spinner())
+    // A file's progress is its bytes read; standard input's length is unknown until its end.
+    let (input, bar, template): (Box<dyn BufRead>, ProgressBar, &str) = if args.file == "-" {
+        let template = "{spinner} {bytes} read ({bytes_per_sec})";
+        (Box::new(std::io::stdin().lock()), ProgressBar::new_spinner(), template)
     } else {
         let file = std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        (Box::new(std::io::BufReader::new(file)), ProgressBar::new(size))
+        let template = "{bar:40} {bytes}/{total_bytes} read ({bytes_per_sec}, {eta} left)";
+        (Box::new(std::io::BufReader::new(file)), ProgressBar::new(size), template)
     };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} read ({bytes_per_sec}, {eta} left)")
-            .context("progress bar template")?,
-    );
+    bar.set_style(ProgressStyle::with_template(template).context("progress bar template")?);
     let imported =
         mydata_ingest::import(store.as_ref(), input, args.batch.map(NonZeroUsize::get), |bytes| bar.inc(bytes)).await;
     bar.finish_and_clear();
