@@ -45,6 +45,11 @@ enum Command {
     Pki(cmd::pki::PkiArgs),
     /// Generate deterministic, realistic data for every information API of every industry.
     Testdata(cmd::testdata::TestdataArgs),
+    /// Import an institution's own customers and assets: NDJSON records in the standard's own
+    /// shapes, checked against the field tables, written atomically (`mydata import --help`).
+    Import(cmd::import::ImportArgs),
+    /// Export stored customers and assets as the NDJSON records `mydata import` reads.
+    Export(cmd::export::ExportArgs),
     /// Run the integrated portal (종합포털): 지원-001..006 over a registry file; or import the registry
     /// (`mydata portal import`) or print received statistics (`mydata portal statistics`).
     Portal(cmd::portal::PortalArgs),
@@ -121,6 +126,8 @@ impl Cli {
             Command::DevToken(args) => cmd::dev_token::run(args).await,
             Command::Pki(args) => cmd::pki::run(args).await,
             Command::Testdata(args) => cmd::testdata::run(args).await,
+            Command::Import(args) => cmd::import::run(args).await,
+            Command::Export(args) => cmd::export::run(args).await,
             Command::Portal(args) => cmd::portal::run(args).await,
             Command::Bench(args) => {
                 let log = log_file.unwrap_or_else(|| cmd::bench::DEFAULT_LOG_FILE.into());

@@ -50,6 +50,12 @@ const OPERATING_LEASE: &str = "3710";
 /// 첨부7 자동차보험.
 const CAR_INSURANCE: &str = "17";
 
+/// The fields of asset-list items that tell an asset's status.
+const STATUS_FIELDS: &[&str] = &["account_status", "insu_status", "status"];
+
+/// 첨부3's status code 01: 활동(사고 포함).
+const FIRST_STATUS: &str = "01";
+
 /// A list item's kind, and whether it is an overdraft deposit account (`is_minus`), which 은행-001's
 /// rules make a loan account as well for the loan's basic and additional information.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,6 +139,29 @@ impl ApiSpec {
             field("insu_type").map(|t| if t == CAR_INSURANCE { AssetKind::CarPolicy } else { AssetKind::Policy })
         };
         named.filter(|k| kinds.contains(k))
+    }
+
+    /// The field of this asset list's items that tells an asset's status (`account_status`,
+    /// `insu_status`, 통신-001's `status`) and the code of a normal one: the code its table's list
+    /// labels 정상 or 활동, else 첨부3's `01` (활동), which 은행-001's note only cites.
+    pub fn status_field(&self) -> Option<(&'static str, &'static str)> {
+        let (list, _) = crate::subject::list_fields(self)?;
+        let field = list.children.iter().find(|f| STATUS_FIELDS.contains(&f.name.as_str()))?;
+        let note = field.note.as_str();
+        let normal = ["정상", "활동"]
+            .iter()
+            .filter_map(|label| note.find(&format!(": {label}")))
+            .min()
+            .and_then(|at| note.get(at.checked_sub(2)?..at))
+            .filter(|code| code.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or(FIRST_STATUS);
+        Some((field.name.as_str(), normal))
+    }
+
+    /// Whether an item of this asset list is a normal asset, from its wire fields: its status is
+    /// the normal one or it tells none (its detail and history APIs answer 40305 otherwise, 첨부1).
+    pub fn is_normal<'a>(&self, field: impl Fn(&str) -> Option<&'a str>) -> bool {
+        self.status_field().is_none_or(|(name, normal)| field(name).is_none_or(|status| status == normal))
     }
 
     /// Whether this keyed API describes an asset of `class` (asking about any other earns 40402).
@@ -282,5 +311,21 @@ mod tests {
         assert_eq!("은행-002:1".parse::<AssetId>(), Err(AssetIdError::NotAList("은행-002".into())));
         assert_eq!("190000000101".parse::<AssetId>(), Err(AssetIdError::Malformed("190000000101".into())));
         assert_eq!("은행-001:".parse::<AssetId>(), Err(AssetIdError::EmptyKey));
+    }
+
+    #[test]
+    fn an_asset_is_normal_by_the_status_code_its_list_labels_so() {
+        let status = |id: &str| api(id).unwrap().status_field();
+        assert_eq!(status("은행-001"), Some(("account_status", "01")));
+        assert_eq!(status("보험-001"), Some(("insu_status", "02")));
+        assert_eq!(status("보증보험-001"), Some(("insu_status", "01")));
+        assert_eq!(status("통신-001"), Some(("status", "01")));
+        assert_eq!(status("카드-001"), None);
+        let telecom = api("통신-001").unwrap();
+        assert!(telecom.is_normal(|_| Some("01")));
+        assert!(!telecom.is_normal(|_| Some("02")), "고객정지");
+        assert!(telecom.is_normal(|_| None), "an item that tells no status");
+        assert!(api("카드-001").unwrap().is_normal(|_| Some("09")));
+        assert!(!api("보험-001").unwrap().is_normal(|name| (name == "insu_status").then_some("04")), "실효");
     }
 }

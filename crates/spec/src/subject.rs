@@ -60,6 +60,65 @@ pub(crate) fn has_document_fields(api: &ApiSpec) -> bool {
     })
 }
 
+/// The request field that names an item of the asset list `list` in the APIs describing it
+/// (`account_num` for 은행-001, `card_id` for 카드-001, …): the key of its assets.
+pub fn asset_key_field(list: &'static ApiSpec) -> Option<&'static Field> {
+    list.industries.iter().flat_map(|&i| list.detail_apis(i)).find_map(|a| a.fields().request_field(a.resource_key()?))
+}
+
+/// Where an item of an asset list stands in its list: 카드-001 is sorted by card type (its rules),
+/// every other list by its key.
+pub fn list_order(item: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    match item.get("card_type").and_then(serde_json::Value::as_str) {
+        Some(card_type) => format!("{card_type}{SEPARATOR}{key}"),
+        None => key.to_owned(),
+    }
+}
+
+/// Fields that identify one entry of a history among the entries of its time: a transaction's
+/// number, an approval's number, a bill's 결제순번, a prepaid transaction's id.
+pub const ENTRY_IDENTITY: &[&str] = &["trans_no", "approved_num", "seqno", "trans_id"];
+
+/// When an entry of a history occurred and where it stands, read from the entry by the API's table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryOrder {
+    /// DTIME text (14 digits) the period of a request is compared with.
+    pub occurred: String,
+    /// `occurred|identity`: unique within the subject, and the order of its pages (newest first).
+    pub sort_key: String,
+}
+
+/// The [`EntryOrder`] of one entry of `api`'s list (docs/spec-decisions.md, "natural identity"):
+/// - it occurred at its first DTIME or DATE field (a date at 00:00:00), or for an API asked by
+///   months at the first day of its first `*_month` field (카드-004's charge_month);
+/// - it is identified by its time and the [`ENTRY_IDENTITY`] fields it holds, or, holding none,
+///   by all its fields.
+pub fn entry_order(api: &ApiSpec, entry: &serde_json::Map<String, serde_json::Value>) -> EntryOrder {
+    let children = list_fields(api).map_or(&[][..], |(list, _)| list.children.as_slice());
+    let text = |name: &str| entry.get(name).and_then(serde_json::Value::as_str).filter(|t| !t.is_empty());
+    let timed = |f: &&Field| {
+        if api.takes_month_range() {
+            f.name.ends_with("_month")
+        } else {
+            f.type_spec.split('|').any(|t| t == "DATE" || t == "DTIME")
+        }
+    };
+    let occurred = match children.iter().find(timed).and_then(|f| text(&f.name)) {
+        Some(month) if month.len() == 6 => format!("{month}01000000"),
+        Some(date) if date.len() == 8 => format!("{date}000000"),
+        Some(dtime) => dtime.to_owned(),
+        None => "00000000000000".to_owned(),
+    };
+    let mut identity: Vec<String> = ENTRY_IDENTITY.iter().filter_map(|name| text(name)).map(str::to_owned).collect();
+    if identity.is_empty() {
+        let mut fields: Vec<(&String, &serde_json::Value)> = entry.iter().collect();
+        fields.sort_by_key(|(name, _)| *name);
+        identity = fields.into_iter().map(|(name, value)| format!("{name}={value}")).collect();
+    }
+    let sort_key = format!("{occurred}{SEPARATOR}{}", identity.join(&SEPARATOR.to_string()));
+    EntryOrder { occurred, sort_key }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +132,30 @@ mod tests {
         let card_bill: Vec<_> = qualifiers_of(api("카드-005").unwrap()).collect();
         assert_eq!(card_bill, ["charge_month", "seqno"]);
         assert_eq!(qualifiers_of(api("보험-003").unwrap()).collect::<Vec<_>>(), ["insured_no"]);
+    }
+
+    #[test]
+    fn entries_are_ordered_by_their_time_and_identified_by_their_numbers() {
+        let entry = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let bank = entry_order(
+            api("은행-004").unwrap(),
+            &entry(serde_json::json!({"trans_dtime": "20261201093000", "trans_no": "T1", "trans_amt": "10"})),
+        );
+        assert_eq!(bank.occurred, "20261201093000");
+        assert_eq!(bank.sort_key, "20261201093000|T1");
+        let on_a_date = entry_order(
+            api("보험-006").unwrap(),
+            &entry(serde_json::json!({"trans_date": "20261201", "paid_amt": "5", "pay_method": "01"})),
+        );
+        assert_eq!(on_a_date.occurred, "20261201000000");
+        assert_eq!(on_a_date.sort_key, "20261201000000|paid_amt=\"5\"|pay_method=\"01\"|trans_date=\"20261201\"");
+        let bill = entry_order(
+            api("카드-004").unwrap(),
+            &entry(serde_json::json!({"seqno": "1", "charge_month": "202611", "paid_out_date": "20261225"})),
+        );
+        assert_eq!((bill.occurred.as_str(), bill.sort_key.as_str()), ("20261101000000", "20261101000000|1"));
+        let list = api("은행-001").unwrap();
+        assert_eq!(asset_key_field(list).map(|f| f.name.as_str()), Some("account_num"));
+        assert_eq!(asset_key_field(api("카드-001").unwrap()).map(|f| f.name.as_str()), Some("card_id"));
     }
 }

@@ -174,6 +174,107 @@ fn find_unnamed(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
     }
 }
 
+/// Code values listed in a field's note (`Codes: 01: 신용, 02: 체크`), or listed after the note's
+/// label from the first code `01` on (`Payment term type: 01: 일시납, 02: 분납`).
+pub fn note_codes(note: &str) -> Vec<String> {
+    let labelled = note.split_once("Codes:").or_else(|| note.split_once("Code:")).map(|(_, list)| list);
+    let Some(list) = labelled.or_else(|| note.find("01: ").map(|at| &note[at..])) else { return Vec::new() };
+    list.split([',', ';'])
+        .filter_map(|piece| {
+            let (code, _) = piece.trim().split_once(':')?;
+            let code = code.trim().trim_matches('\'');
+            (!code.is_empty() && code.len() <= 4 && code.chars().all(|c| c.is_ascii_alphanumeric()))
+                .then(|| code.to_owned())
+        })
+        .collect()
+}
+
+/// The codes a field's note lists ([`note_codes`]), read once per field of the field data.
+fn listed_codes(field: &'static Field) -> &'static [String] {
+    static CODES: std::sync::LazyLock<rustc_hash::FxHashMap<usize, Vec<String>>> = std::sync::LazyLock::new(|| {
+        fn walk(fields: &'static [Field], out: &mut rustc_hash::FxHashMap<usize, Vec<String>>) {
+            for field in fields {
+                let codes = note_codes(&field.note);
+                if !codes.is_empty() {
+                    out.insert(std::ptr::from_ref(field) as usize, codes);
+                }
+                walk(&field.children, out);
+            }
+        }
+        let mut out = rustc_hash::FxHashMap::default();
+        for api in crate::fields::all_fields() {
+            walk(&api.response, &mut out);
+        }
+        out
+    });
+    CODES.get(&(std::ptr::from_ref(field) as usize)).map_or(&[], Vec::as_slice)
+}
+
+/// Checks data an institution supplies for an API's answer (its records, `mydata import`): every
+/// field a field of `fields`, every required one present, every value a string (numbers and booleans
+/// made strings before) of its type and length and, where the field's note lists codes, one of them,
+/// recursively into list items. Fields named in `skip`
+/// are the provider's to add and may not be given. A problem reads `aN(20) longer than 20`: the type
+/// as the table writes it, then the rule broken.
+pub fn check_supplied(
+    fields: &[&'static Field],
+    skip: &[&str],
+    value: &serde_json::Value,
+    path: &str,
+) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    check_supplied_into(fields, skip, value, path, &mut violations);
+    violations
+}
+
+fn check_supplied_into(
+    fields: &[&'static Field],
+    skip: &[&str],
+    value: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
+    use serde_json::Value;
+    let at = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    let Value::Object(map) = value else {
+        out.push(violation(path, "must be a JSON object"));
+        return;
+    };
+    for name in map.keys() {
+        if skip.contains(&name.as_str()) {
+            out.push(violation(&at(name), "is the provider's to add, not the institution's"));
+        } else if !fields.iter().any(|f| &f.name == name) {
+            out.push(violation(&at(name), "is not a field of the table"));
+        }
+    }
+    for field in fields.iter().filter(|f| !skip.contains(&f.name.as_str())) {
+        let here = at(&field.name);
+        match (map.get(&field.name), field.type_spec.as_str()) {
+            (None | Some(Value::Null), _) if field.required => out.push(violation(&here, "is required")),
+            (None | Some(Value::Null), _) => {}
+            (Some(Value::Array(items)), "Object") => {
+                let children: Vec<&'static Field> = field.children.iter().collect();
+                for (i, item) in items.iter().enumerate() {
+                    check_supplied_into(&children, skip, item, &format!("{here}[{i}]"), out);
+                }
+            }
+            (Some(_), "Object") => out.push(violation(&here, "must be a list")),
+            (Some(Value::String(text)), spec) => {
+                let codes = listed_codes(field);
+                if let Err(problem) = check_value(spec, text) {
+                    out.push(violation(&here, format!("{spec} {problem}")));
+                } else if !codes.is_empty() && !codes.contains(text) {
+                    out.push(violation(
+                        &here,
+                        format!("{spec} {text:?} is not one of its codes ({})", codes.join(", ")),
+                    ));
+                }
+            }
+            (Some(_), spec) => out.push(violation(&here, format!("{spec} must be a string, number or boolean"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +349,55 @@ mod tests {
         let mut fields: Vec<String> = unnamed_fields(api, &body).into_iter().map(|v| v.field).collect();
         fields.sort();
         assert_eq!(fields, ["extra", "face_amt", "insured_list[0].insured_no"]);
+    }
+
+    #[test]
+    fn supplied_data_names_the_field_and_the_rule() {
+        let api = crate::catalogue::api("은행-001").unwrap();
+        let fields: Vec<&Field> = api.fields().response_body().filter(|f| f.name.ends_with("_list")).collect();
+        let data = serde_json::json!({"account_list": [
+            {"account_num": "1002123456789", "prod_name": "자유입출금", "account_type": "1001", "account_status": "01"},
+            {"account_num": "123456789012345678901", "prod_name": "적금", "account_type": "1002", "account_status": "01",
+             "is_consent": "true", "colour": "red"}
+        ]});
+        let found: Vec<String> =
+            check_supplied(&fields, &["is_consent"], &data, "").into_iter().map(|v| v.to_string()).collect();
+        assert_eq!(
+            found,
+            [
+                "account_list[1].is_consent: is the provider's to add, not the institution's",
+                "account_list[1].colour: is not a field of the table",
+                "account_list[1].account_num: aN(20) longer than 20",
+            ]
+        );
+        let missing = check_supplied(&fields, &[], &serde_json::json!({"account_list": [{}]}), "");
+        assert!(missing.iter().any(|v| v.field == "account_list[0].account_num" && v.problem == "is required"));
+        assert_eq!(
+            check_supplied(&fields, &[], &serde_json::json!({"account_list": "x"}), "")[0].problem,
+            "must be a list"
+        );
+    }
+
+    #[test]
+    fn codes_are_read_from_notes() {
+        assert_eq!(note_codes("Kind of card. Codes: 01: 신용, 02: 체크(직불포함), 03: 소액."), ["01", "02", "03"]);
+        assert_eq!(note_codes("Cycle. Codes: 1M: 매월, 3M: 3개월"), ["1M", "3M"]);
+        assert_eq!(note_codes("Payment term type: 01: 일시납, 02: 분납"), ["01", "02"]);
+        assert_eq!(note_codes("Transaction type. 01: 실행, 02: 상환, 99: 기타"), ["01", "02", "99"]);
+        assert!(note_codes("No list here").is_empty());
+    }
+
+    #[test]
+    fn supplied_codes_are_those_the_note_lists() {
+        let api = crate::catalogue::api("통신-001").unwrap();
+        let fields: Vec<&'static Field> = api.fields().response_body().filter(|f| f.name.ends_with("_list")).collect();
+        let line = |status: &str| {
+            serde_json::json!({"telecom_list": [
+            {"mgmt_id": "m1", "telecom_num": "01012345678", "type": "01", "status": status}]})
+        };
+        let found: Vec<String> =
+            check_supplied(&fields, &["is_consent"], &line("05"), "").into_iter().map(|v| v.to_string()).collect();
+        assert_eq!(found, ["telecom_list[0].status: aN(2) \"05\" is not one of its codes (01, 02, 03, 99)"]);
+        assert!(check_supplied(&fields, &["is_consent"], &line("99"), "").is_empty());
     }
 }

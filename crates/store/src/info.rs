@@ -101,6 +101,8 @@ pub struct ListedAsset {
 pub struct AssetSubject {
     pub customer_id: String,
     pub updated_at: i64,
+    /// The asset's item as its list answers it (stored JSON text), which tells its status.
+    pub item_json: String,
     pub document: Option<StoredDocument>,
 }
 

@@ -1,7 +1,8 @@
 //! Storage for MyData servers, by role.
 //!
 //! Each role is a trait in a file of its own: [`InformationStore`] (customers, assets, documents,
-//! history, periodic calls), [`BulkStore`] (the test-data generator's loads), [`AuthorizationStore`]
+//! history, periodic calls), [`BulkStore`] (the test-data generator's loads), [`ImportStore`] (an institution's imports and
+//! exports), [`AuthorizationStore`]
 //! (consents, tokens, signing keys, sessions, codes, certification authorities), [`PortalStore`] (the
 //! integrated portal's registrations and received statistics) and [`ParticipantStore`] (institutions,
 //! clients, the registry's copy, call statistics, settings); [`Database`] says which database answers.
@@ -14,6 +15,7 @@
 mod auth;
 mod bulk;
 mod grant_cache;
+mod import;
 mod info;
 mod local_read;
 mod notify;
@@ -24,6 +26,7 @@ pub mod testing;
 
 pub use auth::*;
 pub use bulk::*;
+pub use import::*;
 pub use info::*;
 pub use participant::*;
 pub use portal::*;
@@ -33,7 +36,9 @@ use async_trait::async_trait;
 
 /// Every role's trait, so that one `use mydata_store::prelude::*;` makes every store method callable.
 pub mod prelude {
-    pub use crate::{AuthorizationStore, BulkStore, Database, InformationStore, ParticipantStore, PortalStore, Store};
+    pub use crate::{
+        AuthorizationStore, BulkStore, Database, ImportStore, InformationStore, ParticipantStore, PortalStore, Store,
+    };
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,9 +89,19 @@ pub trait Database: Send + Sync + 'static {
 
 /// Everything the servers keep: every role at once, for servers that play several (callers hold
 /// `Arc<dyn Store>`). Implemented for every type that implements the roles.
-pub trait Store: Database + InformationStore + BulkStore + AuthorizationStore + PortalStore + ParticipantStore {}
+pub trait Store:
+    Database + InformationStore + BulkStore + ImportStore + AuthorizationStore + PortalStore + ParticipantStore
+{
+}
 
 impl<T> Store for T where
-    T: Database + InformationStore + BulkStore + AuthorizationStore + PortalStore + ParticipantStore + ?Sized
+    T: Database
+        + InformationStore
+        + BulkStore
+        + ImportStore
+        + AuthorizationStore
+        + PortalStore
+        + ParticipantStore
+        + ?Sized
 {
 }

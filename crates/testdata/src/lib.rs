@@ -409,11 +409,11 @@ impl Generator {
         if let (Some(product), true) = (product_for(kind, rng), item.contains_key("prod_name")) {
             item.insert("prod_name".into(), Value::String(product.to_owned()));
         }
-        // 카드-001 is sorted by card type (its rules); every other list by its key.
-        let sort_key = match item.get("card_type").and_then(Value::as_str) {
-            Some(card_type) => format!("{card_type}|{key}"),
-            None => key.to_owned(),
-        };
+        // Generated assets are normal ones: a closed or suspended one is described by no API (40305).
+        if let Some((status, normal)) = list.status_field() {
+            item.insert(status.to_owned(), Value::String(normal.to_owned()));
+        }
+        let sort_key = subject::list_order(&item, key);
         data.assets.push(AssetRow {
             org_code: org.org_code.clone(),
             list_api: list.id.to_owned(),

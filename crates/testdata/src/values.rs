@@ -23,21 +23,6 @@ pub struct Context {
     pub at: Option<NaiveDateTime>,
 }
 
-/// Code values listed in a field's note (`Codes: 01: 신용, 02: 체크`), or listed after the note's
-/// label from the first code `01` on (`Payment term type: 01: 일시납, 02: 분납`).
-pub fn note_codes(note: &str) -> Vec<String> {
-    let labelled = note.split_once("Codes:").or_else(|| note.split_once("Code:")).map(|(_, list)| list);
-    let Some(list) = labelled.or_else(|| note.find("01: ").map(|at| &note[at..])) else { return Vec::new() };
-    list.split([',', ';'])
-        .filter_map(|piece| {
-            let (code, _) = piece.trim().split_once(':')?;
-            let code = code.trim().trim_matches('\'');
-            (!code.is_empty() && code.len() <= 4 && code.chars().all(|c| c.is_ascii_alphanumeric()))
-                .then(|| code.to_owned())
-        })
-        .collect()
-}
-
 /// A field's identity: its address in the field data, which is loaded once and never moves.
 fn field_id(field: &Field) -> usize {
     std::ptr::from_ref(field) as usize
@@ -288,7 +273,7 @@ impl Rule {
 
 fn plan_of(field: &Field) -> Plan {
     Plan {
-        note_codes: note_codes(&field.note),
+        note_codes: mydata_spec::validate::note_codes(&field.note),
         attachment: ATTACHMENT_NAMES.contains(&field.name.as_str()),
         named: named(&field.name),
         generic: generic(field),
@@ -677,14 +662,5 @@ mod tests {
             }
         }
         assert!(checked > 10_000);
-    }
-
-    #[test]
-    fn codes_are_read_from_notes() {
-        assert_eq!(note_codes("Kind of card. Codes: 01: 신용, 02: 체크(직불포함), 03: 소액."), ["01", "02", "03"]);
-        assert_eq!(note_codes("Cycle. Codes: 1M: 매월, 3M: 3개월"), ["1M", "3M"]);
-        assert_eq!(note_codes("Payment term type: 01: 일시납, 02: 분납"), ["01", "02"]);
-        assert_eq!(note_codes("Transaction type. 01: 실행, 02: 상환, 99: 기타"), ["01", "02", "99"]);
-        assert!(note_codes("No list here").is_empty());
     }
 }

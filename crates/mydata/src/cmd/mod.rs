@@ -4,6 +4,8 @@ pub mod bench;
 pub mod collect;
 pub mod conformance;
 pub mod dev_token;
+pub mod export;
+pub mod import;
 pub mod link;
 pub mod openapi;
 pub mod operator;

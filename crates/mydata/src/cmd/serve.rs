@@ -39,6 +39,8 @@ pub struct ServeArgs {
     tls: super::pki::ServerTlsArgs,
     #[command(flatten)]
     portal_tls: PortalTlsArgs,
+    #[command(flatten)]
+    admin: super::import::AdminArgs,
 }
 
 /// The link to the integrated portal: registry pulls (which decide the accepted clients) and the
@@ -216,6 +218,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = ProviderConfig { orgs, lifetimes: Default::default() };
     seed_if_empty(store.as_ref(), &config.orgs).await?;
     register_clients(store.as_ref(), &args.clients).await?;
+    args.admin.start(store.clone()).await?;
     let tls = args.tls.resolve(&config.orgs[0].org_code)?;
     let transport = TransportPolicy {
         verify_serial_number: tls.as_ref().is_some_and(|t| t.client_certificates),

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use mydata_provider::{ServedOrg, demo_orgs};
-use mydata_testdata::{Generator, Institution, everyone, write_people};
+use mydata_testdata::{Generator, Institution, Person, everyone, write_people};
 
 #[derive(Args)]
 pub struct TestdataArgs {
@@ -33,6 +33,11 @@ pub struct TestdataArgs {
     /// each subject gets between a quarter of it and all of it.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=500))]
     history_rows: u16,
+    /// Print the data to standard output as the NDJSON records `mydata import` reads instead of
+    /// writing the database: `mydata testdata --ndjson | mydata import -` loads the same data the
+    /// way an institution loads its own.
+    #[arg(long)]
+    ndjson: bool,
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
@@ -50,10 +55,13 @@ pub fn institutions(orgs: Vec<ServedOrg>) -> Vec<Institution> {
 }
 
 pub async fn run(args: TestdataArgs) -> anyhow::Result<()> {
-    let store = args.database.open().await?;
     let orgs = institutions(args.orgs);
     let mut generator = Generator::new(args.seed, args.today.unwrap_or_else(korean_today));
     generator.max_rows = usize::from(args.history_rows);
+    if args.ndjson {
+        return print_records(&generator, &orgs, everyone(args.seed, args.customers));
+    }
+    let store = args.database.open().await?;
     let people = args.customers + mydata_testdata::demo_people().len() as u64;
     let bar = ProgressBar::new(people).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({per_sec}, {eta} left)")
@@ -73,4 +81,30 @@ pub async fn run(args: TestdataArgs) -> anyhow::Result<()> {
         "test data written"
     );
     Ok(())
+}
+
+/// Every person's data at every institution as import records, on standard output.
+fn print_records(
+    generator: &Generator,
+    orgs: &[Institution],
+    people: impl Iterator<Item = Person>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for who in people {
+        for org in orgs {
+            let data = generator.customer(org, &who);
+            let rows = mydata_ingest::export::Rows {
+                customer: data.customers.first(),
+                assets: &data.assets,
+                documents: &data.documents,
+                history: &data.history,
+            };
+            for record in mydata_ingest::export::records(rows) {
+                serde_json::to_writer(&mut out, &record)?;
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+    out.flush().context("writing the records")
 }

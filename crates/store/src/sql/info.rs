@@ -69,7 +69,7 @@ fn asset_subject_sql(with_document: bool) -> &'static str {
             ("CAST(NULL AS TEXT), CAST(NULL AS BIGINT)", "")
         };
         format!(
-            "SELECT a.customer_id, a.updated_at, {document} FROM assets a {join} \
+            "SELECT a.customer_id, a.updated_at, {document}, a.item FROM assets a {join} \
              WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3"
         )
     });
@@ -273,7 +273,12 @@ impl InformationStore for SqlStore {
             (Some(body_json), Some(updated_at)) => Some(StoredDocument { body_json, updated_at }),
             _ => None,
         };
-        Ok(Some(AssetSubject { customer_id: row.required_text(0)?, updated_at: row.required_int(1)?, document }))
+        Ok(Some(AssetSubject {
+            customer_id: row.required_text(0)?,
+            updated_at: row.required_int(1)?,
+            item_json: row.required_text(4)?,
+            document,
+        }))
     }
 
     async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()> {

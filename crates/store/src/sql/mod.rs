@@ -5,6 +5,7 @@
 mod auth_flows;
 mod authorization;
 mod bulk;
+mod import;
 mod info;
 mod participant;
 mod portal;
@@ -447,7 +448,7 @@ mod tests {
     #[test]
     fn the_two_sets_of_migrations_are_one_sequence() {
         let versions: Vec<i64> = MIGRATOR.iter().map(|migration| migration.version).collect();
-        assert_eq!(versions, (1..=12).collect::<Vec<_>>());
+        assert_eq!(versions, (1..=13).collect::<Vec<_>>());
     }
 
     /// A database at version 9 whose consents name assets by key alone: migration 10 carries each

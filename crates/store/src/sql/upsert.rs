@@ -14,7 +14,11 @@ pub(super) struct Upsert {
 }
 
 impl Upsert {
-    const fn new(table: &'static str, columns: &'static [&'static str], on_conflict: &'static str) -> Upsert {
+    pub(super) const fn new(
+        table: &'static str,
+        columns: &'static [&'static str],
+        on_conflict: &'static str,
+    ) -> Upsert {
         Upsert { table, columns, on_conflict, single_row: OnceLock::new() }
     }
 

@@ -1,0 +1,132 @@
+//! The ingestion API for an institution's core systems: the records of `mydata import`, one at a
+//! time or as NDJSON, on a listener of its own (`mydata serve --admin-listen`), never on the public
+//! one, behind a bearer secret. Answers are JSON with the refusal's line, field and rule.
+//!
+//! - `POST /ingest` — a body of NDJSON records (or one JSON record, `Content-Type: application/json`),
+//!   written in one transaction: all of them or, on a refusal, none;
+//! - `GET /export?org_code=…&customer_id=…` — the stored records as NDJSON.
+
+use crate::record::Refusal;
+use crate::{ImportError, Summary};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mydata_store::{Store, StoreError};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The largest body `POST /ingest` takes; larger loads go through `mydata import` or several calls.
+pub const MAX_BODY_BYTES: usize = 64 << 20;
+
+#[derive(Clone)]
+struct Admin {
+    store: Arc<dyn Store>,
+    secret: Arc<str>,
+}
+
+/// The ingestion API over `store`, for callers presenting `Authorization: Bearer <secret>`.
+pub fn router(store: Arc<dyn Store>, secret: &str) -> Router {
+    Router::new()
+        .route("/ingest", post(ingest))
+        .route("/export", get(export))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "the ingestion API has /ingest and /export") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(Admin { store, secret: secret.into() })
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"error": code, "message": message.into()}))).into_response()
+}
+
+/// Compares every byte whatever the first difference, so that timing tells nothing of the secret.
+fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+    given.len() == secret.len() && given.iter().zip(secret).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// The 401 for a caller without the secret; `None` for one with it.
+fn unauthorized(admin: &Admin, headers: &HeaderMap) -> Option<Response> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(given) if same_secret(given.as_bytes(), admin.secret.as_bytes()) => None,
+        _ => {
+            let mut refused =
+                error(StatusCode::UNAUTHORIZED, "unauthorized", "Authorization: Bearer <the admin secret> is required");
+            refused.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            Some(refused)
+        }
+    }
+}
+
+fn refusal(refused: &Refusal) -> Response {
+    let body = json!({"error": "refused", "message": refused.to_string(), "line": refused.line,
+                      "api": refused.api, "field": refused.field, "rule": refused.rule});
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+fn summary(done: &Summary) -> Response {
+    axum::Json(json!({"records": done.records, "customers": done.customers, "rows": done.rows,
+                      "seconds": done.seconds}))
+    .into_response()
+}
+
+async fn ingest(State(admin): State<Admin>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = unauthorized(&admin, &headers) {
+        return refused;
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    // One record as JSON may span lines; as NDJSON it is the one line it becomes.
+    let one_line;
+    let records: &[u8] = if json {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(record) => {
+                one_line = record.to_string();
+                one_line.as_bytes()
+            }
+            Err(e) => return error(StatusCode::BAD_REQUEST, "refused", format!("line 1: record: is not JSON: {e}")),
+        }
+    } else {
+        &body
+    };
+    match crate::import(admin.store.as_ref(), records, None, |_| {}).await {
+        Ok(done) => summary(&done),
+        Err(ImportError::Refused(refused)) => refusal(&refused),
+        Err(read @ ImportError::Read { .. }) => error(StatusCode::BAD_REQUEST, "refused", read.to_string()),
+        Err(ImportError::Store { source: StoreError::Conflict(what), .. }) => {
+            error(StatusCode::CONFLICT, "conflict", format!("{what} already exists; nothing was written"))
+        }
+        Err(ImportError::Store { source, .. }) => {
+            tracing::error!(error = %source, "an ingestion batch failed in the database");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "database", format!("{source}; nothing was written"))
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    org_code: Option<String>,
+    customer_id: Option<String>,
+}
+
+async fn export(State(admin): State<Admin>, headers: HeaderMap, Query(query): Query<ExportQuery>) -> Response {
+    if let Some(refused) = unauthorized(&admin, &headers) {
+        return refused;
+    }
+    if query.customer_id.is_some() && query.org_code.is_none() {
+        return error(StatusCode::BAD_REQUEST, "refused", "customer_id needs org_code");
+    }
+    let mut out = Vec::new();
+    match crate::export(admin.store.as_ref(), query.org_code.as_deref(), query.customer_id.as_deref(), &mut out).await {
+        Ok(_) => ([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "database", e.to_string()),
+    }
+}

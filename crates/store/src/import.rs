@@ -1,0 +1,72 @@
+//! Imports of an institution's own data (`mydata import`, the ingestion API): each batch written in
+//! one transaction, replacing what its records replace, and touching the change stamps (ch.2.1's
+//! MT, which decides 00001) only where stored data really changed. Exports read it back.
+
+use crate::{AssetRow, Customer, Document, HistoryRow, StoreResult};
+use async_trait::async_trait;
+
+/// A customer's whole asset list as a list API answers it: it replaces what was stored, so an asset
+/// left out is gone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListReplacement {
+    pub org_code: String,
+    pub customer_id: String,
+    pub list_api: String,
+    /// The list's items; `updated_at` is ignored (the import stamps what changed).
+    pub assets: Vec<AssetRow>,
+}
+
+/// A subject's history as a whole answer gives it: it replaces the subject's stored entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryReplacement {
+    pub org_code: String,
+    pub customer_id: String,
+    pub api_id: String,
+    pub subject_key: String,
+    pub entries: Vec<HistoryRow>,
+}
+
+/// One batch of an import, already validated; applied in this order, whatever the order of the
+/// records: removals, customers, lists, documents, histories replaced, entries upserted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportBatch {
+    /// (org_code, customer_id) of customers removed with all their data.
+    pub removals: Vec<(String, String)>,
+    pub customers: Vec<Customer>,
+    pub lists: Vec<ListReplacement>,
+    /// Each replaces the stored answer of its API about its subject; `updated_at` is ignored.
+    pub documents: Vec<Document>,
+    pub histories: Vec<HistoryReplacement>,
+    /// Upserted by their natural identity (the sort key), beside the entries stored.
+    pub entries: Vec<HistoryRow>,
+}
+
+/// What a batch changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Rows inserted, updated or deleted (a row stored already as given is not counted).
+    pub rows_changed: u64,
+    pub customers_removed: u64,
+}
+
+/// One customer's stored data at one institution, as an export reads it: assets in list order,
+/// history entries newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerExport {
+    pub customer: Option<Customer>,
+    pub assets: Vec<AssetRow>,
+    pub documents: Vec<Document>,
+    pub history: Vec<HistoryRow>,
+}
+
+#[async_trait]
+pub trait ImportStore: Send + Sync + 'static {
+    /// Writes `batch` in one transaction: all of it or, on an error, nothing. Rows stored already as
+    /// given keep their stamps; a list that lost an asset, and an asset whose history changed, get
+    /// `now` (Unix seconds) as their stamp.
+    async fn import(&self, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts>;
+    /// Institutions that have customers, in order.
+    async fn org_codes(&self) -> StoreResult<Vec<String>>;
+    /// Every stored row of one customer at one institution (`customer: None` when unknown).
+    async fn export_customer(&self, org_code: &str, customer_id: &str) -> StoreResult<CustomerExport>;
+}
