@@ -54,6 +54,8 @@ pub struct Provider {
     pub metrics: Arc<metrics::Metrics>,
     /// What callers' certificates must prove ([`transport`]).
     pub transport: transport::TransportPolicy,
+    /// Who the customer on the consent page is.
+    pub customer_auth: Arc<dyn oauth::customer_auth::CustomerAuthenticator>,
     /// Its 정기적 전송 가능 시간대 (ch.3.3.3) and the clock they are read on.
     scheduled: std::sync::RwLock<(ScheduledHours, Arc<dyn Clock>)>,
 }
@@ -69,6 +71,18 @@ impl Provider {
         config: ProviderConfig,
         transport: transport::TransportPolicy,
     ) -> Result<Arc<Provider>, ConfigError> {
+        Provider::new_with(store, config, transport, Arc::new(oauth::customer_auth::DemoSignIn)).await
+    }
+
+    /// A provider whose consent page signs customers in with `customer_auth`. ([`Provider::new`] and
+    /// [`Provider::new_with_transport`] take the demo sign-in, for tests and the sandbox; `mydata
+    /// serve` takes it only when told to.)
+    pub async fn new_with(
+        store: Arc<dyn Store>,
+        config: ProviderConfig,
+        transport: transport::TransportPolicy,
+        customer_auth: Arc<dyn oauth::customer_auth::CustomerAuthenticator>,
+    ) -> Result<Arc<Provider>, ConfigError> {
         if config.orgs.is_empty() {
             return Err(ConfigError::NoOrgs);
         }
@@ -80,7 +94,16 @@ impl Provider {
         let keys = KeyRing::open(store.as_ref()).await?;
         let support = support::ProviderSupport::start(store.clone(), &config.orgs).await?;
         let scheduled = std::sync::RwLock::new((ScheduledHours::default(), Arc::new(SystemClock) as Arc<dyn Clock>));
-        Ok(Arc::new(Provider { store, keys, config, support, metrics: Default::default(), transport, scheduled }))
+        Ok(Arc::new(Provider {
+            store,
+            keys,
+            config,
+            support,
+            metrics: Default::default(),
+            transport,
+            customer_auth,
+            scheduled,
+        }))
     }
 
     /// Every API this server answers, for its OpenAPI description.

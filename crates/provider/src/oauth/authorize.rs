@@ -4,6 +4,7 @@
 //! redirects to the operator's callback with code, state and api_tran_id.
 
 use super::choices::{AssetChoice, customer_assets, optional_items, yes_no_scopes};
+use super::customer_auth::{SignInContext, SignInRefusal, SignInStep};
 use super::page::{escape, message, render};
 use super::{digest, form_pairs, random_secret};
 use crate::Provider;
@@ -26,6 +27,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 const COOKIE: &str = "mydata_consent";
+/// The consent cookie goes with the consent page and with the return from the institution's login.
+const COOKIE_PATH: &str = "/oauth/2.0/";
 pub(super) const CONSENT_PATH: &str = "/oauth/2.0/consent";
 /// Transfer cycles a customer may pick: the standard's weekly default (공통-002: fixed at 1/w at
 /// launch) or less often, never more.
@@ -172,7 +175,7 @@ async fn finish_with_error(provider: &Provider, s: &AuthSession, error: &str, de
     }
 }
 
-fn browser_cookie(headers: &HeaderMap) -> Option<String> {
+fn browser_cookie(_provider: &Provider, headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -184,8 +187,8 @@ fn browser_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Whether this request comes from the browser the customer signed in with.
-fn same_browser(session: &AuthSession, headers: &HeaderMap) -> bool {
-    match (&session.browser_digest, browser_cookie(headers)) {
+fn same_browser(provider: &Provider, session: &AuthSession, headers: &HeaderMap) -> bool {
+    match (&session.browser_digest, browser_cookie(provider, headers)) {
         (Some(expected), Some(cookie)) => *expected == digest(&cookie),
         _ => false,
     }
@@ -203,7 +206,7 @@ pub async fn show(State(provider): State<Arc<Provider>>, Path(handle): Path<Stri
         Err(page) => return page,
     };
     let Some(customer_id) = &session.customer_id else { return sign_in_page(&provider, &session, &handle).await };
-    if !same_browser(&session, &headers) {
+    if !same_browser(&provider, &session, &headers) {
         return message(StatusCode::FORBIDDEN, "본인인증 필요", "본인인증을 한 브라우저에서만 계속할 수 있습니다.");
     }
     let Some(industry) = industry_of(&provider, &session.org_code) else {
@@ -224,19 +227,22 @@ async fn client_name(provider: &Provider, client_id: &str) -> String {
 
 async fn sign_in_page(provider: &Provider, session: &AuthSession, handle: &str) -> Response {
     let name = client_name(provider, &session.client_id).await;
+    let auth = &provider.customer_auth;
     let body = format!(
         "<p class=\"notice\">{client}에서 {org}에 개인신용정보 전송을 요구하려 합니다. 본인임을 확인해 주십시오.</p>\
-         <form method=\"post\" action=\"{CONSENT_PATH}/{handle}/sign-in\">\
-         <label>고객 ID (데모 본인인증) <input type=\"text\" name=\"customer_id\" id=\"customer_id\" required autocomplete=\"username\"></label>\
+         <form method=\"post\" action=\"{CONSENT_PATH}/{handle}/sign-in\">{fields}\
          <button type=\"submit\" id=\"sign-in\">본인인증</button></form>",
         client = escape(&name),
         org = escape(&session.org_code),
         handle = escape(handle),
+        fields = auth.form_html(&session.org_code),
     );
-    render(StatusCode::OK, "본인인증", &body)
+    let title = if auth.is_demo() { "본인인증 (데모)" } else { "본인인증" };
+    render(StatusCode::OK, title, &body)
 }
 
-/// `POST /oauth/2.0/consent/{session}/sign-in`.
+/// `POST /oauth/2.0/consent/{session}/sign-in`: the customer starts signing in; the browser gets its
+/// consent cookie now, and either is signed in at once or goes to the institution's login.
 pub async fn sign_in(State(provider): State<Arc<Provider>>, Path(handle): Path<String>, body: Bytes) -> Response {
     let now = Utc::now().timestamp();
     let session = match open_session(&provider, &handle, now).await {
@@ -246,41 +252,120 @@ pub async fn sign_in(State(provider): State<Arc<Provider>>, Path(handle): Path<S
     if session.customer_id.is_some() {
         return message(StatusCode::CONFLICT, "처리 완료", "이미 본인인증을 마친 요청입니다.");
     }
-    let customer_id = form_pairs(&body).into_iter().find(|(k, _)| k == "customer_id").map(|(_, v)| v);
-    let customer = match customer_id {
-        Some(id) => provider.store.customer(&session.org_code, id.trim()).await,
-        None => Ok(None),
+    let browser = random_secret();
+    let context = SignInContext {
+        store: provider.store.as_ref(),
+        org_code: &session.org_code,
+        handle: &handle,
+        browser_secret: &browser,
     };
-    let customer = match customer {
-        Ok(customer) => customer,
+    let step = provider.customer_auth.start(&context, &form_pairs(&body)).await;
+    let response = match step {
+        Ok(SignInStep::Identified(ci)) => signed_in(&provider, &session, &handle, &ci, &browser, now).await,
+        Ok(SignInStep::Redirect(login)) => see_other(&login),
+        Err(refusal) => return refused_sign_in(&provider, &session, refusal, now).await,
+    };
+    with_cookie(&provider, response, &browser)
+}
+
+/// `GET /oauth/2.0/sign-in/return`: the customer comes back from the institution's login; `state`
+/// names the consent page.
+pub async fn sign_in_return(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let now = Utc::now().timestamp();
+    let Some(handle) = query.get("state") else {
+        return message(StatusCode::BAD_REQUEST, "요청 오류", "로그인 결과에 인증 요청이 없습니다.");
+    };
+    let session = match open_session(&provider, handle, now).await {
+        Ok(session) => session,
+        Err(page) => return page,
+    };
+    if session.customer_id.is_some() {
+        return message(StatusCode::CONFLICT, "처리 완료", "이미 본인인증을 마친 요청입니다.");
+    }
+    // The login was started from this browser: its cookie holds what the nonce and PKCE derive from.
+    let Some(browser) = browser_cookie(&provider, &headers) else {
+        let refusal = SignInRefusal::Refused("the return came to a browser that did not start the sign-in".into());
+        return refused_sign_in(&provider, &session, refusal, now).await;
+    };
+    let context =
+        SignInContext { store: provider.store.as_ref(), org_code: &session.org_code, handle, browser_secret: &browser };
+    match provider.customer_auth.finish(&context, &query).await {
+        Ok(ci) => signed_in(&provider, &session, handle, &ci, &browser, now).await,
+        Err(refusal) => refused_sign_in(&provider, &session, refusal, now).await,
+    }
+}
+
+/// The customer proved `ci`: binds the session to them and this browser, or ends it if they are
+/// not the customer the operator named.
+async fn signed_in(
+    provider: &Provider,
+    session: &AuthSession,
+    handle: &str,
+    ci: &str,
+    browser: &str,
+    now: i64,
+) -> Response {
+    // ch.3 ⑧: the customer who signs in must be the one the operator named (x-user-ci). An unknown
+    // customer is answered the same way, so the page reveals nothing about who is a customer.
+    let customer = match provider.store.customer_by_ci(&session.org_code, ci).await {
+        Ok(customer) => customer.filter(|c| c.ci == session.user_ci),
         Err(e) => return server_error(e),
     };
-    // ch.3 ⑧: the customer who signs in must be the one the operator named (x-user-ci). An unknown
-    // ID is answered the same way, so the page reveals nothing about who is a customer.
-    let Some(customer) = customer.filter(|c| c.ci == session.user_ci) else {
-        return finish_with_error(&provider, &session, "unauthorized_user", "CI mismatch", now).await;
+    let Some(customer) = customer else {
+        return finish_with_error(provider, session, "unauthorized_user", "CI mismatch", now).await;
     };
-    let browser = random_secret();
     match provider
         .store
-        .sign_in_auth_session(&session.session_digest, &customer.customer_id, &digest(&browser), now)
+        .sign_in_auth_session(&session.session_digest, &customer.customer_id, &digest(browser), now)
         .await
     {
-        Ok(true) => {}
-        Ok(false) => return message(StatusCode::CONFLICT, "처리 완료", "이미 처리된 인증 요청입니다."),
-        Err(e) => return server_error(e),
+        Ok(true) => see_other(&format!("{CONSENT_PATH}/{handle}")),
+        Ok(false) => message(StatusCode::CONFLICT, "처리 완료", "이미 처리된 인증 요청입니다."),
+        Err(e) => server_error(e),
     }
+}
+
+async fn refused_sign_in(provider: &Provider, session: &AuthSession, refusal: SignInRefusal, now: i64) -> Response {
+    tracing::info!(org_code = %session.org_code, client_id = %session.client_id, reason = %refusal, "sign-in refused");
+    match refusal {
+        SignInRefusal::Unidentified(_) => {
+            finish_with_error(provider, session, "unauthorized_user", "the customer was not identified", now).await
+        }
+        SignInRefusal::Refused(_) => {
+            finish_with_error(provider, session, "access_denied", "the sign-in failed", now).await
+        }
+        // The session stays open: the customer may try again when the login is back.
+        SignInRefusal::Unavailable(_) => message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "일시적 오류",
+            "본인인증 서비스에 연결할 수 없습니다. 잠시 후 다시 시도해 주십시오.",
+        ),
+    }
+}
+
+fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Gives the browser its consent cookie (`browser`), unless the answer ended the request.
+fn with_cookie(provider: &Provider, mut response: Response, browser: &str) -> Response {
+    if response.status() != StatusCode::SEE_OTHER {
+        return response;
+    }
     let cookie = format!(
-        "{COOKIE}={browser}; Path={CONSENT_PATH}/; Max-Age={}; HttpOnly; SameSite=Strict",
+        "{COOKIE}={browser}; Path={COOKIE_PATH}; Max-Age={}; HttpOnly; SameSite=Lax",
         provider.config.lifetimes.session_secs
     );
-    let headers = response.headers_mut();
-    if let (Ok(cookie), Ok(location)) =
-        (HeaderValue::from_str(&cookie), HeaderValue::from_str(&format!("{CONSENT_PATH}/{handle}")))
-    {
-        headers.insert(header::SET_COOKIE, cookie);
-        headers.insert(header::LOCATION, location);
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
 }
@@ -430,7 +515,7 @@ pub async fn answer(
         Ok(session) => session,
         Err(page) => return page,
     };
-    let (Some(customer_id), true) = (&session.customer_id, same_browser(&session, &headers)) else {
+    let (Some(customer_id), true) = (&session.customer_id, same_browser(&provider, &session, &headers)) else {
         return message(StatusCode::FORBIDDEN, "본인인증 필요", "본인인증을 한 브라우저에서만 계속할 수 있습니다.");
     };
     let pairs = form_pairs(&body);

@@ -5,7 +5,9 @@
 mod authorize;
 mod choices;
 mod counted;
+pub mod customer_auth;
 mod integrated;
+pub mod oidc;
 mod page;
 pub mod signature;
 mod token;
@@ -36,11 +38,16 @@ pub fn routes(provider: Arc<Provider>) -> Router {
             get(authorize::show).post(authorize::answer).fallback(method_not_allowed),
         )
         .route("/oauth/2.0/consent/{session}/sign-in", post(authorize::sign_in).fallback(method_not_allowed))
+        .route(SIGN_IN_RETURN_PATH, get(authorize::sign_in_return).fallback(method_not_allowed))
         .route("/oauth/2.0/token", post(counted::token).fallback(method_not_allowed))
         .route("/oauth/2.0/revoke", post(counted::revoke).fallback(method_not_allowed))
         .route("/oauth/2.0/jwks", get(token::jwks).fallback(method_not_allowed))
         .with_state(provider)
 }
+
+/// Where the customer comes back from the institution's login ([`oidc`]); the IdP must have this
+/// provider's public base URL followed by it registered as the redirect URI.
+pub const SIGN_IN_RETURN_PATH: &str = "/oauth/2.0/sign-in/return";
 
 /// An OAuth error as 첨부1 lists it (접근토큰 발급/갱신/폐기): the `error` code decides the status.
 #[derive(Debug, Clone, PartialEq, Eq)]
