@@ -4,6 +4,7 @@
 pub mod access_log;
 pub mod grant;
 pub mod info;
+pub mod limits;
 pub mod metrics;
 pub mod oauth;
 pub mod registry;
@@ -56,6 +57,8 @@ pub struct Provider {
     pub transport: transport::TransportPolicy,
     /// Who the customer on the consent page is.
     pub customer_auth: Arc<dyn oauth::customer_auth::CustomerAuthenticator>,
+    /// Its rate limits ([`limits`]).
+    limiters: std::sync::RwLock<Arc<limits::Limiters>>,
     /// Its 정기적 전송 가능 시간대 (ch.3.3.3) and the clock they are read on.
     scheduled: std::sync::RwLock<(ScheduledHours, Arc<dyn Clock>)>,
 }
@@ -102,6 +105,7 @@ impl Provider {
             metrics: Default::default(),
             transport,
             customer_auth,
+            limiters: std::sync::RwLock::new(Arc::new(limits::Limiters::new(Default::default()))),
             scheduled,
         }))
     }
@@ -121,6 +125,17 @@ impl Provider {
     /// until set, at any time.
     pub fn set_scheduled_hours(&self, hours: ScheduledHours, clock: Arc<dyn Clock>) {
         *self.scheduled.write().unwrap_or_else(|e| e.into_inner()) = (hours, clock);
+    }
+
+    /// Limits requests as `limits` says (until set, as [`limits::RateLimits::default`]); the counts
+    /// start afresh.
+    pub fn set_rate_limits(&self, limits: limits::RateLimits) {
+        *self.limiters.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(limits::Limiters::new(limits));
+    }
+
+    /// The rate limiters in force.
+    pub fn limiters(&self) -> Arc<limits::Limiters> {
+        self.limiters.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Whether a scheduled (`x-api-type: scheduled`) call may be answered now.

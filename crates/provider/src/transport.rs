@@ -68,6 +68,11 @@ impl Provider {
         let presented = peer.map(|p| p.thumbprint.as_str());
         let grant = authenticate_presented(self.store.as_ref(), &self.keys, org_code, bearer, presented).await?;
         check_caller(self.store.as_ref(), self.transport, &grant.client_id, peer).await??;
+        if let Err(limited) = self.limiters().client_call(&grant.client_id) {
+            let detail =
+                format!("client {} is over its rate limit; retry in {} s", grant.client_id, limited.retry_after_secs());
+            return Err(ApiError::with(mydata_spec::RspCode::ClientTemporarilyRestricted, detail));
+        }
         Ok(grant)
     }
 

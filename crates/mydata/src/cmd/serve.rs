@@ -3,6 +3,7 @@
 use crate::cli::DatabaseArgs;
 use anyhow::Context;
 use clap::Args;
+use mydata_provider::limits::RateLimits;
 use mydata_provider::oauth::customer_auth::{CustomerAuthenticator, DemoSignIn};
 use mydata_provider::oauth::oidc::{OidcSettings, OidcSignIn};
 use mydata_provider::transport::TransportPolicy;
@@ -36,6 +37,8 @@ pub struct ServeArgs {
     np_times: Vec<String>,
     #[command(flatten)]
     customer_auth: CustomerAuthArgs,
+    #[command(flatten)]
+    rate_limits: RateLimitArgs,
     #[command(flatten)]
     portal: PortalLinkArgs,
     #[command(flatten)]
@@ -107,6 +110,37 @@ impl CustomerAuthArgs {
             Err(e) => tracing::warn!(%issuer, error = %e, "the OpenID provider is not reachable yet"),
         }
         Ok(Arc::new(oidc))
+    }
+}
+
+/// Rate limits; 0 turns one off.
+#[derive(Args)]
+struct RateLimitArgs {
+    /// Information-API calls per client and second (bursts of twice as many); more are answered
+    /// 403 with 40302 (일시적으로 해당 클라이언트의 요청이 제한됨).
+    #[arg(long, env = "MYDATA_RATE_LIMIT_CLIENT", default_value_t = RateLimits::default().client_per_sec)]
+    rate_limit_client: u32,
+    /// Requests per source address and second (bursts of twice as many) to the authorization
+    /// server and the consent pages; more are answered HTTP 429.
+    #[arg(long, env = "MYDATA_RATE_LIMIT_ADDRESS", default_value_t = RateLimits::default().address_per_sec)]
+    rate_limit_address: u32,
+    /// Consent requests (개별인증-001) per customer CI and minute.
+    #[arg(long, env = "MYDATA_RATE_LIMIT_CUSTOMER", default_value_t = RateLimits::default().customer_per_min)]
+    rate_limit_customer: u32,
+    /// Failed client authentications per client and minute; beyond them the client is locked out of
+    /// the token endpoint (HTTP 429, `slow_down`) until its budget refills.
+    #[arg(long, env = "MYDATA_RATE_LIMIT_AUTH_FAILURES", default_value_t = RateLimits::default().auth_failures_per_min)]
+    rate_limit_auth_failures: u32,
+}
+
+impl RateLimitArgs {
+    fn limits(&self) -> RateLimits {
+        RateLimits {
+            client_per_sec: self.rate_limit_client,
+            address_per_sec: self.rate_limit_address,
+            customer_per_min: self.rate_limit_customer,
+            auth_failures_per_min: self.rate_limit_auth_failures,
+        }
     }
 }
 
@@ -293,6 +327,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let provider = Provider::new_with(store, config, transport, customer_auth).await?;
     provider.set_scheduled_hours(hours, std::sync::Arc::new(SystemClock));
+    provider.set_rate_limits(args.rate_limits.limits());
     if let Some(link) = args.portal.link(&provider.config.orgs[0].org_code) {
         tracing::info!(portal = %link.account.base_url, "linked to the portal: registry pulls and weekly statistics");
         let over = portal_tls(&args.tls, &args.portal_tls, &provider.config.orgs[0].org_code, &link.account.base_url)?;

@@ -104,6 +104,10 @@ pub async fn start(
         Some(ci) if check_value("B64(100)", ci).is_ok() => ci.to_owned(),
         _ => return fail("invalid_request", "x-user-ci is missing or malformed"),
     };
+    // However often an operator asks, one customer's consent requests stay few.
+    if provider.limiters().customer(&user_ci).is_err() {
+        return fail("temporarily_unavailable", "too many consent requests for this customer; retry later");
+    }
     match params.get("response_type").map(String::as_str) {
         None => return fail("invalid_request", "response_type is required"),
         Some("code") => {}

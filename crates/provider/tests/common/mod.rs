@@ -50,6 +50,7 @@ pub async fn spawn_on(
         Provider::new_with(store.clone(), config, Default::default(), customer_auth).await.expect("provider");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = router(provider.clone());
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     TestApp { base, http: reqwest::Client::new(), store, provider, backend, _db: db }
 }
