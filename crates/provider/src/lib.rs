@@ -127,6 +127,16 @@ impl Provider {
         *self.scheduled.write().unwrap_or_else(|e| e.into_inner()) = (hours, clock);
     }
 
+    /// Puts the provider into maintenance (ch.7 지원-102 `03`: the information APIs answer 50008) or
+    /// back into service.
+    pub fn set_maintenance(&self, on: bool) {
+        self.support.maintenance.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn in_maintenance(&self) -> bool {
+        self.support.maintenance.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Limits requests as `limits` says (until set, as [`limits::RateLimits::default`]); the counts
     /// start afresh.
     pub fn set_rate_limits(&self, limits: limits::RateLimits) {
@@ -162,9 +172,20 @@ pub fn router(provider: Arc<Provider>) -> Router {
         )
         .route(metrics::PATH, metrics::route(provider.metrics.clone(), provider.store.clone()))
         .merge(mydata_web::health::routes(provider.store.clone()))
-        .fallback(mydata_web::error::not_found)
+        .fallback(unserved)
         .layer(axum::middleware::from_fn_with_state(provider.clone(), access_log::record))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
+}
+
+/// No route: 40003 for a path of another API version than the v1 this server serves (`/v2/bank/…`),
+/// else 40400.
+async fn unserved(uri: axum::http::Uri) -> mydata_web::ApiError {
+    let version = uri.path().strip_prefix("/v").and_then(|rest| rest.split('/').next()).unwrap_or_default();
+    if !version.is_empty() && version != "1" && version.bytes().all(|b| b.is_ascii_digit()) {
+        let detail = format!("API version v{version} is not served here; this server serves v1");
+        return mydata_web::ApiError::with(mydata_spec::RspCode::UnsupportedVersion, detail);
+    }
+    mydata_web::ApiError::new(mydata_spec::RspCode::EndpointNotFound)
 }
 
 /// Org codes the sandbox and a bare `mydata serve` use, one per industry.

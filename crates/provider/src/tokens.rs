@@ -192,11 +192,11 @@ pub struct Grant {
 }
 
 /// Token lifetimes (ch.2.2: access at most 90 days, refresh at most one year) and the other clocks
-/// of the authorization server.
+/// of the authorization server. A refresh token lives exactly as long as its consent, whose end
+/// date the consent page and 통합인증-002 keep within a year.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
     pub access_secs: i64,
-    pub refresh_secs: i64,
     /// Authorization codes (개별인증-001: at most 10 minutes recommended).
     pub code_secs: i64,
     /// How long the consent page waits for the customer.
@@ -207,13 +207,7 @@ pub struct Lifetimes {
 
 impl Default for Lifetimes {
     fn default() -> Self {
-        Lifetimes {
-            access_secs: 90 * 86_400,
-            refresh_secs: 365 * 86_400,
-            code_secs: 5 * 60,
-            session_secs: 10 * 60,
-            refresh_retry_grace_secs: 60,
-        }
+        Lifetimes { access_secs: 90 * 86_400, code_secs: 5 * 60, session_secs: 10 * 60, refresh_retry_grace_secs: 60 }
     }
 }
 
@@ -241,9 +235,13 @@ impl IssuedPair {
     }
 }
 
-/// The last second of the consent's end date, the latest any of its tokens may live.
+/// The last second of the consent's end date in Korea (ch.2: dates are Korean dates), the latest
+/// any of its tokens may live.
 pub fn end_of_day(date: NaiveDate) -> i64 {
-    date.and_hms_opt(23, 59, 59).map(|t| t.and_utc().timestamp()).unwrap_or(i64::MAX)
+    date.and_hms_opt(23, 59, 59)
+        .and_then(|t| t.and_local_timezone(mydata_spec::time::kst()).single())
+        .map(|t| t.timestamp())
+        .unwrap_or(i64::MAX)
 }
 
 fn claims_for(consent: &Consent, jti: &str, iat: i64, exp: i64) -> AccessClaims {
@@ -301,7 +299,9 @@ pub fn prepare_bound_pair(
     let pair_id = new_jti();
     let consent_end = end_of_day(consent.end_date);
     let access_exp = bounded_expiry(now, lifetimes.access_secs, consent_end);
-    let refresh_exp = bounded_expiry(now, lifetimes.refresh_secs, consent_end);
+    // The refresh token lives until the consent ends, whatever time of day the pair is issued: a
+    // one-year consent given this afternoon ends at midnight a year on, not this afternoon.
+    let refresh_exp = consent_end;
     let access = token_record(consent, new_jti(), TokenKind::Access, &pair_id, access_exp, now);
     let refresh = token_record(consent, new_jti(), TokenKind::Refresh, &pair_id, refresh_exp, now);
     let issued = IssuedPair {
@@ -441,6 +441,47 @@ mod tests {
             consent_id: "consent-1".into(),
             cnf: None,
         }
+    }
+
+    #[test]
+    fn tokens_end_at_the_korean_end_of_the_consents_last_day() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        // 2026-12-31 23:59:59 KST is 14:59:59 UTC.
+        assert_eq!(end_of_day(day), 1_798_729_199);
+        assert_eq!(
+            chrono::DateTime::from_timestamp(end_of_day(day), 0).unwrap().to_rfc3339(),
+            "2026-12-31T14:59:59+00:00"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_lives_until_its_consent_ends_even_a_year_away() {
+        let db = TestDatabase::new(mydata_store::Backend::Sqlite).await;
+        let store = db.open().await.unwrap();
+        let keys = KeyRing::open(&store).await.unwrap();
+        let now = Utc::now().timestamp();
+        let today = mydata_spec::time::korean_date(Utc::now());
+        let end = today + chrono::Days::new(365);
+        let consent = mydata_domain::Consent {
+            consent_id: "c1".into(),
+            org_code: "BANK000001".into(),
+            customer_id: "cust".into(),
+            client_id: "client".into(),
+            scopes: "bank.list".parse().unwrap(),
+            assets: Default::default(),
+            is_scheduled: false,
+            fnd_cycle: None,
+            add_cycle: None,
+            end_date: end,
+            purpose: "p".into(),
+            period: end,
+            options: Default::default(),
+            status: mydata_domain::ConsentStatus::Active,
+            created_at: now,
+        };
+        let pair = prepare_pair(&keys, &consent, Lifetimes::default(), now);
+        assert_eq!(pair.issued.refresh_expires_at, end_of_day(end), "not a day early");
+        assert!(pair.issued.access_expires_at <= now + 90 * 86_400);
     }
 
     #[tokio::test]

@@ -65,6 +65,9 @@ impl Provider {
         bearer: &str,
         peer: Option<&PeerCertificate>,
     ) -> Result<Grant, ApiError> {
+        if self.in_maintenance() {
+            return Err(ApiError::with(mydata_spec::RspCode::Maintenance, "the provider is down for maintenance"));
+        }
         let presented = peer.map(|p| p.thumbprint.as_str());
         let grant = authenticate_presented(self.store.as_ref(), &self.keys, org_code, bearer, presented).await?;
         check_caller(self.store.as_ref(), self.transport, &grant.client_id, peer).await??;

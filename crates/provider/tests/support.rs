@@ -219,6 +219,10 @@ async fn status_consents_and_resend_requests_check_their_input() {
             (200, Some("00000"), Some("01")),
             "{backend:?} {body}"
         );
+        s.provider.set_maintenance(true);
+        let (status, body) = s.get("/mgmts/status?org_code=BANK000001", &token).await;
+        assert_eq!((status, body["availability"].as_str()), (200, Some("03")), "in maintenance: {body}");
+        s.provider.set_maintenance(false);
         for (path, status_code, rsp_code) in [
             ("/mgmts/status", 400, "40001"),
             ("/mgmts/status?org_code=NOTSERVED1", 403, "40303"),

@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// answered 50009. Default: scheduled calls at any time.
     #[arg(long = "np-time", env = "MYDATA_NP_TIMES", value_delimiter = ',')]
     np_times: Vec<String>,
+    /// Start in maintenance: the information APIs answer 50008 (시스템 정기점검) and 지원-102 tells the
+    /// portal `03`; the authorization server and the support APIs keep serving.
+    #[arg(long, env = "MYDATA_MAINTENANCE")]
+    maintenance: bool,
     #[command(flatten)]
     customer_auth: CustomerAuthArgs,
     #[command(flatten)]
@@ -328,6 +332,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let provider = Provider::new_with(store, config, transport, customer_auth).await?;
     provider.set_scheduled_hours(hours, std::sync::Arc::new(SystemClock));
     provider.set_rate_limits(args.rate_limits.limits());
+    if args.maintenance {
+        provider.set_maintenance(true);
+        tracing::warn!("in maintenance: the information APIs answer 50008");
+    }
     if let Some(link) = args.portal.link(&provider.config.orgs[0].org_code) {
         tracing::info!(portal = %link.account.base_url, "linked to the portal: registry pulls and weekly statistics");
         let over = portal_tls(&args.tls, &args.portal_tls, &provider.config.orgs[0].org_code, &link.account.base_url)?;
