@@ -245,6 +245,46 @@ async fn a_certificate_of_another_institution_is_refused_with_40103_and_unauthor
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorization_request_needs_the_operators_registered_certificate_too() {
+    let pkis = pkis();
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Optional).await;
+    let base = app.base.clone();
+    let authorize = |http: reqwest::Client| {
+        let base = base.clone();
+        async move {
+            http.get(format!("{base}/oauth/2.0/authorize"))
+                .header("x-api-tran-id", tran_id())
+                .header("x-user-ci", "Q0ktY3VzdC0x")
+                .query(&[
+                    ("org_code", BANK),
+                    ("response_type", "code"),
+                    ("client_id", CLIENT_ID),
+                    ("redirect_uri", "https://operator.example/callback"),
+                    ("app_scheme", "mydataapp://auth"),
+                    ("state", "s1"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let no_redirects =
+        |tls: ClientTls| tls.reqwest_builder().unwrap().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for (tls, who) in [
+        (pkis.ours.client_tls(ROGUE).unwrap(), "another institution"),
+        (pkis.ours.anonymous_client_tls(), "no certificate"),
+    ] {
+        let refused = authorize(no_redirects(tls)).await;
+        assert_eq!(refused.status(), 400, "{who}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"], "unauthorized_client", "{who}: {body}");
+    }
+    let accepted = authorize(no_redirects(pkis.ours.client_tls(OPERATOR).unwrap())).await;
+    assert_eq!(accepted.status(), 302);
+    assert!(accepted.headers()["location"].to_str().unwrap().starts_with("/oauth/2.0/consent/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_institution_without_registered_serialnumber_is_refused_with_40103() {
     let pkis = pkis();
     let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Required).await;

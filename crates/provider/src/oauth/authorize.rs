@@ -77,6 +77,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub async fn start(
     State(provider): State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
+    peer: Option<Extension<mydata_web::tls::PeerCertificate>>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
@@ -92,6 +93,11 @@ pub async fn start(
     let redirect_uri = params.get("redirect_uri").map(String::as_str).unwrap_or_default();
     if !client.redirect_uris.iter().any(|registered| registered == redirect_uri) {
         return direct_error("invalid_redirection", &params, tran_id.as_ref());
+    }
+    // The operator's server calls here as it calls every API: with its institution's certificate.
+    let peer = peer.as_ref().map(|Extension(p)| p);
+    if let Err(refusal) = provider.check_oauth_caller(&client.client_id, peer).await {
+        return refusal.into_response();
     }
     let state = params.get("state").cloned().unwrap_or_default();
     let tran_text = tran_id.as_ref().map(|id| id.0.as_str().to_owned()).unwrap_or_default();
