@@ -57,6 +57,8 @@ pub struct Provider {
     pub transport: transport::TransportPolicy,
     /// Who the customer on the consent page is.
     pub customer_auth: Arc<dyn oauth::customer_auth::CustomerAuthenticator>,
+    /// 개별인증-001 requests taken, to purge expired sessions now and then.
+    sessions_started: std::sync::atomic::AtomicU64,
     /// Its rate limits ([`limits`]).
     limiters: std::sync::RwLock<Arc<limits::Limiters>>,
     /// Its 정기적 전송 가능 시간대 (ch.3.3.3) and the clock they are read on.
@@ -105,6 +107,7 @@ impl Provider {
             metrics: Default::default(),
             transport,
             customer_auth,
+            sessions_started: Default::default(),
             limiters: std::sync::RwLock::new(Arc::new(limits::Limiters::new(Default::default()))),
             scheduled,
         }))

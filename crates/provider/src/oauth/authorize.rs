@@ -148,11 +148,29 @@ pub async fn start(
         tracing::error!(error = %e, "storing an authorization session");
         return fail("server_error", "server error");
     }
+    purge_now_and_then(&provider, now);
     let mut response = StatusCode::FOUND.into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("{CONSENT_PATH}/{handle}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response
+}
+
+/// Sessions are purged once they expired, every [`PURGE_EVERY`] requests, so that requests nobody
+/// answers (anyone who knows a client_id may start one) do not pile up.
+const PURGE_EVERY: u64 = 256;
+
+fn purge_now_and_then(provider: &Arc<Provider>, now: i64) {
+    if provider.sessions_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % PURGE_EVERY != 0 {
+        return;
+    }
+    let store = provider.store.clone();
+    tokio::spawn(async move {
+        match store.purge_auth_sessions(now).await {
+            Ok(purged) => tracing::debug!(purged, "expired consent-page sessions purged"),
+            Err(e) => tracing::warn!(error = %e, "purging expired consent-page sessions"),
+        }
+    });
 }
 
 /// The open session a consent-page request names, or the page to answer instead.
