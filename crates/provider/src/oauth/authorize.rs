@@ -161,7 +161,7 @@ pub async fn start(
 const PURGE_EVERY: u64 = 256;
 
 fn purge_now_and_then(provider: &Arc<Provider>, now: i64) {
-    if provider.sessions_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % PURGE_EVERY != 0 {
+    if !provider.sessions_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed).is_multiple_of(PURGE_EVERY) {
         return;
     }
     let store = provider.store.clone();
