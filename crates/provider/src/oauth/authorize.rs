@@ -398,14 +398,33 @@ fn with_cookie(provider: &Provider, mut response: Response, browser: &str) -> Re
     response
 }
 
-fn checkbox(name: &str, value: &str, label: &str, id: &str) -> String {
+fn checkbox(name: &str, value: &str, label: &str, id: &str, checked: bool) -> String {
     format!(
-        "<label><input type=\"checkbox\" name=\"{}\" value=\"{}\" id=\"{}\"> {}</label>",
+        "<label><input type=\"checkbox\" name=\"{}\" value=\"{}\" id=\"{}\"{}> {}</label>",
         escape(name),
         escape(value),
         escape(id),
+        if checked { " checked" } else { "" },
         escape(label)
     )
+}
+
+/// The customer's live consent with this service here, if any: a 전송요구 변경 starts from its
+/// choices (ch.3.2.1.1 ⑧).
+async fn earlier_consent(
+    provider: &Provider,
+    session: &AuthSession,
+    customer_id: &str,
+    today: NaiveDate,
+) -> Option<Consent> {
+    let consents = match provider.store.consents_of_customer(&session.org_code, customer_id).await {
+        Ok(consents) => consents,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the customer's earlier consent for the consent page");
+            return None;
+        }
+    };
+    consents.into_iter().find(|c| c.client_id == session.client_id && c.check_active(today).is_ok())
 }
 
 async fn consent_page(
@@ -416,48 +435,75 @@ async fn consent_page(
     assets: &[AssetChoice],
 ) -> Response {
     let name = client_name(provider, &session.client_id).await;
+    let today = mydata_spec::time::korean_date(Utc::now());
+    let customer_id = session.customer_id.as_deref().unwrap_or_default();
+    let earlier = earlier_consent(provider, session, customer_id, today).await;
     let mut body = format!(
         "<p class=\"notice\">{}에 전송할 개인신용정보를 선택해 주십시오. 선택하지 않은 정보는 전송되지 않습니다.</p>\
          <form method=\"post\" action=\"{CONSENT_PATH}/{}\">",
         escape(&name),
         escape(handle)
     );
+    if earlier.is_some() {
+        body.push_str(
+            "<p class=\"notice\" id=\"change-notice\">이미 전송을 요구하고 계신 내용이 선택되어 있습니다. \
+             바꾸실 부분만 고쳐 주십시오. 새 전송요구가 이전 것을 대신합니다.</p>",
+        );
+    }
     body.push_str("<fieldset><legend>전송을 요구하는 개인신용정보</legend>");
     if assets.is_empty() && yes_no_scopes(industry).is_empty() {
         body.push_str("<p>전송할 수 있는 자산이 없습니다. 자산 목록만 전송됩니다.</p>");
     }
     for (n, asset) in assets.iter().enumerate() {
-        body.push_str(&checkbox("asset", &asset.asset.to_string(), &asset.label, &format!("asset-{n}")));
+        let chosen = earlier.as_ref().is_some_and(|c| c.assets.contains(asset.asset.list_id(), &asset.asset.key));
+        body.push_str(&checkbox("asset", &asset.asset.to_string(), &asset.label, &format!("asset-{n}"), chosen));
     }
     for scope in yes_no_scopes(industry) {
         let label = mydata_spec::catalogue::info_apis(industry)
             .find(|a| a.scope_for(industry).as_deref() == Some(scope.as_str()))
             .map(|a| a.name)
             .unwrap_or(scope.as_str());
-        body.push_str(&checkbox("scope", &scope, label, &format!("scope-{scope}")));
+        let chosen = earlier.as_ref().is_some_and(|c| c.scopes.contains(&scope));
+        body.push_str(&checkbox("scope", &scope, label, &format!("scope-{scope}"), chosen));
     }
     body.push_str("</fieldset><fieldset><legend>정기적 전송</legend>");
-    body.push_str(&checkbox("is_scheduled", "true", "정기적 전송을 요구합니다", "is_scheduled"));
+    let scheduled = earlier.as_ref().is_some_and(|c| c.is_scheduled);
+    body.push_str(&checkbox("is_scheduled", "true", "정기적 전송을 요구합니다", "is_scheduled", scheduled));
     body.push_str("<label>주기 <select name=\"cycle\" id=\"cycle\">");
+    let earlier_cycle = earlier.as_ref().and_then(|c| c.fnd_cycle.as_deref());
     for (value, label) in CYCLES {
-        body.push_str(&format!("<option value=\"{value}\">{label}</option>"));
+        let selected = if earlier_cycle == Some(*value) { " selected" } else { "" };
+        body.push_str(&format!("<option value=\"{value}\"{selected}>{label}</option>"));
     }
-    let today = mydata_spec::time::korean_date(Utc::now());
     let latest = today + Days::new(365);
+    let end = earlier.as_ref().map(|c| c.end_date).filter(|d| (today..=latest).contains(d)).unwrap_or(latest);
     body.push_str(&format!(
-        "</select></label></fieldset><fieldset><legend>전송요구 종료시점</legend>\
-         <label>종료일 <input type=\"date\" name=\"end_date\" id=\"end_date\" value=\"{latest}\" min=\"{today}\" max=\"{latest}\" required></label></fieldset>",
+        "</select></label><p class=\"hint\">정기적 전송을 요구하시면 이 서비스가 고르신 주기마다 한 번씩 \
+         최신 정보를 자동으로 받아 갑니다. 요구하지 않으시면 앱을 여실 때에만 받아 갑니다.</p></fieldset>\
+         <fieldset><legend>전송요구 종료시점</legend>\
+         <label>종료일 <input type=\"date\" name=\"end_date\" id=\"end_date\" value=\"{end}\" min=\"{today}\" max=\"{latest}\" required></label>\
+         <p class=\"hint\">이 날이 끝나면 전송이 멈춥니다. 최대 1년({latest_text})까지 정하실 수 있고, 언제든 철회하실 수 있습니다.</p></fieldset>",
+        latest_text = latest.format("%Y년 %-m월 %-d일"),
     ));
     let optional = optional_items(industry);
+    let chosen = earlier.as_ref().map(|c| c.options).unwrap_or_default();
     let mut extras = String::new();
     if optional.trans_memo {
-        extras.push_str(&checkbox("option", "trans_memo", "적요/거래메모", "option-trans_memo"));
+        extras.push_str(&checkbox("option", "trans_memo", "적요/거래메모", "option-trans_memo", chosen.trans_memo));
     }
     if optional.merchant_name_regno {
-        extras.push_str(&checkbox("option", "merchant_name_regno", "가맹점명/사업자등록번호", "option-merchant"));
+        let label = "가맹점명/사업자등록번호";
+        extras.push_str(&checkbox(
+            "option",
+            "merchant_name_regno",
+            label,
+            "option-merchant",
+            chosen.merchant_name_regno,
+        ));
     }
     if optional.trans_category {
-        extras.push_str(&checkbox("option", "trans_category", "상품(구매) 분류", "option-category"));
+        let label = "상품(구매) 분류";
+        extras.push_str(&checkbox("option", "trans_category", label, "option-category", chosen.trans_category));
     }
     if !extras.is_empty() {
         body.push_str(&format!("<fieldset><legend>선택 전송항목</legend>{extras}</fieldset>"));
