@@ -21,19 +21,22 @@ pub struct TransportPolicy {
     pub verify_serial_number: bool,
     /// Access tokens issued to a caller with a certificate are bound to it.
     pub bind_tokens: bool,
+    /// Browsers reach the consent pages over HTTPS (here or at a TLS-terminating proxy): the consent
+    /// cookie is `Secure` with the `__Host-` prefix.
+    pub https: bool,
 }
 
 impl Default for TransportPolicy {
     /// Plain serving: nothing to verify; tokens are bound whenever a certificate is presented.
     fn default() -> Self {
-        TransportPolicy { verify_serial_number: false, bind_tokens: true }
+        TransportPolicy { verify_serial_number: false, bind_tokens: true, https: false }
     }
 }
 
 impl TransportPolicy {
     /// Mutual TLS as the standard asks it between participants.
     pub fn mutual_tls() -> Self {
-        TransportPolicy { verify_serial_number: true, bind_tokens: true }
+        TransportPolicy { verify_serial_number: true, bind_tokens: true, https: true }
     }
 }
 

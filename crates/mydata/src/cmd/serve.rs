@@ -328,6 +328,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let transport = TransportPolicy {
         verify_serial_number: tls.as_ref().is_some_and(|t| t.client_certificates),
         bind_tokens: args.tls.token_binding(),
+        https: tls.is_some(),
     };
     let provider = Provider::new_with(store, config, transport, customer_auth).await?;
     provider.set_scheduled_hours(hours, std::sync::Arc::new(SystemClock));

@@ -26,9 +26,11 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const COOKIE: &str = "mydata_consent";
-/// The consent cookie goes with the consent page and with the return from the institution's login.
-const COOKIE_PATH: &str = "/oauth/2.0/";
+/// The consent cookie's name; over HTTPS with the `__Host-` prefix (Secure, this host only, Path=/),
+/// which no other site or plain-HTTP page can set.
+fn cookie_name(provider: &Provider) -> &'static str {
+    if provider.transport.https { "__Host-mydata_consent" } else { "mydata_consent" }
+}
 pub(super) const CONSENT_PATH: &str = "/oauth/2.0/consent";
 /// Transfer cycles a customer may pick: the standard's weekly default (공통-002: fixed at 1/w at
 /// launch) or less often, never more.
@@ -203,14 +205,15 @@ async fn finish_with_error(provider: &Provider, s: &AuthSession, error: &str, de
     }
 }
 
-fn browser_cookie(_provider: &Provider, headers: &HeaderMap) -> Option<String> {
+fn browser_cookie(provider: &Provider, headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(provider);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -388,9 +391,12 @@ fn with_cookie(provider: &Provider, mut response: Response, browser: &str) -> Re
     if response.status() != StatusCode::SEE_OTHER {
         return response;
     }
+    // Lax, not Strict: the return from the institution's login is a navigation from another site.
     let cookie = format!(
-        "{COOKIE}={browser}; Path={COOKIE_PATH}; Max-Age={}; HttpOnly; SameSite=Lax",
-        provider.config.lifetimes.session_secs
+        "{}={browser}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        cookie_name(provider),
+        provider.config.lifetimes.session_secs,
+        if provider.transport.https { "; Secure" } else { "" }
     );
     if let Ok(cookie) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
