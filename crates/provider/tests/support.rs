@@ -317,6 +317,19 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
             .await
             .unwrap();
         assert_eq!(anonymous.status(), 401);
+        // Nor does one with a forged token naming the service: an unverified claim names nobody.
+        use base64::Engine;
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(r#"{{"aud":"{SERVICE}"}}"#));
+        let forged = s
+            .http
+            .get(&accounts)
+            .header("x-api-tran-id", portal_tran_id())
+            .header("x-api-type", "user-refresh")
+            .bearer_auth(format!("eyJhbGciOiJFZERTQSJ9.{claims}.c2ln"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 401);
         // 첨부12 counts the APIs without a data token too: 공통-001 names its caller itself, and the
         // authorization server's calls name theirs in the form (개별인증-004 here, one refused).
         let api_list = s
@@ -361,7 +374,7 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
         assert_eq!(counted(report("1"), &day, "BA02"), (0, 0));
         assert_eq!(counted(report("2"), &day, "CM01"), (1, 0), "{backend:?}: the untokened 공통-001 call");
         assert_eq!(counted(report("2"), &day, "AU04"), (1, 1), "{backend:?}: the revocations, one refused");
-        assert!(s.provider.support.stats.unattributed() >= 1, "the anonymous call was seen and left out");
+        assert!(s.provider.support.stats.unattributed() >= 2, "the anonymous and forged calls were seen and left out");
         assert_eq!(s.provider.support.stats.dropped(), 0);
         assert_eq!(reports[0].sender_org_code, "BANK000001");
     }
