@@ -169,6 +169,11 @@ async fn a_registry_refresh_decides_which_clients_the_authorization_server_accep
         let other_callback = s.authorize("https://evil.example/callback").await;
         assert_eq!(other_callback.json::<Value>().await.unwrap()["error_description"], "invalid_redirection");
 
+        let token = s.data_token("bank.list").await;
+        let accounts = format!("{}/v1/bank/accounts?org_code=BANK000001&limit=10", s.provider_base);
+        let body = data_call(&token, "user-search", s.http.get(&accounts)).await;
+        assert_eq!(body["rsp_code"], "00000", "{backend:?} {body}");
+
         // The portal deletes the service and the CA: the next refresh removes them here.
         let mut next = example();
         next.services.clear();
@@ -182,6 +187,9 @@ async fn a_registry_refresh_decides_which_clients_the_authorization_server_accep
         let refused = s.authorize(CALLBACK).await;
         assert_eq!(refused.status(), 400, "{backend:?}: a client the registry dropped is refused");
         assert_eq!(refused.json::<Value>().await.unwrap()["error_description"], "invalid_client_id");
+        // Its tokens die with it, though this provider does not check certificates.
+        let body = data_call(&token, "user-search", s.http.get(&accounts)).await;
+        assert_eq!(body["rsp_code"], "40101", "{backend:?}: a deleted service's token: {body}");
     }
 }
 
