@@ -8,6 +8,7 @@ use anyhow::Context;
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, Progress, Summary};
 use mydata_provider::grant::FullConsent;
+use mydata_provider::limits::RateLimits;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
 use mydata_spec::Industry;
 use mydata_store::{SqlStore, prelude::*};
@@ -95,6 +96,7 @@ pub async fn run(config: &CollectBench, mut progress: impl FnMut(u64)) -> anyhow
     for org in &orgs {
         let config = ProviderConfig { orgs: vec![org.clone()], lifetimes: Default::default() };
         let provider = Provider::new(store.clone() as Arc<dyn Store>, config).await?;
+        provider.set_rate_limits(RateLimits::OFF);
         let base = crate::scenarios::serve(mydata_provider::router(provider.clone())).await?;
         providers.push((org.clone(), provider, base));
     }

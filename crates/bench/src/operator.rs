@@ -11,6 +11,7 @@ use chrono::{Days, NaiveDate, Utc};
 use mydata_collector::OperatorStore;
 use mydata_collector::store::ProviderRow;
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
+use mydata_provider::limits::RateLimits;
 use mydata_provider::tokens::issue_pair;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
 use mydata_spec::Industry;
@@ -41,6 +42,7 @@ pub async fn fixture(operator_url: &str, consents: usize) -> anyhow::Result<Fixt
     let bank = ServedOrg { org_code: "BANK000001".into(), industry: Industry::Bank };
     let config = ProviderConfig { orgs: vec![bank.clone()], lifetimes: Default::default() };
     let provider = Provider::new(store.clone() as Arc<dyn Store>, config).await?;
+    provider.set_rate_limits(RateLimits::OFF);
     register_client(store.as_ref()).await?;
     let calls: Calls = Arc::default();
     let counted = calls.clone();

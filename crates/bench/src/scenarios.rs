@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::routing::any;
 use chrono::{Days, NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
+use mydata_provider::limits::RateLimits;
 use mydata_provider::tokens::{IssuedPair, Lifetimes, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
 use mydata_spec::{AssetId, AssetKind, Industry, IssuerType, KnownApi, TranId};
@@ -561,7 +562,10 @@ pub async fn provider(store: Arc<dyn Store>) -> anyhow::Result<Arc<Provider>> {
         ServedOrg { org_code: CARD.into(), industry: Industry::Card },
     ];
     let lifetimes = Lifetimes { refresh_retry_grace_secs: 0, ..Lifetimes::default() };
-    Ok(Provider::new(store, ProviderConfig { orgs, lifetimes }).await?)
+    let provider = Provider::new(store, ProviderConfig { orgs, lifetimes }).await?;
+    // One client from one address, far beyond the production quotas: capacity is measured.
+    provider.set_rate_limits(RateLimits::OFF);
+    Ok(provider)
 }
 
 /// Generates (if needed) the dataset, starts the provider and measures every scenario.

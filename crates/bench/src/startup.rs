@@ -59,7 +59,7 @@ pub async fn measure(server: &Path, database: &str, customers: u64) -> anyhow::R
     let org = format!("{ORG}:bank");
     let started = Instant::now();
     let mut child = Command::new(server)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", database, "--org", &org])
+        .args(["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", database, "--org", &org])
         .env("MYDATA_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

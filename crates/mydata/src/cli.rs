@@ -37,7 +37,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run an information provider: the authorization server and the information APIs of its industries.
-    Serve(cmd::serve::ServeArgs),
+    Serve(Box<cmd::serve::ServeArgs>),
     /// Record a real consent for a customer and print an access token for it (revocable like any other).
     DevToken(cmd::dev_token::DevTokenArgs),
     /// Transport security: `mydata pki init` creates a test PKI (root CA, server and client
@@ -122,7 +122,7 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let log_file = self.log_file();
         match self.command {
-            Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Serve(args) => cmd::serve::run(*args).await,
             Command::DevToken(args) => cmd::dev_token::run(args).await,
             Command::Pki(args) => cmd::pki::run(args).await,
             Command::Testdata(args) => cmd::testdata::run(args).await,

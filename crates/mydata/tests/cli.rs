@@ -11,7 +11,7 @@ async fn serve_announces_its_address_and_answers_the_api_list() {
     let dir = std::env::temp_dir().join(format!("mydata-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let database = format!("sqlite://{}", dir.join("x.db").display());
-    let (_server, base) = start(&["serve", "--listen", "127.0.0.1:0", "--database", &database]);
+    let (_server, base) = start(&["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &database]);
     assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"), "{base}");
     let response = reqwest::Client::new()
         .get(format!("{base}/v1/bank/apis?org_code=BANK000001&client_id=demo"))
@@ -77,10 +77,41 @@ fn bad_settings_stop_start_up_with_a_message_naming_them() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("16 to 50 letters or digits"));
 
-    let out = mydata().args(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x/y"]).output().unwrap();
+    let out = mydata()
+        .args(["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", "mysql://x/y"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("neither sqlite:// nor postgres://"), "{err}");
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_way_to_authenticate_customers() {
+    let dir = temp_dir("no-auth");
+    let database = format!("sqlite://{}", dir.join("x.db").display());
+    let out = mydata().args(["serve", "--listen", "127.0.0.1:0", "--database", &database]).output().unwrap();
+    assert!(!out.status.success(), "started without a customer authenticator");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--demo-sign-in") && err.contains("--oidc-issuer"), "names both choices: {err}");
+    assert!(!dir.join("x.db").exists(), "refused before touching the database");
+
+    let out = mydata()
+        .args(["serve", "--demo-sign-in", "--oidc-issuer", "http://127.0.0.1:9", "--oidc-client-id", "c"])
+        .args(["--oidc-redirect-url", "http://127.0.0.1:8080/oauth/2.0/sign-in/return"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the demo and a real sign-in at once");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+
+    let out = mydata()
+        .args(["serve", "--oidc-issuer", "http://127.0.0.1:9", "--oidc-client-id", "c"])
+        .args(["--oidc-redirect-url", "http://127.0.0.1:8080/callback"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/oauth/2.0/sign-in/return"), "the return address the IdP must call: {err}");
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -96,7 +127,9 @@ async fn a_config_file_sets_flags_and_flags_and_environment_win() {
     let database = format!("sqlite://{}", dir.join("x.db").display());
     std::fs::write(
         &config,
-        format!("database = \"{database}\"\n[serve]\nlisten = \"127.0.0.1:0\"\norg = [\"CARD000001:card\"]\n"),
+        format!(
+            "database = \"{database}\"\n[serve]\ndemo-sign-in = true\nlisten = \"127.0.0.1:0\"\norg = [\"CARD000001:card\"]\n"
+        ),
     )
     .unwrap();
     let config_arg = config.to_str().unwrap();
@@ -174,7 +207,10 @@ async fn logs_of_a_token_and_data_flow_carry_tran_ids_and_no_secrets() {
     let client = format!("OPERAT0001:logclient:{secret}:http://127.0.0.1:9/callback");
     let log = std::fs::File::create(&log_path).unwrap();
     let (server, base) = start_logging_to(
-        &["serve", "--listen", "127.0.0.1:0", "--database", &database, "--org", "BANK000001:bank", "--client", &client],
+        &["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &database, "--org", "BANK000001:bank"]
+            .into_iter()
+            .chain(["--client", &client])
+            .collect::<Vec<_>>(),
         &[("MYDATA_LOG", "debug")],
         log,
     );
@@ -264,6 +300,7 @@ async fn sigterm_during_a_slow_request_answers_it_and_keeps_its_statistics() {
     let client = format!("OPERAT0001:stopclient:{secret}:http://127.0.0.1:9/callback");
     let (mut server, base) = start(&[
         "serve",
+        "--demo-sign-in",
         "--listen",
         "127.0.0.1:0",
         "--database",

@@ -29,6 +29,7 @@ async fn a_token_revoked_through_one_instance_is_refused_by_the_other() {
     let serve = |url: &str| {
         start(&[
             "serve",
+            "--demo-sign-in",
             "--listen",
             "127.0.0.1:0",
             "--database",

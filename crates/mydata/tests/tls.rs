@@ -24,6 +24,7 @@ async fn serve_over_the_pki_that_pki_init_made_announces_https_and_answers_its_c
     let database = format!("sqlite://{}", dir.path().join("provider.db").display());
     let (_server, url) = start(&[
         "serve",
+        "--demo-sign-in",
         "--listen",
         "127.0.0.1:0",
         "--database",
@@ -54,7 +55,7 @@ fn requiring_client_certificates_without_their_ca_is_a_start_up_error() {
     let bank = pki.org("BANK000001").unwrap();
     let database = format!("sqlite://{}", dir.path().join("p.db").display());
     let output = mydata()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database, "--require-client-cert"])
+        .args(["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &database, "--require-client-cert"])
         .args(["--cert", bank.server_cert.to_str().unwrap(), "--key", bank.server_key.to_str().unwrap()])
         .output()
         .unwrap();
@@ -121,7 +122,8 @@ fn start_bank(dir: &Path, name: &str, pki: &TestPki, portal: &str, extra: &[&str
     let bank = pki.org(BANK).unwrap();
     let database = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
     let log = dir.join(format!("{name}.log"));
-    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--database", &database, "--org", "BANK000001:bank"];
+    let mut args =
+        vec!["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &database, "--org", "BANK000001:bank"];
     args.extend(["--cert", bank.server_cert.to_str().unwrap(), "--key", bank.server_key.to_str().unwrap()]);
     args.extend(["--portal", portal]);
     args.extend(BANK_SUPPORT);
@@ -253,7 +255,9 @@ fn the_client_identity_towards_the_portal_needs_its_key_and_the_portal_s_ca_and_
     let bank = pki.org(BANK).unwrap();
     let database = format!("sqlite://{}", dir.path().join("p.db").display());
     let serve = |extra: &[&str]| {
-        let output = mydata().args(["serve", "--listen", "127.0.0.1:0", "--database", &database]).args(extra).output();
+        let mut command = mydata();
+        command.args(["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &database]);
+        let output = command.args(extra).output();
         let output = output.unwrap();
         assert!(!output.status.success());
         String::from_utf8_lossy(&output.stderr).into_owned()

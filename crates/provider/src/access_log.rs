@@ -8,7 +8,6 @@
 use crate::Provider;
 use crate::info::CalledApi;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
 use mydata_spec::RspCode;
@@ -27,7 +26,6 @@ pub async fn record(State(provider): State<Arc<Provider>>, request: Request, nex
     let route = request.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map(MatchedPath::as_str);
     let industry = crate::stats::industry_of(request.uri().path());
-    let authorization = request.headers().get(AUTHORIZATION).cloned();
     // The span's fields are worked out only when it is logged.
     let span = tracing::info_span!(
         "request",
@@ -42,7 +40,7 @@ pub async fn record(State(provider): State<Arc<Provider>>, request: Request, nex
     let response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     provider.metrics.observe(&response, elapsed.as_secs_f64());
-    provider.support.stats.observe(industry, authorization.as_ref(), &response, elapsed);
+    provider.support.stats.observe(industry, &response, elapsed);
     let called = response.extensions().get::<CalledApi>();
     let code = response.extensions().get::<RspCode>().map(|c| c.code());
     // The response always carries a tran id, generated when the request's was unusable.

@@ -4,6 +4,7 @@
 pub mod access_log;
 pub mod grant;
 pub mod info;
+pub mod limits;
 pub mod metrics;
 pub mod oauth;
 pub mod registry;
@@ -54,6 +55,12 @@ pub struct Provider {
     pub metrics: Arc<metrics::Metrics>,
     /// What callers' certificates must prove ([`transport`]).
     pub transport: transport::TransportPolicy,
+    /// Who the customer on the consent page is.
+    pub customer_auth: Arc<dyn oauth::customer_auth::CustomerAuthenticator>,
+    /// 개별인증-001 requests taken, to purge expired sessions now and then.
+    sessions_started: std::sync::atomic::AtomicU64,
+    /// Its rate limits ([`limits`]).
+    limiters: std::sync::RwLock<Arc<limits::Limiters>>,
     /// Its 정기적 전송 가능 시간대 (ch.3.3.3) and the clock they are read on.
     scheduled: std::sync::RwLock<HoursServed>,
 }
@@ -77,6 +84,18 @@ impl Provider {
         config: ProviderConfig,
         transport: transport::TransportPolicy,
     ) -> Result<Arc<Provider>, ConfigError> {
+        Provider::new_with(store, config, transport, Arc::new(oauth::customer_auth::DemoSignIn)).await
+    }
+
+    /// A provider whose consent page signs customers in with `customer_auth`. ([`Provider::new`] and
+    /// [`Provider::new_with_transport`] take the demo sign-in, for tests and the sandbox; `mydata
+    /// serve` takes it only when told to.)
+    pub async fn new_with(
+        store: Arc<dyn Store>,
+        config: ProviderConfig,
+        transport: transport::TransportPolicy,
+        customer_auth: Arc<dyn oauth::customer_auth::CustomerAuthenticator>,
+    ) -> Result<Arc<Provider>, ConfigError> {
         if config.orgs.is_empty() {
             return Err(ConfigError::NoOrgs);
         }
@@ -92,7 +111,18 @@ impl Provider {
             registered: Default::default(),
             clock: Arc::new(SystemClock),
         });
-        Ok(Arc::new(Provider { store, keys, config, support, metrics: Default::default(), transport, scheduled }))
+        Ok(Arc::new(Provider {
+            store,
+            keys,
+            config,
+            support,
+            metrics: Default::default(),
+            transport,
+            customer_auth,
+            sessions_started: Default::default(),
+            limiters: std::sync::RwLock::new(Arc::new(limits::Limiters::new(Default::default()))),
+            scheduled,
+        }))
     }
 
     /// Every API this server answers, for its OpenAPI description.
@@ -112,6 +142,27 @@ impl Provider {
     pub fn set_scheduled_hours(&self, hours: ScheduledHours, clock: Arc<dyn Clock>) {
         let mut served = self.scheduled.write().unwrap_or_else(|e| e.into_inner());
         (served.configured, served.clock) = (hours, clock);
+    }
+
+    /// Puts the provider into maintenance (ch.7 지원-102 `03`: the information APIs answer 50008) or
+    /// back into service.
+    pub fn set_maintenance(&self, on: bool) {
+        self.support.maintenance.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn in_maintenance(&self) -> bool {
+        self.support.maintenance.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Limits requests as `limits` says (until set, as [`limits::RateLimits::default`]); the counts
+    /// start afresh.
+    pub fn set_rate_limits(&self, limits: limits::RateLimits) {
+        *self.limiters.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(limits::Limiters::new(limits));
+    }
+
+    /// The rate limiters in force.
+    pub fn limiters(&self) -> Arc<limits::Limiters> {
+        self.limiters.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Reads each served institution's np_time windows from the registry copy (지원-002): from now
@@ -153,9 +204,20 @@ pub fn router(provider: Arc<Provider>) -> Router {
         )
         .route(metrics::PATH, metrics::route(provider.metrics.clone(), provider.store.clone()))
         .merge(mydata_web::health::routes(provider.store.clone()))
-        .fallback(mydata_web::error::not_found)
+        .fallback(unserved)
         .layer(axum::middleware::from_fn_with_state(provider.clone(), access_log::record))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
+}
+
+/// No route: 40003 for a path of another API version than the v1 this server serves (`/v2/bank/…`),
+/// else 40400.
+async fn unserved(uri: axum::http::Uri) -> mydata_web::ApiError {
+    let version = uri.path().strip_prefix("/v").and_then(|rest| rest.split('/').next()).unwrap_or_default();
+    if !version.is_empty() && version != "1" && version.bytes().all(|b| b.is_ascii_digit()) {
+        let detail = format!("API version v{version} is not served here; this server serves v1");
+        return mydata_web::ApiError::with(mydata_spec::RspCode::UnsupportedVersion, detail);
+    }
+    mydata_web::ApiError::new(mydata_spec::RspCode::EndpointNotFound)
 }
 
 /// Org codes the sandbox and a bare `mydata serve` use, one per industry.

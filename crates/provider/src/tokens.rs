@@ -86,6 +86,24 @@ pub struct KeyRing {
     /// access token, and the signature check is the largest part of a call's cost; expiry is still
     /// checked on every use.
     verified: quick_cache::sync::Cache<String, Arc<AccessClaims>>,
+    /// When the store was last re-read on a caller's account (see [`KeyRing::reload_on_demand`]).
+    last_reload: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// Callers can make the keys be re-read (a token naming a key not held yet, the JWKS) at most this
+/// often: a flood of forged key IDs costs the store a few small reads a second, not one per request.
+const RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Whether `token` looks like a token of ours — a JWS header with alg EdDSA and a key ID as we make
+/// them (32 hex digits) — and so may name a key another instance added.
+fn shaped_like_ours(token: &str) -> bool {
+    match jsonwebtoken::decode_header(token) {
+        Ok(header) => {
+            header.alg == Algorithm::EdDSA
+                && header.kid.is_some_and(|kid| kid.len() == 32 && kid.bytes().all(|b| b.is_ascii_hexdigit()))
+        }
+        Err(_) => false,
+    }
 }
 
 impl KeyRing {
@@ -98,16 +116,37 @@ impl KeyRing {
             stored.push(key);
         }
         let keys = stored.iter().map(load).collect::<Result<Vec<_>, _>>()?;
-        Ok(KeyRing { keys: RwLock::new(keys), verified: quick_cache::sync::Cache::new(VERIFIED_CAPACITY) })
+        Ok(KeyRing {
+            keys: RwLock::new(keys),
+            verified: quick_cache::sync::Cache::new(VERIFIED_CAPACITY),
+            last_reload: Default::default(),
+        })
     }
 
     /// Re-reads the store, picking up keys another instance added or retired.
     pub async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {
         let keys = store.signing_keys().await?.iter().map(load).collect::<Result<Vec<_>, _>>()?;
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
-        // A key that is gone no longer vouches for the tokens it signed.
-        self.verified.clear();
+        let mut held = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        // A key that is gone no longer vouches for the tokens it signed; added or retired keys
+        // (retired ones still verify) change nothing about what was verified.
+        let removed = held.iter().any(|old| !keys.iter().any(|new| new.kid == old.kid));
+        *held = keys;
+        if removed {
+            self.verified.clear();
+        }
         Ok(())
+    }
+
+    /// [`KeyRing::reload`] unless one was made on demand within [`RELOAD_INTERVAL`]; whether it was.
+    pub async fn reload_on_demand(&self, store: &dyn Store) -> Result<bool, StoreError> {
+        {
+            let mut last = self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|at| at.elapsed() < RELOAD_INTERVAL) {
+                return Ok(false);
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        self.reload(store).await.map(|()| true)
     }
 
     /// Signs claims with the newest live key.
@@ -178,8 +217,12 @@ impl KeyRing {
 
     /// Re-reads the store when `token` names a key this instance does not hold yet: one added by
     /// another instance sharing the store.
+    /// Anything else (not a token of ours) never makes it re-read.
     pub async fn learn_key_of(&self, store: &dyn Store, token: &str) -> Result<(), StoreError> {
-        if self.knows(token) { Ok(()) } else { self.reload(store).await }
+        if self.knows(token) || !shaped_like_ours(token) {
+            return Ok(());
+        }
+        self.reload_on_demand(store).await.map(|_| ())
     }
 }
 
@@ -192,11 +235,11 @@ pub struct Grant {
 }
 
 /// Token lifetimes (ch.2.2: access at most 90 days, refresh at most one year) and the other clocks
-/// of the authorization server.
+/// of the authorization server. A refresh token lives exactly as long as its consent, whose end
+/// date the consent page and 통합인증-002 keep within a year.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
     pub access_secs: i64,
-    pub refresh_secs: i64,
     /// Authorization codes (개별인증-001: at most 10 minutes recommended).
     pub code_secs: i64,
     /// How long the consent page waits for the customer.
@@ -207,13 +250,7 @@ pub struct Lifetimes {
 
 impl Default for Lifetimes {
     fn default() -> Self {
-        Lifetimes {
-            access_secs: 90 * 86_400,
-            refresh_secs: 365 * 86_400,
-            code_secs: 5 * 60,
-            session_secs: 10 * 60,
-            refresh_retry_grace_secs: 60,
-        }
+        Lifetimes { access_secs: 90 * 86_400, code_secs: 5 * 60, session_secs: 10 * 60, refresh_retry_grace_secs: 60 }
     }
 }
 
@@ -241,9 +278,13 @@ impl IssuedPair {
     }
 }
 
-/// The last second of the consent's end date, the latest any of its tokens may live.
+/// The last second of the consent's end date in Korea (ch.2: dates are Korean dates), the latest
+/// any of its tokens may live.
 pub fn end_of_day(date: NaiveDate) -> i64 {
-    date.and_hms_opt(23, 59, 59).map(|t| t.and_utc().timestamp()).unwrap_or(i64::MAX)
+    date.and_hms_opt(23, 59, 59)
+        .and_then(|t| t.and_local_timezone(mydata_spec::time::kst()).single())
+        .map(|t| t.timestamp())
+        .unwrap_or(i64::MAX)
 }
 
 fn claims_for(consent: &Consent, jti: &str, iat: i64, exp: i64) -> AccessClaims {
@@ -301,7 +342,9 @@ pub fn prepare_bound_pair(
     let pair_id = new_jti();
     let consent_end = end_of_day(consent.end_date);
     let access_exp = bounded_expiry(now, lifetimes.access_secs, consent_end);
-    let refresh_exp = bounded_expiry(now, lifetimes.refresh_secs, consent_end);
+    // The refresh token lives until the consent ends, whatever time of day the pair is issued: a
+    // one-year consent given this afternoon ends at midnight a year on, not this afternoon.
+    let refresh_exp = consent_end;
     let access = token_record(consent, new_jti(), TokenKind::Access, &pair_id, access_exp, now);
     let refresh = token_record(consent, new_jti(), TokenKind::Refresh, &pair_id, refresh_exp, now);
     let issued = IssuedPair {
@@ -395,10 +438,10 @@ pub async fn authenticate_presented(
     let invalid = |why: &str| ApiError::with(RspCode::InvalidToken, why);
     let claims = match keys.verify(bearer) {
         Some(claims) => claims,
-        None if keys.knows(bearer) => return Err(invalid("token signature or expiry")),
+        None if keys.knows(bearer) || !shaped_like_ours(bearer) => return Err(invalid("token signature or expiry")),
         None => {
             // Perhaps signed by a key another instance sharing the store has added since.
-            keys.reload(store).await?;
+            keys.reload_on_demand(store).await?;
             keys.verify(bearer).ok_or_else(|| invalid("token signature or expiry"))?
         }
     };
@@ -428,6 +471,7 @@ pub async fn authenticate_presented(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mydata_store::AuthorizationStore;
     use mydata_store::testing::TestDatabase;
 
     fn claims(jti: &str, exp: i64) -> AccessClaims {
@@ -441,6 +485,82 @@ mod tests {
             consent_id: "consent-1".into(),
             cnf: None,
         }
+    }
+
+    #[test]
+    fn tokens_end_at_the_korean_end_of_the_consents_last_day() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        // 2026-12-31 23:59:59 KST is 14:59:59 UTC.
+        assert_eq!(end_of_day(day), 1_798_729_199);
+        assert_eq!(
+            chrono::DateTime::from_timestamp(end_of_day(day), 0).unwrap().to_rfc3339(),
+            "2026-12-31T14:59:59+00:00"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_lives_until_its_consent_ends_even_a_year_away() {
+        let db = TestDatabase::new(mydata_store::Backend::Sqlite).await;
+        let store = db.open().await.unwrap();
+        let keys = KeyRing::open(&store).await.unwrap();
+        let now = Utc::now().timestamp();
+        let today = mydata_spec::time::korean_date(Utc::now());
+        let end = today + chrono::Days::new(365);
+        let consent = mydata_domain::Consent {
+            consent_id: "c1".into(),
+            org_code: "BANK000001".into(),
+            customer_id: "cust".into(),
+            client_id: "client".into(),
+            scopes: "bank.list".parse().unwrap(),
+            assets: Default::default(),
+            is_scheduled: false,
+            fnd_cycle: None,
+            add_cycle: None,
+            end_date: end,
+            purpose: "p".into(),
+            period: end,
+            options: Default::default(),
+            status: mydata_domain::ConsentStatus::Active,
+            created_at: now,
+        };
+        let pair = prepare_pair(&keys, &consent, Lifetimes::default(), now);
+        assert_eq!(pair.issued.refresh_expires_at, end_of_day(end), "not a day early");
+        assert!(pair.issued.access_expires_at <= now + 90 * 86_400);
+    }
+
+    #[tokio::test]
+    async fn only_tokens_shaped_like_ours_make_keys_be_reread_and_a_no_op_reread_keeps_what_was_verified() {
+        let db = TestDatabase::new(mydata_store::Backend::Sqlite).await;
+        let store = db.open().await.unwrap();
+        let keys = KeyRing::open(&store).await.unwrap();
+        let now = Utc::now().timestamp();
+        let live = keys.sign(&claims("live", now + 3600));
+        assert!(keys.verify(&live).is_some());
+
+        // Another instance sharing the store adds a key and signs with it.
+        let signed_by_new_key = |created_at: i64| {
+            let store = &store;
+            async move {
+                store.insert_signing_key(&generate_key(created_at)).await.unwrap();
+                KeyRing::open(store).await.unwrap().sign(&claims("other", now + 3600))
+            }
+        };
+        let other = signed_by_new_key(now + 10).await;
+        for garbage in ["not a token", "eyJhbGciOiJIUzI1NiIsImtpZCI6IngifQ.e30.c2ln", &live.replace('.', "")] {
+            keys.learn_key_of(&store, garbage).await.unwrap();
+            assert!(!keys.knows(&other), "{garbage:?} made the keys be read again");
+        }
+        keys.learn_key_of(&store, &other).await.unwrap();
+        assert!(keys.knows(&other), "a token of a key another instance added is learnt");
+        assert!(keys.verified.get(&live).is_some(), "a reread that removed nothing keeps the verified tokens");
+
+        // A burst of unknown key IDs rereads at most once per interval.
+        let third = signed_by_new_key(now + 20).await;
+        keys.learn_key_of(&store, &third).await.unwrap();
+        assert!(!keys.knows(&third), "within the interval nothing is reread");
+        tokio::time::sleep(RELOAD_INTERVAL + std::time::Duration::from_millis(20)).await;
+        keys.learn_key_of(&store, &third).await.unwrap();
+        assert!(keys.knows(&third));
     }
 
     #[tokio::test]

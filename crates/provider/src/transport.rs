@@ -21,19 +21,22 @@ pub struct TransportPolicy {
     pub verify_serial_number: bool,
     /// Access tokens issued to a caller with a certificate are bound to it.
     pub bind_tokens: bool,
+    /// Browsers reach the consent pages over HTTPS (here or at a TLS-terminating proxy): the consent
+    /// cookie is `Secure` with the `__Host-` prefix.
+    pub https: bool,
 }
 
 impl Default for TransportPolicy {
     /// Plain serving: nothing to verify; tokens are bound whenever a certificate is presented.
     fn default() -> Self {
-        TransportPolicy { verify_serial_number: false, bind_tokens: true }
+        TransportPolicy { verify_serial_number: false, bind_tokens: true, https: false }
     }
 }
 
 impl TransportPolicy {
     /// Mutual TLS as the standard asks it between participants.
     pub fn mutual_tls() -> Self {
-        TransportPolicy { verify_serial_number: true, bind_tokens: true }
+        TransportPolicy { verify_serial_number: true, bind_tokens: true, https: true }
     }
 }
 
@@ -65,9 +68,17 @@ impl Provider {
         bearer: &str,
         peer: Option<&PeerCertificate>,
     ) -> Result<Grant, ApiError> {
+        if self.in_maintenance() {
+            return Err(ApiError::with(mydata_spec::RspCode::Maintenance, "the provider is down for maintenance"));
+        }
         let presented = peer.map(|p| p.thumbprint.as_str());
         let grant = authenticate_presented(self.store.as_ref(), &self.keys, org_code, bearer, presented).await?;
         check_caller(self.store.as_ref(), self.transport, &grant.client_id, peer).await??;
+        if let Err(limited) = self.limiters().client_call(&grant.client_id) {
+            let detail =
+                format!("client {} is over its rate limit; retry in {} s", grant.client_id, limited.retry_after_secs());
+            return Err(ApiError::with(mydata_spec::RspCode::ClientTemporarilyRestricted, detail));
+        }
         Ok(grant)
     }
 

@@ -7,35 +7,12 @@ mod browser_common;
 mod common;
 mod oauth_common;
 
-use axum::extract::Query;
-use axum::routing::get;
 use browser_common::*;
 use common::*;
 use mydata_provider::oauth::hash_client_secret;
 use mydata_store::{Backend, Client, prelude::*};
 use oauth_common::*;
-use std::collections::HashMap;
 use std::time::Duration;
-use tokio::sync::mpsc;
-
-/// The operator's callback: hands every query it receives to the test.
-async fn callback_server() -> (String, mpsc::UnboundedReceiver<HashMap<String, String>>) {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    let app = axum::Router::new().route(
-        "/callback",
-        get(move |Query(params): Query<HashMap<String, String>>| {
-            let sender = sender.clone();
-            async move {
-                let _ = sender.send(params);
-                "연결되었습니다"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/callback", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, receiver)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_consents_in_chromium_and_the_operator_gets_a_working_code() {
@@ -65,6 +42,8 @@ async fn a_customer_consents_in_chromium_and_the_operator_gets_a_working_code() 
 
     let browser = Session::open(&driver).await;
     browser.go(&page).await;
+    let notice = browser.wait_for_text("데모 본인인증입니다").await;
+    assert!(notice.contains("실제 서비스가 아니며"), "the demo sign-in says plainly that it is one: {notice}");
     browser.type_into("#customer_id", CUSTOMER).await;
     browser.click("#sign-in").await;
     let text = browser.wait_for_text("전송을 요구하는 개인신용정보").await;

@@ -305,3 +305,70 @@ async fn a_token_signed_with_a_key_another_instance_added_is_accepted() {
     let forged = format!("{unsigned}.{}", "A".repeat(86));
     assert_eq!(list_accounts(&app, &forged).await.0, 401, "a known key with a wrong signature");
 }
+
+#[tokio::test]
+async fn expired_consent_page_sessions_are_purged_and_pages_leak_no_referrer() {
+    let app = spawn(Backend::Sqlite).await;
+    seed(&app).await;
+    let stale = mydata_store::AuthSession {
+        session_digest: "stale".into(),
+        org_code: BANK.into(),
+        client_id: CLIENT_ID.into(),
+        redirect_uri: REDIRECT.into(),
+        state: STATE.into(),
+        app_scheme: String::new(),
+        tran_id: String::new(),
+        user_ci: CI.into(),
+        customer_id: None,
+        browser_digest: None,
+        created_at: 0,
+        expires_at: 600,
+        closed_at: None,
+    };
+    app.store.insert_auth_session(&stale).await.unwrap();
+    let started = authorize(&app, &authorize_query(None), Some(CI)).await;
+    assert_eq!(started.status(), 302);
+    let page = location(&started);
+    let mut purged = false;
+    for _ in 0..50 {
+        if app.store.auth_session("stale").await.unwrap().is_none() {
+            purged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(purged, "the expired session is gone");
+    let digest = mydata_provider::oauth::digest(page.rsplit('/').next().unwrap());
+    assert!(app.store.auth_session(&digest).await.unwrap().is_some(), "the live one stays");
+    let shown = Browser::new(&app).get(&page).await;
+    assert_eq!(shown.headers()["referrer-policy"], "no-referrer");
+}
+
+#[tokio::test]
+async fn a_consent_change_starts_from_the_earlier_choices() {
+    let app = spawn(Backend::Sqlite).await;
+    seed(&app).await;
+    let page_for_change = || async {
+        let started = authorize(&app, &authorize_query(None), Some(CI)).await;
+        let page = location(&started);
+        let mut browser = Browser::new(&app);
+        browser.post(&format!("{page}/sign-in"), &[("customer_id", CUSTOMER)]).await;
+        browser.get(&page).await.text().await.unwrap()
+    };
+    let first = page_for_change().await;
+    assert!(!first.contains(" checked") && !first.contains("change-notice"), "nothing chosen before: {first}");
+
+    consent_via_page(&app, &approve_deposit()).await;
+    let html = page_for_change().await;
+    let input = |value: &str| {
+        let at = html.find(&format!("value=\"{value}\"")).unwrap_or_else(|| panic!("{value} offered: {html}"));
+        html[at..at + html[at..].find('>').unwrap()].to_owned()
+    };
+    assert!(input("은행-001:1001001").contains("checked"), "{html}");
+    assert!(!input("은행-001:2002002").contains("checked"), "{html}");
+    assert!(input("true").contains("checked"), "scheduled as before: {html}");
+    assert!(html.contains("<option value=\"1/w\" selected>"), "{html}");
+    assert!(html.contains("change-notice"));
+    let end = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).format("%Y-%m-%d").to_string();
+    assert!(html.contains(&format!("id=\"end_date\" value=\"{end}\"")), "the earlier end date: {html}");
+}

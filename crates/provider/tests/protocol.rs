@@ -89,7 +89,8 @@ async fn bad_parameters_get_the_standard_codes() {
 async fn unknown_paths_and_methods_get_40401_and_40501() {
     let app = spawn(mydata_store::Backend::Sqlite).await;
     expect_code(app.get("/v1/bank/nothing").send().await.unwrap(), 404, "40401").await;
-    expect_code(app.get("/v2/bank/accounts").send().await.unwrap(), 404, "40401").await;
+    // Another version of a known API is 40003 (첨부1 허용된 API 버전이 아님), not a missing endpoint.
+    expect_code(app.get("/v2/bank/accounts").send().await.unwrap(), 400, "40003").await;
     expect_code(app.post("/v1/bank/accounts").send().await.unwrap(), 405, "40501").await;
     expect_code(app.get("/v1/bank/accounts/deposit/basic").send().await.unwrap(), 405, "40501").await;
 }
@@ -144,4 +145,39 @@ async fn tokens_scopes_and_consents_are_enforced() {
         let (_, ended) = app.consent(BANK, "cust-1", "bank.list", &[], yesterday).await;
         expect_code(accounts(&ended.access_token).send().await.unwrap(), 401, "40101").await;
     }
+}
+
+#[tokio::test]
+async fn another_api_version_is_40003_and_an_unknown_path_40401() {
+    let app = spawn(mydata_store::Backend::Sqlite).await;
+    app.customer(BANK, "c1").await;
+    let (_, pair) = app.consent(BANK, "c1", "bank.list", &[], in_a_year()).await;
+    let call = |path: &str| {
+        app.get(path)
+            .header("authorization", format!("Bearer {}", pair.access_token))
+            .header("x-api-type", "user-search")
+            .send()
+    };
+    expect_code(call("/v2/bank/accounts?org_code=BANK000001&limit=10").await.unwrap(), 400, "40003").await;
+    expect_code(call("/v10/bank/accounts?org_code=BANK000001&limit=10").await.unwrap(), 400, "40003").await;
+    expect_code(call("/v1/bank/nothing-here").await.unwrap(), 404, "40401").await;
+    expect_code(call("/vx/bank/accounts").await.unwrap(), 404, "40401").await;
+    assert_eq!(call("/v1/bank/accounts?org_code=BANK000001&limit=10").await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn in_maintenance_the_information_apis_answer_50008() {
+    let app = spawn(mydata_store::Backend::Sqlite).await;
+    app.customer(BANK, "c1").await;
+    let (_, pair) = app.consent(BANK, "c1", "bank.list", &[], in_a_year()).await;
+    let call = || {
+        app.get("/v1/bank/accounts?org_code=BANK000001&limit=10")
+            .header("authorization", format!("Bearer {}", pair.access_token))
+            .header("x-api-type", "user-search")
+            .send()
+    };
+    app.provider.set_maintenance(true);
+    expect_code(call().await.unwrap(), 500, "50008").await;
+    app.provider.set_maintenance(false);
+    assert_eq!(call().await.unwrap().status(), 200, "back in service");
 }

@@ -169,6 +169,11 @@ async fn a_registry_refresh_decides_which_clients_the_authorization_server_accep
         let other_callback = s.authorize("https://evil.example/callback").await;
         assert_eq!(other_callback.json::<Value>().await.unwrap()["error_description"], "invalid_redirection");
 
+        let token = s.data_token("bank.list").await;
+        let accounts = format!("{}/v1/bank/accounts?org_code=BANK000001&limit=10", s.provider_base);
+        let body = data_call(&token, "user-search", s.http.get(&accounts)).await;
+        assert_eq!(body["rsp_code"], "00000", "{backend:?} {body}");
+
         // The portal deletes the service and the CA: the next refresh removes them here.
         let mut next = example();
         next.services.clear();
@@ -182,6 +187,9 @@ async fn a_registry_refresh_decides_which_clients_the_authorization_server_accep
         let refused = s.authorize(CALLBACK).await;
         assert_eq!(refused.status(), 400, "{backend:?}: a client the registry dropped is refused");
         assert_eq!(refused.json::<Value>().await.unwrap()["error_description"], "invalid_client_id");
+        // Its tokens die with it, though this provider does not check certificates.
+        let body = data_call(&token, "user-search", s.http.get(&accounts)).await;
+        assert_eq!(body["rsp_code"], "40101", "{backend:?}: a deleted service's token: {body}");
     }
 }
 
@@ -219,6 +227,10 @@ async fn status_consents_and_resend_requests_check_their_input() {
             (200, Some("00000"), Some("01")),
             "{backend:?} {body}"
         );
+        s.provider.set_maintenance(true);
+        let (status, body) = s.get("/mgmts/status?org_code=BANK000001", &token).await;
+        assert_eq!((status, body["availability"].as_str()), (200, Some("03")), "in maintenance: {body}");
+        s.provider.set_maintenance(false);
         for (path, status_code, rsp_code) in [
             ("/mgmts/status", 400, "40001"),
             ("/mgmts/status?org_code=NOTSERVED1", 403, "40303"),
@@ -313,6 +325,19 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
             .await
             .unwrap();
         assert_eq!(anonymous.status(), 401);
+        // Nor does one with a forged token naming the service: an unverified claim names nobody.
+        use base64::Engine;
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(r#"{{"aud":"{SERVICE}"}}"#));
+        let forged = s
+            .http
+            .get(&accounts)
+            .header("x-api-tran-id", portal_tran_id())
+            .header("x-api-type", "user-refresh")
+            .bearer_auth(format!("eyJhbGciOiJFZERTQSJ9.{claims}.c2ln"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 401);
         // 첨부12 counts the APIs without a data token too: 공통-001 names its caller itself, and the
         // authorization server's calls name theirs in the form (개별인증-004 here, one refused).
         let api_list = s
@@ -357,7 +382,7 @@ async fn statistics_sent_after_real_calls_report_exactly_those_calls() {
         assert_eq!(counted(report("1"), &day, "BA02"), (0, 0));
         assert_eq!(counted(report("2"), &day, "CM01"), (1, 0), "{backend:?}: the untokened 공통-001 call");
         assert_eq!(counted(report("2"), &day, "AU04"), (1, 1), "{backend:?}: the revocations, one refused");
-        assert!(s.provider.support.stats.unattributed() >= 1, "the anonymous call was seen and left out");
+        assert!(s.provider.support.stats.unattributed() >= 2, "the anonymous and forged calls were seen and left out");
         assert_eq!(s.provider.support.stats.dropped(), 0);
         assert_eq!(reports[0].sender_org_code, "BANK000001");
     }

@@ -245,6 +245,96 @@ async fn a_certificate_of_another_institution_is_refused_with_40103_and_unauthor
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorization_request_needs_the_operators_registered_certificate_too() {
+    let pkis = pkis();
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Optional).await;
+    let base = app.base.clone();
+    let authorize = |http: reqwest::Client| {
+        let base = base.clone();
+        async move {
+            http.get(format!("{base}/oauth/2.0/authorize"))
+                .header("x-api-tran-id", tran_id())
+                .header("x-user-ci", "Q0ktY3VzdC0x")
+                .query(&[
+                    ("org_code", BANK),
+                    ("response_type", "code"),
+                    ("client_id", CLIENT_ID),
+                    ("redirect_uri", "https://operator.example/callback"),
+                    ("app_scheme", "mydataapp://auth"),
+                    ("state", "s1"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let no_redirects =
+        |tls: ClientTls| tls.reqwest_builder().unwrap().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for (tls, who) in [
+        (pkis.ours.client_tls(ROGUE).unwrap(), "another institution"),
+        (pkis.ours.anonymous_client_tls(), "no certificate"),
+    ] {
+        let refused = authorize(no_redirects(tls)).await;
+        assert_eq!(refused.status(), 400, "{who}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"], "unauthorized_client", "{who}: {body}");
+    }
+    let accepted = authorize(no_redirects(pkis.ours.client_tls(OPERATOR).unwrap())).await;
+    assert_eq!(accepted.status(), 302);
+    assert!(accepted.headers()["location"].to_str().unwrap().starts_with("/oauth/2.0/consent/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_consent_cookie_is_secure_and_host_only() {
+    let pkis = pkis();
+    let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Optional).await;
+    app.store
+        .upsert_customer(&mydata_store::Customer {
+            org_code: BANK.into(),
+            customer_id: "cust-b64".into(),
+            ci: "Q0ktY3VzdC0x".into(),
+            customer_name: "홍길동".into(),
+            reg_date: "20150301".into(),
+        })
+        .await
+        .unwrap();
+    let operator = pkis.ours.client_tls(OPERATOR).unwrap().reqwest_builder().unwrap();
+    let operator = operator.redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let started = operator
+        .get(format!("{}/oauth/2.0/authorize", app.base))
+        .header("x-api-tran-id", tran_id())
+        .header("x-user-ci", "Q0ktY3VzdC0x")
+        .query(&[
+            ("org_code", BANK),
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", "https://operator.example/callback"),
+            ("app_scheme", "mydataapp://auth"),
+            ("state", "s1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = started.headers()["location"].to_str().unwrap().to_owned();
+    let browser = pkis.ours.anonymous_client_tls().reqwest_builder().unwrap();
+    let browser = browser.redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let signed_in =
+        browser.post(format!("{}{page}/sign-in", app.base)).form(&[("customer_id", "cust-b64")]).send().await.unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let set_cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.starts_with("__Host-mydata_consent="), "{set_cookie}");
+    assert!(set_cookie.contains("; Secure") && set_cookie.contains("Path=/;"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let shown = browser.get(format!("{}{page}", app.base)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(shown.status(), 200);
+    assert!(shown.text().await.unwrap().contains("전송을 요구하는 개인신용정보"));
+    // The unprefixed name, as a plain-HTTP page could have set it, does not count.
+    let plain = cookie.replacen("__Host-", "", 1);
+    let refused = browser.get(format!("{}{page}", app.base)).header("cookie", plain).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_institution_without_registered_serialnumber_is_refused_with_40103() {
     let pkis = pkis();
     let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Required).await;

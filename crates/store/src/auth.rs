@@ -192,6 +192,8 @@ pub trait AuthorizationStore: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// Closes an open session (refusal or error); false if it was closed already.
     async fn close_auth_session(&self, session_digest: &str, now: i64) -> StoreResult<bool>;
+    /// Deletes the sessions that expired before `before`, answered or not; returns how many.
+    async fn purge_auth_sessions(&self, before: i64) -> StoreResult<u64>;
     /// Writes a new consent with its code, tokens and nonces, replacing the customer's earlier
     /// consents with the same client here, all or nothing.
     async fn record_consent(

@@ -67,7 +67,7 @@ pub trait ParticipantStore: Send + Sync + 'static {
     async fn orgs(&self) -> StoreResult<Vec<Org>>;
     async fn upsert_client(&self, client: &Client) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
-    /// Removes an OAuth client (a service the registry deleted); returns whether it existed.
+    /// Deletes a client and revokes every token it holds; false if it was not known.
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
     /// Adds counts and sums to the per-slot call statistics (creating rows as needed).
     async fn add_call_stats(&self, stats: &[CallStats]) -> StoreResult<()>;

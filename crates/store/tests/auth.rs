@@ -218,3 +218,12 @@ both_backends!(a_nonce_is_used_once_per_ca, |store| async move {
     let other_ca = [("CA00000002", "n1")];
     store.record_consent(&ConsentRecord { nonces: &other_ca, ..record(&replay, &[]) }, NOW).await.unwrap().unwrap();
 });
+
+both_backends!(expired_sessions_are_purged_and_live_ones_kept, |store| async move {
+    store.insert_auth_session(&session("old")).await.unwrap();
+    store.insert_auth_session(&AuthSession { expires_at: NOW + 10_000, ..session("live") }).await.unwrap();
+    assert_eq!(store.purge_auth_sessions(NOW + 600).await.unwrap(), 0, "expiring exactly now is kept");
+    assert_eq!(store.purge_auth_sessions(NOW + 601).await.unwrap(), 1);
+    assert_eq!(store.auth_session("old").await.unwrap(), None);
+    assert!(store.auth_session("live").await.unwrap().is_some());
+});

@@ -194,7 +194,10 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     for (org, store, bound) in providers {
         let config = ProviderConfig { orgs: vec![org.clone()], lifetimes: Default::default() };
         let policy = if transport.pki.is_some() { TransportPolicy::mutual_tls() } else { TransportPolicy::default() };
-        let provider = Provider::new_with_transport(store.clone(), config, policy).await?;
+        // The sandbox's customers are made up: they sign in with the demo sign-in, as
+        // `mydata serve --demo-sign-in` would have them.
+        let demo = Arc::new(mydata_provider::oauth::customer_auth::DemoSignIn);
+        let provider = Provider::new_with(store.clone(), config, policy, demo).await?;
         let portal_tls = transport.client(&org.org_code)?;
         background.extend(connect_to_portal(&provider, &org, &portal_url, portal_tls).await?);
         let row = ProviderRow {

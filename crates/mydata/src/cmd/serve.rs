@@ -3,11 +3,15 @@
 use crate::cli::DatabaseArgs;
 use anyhow::Context;
 use clap::Args;
+use mydata_provider::limits::RateLimits;
+use mydata_provider::oauth::customer_auth::{CustomerAuthenticator, DemoSignIn};
+use mydata_provider::oauth::oidc::{OidcSettings, OidcSignIn};
 use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
 use mydata_spec::scheduled_hours::{ScheduledHours, SystemClock};
 use mydata_web::server;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -33,6 +37,14 @@ pub struct ServeArgs {
     /// np_time_list), read after every registry pull; these are for the others.
     #[arg(long = "np-time", env = "MYDATA_NP_TIMES", value_delimiter = ',')]
     np_times: Vec<String>,
+    /// Start in maintenance: the information APIs answer 50008 (시스템 정기점검) and 지원-102 tells the
+    /// portal `03`; the authorization server and the support APIs keep serving.
+    #[arg(long, env = "MYDATA_MAINTENANCE")]
+    maintenance: bool,
+    #[command(flatten)]
+    customer_auth: CustomerAuthArgs,
+    #[command(flatten)]
+    rate_limits: RateLimitArgs,
     #[command(flatten)]
     portal: PortalLinkArgs,
     #[command(flatten)]
@@ -41,6 +53,103 @@ pub struct ServeArgs {
     portal_tls: PortalTlsArgs,
     #[command(flatten)]
     admin: super::import::AdminArgs,
+}
+
+/// How customers prove who they are on the consent page (개별인증-001): at the institution's own
+/// login through OpenID Connect, or — for trying the server out only — the demo sign-in. One of the
+/// two is required.
+#[derive(Args)]
+struct CustomerAuthArgs {
+    /// The demo sign-in: the customer types a customer ID and is signed in as that customer, with no
+    /// proof at all. The page says it is a demo. Never for real customers.
+    #[arg(long, env = "MYDATA_DEMO_SIGN_IN", conflicts_with = "oidc_issuer")]
+    demo_sign_in: bool,
+    /// The institution's OpenID provider (its issuer URL; discovery at
+    /// ISSUER/.well-known/openid-configuration). Customers sign in there (authorization code flow
+    /// with PKCE) and the ID token's --oidc-ci-claim is their CI.
+    #[arg(long, env = "MYDATA_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_redirect_url"])]
+    oidc_issuer: Option<String>,
+    /// This provider's client_id at the OpenID provider.
+    #[arg(long, env = "MYDATA_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// This provider's client secret at the OpenID provider (client_secret_basic); omit for a public client.
+    #[arg(long, env = "MYDATA_OIDC_CLIENT_SECRET", requires = "oidc_issuer")]
+    oidc_client_secret: Option<String>,
+    /// The redirect URI registered at the OpenID provider: this server's public base URL followed by
+    /// /oauth/2.0/sign-in/return, e.g. https://mydata.bank.example/oauth/2.0/sign-in/return.
+    #[arg(long, env = "MYDATA_OIDC_REDIRECT_URL", requires = "oidc_issuer")]
+    oidc_redirect_url: Option<String>,
+    /// The ID-token claim that carries the customer's CI.
+    #[arg(long, env = "MYDATA_OIDC_CI_CLAIM", default_value = "ci")]
+    oidc_ci_claim: String,
+    /// A scope to ask for besides `openid`, one that makes the OpenID provider put the CI claim in
+    /// the ID token (repeat for several).
+    #[arg(long = "oidc-scope", env = "MYDATA_OIDC_SCOPES", value_delimiter = ',', default_value = "ci")]
+    oidc_scopes: Vec<String>,
+}
+
+impl CustomerAuthArgs {
+    /// The configured authenticator; an error naming both choices when there is none.
+    async fn resolve(&self) -> anyhow::Result<Arc<dyn CustomerAuthenticator>> {
+        if self.demo_sign_in {
+            tracing::warn!("the consent page uses the demo sign-in: anyone who knows a customer ID signs in as them");
+            return Ok(Arc::new(DemoSignIn));
+        }
+        let Some(issuer) = &self.oidc_issuer else {
+            anyhow::bail!(
+                "no customer authentication: the consent page must know who the customer is. Configure the \
+                 institution's OpenID provider (--oidc-issuer, --oidc-client-id, --oidc-client-secret, \
+                 --oidc-redirect-url; see --help), or pass --demo-sign-in to try the server out with the \
+                 demo sign-in, which proves nothing"
+            );
+        };
+        let settings = OidcSettings {
+            issuer: issuer.clone(),
+            client_id: self.oidc_client_id.clone().unwrap_or_default(),
+            client_secret: self.oidc_client_secret.clone(),
+            redirect_url: self.oidc_redirect_url.clone().unwrap_or_default(),
+            ci_claim: self.oidc_ci_claim.clone(),
+            scopes: self.oidc_scopes.clone(),
+        };
+        let oidc = OidcSignIn::new(settings)?;
+        // A wrong issuer shows at start-up; an IdP that is down now is read again at the first sign-in.
+        match oidc.discover().await {
+            Ok(()) => tracing::info!(%issuer, "customers sign in at the institution's OpenID provider"),
+            Err(e) => tracing::warn!(%issuer, error = %e, "the OpenID provider is not reachable yet"),
+        }
+        Ok(Arc::new(oidc))
+    }
+}
+
+/// Rate limits; 0 turns one off.
+#[derive(Args)]
+struct RateLimitArgs {
+    /// Information-API calls per client and second (bursts of twice as many); more are answered
+    /// 403 with 40302 (일시적으로 해당 클라이언트의 요청이 제한됨).
+    #[arg(long, env = "MYDATA_RATE_LIMIT_CLIENT", default_value_t = RateLimits::default().client_per_sec)]
+    rate_limit_client: u32,
+    /// Requests per source address and second (bursts of twice as many) to the authorization
+    /// server and the consent pages; more are answered HTTP 429.
+    #[arg(long, env = "MYDATA_RATE_LIMIT_ADDRESS", default_value_t = RateLimits::default().address_per_sec)]
+    rate_limit_address: u32,
+    /// Consent requests (개별인증-001) per customer CI and minute.
+    #[arg(long, env = "MYDATA_RATE_LIMIT_CUSTOMER", default_value_t = RateLimits::default().customer_per_min)]
+    rate_limit_customer: u32,
+    /// Failed client authentications per client and minute; beyond them the client is locked out of
+    /// the token endpoint (HTTP 429, `slow_down`) until its budget refills.
+    #[arg(long, env = "MYDATA_RATE_LIMIT_AUTH_FAILURES", default_value_t = RateLimits::default().auth_failures_per_min)]
+    rate_limit_auth_failures: u32,
+}
+
+impl RateLimitArgs {
+    fn limits(&self) -> RateLimits {
+        RateLimits {
+            client_per_sec: self.rate_limit_client,
+            address_per_sec: self.rate_limit_address,
+            customer_per_min: self.rate_limit_customer,
+            auth_failures_per_min: self.rate_limit_auth_failures,
+        }
+    }
 }
 
 /// The link to the integrated portal: registry pulls (which decide the accepted clients) and the
@@ -212,6 +321,7 @@ async fn register_clients(store: &dyn mydata_store::Store, clients: &[LocalClien
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let customer_auth = args.customer_auth.resolve().await?;
     let store = args.database.open().await?;
     let orgs = if args.orgs.is_empty() { demo_orgs() } else { args.orgs };
     let hours = ScheduledHours::parse(&args.np_times).map_err(anyhow::Error::msg).context("--np-time")?;
@@ -223,9 +333,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let transport = TransportPolicy {
         verify_serial_number: tls.as_ref().is_some_and(|t| t.client_certificates),
         bind_tokens: args.tls.token_binding(),
+        https: tls.is_some(),
     };
-    let provider = Provider::new_with_transport(store, config, transport).await?;
+    let provider = Provider::new_with(store, config, transport, customer_auth).await?;
     provider.set_scheduled_hours(hours, std::sync::Arc::new(SystemClock));
+    provider.set_rate_limits(args.rate_limits.limits());
+    if args.maintenance {
+        provider.set_maintenance(true);
+        tracing::warn!("in maintenance: the information APIs answer 50008");
+    }
     if let Some(link) = args.portal.link(&provider.config.orgs[0].org_code) {
         tracing::info!(portal = %link.account.base_url, "linked to the portal: registry pulls and weekly statistics");
         let over = portal_tls(&args.tls, &args.portal_tls, &provider.config.orgs[0].org_code, &link.account.base_url)?;

@@ -4,6 +4,7 @@
 //! redirects to the operator's callback with code, state and api_tran_id.
 
 use super::choices::{AssetChoice, customer_assets, optional_items, yes_no_scopes};
+use super::customer_auth::{SignInContext, SignInRefusal, SignInStep};
 use super::page::{escape, message, render};
 use super::{digest, form_pairs, random_secret};
 use crate::Provider;
@@ -25,7 +26,11 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const COOKIE: &str = "mydata_consent";
+/// The consent cookie's name; over HTTPS with the `__Host-` prefix (Secure, this host only, Path=/),
+/// which no other site or plain-HTTP page can set.
+fn cookie_name(provider: &Provider) -> &'static str {
+    if provider.transport.https { "__Host-mydata_consent" } else { "mydata_consent" }
+}
 pub(super) const CONSENT_PATH: &str = "/oauth/2.0/consent";
 /// Transfer cycles a customer may pick: the standard's weekly default (공통-002: fixed at 1/w at
 /// launch) or less often, never more.
@@ -74,6 +79,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub async fn start(
     State(provider): State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
+    peer: Option<Extension<mydata_web::tls::PeerCertificate>>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
@@ -90,6 +96,11 @@ pub async fn start(
     if !client.redirect_uris.iter().any(|registered| registered == redirect_uri) {
         return direct_error("invalid_redirection", &params, tran_id.as_ref());
     }
+    // The operator's server calls here as it calls every API: with its institution's certificate.
+    let peer = peer.as_ref().map(|Extension(p)| p);
+    if let Err(refusal) = provider.check_oauth_caller(&client.client_id, peer).await {
+        return refusal.into_response();
+    }
     let state = params.get("state").cloned().unwrap_or_default();
     let tran_text = tran_id.as_ref().map(|id| id.0.as_str().to_owned()).unwrap_or_default();
     let fail = |error: &str, description: &str| redirect_error(redirect_uri, error, description, &state, &tran_text);
@@ -101,6 +112,10 @@ pub async fn start(
         Some(ci) if check_value("B64(100)", ci).is_ok() => ci.to_owned(),
         _ => return fail("invalid_request", "x-user-ci is missing or malformed"),
     };
+    // However often an operator asks, one customer's consent requests stay few.
+    if provider.limiters().customer(&user_ci).is_err() {
+        return fail("temporarily_unavailable", "too many consent requests for this customer; retry later");
+    }
     match params.get("response_type").map(String::as_str) {
         None => return fail("invalid_request", "response_type is required"),
         Some("code") => {}
@@ -135,11 +150,29 @@ pub async fn start(
         tracing::error!(error = %e, "storing an authorization session");
         return fail("server_error", "server error");
     }
+    purge_now_and_then(&provider, now);
     let mut response = StatusCode::FOUND.into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("{CONSENT_PATH}/{handle}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response
+}
+
+/// Sessions are purged once they expired, every [`PURGE_EVERY`] requests, so that requests nobody
+/// answers (anyone who knows a client_id may start one) do not pile up.
+const PURGE_EVERY: u64 = 256;
+
+fn purge_now_and_then(provider: &Arc<Provider>, now: i64) {
+    if !provider.sessions_started.fetch_add(1, std::sync::atomic::Ordering::Relaxed).is_multiple_of(PURGE_EVERY) {
+        return;
+    }
+    let store = provider.store.clone();
+    tokio::spawn(async move {
+        match store.purge_auth_sessions(now).await {
+            Ok(purged) => tracing::debug!(purged, "expired consent-page sessions purged"),
+            Err(e) => tracing::warn!(error = %e, "purging expired consent-page sessions"),
+        }
+    });
 }
 
 /// The open session a consent-page request names, or the page to answer instead.
@@ -172,20 +205,21 @@ async fn finish_with_error(provider: &Provider, s: &AuthSession, error: &str, de
     }
 }
 
-fn browser_cookie(headers: &HeaderMap) -> Option<String> {
+fn browser_cookie(provider: &Provider, headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(provider);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.to_owned())
 }
 
 /// Whether this request comes from the browser the customer signed in with.
-fn same_browser(session: &AuthSession, headers: &HeaderMap) -> bool {
-    match (&session.browser_digest, browser_cookie(headers)) {
+fn same_browser(provider: &Provider, session: &AuthSession, headers: &HeaderMap) -> bool {
+    match (&session.browser_digest, browser_cookie(provider, headers)) {
         (Some(expected), Some(cookie)) => *expected == digest(&cookie),
         _ => false,
     }
@@ -203,7 +237,7 @@ pub async fn show(State(provider): State<Arc<Provider>>, Path(handle): Path<Stri
         Err(page) => return page,
     };
     let Some(customer_id) = &session.customer_id else { return sign_in_page(&provider, &session, &handle).await };
-    if !same_browser(&session, &headers) {
+    if !same_browser(&provider, &session, &headers) {
         return message(StatusCode::FORBIDDEN, "본인인증 필요", "본인인증을 한 브라우저에서만 계속할 수 있습니다.");
     }
     let Some(industry) = industry_of(&provider, &session.org_code) else {
@@ -224,19 +258,22 @@ async fn client_name(provider: &Provider, client_id: &str) -> String {
 
 async fn sign_in_page(provider: &Provider, session: &AuthSession, handle: &str) -> Response {
     let name = client_name(provider, &session.client_id).await;
+    let auth = &provider.customer_auth;
     let body = format!(
         "<p class=\"notice\">{client}에서 {org}에 개인신용정보 전송을 요구하려 합니다. 본인임을 확인해 주십시오.</p>\
-         <form method=\"post\" action=\"{CONSENT_PATH}/{handle}/sign-in\">\
-         <label>고객 ID (데모 본인인증) <input type=\"text\" name=\"customer_id\" id=\"customer_id\" required autocomplete=\"username\"></label>\
+         <form method=\"post\" action=\"{CONSENT_PATH}/{handle}/sign-in\">{fields}\
          <button type=\"submit\" id=\"sign-in\">본인인증</button></form>",
         client = escape(&name),
         org = escape(&session.org_code),
         handle = escape(handle),
+        fields = auth.form_html(&session.org_code),
     );
-    render(StatusCode::OK, "본인인증", &body)
+    let title = if auth.is_demo() { "본인인증 (데모)" } else { "본인인증" };
+    render(StatusCode::OK, title, &body)
 }
 
-/// `POST /oauth/2.0/consent/{session}/sign-in`.
+/// `POST /oauth/2.0/consent/{session}/sign-in`: the customer starts signing in; the browser gets its
+/// consent cookie now, and either is signed in at once or goes to the institution's login.
 pub async fn sign_in(State(provider): State<Arc<Provider>>, Path(handle): Path<String>, body: Bytes) -> Response {
     let now = Utc::now().timestamp();
     let session = match open_session(&provider, &handle, now).await {
@@ -246,53 +283,154 @@ pub async fn sign_in(State(provider): State<Arc<Provider>>, Path(handle): Path<S
     if session.customer_id.is_some() {
         return message(StatusCode::CONFLICT, "처리 완료", "이미 본인인증을 마친 요청입니다.");
     }
-    let customer_id = form_pairs(&body).into_iter().find(|(k, _)| k == "customer_id").map(|(_, v)| v);
-    let customer = match customer_id {
-        Some(id) => provider.store.customer(&session.org_code, id.trim()).await,
-        None => Ok(None),
+    let browser = random_secret();
+    let context = SignInContext {
+        store: provider.store.as_ref(),
+        org_code: &session.org_code,
+        handle: &handle,
+        browser_secret: &browser,
     };
-    let customer = match customer {
-        Ok(customer) => customer,
+    let step = provider.customer_auth.start(&context, &form_pairs(&body)).await;
+    let response = match step {
+        Ok(SignInStep::Identified(ci)) => signed_in(&provider, &session, &handle, &ci, &browser, now).await,
+        Ok(SignInStep::Redirect(login)) => see_other(&login),
+        Err(refusal) => return refused_sign_in(&provider, &session, refusal, now).await,
+    };
+    with_cookie(&provider, response, &browser)
+}
+
+/// `GET /oauth/2.0/sign-in/return`: the customer comes back from the institution's login; `state`
+/// names the consent page.
+pub async fn sign_in_return(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let now = Utc::now().timestamp();
+    let Some(handle) = query.get("state") else {
+        return message(StatusCode::BAD_REQUEST, "요청 오류", "로그인 결과에 인증 요청이 없습니다.");
+    };
+    let session = match open_session(&provider, handle, now).await {
+        Ok(session) => session,
+        Err(page) => return page,
+    };
+    if session.customer_id.is_some() {
+        return message(StatusCode::CONFLICT, "처리 완료", "이미 본인인증을 마친 요청입니다.");
+    }
+    // The login was started from this browser: its cookie holds what the nonce and PKCE derive from.
+    let Some(browser) = browser_cookie(&provider, &headers) else {
+        let refusal = SignInRefusal::Refused("the return came to a browser that did not start the sign-in".into());
+        return refused_sign_in(&provider, &session, refusal, now).await;
+    };
+    let context =
+        SignInContext { store: provider.store.as_ref(), org_code: &session.org_code, handle, browser_secret: &browser };
+    match provider.customer_auth.finish(&context, &query).await {
+        Ok(ci) => signed_in(&provider, &session, handle, &ci, &browser, now).await,
+        Err(refusal) => refused_sign_in(&provider, &session, refusal, now).await,
+    }
+}
+
+/// The customer proved `ci`: binds the session to them and this browser, or ends it if they are
+/// not the customer the operator named.
+async fn signed_in(
+    provider: &Provider,
+    session: &AuthSession,
+    handle: &str,
+    ci: &str,
+    browser: &str,
+    now: i64,
+) -> Response {
+    // ch.3 ⑧: the customer who signs in must be the one the operator named (x-user-ci). An unknown
+    // customer is answered the same way, so the page reveals nothing about who is a customer.
+    let customer = match provider.store.customer_by_ci(&session.org_code, ci).await {
+        Ok(customer) => customer.filter(|c| c.ci == session.user_ci),
         Err(e) => return server_error(e),
     };
-    // ch.3 ⑧: the customer who signs in must be the one the operator named (x-user-ci). An unknown
-    // ID is answered the same way, so the page reveals nothing about who is a customer.
-    let Some(customer) = customer.filter(|c| c.ci == session.user_ci) else {
-        return finish_with_error(&provider, &session, "unauthorized_user", "CI mismatch", now).await;
+    let Some(customer) = customer else {
+        return finish_with_error(provider, session, "unauthorized_user", "CI mismatch", now).await;
     };
-    let browser = random_secret();
     match provider
         .store
-        .sign_in_auth_session(&session.session_digest, &customer.customer_id, &digest(&browser), now)
+        .sign_in_auth_session(&session.session_digest, &customer.customer_id, &digest(browser), now)
         .await
     {
-        Ok(true) => {}
-        Ok(false) => return message(StatusCode::CONFLICT, "처리 완료", "이미 처리된 인증 요청입니다."),
-        Err(e) => return server_error(e),
+        Ok(true) => see_other(&format!("{CONSENT_PATH}/{handle}")),
+        Ok(false) => message(StatusCode::CONFLICT, "처리 완료", "이미 처리된 인증 요청입니다."),
+        Err(e) => server_error(e),
     }
+}
+
+async fn refused_sign_in(provider: &Provider, session: &AuthSession, refusal: SignInRefusal, now: i64) -> Response {
+    tracing::info!(org_code = %session.org_code, client_id = %session.client_id, reason = %refusal, "sign-in refused");
+    match refusal {
+        SignInRefusal::Unidentified(_) => {
+            finish_with_error(provider, session, "unauthorized_user", "the customer was not identified", now).await
+        }
+        SignInRefusal::Refused(_) => {
+            finish_with_error(provider, session, "access_denied", "the sign-in failed", now).await
+        }
+        // The session stays open: the customer may try again when the login is back.
+        SignInRefusal::Unavailable(_) => message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "일시적 오류",
+            "본인인증 서비스에 연결할 수 없습니다. 잠시 후 다시 시도해 주십시오.",
+        ),
+    }
+}
+
+fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
-    let cookie = format!(
-        "{COOKIE}={browser}; Path={CONSENT_PATH}/; Max-Age={}; HttpOnly; SameSite=Strict",
-        provider.config.lifetimes.session_secs
-    );
-    let headers = response.headers_mut();
-    if let (Ok(cookie), Ok(location)) =
-        (HeaderValue::from_str(&cookie), HeaderValue::from_str(&format!("{CONSENT_PATH}/{handle}")))
-    {
-        headers.insert(header::SET_COOKIE, cookie);
-        headers.insert(header::LOCATION, location);
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
     }
     response
 }
 
-fn checkbox(name: &str, value: &str, label: &str, id: &str) -> String {
+/// Gives the browser its consent cookie (`browser`), unless the answer ended the request.
+fn with_cookie(provider: &Provider, mut response: Response, browser: &str) -> Response {
+    if response.status() != StatusCode::SEE_OTHER {
+        return response;
+    }
+    // Lax, not Strict: the return from the institution's login is a navigation from another site.
+    let cookie = format!(
+        "{}={browser}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        cookie_name(provider),
+        provider.config.lifetimes.session_secs,
+        if provider.transport.https { "; Secure" } else { "" }
+    );
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn checkbox(name: &str, value: &str, label: &str, id: &str, checked: bool) -> String {
     format!(
-        "<label><input type=\"checkbox\" name=\"{}\" value=\"{}\" id=\"{}\"> {}</label>",
+        "<label><input type=\"checkbox\" name=\"{}\" value=\"{}\" id=\"{}\"{}> {}</label>",
         escape(name),
         escape(value),
         escape(id),
+        if checked { " checked" } else { "" },
         escape(label)
     )
+}
+
+/// The customer's live consent with this service here, if any: a 전송요구 변경 starts from its
+/// choices (ch.3.2.1.1 ⑧).
+async fn earlier_consent(
+    provider: &Provider,
+    session: &AuthSession,
+    customer_id: &str,
+    today: NaiveDate,
+) -> Option<Consent> {
+    let consents = match provider.store.consents_of_customer(&session.org_code, customer_id).await {
+        Ok(consents) => consents,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the customer's earlier consent for the consent page");
+            return None;
+        }
+    };
+    consents.into_iter().find(|c| c.client_id == session.client_id && c.check_active(today).is_ok())
 }
 
 async fn consent_page(
@@ -303,48 +441,75 @@ async fn consent_page(
     assets: &[AssetChoice],
 ) -> Response {
     let name = client_name(provider, &session.client_id).await;
+    let today = mydata_spec::time::korean_date(Utc::now());
+    let customer_id = session.customer_id.as_deref().unwrap_or_default();
+    let earlier = earlier_consent(provider, session, customer_id, today).await;
     let mut body = format!(
         "<p class=\"notice\">{}에 전송할 개인신용정보를 선택해 주십시오. 선택하지 않은 정보는 전송되지 않습니다.</p>\
          <form method=\"post\" action=\"{CONSENT_PATH}/{}\">",
         escape(&name),
         escape(handle)
     );
+    if earlier.is_some() {
+        body.push_str(
+            "<p class=\"notice\" id=\"change-notice\">이미 전송을 요구하고 계신 내용이 선택되어 있습니다. \
+             바꾸실 부분만 고쳐 주십시오. 새 전송요구가 이전 것을 대신합니다.</p>",
+        );
+    }
     body.push_str("<fieldset><legend>전송을 요구하는 개인신용정보</legend>");
     if assets.is_empty() && yes_no_scopes(industry).is_empty() {
         body.push_str("<p>전송할 수 있는 자산이 없습니다. 자산 목록만 전송됩니다.</p>");
     }
     for (n, asset) in assets.iter().enumerate() {
-        body.push_str(&checkbox("asset", &asset.asset.to_string(), &asset.label, &format!("asset-{n}")));
+        let chosen = earlier.as_ref().is_some_and(|c| c.assets.contains(asset.asset.list_id(), &asset.asset.key));
+        body.push_str(&checkbox("asset", &asset.asset.to_string(), &asset.label, &format!("asset-{n}"), chosen));
     }
     for scope in yes_no_scopes(industry) {
         let label = mydata_spec::catalogue::info_apis(industry)
             .find(|a| a.scope_for(industry).as_deref() == Some(scope.as_str()))
             .map(|a| a.name)
             .unwrap_or(scope.as_str());
-        body.push_str(&checkbox("scope", &scope, label, &format!("scope-{scope}")));
+        let chosen = earlier.as_ref().is_some_and(|c| c.scopes.contains(&scope));
+        body.push_str(&checkbox("scope", &scope, label, &format!("scope-{scope}"), chosen));
     }
     body.push_str("</fieldset><fieldset><legend>정기적 전송</legend>");
-    body.push_str(&checkbox("is_scheduled", "true", "정기적 전송을 요구합니다", "is_scheduled"));
+    let scheduled = earlier.as_ref().is_some_and(|c| c.is_scheduled);
+    body.push_str(&checkbox("is_scheduled", "true", "정기적 전송을 요구합니다", "is_scheduled", scheduled));
     body.push_str("<label>주기 <select name=\"cycle\" id=\"cycle\">");
+    let earlier_cycle = earlier.as_ref().and_then(|c| c.fnd_cycle.as_deref());
     for (value, label) in CYCLES {
-        body.push_str(&format!("<option value=\"{value}\">{label}</option>"));
+        let selected = if earlier_cycle == Some(*value) { " selected" } else { "" };
+        body.push_str(&format!("<option value=\"{value}\"{selected}>{label}</option>"));
     }
-    let today = mydata_spec::time::korean_date(Utc::now());
     let latest = today + Days::new(365);
+    let end = earlier.as_ref().map(|c| c.end_date).filter(|d| (today..=latest).contains(d)).unwrap_or(latest);
     body.push_str(&format!(
-        "</select></label></fieldset><fieldset><legend>전송요구 종료시점</legend>\
-         <label>종료일 <input type=\"date\" name=\"end_date\" id=\"end_date\" value=\"{latest}\" min=\"{today}\" max=\"{latest}\" required></label></fieldset>",
+        "</select></label><p class=\"hint\">정기적 전송을 요구하시면 이 서비스가 고르신 주기마다 한 번씩 \
+         최신 정보를 자동으로 받아 갑니다. 요구하지 않으시면 앱을 여실 때에만 받아 갑니다.</p></fieldset>\
+         <fieldset><legend>전송요구 종료시점</legend>\
+         <label>종료일 <input type=\"date\" name=\"end_date\" id=\"end_date\" value=\"{end}\" min=\"{today}\" max=\"{latest}\" required></label>\
+         <p class=\"hint\">이 날이 끝나면 전송이 멈춥니다. 최대 1년({latest_text})까지 정하실 수 있고, 언제든 철회하실 수 있습니다.</p></fieldset>",
+        latest_text = latest.format("%Y년 %-m월 %-d일"),
     ));
     let optional = optional_items(industry);
+    let chosen = earlier.as_ref().map(|c| c.options).unwrap_or_default();
     let mut extras = String::new();
     if optional.trans_memo {
-        extras.push_str(&checkbox("option", "trans_memo", "적요/거래메모", "option-trans_memo"));
+        extras.push_str(&checkbox("option", "trans_memo", "적요/거래메모", "option-trans_memo", chosen.trans_memo));
     }
     if optional.merchant_name_regno {
-        extras.push_str(&checkbox("option", "merchant_name_regno", "가맹점명/사업자등록번호", "option-merchant"));
+        let label = "가맹점명/사업자등록번호";
+        extras.push_str(&checkbox(
+            "option",
+            "merchant_name_regno",
+            label,
+            "option-merchant",
+            chosen.merchant_name_regno,
+        ));
     }
     if optional.trans_category {
-        extras.push_str(&checkbox("option", "trans_category", "상품(구매) 분류", "option-category"));
+        let label = "상품(구매) 분류";
+        extras.push_str(&checkbox("option", "trans_category", label, "option-category", chosen.trans_category));
     }
     if !extras.is_empty() {
         body.push_str(&format!("<fieldset><legend>선택 전송항목</legend>{extras}</fieldset>"));
@@ -430,7 +595,7 @@ pub async fn answer(
         Ok(session) => session,
         Err(page) => return page,
     };
-    let (Some(customer_id), true) = (&session.customer_id, same_browser(&session, &headers)) else {
+    let (Some(customer_id), true) = (&session.customer_id, same_browser(&provider, &session, &headers)) else {
         return message(StatusCode::FORBIDDEN, "본인인증 필요", "본인인증을 한 브라우저에서만 계속할 수 있습니다.");
     };
     let pairs = form_pairs(&body);

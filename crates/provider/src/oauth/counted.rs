@@ -57,11 +57,12 @@ fn tagged(
 pub async fn authorize(
     state: State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
+    peer: Option<Extension<PeerCertificate>>,
     headers: HeaderMap,
     query: Query<HashMap<String, String>>,
 ) -> Response {
     let (org_code, client_id) = (query.get("org_code").cloned(), query.get("client_id").cloned());
-    let response = super::authorize::start(state, tran_id, headers, query).await;
+    let response = super::authorize::start(state, tran_id, peer, headers, query).await;
     let location = response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or_default();
     let succeeded = location.starts_with(super::authorize::CONSENT_PATH);
     tagged(response, KnownApi::Authorize, org_code.as_deref(), client_id.as_deref(), succeeded)

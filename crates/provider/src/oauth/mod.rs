@@ -5,13 +5,16 @@
 mod authorize;
 mod choices;
 mod counted;
+pub mod customer_auth;
 mod integrated;
+pub mod oidc;
 mod page;
 pub mod signature;
 mod token;
 
 use crate::Provider;
 use axum::Router;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,6 +26,7 @@ use mydata_web::error::json_response;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use choices::{AssetChoice, customer_assets, scopes_for_choice};
@@ -36,22 +40,64 @@ pub fn routes(provider: Arc<Provider>) -> Router {
             get(authorize::show).post(authorize::answer).fallback(method_not_allowed),
         )
         .route("/oauth/2.0/consent/{session}/sign-in", post(authorize::sign_in).fallback(method_not_allowed))
+        .route(SIGN_IN_RETURN_PATH, get(authorize::sign_in_return).fallback(method_not_allowed))
         .route("/oauth/2.0/token", post(counted::token).fallback(method_not_allowed))
         .route("/oauth/2.0/revoke", post(counted::revoke).fallback(method_not_allowed))
         .route("/oauth/2.0/jwks", get(token::jwks).fallback(method_not_allowed))
+        .layer(axum::middleware::from_fn_with_state(provider.clone(), limit_by_address))
         .with_state(provider)
 }
+
+/// Requests to the authorization server and the consent pages, per source address: over the limit
+/// the token endpoints answer HTTP 429 with an OAuth error, the pages a page saying so.
+async fn limit_by_address(
+    State(provider): State<Arc<Provider>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip());
+    let Some(Err(limited)) = address.map(|ip| provider.limiters().address(ip)) else {
+        return next.run(request).await;
+    };
+    tracing::warn!(address = ?address, "a source address is over its rate limit");
+    let mut response = match request.uri().path() {
+        "/oauth/2.0/token" | "/oauth/2.0/revoke" => return OAuthFailure::rate_limited(limited).into_response(),
+        _ => page::message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "요청 제한",
+            "요청이 너무 많습니다. 잠시 후 다시 시도해 주십시오.",
+        ),
+    };
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, limited.retry_after_secs().into());
+    response
+}
+
+/// Where the customer comes back from the institution's login ([`oidc`]); the IdP must have this
+/// provider's public base URL followed by it registered as the redirect URI.
+pub const SIGN_IN_RETURN_PATH: &str = "/oauth/2.0/sign-in/return";
 
 /// An OAuth error as 첨부1 lists it (접근토큰 발급/갱신/폐기): the `error` code decides the status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthFailure {
     pub error: &'static str,
     pub description: String,
+    /// Seconds a rate-limited caller should wait (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthFailure {
     pub fn new(error: &'static str, description: impl Into<String>) -> Self {
-        OAuthFailure { error, description: description.into() }
+        OAuthFailure { error, description: description.into(), retry_after: None }
+    }
+
+    /// Too many requests (HTTP 429); `slow_down` is the OAuth error registered for it (RFC 8628).
+    pub fn rate_limited(limited: crate::limits::Limited) -> Self {
+        let seconds = limited.retry_after_secs();
+        OAuthFailure {
+            error: "slow_down",
+            description: format!("too many requests; retry in {seconds} s"),
+            retry_after: Some(seconds),
+        }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -71,6 +117,7 @@ impl OAuthFailure {
             "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
             "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
             "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            "slow_down" => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -87,7 +134,14 @@ impl From<StoreError> for OAuthFailure {
 impl IntoResponse for OAuthFailure {
     fn into_response(self) -> Response {
         let status = self.status();
-        json_response(status, &OAuthError { error: self.error.to_owned(), error_description: Some(self.description) })
+        let mut response = json_response(
+            status,
+            &OAuthError { error: self.error.to_owned(), error_description: Some(self.description) },
+        );
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -110,12 +164,17 @@ pub fn digest(secret: &str) -> String {
 /// Client secrets are stored as the portal registry stores them (`mydata_support::secret`).
 pub use mydata_support::secret::hash_client_secret;
 
-/// Looks up `client_id` and checks `client_secret` against its stored hash.
+/// Looks up `client_id` and checks `client_secret` against its stored hash. A registered client
+/// whose secret failed too often is locked out for a while, whatever it presents (guessing).
 async fn authenticate_client(provider: &Provider, client_id: &str, secret: &str) -> Result<Client, OAuthFailure> {
+    let limiters = provider.limiters();
+    limiters.locked_out(client_id).map_err(OAuthFailure::rate_limited)?;
     let client = provider.store.client(client_id).await?.ok_or_else(OAuthFailure::invalid_client)?;
     if mydata_support::secret::verify_client_secret(secret, &client.client_secret_hash) {
         Ok(client)
     } else {
+        tracing::warn!(client_id, "a client authentication failed");
+        limiters.failed_authentication(client_id).map_err(OAuthFailure::rate_limited)?;
         Err(OAuthFailure::invalid_client())
     }
 }

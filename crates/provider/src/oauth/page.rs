@@ -30,6 +30,8 @@ pub fn render(status: StatusCode, title: &str, body: &str) -> Response {
     // The page decides about a customer's data: never cached, never framed by another site.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // The page's address is a secret (the session handle): no link or form sends it on.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(
         "content-security-policy",
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),

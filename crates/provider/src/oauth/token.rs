@@ -221,8 +221,10 @@ pub async fn revoke(
 }
 
 /// The public keys that verify this server's tokens.
+/// The keys held in memory; re-read from the store (keys other instances added) at most every
+/// 100 ms, however often it is asked for.
 pub async fn jwks(State(provider): State<Arc<Provider>>) -> Response {
-    if let Err(e) = provider.keys.reload(provider.store.as_ref()).await {
+    if let Err(e) = provider.keys.reload_on_demand(provider.store.as_ref()).await {
         return OAuthFailure::from(e).into_response();
     }
     Json(provider.keys.jwks()).into_response()

@@ -13,6 +13,7 @@ use mydata_support::portal_client::PortalClient;
 use mydata_support::statistics::{USER_INVOLVED, provider_report, week_before};
 use mydata_support::tokens::{DEFAULT_LIFETIME, SupportTokens};
 use mydata_web::ApiError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -27,12 +28,15 @@ pub use mydata_support::participant::PortalLink;
 pub struct ProviderSupport {
     pub endpoint: Arc<SupportEndpoint>,
     pub stats: StatsRecorder,
+    /// Whether the provider is down for maintenance (지원-102 answers `03`, the information APIs 50008).
+    pub maintenance: Arc<AtomicBool>,
     link: Arc<RwLock<Option<Arc<RegistrySync>>>>,
 }
 
 /// What 지원-102..104 need to know about this provider.
 struct ProviderParticipant {
     store: Arc<dyn Store>,
+    maintenance: Arc<AtomicBool>,
     orgs: Vec<ServedOrg>,
     stats: StatsRecorder,
     link: Arc<RwLock<Option<Arc<RegistrySync>>>>,
@@ -44,11 +48,17 @@ impl ProviderSupport {
     pub async fn start(store: Arc<dyn Store>, orgs: &[ServedOrg]) -> Result<ProviderSupport, StoreError> {
         let stats = StatsRecorder::start(store.clone(), orgs.to_vec());
         let link = Arc::new(RwLock::new(None));
-        let participant =
-            ProviderParticipant { store: store.clone(), orgs: orgs.to_vec(), stats: stats.clone(), link: link.clone() };
+        let maintenance = Arc::new(AtomicBool::new(false));
+        let participant = ProviderParticipant {
+            store: store.clone(),
+            maintenance: maintenance.clone(),
+            orgs: orgs.to_vec(),
+            stats: stats.clone(),
+            link: link.clone(),
+        };
         let tokens = SupportTokens::open(store.as_ref(), &orgs[0].org_code, DEFAULT_LIFETIME).await?;
         let endpoint = Arc::new(SupportEndpoint::new(tokens, Arc::new(participant), IssuerType::Provider));
-        Ok(ProviderSupport { endpoint, stats, link })
+        Ok(ProviderSupport { endpoint, stats, maintenance, link })
     }
 
     /// Connects to the portal: accepts its 지원-101 credential and returns the registry sync (not yet
@@ -173,6 +183,9 @@ impl Participant for ProviderParticipant {
     }
 
     async fn availability(&self, _org_code: &str) -> Availability {
+        if self.maintenance.load(Ordering::Relaxed) {
+            return Availability::Maintenance;
+        }
         // The information APIs are as available as the database they read.
         if self.store.ping().await.is_ok() { Availability::Normal } else { Availability::Failure }
     }

@@ -3,9 +3,13 @@
 //! and `chromium-driver`; without them these tests fail on purpose.
 #![allow(dead_code)] // Each test binary uses its own part of the harness.
 
+use axum::extract::Query;
+use axum::routing::get;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// A ChromeDriver process, killed when dropped.
 pub struct Driver {
@@ -151,4 +155,23 @@ impl Session {
     pub async fn close(&self) {
         let _ = self.http.delete(&self.base).send().await;
     }
+}
+
+/// The operator's callback: hands every query it receives to the test.
+pub async fn callback_server() -> (String, mpsc::UnboundedReceiver<HashMap<String, String>>) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/callback",
+        get(move |Query(params): Query<HashMap<String, String>>| {
+            let sender = sender.clone();
+            async move {
+                let _ = sender.send(params);
+                "연결되었습니다"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/callback", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, receiver)
 }

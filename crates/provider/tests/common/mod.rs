@@ -33,12 +33,24 @@ pub async fn spawn(backend: Backend) -> TestApp {
 
 /// A provider with its own configuration (lifetimes, institutions).
 pub async fn spawn_with(backend: Backend, config: ProviderConfig) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn_on(backend, listener, config, Arc::new(mydata_provider::oauth::customer_auth::DemoSignIn)).await
+}
+
+/// A provider on `listener` whose consent page signs customers in with `customer_auth`.
+pub async fn spawn_on(
+    backend: Backend,
+    listener: tokio::net::TcpListener,
+    config: ProviderConfig,
+    customer_auth: Arc<dyn mydata_provider::oauth::customer_auth::CustomerAuthenticator>,
+) -> TestApp {
     let db = TestDatabase::new(backend).await;
     let store = Arc::new(db.open().await.expect("open test database"));
-    let provider = Provider::new(store.clone(), config).await.expect("provider");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let provider =
+        Provider::new_with(store.clone(), config, Default::default(), customer_auth).await.expect("provider");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = router(provider.clone());
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     TestApp { base, http: reqwest::Client::new(), store, provider, backend, _db: db }
 }

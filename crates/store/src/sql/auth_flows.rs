@@ -204,6 +204,12 @@ impl SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    pub(super) async fn auth_purge_sessions(&self, before: i64) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM auth_sessions WHERE expires_at < $1").bind(before).execute(self.pool()).await?;
+        Ok(done.rows_affected())
+    }
+
     pub(super) async fn auth_record_consent(
         &self,
         record: &ConsentRecord<'_>,

@@ -304,6 +304,10 @@ impl AuthorizationStore for SqlStore {
         self.auth_close_session(session_digest, now).await
     }
 
+    async fn purge_auth_sessions(&self, before: i64) -> StoreResult<u64> {
+        self.auth_purge_sessions(before).await
+    }
+
     async fn record_consent(
         &self,
         record: &ConsentRecord<'_>,

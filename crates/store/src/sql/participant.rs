@@ -71,8 +71,20 @@ impl ParticipantStore for SqlStore {
     }
 
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM clients WHERE client_id = $1").bind(client_id).execute(&self.pool).await?;
-        Ok(done.rows_affected() > 0)
+        // A service the registry deleted (지원-003 `D`) keeps no live token, whether or not its callers'
+        // certificates are checked; both in one transaction.
+        self.writing_grants(async {
+            let mut tx = self.begin_write().await?;
+            let done =
+                sqlx::query("DELETE FROM clients WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE tokens SET status = 'revoked' WHERE client_id = $1 AND status = 'active'")
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected() > 0)
+        })
+        .await
     }
 
     async fn add_call_stats(&self, stats: &[CallStats]) -> StoreResult<()> {
