@@ -54,7 +54,7 @@ async fn generated_records_round_trip(backend: Backend) {
 
     // Export into a file, import the file into an empty database: the same records come out.
     let second = TestDatabase::new(backend).await;
-    let file = std::env::temp_dir().join(format!("mydata-export-{}.ndjson", std::process::id()));
+    let file = std::env::temp_dir().join(format!("mydata-export-{}-{backend:?}.ndjson", std::process::id()));
     let file_name = file.display().to_string();
     let out = run(&["export", "--database", &first.url, "--output", &file_name]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -129,6 +129,7 @@ async fn the_ingestion_api_takes_records_with_its_secret_on_its_own_listener() {
     let secret_file_name = secret_file.display().to_string();
     let args = [
         "serve",
+        "--demo-sign-in",
         "--listen",
         "127.0.0.1:0",
         "--database",
@@ -215,7 +216,7 @@ async fn the_ingestion_api_needs_a_secret() {
     for extra in
         [&["--admin-listen", addr.as_str()][..], &["--admin-listen", addr.as_str(), "--admin-secret", "short"][..]]
     {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--database", &db.url];
+        let mut args = vec!["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &db.url];
         args.extend_from_slice(extra);
         let out = run(&args);
         assert!(!out.status.success());
