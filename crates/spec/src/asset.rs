@@ -145,6 +145,15 @@ impl ApiSpec {
     /// `insu_status`, 통신-001's `status`) and the code of a normal one: the code its table's list
     /// labels 정상 or 활동, else 첨부3's `01` (활동), which 은행-001's note only cites.
     pub fn status_field(&self) -> Option<(&'static str, &'static str)> {
+        // Asked by every detail and history call.
+        static STATUS_FIELDS_OF: crate::catalogue::Memo<Option<(&'static str, &'static str)>> =
+            crate::catalogue::Memo::new(|| {
+                crate::catalogue::CATALOGUE.iter().map(ApiSpec::status_field_from_fields).collect()
+            });
+        self.memoized(&STATUS_FIELDS_OF, ApiSpec::status_field_from_fields)
+    }
+
+    fn status_field_from_fields(&self) -> Option<(&'static str, &'static str)> {
         let (list, _) = crate::subject::list_fields(self)?;
         let field = list.children.iter().find(|f| STATUS_FIELDS.contains(&f.name.as_str()))?;
         let note = field.note.as_str();
@@ -164,12 +173,53 @@ impl ApiSpec {
         self.status_field().is_none_or(|(name, normal)| field(name).is_none_or(|status| status == normal))
     }
 
+    /// [`ApiSpec::is_normal`] of an item as stored (its JSON object), reading only the status field:
+    /// every detail and history call asks it.
+    pub fn is_normal_item(&self, item_json: &str) -> Result<bool, serde_json::Error> {
+        let Some((name, normal)) = self.status_field() else { return Ok(true) };
+        let mut json = serde_json::Deserializer::from_str(item_json);
+        let status = serde::de::DeserializeSeed::deserialize(OneField(name), &mut json)?;
+        Ok(status.is_none_or(|status| status == normal))
+    }
+
     /// Whether this keyed API describes an asset of `class` (asking about any other earns 40402).
     pub fn describes(&self, class: AssetClass) -> bool {
         match DESCRIBED_KINDS.iter().find(|(id, _, _)| *id == self.id) {
             None => true,
             Some((_, kinds, overdraft)) => kinds.contains(&class.kind) || (*overdraft && class.overdraft),
         }
+    }
+}
+
+/// One string field of a JSON object, the others skipped unread.
+struct OneField<'n>(&'n str);
+
+/// An object's key, borrowed from the text unless it has escapes.
+#[derive(serde::Deserialize)]
+struct Key<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for OneField<'_> {
+    type Value = Option<String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for OneField<'_> {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list item (a JSON object)")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(Key(key)) = map.next_key()? {
+            if key == self.0 {
+                found = Some(map.next_value()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -237,6 +287,23 @@ impl std::str::FromStr for AssetId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_item_is_normal_by_its_status_field_alone() {
+        let accounts = api("은행-001").unwrap();
+        let (field, normal) = accounts.status_field().expect("은행-001 tells each account's status");
+        let item = |status: &str| {
+            format!(r#"{{"account_num":"1","prod_name":"a \"b\"","{field}":"{status}","n":[1,{{"x":2}}]}}"#)
+        };
+        assert!(accounts.is_normal_item(&item(normal)).unwrap());
+        assert!(!accounts.is_normal_item(&item("99")).unwrap());
+        assert!(accounts.is_normal_item(r#"{"account_num":"1"}"#).unwrap(), "no status told: normal");
+        assert!(accounts.is_normal_item("[1]").is_err());
+        let cards = api("카드-001").unwrap();
+        if cards.status_field().is_none() {
+            assert!(cards.is_normal_item("not even JSON").unwrap(), "a list without a status field");
+        }
+    }
     use crate::Industry;
     use crate::catalogue::{Group, group, info_apis};
     use serde_json::{Value, json};

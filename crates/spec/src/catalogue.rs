@@ -339,6 +339,9 @@ use Periodic::{Additional as ADD, Basic as BAS};
 
 /// The whole of chapter 4.
 #[rustfmt::skip]
+/// One value per catalogue row, in the catalogue's order, worked out on first use.
+pub(crate) type Memo<T> = std::sync::LazyLock<Vec<T>>;
+
 pub static CATALOGUE: &[ApiSpec] = &[
     auth("개별인증-001", "인가코드 발급 요청", G, "/oauth/2.0/authorize", "AU01"),
     auth("개별인증-002", "접근토큰 발급 요청", P, "/oauth/2.0/token", "AU02"),
@@ -346,7 +349,17 @@ pub static CATALOGUE: &[ApiSpec] = &[
     auth("개별인증-004", "접근토큰 폐기", P, "/oauth/2.0/revoke", "AU04"),
     auth("통합인증-002", "접근토큰 발급 요청(정보제공자 제공)", P, "/oauth/2.0/token", "AU11"),
     // 공통-001 is the one information API without a token or a version (ch.4.2.1, ch.6.1.1).
-    ApiSpec { id: "공통-001", name: "API 목록 조회", group: Group::Info, industries: ALL_INDUSTRIES, method: G, resource: "/apis", scope: ScopeRule::None, periodic: Some(BAS), api_code: Some("CM01") },
+    ApiSpec {
+        id: "공통-001",
+        name: "API 목록 조회",
+        group: Group::Info,
+        industries: ALL_INDUSTRIES,
+        method: G,
+        resource: "/apis",
+        scope: ScopeRule::None,
+        periodic: Some(BAS),
+        api_code: Some("CM01"),
+    },
     info("공통-002", "전송요구 내역 조회", ALL_INDUSTRIES, G, "/consents", "list", BAS, "CM02"),
     info("IRP-001", "개인형 IRP 계좌 목록 조회", IRP_INDUSTRIES, G, "/irps", "list", BAS, "IR01"),
     info("IRP-002", "개인형 IRP 계좌 기본정보 조회", IRP_INDUSTRIES, P, "/irps/basic", "irp", BAS, "IR02"),
@@ -355,7 +368,16 @@ pub static CATALOGUE: &[ApiSpec] = &[
     info("선불-001", "선불카드 목록 조회", PREPAID_INDUSTRIES, G, "/prepaid", "list", BAS, "PP01"),
     info("선불-002", "선불카드 잔액정보 조회", PREPAID_INDUSTRIES, P, "/prepaid/balance", "prepaid", ADD, "PP02"),
     info("선불-003", "선불카드 거래내역 조회", PREPAID_INDUSTRIES, P, "/prepaid/transactions", "prepaid", ADD, "PP03"),
-    info("선불-004", "선불카드 승인내역(결제내역) 조회", PREPAID_INDUSTRIES, P, "/prepaid/approval", "prepaid", ADD, "PP04"),
+    info(
+        "선불-004",
+        "선불카드 승인내역(결제내역) 조회",
+        PREPAID_INDUSTRIES,
+        P,
+        "/prepaid/approval",
+        "prepaid",
+        ADD,
+        "PP04",
+    ),
     info("채권-001", "인수채권/금전대부 목록 조회", BOND_INDUSTRIES, G, "/bonds", "list", BAS, "BD01"),
     info("채권-002", "인수채권/금전대부 잔액정보 조회", BOND_INDUSTRIES, P, "/bonds/detail", "bond", ADD, "BD02"),
     info("채권-003", "인수채권/금전대부 거래내역 조회", BOND_INDUSTRIES, P, "/bonds/transactions", "bond", ADD, "BD03"),
@@ -425,13 +447,48 @@ pub static CATALOGUE: &[ApiSpec] = &[
     support("지원-001", "접근토큰 발급", Group::PortalSupport, P, "/mgmts/oauth/2.0/token", ScopeRule::None),
     support("지원-002", "기관정보 조회", Group::PortalSupport, G, "/mgmts/orgs", ScopeRule::Manage),
     support("지원-003", "서비스정보 조회", Group::PortalSupport, G, "/mgmts/services", ScopeRule::Manage),
-    support("지원-004", "마이데이터사업자/정보수신자 통계자료 전송", Group::PortalSupport, P, "/mgmts/statistics/mydata", ScopeRule::Manage),
-    support("지원-005", "정보제공자 통계자료 전송", Group::PortalSupport, P, "/mgmts/statistics/provider", ScopeRule::Manage),
-    support("지원-006", "통합인증기관용 기관정보 조회", Group::PortalSupport, G, "/mgmts/orgs_for_ca", ScopeRule::Manage),
+    support(
+        "지원-004",
+        "마이데이터사업자/정보수신자 통계자료 전송",
+        Group::PortalSupport,
+        P,
+        "/mgmts/statistics/mydata",
+        ScopeRule::Manage,
+    ),
+    support(
+        "지원-005",
+        "정보제공자 통계자료 전송",
+        Group::PortalSupport,
+        P,
+        "/mgmts/statistics/provider",
+        ScopeRule::Manage,
+    ),
+    support(
+        "지원-006",
+        "통합인증기관용 기관정보 조회",
+        Group::PortalSupport,
+        G,
+        "/mgmts/orgs_for_ca",
+        ScopeRule::Manage,
+    ),
     support("지원-101", "접근토큰 발급", Group::ParticipantSupport, P, "/mgmts/oauth/2.0/token", ScopeRule::None),
     support("지원-102", "정보제공자 상태 조회", Group::ParticipantSupport, G, "/mgmts/status", ScopeRule::Manage),
-    support("지원-103", "정보주체 별 전송요구 내역 조회", Group::ParticipantSupport, P, "/mgmts/consents", ScopeRule::Manage),
-    support("지원-104", "통계자료 재전송 요청", Group::ParticipantSupport, G, "/mgmts/req-statistics", ScopeRule::Manage),
+    support(
+        "지원-103",
+        "정보주체 별 전송요구 내역 조회",
+        Group::ParticipantSupport,
+        P,
+        "/mgmts/consents",
+        ScopeRule::Manage,
+    ),
+    support(
+        "지원-104",
+        "통계자료 재전송 요청",
+        Group::ParticipantSupport,
+        G,
+        "/mgmts/req-statistics",
+        ScopeRule::Manage,
+    ),
 ];
 
 /// Request fields that name the one asset an API is about (ch.6).
@@ -530,15 +587,19 @@ impl ApiSpec {
 
     /// What this API is, read from the field data.
     pub fn kind(&self) -> ApiKind {
-        // Asked several times by every call a server answers: read from the field data once per API.
-        static KINDS: std::sync::LazyLock<Vec<ApiKind>> =
-            std::sync::LazyLock::new(|| CATALOGUE.iter().map(ApiSpec::kind_from_fields).collect());
+        static KINDS: Memo<ApiKind> = Memo::new(|| CATALOGUE.iter().map(ApiSpec::kind_from_fields).collect());
+        self.memoized(&KINDS, ApiSpec::kind_from_fields)
+    }
+
+    /// `compute(self)`, read from `memo` when this is a row of the catalogue: what every call a
+    /// server answers asks several times is worked out from the field data once per API.
+    pub(crate) fn memoized<T: Copy>(&self, memo: &Memo<T>, compute: fn(&ApiSpec) -> T) -> T {
         // The row's place in the catalogue, from its address (every ApiSpec code holds is a row of it).
         let offset = (self as *const ApiSpec as usize).wrapping_sub(CATALOGUE.as_ptr() as usize);
         let index = offset / std::mem::size_of::<ApiSpec>();
-        match KINDS.get(index) {
-            Some(kind) if offset.is_multiple_of(std::mem::size_of::<ApiSpec>()) => *kind,
-            _ => self.kind_from_fields(),
+        match memo.get(index) {
+            Some(value) if offset.is_multiple_of(std::mem::size_of::<ApiSpec>()) => *value,
+            _ => compute(self),
         }
     }
 

@@ -141,9 +141,8 @@ async fn consented_asset(
         return Err(ApiError::new(RspCode::AssetNotConsented));
     }
     // A closed or suspended asset is listed with its status, and described by no API (첨부1 40305).
-    let item: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&asset.item_json).map_err(|_| ApiError::new(RspCode::ProcessingFailed))?;
-    if !list.is_normal(|name| item.get(name).and_then(serde_json::Value::as_str)) {
+    let normal = list.is_normal_item(&asset.item_json).map_err(|_| ApiError::new(RspCode::ProcessingFailed))?;
+    if !normal {
         return Err(ApiError::with(RspCode::AssetNotNormal, format!("{asset_key} is not in a normal state")));
     }
     Ok(asset)
