@@ -286,11 +286,24 @@ impl OperatorStore {
     }
 
     pub async fn save_tokens(&self, customer_id: &str, org_code: &str, tokens: &Tokens, now: i64) -> StoreResult<()> {
+        self.save_tokens_over(customer_id, org_code, None, tokens, now).await.map(drop)
+    }
+
+    /// Saves `tokens` for the link, only while it holds the pair whose refresh token is `held`
+    /// (`None`: whatever it holds); whether it did.
+    pub(crate) async fn save_tokens_over(
+        &self,
+        customer_id: &str,
+        org_code: &str,
+        held: Option<&str>,
+        tokens: &Tokens,
+        now: i64,
+    ) -> StoreResult<bool> {
         let _turn = self.store.write_turn().await;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE op_links SET access_token = $3, access_expires_at = $4, refresh_token = $5,
                refresh_expires_at = $6, scope = $7, updated_at = $8
-             WHERE customer_id = $1 AND org_code = $2",
+             WHERE customer_id = $1 AND org_code = $2 AND refresh_token = COALESCE($9, refresh_token)",
         )
         .bind(customer_id)
         .bind(org_code)
@@ -300,25 +313,40 @@ impl OperatorStore {
         .bind(tokens.refresh_expires_at)
         .bind(&tokens.scope)
         .bind(now)
+        .bind(held)
         .execute(self.store.pool())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn stop_link(&self, customer_id: &str, org_code: &str, reason: &StopReason, now: i64) -> StoreResult<()> {
+        self.stop_link_over(customer_id, org_code, None, reason, now).await.map(drop)
+    }
+
+    /// Stops the link, only while it holds the pair whose refresh token is `held` (`None`: whatever
+    /// it holds); whether it did.
+    pub(crate) async fn stop_link_over(
+        &self,
+        customer_id: &str,
+        org_code: &str,
+        held: Option<&str>,
+        reason: &StopReason,
+        now: i64,
+    ) -> StoreResult<bool> {
         let _turn = self.store.write_turn().await;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE op_links SET stop_reason = $3, stop_detail = $4, stopped_at = $5, updated_at = $5
-             WHERE customer_id = $1 AND org_code = $2",
+             WHERE customer_id = $1 AND org_code = $2 AND refresh_token = COALESCE($6, refresh_token)",
         )
         .bind(customer_id)
         .bind(org_code)
         .bind(reason.code())
         .bind(reason.to_string())
         .bind(now)
+        .bind(held)
         .execute(self.store.pool())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn set_consent_info(&self, customer_id: &str, org_code: &str, info: &ConsentInfo) -> StoreResult<()> {

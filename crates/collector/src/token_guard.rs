@@ -52,24 +52,7 @@ impl OperatorStore {
         tokens: &Tokens,
         now: i64,
     ) -> StoreResult<bool> {
-        let _turn = self.sql().write_turn().await;
-        let done = sqlx::query(
-            "UPDATE op_links SET access_token = $4, access_expires_at = $5, refresh_token = $6,
-               refresh_expires_at = $7, scope = $8, updated_at = $9
-             WHERE customer_id = $1 AND org_code = $2 AND refresh_token = $3",
-        )
-        .bind(customer_id)
-        .bind(org_code)
-        .bind(held_refresh_token)
-        .bind(&tokens.access_token)
-        .bind(tokens.access_expires_at)
-        .bind(&tokens.refresh_token)
-        .bind(tokens.refresh_expires_at)
-        .bind(&tokens.scope)
-        .bind(now)
-        .execute(self.sql().pool())
-        .await?;
-        Ok(done.rows_affected() > 0)
+        self.save_tokens_over(customer_id, org_code, Some(held_refresh_token), tokens, now).await
     }
 
     /// Stops the link only if it still holds the pair whose refresh token is `held_refresh_token`:
@@ -82,19 +65,6 @@ impl OperatorStore {
         reason: &StopReason,
         now: i64,
     ) -> StoreResult<bool> {
-        let _turn = self.sql().write_turn().await;
-        let done = sqlx::query(
-            "UPDATE op_links SET stop_reason = $4, stop_detail = $5, stopped_at = $6, updated_at = $6
-             WHERE customer_id = $1 AND org_code = $2 AND refresh_token = $3",
-        )
-        .bind(customer_id)
-        .bind(org_code)
-        .bind(held_refresh_token)
-        .bind(reason.code())
-        .bind(reason.to_string())
-        .bind(now)
-        .execute(self.sql().pool())
-        .await?;
-        Ok(done.rows_affected() > 0)
+        self.stop_link_over(customer_id, org_code, Some(held_refresh_token), reason, now).await
     }
 }

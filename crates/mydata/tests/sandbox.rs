@@ -295,8 +295,7 @@ fn the_conformance_command_checks_integrated_auth(dir: &Path, bank: &str) {
 /// The sandbox runs `mydata operator`'s collection loop: demo1's consents, given at start, are
 /// collected without anyone pressing collect.
 async fn the_collection_loop_collects_the_consents_given_at_start(browser: &reqwest::Client, printed: &str) {
-    let line = printed.lines().find_map(|l| l.strip_prefix("read API  ")).unwrap_or_else(|| panic!("{printed}"));
-    let (url, secret) = line.split_once("  bearer ").unwrap_or_else(|| panic!("{line}"));
+    let (url, secret) = read_api(printed);
     let assets = format!("{url}/customers/demo1/assets");
     let started = std::time::Instant::now();
     loop {
@@ -314,13 +313,18 @@ async fn the_collection_loop_collects_the_consents_given_at_start(browser: &reqw
 
 /// The read API the sandbox printed (`read API  <url>  bearer <secret>`) answers with the secret only.
 async fn the_read_api_serves_what_was_collected(browser: &reqwest::Client, printed: &str) {
-    let line = printed.lines().find_map(|l| l.strip_prefix("read API  ")).unwrap_or_else(|| panic!("{printed}"));
-    let (url, secret) = line.split_once("  bearer ").unwrap_or_else(|| panic!("{line}"));
+    let (url, secret) = read_api(printed);
     let assets = format!("{url}/customers/demo2/assets");
     let held: serde_json::Value = browser.get(&assets).bearer_auth(secret).send().await.unwrap().json().await.unwrap();
     let at_bank = held["assets"].as_array().unwrap().iter().filter(|a| a["org_code"] == "BANK000001").count();
     assert!(at_bank > 0, "demo2's bank assets: {held}");
     assert_eq!(browser.get(&assets).send().await.unwrap().status(), 401);
+}
+
+/// The read API's base URL and secret, from the line the sandbox printed (`read API  <url>  bearer <secret>`).
+fn read_api(printed: &str) -> (&str, &str) {
+    let line = printed.lines().find_map(|l| l.strip_prefix("read API  ")).unwrap_or_else(|| panic!("{printed}"));
+    line.split_once("  bearer ").unwrap_or_else(|| panic!("{line}"))
 }
 
 /// The values of an HTML attribute wherever `prefix` (ending in `value="`) occurs.
@@ -437,8 +441,7 @@ async fn integrated_auth_links_a_demo_customer_at_every_provider_in_one_signatur
         reqwest::Client::builder().redirect(Policy::none()).danger_accept_invalid_certs(true).build().unwrap();
     let dashboard = browser.get(format!("{operator}/dashboard?customer=demo3")).send().await.unwrap();
     assert_eq!(dashboard.status(), 200);
-    let line = text.lines().find_map(|l| l.strip_prefix("read API  ")).unwrap();
-    let (url, secret) = line.split_once("  bearer ").unwrap();
+    let (url, secret) = read_api(&text);
     let held: serde_json::Value = browser
         .get(format!("{url}/customers/demo3/assets"))
         .bearer_auth(secret)

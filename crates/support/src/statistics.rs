@@ -168,10 +168,7 @@ pub fn provider_report(
         entry.insert("org_code".into(), org_of_client(client_id).into());
         entry.insert("client_id".into(), client_id.into());
         if with_consents {
-            let counts = counts_of(date, client_id).unwrap_or_default();
-            entry.insert("consent_new".into(), counts.new.to_string().into());
-            entry.insert("consent_revoke".into(), counts.revoked.to_string().into());
-            entry.insert("consent_own".into(), counts.own.to_string().into());
+            insert_consent_counts(&mut entry, &counts_of(date, client_id).unwrap_or_default());
         }
         entry.insert("api_type_cnt".into(), apis.len().to_string().into());
         entry.insert("api_type_list".into(), apis.into());
@@ -200,6 +197,13 @@ pub fn provider_report(
     body.insert("stat_date_cnt".into(), stat_date_list.len().to_string().into());
     body.insert("stat_date_list".into(), stat_date_list.into());
     Ok(Value::Object(body))
+}
+
+/// A day's consent counts as 지원-004 and 지원-005 name them.
+fn insert_consent_counts(entry: &mut serde_json::Map<String, Value>, counts: &ConsentCounts) {
+    entry.insert("consent_new".into(), counts.new.to_string().into());
+    entry.insert("consent_revoke".into(), counts.revoked.to_string().into());
+    entry.insert("consent_own".into(), counts.own.to_string().into());
 }
 
 /// The 지원-004 body of one operator service (`client_id`): `cells` are the calls it made, with
@@ -233,10 +237,7 @@ pub fn mydata_report_with_consents(
         let mut entry = serde_json::Map::new();
         entry.insert("org_code".into(), org_code.into());
         if with_consents {
-            let counts = counts_of(date, org_code).unwrap_or_default();
-            entry.insert("consent_new".into(), counts.new.to_string().into());
-            entry.insert("consent_revoke".into(), counts.revoked.to_string().into());
-            entry.insert("consent_own".into(), counts.own.to_string().into());
+            insert_consent_counts(&mut entry, &counts_of(date, org_code).unwrap_or_default());
         }
         entry.insert("api_type_cnt".into(), apis.len().to_string().into());
         entry.insert("api_type_list".into(), apis.into());
