@@ -1,8 +1,10 @@
 //! Logs off the request path. Every line (the access log included) goes through a bounded queue to
 //! a writer thread (`tracing-appender`), so a slow disk or a full pipe costs lines, never a request's
 //! time: writing the access line synchronously to standard error cost about 30% of a list's
-//! throughput. Lines dropped because the queue was full are counted ([`dropped_lines`]) for
-//! `/metrics`.
+//! throughput. JSON lines are formatted by [`json_lines`] and reach that queue in batches. Lines
+//! dropped because a queue was full are counted ([`dropped_lines`]) for `/metrics`.
+
+mod json_lines;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -19,8 +21,15 @@ pub const QUEUE_LINES: usize = 128_000;
 /// What a quiet server still logs ([`set_quiet`]): as `MYDATA_LOG=warn`, no access log.
 const QUIET: &str = "warn";
 
+/// Lines a JSON batch holds at most, in bytes: at a few hundred bytes a line, as many lines as
+/// [`QUEUE_LINES`].
+const BATCH_BYTES: usize = 32 << 20;
+
+/// Batches waiting for the writer at most; the batching thread waits rather than drop one.
+const QUEUE_BATCHES: usize = 64;
+
 /// The drop counters of every queue of this process.
-static QUEUES: Mutex<Vec<ErrorCounter>> = Mutex::new(Vec::new());
+static QUEUES: Mutex<Vec<Box<dyn Fn() -> u64 + Send>>> = Mutex::new(Vec::new());
 
 /// The filter of the subscriber [`init`] installed, and the directives it started with.
 static FILTER: OnceLock<(reload::Handle<EnvFilter, Registry>, String)> = OnceLock::new();
@@ -34,35 +43,54 @@ pub fn non_blocking(writer: impl std::io::Write + Send + 'static, queue_lines: u
         .buffered_lines_limit(queue_lines)
         .thread_name("mydata-log")
         .finish(writer);
-    QUEUES.lock().unwrap_or_else(|e| e.into_inner()).push(writer.error_counter());
+    let counter: ErrorCounter = writer.error_counter();
+    count_drops(Box::new(move || counter.dropped_lines() as u64));
     (writer, guard)
+}
+
+fn count_drops(counter: Box<dyn Fn() -> u64 + Send>) {
+    QUEUES.lock().unwrap_or_else(|e| e.into_inner()).push(counter);
 }
 
 /// Log lines this process has dropped so far because a queue was full.
 pub fn dropped_lines() -> u64 {
     let queues = QUEUES.lock().unwrap_or_else(|e| e.into_inner());
-    queues.iter().map(|q| q.dropped_lines() as u64).sum()
+    queues.iter().map(|dropped| dropped()).sum()
+}
+
+/// What [`init`] started; dropping it writes what is still waiting.
+pub struct LogGuard {
+    // Field order is drop order: the batches first, then the writer they go to.
+    _batching: Option<json_lines::Batching>,
+    _writer: WorkerGuard,
 }
 
 /// Installs the process's logger: `directives` (as `MYDATA_LOG`), written through [`non_blocking`]
 /// to `file` (appended, one JSON object a line) or else to standard error (JSON unless it is a
 /// terminal). Keep the guard until exit: dropping it writes what is still queued.
-pub fn init(directives: &str, file: Option<&Path>) -> std::io::Result<WorkerGuard> {
+pub fn init(directives: &str, file: Option<&Path>) -> std::io::Result<LogGuard> {
     let filter = EnvFilter::try_new(directives).map_err(std::io::Error::other)?;
     let (sink, json): (Box<dyn std::io::Write + Send>, bool) = match file {
         Some(path) => (Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?), true),
         None => (Box::new(std::io::stderr()), !std::io::stderr().is_terminal()),
     };
-    let (writer, guard) = non_blocking(sink, QUEUE_LINES);
     let (filter, handle) = reload::Layer::new(filter);
-    let lines = tracing_subscriber::fmt::layer().with_writer(writer);
     let registry = tracing_subscriber::registry().with(filter);
     // Humans get readable lines; anything else (a log collector, a file) one JSON object a line.
-    if json {
-        registry.with(lines.json()).init();
-    } else {
+    let guard = if json {
+        let (writer, guard) = NonBlockingBuilder::default()
+            .lossy(false)
+            .buffered_lines_limit(QUEUE_BATCHES)
+            .thread_name("mydata-log")
+            .finish(sink);
+        let (lines, batching) = json_lines::json_lines(writer, BATCH_BYTES);
         registry.with(lines).init();
-    }
+        LogGuard { _batching: Some(batching), _writer: guard }
+    } else {
+        let (writer, guard) = non_blocking(sink, QUEUE_LINES);
+        registry.with(tracing_subscriber::fmt::layer().with_writer(writer)).init();
+        LogGuard { _batching: None, _writer: guard }
+    };
     let _ = FILTER.set((handle, directives.to_owned()));
     Ok(guard)
 }
