@@ -227,27 +227,26 @@ async fn terms_the_consent_page_would_refuse_are_refused() {
     let signing = trust_ca(&app).await;
     let today = mydata_spec::time::korean_date(Utc::now());
     let day = |d: NaiveDate| d.format("%Y%m%d").to_string();
-    let changes: Vec<(&str, Vec<(&str, Option<String>)>)> = vec![
-        ("end past a year", vec![("end_date", Some(day(today + Days::new(366))))]),
-        ("end in the past", vec![("end_date", Some(day(today - Days::new(1))))]),
-        ("a cycle no customer may choose", vec![("fnd_cycle", Some("2/d".into()))]),
-        ("a malformed cycle", vec![("add_cycle", Some("1/y".into()))]),
-        ("no additional cycle though scheduled", vec![("add_cycle", None)]),
-        ("cycles though not scheduled", vec![("is_scheduled", Some("false".into()))]),
-        ("is_scheduled neither true nor false", vec![("is_scheduled", Some("yes".into()))]),
-        ("a period other than 99991231", vec![("period", Some(day(today + Days::new(30))))]),
-        ("a period that is no date", vec![("period", Some("99991331".into()))]),
+    // Each case changes one field of a good consent (None: leaves it out).
+    let changes: [(&str, &str, Option<String>); 9] = [
+        ("end past a year", "end_date", Some(day(today + Days::new(366)))),
+        ("end in the past", "end_date", Some(day(today - Days::new(1)))),
+        ("a cycle no customer may choose", "fnd_cycle", Some("2/d".into())),
+        ("a malformed cycle", "add_cycle", Some("1/y".into())),
+        ("no additional cycle though scheduled", "add_cycle", None),
+        ("cycles though not scheduled", "is_scheduled", Some("false".into())),
+        ("is_scheduled neither true nor false", "is_scheduled", Some("yes".into())),
+        ("a period other than 99991231", "period", Some(day(today + Days::new(30)))),
+        ("a period that is no date", "period", Some("99991331".into())),
     ];
-    for (serial, (case, change)) in (20u32..).zip(changes) {
+    for (serial, (case, name, value)) in (20u32..).zip(changes) {
         let tx = tx_id(serial);
         let mut document = consent_document(&tx, &format!("cn-{serial}"));
-        for (name, value) in change {
-            let fields = document.as_object_mut().unwrap();
-            match value {
-                Some(value) => fields.insert(name.to_owned(), value.into()),
-                None => fields.remove(name),
-            };
-        }
+        let fields = document.as_object_mut().unwrap();
+        match value {
+            Some(value) => fields.insert(name.to_owned(), value.into()),
+            None => fields.remove(name),
+        };
         let form = request(&signing.customer, &tx, &document, &format!("cn-{serial}"), &format!("un-{serial}"));
         let (status, body) = send(&app, &form).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{case}: {body}");

@@ -66,12 +66,14 @@ struct TrustedCrl {
     refresh_at: u64,
 }
 
+/// A kept CRL's distribution point and the SHA-256 of the CA certificate that verified it.
+type CrlKey = (String, [u8; 32]);
+
 /// Checks certificates against their CAs' CRLs, keeping each CRL for a while.
 pub struct RevocationChecker {
     settings: RwLock<RevocationSettings>,
     http: RwLock<reqwest::Client>,
-    /// By distribution point and the SHA-256 of the CA certificate that verified the CRL.
-    cache: Mutex<HashMap<(String, [u8; 32]), Arc<TrustedCrl>>>,
+    cache: Mutex<HashMap<CrlKey, Arc<TrustedCrl>>>,
 }
 
 fn http_client(settings: &RevocationSettings) -> reqwest::Client {
