@@ -11,11 +11,14 @@ use chrono::{Datelike, Days, NaiveDate, Utc};
 use common::*;
 use integrated_common::*;
 use mydata_provider::oauth::revocation::RevocationSettings;
-use mydata_provider::oauth::signature::{CaSettings, CustomerKeyUsage, TestCertificationAuthority};
+use mydata_provider::oauth::signature::{
+    CaSettings, CustomerCertificate, CustomerKeyUsage, TestCertificationAuthority,
+};
 use mydata_store::{Backend, prelude::*};
 use oauth_common::*;
 use serde_json::Value;
-use sha2::Digest;
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
 
 async fn send(app: &TestApp, form: &[(String, String)]) -> (u16, Value) {
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -28,6 +31,77 @@ fn replace(form: &[(String, String)], name: &str, value: &str) -> Vec<(String, S
 
 async fn consent_count(app: &TestApp) -> usize {
     app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap().len()
+}
+
+/// The form of a 사설인증서 (auth_type 1) request: the customer signed the hash of `original` in the
+/// CA's transaction `signed_in`, and the operator forwards it under `cert_tx_id`.
+fn hash_request(
+    signer: &CustomerCertificate,
+    tx_id: &str,
+    original: &str,
+    signed_in: &str,
+    cert_tx_id: &str,
+) -> Vec<(String, String)> {
+    let password = b64(&signer.sign_in_transaction(&Sha256::digest(original.as_bytes()), signed_in));
+    [
+        ("tx_id", tx_id.to_owned()),
+        ("org_code", BANK.into()),
+        ("grant_type", "password".into()),
+        ("client_id", CLIENT_ID.into()),
+        ("client_secret", CLIENT_SECRET.into()),
+        ("ca_code", CA.into()),
+        ("username", CI.into()),
+        ("request_type", "1".into()),
+        ("password_len", password.len().to_string()),
+        ("password", password),
+        ("auth_type", "1".into()),
+        ("consent_type", "1".into()),
+        ("consent_len", original.len().to_string()),
+        ("consent", original.to_owned()),
+        ("cert_tx_id", cert_tx_id.into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// Where a test CA publishes its CRL: an HTTP server on a random port answering every GET with the
+/// CRL published last, or 503 while none is.
+struct CrlServer {
+    url: String,
+    published: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl CrlServer {
+    async fn start() -> CrlServer {
+        let published: Arc<Mutex<Option<Vec<u8>>>> = Default::default();
+        let served = published.clone();
+        let app = axum::Router::new().route(
+            "/ca.crl",
+            axum::routing::get(move || {
+                let crl = served.lock().unwrap().clone();
+                async move {
+                    match crl {
+                        Some(der) => Ok(([("content-type", "application/pkix-crl")], der)),
+                        None => Err(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        CrlServer { url, published }
+    }
+
+    fn publish(&self, crl: Vec<u8>) {
+        *self.published.lock().unwrap() = Some(crl);
+    }
+
+    /// Answers 503 from now on, as a CA whose CRL server is down.
+    fn go_down(&self) {
+        *self.published.lock().unwrap() = None;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,7 +204,7 @@ async fn a_ca_signature_counts_only_for_the_transaction_it_covers() {
     let moved = hash_request(&signing.customer, &tx, &original, "CERTTX0006", "CERTTX0007");
     assert_oauth_error(&send(&app, &moved).await, 400, "invalid_grant");
     // A signature that covers no transaction at all.
-    let bare = b64(&signing.customer.sign(&sha2::Sha256::digest(original.as_bytes())));
+    let bare = b64(&signing.customer.sign(&Sha256::digest(original.as_bytes())));
     let unbound = replace(&replace(&moved, "password", &bare), "password_len", &bare.len().to_string());
     assert_oauth_error(&send(&app, &replace(&unbound, "cert_tx_id", "CERTTX0006")).await, 400, "invalid_grant");
     assert_eq!(consent_count(&app).await, 0);

@@ -11,8 +11,6 @@ use chrono::{Days, Utc};
 use mydata_provider::oauth::signature::{CaSettings, CustomerCertificate, TestCertificationAuthority};
 use mydata_store::{CertificateAuthority, prelude::*};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
 
 pub const CA: &str = "CA00000001";
 
@@ -105,75 +103,4 @@ pub fn fresh_request(signing: &Signing, serial: u32) -> Vec<(String, String)> {
     let tx = tx_id(serial);
     let (consent_nonce, ucpid_nonce) = (format!("cn-{serial}"), format!("un-{serial}"));
     request(&signing.customer, &tx, &consent_document(&tx, &consent_nonce), &consent_nonce, &ucpid_nonce)
-}
-
-/// The form of a 사설인증서 (auth_type 1) request: the customer signed the hash of `original` in the
-/// CA's transaction `signed_in`, and the operator forwards it under `cert_tx_id`.
-pub fn hash_request(
-    signer: &CustomerCertificate,
-    tx_id: &str,
-    original: &str,
-    signed_in: &str,
-    cert_tx_id: &str,
-) -> Vec<(String, String)> {
-    let password = b64(&signer.sign_in_transaction(&Sha256::digest(original.as_bytes()), signed_in));
-    [
-        ("tx_id", tx_id.to_owned()),
-        ("org_code", BANK.into()),
-        ("grant_type", "password".into()),
-        ("client_id", CLIENT_ID.into()),
-        ("client_secret", CLIENT_SECRET.into()),
-        ("ca_code", CA.into()),
-        ("username", CI.into()),
-        ("request_type", "1".into()),
-        ("password_len", password.len().to_string()),
-        ("password", password),
-        ("auth_type", "1".into()),
-        ("consent_type", "1".into()),
-        ("consent_len", original.len().to_string()),
-        ("consent", original.to_owned()),
-        ("cert_tx_id", cert_tx_id.into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
-
-/// Where a test CA publishes its CRL: an HTTP server on a random port answering every GET with the
-/// CRL published last, or 503 while none is.
-pub struct CrlServer {
-    pub url: String,
-    published: Arc<Mutex<Option<Vec<u8>>>>,
-}
-
-impl CrlServer {
-    pub async fn start() -> CrlServer {
-        let published: Arc<Mutex<Option<Vec<u8>>>> = Default::default();
-        let served = published.clone();
-        let app = axum::Router::new().route(
-            "/ca.crl",
-            axum::routing::get(move || {
-                let crl = served.lock().unwrap().clone();
-                async move {
-                    match crl {
-                        Some(der) => Ok(([("content-type", "application/pkix-crl")], der)),
-                        None => Err(axum::http::StatusCode::SERVICE_UNAVAILABLE),
-                    }
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        CrlServer { url, published }
-    }
-
-    pub fn publish(&self, crl: Vec<u8>) {
-        *self.published.lock().unwrap() = Some(crl);
-    }
-
-    /// Answers 503 from now on, as a CA whose CRL server is down.
-    pub fn go_down(&self) {
-        *self.published.lock().unwrap() = None;
-    }
 }
