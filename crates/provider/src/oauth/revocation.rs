@@ -160,16 +160,14 @@ impl RevocationChecker {
     /// Whether `certificate`, issued by `ca`, is unrevoked at `now` (Unix seconds).
     pub async fn check(&self, certificate: &Certificate, ca: &Certificate, now: i64) -> Result<(), RevocationRefusal> {
         let points = distribution_points(certificate);
-        if points.is_empty() && self.settings().require_distribution_point {
-            return Err(RevocationRefusal::NoDistributionPoint);
+        if points.is_empty() {
+            let required = self.settings().require_distribution_point;
+            return if required { Err(RevocationRefusal::NoDistributionPoint) } else { Ok(()) };
         }
-        let ca_digest: [u8; 32] =
-            Sha256::digest(ca.to_der().map_err(|e| RevocationRefusal::Unavailable(e.to_string()))?).into();
+        let ca_der = ca.to_der().map_err(|e| RevocationRefusal::Unavailable(e.to_string()))?;
+        let ca_digest: [u8; 32] = Sha256::digest(ca_der).into();
         let now = u64::try_from(now).unwrap_or(0);
         let mut problems = Vec::new();
-        if points.is_empty() {
-            return Ok(());
-        }
         for point in points {
             match self.trusted_crl(&point, ca, ca_digest, now).await {
                 Ok(crl) if crl.revoked.contains(certificate.tbs_certificate.serial_number.as_bytes()) => {
