@@ -13,6 +13,7 @@ use crate::error::{ClientError, ClientResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
+use mydata_domain::ConsentStage;
 use mydata_spec::KnownApi;
 use serde::Serialize;
 
@@ -67,6 +68,20 @@ pub struct ConsentTerms {
     pub purpose: String,
     /// 보유기간.
     pub period: NaiveDate,
+}
+
+impl ConsentTerms {
+    /// The terms a consent of `stage` made on `today` (a Korean date) carries: the customer's, except
+    /// that a 1차 consent ends and is kept until the seventh day (공통-002).
+    pub fn for_stage(&self, stage: RequestType, today: NaiveDate) -> ConsentTerms {
+        match stage {
+            RequestType::AssetLists => {
+                let week = *ConsentStage::AssetLists.end_dates(today).end();
+                ConsentTerms { end_date: week, period: week, ..self.clone() }
+            }
+            RequestType::ChosenAssets => self.clone(),
+        }
+    }
 }
 
 /// The consent (전송요구내역) the customer signs for one provider; every value a string (첨부2).
@@ -233,6 +248,10 @@ mod tests {
         assert_eq!(json["add_cycle"], "1/w", "the additional cycle defaults to the basic one");
         assert_eq!(json["end_date"], "20270101");
         assert_eq!(json["snd_org_code"], "BANK000001");
+        let lists = terms.for_stage(RequestType::AssetLists, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        let week = NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        assert_eq!((lists.end_date, lists.period), (week, week), "공통-002: a 1차 consent lives seven days");
+        assert_eq!(terms.for_stage(RequestType::ChosenAssets, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()), terms);
         let unscheduled = ConsentTerms { fnd_cycle: None, ..terms };
         let doc = ConsentDocument::new("TX", "BANK000001", "OPERAT0001", &unscheduled, "cn", vec![target]);
         let json: serde_json::Value = serde_json::from_slice(&doc.to_bytes()).unwrap();

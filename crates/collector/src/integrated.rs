@@ -347,6 +347,7 @@ impl IntegratedAuth {
     ) -> Result<Vec<(usize, Sent)>, IntegratedError> {
         let at = Utc::now();
         let serial = at.timestamp_subsec_micros() as u64;
+        let terms = &terms.for_stage(request_type, mydata_spec::time::korean_date(at));
         let c = &self.config;
         let mut prepared: Vec<Prepared<'_>> = targets
             .iter()

@@ -86,6 +86,7 @@ impl Run<'_> {
             period: NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"),
         };
         let targets = vec![TargetInfo { scope: list_scope(t.industry), asset_list: Vec::new() }];
+        let terms = terms.for_stage(RequestType::AssetLists, today);
         let document = ConsentDocument::new(tx, &t.org_code, &t.operator_org, &terms, consent_nonce, targets);
         let person = PersonInfoRequest::new("conformance.example", ucpid_nonce);
         Signed {

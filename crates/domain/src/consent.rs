@@ -1,9 +1,11 @@
 //! A transmission request (전송요구): what a customer allowed one operator to collect from one provider.
 
+use crate::cycle::Cycle;
 use crate::scope::ScopeSet;
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use mydata_spec::{ApiSpec, AssetId};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsentStatus {
@@ -129,6 +131,103 @@ impl FromIterator<AssetId> for ConsentAssets {
     }
 }
 
+/// Which consent terms are for: 공통-002 gives the 1차 consent of 통합인증 (asset lists only) a
+/// fixed life of seven days, and every other consent (개별인증, 2차 통합인증) up to a year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentStage {
+    /// 1차 통합인증 (`request_type` 0): end date and retention period seven days after the request.
+    AssetLists,
+    /// 개별인증 or 2차 통합인증: an end date within a year, kept until the service ends.
+    Assets,
+}
+
+/// The cycles a customer may choose for 정기적 전송. 공통-002 fixes both at `1/w` at first and plans
+/// more choice; we offer monthly too (fewer calls than the fixed one, never more).
+pub const CHOOSABLE_CYCLES: [Cycle; 2] = [Cycle::WEEKLY, Cycle::MONTHLY];
+
+/// 공통-002 `period` "99991231": kept until the service ends or the customer asks for deletion.
+pub const KEPT_UNTIL_SERVICE_ENDS: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
+/// The terms of a consent besides its assets (공통-002), as the customer gave them: checked by one
+/// rule wherever a consent is made (the consent page, 통합인증-002).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentTerms {
+    pub is_scheduled: bool,
+    pub fnd_cycle: Option<String>,
+    pub add_cycle: Option<String>,
+    pub end_date: NaiveDate,
+    /// 보유기간.
+    pub period: NaiveDate,
+}
+
+/// Why consent terms are refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TermsRefusal {
+    #[error("{0} is given only with is_scheduled true")]
+    CycleUnscheduled(&'static str),
+    #[error("is_scheduled true needs {0}")]
+    CycleMissing(&'static str),
+    #[error("{name} {text:?} is not a cycle a customer may choose (1/w or 1/m)")]
+    CycleNotChoosable { name: &'static str, text: String },
+    #[error("end_date must be from {earliest} to {latest}")]
+    EndDate { earliest: NaiveDate, latest: NaiveDate },
+    #[error("period must be from {earliest} to {latest}")]
+    Period { earliest: NaiveDate, latest: NaiveDate },
+}
+
+impl ConsentStage {
+    /// 통합인증-002's `request_type`: `0` the asset lists (1차), `1` the chosen assets (2차).
+    pub fn of_request_type(code: &str) -> Option<ConsentStage> {
+        match code {
+            "0" => Some(ConsentStage::AssetLists),
+            "1" => Some(ConsentStage::Assets),
+            _ => None,
+        }
+    }
+
+    /// The end dates a consent made on `today` (a Korean date) may have.
+    pub fn end_dates(self, today: NaiveDate) -> RangeInclusive<NaiveDate> {
+        match self {
+            ConsentStage::AssetLists => today..=today + Days::new(7),
+            ConsentStage::Assets => today..=today + Days::new(365),
+        }
+    }
+
+    /// The retention periods a consent made on `today` may have: seven days at most for the asset
+    /// lists (the operator's day may have turned before ours), "99991231" otherwise.
+    pub fn periods(self, today: NaiveDate) -> RangeInclusive<NaiveDate> {
+        match self {
+            ConsentStage::AssetLists => self.end_dates(today),
+            ConsentStage::Assets => KEPT_UNTIL_SERVICE_ENDS..=KEPT_UNTIL_SERVICE_ENDS,
+        }
+    }
+}
+
+impl ConsentTerms {
+    /// Checks the terms of a consent of `stage` made on `today` (a Korean date).
+    pub fn check(&self, stage: ConsentStage, today: NaiveDate) -> Result<(), TermsRefusal> {
+        for (name, cycle) in [("fnd_cycle", &self.fnd_cycle), ("add_cycle", &self.add_cycle)] {
+            match (self.is_scheduled, cycle) {
+                (false, Some(_)) => return Err(TermsRefusal::CycleUnscheduled(name)),
+                (true, None) => return Err(TermsRefusal::CycleMissing(name)),
+                (true, Some(text)) if !Cycle::parse(text).is_some_and(|c| CHOOSABLE_CYCLES.contains(&c)) => {
+                    return Err(TermsRefusal::CycleNotChoosable { name, text: text.clone() });
+                }
+                _ => {}
+            }
+        }
+        let dates = stage.end_dates(today);
+        if !dates.contains(&self.end_date) {
+            return Err(TermsRefusal::EndDate { earliest: *dates.start(), latest: *dates.end() });
+        }
+        let periods = stage.periods(today);
+        if !periods.contains(&self.period) {
+            return Err(TermsRefusal::Period { earliest: *periods.start(), latest: *periods.end() });
+        }
+        Ok(())
+    }
+}
+
 /// Whether an operator may ask the customer to extend a consent ending on `end_date` (전송요구 기간
 /// 연장): from one month before it ends until it does (technical guideline 2022, ch.3 라).
 pub fn extension_offered(end_date: NaiveDate, today: NaiveDate) -> bool {
@@ -166,7 +265,7 @@ mod tests {
             add_cycle: Some("1/w".into()),
             end_date: NaiveDate::parse_from_str(end, "%Y%m%d").unwrap(),
             purpose: "자산관리".into(),
-            period: NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+            period: KEPT_UNTIL_SERVICE_ENDS,
             options: ConsentOptions::default(),
             status,
             created_at: 0,
@@ -186,5 +285,64 @@ mod tests {
         assert!(c.covers_asset(accounts, "1001001") && !c.covers_asset(accounts, "999"));
         assert!(!c.covers_asset(irps, "1001001"), "the same number in another list is another asset");
         assert_eq!(c.assets.iter().map(|a| a.to_string()).collect::<Vec<_>>(), ["은행-001:1001001"]);
+    }
+
+    fn terms(cycle: Option<&str>, end: &str, period: &str) -> ConsentTerms {
+        let day = |s| NaiveDate::parse_from_str(s, "%Y%m%d").unwrap();
+        ConsentTerms {
+            is_scheduled: cycle.is_some(),
+            fnd_cycle: cycle.map(Into::into),
+            add_cycle: cycle.map(Into::into),
+            end_date: day(end),
+            period: day(period),
+        }
+    }
+
+    #[test]
+    fn terms_follow_common_002() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let assets = ConsentStage::Assets;
+        // 공통-002's examples: a request of 2021.12.1 ends 2022.12.1 at the latest (here a year on).
+        assert_eq!(terms(Some("1/w"), "20271201", "99991231").check(assets, today), Ok(()));
+        assert_eq!(terms(None, "20261201", "99991231").check(assets, today), Ok(()));
+        assert_eq!(terms(Some("1/m"), "20270301", "99991231").check(assets, today), Ok(()));
+        let (earliest, latest) = (today, NaiveDate::from_ymd_opt(2027, 12, 1).unwrap());
+        for end in ["20271202", "20261130"] {
+            assert_eq!(
+                terms(Some("1/w"), end, "99991231").check(assets, today),
+                Err(TermsRefusal::EndDate { earliest, latest })
+            );
+        }
+        let refused = |t: ConsentTerms| t.check(assets, today).unwrap_err();
+        assert!(matches!(refused(terms(Some("2/d"), "20270101", "99991231")), TermsRefusal::CycleNotChoosable { .. }));
+        assert!(matches!(refused(terms(Some("1/x"), "20270101", "99991231")), TermsRefusal::CycleNotChoosable { .. }));
+        let kept = TermsRefusal::Period { earliest: KEPT_UNTIL_SERVICE_ENDS, latest: KEPT_UNTIL_SERVICE_ENDS };
+        assert_eq!(refused(terms(Some("1/w"), "20270101", "20271231")), kept);
+        let unscheduled = ConsentTerms { is_scheduled: false, ..terms(Some("1/w"), "20270101", "99991231") };
+        assert_eq!(refused(unscheduled), TermsRefusal::CycleUnscheduled("fnd_cycle"));
+        let half = ConsentTerms { add_cycle: None, ..terms(Some("1/w"), "20270101", "99991231") };
+        assert_eq!(refused(half), TermsRefusal::CycleMissing("add_cycle"));
+    }
+
+    #[test]
+    fn request_types_name_the_stages() {
+        assert_eq!(ConsentStage::of_request_type("0"), Some(ConsentStage::AssetLists));
+        assert_eq!(ConsentStage::of_request_type("1"), Some(ConsentStage::Assets));
+        assert_eq!(ConsentStage::of_request_type("2"), None);
+    }
+
+    #[test]
+    fn an_asset_list_consent_lives_seven_days() {
+        // 공통-002: requested 2021.12.1, it ends and is kept until 2021.12.8.
+        let today = NaiveDate::from_ymd_opt(2021, 12, 1).unwrap();
+        let lists = ConsentStage::AssetLists;
+        assert_eq!(terms(Some("1/w"), "20211208", "20211208").check(lists, today), Ok(()));
+        assert!(matches!(
+            terms(Some("1/w"), "20211209", "20211208").check(lists, today),
+            Err(TermsRefusal::EndDate { .. })
+        ));
+        let kept_forever = terms(Some("1/w"), "20211208", "99991231").check(lists, today);
+        let week = NaiveDate::from_ymd_opt(2021, 12, 8).unwrap();
+        assert_eq!(kept_forever, Err(TermsRefusal::Period { earliest: today, latest: week }));
     }
 }

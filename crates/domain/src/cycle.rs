@@ -25,6 +25,7 @@ pub enum CycleUnit {
 impl Cycle {
     /// The standard's initial fixed cycle, once a week (ch.3.3.1).
     pub const WEEKLY: Cycle = Cycle { calls: 1, unit: CycleUnit::Week };
+    pub const MONTHLY: Cycle = Cycle { calls: 1, unit: CycleUnit::Month };
 
     /// A cycle as 공통-002 writes it: `count/unit`, unit `d`, `w` or `m`, count at least 1.
     pub fn parse(text: &str) -> Option<Cycle> {
@@ -77,6 +78,18 @@ impl Cycle {
     }
 }
 
+/// As 공통-002 writes it: `1/w`.
+impl std::fmt::Display for Cycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.unit {
+            CycleUnit::Day => 'd',
+            CycleUnit::Week => 'w',
+            CycleUnit::Month => 'm',
+        };
+        write!(f, "{}/{unit}", self.calls)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +103,9 @@ mod tests {
     fn cycles_parse_as_written() {
         assert_eq!(Cycle::parse("1/w"), Some(Cycle::WEEKLY));
         assert_eq!(Cycle::parse("2/d"), Some(Cycle { calls: 2, unit: CycleUnit::Day }));
+        for text in ["1/w", "2/d", "1/m"] {
+            assert_eq!(Cycle::parse(text).unwrap().to_string(), text);
+        }
         for bad in ["", "1", "w/1", "1/y", "x/w", "0/w", "-1/w"] {
             assert_eq!(Cycle::parse(bad), None, "{bad}");
         }

@@ -6,7 +6,10 @@ pub mod period;
 pub mod scope;
 pub mod token;
 
-pub use consent::{Consent, ConsentAssets, ConsentError, ConsentOptions, ConsentStatus};
+pub use consent::{
+    CHOOSABLE_CYCLES, Consent, ConsentAssets, ConsentError, ConsentOptions, ConsentStage, ConsentStatus, ConsentTerms,
+    KEPT_UNTIL_SERVICE_ENDS, TermsRefusal,
+};
 pub use cycle::Cycle;
 pub use period::{Period, PeriodRefusal, PeriodRule};
 pub use scope::{ScopeError, ScopeSet};

@@ -57,6 +57,8 @@ pub struct Provider {
     pub transport: transport::TransportPolicy,
     /// Who the customer on the consent page is.
     pub customer_auth: Arc<dyn oauth::customer_auth::CustomerAuthenticator>,
+    /// Whether 통합인증-002's certificates were revoked ([`oauth::revocation`]).
+    pub revocation: oauth::revocation::RevocationChecker,
     /// 개별인증-001 requests taken, to purge expired sessions now and then.
     sessions_started: std::sync::atomic::AtomicU64,
     /// Its rate limits ([`limits`]).
@@ -119,6 +121,7 @@ impl Provider {
             metrics: Default::default(),
             transport,
             customer_auth,
+            revocation: Default::default(),
             sessions_started: Default::default(),
             limiters: std::sync::RwLock::new(Arc::new(limits::Limiters::new(Default::default()))),
             scheduled,

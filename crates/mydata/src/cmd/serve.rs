@@ -6,6 +6,7 @@ use clap::Args;
 use mydata_provider::limits::RateLimits;
 use mydata_provider::oauth::customer_auth::{CustomerAuthenticator, DemoSignIn};
 use mydata_provider::oauth::oidc::{OidcSettings, OidcSignIn};
+use mydata_provider::oauth::revocation::RevocationSettings;
 use mydata_provider::transport::TransportPolicy;
 use mydata_provider::{Provider, ProviderConfig, ServedOrg, demo_orgs};
 use mydata_spec::scheduled_hours::{ScheduledHours, SystemClock};
@@ -45,6 +46,8 @@ pub struct ServeArgs {
     customer_auth: CustomerAuthArgs,
     #[command(flatten)]
     rate_limits: RateLimitArgs,
+    #[command(flatten)]
+    revocation: RevocationArgs,
     #[command(flatten)]
     portal: PortalLinkArgs,
     #[command(flatten)]
@@ -148,6 +151,33 @@ impl RateLimitArgs {
             address_per_sec: self.rate_limit_address,
             customer_per_min: self.rate_limit_customer,
             auth_failures_per_min: self.rate_limit_auth_failures,
+        }
+    }
+}
+
+/// Revocation of the customer certificates 통합인증-002 accepts: each certificate's CA publishes a
+/// CRL at the distribution point the certificate names; while none that the CA signed and that is
+/// current can be had, the certificate is refused with 503 `temporarily_unavailable` (fail closed).
+#[derive(Args)]
+struct RevocationArgs {
+    /// Seconds a fetched CRL is used before it is fetched again (never past its own nextUpdate).
+    #[arg(long, env = "MYDATA_CRL_REFRESH_SECS", default_value_t = RevocationSettings::default().refresh_secs)]
+    crl_refresh_secs: u64,
+    /// Seconds one CRL fetch may take.
+    #[arg(long, env = "MYDATA_CRL_FETCH_TIMEOUT_SECS", default_value_t = RevocationSettings::default().fetch_timeout.as_secs())]
+    crl_fetch_timeout_secs: u64,
+    /// Refuse customer certificates that name no CRL distribution point (by default they are
+    /// accepted: their CA publishes no CRL to check them against).
+    #[arg(long, env = "MYDATA_REQUIRE_CRL")]
+    require_crl: bool,
+}
+
+impl RevocationArgs {
+    fn settings(&self) -> RevocationSettings {
+        RevocationSettings {
+            refresh_secs: self.crl_refresh_secs,
+            fetch_timeout: std::time::Duration::from_secs(self.crl_fetch_timeout_secs),
+            require_distribution_point: self.require_crl,
         }
     }
 }
@@ -338,6 +368,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let provider = Provider::new_with(store, config, transport, customer_auth).await?;
     provider.set_scheduled_hours(hours, std::sync::Arc::new(SystemClock));
     provider.set_rate_limits(args.rate_limits.limits());
+    provider.revocation.configure(args.revocation.settings());
     if args.maintenance {
         provider.set_maintenance(true);
         tracing::warn!("in maintenance: the information APIs answer 50008");

@@ -12,8 +12,11 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Days, NaiveDate, Utc};
-use mydata_domain::{Consent, ConsentAssets, ConsentOptions, ConsentStatus, ScopeSet};
+use chrono::{NaiveDate, Utc};
+use mydata_domain::cycle::{Cycle, CycleUnit};
+use mydata_domain::{
+    CHOOSABLE_CYCLES, Consent, ConsentAssets, ConsentOptions, ConsentStage, ConsentStatus, ConsentTerms, ScopeSet,
+};
 use mydata_spec::Industry;
 use mydata_spec::KnownApi;
 use mydata_spec::catalogue::list_scope;
@@ -32,9 +35,16 @@ fn cookie_name(provider: &Provider) -> &'static str {
     if provider.transport.https { "__Host-mydata_consent" } else { "mydata_consent" }
 }
 pub(super) const CONSENT_PATH: &str = "/oauth/2.0/consent";
-/// Transfer cycles a customer may pick: the standard's weekly default (공통-002: fixed at 1/w at
-/// launch) or less often, never more.
-const CYCLES: &[(&str, &str)] = &[("1/w", "주 1회"), ("1/m", "월 1회")];
+
+/// A cycle as the page names it: `주 1회`.
+fn cycle_label(cycle: Cycle) -> String {
+    let unit = match cycle.unit {
+        CycleUnit::Day => "일",
+        CycleUnit::Week => "주",
+        CycleUnit::Month => "월",
+    };
+    format!("{unit} {}회", cycle.calls)
+}
 
 /// 첨부1 ①: client_id or redirect_uri unusable — answered directly, as JSON, never redirected.
 fn direct_error(description: &str, params: &HashMap<String, String>, tran_id: Option<&RequestTranId>) -> Response {
@@ -477,12 +487,14 @@ async fn consent_page(
     body.push_str(&checkbox("is_scheduled", "true", "정기적 전송을 요구합니다", "is_scheduled", scheduled));
     body.push_str("<label>주기 <select name=\"cycle\" id=\"cycle\">");
     let earlier_cycle = earlier.as_ref().and_then(|c| c.fnd_cycle.as_deref());
-    for (value, label) in CYCLES {
-        let selected = if earlier_cycle == Some(*value) { " selected" } else { "" };
-        body.push_str(&format!("<option value=\"{value}\"{selected}>{label}</option>"));
+    for cycle in CHOOSABLE_CYCLES {
+        let value = cycle.to_string();
+        let selected = if earlier_cycle == Some(value.as_str()) { " selected" } else { "" };
+        body.push_str(&format!("<option value=\"{value}\"{selected}>{}</option>", cycle_label(cycle)));
     }
-    let latest = today + Days::new(365);
-    let end = earlier.as_ref().map(|c| c.end_date).filter(|d| (today..=latest).contains(d)).unwrap_or(latest);
+    let end_dates = ConsentStage::Assets.end_dates(today);
+    let latest = *end_dates.end();
+    let end = earlier.as_ref().map(|c| c.end_date).filter(|d| end_dates.contains(d)).unwrap_or(latest);
     body.push_str(&format!(
         "</select></label><p class=\"hint\">정기적 전송을 요구하시면 이 서비스가 고르신 주기마다 한 번씩 \
          최신 정보를 자동으로 받아 갑니다. 요구하지 않으시면 앱을 여실 때에만 받아 갑니다.</p></fieldset>\
@@ -527,9 +539,7 @@ async fn consent_page(
 struct Choice {
     assets: ConsentAssets,
     scopes: ScopeSet,
-    is_scheduled: bool,
-    cycle: Option<String>,
-    end_date: NaiveDate,
+    terms: ConsentTerms,
     options: ConsentOptions,
 }
 
@@ -558,23 +568,25 @@ fn read_choice(
         scopes.insert(scope);
     }
     let is_scheduled = values(pairs, "is_scheduled").any(|v| v == "true");
-    let cycle = match values(pairs, "cycle").next() {
-        Some(c) if CYCLES.iter().any(|(value, _)| *value == c) => Some(c.to_owned()),
-        _ => return Err("an unknown transfer cycle".into()),
-    };
+    // The page always sends its select's cycle; it counts only when 정기적 전송 is ticked.
+    let cycle = values(pairs, "cycle").next().filter(|_| is_scheduled).map(str::to_owned);
     let end_text = values(pairs, "end_date").next().ok_or("end_date is required")?;
     let end_date = NaiveDate::parse_from_str(end_text, "%Y-%m-%d").map_err(|_| "end_date is not a date")?;
-    if end_date < today || end_date > today + Days::new(365) {
-        return Err("end_date must be within one year".into());
-    }
+    let terms = ConsentTerms {
+        is_scheduled,
+        fnd_cycle: cycle.clone(),
+        add_cycle: cycle,
+        end_date,
+        // 공통-002: individual authentication keeps the data until the service ends.
+        period: *ConsentStage::Assets.periods(today).start(),
+    };
+    terms.check(ConsentStage::Assets, today).map_err(|e| e.to_string())?;
     let optional = optional_items(industry);
     let option = |name: &str, applies: bool| applies && values(pairs, "option").any(|v| v == name);
     Ok(Choice {
         assets,
         scopes,
-        is_scheduled,
-        cycle: cycle.filter(|_| is_scheduled),
-        end_date,
+        terms,
         options: ConsentOptions {
             trans_memo: option("trans_memo", optional.trans_memo),
             merchant_name_regno: option("merchant_name_regno", optional.merchant_name_regno),
@@ -622,13 +634,12 @@ pub async fn answer(
         client_id: session.client_id.clone(),
         scopes: choice.scopes,
         assets: choice.assets,
-        is_scheduled: choice.is_scheduled,
-        fnd_cycle: choice.cycle.clone(),
-        add_cycle: choice.cycle,
-        end_date: choice.end_date,
+        is_scheduled: choice.terms.is_scheduled,
+        fnd_cycle: choice.terms.fnd_cycle,
+        add_cycle: choice.terms.add_cycle,
+        end_date: choice.terms.end_date,
         purpose: format!("{name} 서비스 제공"),
-        // 공통-002: individual authentication keeps the data until the service ends (99991231).
-        period: NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date"),
+        period: choice.terms.period,
         options: choice.options,
         status: ConsentStatus::Active,
         created_at: now,

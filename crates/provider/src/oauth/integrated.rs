@@ -1,12 +1,14 @@
 //! 통합인증-002 (`grant_type=password`): the operator sends the consent the customer signed with a
 //! certificate of a 통합인증기관; the provider verifies the signature against the CA it trusts, checks
-//! the CI, the nonces and the consent's contents, records the consent (replacing the customer's
+//! the CI, the nonces (or, for a 사설인증서, the CA's transaction the signature covers), the consent's
+//! contents and terms, and the certificate's revocation, records the consent (replacing the customer's
 //! earlier one with this service) and issues tokens for it, all in one transaction.
 //!
 //! The annexes that define the signed document (별첨1/2) are not part of our text; the document is
 //! the JSON the public sources show (auth.md §9), bound to this request by `tx_id` and the nonces.
 
 use super::choices::{AssetChoice, customer_assets};
+use super::revocation::RevocationRefusal;
 use super::signature::verify;
 use super::{OAuthFailure, authenticate_client};
 use crate::Provider;
@@ -15,8 +17,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
-use chrono::{Days, NaiveDate, Utc};
-use mydata_domain::{Consent, ConsentAssets, ConsentOptions, ConsentStatus, ScopeSet};
+use chrono::{NaiveDate, Utc};
+use cms::cert::x509::Certificate;
+use cms::cert::x509::der::Decode;
+use mydata_domain::{Consent, ConsentAssets, ConsentOptions, ConsentStage, ConsentStatus, ConsentTerms, ScopeSet};
 use mydata_spec::KnownApi;
 use mydata_spec::catalogue::{is_list_scope, list_scope};
 use mydata_spec::fields::Location;
@@ -100,6 +104,29 @@ fn date(text: &str, name: &str) -> Result<NaiveDate, OAuthFailure> {
         .map_err(|_| OAuthFailure::invalid_request(format!("{name} is not a DATE")))
 }
 
+/// The signer's certificate must not be revoked: `invalid_grant` if it is, `temporarily_unavailable`
+/// (HTTP 503, try again) while its CA's CRL cannot be had.
+async fn check_revocation(provider: &Provider, signer_der: &[u8], ca_der: &[u8], now: i64) -> Result<(), OAuthFailure> {
+    let parse = |der: &[u8]| Certificate::from_der(der).map_err(|_| bad_grant("a certificate does not parse"));
+    let (certificate, ca) = (parse(signer_der)?, parse(ca_der)?);
+    match provider.revocation.check(&certificate, &ca, now).await {
+        Ok(()) => Ok(()),
+        Err(refusal @ (RevocationRefusal::Revoked | RevocationRefusal::NoDistributionPoint)) => {
+            Err(bad_grant(refusal.to_string()))
+        }
+        Err(RevocationRefusal::Unavailable(problem)) => {
+            tracing::warn!(%problem, "a customer certificate's CRL cannot be had; refusing it until it can");
+            let mut failure =
+                OAuthFailure::new("temporarily_unavailable", "the certificate's revocation cannot be checked now");
+            failure.retry_after = Some(CRL_RETRY_AFTER_SECS);
+            Err(failure)
+        }
+    }
+}
+
+/// What an operator refused for want of a CRL is told to wait.
+const CRL_RETRY_AFTER_SECS: u64 = 60;
+
 pub async fn token(
     provider: &Provider,
     fields: &Fields,
@@ -126,6 +153,8 @@ pub async fn token(
     if !matches!(auth_type, "0" | "1") || !matches!(consent_type, "0" | "1") {
         return Err(OAuthFailure::invalid_request("auth_type and consent_type are 0 or 1"));
     }
+    let stage = ConsentStage::of_request_type(field(fields, "request_type"))
+        .ok_or_else(|| OAuthFailure::invalid_request("request_type is 0 or 1"))?;
     let ca_code = field(fields, "ca_code");
     let ca = provider.store.certificate_authority(ca_code).await?;
     let ca = ca.ok_or_else(|| bad_grant("ca_code names no certification authority this provider trusts"))?;
@@ -182,6 +211,11 @@ pub async fn token(
     } else {
         let cert_tx_id =
             fields.get("cert_tx_id").ok_or_else(|| OAuthFailure::invalid_request("cert_tx_id is required"))?;
+        // The CA signs within its transaction: the signature must cover this one, or a signature
+        // of another transaction could be sent under a fresh cert_tx_id.
+        if verified.content_identifier.as_deref() != Some(cert_tx_id.as_bytes()) {
+            return Err(bad_grant("the signature does not cover cert_tx_id (signed attribute contentIdentifier)"));
+        }
         nonces.push(format!("cert_tx:{cert_tx_id}"));
     }
 
@@ -201,7 +235,7 @@ pub async fn token(
             return Err(OAuthFailure::new("invalid_scope", "a scope of another industry"));
         }
         // 1st-stage consents (request_type 0) are for asset lists only (auth.md §6).
-        if field(fields, "request_type") == "0" && set.iter().any(|s| !is_list_scope(s)) {
+        if stage == ConsentStage::AssetLists && set.iter().any(|s| !is_list_scope(s)) {
             return Err(OAuthFailure::new("invalid_scope", "request_type 0 grants list scopes only"));
         }
         set.iter().for_each(|s| scopes.insert(s));
@@ -230,11 +264,20 @@ pub async fn token(
         }
     }
     let today = mydata_spec::time::korean_date(Utc::now());
-    let end_date = date(&signed_consent.end_date, "end_date")?;
-    if end_date < today || end_date > today + Days::new(366) {
-        return Err(OAuthFailure::invalid_request("end_date must be within a year"));
-    }
-    let is_scheduled = signed_consent.is_scheduled == "true";
+    let is_scheduled = match signed_consent.is_scheduled.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(OAuthFailure::invalid_request("is_scheduled is true or false")),
+    };
+    let terms = ConsentTerms {
+        is_scheduled,
+        fnd_cycle: signed_consent.fnd_cycle,
+        add_cycle: signed_consent.add_cycle,
+        end_date: date(&signed_consent.end_date, "end_date")?,
+        period: date(&signed_consent.period, "period")?,
+    };
+    terms.check(stage, today).map_err(|e| OAuthFailure::invalid_request(e.to_string()))?;
+    check_revocation(provider, &verified.signer_certificate, &ca.certificate_der, now).await?;
     let yes = |v: &Option<String>| v.as_deref() == Some("true");
     let consent = Consent {
         consent_id: uuid::Uuid::new_v4().to_string(),
@@ -243,12 +286,12 @@ pub async fn token(
         client_id: client.client_id,
         scopes,
         assets,
-        is_scheduled,
-        fnd_cycle: signed_consent.fnd_cycle.filter(|_| is_scheduled),
-        add_cycle: signed_consent.add_cycle.filter(|_| is_scheduled),
-        end_date,
+        is_scheduled: terms.is_scheduled,
+        fnd_cycle: terms.fnd_cycle,
+        add_cycle: terms.add_cycle,
+        end_date: terms.end_date,
         purpose: signed_consent.purpose,
-        period: date(&signed_consent.period, "period")?,
+        period: terms.period,
         options: ConsentOptions {
             trans_memo: yes(&signed_consent.is_consent_trans_memo),
             merchant_name_regno: yes(&signed_consent.is_consent_merchant_name_regno),

@@ -9,6 +9,7 @@ pub mod customer_auth;
 mod integrated;
 pub mod oidc;
 mod page;
+pub mod revocation;
 pub mod signature;
 mod token;
 

@@ -3,17 +3,23 @@
 //!
 //! Verification accepts one signer using ECDSA P-256 with SHA-256, with or without signed attributes
 //! (a message digest then binds them to the content), whose certificate is in the message, was signed
-//! by the trusted CA and is valid now. The customer's CI is the certificate subject's serialNumber:
-//! the sandbox's stand-in for the CA's UCPID answer (별첨1, which we do not have).
+//! by the trusted CA, is valid now — and so is the CA's own certificate — and whose keyUsage allows
+//! signing (digitalSignature or nonRepudiation). Revocation is checked apart ([`super::revocation`]),
+//! since it may need the network. The customer's CI is the certificate subject's serialNumber: the
+//! sandbox's stand-in for the CA's UCPID answer (별첨1, which we do not have).
 
 use cms::cert::CertificateChoices;
 use cms::cert::x509::Certificate;
 use cms::cert::x509::der::asn1::{OctetString, PrintableStringRef, Utf8StringRef};
+use cms::cert::x509::der::oid::AssociatedOid;
 use cms::cert::x509::der::{Decode, Encode, Tag, Tagged};
+use cms::cert::x509::ext::pkix::KeyUsage;
 use cms::cert::x509::spki::AlgorithmIdentifierOwned;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
-use mydata_pki::consent_signing::{ECDSA_WITH_SHA_256, ID_MESSAGE_DIGEST, ID_SHA_256, ID_SIGNED_DATA, SERIAL_NUMBER};
+use mydata_pki::consent_signing::{
+    ECDSA_WITH_SHA_256, ID_CONTENT_IDENTIFIER, ID_MESSAGE_DIGEST, ID_SHA_256, ID_SIGNED_DATA, SERIAL_NUMBER,
+};
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{DerSignature, VerifyingKey};
 use p256::pkcs8::DecodePublicKey;
@@ -28,14 +34,22 @@ pub struct VerifiedSignature {
     pub signer_ci: String,
     /// The signer's certificate, DER (to check that two signatures come from one certificate).
     pub signer_certificate: Vec<u8>,
+    /// The signed attribute contentIdentifier, when the signature covers one: the transaction a CA
+    /// signed in (`cert_tx_id`, auth_type 1).
+    pub content_identifier: Option<Vec<u8>>,
 }
 
-fn key_of(certificate: &Certificate) -> Result<VerifyingKey, String> {
+pub(super) fn key_of(certificate: &Certificate) -> Result<VerifyingKey, String> {
     let spki = certificate.tbs_certificate.subject_public_key_info.to_der().map_err(|e| e.to_string())?;
     VerifyingKey::from_public_key_der(&spki).map_err(|_| "the certificate's key is not ECDSA P-256".to_owned())
 }
 
-fn verify_ecdsa(key: &VerifyingKey, algorithm: &AlgorithmIdentifierOwned, message: &[u8], signature: &[u8]) -> bool {
+pub(super) fn verify_ecdsa(
+    key: &VerifyingKey,
+    algorithm: &AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
     algorithm.oid == ECDSA_WITH_SHA_256
         && DerSignature::from_bytes(signature).is_ok_and(|s| key.verify(message, &s).is_ok())
 }
@@ -51,7 +65,23 @@ fn subject_serial(certificate: &Certificate) -> Option<String> {
     }
 }
 
-/// Checks that `certificate` was issued by `ca` and is valid at `now` (Unix seconds).
+/// The certificate's keyUsage extension, if it has one (a malformed one counts as none).
+pub(super) fn key_usage(certificate: &Certificate) -> Option<KeyUsage> {
+    let extension = certificate.tbs_certificate.extensions.iter().flatten().find(|e| e.extn_id == KeyUsage::OID)?;
+    KeyUsage::from_der(extension.extn_value.as_bytes()).ok()
+}
+
+/// Whether `certificate`'s validity covers `now` (Unix seconds).
+fn valid_at(certificate: &Certificate, now: i64) -> bool {
+    let validity = &certificate.tbs_certificate.validity;
+    let (from, to) =
+        (validity.not_before.to_unix_duration().as_secs(), validity.not_after.to_unix_duration().as_secs());
+    u64::try_from(now).is_ok_and(|now| (from..=to).contains(&now))
+}
+
+/// Checks that `certificate` was issued by `ca`, that both are valid at `now` (Unix seconds), and
+/// that `certificate` may sign (keyUsage digitalSignature or nonRepudiation; a certificate for
+/// signing consents always states its usage, so one without the extension is refused too).
 fn check_issued_by(certificate: &Certificate, ca: &Certificate, now: i64) -> Result<(), String> {
     if certificate.tbs_certificate.issuer != ca.tbs_certificate.subject {
         return Err("the certificate was not issued by this certification authority".into());
@@ -61,12 +91,14 @@ fn check_issued_by(certificate: &Certificate, ca: &Certificate, now: i64) -> Res
     if !verify_ecdsa(&key_of(ca)?, &certificate.signature_algorithm, &tbs, signature) {
         return Err("the certificate's signature does not verify".into());
     }
-    let validity = &certificate.tbs_certificate.validity;
-    let (from, to) =
-        (validity.not_before.to_unix_duration().as_secs(), validity.not_after.to_unix_duration().as_secs());
-    let now = u64::try_from(now).unwrap_or(0);
-    if now < from || now > to {
+    if !valid_at(ca, now) {
+        return Err("the certification authority's own certificate is not valid now".into());
+    }
+    if !valid_at(certificate, now) {
         return Err("the certificate is not valid now".into());
+    }
+    if !key_usage(certificate).is_some_and(|usage| usage.digital_signature() || usage.non_repudiation()) {
+        return Err("the certificate's key usage does not allow signatures".into());
     }
     Ok(())
 }
@@ -108,16 +140,17 @@ pub fn verify(signed: &[u8], ca_der: &[u8], now: i64) -> Result<VerifiedSignatur
     if signer.digest_alg.oid != ID_SHA_256 {
         return Err("the digest must be SHA-256".into());
     }
+    // A signed attribute's single OCTET STRING value.
+    let octets = |oid| {
+        let attribute = signer.signed_attrs.iter().flat_map(|set| set.iter()).find(|a| a.oid == oid)?;
+        let [value] = attribute.values.as_slice() else { return None };
+        value.decode_as::<OctetString>().ok().map(OctetString::into_bytes)
+    };
     let message = match &signer.signed_attrs {
         None => content.clone(),
         Some(attributes) => {
-            let digest = attributes
-                .iter()
-                .find(|a| a.oid == ID_MESSAGE_DIGEST)
-                .and_then(|a| a.values.iter().next())
-                .and_then(|v| v.decode_as::<OctetString>().ok())
-                .ok_or("signed attributes without a message digest")?;
-            if digest.as_bytes() != Sha256::digest(&content).as_slice() {
+            let digest = octets(ID_MESSAGE_DIGEST).ok_or("signed attributes without a message digest")?;
+            if digest != Sha256::digest(&content).as_slice() {
                 return Err("the message digest does not match the content".into());
             }
             attributes.to_der().map_err(|e| e.to_string())?
@@ -128,7 +161,8 @@ pub fn verify(signed: &[u8], ca_der: &[u8], now: i64) -> Result<VerifiedSignatur
     }
     let signer_ci = subject_serial(certificate).ok_or("the certificate carries no CI")?;
     let signer_certificate = certificate.to_der().map_err(|e| e.to_string())?;
-    Ok(VerifiedSignature { content, signer_ci, signer_certificate })
+    let content_identifier = octets(ID_CONTENT_IDENTIFIER);
+    Ok(VerifiedSignature { content, signer_ci, signer_certificate, content_identifier })
 }
 
-pub use mydata_pki::consent_signing::{CustomerCertificate, TestCertificationAuthority};
+pub use mydata_pki::consent_signing::{CaSettings, CustomerCertificate, CustomerKeyUsage, TestCertificationAuthority};

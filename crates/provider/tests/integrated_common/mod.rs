@@ -8,7 +8,7 @@ use crate::oauth_common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Days, Utc};
-use mydata_provider::oauth::signature::{CustomerCertificate, TestCertificationAuthority};
+use mydata_provider::oauth::signature::{CaSettings, CustomerCertificate, TestCertificationAuthority};
 use mydata_store::{CertificateAuthority, prelude::*};
 use serde_json::{Value, json};
 
@@ -21,7 +21,12 @@ pub struct Signing {
 
 /// Registers a new test CA under [`CA`] and issues the customer's certificate (subject CI = [`CI`]).
 pub async fn trust_ca(app: &TestApp) -> Signing {
-    let ca = TestCertificationAuthority::generate(CA).unwrap();
+    trust_ca_with(app, CaSettings::default()).await
+}
+
+/// [`trust_ca`] with a CA made as `settings` say.
+pub async fn trust_ca_with(app: &TestApp, settings: CaSettings) -> Signing {
+    let ca = TestCertificationAuthority::generate_with(CA, settings).unwrap();
     app.store
         .upsert_certificate_authority(&CertificateAuthority {
             ca_code: CA.into(),
