@@ -39,6 +39,26 @@ impl Cycle {
         Some(Cycle { calls, unit })
     }
 
+    /// The cycle as 공통-002 writes it (`1/w`).
+    pub fn text(&self) -> String {
+        let unit = match self.unit {
+            CycleUnit::Day => 'd',
+            CycleUnit::Week => 'w',
+            CycleUnit::Month => 'm',
+        };
+        format!("{}/{unit}", self.calls)
+    }
+
+    /// The cycle in plain Korean, as a customer reads it: `주 1회`, `하루 2회`, `월 1회`.
+    pub fn korean(&self) -> String {
+        let unit = match self.unit {
+            CycleUnit::Day => "하루",
+            CycleUnit::Week => "주",
+            CycleUnit::Month => "월",
+        };
+        format!("{unit} {}회", self.calls)
+    }
+
     /// The consent's cycle text that applies to `api`: `fnd_cycle` for 기본 APIs, `add_cycle` for 추가.
     pub fn text_for<'a>(api: &ApiSpec, fnd_cycle: Option<&'a str>, add_cycle: Option<&'a str>) -> Option<&'a str> {
         match api.periodic? {
@@ -92,6 +112,14 @@ mod tests {
         assert_eq!(Cycle::parse("2/d"), Some(Cycle { calls: 2, unit: CycleUnit::Day }));
         for bad in ["", "1", "w/1", "1/y", "x/w", "0/w", "-1/w"] {
             assert_eq!(Cycle::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cycles_are_written_back_and_said_in_korean() {
+        for (text, korean) in [("1/w", "주 1회"), ("2/d", "하루 2회"), ("1/m", "월 1회")] {
+            let cycle = Cycle::parse(text).unwrap();
+            assert_eq!((cycle.text().as_str(), cycle.korean().as_str()), (text, korean));
         }
     }
 

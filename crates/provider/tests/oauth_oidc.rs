@@ -201,6 +201,7 @@ async fn setup() -> Setup {
                 org_code: OPERATOR.into(),
                 client_name: "브라우저 테스트".into(),
                 redirect_uris: vec![callback.clone()],
+                app_schemes: None,
                 updated_at: 0,
             })
             .await

@@ -23,6 +23,7 @@ pub async fn seed(app: &TestApp) {
             org_code: OPERATOR.into(),
             client_name: "테스트 자산관리".into(),
             redirect_uris: vec![REDIRECT.into()],
+            app_schemes: None,
             updated_at: 0,
         })
         .await
@@ -37,24 +38,29 @@ pub async fn seed(app: &TestApp) {
         })
         .await
         .unwrap();
-    let account = |num: &str, kind: &str, minus: bool, sort: &str| AssetRow {
+    app.store
+        .upsert_assets(&[
+            bank_account("1001001", "1001", true, "자유입출금", "1"),
+            bank_account("2002002", "2001", false, "자유입출금", "2"),
+            bank_account("3003003", "3100", false, "자유입출금", "3"),
+        ])
+        .await
+        .unwrap();
+}
+
+/// The customer's 은행-001 account `num` of 첨부3 type `kind` (`is_minus`: a 마이너스통장), named
+/// `product`, listed `sort`-th.
+pub fn bank_account(num: &str, kind: &str, minus: bool, product: &str, sort: &str) -> AssetRow {
+    AssetRow {
         org_code: BANK.into(),
         list_api: "은행-001".into(),
         asset_key: num.into(),
         customer_id: CUSTOMER.into(),
         sort_key: sort.into(),
         item: json!({"account_num": num, "is_consent": "false", "seqno": "1", "is_foreign_deposit": "false",
-            "prod_name": "자유입출금", "is_minus": minus.to_string(), "account_type": kind, "account_status": "01"}),
+            "prod_name": product, "is_minus": minus.to_string(), "account_type": kind, "account_status": "01"}),
         updated_at: 0,
-    };
-    app.store
-        .upsert_assets(&[
-            account("1001001", "1001", true, "1"),
-            account("2002002", "2001", false, "2"),
-            account("3003003", "3100", false, "3"),
-        ])
-        .await
-        .unwrap();
+    }
 }
 
 pub fn http_no_redirects() -> reqwest::Client {
