@@ -22,6 +22,17 @@ pub enum CycleUnit {
     Month,
 }
 
+impl CycleUnit {
+    /// The unit as 공통-002 writes it and as a customer says it.
+    const fn names(self) -> (char, &'static str) {
+        match self {
+            CycleUnit::Day => ('d', "하루"),
+            CycleUnit::Week => ('w', "주"),
+            CycleUnit::Month => ('m', "월"),
+        }
+    }
+}
+
 impl Cycle {
     /// The standard's initial fixed cycle, once a week (ch.3.3.1).
     pub const WEEKLY: Cycle = Cycle { calls: 1, unit: CycleUnit::Week };
@@ -41,22 +52,12 @@ impl Cycle {
 
     /// The cycle as 공통-002 writes it (`1/w`).
     pub fn text(&self) -> String {
-        let unit = match self.unit {
-            CycleUnit::Day => 'd',
-            CycleUnit::Week => 'w',
-            CycleUnit::Month => 'm',
-        };
-        format!("{}/{unit}", self.calls)
+        format!("{}/{}", self.calls, self.unit.names().0)
     }
 
     /// The cycle in plain Korean, as a customer reads it: `주 1회`, `하루 2회`, `월 1회`.
     pub fn korean(&self) -> String {
-        let unit = match self.unit {
-            CycleUnit::Day => "하루",
-            CycleUnit::Week => "주",
-            CycleUnit::Month => "월",
-        };
-        format!("{unit} {}회", self.calls)
+        format!("{} {}회", self.unit.names().1, self.calls)
     }
 
     /// The consent's cycle text that applies to `api`: `fnd_cycle` for 기본 APIs, `add_cycle` for 추가.

@@ -9,8 +9,7 @@ mod oauth_common;
 
 use browser_common::*;
 use common::*;
-use mydata_provider::oauth::hash_client_secret;
-use mydata_store::{Backend, Client, RegistryOrgRow, prelude::*};
+use mydata_store::{Backend, RegistryOrgRow, prelude::*};
 use oauth_common::*;
 use std::time::Duration;
 
@@ -20,26 +19,10 @@ async fn a_customer_consents_in_chromium_and_the_operator_gets_a_working_code() 
     let app = spawn(Backend::Sqlite).await;
     seed(&app).await;
     let (callback, mut received) = callback_server().await;
-    app.store
-        .upsert_client(&Client {
-            client_id: "browserClient".into(),
-            client_secret_hash: hash_client_secret(CLIENT_SECRET),
-            org_code: OPERATOR.into(),
-            client_name: "브라우저 테스트".into(),
-            redirect_uris: vec![callback.clone()],
-            app_schemes: None,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
+    register_service(&app, "browserClient", "브라우저 테스트", &callback, None).await;
 
     // The operator's server starts 개별인증-001 with the customer's CI and gets the page's address.
-    let mut query = authorize_query(Some(("client_id", Some("browserClient"))));
-    query.retain(|(k, _)| k != "redirect_uri");
-    query.push(("redirect_uri".into(), callback.clone()));
-    let started = authorize(&app, &query, Some(CI)).await;
-    assert_eq!(started.status(), 302);
-    let page = format!("{}{}", app.base, location(&started));
+    let page = consent_page_for(&app, "browserClient", &callback).await;
 
     let browser = Session::open(&driver).await;
     browser.go(&page).await;
@@ -80,13 +63,7 @@ async fn on_a_phone_the_consent_page_speaks_in_names_groups_and_plain_korean() {
     let driver = start_driver().await;
     let app = spawn(Backend::Sqlite).await;
     seed(&app).await;
-    app.store
-        .upsert_assets(&[
-            bank_account("1001004", "1001", false, "월급통장", "4"),
-            bank_account("1003005", "1003", false, "행복적금", "5"),
-        ])
-        .await
-        .unwrap();
+    seed_salary_and_savings(&app).await;
     // The names the registry gives (지원-002 org_name, 지원-003 service_name).
     for (org_code, org_type, name) in [(BANK, "01", "한빛은행"), (OPERATOR, "03", "머니플래너(주)")] {
         let body = serde_json::json!({ "org_name": name });
@@ -94,27 +71,12 @@ async fn on_a_phone_the_consent_page_speaks_in_names_groups_and_plain_korean() {
         app.store.upsert_registry_org(&row).await.unwrap();
     }
     let (callback, mut received) = callback_server().await;
-    app.store
-        .upsert_client(&Client {
-            client_id: "phoneClient".into(),
-            client_secret_hash: hash_client_secret(CLIENT_SECRET),
-            org_code: OPERATOR.into(),
-            client_name: "머니플래너 가계부".into(),
-            redirect_uris: vec![callback.clone()],
-            app_schemes: Some(vec!["mydataapp://auth".into()]),
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-    let mut query = authorize_query(Some(("client_id", Some("phoneClient"))));
-    query.retain(|(k, _)| k != "redirect_uri");
-    query.push(("redirect_uri".into(), callback.clone()));
-    let started = authorize(&app, &query, Some(CI)).await;
-    assert_eq!(started.status(), 302);
+    register_service(&app, "phoneClient", "머니플래너 가계부", &callback, Some(vec!["mydataapp://auth".into()])).await;
+    let page = consent_page_for(&app, "phoneClient", &callback).await;
 
     let browser = Session::open(&driver).await;
     browser.resize(390, 844).await;
-    browser.go(&format!("{}{}", app.base, location(&started))).await;
+    browser.go(&page).await;
     let sign_in = browser.wait_for_text("데모 본인인증입니다").await;
     assert!(sign_in.contains("머니플래너 가계부") && sign_in.contains("한빛은행"), "names, not codes: {sign_in}");
     assert!(!sign_in.contains(BANK) && !sign_in.contains("phoneClient"), "{sign_in}");

@@ -411,13 +411,7 @@ async fn app_scheme_must_be_one_the_service_registered_at_the_portal() {
 async fn a_groups_box_chooses_all_of_the_group_without_a_script() {
     let app = spawn(Backend::Sqlite).await;
     seed(&app).await;
-    app.store
-        .upsert_assets(&[
-            bank_account("1001004", "1001", false, "월급통장", "4"),
-            bank_account("1003005", "1003", false, "행복적금", "5"),
-        ])
-        .await
-        .unwrap();
+    seed_salary_and_savings(&app).await;
     let end = (Utc::now().date_naive() + Days::new(30)).format("%Y-%m-%d").to_string();
     let form = |group: &str| {
         vec![

@@ -27,29 +27,17 @@ async fn register_operator(app: &TestApp, body: Value) {
     app.store.upsert_registry_org(&row).await.unwrap();
 }
 
-async fn accounts_from(app: &TestApp, address: &str, token: &str) -> reqwest::Response {
-    from(address)
-        .get(format!("{}/v1/bank/accounts?org_code={BANK}&limit=10", app.base))
-        .header("x-api-tran-id", tran_id())
-        .header("x-api-type", "user-search")
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
+/// 은행-001 from `address`: the HTTP status and rsp_code.
+async fn accounts_from(app: &TestApp, address: &str, token: &str) -> (u16, String) {
+    let (status, body) = list_accounts_with(&from(address), app, token).await;
+    (status, body["rsp_code"].as_str().unwrap_or_default().to_owned())
 }
 
 async fn form_from(app: &TestApp, address: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = from(address)
-        .post(format!("{}{path}", app.base))
-        .header("x-api-tran-id", tran_id())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    form_post_with(&from(address), app, path, form).await
 }
 
-fn code_form<'a>(code: &'a str) -> [(&'a str, &'a str); 6] {
+fn code_form(code: &str) -> [(&str, &str); 6] {
     [
         ("org_code", BANK),
         ("grant_type", "authorization_code"),
@@ -90,19 +78,19 @@ async fn only_the_operators_registered_addresses_are_served() {
         let access = tokens["access_token"].as_str().unwrap();
 
         // The information APIs: 40102 from elsewhere, served from the registered address.
-        expect_code(accounts_from(&app, ELSEWHERE, access).await, 401, "40102").await;
-        expect_code(accounts_from(&app, REGISTERED, access).await, 200, "00000").await;
+        assert_eq!(accounts_from(&app, ELSEWHERE, access).await, (401, "40102".into()), "{backend:?}");
+        assert_eq!(accounts_from(&app, REGISTERED, access).await, (200, "00000".into()), "{backend:?}");
 
         // Revocation from elsewhere is refused and revokes nothing.
         let revoke =
             [("org_code", BANK), ("token", access), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)];
         let (status, refused) = form_from(&app, ELSEWHERE, "/oauth/2.0/revoke", &revoke).await;
         assert_eq!((status, refused["error"].as_str()), (400, Some("unauthorized_client")), "{backend:?} {refused}");
-        expect_code(accounts_from(&app, REGISTERED, access).await, 200, "00000").await;
+        assert_eq!(accounts_from(&app, REGISTERED, access).await, (200, "00000".into()), "{backend:?}");
 
         // An institution that registered no address is served from none.
         register_operator(&app, json!({"org_name": "머니플래너"})).await;
-        expect_code(accounts_from(&app, REGISTERED, access).await, 401, "40102").await;
+        assert_eq!(accounts_from(&app, REGISTERED, access).await, (401, "40102".into()), "{backend:?}");
     }
 }
 
@@ -114,5 +102,6 @@ async fn without_enforcement_any_address_is_served() {
     let code = consent_via_page(&app, &approve_deposit()).await["code"].clone();
     let (status, tokens) = form_from(&app, ELSEWHERE, "/oauth/2.0/token", &code_form(&code)).await;
     assert_eq!(status, 200, "{tokens}");
-    expect_code(accounts_from(&app, ELSEWHERE, tokens["access_token"].as_str().unwrap()).await, 200, "00000").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(accounts_from(&app, ELSEWHERE, access).await, (200, "00000".into()));
 }
