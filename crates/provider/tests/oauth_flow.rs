@@ -366,6 +366,9 @@ async fn a_consent_change_starts_from_the_earlier_choices() {
     };
     assert!(input("은행-001:1001001").contains("checked"), "{html}");
     assert!(!input("은행-001:2002002").contains("checked"), "{html}");
+    // 입출금 holds only the chosen account, yet its group box is left to the script: without one, a
+    // ticked group box would send the group whatever its accounts' boxes say.
+    assert!(!input("demand").contains("checked"), "{html}");
     assert!(input("true").contains("checked"), "scheduled as before: {html}");
     assert!(html.contains("<option value=\"1/w\" selected>"), "{html}");
     assert!(html.contains("change-notice"));

@@ -164,13 +164,13 @@ impl ConsentPage<'_> {
         let mut html = String::new();
         for (group, members) in groups {
             let (code, name) = (group.code(), group.korean());
-            let all_chosen = members.iter().all(|(_, asset)| self.chosen(asset));
+            // Never ticked here: without a script a ticked group box would send the whole group
+            // whatever its assets' boxes say; the script ticks it when all of them are.
             html.push_str(&format!(
                 "<fieldset class=\"group\" id=\"group-{code}\"><legend>{name} <span class=\"count\">{}개</span></legend>\
-                 <label class=\"all\"><input type=\"checkbox\" name=\"asset_group\" value=\"{code}\" id=\"all-{code}\"{}> \
+                 <label class=\"all\"><input type=\"checkbox\" name=\"asset_group\" value=\"{code}\" id=\"all-{code}\"> \
                  {name} 모두 선택</label>",
                 members.len(),
-                if all_chosen { " checked" } else { "" },
             ));
             for (n, asset) in members {
                 let key = escape(&asset.asset.key);

@@ -3,14 +3,14 @@
 // form works the same; the server reads a ticked group's box as all of the group.
 document.querySelectorAll('input[name="asset_group"]').forEach(function (all) {
   var members = document.querySelectorAll('input[name="asset"][data-group="' + all.value + '"]');
+  function follow() {
+    all.checked = Array.prototype.every.call(members, function (m) { return m.checked; });
+  }
   all.addEventListener('change', function () {
     members.forEach(function (member) { member.checked = all.checked; });
   });
-  members.forEach(function (member) {
-    member.addEventListener('change', function () {
-      all.checked = Array.prototype.every.call(members, function (m) { return m.checked; });
-    });
-  });
+  members.forEach(function (member) { member.addEventListener('change', follow); });
+  follow();
 });
 var cycle = document.getElementById('cycle');
 if (cycle) {
