@@ -36,7 +36,10 @@ pub(super) struct Parties {
 
 impl Parties {
     pub(super) async fn of(provider: &Provider, session: &AuthSession) -> Parties {
-        let client = provider.store.client(&session.client_id).await.ok().flatten();
+        let client = provider.store.client(&session.client_id).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "reading the service's name for the consent page");
+            None
+        });
         let operator = match &client {
             Some(client) => registry_name(provider, &client.org_code).await,
             None => None,
