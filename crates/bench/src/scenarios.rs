@@ -276,6 +276,7 @@ pub(crate) async fn register_client(store: &dyn Store) -> anyhow::Result<()> {
             org_code: "OPERAT0001".into(),
             client_name: "벤치마크".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
+            app_schemes: None,
             updated_at: Utc::now().timestamp(),
         })
         .await?;

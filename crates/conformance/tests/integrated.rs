@@ -28,6 +28,7 @@ async fn target(own: &common::OwnProvider, trusted: bool) -> IntegratedTarget {
         org_code: OPERATOR.into(),
         client_name: "통합인증 conformance".into(),
         redirect_uris: Vec::new(),
+        app_schemes: None,
         updated_at: Utc::now().timestamp(),
     };
     own.store.upsert_client(&client).await.unwrap();

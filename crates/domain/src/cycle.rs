@@ -22,6 +22,17 @@ pub enum CycleUnit {
     Month,
 }
 
+impl CycleUnit {
+    /// The unit as 공통-002 writes it and as a customer says it.
+    const fn names(self) -> (char, &'static str) {
+        match self {
+            CycleUnit::Day => ('d', "하루"),
+            CycleUnit::Week => ('w', "주"),
+            CycleUnit::Month => ('m', "월"),
+        }
+    }
+}
+
 impl Cycle {
     /// The standard's initial fixed cycle, once a week (ch.3.3.1).
     pub const WEEKLY: Cycle = Cycle { calls: 1, unit: CycleUnit::Week };
@@ -38,6 +49,11 @@ impl Cycle {
             _ => return None,
         };
         Some(Cycle { calls, unit })
+    }
+
+    /// The cycle in plain Korean, as a customer reads it: `주 1회`, `하루 2회`, `월 1회`.
+    pub fn korean(&self) -> String {
+        format!("{} {}회", self.unit.names().1, self.calls)
     }
 
     /// The consent's cycle text that applies to `api`: `fnd_cycle` for 기본 APIs, `add_cycle` for 추가.
@@ -81,12 +97,7 @@ impl Cycle {
 /// As 공통-002 writes it: `1/w`.
 impl std::fmt::Display for Cycle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let unit = match self.unit {
-            CycleUnit::Day => 'd',
-            CycleUnit::Week => 'w',
-            CycleUnit::Month => 'm',
-        };
-        write!(f, "{}/{unit}", self.calls)
+        write!(f, "{}/{}", self.calls, self.unit.names().0)
     }
 }
 
@@ -108,6 +119,14 @@ mod tests {
         }
         for bad in ["", "1", "w/1", "1/y", "x/w", "0/w", "-1/w"] {
             assert_eq!(Cycle::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cycles_are_written_back_and_said_in_korean() {
+        for (text, korean) in [("1/w", "주 1회"), ("2/d", "하루 2회"), ("1/m", "월 1회")] {
+            let cycle = Cycle::parse(text).unwrap();
+            assert_eq!((cycle.to_string().as_str(), cycle.korean().as_str()), (text, korean));
         }
     }
 

@@ -84,6 +84,15 @@ fn bad_settings_stop_start_up_with_a_message_naming_them() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("neither sqlite:// nor postgres://"), "{err}");
+
+    // The registered addresses come from the portal's registry: enforcing them needs one.
+    let out = mydata().args(["serve", "--demo-sign-in", "--enforce-registered-ips"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--portal"), "{err}");
+    let out = mydata().args(["serve", "--demo-sign-in"]).env("MYDATA_ENFORCE_REGISTERED_IPS", "true").output().unwrap();
+    assert!(!out.status.success(), "the environment variable is the same setting");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--portal"));
 }
 
 #[test]

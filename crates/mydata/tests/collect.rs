@@ -46,6 +46,7 @@ async fn bank(dir: &Path) -> (String, Tokens) {
             org_code: "OPERAT0001".into(),
             client_name: "머니플래너 가계부".into(),
             redirect_uris: vec!["https://app.moneyplanner.example/callback".into()],
+            app_schemes: None,
             updated_at: 0,
         })
         .await

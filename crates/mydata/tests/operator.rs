@@ -12,9 +12,16 @@ fn help_teaches_the_operator_service() {
     let out = mydata().args(["operator", "--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for flag in
-        ["--listen", "--database", "--lease-secs", "--once", "--read-api-secret", "MYDATA_READ_API_SECRET", "--portal"]
-    {
+    for flag in [
+        "--listen",
+        "--database",
+        "--lease-secs",
+        "--once",
+        "--read-api-secret",
+        "MYDATA_READ_API_SECRET",
+        "--portal",
+        "--app-scheme",
+    ] {
         assert!(help.contains(flag), "operator --help lacks {flag}:\n{help}");
     }
 }

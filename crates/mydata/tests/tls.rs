@@ -210,6 +210,18 @@ async fn serve_with_cert_and_key_pulls_the_registry_from_a_mutual_tls_portal_wit
     log_line(&configured.log, "registry refreshed from the portal").await;
     assert!(configured.knows_the_registry_service().await);
 
+    // Enforcing the registered caller addresses, set in the file like any flag: the registry's operator
+    // calls from 198.51.100.7 (examples/registry.toml), this test from 127.0.0.1.
+    let enforcing_config = dir.path().join("enforcing.toml");
+    std::fs::write(&enforcing_config, "[serve]\nenforce-registered-ips = true\n").unwrap();
+    let env = [("MYDATA_CONFIG", enforcing_config.to_str().unwrap())];
+    let enforcing = start_bank(dir.path(), "enforcing", &pki, &portal, &client_identity, &env);
+    log_line(&enforcing.log, "registry refreshed from the portal").await;
+    let refused = enforcing.authorize_service().await;
+    assert_eq!(refused.status(), 400, "개별인증-001 from an address the operator did not register");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+
     let portal_log = std::fs::read_to_string(portal_log).unwrap();
     assert!(!portal_log.contains("TLS handshake refused"), "{portal_log}");
 }

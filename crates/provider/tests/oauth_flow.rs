@@ -366,9 +366,77 @@ async fn a_consent_change_starts_from_the_earlier_choices() {
     };
     assert!(input("은행-001:1001001").contains("checked"), "{html}");
     assert!(!input("은행-001:2002002").contains("checked"), "{html}");
+    // 입출금 holds only the chosen account, yet its group box is left to the script: without one, a
+    // ticked group box would send the group whatever its accounts' boxes say.
+    assert!(!input("demand").contains("checked"), "{html}");
     assert!(input("true").contains("checked"), "scheduled as before: {html}");
     assert!(html.contains("<option value=\"1/w\" selected>"), "{html}");
     assert!(html.contains("change-notice"));
     let end = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).format("%Y-%m-%d").to_string();
     assert!(html.contains(&format!("id=\"end_date\" value=\"{end}\"")), "the earlier end date: {html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_scheme_must_be_one_the_service_registered_at_the_portal() {
+    for backend in BACKENDS {
+        let app = spawn(backend).await;
+        seed(&app).await;
+        let mut client = app.store.client(CLIENT_ID).await.unwrap().unwrap();
+        let with_scheme = |scheme: &str| authorize_query(Some(("app_scheme", Some(scheme))));
+        // ch.3 ③: with the registry's list (지원-003 app_scheme_list) the request names one of its schemes.
+        client.app_schemes = Some(vec!["otherapp://auth".into(), "mydataapp://auth".into()]);
+        app.store.upsert_client(&client).await.unwrap();
+        let accepted = authorize(&app, &with_scheme("mydataapp://auth"), Some(CI)).await;
+        assert_eq!(accepted.status(), 302);
+        assert!(location(&accepted).starts_with("/oauth/2.0/consent/"), "{backend:?}: on to the consent page");
+        for unregistered in ["evilapp://auth", "MyDataApp://auth", "mydataapp://auth/more"] {
+            let refused = authorize(&app, &with_scheme(unregistered), Some(CI)).await;
+            assert_eq!(refused.status(), 302, "{backend:?} {unregistered}");
+            let params = callback_params(&location(&refused));
+            assert_eq!(params["error"], "invalid_request", "{backend:?} {unregistered}: {params:?}");
+            assert_eq!((params["state"].as_str(), params["api_tran_id"].len()), (STATE, 25));
+        }
+        // A service the registry lists without any app scheme has none a request could name.
+        client.app_schemes = Some(Vec::new());
+        app.store.upsert_client(&client).await.unwrap();
+        let refused = authorize(&app, &with_scheme("mydataapp://auth"), Some(CI)).await;
+        assert_eq!(callback_params(&location(&refused))["error"], "invalid_request", "{backend:?}");
+        // A client registered locally (`mydata serve --client`): no registry says which are its apps.
+        client.app_schemes = None;
+        app.store.upsert_client(&client).await.unwrap();
+        let local = authorize(&app, &with_scheme("anyapp://auth"), Some(CI)).await;
+        assert!(location(&local).starts_with("/oauth/2.0/consent/"), "{backend:?}");
+        assert!(app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_groups_box_chooses_all_of_the_group_without_a_script() {
+    let app = spawn(Backend::Sqlite).await;
+    seed(&app).await;
+    seed_salary_and_savings(&app).await;
+    let end = (Utc::now().date_naive() + Days::new(30)).format("%Y-%m-%d").to_string();
+    let form = |group: &str| {
+        vec![
+            ("asset_group", group.to_owned()),
+            ("asset", "은행-001:3003003".to_owned()),
+            ("cycle", "1/w".to_owned()),
+            ("end_date", end.clone()),
+            ("decision", "approve".to_owned()),
+        ]
+    };
+    // 입출금 holds the 마이너스통장 and the 월급통장 (첨부3 1001); the 적금 (1003) is 예금·적금.
+    let params = consent_via_page(&app, &form("demand")).await;
+    assert!(params.contains_key("code"), "{params:?}");
+    let consent = &app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap()[0];
+    let chosen: Vec<String> = consent.assets.iter().map(|a| a.to_string()).collect();
+    assert_eq!(chosen, ["은행-001:1001001", "은행-001:1001004", "은행-001:3003003"]);
+
+    for (group, why) in [("nope", "an unknown group"), ("card", "a group the customer has nothing of")] {
+        let params = consent_via_page(&app, &form(group)).await;
+        assert_eq!(params["error"], "invalid_request", "{why}: {params:?}");
+        let consents = app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap();
+        assert_eq!(consents.len(), 1, "{why}: nothing recorded");
+        assert_eq!(consents[0].consent_id, consent.consent_id);
+    }
 }

@@ -18,10 +18,9 @@ use axum::routing::{get, post};
 use browser_common::*;
 use common::*;
 use mydata_provider::oauth::SIGN_IN_RETURN_PATH;
-use mydata_provider::oauth::hash_client_secret;
 use mydata_provider::oauth::oidc::{OidcSettings, OidcSignIn};
 use mydata_provider::{ProviderConfig, demo_orgs};
-use mydata_store::{Backend, Client, prelude::*};
+use mydata_store::{Backend, prelude::*};
 use oauth_common::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -194,17 +193,7 @@ async fn setup() -> Setup {
     let (callback, received) = callback_server().await;
     for app in [&app, &elsewhere] {
         seed(app).await;
-        app.store
-            .upsert_client(&Client {
-                client_id: "browserClient".into(),
-                client_secret_hash: hash_client_secret(CLIENT_SECRET),
-                org_code: OPERATOR.into(),
-                client_name: "브라우저 테스트".into(),
-                redirect_uris: vec![callback.clone()],
-                updated_at: 0,
-            })
-            .await
-            .unwrap();
+        register_service(app, "browserClient", "브라우저 테스트", &callback, None).await;
     }
     Setup { app, elsewhere, tamper, callback, received, _idp: idp }
 }
@@ -213,12 +202,7 @@ impl Setup {
     /// Starts 개별인증-001 at `app` for the customer CI and signs in at the IdP as `login` in
     /// `browser`; returns when the browser is back at the provider.
     async fn sign_in(&self, app: &TestApp, browser: &Session, login: &str) {
-        let mut query = authorize_query(Some(("client_id", Some("browserClient"))));
-        query.retain(|(k, _)| k != "redirect_uri");
-        query.push(("redirect_uri".into(), self.callback.clone()));
-        let started = authorize(app, &query, Some(CI)).await;
-        assert_eq!(started.status(), 302);
-        browser.go(&format!("{}{}", app.base, location(&started))).await;
+        browser.go(&consent_page_for(app, "browserClient", &self.callback).await).await;
         let text = browser.wait_for_text("로그인 화면에서 본인임을 확인합니다").await;
         assert!(!text.contains("데모"), "no demo notice with a real sign-in: {text}");
         browser.click("#sign-in").await;

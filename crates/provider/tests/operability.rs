@@ -87,6 +87,7 @@ async fn metrics_count_token_refreshes_and_revocations() {
             org_code: OPERATOR.into(),
             client_name: "operator".into(),
             redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+            app_schemes: None,
             updated_at: 0,
         })
         .await

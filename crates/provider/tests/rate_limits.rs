@@ -22,6 +22,7 @@ async fn forty_bad_secrets_are_limited_before_the_fortieth_and_other_clients_go_
             org_code: OPERATOR.into(),
             client_name: "다른 서비스".into(),
             redirect_uris: vec![REDIRECT.into()],
+            app_schemes: None,
             updated_at: 0,
         })
         .await

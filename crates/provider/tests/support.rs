@@ -161,6 +161,7 @@ async fn a_registry_refresh_decides_which_clients_the_authorization_server_accep
         let client = s.store.client(SERVICE).await.unwrap().expect("the registry's service is a client now");
         assert_eq!(client.client_secret_hash, hash_client_secret("ChangeMeServiceSecret00000000001"));
         assert_eq!(client.redirect_uris, vec![CALLBACK.to_owned()]);
+        assert_eq!(client.app_schemes, Some(vec!["moneyplanner://auth".to_owned()]), "지원-003 app_scheme_list");
         assert_eq!(client.org_code, "OPERAT0001");
         let operator = s.store.registry_org("OPERAT0001").await.unwrap().unwrap();
         assert_eq!(operator.body["domain"], "api.moneyplanner.example");

@@ -88,6 +88,7 @@ async fn spawn_bank_with(backend: Backend, pki: &TestPki, client_auth: ClientAut
             org_code: OPERATOR.into(),
             client_name: "자산관리".into(),
             redirect_uris: vec!["https://operator.example/callback".into()],
+            app_schemes: None,
             updated_at: now,
         })
         .await

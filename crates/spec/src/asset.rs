@@ -30,20 +30,107 @@ pub enum AssetKind {
     Any,
 }
 
-impl AssetKind {
-    /// The kind as the consent page groups it, in Korean.
+/// How the consent page groups a customer's assets, in the words customers know them by: by the
+/// list an asset comes from and, in a list of several kinds, by its kind and 첨부3 type (a 자유입출식
+/// account is 입출금, other deposit accounts 예금·적금). Ordered as the page shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AssetGroup {
+    Demand,
+    Savings,
+    Invest,
+    Irp,
+    Loan,
+    OperatingLease,
+    Card,
+    Prepaid,
+    PaymentAccount,
+    Insurance,
+    Guarantee,
+    Telecom,
+    Bond,
+    /// An asset list this table does not know yet (none today).
+    Other,
+}
+
+impl AssetGroup {
+    pub const ALL: [AssetGroup; 14] = [
+        AssetGroup::Demand,
+        AssetGroup::Savings,
+        AssetGroup::Invest,
+        AssetGroup::Irp,
+        AssetGroup::Loan,
+        AssetGroup::OperatingLease,
+        AssetGroup::Card,
+        AssetGroup::Prepaid,
+        AssetGroup::PaymentAccount,
+        AssetGroup::Insurance,
+        AssetGroup::Guarantee,
+        AssetGroup::Telecom,
+        AssetGroup::Bond,
+        AssetGroup::Other,
+    ];
+
+    /// The group's name on the consent page.
     pub const fn korean(self) -> &'static str {
         match self {
-            AssetKind::Deposit => "입출금·예적금",
-            AssetKind::Invest => "투자",
-            AssetKind::Loan => "대출",
-            AssetKind::OperatingLease => "운용리스",
-            AssetKind::Policy => "보험",
-            AssetKind::CarPolicy => "자동차보험",
-            AssetKind::Any => "자산",
+            AssetGroup::Demand => "입출금",
+            AssetGroup::Savings => "예금·적금",
+            AssetGroup::Invest => "투자",
+            AssetGroup::Irp => "개인형 IRP",
+            AssetGroup::Loan => "대출",
+            AssetGroup::OperatingLease => "운용리스",
+            AssetGroup::Card => "카드",
+            AssetGroup::Prepaid => "선불",
+            AssetGroup::PaymentAccount => "결제 계정",
+            AssetGroup::Insurance => "보험",
+            AssetGroup::Guarantee => "보증보험",
+            AssetGroup::Telecom => "통신",
+            AssetGroup::Bond => "채권·대부",
+            AssetGroup::Other => "기타 자산",
         }
     }
+
+    /// A short ASCII name, for forms and element ids.
+    pub const fn code(self) -> &'static str {
+        match self {
+            AssetGroup::Demand => "demand",
+            AssetGroup::Savings => "savings",
+            AssetGroup::Invest => "invest",
+            AssetGroup::Irp => "irp",
+            AssetGroup::Loan => "loan",
+            AssetGroup::OperatingLease => "lease",
+            AssetGroup::Card => "card",
+            AssetGroup::Prepaid => "prepaid",
+            AssetGroup::PaymentAccount => "paid",
+            AssetGroup::Insurance => "insurance",
+            AssetGroup::Guarantee => "guarantee",
+            AssetGroup::Telecom => "telecom",
+            AssetGroup::Bond => "bond",
+            AssetGroup::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<AssetGroup> {
+        AssetGroup::ALL.into_iter().find(|group| group.code() == code)
+    }
 }
+
+/// The group of every item of a list whose items are all alike.
+const LIST_GROUPS: &[(&str, AssetGroup)] = &[
+    ("IRP-001", AssetGroup::Irp),
+    ("선불-001", AssetGroup::Prepaid),
+    ("전금-001", AssetGroup::Prepaid),
+    ("전금-101", AssetGroup::PaymentAccount),
+    ("카드-001", AssetGroup::Card),
+    ("금투-001", AssetGroup::Invest),
+    ("보증보험-001", AssetGroup::Guarantee),
+    ("통신-001", AssetGroup::Telecom),
+    ("P2P-001", AssetGroup::Loan),
+    ("채권-001", AssetGroup::Bond),
+];
+
+/// 첨부3 자유입출식: the one deposit type customers call 입출금.
+const DEMAND_DEPOSIT: &str = "1001";
 
 /// 첨부3 운용리스.
 const OPERATING_LEASE: &str = "3710";
@@ -106,6 +193,22 @@ impl ApiSpec {
     /// The kinds of asset this asset list holds (one, [`AssetKind::Any`], for most lists).
     pub fn asset_kinds(&self) -> &'static [AssetKind] {
         LIST_KINDS.iter().find(|(id, _)| *id == self.id).map_or(ANY, |(_, kinds)| kinds)
+    }
+
+    /// The consent page's group of an item of this asset list, from its wire fields.
+    pub fn asset_group<'a>(&self, field: impl Fn(&str) -> Option<&'a str>) -> AssetGroup {
+        if let Some((_, group)) = LIST_GROUPS.iter().find(|(id, _)| *id == self.id) {
+            return *group;
+        }
+        match self.classify(&field).kind {
+            AssetKind::Deposit if field("account_type") == Some(DEMAND_DEPOSIT) => AssetGroup::Demand,
+            AssetKind::Deposit => AssetGroup::Savings,
+            AssetKind::Invest => AssetGroup::Invest,
+            AssetKind::Loan => AssetGroup::Loan,
+            AssetKind::OperatingLease => AssetGroup::OperatingLease,
+            AssetKind::Policy | AssetKind::CarPolicy => AssetGroup::Insurance,
+            AssetKind::Any => AssetGroup::Other,
+        }
     }
 
     /// The class of an item of this asset list, from its wire fields (`account_type`, `insu_type`,
@@ -314,6 +417,30 @@ mod tests {
 
     fn describes(id: &str, class: AssetClass) -> bool {
         api(id).unwrap().describes(class)
+    }
+
+    #[test]
+    fn the_consent_page_groups_assets_as_customers_know_them() {
+        let group = |list: &str, item: Value| api(list).unwrap().asset_group(|name| item.get(name)?.as_str());
+        assert_eq!(group("은행-001", json!({"account_type": "1001", "is_minus": "true"})), AssetGroup::Demand);
+        assert_eq!(group("은행-001", json!({"account_type": "1003"})), AssetGroup::Savings);
+        assert_eq!(group("은행-001", json!({"account_type": "2003"})), AssetGroup::Invest);
+        assert_eq!(group("은행-001", json!({"account_type": "3220"})), AssetGroup::Loan);
+        assert_eq!(group("할부금융-001", json!({"account_type": "3710"})), AssetGroup::OperatingLease);
+        assert_eq!(group("보험-001", json!({"insu_type": "17"})), AssetGroup::Insurance);
+        assert_eq!(group("보험-008", json!({})), AssetGroup::Loan);
+        assert_eq!(group("IRP-001", json!({})), AssetGroup::Irp);
+        assert_eq!(group("전금-001", json!({})), AssetGroup::Prepaid);
+        // Every asset list of every industry has a group of its own words.
+        for industry in Industry::ALL {
+            for list in info_apis(industry).filter(|a| a.kind() == ApiKind::AssetList) {
+                assert_ne!(list.asset_group(|_| None), AssetGroup::Other, "{}", list.id);
+            }
+        }
+        for group in AssetGroup::ALL {
+            assert_eq!(AssetGroup::from_code(group.code()), Some(group));
+        }
+        assert_eq!(AssetGroup::from_code("nope"), None);
     }
 
     #[test]

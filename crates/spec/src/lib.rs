@@ -19,7 +19,7 @@ pub mod validate;
 pub mod wire;
 
 pub use api_type::ApiType;
-pub use asset::{AssetClass, AssetId, AssetKind};
+pub use asset::{AssetClass, AssetGroup, AssetId, AssetKind};
 pub use catalogue::{ApiKind, ApiSpec, CATALOGUE, Group, KnownApi, Method, PeriodUnit, Periodic, ScopeRule};
 pub use codes::{Envelope, OAuthError, RspCode};
 pub use industry::Industry;

@@ -25,7 +25,19 @@ pub struct Client {
     pub org_code: String,
     pub client_name: String,
     pub redirect_uris: Vec<String>,
+    /// The app URL schemes the service registered at the portal (지원-003 `app_scheme_list`); `None`
+    /// for a client registered locally, of which no registry says anything.
+    pub app_schemes: Option<Vec<String>>,
     pub updated_at: i64,
+}
+
+impl Client {
+    /// ch.3 ③: whether 개별인증-001's `app_scheme` is one the service registered. A service the
+    /// registry lists without any app scheme has none to match (ch.5: operators register theirs
+    /// beforehand); a client registered locally is taken at its word.
+    pub fn registered_app_scheme(&self, app_scheme: &str) -> bool {
+        self.app_schemes.as_ref().is_none_or(|registered| registered.iter().any(|s| s == app_scheme))
+    }
 }
 
 /// Counts and sums of one (institution, client, API, type, day, slot) cell of the statistics.

@@ -127,6 +127,7 @@ both_backends!(participants_keep_the_registry_and_settings, |store| async move {
         org_code: "OPERAT0001".into(),
         client_name: "가계부".into(),
         redirect_uris: vec!["https://app.example/cb".into()],
+        app_schemes: None,
         updated_at: 1,
     };
     store.upsert_client(&client).await.unwrap();

@@ -81,11 +81,20 @@ both_backends!(orgs_clients_and_customers_round_trip, |store| async move {
         org_code: "OPER000001".into(),
         client_name: "머니플랜".into(),
         redirect_uris: vec!["https://app.example/cb".into(), "https://app.example/cb2".into()],
+        app_schemes: None,
         updated_at: 1,
     };
     store.upsert_client(&client).await.unwrap();
-    assert_eq!(store.client("client-1").await.unwrap(), Some(client));
+    assert_eq!(store.client("client-1").await.unwrap(), Some(client.clone()));
     assert_eq!(store.client("other").await.unwrap(), None);
+    // The registry's app schemes, none at all included, are kept apart from a local client's unknown ones.
+    for schemes in [vec!["moneyplan://auth".to_owned(), "moneyplan2://auth".to_owned()], vec![]] {
+        let registered = Client { app_schemes: Some(schemes), ..client.clone() };
+        store.upsert_client(&registered).await.unwrap();
+        assert_eq!(store.client("client-1").await.unwrap(), Some(registered));
+    }
+    store.upsert_client(&client).await.unwrap();
+    assert_eq!(store.client("client-1").await.unwrap().unwrap().app_schemes, None, "overwritten as given");
 
     let customer = Customer {
         org_code: "CARD000001".into(),

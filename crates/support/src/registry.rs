@@ -2,6 +2,7 @@
 //! and as participants read them.
 
 use serde_json::{Map, Value, json};
+use std::net::IpAddr;
 
 /// 지원-002/003 `op_type`: what changed since the caller's search_timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +114,13 @@ fn list_of(map: &Map<String, Value>, list: &str, item: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The addresses an institution calls from (지원-002 `ip_list`), which the API providers it calls
+/// allow (40102 otherwise); an entry that is not an IP address allows nothing.
+pub fn registered_ips(fields: &Value) -> Vec<IpAddr> {
+    let Some(fields) = fields.as_object() else { return Vec::new() };
+    list_of(fields, "ip_list", "ip").iter().filter_map(|ip| ip.trim().parse().ok()).collect()
+}
+
 /// An institution as a participant received it from 지원-002.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegistryOrg {
@@ -206,6 +214,14 @@ mod tests {
         assert_eq!(OpType::since(15, 16, 20, None), Some(OpType::Insert));
         assert_eq!(OpType::since(15, 10, 20, Some(20)), Some(OpType::Delete));
         assert_eq!(OpType::since(25, 10, 20, None), None, "unchanged since the last look");
+    }
+
+    #[test]
+    fn registered_ips_are_the_addresses_of_the_ip_list() {
+        let fields = json!({"ip_cnt": "3", "ip_list": [{"ip": "203.0.113.7"}, {"ip": " 10.0.0.1 "}, {"ip": "x.y"}]});
+        let ips: Vec<String> = registered_ips(&fields).iter().map(ToString::to_string).collect();
+        assert_eq!(ips, ["203.0.113.7", "10.0.0.1"]);
+        assert!(registered_ips(&json!({"org_name": "한빛은행"})).is_empty());
     }
 
     #[test]

@@ -114,6 +114,7 @@ impl RegistrySync {
                     org_code: service.org_code.clone(),
                     client_name: service.service_name.clone(),
                     redirect_uris: service.redirect_uris.clone(),
+                    app_schemes: Some(service.app_schemes.clone()),
                     updated_at: now,
                 })
                 .await?;

@@ -55,6 +55,7 @@ pub async fn providers(people: Vec<Person>) -> Providers {
             org_code: OPERATOR.into(),
             client_name: "collector tests".into(),
             redirect_uris: vec!["https://operator.example/callback".into()],
+            app_schemes: None,
             updated_at: 0,
         })
         .await

@@ -133,6 +133,7 @@ impl OwnProvider {
             org_code: org.org_code.clone(),
             client_name: "conformance suite".into(),
             redirect_uris: Vec::new(),
+            app_schemes: None,
             updated_at: Utc::now().timestamp(),
         };
         self.store.upsert_client(&client).await.expect("register the client");

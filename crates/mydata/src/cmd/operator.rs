@@ -33,6 +33,10 @@ pub struct OperatorArgs {
     /// The operator's org_code, the head of every x-api-tran-id it sends (첨부14).
     #[arg(long, env = "MYDATA_OPERATOR_ORG", default_value = "OPERAT0001")]
     operator_org: String,
+    /// The app URL scheme sent with 개별인증-001 (app_scheme): one the service registered at the
+    /// portal (지원-003 app_scheme_list), which providers check (ch.3 ③).
+    #[arg(long, env = "MYDATA_OPERATOR_APP_SCHEME", default_value = "mydataoperator://consent")]
+    app_scheme: String,
     /// A customer signed in to the operator, as CUSTOMER_ID:CI (their 연계정보, by which the portal
     /// asks for their consents, 지원-103); offered consent buttons on the front page. Repeat for several.
     #[arg(long = "customer", env = "MYDATA_OPERATOR_CUSTOMERS", value_delimiter = ',', value_parser = customer)]
@@ -157,7 +161,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
         org_code: org.clone(),
         service,
         redirect_uri: format!("{public_url}/callback"),
-        app_scheme: "mydataoperator://consent".into(),
+        app_scheme: args.app_scheme.clone(),
         title: "마이데이터 operator".into(),
         tls: client_tls,
     };

@@ -31,6 +31,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// The app the sandbox operator's service returns to (개별인증-001 app_scheme), registered with its
+/// service as ch.3 ③ asks.
+const SANDBOX_APP_SCHEME: &str = "mydatasandbox://consent";
 /// The operator's identity in the sandbox (registered at the portal and at every provider).
 const OPERATOR_ORG: &str = "OPERAT0001";
 const CLIENT_ID: &str = "sandboxoperator";
@@ -219,7 +222,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         org_code: OPERATOR_ORG.into(),
         service: service_credentials(),
         redirect_uri,
-        app_scheme: "mydatasandbox://consent".into(),
+        app_scheme: SANDBOX_APP_SCHEME.into(),
         title: "마이데이터 sandbox operator".into(),
         tls: transport.client(OPERATOR_ORG)?,
     };
@@ -406,7 +409,7 @@ fn registry(
         client_id: CLIENT_ID.into(),
         client_secret: CLIENT_SECRET.into(),
         redirect_uris: vec![redirect_uri.into()],
-        app_schemes: vec![],
+        app_schemes: vec![SANDBOX_APP_SCHEME.into()],
     }];
     RegistryFile { orgs, services }
 }

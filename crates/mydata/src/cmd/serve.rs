@@ -42,6 +42,12 @@ pub struct ServeArgs {
     /// portal `03`; the authorization server and the support APIs keep serving.
     #[arg(long, env = "MYDATA_MAINTENANCE")]
     maintenance: bool,
+    /// Take an operator's calls — information APIs, the token endpoint and 개별인증-001 — only from
+    /// the addresses its institution registered at the portal (지원-002 ip_list); calls from others
+    /// are answered 40102 (허용되지 않은 원격지 IP), or `unauthorized_client` at the authorization
+    /// server. Needs --portal. Behind a proxy every caller has the proxy's address: leave it off there.
+    #[arg(long, env = "MYDATA_ENFORCE_REGISTERED_IPS", requires = "portal")]
+    enforce_registered_ips: bool,
     #[command(flatten)]
     customer_auth: CustomerAuthArgs,
     #[command(flatten)]
@@ -342,6 +348,7 @@ async fn register_clients(store: &dyn mydata_store::Store, clients: &[LocalClien
                 org_code: client.org_code.clone(),
                 client_name: client.client_id.clone(),
                 redirect_uris: vec![client.redirect_uri.clone()],
+                app_schemes: None,
                 updated_at: chrono::Utc::now().timestamp(),
             })
             .await?;
@@ -364,6 +371,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         verify_serial_number: tls.as_ref().is_some_and(|t| t.client_certificates),
         bind_tokens: args.tls.token_binding(),
         https: tls.is_some(),
+        enforce_registered_ips: args.enforce_registered_ips,
     };
     let provider = Provider::new_with(store, config, transport, customer_auth).await?;
     provider.set_scheduled_hours(hours, std::sync::Arc::new(SystemClock));

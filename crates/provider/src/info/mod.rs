@@ -8,6 +8,7 @@ mod wire_body;
 
 use crate::Provider;
 use crate::tokens::Grant;
+use crate::transport::CallerConnection;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request};
 use axum::http::HeaderMap;
@@ -21,7 +22,6 @@ use mydata_spec::paging::Limit;
 use mydata_spec::validate::check_params;
 use mydata_spec::{ApiKind, ApiSpec, ApiType, Industry, RspCode, api_type};
 use mydata_web::ApiError;
-use mydata_web::tls::PeerCertificate;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -159,7 +159,7 @@ async fn answer(
     provider: &Provider,
     call: InfoCall,
     headers: &HeaderMap,
-    peer: Option<&PeerCertificate>,
+    connection: &CallerConnection,
     caller: &mut Option<String>,
 ) -> Result<Response, ApiError> {
     if call.api.kind() == ApiKind::ApiList {
@@ -167,7 +167,7 @@ async fn answer(
         *caller = call.param("client_id").map(str::to_owned);
         return common::api_list(&call);
     }
-    let grant: Grant = provider.authenticate_call(&call.org_code, bearer(headers)?, peer).await?;
+    let grant: Grant = provider.authenticate_call(&call.org_code, bearer(headers)?, connection).await?;
     // The access log's request span names the caller from here on.
     tracing::Span::current().record("client_id", grant.client_id.as_str());
     *caller = Some(grant.client_id.clone());
@@ -193,11 +193,11 @@ async fn handle(
     params: Result<HashMap<String, String>, ApiError>,
 ) -> Response {
     let headers = &request.headers;
-    let peer = request.extensions.get::<PeerCertificate>();
+    let connection = CallerConnection::of(request);
     let mut caller = None;
     let result = async {
         let call = validate(provider, api, industry, headers, params?)?;
-        answer(provider, call, headers, peer, &mut caller).await
+        answer(provider, call, headers, &connection, &mut caller).await
     }
     .await;
     let mut response = result.into_response();

@@ -3,7 +3,8 @@
 //! (CI checked against x-user-ci), chooses what to send, and the provider records the consent and
 //! redirects to the operator's callback with code, state and api_tran_id.
 
-use super::choices::{AssetChoice, customer_assets, optional_items, yes_no_scopes};
+use super::choices::customer_assets;
+use super::consent_form::{Choice, ConsentPage, Parties};
 use super::customer_auth::{SignInContext, SignInRefusal, SignInStep};
 use super::page::{escape, message, render};
 use super::{digest, form_pairs, random_secret};
@@ -13,13 +14,9 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use mydata_domain::cycle::{Cycle, CycleUnit};
-use mydata_domain::{
-    CHOOSABLE_CYCLES, Consent, ConsentAssets, ConsentOptions, ConsentStage, ConsentStatus, ConsentTerms, ScopeSet,
-};
+use mydata_domain::{Consent, ConsentStatus};
 use mydata_spec::Industry;
 use mydata_spec::KnownApi;
-use mydata_spec::catalogue::list_scope;
 use mydata_spec::fields::Location;
 use mydata_spec::validate::{check_params, check_value};
 use mydata_store::{AuthSession, AuthorizationCode, ConsentRecord, ConsentRecordRefusal};
@@ -35,16 +32,6 @@ fn cookie_name(provider: &Provider) -> &'static str {
     if provider.transport.https { "__Host-mydata_consent" } else { "mydata_consent" }
 }
 pub(super) const CONSENT_PATH: &str = "/oauth/2.0/consent";
-
-/// A cycle as the page names it: `주 1회`.
-fn cycle_label(cycle: Cycle) -> String {
-    let unit = match cycle.unit {
-        CycleUnit::Day => "일",
-        CycleUnit::Week => "주",
-        CycleUnit::Month => "월",
-    };
-    format!("{unit} {}회", cycle.calls)
-}
 
 /// 첨부1 ①: client_id or redirect_uri unusable — answered directly, as JSON, never redirected.
 fn direct_error(description: &str, params: &HashMap<String, String>, tran_id: Option<&RequestTranId>) -> Response {
@@ -89,7 +76,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub async fn start(
     State(provider): State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
-    peer: Option<Extension<mydata_web::tls::PeerCertificate>>,
+    connection: crate::transport::CallerConnection,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
@@ -107,8 +94,7 @@ pub async fn start(
         return direct_error("invalid_redirection", &params, tran_id.as_ref());
     }
     // The operator's server calls here as it calls every API: with its institution's certificate.
-    let peer = peer.as_ref().map(|Extension(p)| p);
-    if let Err(refusal) = provider.check_oauth_caller(&client.client_id, peer).await {
+    if let Err(refusal) = provider.check_oauth_caller(&client.client_id, &connection).await {
         return refusal.into_response();
     }
     let state = params.get("state").cloned().unwrap_or_default();
@@ -139,6 +125,11 @@ pub async fn start(
     if provider.config.orgs.iter().all(|o| o.org_code != org_code) {
         return fail("invalid_request", "org_code is not served here");
     }
+    // ch.3 ③: the app to return to is one the operator registered for this service (지원-003).
+    let app_scheme = params.get("app_scheme").cloned().unwrap_or_default();
+    if !client.registered_app_scheme(&app_scheme) {
+        return fail("invalid_request", "app_scheme is not one registered at the portal for this service");
+    }
     let handle = random_secret();
     let now = Utc::now().timestamp();
     let session = AuthSession {
@@ -147,7 +138,7 @@ pub async fn start(
         client_id: client.client_id,
         redirect_uri: redirect_uri.to_owned(),
         state: state.clone(),
-        app_scheme: params.get("app_scheme").cloned().unwrap_or_default(),
+        app_scheme,
         tran_id: tran_text.clone(),
         user_ci,
         customer_id: None,
@@ -235,7 +226,7 @@ fn same_browser(provider: &Provider, session: &AuthSession, headers: &HeaderMap)
     }
 }
 
-fn industry_of(provider: &Provider, org_code: &str) -> Option<Industry> {
+pub(super) fn industry_of(provider: &Provider, org_code: &str) -> Option<Industry> {
     provider.config.orgs.iter().find(|o| o.org_code == org_code).map(|o| o.industry)
 }
 
@@ -253,30 +244,26 @@ pub async fn show(State(provider): State<Arc<Provider>>, Path(handle): Path<Stri
     let Some(industry) = industry_of(&provider, &session.org_code) else {
         return finish_with_error(&provider, &session, "server_error", "institution no longer served", now).await;
     };
-    match customer_assets(provider.store.as_ref(), &session.org_code, industry, customer_id).await {
-        Ok(assets) => consent_page(&provider, &session, &handle, industry, &assets).await,
-        Err(e) => server_error(e),
-    }
-}
-
-async fn client_name(provider: &Provider, client_id: &str) -> String {
-    match provider.store.client(client_id).await {
-        Ok(Some(client)) => client.client_name,
-        _ => client_id.to_owned(),
-    }
+    let assets = match customer_assets(provider.store.as_ref(), &session.org_code, industry, customer_id).await {
+        Ok(assets) => assets,
+        Err(e) => return server_error(e),
+    };
+    let today = mydata_spec::time::korean_date(Utc::now());
+    let earlier = earlier_consent(&provider, &session, customer_id, today).await;
+    let parties = Parties::of(&provider, &session).await;
+    ConsentPage { handle: &handle, parties: &parties, industry, assets: &assets, earlier: earlier.as_ref(), today }
+        .render()
 }
 
 async fn sign_in_page(provider: &Provider, session: &AuthSession, handle: &str) -> Response {
-    let name = client_name(provider, &session.client_id).await;
+    let parties = Parties::of(provider, session).await;
     let auth = &provider.customer_auth;
     let body = format!(
-        "<p class=\"notice\">{client}에서 {org}에 개인신용정보 전송을 요구하려 합니다. 본인임을 확인해 주십시오.</p>\
-         <form method=\"post\" action=\"{CONSENT_PATH}/{handle}/sign-in\">{fields}\
-         <button type=\"submit\" id=\"sign-in\">본인인증</button></form>",
-        client = escape(&name),
-        org = escape(&session.org_code),
+        "{notice}<form method=\"post\" action=\"{CONSENT_PATH}/{handle}/sign-in\">{fields}\
+         <div class=\"actions\"><button type=\"submit\" id=\"sign-in\">본인인증</button></div></form>",
+        notice = parties.sign_in_notice(),
         handle = escape(handle),
-        fields = auth.form_html(&session.org_code),
+        fields = auth.form_html(&parties.institution),
     );
     let title = if auth.is_demo() { "본인인증 (데모)" } else { "본인인증" };
     render(StatusCode::OK, title, &body)
@@ -414,17 +401,6 @@ fn with_cookie(provider: &Provider, mut response: Response, browser: &str) -> Re
     response
 }
 
-fn checkbox(name: &str, value: &str, label: &str, id: &str, checked: bool) -> String {
-    format!(
-        "<label><input type=\"checkbox\" name=\"{}\" value=\"{}\" id=\"{}\"{}> {}</label>",
-        escape(name),
-        escape(value),
-        escape(id),
-        if checked { " checked" } else { "" },
-        escape(label)
-    )
-}
-
 /// The customer's live consent with this service here, if any: a 전송요구 변경 starts from its
 /// choices (ch.3.2.1.1 ⑧).
 async fn earlier_consent(
@@ -441,158 +417,6 @@ async fn earlier_consent(
         }
     };
     consents.into_iter().find(|c| c.client_id == session.client_id && c.check_active(today).is_ok())
-}
-
-async fn consent_page(
-    provider: &Provider,
-    session: &AuthSession,
-    handle: &str,
-    industry: Industry,
-    assets: &[AssetChoice],
-) -> Response {
-    let name = client_name(provider, &session.client_id).await;
-    let today = mydata_spec::time::korean_date(Utc::now());
-    let customer_id = session.customer_id.as_deref().unwrap_or_default();
-    let earlier = earlier_consent(provider, session, customer_id, today).await;
-    let mut body = format!(
-        "<p class=\"notice\">{}에 전송할 개인신용정보를 선택해 주십시오. 선택하지 않은 정보는 전송되지 않습니다.</p>\
-         <form method=\"post\" action=\"{CONSENT_PATH}/{}\">",
-        escape(&name),
-        escape(handle)
-    );
-    if earlier.is_some() {
-        body.push_str(
-            "<p class=\"notice\" id=\"change-notice\">이미 전송을 요구하고 계신 내용이 선택되어 있습니다. \
-             바꾸실 부분만 고쳐 주십시오. 새 전송요구가 이전 것을 대신합니다.</p>",
-        );
-    }
-    body.push_str("<fieldset><legend>전송을 요구하는 개인신용정보</legend>");
-    if assets.is_empty() && yes_no_scopes(industry).is_empty() {
-        body.push_str("<p>전송할 수 있는 자산이 없습니다. 자산 목록만 전송됩니다.</p>");
-    }
-    for (n, asset) in assets.iter().enumerate() {
-        let chosen = earlier.as_ref().is_some_and(|c| c.assets.contains(asset.asset.list_id(), &asset.asset.key));
-        body.push_str(&checkbox("asset", &asset.asset.to_string(), &asset.label, &format!("asset-{n}"), chosen));
-    }
-    for scope in yes_no_scopes(industry) {
-        let label = mydata_spec::catalogue::info_apis(industry)
-            .find(|a| a.scope_for(industry).as_deref() == Some(scope.as_str()))
-            .map(|a| a.name)
-            .unwrap_or(scope.as_str());
-        let chosen = earlier.as_ref().is_some_and(|c| c.scopes.contains(&scope));
-        body.push_str(&checkbox("scope", &scope, label, &format!("scope-{scope}"), chosen));
-    }
-    body.push_str("</fieldset><fieldset><legend>정기적 전송</legend>");
-    let scheduled = earlier.as_ref().is_some_and(|c| c.is_scheduled);
-    body.push_str(&checkbox("is_scheduled", "true", "정기적 전송을 요구합니다", "is_scheduled", scheduled));
-    body.push_str("<label>주기 <select name=\"cycle\" id=\"cycle\">");
-    let earlier_cycle = earlier.as_ref().and_then(|c| c.fnd_cycle.as_deref());
-    for cycle in CHOOSABLE_CYCLES {
-        let value = cycle.to_string();
-        let selected = if earlier_cycle == Some(value.as_str()) { " selected" } else { "" };
-        body.push_str(&format!("<option value=\"{value}\"{selected}>{}</option>", cycle_label(cycle)));
-    }
-    let end_dates = ConsentStage::Assets.end_dates(today);
-    let latest = *end_dates.end();
-    let end = earlier.as_ref().map(|c| c.end_date).filter(|d| end_dates.contains(d)).unwrap_or(latest);
-    body.push_str(&format!(
-        "</select></label><p class=\"hint\">정기적 전송을 요구하시면 이 서비스가 고르신 주기마다 한 번씩 \
-         최신 정보를 자동으로 받아 갑니다. 요구하지 않으시면 앱을 여실 때에만 받아 갑니다.</p></fieldset>\
-         <fieldset><legend>전송요구 종료시점</legend>\
-         <label>종료일 <input type=\"date\" name=\"end_date\" id=\"end_date\" value=\"{end}\" min=\"{today}\" max=\"{latest}\" required></label>\
-         <p class=\"hint\">이 날이 끝나면 전송이 멈춥니다. 최대 1년({latest_text})까지 정하실 수 있고, 언제든 철회하실 수 있습니다.</p></fieldset>",
-        latest_text = latest.format("%Y년 %-m월 %-d일"),
-    ));
-    let optional = optional_items(industry);
-    let chosen = earlier.as_ref().map(|c| c.options).unwrap_or_default();
-    let mut extras = String::new();
-    if optional.trans_memo {
-        extras.push_str(&checkbox("option", "trans_memo", "적요/거래메모", "option-trans_memo", chosen.trans_memo));
-    }
-    if optional.merchant_name_regno {
-        let label = "가맹점명/사업자등록번호";
-        extras.push_str(&checkbox(
-            "option",
-            "merchant_name_regno",
-            label,
-            "option-merchant",
-            chosen.merchant_name_regno,
-        ));
-    }
-    if optional.trans_category {
-        let label = "상품(구매) 분류";
-        extras.push_str(&checkbox("option", "trans_category", label, "option-category", chosen.trans_category));
-    }
-    if !extras.is_empty() {
-        body.push_str(&format!("<fieldset><legend>선택 전송항목</legend>{extras}</fieldset>"));
-    }
-    body.push_str(&format!(
-        "<p class=\"notice\">목적: {} 서비스 제공 · 보유기간: 서비스 탈퇴 또는 삭제 요구 시까지</p>\
-         <button type=\"submit\" name=\"decision\" value=\"approve\" id=\"approve\">전송요구</button>\
-         <button type=\"submit\" name=\"decision\" value=\"refuse\" id=\"refuse\">취소</button></form>",
-        escape(&name)
-    ));
-    render(StatusCode::OK, "개인신용정보 전송요구", &body)
-}
-
-/// The customer's choices, checked against what was offered.
-struct Choice {
-    assets: ConsentAssets,
-    scopes: ScopeSet,
-    terms: ConsentTerms,
-    options: ConsentOptions,
-}
-
-fn read_choice(
-    pairs: &[(String, String)],
-    industry: Industry,
-    offered: &[AssetChoice],
-    today: NaiveDate,
-) -> Result<Choice, String> {
-    fn values<'a>(pairs: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
-        pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-    let mut scopes: ScopeSet = list_scope(industry).parse().map_err(|e| format!("{e}"))?;
-    let mut assets = ConsentAssets::default();
-    for named in values(pairs, "asset") {
-        // An asset is named by its list and its key (`은행-001:…`), as the page offered it.
-        let asset = offered.iter().find(|a| a.asset.to_string() == named).ok_or("an asset that was not offered")?;
-        asset.scopes.iter().for_each(|s| scopes.insert(s.clone()));
-        assets.insert(asset.asset.clone());
-    }
-    let yes_no = yes_no_scopes(industry);
-    for scope in values(pairs, "scope") {
-        if !yes_no.iter().any(|s| s == scope) {
-            return Err(format!("scope {scope} was not offered"));
-        }
-        scopes.insert(scope);
-    }
-    let is_scheduled = values(pairs, "is_scheduled").any(|v| v == "true");
-    // The page always sends its select's cycle; it counts only when 정기적 전송 is ticked.
-    let cycle = values(pairs, "cycle").next().filter(|_| is_scheduled).map(str::to_owned);
-    let end_text = values(pairs, "end_date").next().ok_or("end_date is required")?;
-    let end_date = NaiveDate::parse_from_str(end_text, "%Y-%m-%d").map_err(|_| "end_date is not a date")?;
-    let terms = ConsentTerms {
-        is_scheduled,
-        fnd_cycle: cycle.clone(),
-        add_cycle: cycle,
-        end_date,
-        // 공통-002: individual authentication keeps the data until the service ends.
-        period: *ConsentStage::Assets.periods(today).start(),
-    };
-    terms.check(ConsentStage::Assets, today).map_err(|e| e.to_string())?;
-    let optional = optional_items(industry);
-    let option = |name: &str, applies: bool| applies && values(pairs, "option").any(|v| v == name);
-    Ok(Choice {
-        assets,
-        scopes,
-        terms,
-        options: ConsentOptions {
-            trans_memo: option("trans_memo", optional.trans_memo),
-            merchant_name_regno: option("merchant_name_regno", optional.merchant_name_regno),
-            trans_category: option("trans_category", optional.trans_category),
-        },
-    })
 }
 
 /// `POST /oauth/2.0/consent/{session}`: approve or refuse.
@@ -622,11 +446,11 @@ pub async fn answer(
         Err(e) => return server_error(e),
     };
     let today = mydata_spec::time::korean_date(Utc::now());
-    let choice = match read_choice(&pairs, industry, &offered, today) {
+    let choice = match Choice::read(&pairs, industry, &offered, today) {
         Ok(choice) => choice,
         Err(problem) => return finish_with_error(&provider, &session, "invalid_request", &problem, now).await,
     };
-    let name = client_name(&provider, &session.client_id).await;
+    let service = Parties::of(&provider, &session).await.service;
     let consent = Consent {
         consent_id: uuid::Uuid::new_v4().to_string(),
         org_code: session.org_code.clone(),
@@ -638,7 +462,8 @@ pub async fn answer(
         fnd_cycle: choice.terms.fnd_cycle,
         add_cycle: choice.terms.add_cycle,
         end_date: choice.terms.end_date,
-        purpose: format!("{name} 서비스 제공"),
+        purpose: format!("{service} 서비스 제공"),
+        // 공통-002: individual authentication keeps the data until the service ends (99991231).
         period: choice.terms.period,
         options: choice.options,
         status: ConsentStatus::Active,

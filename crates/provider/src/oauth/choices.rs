@@ -3,7 +3,7 @@
 //! scopes no asset stands for (card points, bills, loans).
 
 use mydata_spec::catalogue::info_apis;
-use mydata_spec::{ApiKind, ApiSpec, AssetId, Industry, ScopeRule};
+use mydata_spec::{ApiKind, ApiSpec, AssetGroup, AssetId, Industry, ScopeRule};
 use mydata_store::{AssetRow, Store, StoreResult};
 use serde_json::Value;
 
@@ -12,8 +12,10 @@ use serde_json::Value;
 pub struct AssetChoice {
     /// The asset: its list and its key.
     pub asset: AssetId,
-    /// A human label from the list item (product name, number).
-    pub label: String,
+    /// The list item's product name (or card name, account name, …), where it tells one.
+    pub name: Option<String>,
+    /// Where the consent page shows it.
+    pub group: AssetGroup,
     pub scopes: Vec<String>,
 }
 
@@ -46,16 +48,12 @@ pub fn scopes_for_choice(list: &'static ApiSpec, industry: Industry, item: &Valu
     scopes
 }
 
-const LABEL_FIELDS: &[&str] =
+/// The fields of list items that name an asset, in the order they are looked for.
+const NAME_FIELDS: &[&str] =
     &["prod_name", "card_name", "account_name", "pp_name", "fob_name", "account_id", "telecom_num", "bond_num"];
 
-fn label(asset: &AssetRow) -> String {
-    let name = LABEL_FIELDS.iter().find_map(|f| text(&asset.item, f)).unwrap_or_default();
-    if name.is_empty() || name == asset.asset_key {
-        asset.asset_key.clone()
-    } else {
-        format!("{name} ({})", asset.asset_key)
-    }
+fn name(asset: &AssetRow) -> Option<String> {
+    NAME_FIELDS.iter().find_map(|f| text(&asset.item, f)).filter(|name| !name.is_empty() && *name != asset.asset_key)
 }
 
 /// Every asset the customer holds at `org_code`, with the scopes each would grant.
@@ -73,7 +71,8 @@ pub async fn customer_assets(
             for asset in &page.items {
                 choices.push(AssetChoice {
                     asset: AssetId::new(list, asset.asset_key.clone()),
-                    label: label(asset),
+                    name: name(asset),
+                    group: list.asset_group(|field| asset.item.get(field).and_then(Value::as_str)),
                     scopes: scopes_for_choice(list, industry, &asset.item),
                 });
             }

@@ -6,12 +6,12 @@
 use super::form_pairs;
 use crate::Provider;
 use crate::info::CalledApi;
+use crate::transport::CallerConnection;
 use axum::body::Bytes;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mydata_spec::{KnownApi, RspCode};
-use mydata_web::tls::PeerCertificate;
 use mydata_web::tran_id::RequestTranId;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,12 +57,12 @@ fn tagged(
 pub async fn authorize(
     state: State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
-    peer: Option<Extension<PeerCertificate>>,
+    connection: CallerConnection,
     headers: HeaderMap,
     query: Query<HashMap<String, String>>,
 ) -> Response {
     let (org_code, client_id) = (query.get("org_code").cloned(), query.get("client_id").cloned());
-    let response = super::authorize::start(state, tran_id, peer, headers, query).await;
+    let response = super::authorize::start(state, tran_id, connection, headers, query).await;
     let location = response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or_default();
     let succeeded = location.starts_with(super::authorize::CONSENT_PATH);
     tagged(response, KnownApi::Authorize, org_code.as_deref(), client_id.as_deref(), succeeded)
@@ -72,7 +72,7 @@ pub async fn authorize(
 pub async fn token(
     state: State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
-    peer: Option<Extension<PeerCertificate>>,
+    connection: CallerConnection,
     body: Bytes,
 ) -> Response {
     let form = form_pairs(&body);
@@ -81,7 +81,7 @@ pub async fn token(
         Some("password") => KnownApi::IntegratedToken,
         _ => KnownApi::IssueToken,
     };
-    let response = super::token::token(state, tran_id, peer, body.clone()).await.into_response();
+    let response = super::token::token(state, tran_id, connection, body.clone()).await.into_response();
     tagged_by_form(response, api, &form)
 }
 
@@ -89,11 +89,11 @@ pub async fn token(
 pub async fn revoke(
     state: State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
-    peer: Option<Extension<PeerCertificate>>,
+    connection: CallerConnection,
     body: Bytes,
 ) -> Response {
     let form = form_pairs(&body);
-    let response = super::token::revoke(state, tran_id, peer, body.clone()).await.into_response();
+    let response = super::token::revoke(state, tran_id, connection, body.clone()).await.into_response();
     tagged_by_form(response, KnownApi::RevokeToken, &form)
 }
 

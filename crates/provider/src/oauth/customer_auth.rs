@@ -73,7 +73,8 @@ pub trait CustomerAuthenticator: Send + Sync + 'static {
         false
     }
 
-    /// The sign-in form's own inputs and explanation (HTML, escaped), above its submit button.
+    /// The sign-in form's own inputs and explanation (HTML, escaped), above its submit button;
+    /// `institution` is the institution's name as text.
     fn form_html(&self, institution: &str) -> String;
 
     /// The customer submitted the sign-in form (`form`).
@@ -100,8 +101,9 @@ impl CustomerAuthenticator for DemoSignIn {
     fn form_html(&self, institution: &str) -> String {
         format!(
             "<p class=\"demo\" id=\"demo-notice\">데모 본인인증입니다. 실제 서비스가 아니며 본인 확인을 하지 않습니다. \
-             {institution}의 고객 ID를 입력하면 그 고객으로 로그인됩니다.</p>\
-             <label>고객 ID <input type=\"text\" name=\"customer_id\" id=\"customer_id\" required autocomplete=\"username\"></label>"
+             {}의 고객 ID를 입력하면 그 고객으로 로그인됩니다.</p>\
+             <label>고객 ID <input type=\"text\" name=\"customer_id\" id=\"customer_id\" required autocomplete=\"username\"></label>",
+            super::page::escape(institution)
         )
     }
 

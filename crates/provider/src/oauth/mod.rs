@@ -4,6 +4,7 @@
 
 mod authorize;
 mod choices;
+mod consent_form;
 mod counted;
 pub mod customer_auth;
 mod integrated;

@@ -6,6 +6,7 @@ use super::{OAuthFailure, authenticate_client, digest, form_fields};
 use crate::Provider;
 use crate::metrics::TokenEvent;
 use crate::tokens::{AccessClaims, Confirmation, prepare_bound_pair, refresh_bound_access};
+use crate::transport::CallerConnection;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
@@ -17,7 +18,6 @@ use mydata_spec::fields::Location;
 use mydata_spec::validate::check_params;
 use mydata_store::{Client, Redemption, TokenKind};
 use mydata_web::error::json_response;
-use mydata_web::tls::PeerCertificate;
 use mydata_web::tran_id::RequestTranId;
 use serde_json::json;
 use std::collections::HashMap;
@@ -55,14 +55,13 @@ fn require_tran_id(tran_id: Option<Extension<RequestTranId>>) -> Result<(), OAut
 pub async fn token(
     State(provider): State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
-    peer: Option<Extension<PeerCertificate>>,
+    connection: CallerConnection,
     body: Bytes,
 ) -> Result<Response, OAuthFailure> {
     require_tran_id(tran_id)?;
     let fields = form_fields(&body)?;
-    let peer = peer.as_ref().map(|Extension(p)| p);
-    provider.check_oauth_caller(field(&fields, "client_id"), peer).await?;
-    let binding = provider.token_binding(peer);
+    provider.check_oauth_caller(field(&fields, "client_id"), &connection).await?;
+    let binding = provider.token_binding(connection.peer.as_ref());
     let now = Utc::now().timestamp();
     let (answer, event) = match fields.get("grant_type").map(String::as_str) {
         None => return Err(OAuthFailure::invalid_request("grant_type is required")),
@@ -191,12 +190,12 @@ async fn refresh(
 pub async fn revoke(
     State(provider): State<Arc<Provider>>,
     tran_id: Option<Extension<RequestTranId>>,
-    peer: Option<Extension<PeerCertificate>>,
+    connection: CallerConnection,
     body: Bytes,
 ) -> Result<Response, OAuthFailure> {
     require_tran_id(tran_id)?;
     let fields = form_fields(&body)?;
-    provider.check_oauth_caller(field(&fields, "client_id"), peer.as_ref().map(|Extension(p)| p)).await?;
+    provider.check_oauth_caller(field(&fields, "client_id"), &connection).await?;
     let (org_code, client) = authenticated_request(&provider, KnownApi::RevokeToken, &fields).await?;
     let token = field(&fields, "token");
     provider.keys.learn_key_of(provider.store.as_ref(), token).await?;

@@ -127,6 +127,16 @@ impl Session {
         self.call(reqwest::Method::POST, &format!("/element/{id}/value"), json!({ "text": text })).await;
     }
 
+    /// Resizes the window to `width`×`height` CSS pixels (a phone is about 390×844).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", json!({ "width": width, "height": height })).await;
+    }
+
+    /// Runs `script` (a function body) in the page and returns what it returns.
+    pub async fn run(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", json!({ "script": script, "args": [] })).await
+    }
+
     pub async fn page_text(&self) -> String {
         self.call(
             reqwest::Method::POST,

@@ -44,10 +44,26 @@ pub async fn spawn_on(
     config: ProviderConfig,
     customer_auth: Arc<dyn mydata_provider::oauth::customer_auth::CustomerAuthenticator>,
 ) -> TestApp {
+    serve_plain(backend, listener, config, Default::default(), customer_auth).await
+}
+
+/// A provider over plain HTTP on 127.0.0.1 demanding `transport` of its callers.
+pub async fn spawn_with_transport(backend: Backend, transport: mydata_provider::transport::TransportPolicy) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ProviderConfig { orgs: demo_orgs(), lifetimes: Default::default() };
+    serve_plain(backend, listener, config, transport, Arc::new(mydata_provider::oauth::customer_auth::DemoSignIn)).await
+}
+
+async fn serve_plain(
+    backend: Backend,
+    listener: tokio::net::TcpListener,
+    config: ProviderConfig,
+    transport: mydata_provider::transport::TransportPolicy,
+    customer_auth: Arc<dyn mydata_provider::oauth::customer_auth::CustomerAuthenticator>,
+) -> TestApp {
     let db = TestDatabase::new(backend).await;
     let store = Arc::new(db.open().await.expect("open test database"));
-    let provider =
-        Provider::new_with(store.clone(), config, Default::default(), customer_auth).await.expect("provider");
+    let provider = Provider::new_with(store.clone(), config, transport, customer_auth).await.expect("provider");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = router(provider.clone());
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -23,6 +23,7 @@ pub async fn seed(app: &TestApp) {
             org_code: OPERATOR.into(),
             client_name: "테스트 자산관리".into(),
             redirect_uris: vec![REDIRECT.into()],
+            app_schemes: None,
             updated_at: 0,
         })
         .await
@@ -37,24 +38,72 @@ pub async fn seed(app: &TestApp) {
         })
         .await
         .unwrap();
-    let account = |num: &str, kind: &str, minus: bool, sort: &str| AssetRow {
+    app.store
+        .upsert_assets(&[
+            bank_account("1001001", "1001", true, "자유입출금", "1"),
+            bank_account("2002002", "2001", false, "자유입출금", "2"),
+            bank_account("3003003", "3100", false, "자유입출금", "3"),
+        ])
+        .await
+        .unwrap();
+}
+
+/// Adds a second 입출금 account (월급통장, 1001004) and a 적금 (행복적금, 1003005) to the customer's.
+pub async fn seed_salary_and_savings(app: &TestApp) {
+    app.store
+        .upsert_assets(&[
+            bank_account("1001004", "1001", false, "월급통장", "4"),
+            bank_account("1003005", "1003", false, "행복적금", "5"),
+        ])
+        .await
+        .unwrap();
+}
+
+/// Registers the operator's service `client_id` named `name`, whose callback is `callback`.
+pub async fn register_service(
+    app: &TestApp,
+    client_id: &str,
+    name: &str,
+    callback: &str,
+    app_schemes: Option<Vec<String>>,
+) {
+    app.store
+        .upsert_client(&Client {
+            client_id: client_id.into(),
+            client_secret_hash: hash_client_secret(CLIENT_SECRET),
+            org_code: OPERATOR.into(),
+            client_name: name.into(),
+            redirect_uris: vec![callback.into()],
+            app_schemes,
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+}
+
+/// 개별인증-001 for the service `client_id` with its `callback`: the consent page's address.
+pub async fn consent_page_for(app: &TestApp, client_id: &str, callback: &str) -> String {
+    let mut query = authorize_query(Some(("client_id", Some(client_id))));
+    query.retain(|(k, _)| k != "redirect_uri");
+    query.push(("redirect_uri".into(), callback.into()));
+    let started = authorize(app, &query, Some(CI)).await;
+    assert_eq!(started.status(), 302);
+    format!("{}{}", app.base, location(&started))
+}
+
+/// The customer's 은행-001 account `num` of 첨부3 type `kind` (`is_minus`: a 마이너스통장), named
+/// `product`, listed `sort`-th.
+pub fn bank_account(num: &str, kind: &str, minus: bool, product: &str, sort: &str) -> AssetRow {
+    AssetRow {
         org_code: BANK.into(),
         list_api: "은행-001".into(),
         asset_key: num.into(),
         customer_id: CUSTOMER.into(),
         sort_key: sort.into(),
         item: json!({"account_num": num, "is_consent": "false", "seqno": "1", "is_foreign_deposit": "false",
-            "prod_name": "자유입출금", "is_minus": minus.to_string(), "account_type": kind, "account_status": "01"}),
+            "prod_name": product, "is_minus": minus.to_string(), "account_type": kind, "account_status": "01"}),
         updated_at: 0,
-    };
-    app.store
-        .upsert_assets(&[
-            account("1001001", "1001", true, "1"),
-            account("2002002", "2001", false, "2"),
-            account("3003003", "3100", false, "3"),
-        ])
-        .await
-        .unwrap();
+    }
 }
 
 pub fn http_no_redirects() -> reqwest::Client {
@@ -170,9 +219,13 @@ pub fn approve_deposit() -> Vec<(&'static str, String)> {
 
 /// `POST /oauth/2.0/token` or `/revoke` with a form.
 pub async fn form_post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    form_post_with(&app.http, app, path, form).await
+}
+
+/// [`form_post`] sent by `http` (e.g. from another source address).
+pub async fn form_post_with(http: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-    let response = app
-        .http
+    let response = http
         .post(format!("{}{path}", app.base))
         .header("x-api-tran-id", tran_id())
         .header("content-type", "application/x-www-form-urlencoded")
@@ -227,8 +280,14 @@ pub async fn revoke(app: &TestApp, token: &str) -> (u16, Value) {
 
 /// 은행-001 with `token`: the HTTP status and rsp_code.
 pub async fn list_accounts(app: &TestApp, token: &str) -> (u16, Value) {
-    let response = app
-        .get(&format!("/v1/bank/accounts?org_code={BANK}&limit=10"))
+    list_accounts_with(&app.http, app, token).await
+}
+
+/// [`list_accounts`] sent by `http` (e.g. from another source address).
+pub async fn list_accounts_with(http: &reqwest::Client, app: &TestApp, token: &str) -> (u16, Value) {
+    let response = http
+        .get(format!("{}/v1/bank/accounts?org_code={BANK}&limit=10", app.base))
+        .header("x-api-tran-id", tran_id())
         .header("x-api-type", "user-refresh")
         .bearer_auth(token)
         .send()

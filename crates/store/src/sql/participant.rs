@@ -32,18 +32,23 @@ impl ParticipantStore for SqlStore {
     }
 
     async fn upsert_client(&self, client: &Client) -> StoreResult<()> {
-        let uris = serde_json::to_string(&client.redirect_uris).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let list_text =
+            |list: &Vec<String>| serde_json::to_string(list).map_err(|e| StoreError::Corrupt(e.to_string()));
+        let uris = list_text(&client.redirect_uris)?;
+        let app_schemes = client.app_schemes.as_ref().map(list_text).transpose()?;
         sqlx::query(
-            "INSERT INTO clients (client_id, client_secret_hash, org_code, client_name, redirect_uris, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id) DO UPDATE SET \
+            "INSERT INTO clients (client_id, client_secret_hash, org_code, client_name, redirect_uris, app_schemes, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO UPDATE SET \
              client_secret_hash = excluded.client_secret_hash, org_code = excluded.org_code, \
-             client_name = excluded.client_name, redirect_uris = excluded.redirect_uris, updated_at = excluded.updated_at",
+             client_name = excluded.client_name, redirect_uris = excluded.redirect_uris, \
+             app_schemes = excluded.app_schemes, updated_at = excluded.updated_at",
         )
         .bind(&client.client_id)
         .bind(&client.client_secret_hash)
         .bind(&client.org_code)
         .bind(&client.client_name)
         .bind(uris)
+        .bind(app_schemes)
         .bind(client.updated_at)
         .execute(&self.pool)
         .await?;
@@ -59,13 +64,14 @@ impl ParticipantStore for SqlStore {
             return Ok(None);
         };
         let uris: String = row.try_get("redirect_uris")?;
+        let app_schemes: Option<String> = row.try_get("app_schemes")?;
         Ok(Some(Client {
             client_id: row.try_get("client_id")?,
             client_secret_hash: row.try_get("client_secret_hash")?,
             org_code: row.try_get("org_code")?,
             client_name: row.try_get("client_name")?,
-            redirect_uris: serde_json::from_str(&uris)
-                .map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?,
+            redirect_uris: text_list(&uris, "redirect_uris")?,
+            app_schemes: app_schemes.map(|text| text_list(&text, "app_schemes")).transpose()?,
             updated_at: row.try_get("updated_at")?,
         }))
     }
@@ -221,6 +227,11 @@ impl SqlStore {
             })
             .collect()
     }
+}
+
+/// A list of texts kept as JSON text.
+fn text_list(text: &str, what: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
 fn org_from(row: &AnyRow) -> StoreResult<Org> {
