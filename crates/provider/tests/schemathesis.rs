@@ -1,0 +1,118 @@
+//! Schemathesis, driven by the provider's own `/openapi.json`, finds no disagreement between the
+//! document and the server: every request the document allows is answered as documented, every
+//! request it forbids is refused, every answer matches its documented schema. All checks, a fixed
+//! seed and a bounded number of examples per operation; each industry's operations with a token of
+//! that industry's consent, the support APIs with the portal's manage token. The rules relating a
+//! request's values to each other, which no schema of one parameter states, are applied to the
+//! requests generated as valid by `schemathesis_hooks.py`.
+
+mod common;
+mod info_harness;
+
+use info_harness::*;
+use mydata_spec::Industry;
+use mydata_store::{Backend, Client, prelude::*};
+use mydata_support::participant::PortalCredential;
+use mydata_support::secret::hash_client_secret;
+use mydata_support::testing::PortalCaller;
+use std::fmt::Write;
+use std::process::Command;
+
+/// The schemathesis release CI installs (.ci/run).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+const SEED: u32 = 19;
+const EXAMPLES_PER_OPERATION: u32 = 12;
+/// The "지원API 제공용 자격증명" the portal calls this provider with (지원-101).
+const PORTAL_CALLER: (&str, &str) = ("portalcaller01", "PortalCallsProviderSecret0001");
+
+/// The operator's client the authorization requests name: which clients exist is the registry's to
+/// say, not the document's.
+const CLIENT: &str = "stclient01";
+const REDIRECT: &str = "https://operator.example/callback";
+
+/// schemathesis's configuration: one section per group of operations with its own credentials, and
+/// 개별인증-001 for the registered client.
+fn config(tokens: &[(String, String)]) -> String {
+    let mut toml = format!(
+        "seed = {SEED}\n\
+         [generation]\nmax-examples = {EXAMPLES_PER_OPERATION}\ndeterministic = true\ndatabase = \"none\"\n"
+    );
+    for (tag, token) in tokens {
+        let _ = write!(
+            toml,
+            "\n[[operations]]\ninclude-tag = \"{tag}\"\nheaders = {{ Authorization = \"Bearer {token}\" }}\n"
+        );
+    }
+    // Once client_id and redirect_uri are known, 개별인증-001 refuses a request by sending the
+    // browser back to the operator's callback with the error (첨부1 ②, RFC 6749 4.1.2.1): a 302.
+    let _ = write!(
+        toml,
+        "\n[[operations]]\ninclude-path = \"/oauth/2.0/authorize\"\n\
+         parameters = {{ \"query.client_id\" = \"{CLIENT}\", \"query.redirect_uri\" = \"{REDIRECT}\" }}\n\
+         [operations.checks.negative_data_rejection]\n\
+         expected-statuses = [\"302\", \"400\", \"401\", \"403\", \"404\", \"405\", \"429\"]\n\
+         [operations.checks.missing_required_header]\n\
+         expected-statuses = [\"302\", \"400\"]\n"
+    );
+    toml
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server() {
+    let installed = Command::new("st").arg("--version").output();
+    assert!(
+        installed.as_ref().is_ok_and(|out| out.status.success()),
+        "schemathesis's `st` is needed for this test: pip install {SCHEMATHESIS} ({installed:?})"
+    );
+    let seeded = seeded(Backend::Sqlite).await;
+    let mut tokens = Vec::new();
+    for industry in Industry::ALL {
+        let (_, token) = seeded.full_consent(industry, CUSTOMER).await;
+        tokens.push((industry.as_str().to_owned(), token));
+    }
+    seeded.app.provider.support.endpoint.set_portal_credential(Some(PortalCredential {
+        portal_org_code: "PORTAL0001".into(),
+        client_id: PORTAL_CALLER.0.into(),
+        secret_hash: hash_client_secret(PORTAL_CALLER.1),
+    }));
+    seeded
+        .app
+        .store
+        .upsert_client(&Client {
+            client_id: CLIENT.into(),
+            client_secret_hash: hash_client_secret("stclientsecret0001"),
+            org_code: common::OPERATOR.into(),
+            client_name: "schemathesis".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+    let portal = PortalCaller::new(seeded.app.base.clone(), seeded.app.http.clone());
+    tokens.push(("ParticipantSupport".to_owned(), portal.manage_token(PORTAL_CALLER).await));
+
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("schemathesis.toml");
+    std::fs::write(&config_file, config(&tokens)).unwrap();
+    let document = format!("{}/openapi.json", seeded.app.base);
+    let hooks = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis_hooks.py");
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new("st")
+            .env("SCHEMATHESIS_HOOKS", hooks)
+            .arg("--no-color")
+            .arg("--config-file")
+            .arg(&config_file)
+            .args(["run", &document, "--checks", "all", "--workers", "2", "--no-shrink"])
+            .current_dir(dir.path())
+            .output()
+            .expect("st runs")
+    })
+    .await
+    .unwrap();
+    let output = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "schemathesis found disagreements:\n{output}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
