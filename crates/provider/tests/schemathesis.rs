@@ -14,7 +14,16 @@ use mydata_spec::Industry;
 use mydata_store::{Backend, Client, prelude::*};
 use mydata_support::participant::PortalCredential;
 use mydata_support::secret::hash_client_secret;
+use mydata_portal::Portal;
+use mydata_portal::registry_file::{RegistryFile, import};
+use mydata_provider::support::PortalLink;
+use mydata_spec::IssuerType;
+use mydata_store::testing::TestDatabase;
+use mydata_support::portal_client::PortalAccount;
 use mydata_support::testing::PortalCaller;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 use std::fmt::Write;
 use std::process::Command;
 
@@ -25,9 +34,10 @@ const EXAMPLES_PER_OPERATION: u32 = 12;
 /// The "지원API 제공용 자격증명" the portal calls this provider with (지원-101).
 const PORTAL_CALLER: (&str, &str) = ("portalcaller01", "PortalCallsProviderSecret0001");
 
-/// The operator's client the authorization requests name: which clients exist is the registry's to
-/// say, not the document's.
+/// The operator's client that authorization and revocation requests name: which clients exist, with
+/// which secrets, is the registry's to say, not the document's.
 const CLIENT: &str = "stclient01";
+const CLIENT_SECRET: &str = "stclientsecret0001";
 const REDIRECT: &str = "https://operator.example/callback";
 
 /// schemathesis's configuration: one section per group of operations with its own credentials, and
@@ -57,6 +67,36 @@ fn config(tokens: &[(String, String)]) -> String {
     toml
 }
 
+/// A real portal holding the example registry, linked to the provider (the statistics 지원-104 asks
+/// to resend go there), whose calls to the provider's support APIs use [`PORTAL_CALLER`].
+async fn connect_a_portal(app: &common::TestApp) -> TestDatabase {
+    let portal_db = TestDatabase::new(Backend::Sqlite).await;
+    let portal_store = Arc::new(portal_db.open().await.unwrap());
+    let registry = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registry.toml");
+    import(portal_store.as_ref(), &RegistryFile::read(&registry).unwrap(), 0).await.unwrap();
+    let portal = Portal::new(portal_store, "PORTAL0001", Duration::from_secs(3600)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, mydata_portal::router(portal)).await });
+    let link = PortalLink {
+        account: PortalAccount {
+            base_url,
+            client_id: "bank000001support".into(),
+            client_secret: "ChangeMeBankSupportSecret0001".into(),
+            org_code: common::BANK.into(),
+            issuer: IssuerType::Provider,
+        },
+        credential: PortalCredential {
+            portal_org_code: "PORTAL0001".into(),
+            client_id: PORTAL_CALLER.0.into(),
+            secret_hash: hash_client_secret(PORTAL_CALLER.1),
+        },
+        refresh_every: Duration::from_secs(3600),
+    };
+    app.provider.support.connect_portal(app.store.clone(), link);
+    portal_db
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server() {
     let installed = Command::new("st").arg("--version").output();
@@ -70,17 +110,13 @@ async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server(
         let (_, token) = seeded.full_consent(industry, CUSTOMER).await;
         tokens.push((industry.as_str().to_owned(), token));
     }
-    seeded.app.provider.support.endpoint.set_portal_credential(Some(PortalCredential {
-        portal_org_code: "PORTAL0001".into(),
-        client_id: PORTAL_CALLER.0.into(),
-        secret_hash: hash_client_secret(PORTAL_CALLER.1),
-    }));
+    let _portal_db = connect_a_portal(&seeded.app).await;
     seeded
         .app
         .store
         .upsert_client(&Client {
             client_id: CLIENT.into(),
-            client_secret_hash: hash_client_secret("stclientsecret0001"),
+            client_secret_hash: hash_client_secret(CLIENT_SECRET),
             org_code: common::OPERATOR.into(),
             client_name: "schemathesis".into(),
             redirect_uris: vec![REDIRECT.into()],
@@ -99,6 +135,8 @@ async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server(
     let run = tokio::task::spawn_blocking(move || {
         Command::new("st")
             .env("SCHEMATHESIS_HOOKS", hooks)
+            .env("MYDATA_CLIENT_ID", CLIENT)
+            .env("MYDATA_CLIENT_SECRET", CLIENT_SECRET)
             .arg("--no-color")
             .arg("--config-file")
             .arg(&config_file)

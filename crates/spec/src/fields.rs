@@ -37,10 +37,16 @@ pub struct Field {
 }
 
 impl Field {
-    /// The only value the standard allows, where the note says so ("fixed value 'code'").
+    /// The only value the standard allows, where the note says so ("fixed value 'code'"), and not
+    /// only in some case ("2nd integrated authentication: fixed value '99991231'").
     pub fn fixed_value(&self) -> Option<&str> {
         const MARK: &str = "ixed value '";
-        let after = &self.note[self.note.find(MARK)? + MARK.len()..];
+        let at = self.note.find(MARK)?;
+        let sentence = self.note[..at].rsplit('.').next().unwrap_or_default();
+        if sentence.contains(':') {
+            return None;
+        }
+        let after = &self.note[at + MARK.len()..];
         after.split_once('\'').map(|(value, _)| value)
     }
 
@@ -146,6 +152,8 @@ mod tests {
         let authorize = fields("개별인증-001").unwrap();
         assert_eq!(authorize.request_field("response_type").unwrap().fixed_value(), Some("code"));
         assert_eq!(authorize.request_field("client_id").unwrap().fixed_value(), None);
+        let consent = fields("공통-002").unwrap();
+        assert_eq!(consent.response_field("period").unwrap().fixed_value(), None, "fixed only for some consents");
         let bills = fields("카드-004").unwrap();
         assert!(bills.request_field("from_month").unwrap().is_month());
         assert!(!bills.request_field("limit").unwrap().is_month());

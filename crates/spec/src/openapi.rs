@@ -28,8 +28,11 @@ fn value_schema(field: &Field, side: Side) -> Value {
         return json!({"type": "array", "items": items, "description": field.ko});
     }
     let alternatives: Vec<Value> = field.type_spec.split('|').map(|spec| type_schema(spec, side)).collect();
+    let codes = validate::note_codes(&field.note);
     let mut schema = match field_rule(field) {
         Some(rule) => rule,
+        // A request's code is one its note lists; answers are judged by their type only.
+        None if side == Side::Request && !codes.is_empty() => json!({"type": "string", "enum": codes}),
         None if alternatives.len() == 1 => alternatives.into_iter().next().unwrap_or_else(|| json!({"type": "string"})),
         None => json!({"type": "string", "anyOf": alternatives}),
     };
@@ -162,7 +165,10 @@ fn request_body(apis: &[&ApiSpec]) -> Option<Value> {
             let (media, schema) = match fields.content_type_request.as_deref() {
                 Some(ct) if ct.contains("x-www-form-urlencoded") => {
                     let text = |field: &Field| value_schema(field, Side::Request);
-                    ("application/x-www-form-urlencoded", object_schema(body.into_iter(), text))
+                    let mut form = object_schema(body.into_iter(), text);
+                    // A form names each parameter once (RFC 6749 3.2), so any other is one string too.
+                    form["additionalProperties"] = json!({"type": "string"});
+                    ("application/x-www-form-urlencoded", form)
                 }
                 _ => ("application/json", object_schema(body.into_iter(), json_member_schema)),
             };
@@ -190,7 +196,10 @@ fn responses(api: &ApiSpec) -> Value {
         });
     }
     let body: Vec<&Field> = api.fields().response_body().collect();
-    let success = response_schema_of(body.into_iter());
+    let mut success = response_schema_of(body.into_iter());
+    if api.takes_search_timestamp() {
+        success = json!({"anyOf": [success, up_to_date_schema(api)]});
+    }
     let error_ref = if api.group == Group::Auth || api.id == "지원-001" || api.id == "지원-101" {
         "#/components/schemas/OAuthError"
     } else {
@@ -201,6 +210,23 @@ fn responses(api: &ApiSpec) -> Value {
                 "content": {"application/json": {"schema": success}}},
         "default": {"description": "An error with the standard's code and HTTP status (첨부1)", "headers": headers,
                     "content": {"application/json": {"schema": {"$ref": error_ref}}}},
+    })
+}
+
+/// The answer to a caller whose search_timestamp is later than the data's last change (ch.2.1): the
+/// UP_TO_DATE code and the stamp to send next time, no data.
+fn up_to_date_schema(api: &ApiSpec) -> Value {
+    let fields = api.fields();
+    let field = |name: &str| fields.response_field(name).map_or_else(|| json!({"type": "string"}), |f| value_schema(f, Side::Response));
+    json!({
+        "type": "object",
+        "required": ["rsp_code", "rsp_msg", "search_timestamp"],
+        "properties": {
+            "rsp_code": {"type": "string", "enum": [RspCode::UpToDate.code()]},
+            "rsp_msg": field("rsp_msg"),
+            "search_timestamp": field("search_timestamp"),
+        },
+        "additionalProperties": false,
     })
 }
 
@@ -217,26 +243,36 @@ fn security(api: &ApiSpec, industry: Option<Industry>) -> Value {
 
 /// The request field naming the institution asked.
 const ORG_CODE: &str = "org_code";
+/// The request field naming the kind of institution asked (지원-104), and an information provider's
+/// kind (정보제공자).
+const ORG_TYPE: (&str, &str) = ("org_type", "03");
 
-/// Restricts every `org_code` of a request (parameter or body member, in every form of the body) to
-/// `codes`, the institutions this server answers for.
-fn name_served_orgs(request_part: &mut Value, codes: &[&str]) {
+/// Restricts every `field` of a request (parameter or body member, in every form of the body) to
+/// `values`.
+fn restrict(request_part: &mut Value, field: &str, values: &[&str]) {
     match request_part {
         Value::Object(map) => {
-            let named = map.get("name").and_then(Value::as_str) == Some(ORG_CODE);
+            let named = map.get("name").and_then(Value::as_str) == Some(field);
             for (key, value) in map.iter_mut() {
-                if (named && key == "schema") || (key == "properties" && value.get(ORG_CODE).is_some()) {
-                    let schema = if named { value } else { &mut value[ORG_CODE] };
+                if (named && key == "schema") || (key == "properties" && value.get(field).is_some()) {
+                    let schema = if named { value } else { &mut value[field] };
                     let description = schema.get("description").cloned().unwrap_or_default();
-                    *schema = json!({"type": "string", "enum": codes, "description": description});
+                    *schema = json!({"type": "string", "enum": values, "description": description});
                 } else {
-                    name_served_orgs(value, codes);
+                    restrict(value, field, values);
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| name_served_orgs(item, codes)),
+        Value::Array(items) => items.iter_mut().for_each(|item| restrict(item, field, values)),
         _ => {}
     }
+}
+
+/// Restricts what a provider's request names: `org_code` to `codes`, the institutions it answers
+/// for, and `org_type` to a provider's.
+fn name_served_orgs(request_part: &mut Value, codes: &[&str]) {
+    restrict(request_part, ORG_CODE, codes);
+    restrict(request_part, ORG_TYPE.0, &[ORG_TYPE.1]);
 }
 
 fn operation(apis: &[&ApiSpec], industry: Option<Industry>, institutions: Institutions<'_>) -> Value {
