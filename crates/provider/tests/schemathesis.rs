@@ -10,22 +10,22 @@ mod common;
 mod info_harness;
 
 use info_harness::*;
-use mydata_spec::Industry;
-use mydata_store::{Backend, Client, prelude::*};
-use mydata_support::participant::PortalCredential;
-use mydata_support::secret::hash_client_secret;
 use mydata_portal::Portal;
 use mydata_portal::registry_file::{RegistryFile, import};
 use mydata_provider::support::PortalLink;
+use mydata_spec::Industry;
 use mydata_spec::IssuerType;
 use mydata_store::testing::TestDatabase;
+use mydata_store::{Backend, Client, prelude::*};
+use mydata_support::participant::PortalCredential;
 use mydata_support::portal_client::PortalAccount;
+use mydata_support::secret::hash_client_secret;
 use mydata_support::testing::PortalCaller;
+use std::fmt::Write;
 use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-use std::fmt::Write;
-use std::process::Command;
 
 /// The schemathesis release CI installs (.ci/run).
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";

@@ -217,7 +217,9 @@ fn responses(api: &ApiSpec) -> Value {
 /// UP_TO_DATE code and the stamp to send next time, no data.
 fn up_to_date_schema(api: &ApiSpec) -> Value {
     let fields = api.fields();
-    let field = |name: &str| fields.response_field(name).map_or_else(|| json!({"type": "string"}), |f| value_schema(f, Side::Response));
+    let field = |name: &str| {
+        fields.response_field(name).map_or_else(|| json!({"type": "string"}), |f| value_schema(f, Side::Response))
+    };
     json!({
         "type": "object",
         "required": ["rsp_code", "rsp_msg", "search_timestamp"],
@@ -444,7 +446,10 @@ mod tests {
         let org_code = accounts.as_array().unwrap().iter().find(|p| p["name"] == "org_code").unwrap();
         assert_eq!(org_code["schema"]["enum"], json!(["BANK000001"]), "the bank's own code");
         let revoke = &paths["/oauth/2.0/revoke"]["post"]["requestBody"]["content"];
-        assert_eq!(revoke["application/x-www-form-urlencoded"]["schema"]["properties"]["org_code"]["enum"], json!(["BANK000001"]));
+        assert_eq!(
+            revoke["application/x-www-form-urlencoded"]["schema"]["properties"]["org_code"]["enum"],
+            json!(["BANK000001"])
+        );
         let cards = &paths["/v1/card/cards"]["get"]["parameters"];
         let card_org = cards.as_array().unwrap().iter().find(|p| p["name"] == "org_code").unwrap();
         assert!(card_org["schema"].get("enum").is_none(), "no card company is served");

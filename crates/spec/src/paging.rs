@@ -81,7 +81,8 @@ mod tests {
 
     #[test]
     fn the_limit_pattern_takes_exactly_what_the_field_type_and_the_parser_take() {
-        let pattern = jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": Limit::PATTERN})).unwrap();
+        let pattern =
+            jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": Limit::PATTERN})).unwrap();
         let texts = (0..1000).flat_map(|n| [n.to_string(), format!("{n:02}"), format!("{n:03}"), format!("{n:04}")]);
         for text in texts.chain(["-1", "+5", "", "1.5"].map(String::from)) {
             let taken = crate::validate::check_value("N(3)", &text).is_ok() && Limit::parse(&text).is_ok();

@@ -232,7 +232,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn matches(pattern: &str, text: &str) -> bool {
-        jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": pattern})).unwrap().is_valid(&text.into())
+        jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": pattern}))
+            .unwrap()
+            .is_valid(&text.into())
     }
 
     #[test]

@@ -356,7 +356,9 @@ mod tests {
         );
         assert_eq!(bad.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["search_timestamp", "limit"]);
         let bills = fields("카드-004").unwrap();
-        let months = |from: &str| params(&[("org_code", "CARD000001"), ("limit", "10"), ("from_month", from), ("to_month", "202401")]);
+        let months = |from: &str| {
+            params(&[("org_code", "CARD000001"), ("limit", "10"), ("from_month", from), ("to_month", "202401")])
+        };
         assert!(check_params(&bills.request, Location::Query, &months("202312")).is_empty());
         let month_13 = check_params(&bills.request, Location::Query, &months("202313"));
         assert_eq!(month_13.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["from_month"]);
