@@ -12,15 +12,11 @@ mod info_harness;
 use info_harness::*;
 use mydata_portal::Portal;
 use mydata_portal::registry_file::{RegistryFile, import};
-use mydata_provider::support::PortalLink;
 use mydata_spec::Industry;
-use mydata_spec::IssuerType;
 use mydata_store::testing::TestDatabase;
 use mydata_store::{Backend, Client, prelude::*};
-use mydata_support::participant::PortalCredential;
-use mydata_support::portal_client::PortalAccount;
 use mydata_support::secret::hash_client_secret;
-use mydata_support::testing::PortalCaller;
+use mydata_support::testing::{PortalCaller, example_bank_link};
 use std::fmt::Write;
 use std::path::Path;
 use std::process::Command;
@@ -78,22 +74,7 @@ async fn connect_a_portal(app: &common::TestApp) -> TestDatabase {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, mydata_portal::router(portal)).await });
-    let link = PortalLink {
-        account: PortalAccount {
-            base_url,
-            client_id: "bank000001support".into(),
-            client_secret: "ChangeMeBankSupportSecret0001".into(),
-            org_code: common::BANK.into(),
-            issuer: IssuerType::Provider,
-        },
-        credential: PortalCredential {
-            portal_org_code: "PORTAL0001".into(),
-            client_id: PORTAL_CALLER.0.into(),
-            secret_hash: hash_client_secret(PORTAL_CALLER.1),
-        },
-        refresh_every: Duration::from_secs(3600),
-    };
-    app.provider.support.connect_portal(app.store.clone(), link);
+    app.provider.support.connect_portal(app.store.clone(), example_bank_link(base_url, PORTAL_CALLER));
     portal_db
 }
 
