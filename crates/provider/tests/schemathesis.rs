@@ -121,7 +121,9 @@ async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server(
             .arg("--no-color")
             .arg("--config-file")
             .arg(&config_file)
-            .args(["run", &document, "--checks", "all", "--workers", "2", "--no-shrink"])
+            // One worker: hypothesis's source caches are not safe across threads, and a race there
+            // ends a run with an error of the tool itself now and then.
+            .args(["run", &document, "--checks", "all", "--workers", "1", "--no-shrink"])
             .current_dir(dir.path())
             .output()
             .expect("st runs")

@@ -83,24 +83,37 @@ pub fn check_value(type_spec: &str, value: &str) -> Result<(), String> {
     Err(first_error.unwrap_or_else(|| "invalid".into()))
 }
 
+/// The largest whole number a JSON body may send for a value (below 2^63, and exact in a double).
+const MOST_WHOLE: i64 = 8_999_999_999_999_999_999;
+
 /// The whole numbers a JSON request body may send for `field` instead of its string, `None` where a
-/// number is refused. 첨부2 sends every value as a string; clients also send whole numbers for the
-/// fields typed as numbers (N), and those are taken where each whole number's text is a value of the
-/// field (a month like 202413 is not, so months come as strings).
+/// number is refused. 첨부2 sends every value as a string; clients also send numbers, and a whole
+/// number is taken wherever every whole number of the range, written out, is a value of the field's
+/// type: digits for N, aN and AN, with a minus sign for N and the types that take symbols. Not for
+/// dates or months (202413 is a number but no month), nor for letters only.
 pub fn whole_number_range(field: &Field) -> Option<(i64, i64)> {
     if field.name == crate::paging::Limit::FIELD {
         return Some((1, crate::paging::MAX_LIMIT.into()));
     }
+    if field.is_month() {
+        return None;
+    }
     let (kind, args) = parse_type(&field.type_spec);
-    let digits = args.first().copied().filter(|&n| n <= 18)?;
-    let max = 10i64.pow(digits) - 1;
-    (kind == "N" && !field.is_month()).then_some((-max, max))
+    let most = |digits: u32| if digits >= 19 { MOST_WHOLE } else { 10i64.pow(digits) - 1 };
+    let n = args.first().copied()?;
+    match kind {
+        "N" => Some((-most(n), most(n))),
+        "aN" | "AN" => Some((0, most(n))),
+        // The minus sign takes one of the n characters.
+        "aNS" | "NS" | "B64" | "AH" => Some((-most(n.saturating_sub(1)), most(n))),
+        _ => None,
+    }
 }
 
-/// The whole number `n` is, if it is one that fits an i64.
+/// The whole number `n` is, within what a body may send.
 fn whole_number(n: &serde_json::Number) -> Option<i64> {
-    const BOUND: f64 = 9.0e18;
-    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < BOUND).map(|f| f as i64))
+    let whole = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18).map(|f| f as i64));
+    whole.filter(|w| w.abs() <= MOST_WHOLE)
 }
 
 /// A JSON body member of `field` as the text its rules judge: a string as it is, a whole number
@@ -372,14 +385,20 @@ mod tests {
         let stamp = fields("카드-001").unwrap().request_field("search_timestamp").unwrap();
         assert_eq!(whole_number_range(stamp), Some((-99_999_999_999_999, 99_999_999_999_999)));
         assert_eq!(whole_number_range(field("from_month")), None);
-        assert_eq!(whole_number_range(field("org_code")), None);
+        assert_eq!(whole_number_range(field("org_code")), Some((0, 9_999_999_999)));
+        let authorize = fields("개별인증-001").unwrap();
+        assert_eq!(whole_number_range(authorize.request_field("response_type").unwrap()), None, "letters only");
+        assert_eq!(whole_number_range(authorize.request_field("state").unwrap()), Some((0, MOST_WHOLE)), "aN(40)");
         assert_eq!(body_text(field("limit"), &serde_json::json!(20)).unwrap(), "20");
         assert_eq!(body_text(field("limit"), &serde_json::json!(20.0)).unwrap(), "20");
         assert_eq!(body_text(field("limit"), &serde_json::json!("20")).unwrap(), "20");
         for refused in [serde_json::json!(0), serde_json::json!(2.5), serde_json::json!(true), serde_json::json!([1])] {
             assert!(body_text(field("limit"), &refused).is_err(), "{refused}");
         }
-        assert!(body_text(field("org_code"), &serde_json::json!(1234567890)).is_err());
+        assert_eq!(body_text(field("org_code"), &serde_json::json!(1234567890)).unwrap(), "1234567890");
+        assert!(body_text(field("org_code"), &serde_json::json!(-1)).is_err(), "no sign in aN");
+        assert!(body_text(field("org_code"), &serde_json::json!(12345678901u64)).is_err(), "eleven digits");
+        assert!(body_text(field("org_code"), &serde_json::json!(true)).is_err());
         assert!(body_text(field("from_month"), &serde_json::json!(202401)).is_err());
     }
 
