@@ -391,6 +391,9 @@ fn openapi_writes_the_description_a_server_publishes() {
     assert_eq!(doc["servers"][0]["url"], "https://bank.example");
     assert!(doc["paths"]["/v1/bank/accounts/deposit/transactions"].is_object());
     assert!(doc["paths"].get("/v1/card/cards").is_none(), "only the served industries");
+    let parameters = doc["paths"]["/v1/bank/accounts"]["get"]["parameters"].as_array().unwrap();
+    let org_code = parameters.iter().find(|p| p["name"] == "org_code").unwrap();
+    assert_eq!(org_code["schema"]["enum"], serde_json::json!(["BANK000001"]), "the institution the --org names");
 
     let out = mydata().args(["openapi", "--role", "portal"]).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

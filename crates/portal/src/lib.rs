@@ -69,7 +69,7 @@ pub fn router(portal: Arc<Portal>) -> Router {
     api::routes(portal.clone())
         .route(
             mydata_web::openapi::PATH,
-            mydata_web::openapi::route("MyData integrated portal", mydata_spec::openapi::portal_apis()),
+            mydata_web::openapi::route("MyData integrated portal", mydata_spec::openapi::portal_apis(), Vec::new()),
         )
         .merge(mydata_web::health::routes(portal.store.clone()))
         .fallback(mydata_web::error::not_found)

@@ -134,6 +134,11 @@ impl Provider {
         mydata_spec::openapi::provider_apis(&industries)
     }
 
+    /// Each institution this server answers for, with its industry.
+    pub fn institutions(&self) -> Vec<(Industry, String)> {
+        self.config.orgs.iter().map(|o| (o.industry, o.org_code.clone())).collect()
+    }
+
     /// The org_code this server answers for at `industry`.
     pub fn org_for(&self, industry: Industry) -> Option<&ServedOrg> {
         self.config.orgs.iter().find(|o| o.industry == industry)
@@ -203,7 +208,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .merge(info::routes(provider.clone()))
         .route(
             mydata_web::openapi::PATH,
-            mydata_web::openapi::route("MyData information provider", provider.served_apis()),
+            mydata_web::openapi::route("MyData information provider", provider.served_apis(), provider.institutions()),
         )
         .route(metrics::PATH, metrics::route(provider.metrics.clone(), provider.store.clone()))
         .merge(mydata_web::health::routes(provider.store.clone()))

@@ -7,7 +7,7 @@ mod info_harness;
 
 use info_harness::*;
 use mydata_spec::ApiKind;
-use mydata_spec::catalogue::{self, Group};
+use mydata_spec::catalogue::{self, Group, Method};
 use mydata_spec::validate::check_response;
 use mydata_spec::{Industry, RspCode};
 use mydata_store::Backend;
@@ -180,7 +180,9 @@ async fn every_api_refuses_bad_requests(backend: Backend) {
                 assert_eq!(a, b, "{}: foreign and missing assets must be indistinguishable", api.id);
             }
             if api.takes_date_range() {
-                for (name, bad) in [("from_date", "2024-01-01"), ("to_date", "20241301"), ("from_date", "yesterday")] {
+                let bad_dates = [("from_date", "2024-01-01"), ("to_date", "20241301"), ("from_date", "yesterday")];
+                let not_dates = [("from_date", "00000000"), ("from_date", "20230229"), ("to_date", "20240431")];
+                for (name, bad) in bad_dates.into_iter().chain(not_dates) {
                     seeded.expect(&call.clone().with(name, bad), Some(&token), RspCode::InvalidParameter).await;
                 }
                 let reversed = call
@@ -199,6 +201,33 @@ async fn every_api_refuses_bad_requests(backend: Backend) {
                     .with("from_month", &param(&call, "to_month"))
                     .with("to_month", &param(&call, "from_month"));
                 seeded.expect(&reversed, Some(&token), RspCode::InvalidParameter).await;
+            }
+            if api.method == Method::Post {
+                // A member the table does not name is ignored, whatever it holds.
+                let mut later = call.clone();
+                later.params.insert("added_in_a_later_version".into(), json!({"nested": [1, true, null]}));
+                seeded.expect(&later, Some(&token), RspCode::Success).await;
+                // A member of the table is a string, or a whole number whose digits are a value.
+                let mut number = call.clone();
+                number.params.insert("org_code".into(), json!(1.5));
+                seeded.expect(&number, Some(&token), RspCode::InvalidParameter).await;
+                let mut listed = call.clone();
+                listed.params.insert("org_code".into(), json!([org_code(industry)]));
+                seeded.expect(&listed, Some(&token), RspCode::InvalidParameter).await;
+                if api.pages() {
+                    for (limit, code) in [
+                        (json!(20), RspCode::Success),
+                        (json!(20.0), RspCode::Success),
+                        (json!(20.5), RspCode::InvalidParameter),
+                    ]
+                    .into_iter()
+                    .chain([(json!(true), RspCode::InvalidParameter), (json!(0), RspCode::InvalidParameter)])
+                    {
+                        let mut numbered = call.clone();
+                        numbered.params.insert("limit".into(), limit);
+                        seeded.expect(&numbered, Some(&token), code).await;
+                    }
+                }
             }
             if api.pages() {
                 seeded

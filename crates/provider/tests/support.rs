@@ -6,17 +6,14 @@ use chrono::{NaiveDate, Utc};
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_portal::registry_file::{RegistryFile, import};
 use mydata_portal::{Portal, router as portal_router};
-use mydata_provider::support::PortalLink;
 use mydata_provider::tokens::issue_pair;
 use mydata_provider::{Provider, ProviderConfig, demo_orgs, router};
 use mydata_spec::{IssuerType, TranId};
 use mydata_store::testing::TestDatabase;
 use mydata_store::{Backend, Customer, SqlStore, prelude::*};
-use mydata_support::participant::PortalCredential;
-use mydata_support::portal_client::PortalAccount;
 use mydata_support::secret::hash_client_secret;
 use mydata_support::statistics::inquiry_date_after;
-use mydata_support::testing::{PortalCaller, call_counts, portal_tran_id, received_reports};
+use mydata_support::testing::{PortalCaller, call_counts, example_bank_link, portal_tran_id, received_reports};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -61,22 +58,7 @@ async fn setup(backend: Backend) -> Setup {
     let provider = Provider::new(store.clone(), ProviderConfig { orgs: demo_orgs(), lifetimes: Default::default() })
         .await
         .unwrap();
-    let link = PortalLink {
-        account: PortalAccount {
-            base_url: portal_base,
-            client_id: "bank000001support".into(),
-            client_secret: "ChangeMeBankSupportSecret0001".into(),
-            org_code: "BANK000001".into(),
-            issuer: IssuerType::Provider,
-        },
-        credential: PortalCredential {
-            portal_org_code: "PORTAL0001".into(),
-            client_id: PORTAL_CALLER.0.into(),
-            secret_hash: hash_client_secret(PORTAL_CALLER.1),
-        },
-        refresh_every: Duration::from_secs(3600),
-    };
-    let sync = provider.support.connect_portal(store.clone(), link);
+    let sync = provider.support.connect_portal(store.clone(), example_bank_link(portal_base, PORTAL_CALLER));
     let provider_base = serve(router(provider.clone())).await;
     Setup { provider_base, portal_store, store, provider, sync, http: reqwest::Client::new(), _dbs: (portal_db, db) }
 }

@@ -36,6 +36,26 @@ pub struct Field {
     pub children: Vec<Field>,
 }
 
+impl Field {
+    /// The only value the standard allows, where the note says so ("fixed value 'code'"), and not
+    /// only in some case ("2nd integrated authentication: fixed value '99991231'").
+    pub fn fixed_value(&self) -> Option<&str> {
+        const MARK: &str = "ixed value '";
+        let at = self.note.find(MARK)?;
+        let sentence = self.note[..at].rsplit('.').next().unwrap_or_default();
+        if sentence.contains(':') {
+            return None;
+        }
+        let after = &self.note[at + MARK.len()..];
+        after.split_once('\'').map(|(value, _)| value)
+    }
+
+    /// Whether the value is a month, `YYYYMM` (typed N(6); the note names the format).
+    pub fn is_month(&self) -> bool {
+        self.type_spec == "N(6)" && self.note.contains("YYYYMM")
+    }
+}
+
 /// One API's transcribed definition.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiFields {
@@ -125,5 +145,17 @@ mod tests {
         assert_eq!(limit.type_spec, "N(3)");
         let list = bank.response_field("account_list").expect("account_list");
         assert!(list.children.iter().any(|c| c.name == "account_num"));
+    }
+
+    #[test]
+    fn fixed_values_and_months_are_read_from_the_notes() {
+        let authorize = fields("개별인증-001").unwrap();
+        assert_eq!(authorize.request_field("response_type").unwrap().fixed_value(), Some("code"));
+        assert_eq!(authorize.request_field("client_id").unwrap().fixed_value(), None);
+        let consent = fields("공통-002").unwrap();
+        assert_eq!(consent.response_field("period").unwrap().fixed_value(), None, "fixed only for some consents");
+        let bills = fields("카드-004").unwrap();
+        assert!(bills.request_field("from_month").unwrap().is_month());
+        assert!(!bills.request_field("limit").unwrap().is_month());
     }
 }

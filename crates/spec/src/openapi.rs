@@ -6,21 +6,35 @@ use crate::catalogue::{ApiSpec, CATALOGUE, Group, Method, ScopeRule};
 use crate::codes::RspCode;
 use crate::fields::{Field, Location};
 use crate::industry::Industry;
+use crate::paging::Limit;
+use crate::types::{DTime, Date, Month};
+use crate::{ApiType, api_type, tran_id, validate};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
+/// Which way a value travels: a request's schema promises that every value it allows is taken, a
+/// response's that every value sent fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Request,
+    Response,
+}
+
 /// JSON Schema of one field's value. Every value travels as a string (첨부2), so the schema is a
 /// string with the pattern or length its type implies.
-fn value_schema(field: &Field) -> Value {
+fn value_schema(field: &Field, side: Side) -> Value {
     if field.type_spec == "Object" {
-        let items = object_schema(field.children.iter());
+        let items = object_schema(field.children.iter(), |child| value_schema(child, side));
         return json!({"type": "array", "items": items, "description": field.ko});
     }
-    let alternatives: Vec<Value> = field.type_spec.split('|').map(type_schema).collect();
-    let mut schema = if alternatives.len() == 1 {
-        alternatives.into_iter().next().unwrap_or_else(|| json!({"type": "string"}))
-    } else {
-        json!({"type": "string", "anyOf": alternatives})
+    let alternatives: Vec<Value> = field.type_spec.split('|').map(|spec| type_schema(spec, side)).collect();
+    let codes = validate::note_codes(&field.note);
+    let mut schema = match field_rule(field) {
+        Some(rule) => rule,
+        // A request's code is one its note lists; answers are judged by their type only.
+        None if side == Side::Request && !codes.is_empty() => json!({"type": "string", "enum": codes}),
+        None if alternatives.len() == 1 => alternatives.into_iter().next().unwrap_or_else(|| json!({"type": "string"})),
+        None => json!({"type": "string", "anyOf": alternatives}),
     };
     if let Value::Object(map) = &mut schema {
         map.insert("description".into(), json!(format!("{} — {}", field.ko, field.note)));
@@ -28,7 +42,25 @@ fn value_schema(field: &Field) -> Value {
     schema
 }
 
-fn type_schema(spec: &str) -> Value {
+/// A field's rule beyond its 첨부2 type, where the standard gives one and the server holds to it.
+fn field_rule(field: &Field) -> Option<Value> {
+    let pattern = |p: &str| json!({"type": "string", "pattern": p});
+    if let Some(value) = field.fixed_value() {
+        return Some(json!({"type": "string", "enum": [value]}));
+    }
+    if field.is_month() {
+        return Some(pattern(Month::PATTERN));
+    }
+    match field.name.as_str() {
+        Limit::FIELD => Some(pattern(Limit::PATTERN)),
+        tran_id::HEADER => Some(pattern(tran_id::PATTERN)),
+        api_type::HEADER => Some(json!({"type": "string", "enum": ApiType::ALL.map(ApiType::as_str)})),
+        _ => None,
+    }
+}
+
+/// The schema of a 첨부2 type, with exactly the characters [`validate::check_value`] takes.
+fn type_schema(spec: &str, side: Side) -> Value {
     let (kind, args) = match spec.split_once('(') {
         Some((kind, rest)) => {
             let args: Vec<u32> = rest.trim_end_matches(')').split(',').filter_map(|n| n.trim().parse().ok()).collect();
@@ -53,21 +85,42 @@ fn type_schema(spec: &str) -> Value {
         "aN" => pattern(format!("^[A-Za-z0-9]{{0,{n}}}$")),
         "A" => pattern(format!("^[A-Z]{{0,{n}}}$")),
         "a" => pattern(format!("^[a-z]{{0,{n}}}$")),
-        // AH counts UTF-8 bytes (3 per Hangul syllable); JSON Schema counts characters, so this is
-        // the looser bound; the server's own validation enforces bytes.
-        "AH" | "aNS" | "NS" | "B64" => json!({"type": "string", "maxLength": n}),
-        "DATE" => pattern("^[0-9]{8}$".into()),
-        "DTIME" => pattern("^[0-9]{14}$".into()),
+        "aNS" => pattern(format!("^[\\x20-\\x7E]{{0,{n}}}$")),
+        "NS" => pattern(format!("^[0-9!-/:-@\\[-`{{-~]{{0,{n}}}$")),
+        "B64" => pattern(format!("^[A-Za-z0-9+/=_-]{{0,{n}}}$")),
+        // AH(n) is n bytes of UTF-8 of KS C 5601 characters, 3 to a Hangul syllable ("AH(30) is 10
+        // Hangul"), and JSON Schema counts characters. An answer's text of n bytes has at most n
+        // characters; a request is promised to be taken with n/3 characters of the Basic
+        // Multilingual Plane, where every character is at most 3 bytes.
+        "AH" => match side {
+            Side::Response => json!({"type": "string", "maxLength": n}),
+            Side::Request => pattern(format!("^[\\u0000-\\uFFFF]{{0,{}}}$", n / 3)),
+        },
+        "DATE" => pattern(Date::PATTERN.into()),
+        "DTIME" => pattern(DTime::PATTERN.into()),
         "Boolean" => json!({"type": "string", "enum": ["true", "false"]}),
         _ => json!({"type": "string"}),
     }
 }
 
-fn object_schema<'a>(fields: impl Iterator<Item = &'a Field>) -> Value {
+/// A JSON request body's member: its string or, where the server takes one, a whole number
+/// ([`validate::body_text`]).
+fn json_member_schema(field: &Field) -> Value {
+    let text = value_schema(field, Side::Request);
+    match validate::whole_number_range(field) {
+        Some((min, max)) => json!({
+            "anyOf": [text, {"type": "integer", "minimum": min, "maximum": max}],
+            "description": format!("{} — a string, or a whole number", field.ko),
+        }),
+        None => text,
+    }
+}
+
+fn object_schema<'a>(fields: impl Iterator<Item = &'a Field>, member: impl Fn(&Field) -> Value) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in fields {
-        properties.insert(field.name.clone(), value_schema(field));
+        properties.insert(field.name.clone(), member(field));
         if field.required {
             required.push(json!(field.name));
         }
@@ -94,7 +147,7 @@ fn parameters(api: &ApiSpec) -> Vec<Value> {
                 "in": location,
                 "required": f.required || f.location == Location::Path,
                 "description": f.ko,
-                "schema": value_schema(f),
+                "schema": value_schema(f, Side::Request),
             })
         })
         .collect()
@@ -109,11 +162,17 @@ fn request_body(apis: &[&ApiSpec]) -> Option<Value> {
             if body.is_empty() {
                 return None;
             }
-            let media = match fields.content_type_request.as_deref() {
-                Some(ct) if ct.contains("x-www-form-urlencoded") => "application/x-www-form-urlencoded",
-                _ => "application/json",
+            let (media, schema) = match fields.content_type_request.as_deref() {
+                Some(ct) if ct.contains("x-www-form-urlencoded") => {
+                    let text = |field: &Field| value_schema(field, Side::Request);
+                    let mut form = object_schema(body.into_iter(), text);
+                    // A form names each parameter once (RFC 6749 3.2), so any other is one string too.
+                    form["additionalProperties"] = json!({"type": "string"});
+                    ("application/x-www-form-urlencoded", form)
+                }
+                _ => ("application/json", object_schema(body.into_iter(), json_member_schema)),
             };
-            Some((media.to_owned(), object_schema(body.into_iter())))
+            Some((media.to_owned(), schema))
         })
         .collect();
     let media = bodies.first()?.0.clone();
@@ -124,7 +183,7 @@ fn request_body(apis: &[&ApiSpec]) -> Option<Value> {
 }
 
 fn tran_id_header() -> Value {
-    json!({"description": "거래고유번호 (첨부14), echoed from the request", "schema": {"type": "string", "pattern": "^[A-Z0-9]{10}[MSRCPA][A-Z0-9]{14}$"}})
+    json!({"description": "거래고유번호 (첨부14), echoed from the request", "schema": {"type": "string", "pattern": tran_id::PATTERN}})
 }
 
 fn responses(api: &ApiSpec) -> Value {
@@ -137,7 +196,10 @@ fn responses(api: &ApiSpec) -> Value {
         });
     }
     let body: Vec<&Field> = api.fields().response_body().collect();
-    let success = object_schema(body.into_iter());
+    let mut success = response_schema_of(body.into_iter());
+    if api.takes_search_timestamp() {
+        success = json!({"anyOf": [success, up_to_date_schema(api)]});
+    }
     let error_ref = if api.group == Group::Auth || api.id == "지원-001" || api.id == "지원-101" {
         "#/components/schemas/OAuthError"
     } else {
@@ -148,6 +210,25 @@ fn responses(api: &ApiSpec) -> Value {
                 "content": {"application/json": {"schema": success}}},
         "default": {"description": "An error with the standard's code and HTTP status (첨부1)", "headers": headers,
                     "content": {"application/json": {"schema": {"$ref": error_ref}}}},
+    })
+}
+
+/// The answer to a caller whose search_timestamp is later than the data's last change (ch.2.1): the
+/// UP_TO_DATE code and the stamp to send next time, no data.
+fn up_to_date_schema(api: &ApiSpec) -> Value {
+    let fields = api.fields();
+    let field = |name: &str| {
+        fields.response_field(name).map_or_else(|| json!({"type": "string"}), |f| value_schema(f, Side::Response))
+    };
+    json!({
+        "type": "object",
+        "required": ["rsp_code", "rsp_msg", "search_timestamp"],
+        "properties": {
+            "rsp_code": {"type": "string", "enum": [RspCode::UpToDate.code()]},
+            "rsp_msg": field("rsp_msg"),
+            "search_timestamp": field("search_timestamp"),
+        },
+        "additionalProperties": false,
     })
 }
 
@@ -162,7 +243,41 @@ fn security(api: &ApiSpec, industry: Option<Industry>) -> Value {
     }
 }
 
-fn operation(apis: &[&ApiSpec], industry: Option<Industry>) -> Value {
+/// The request field naming the institution asked.
+const ORG_CODE: &str = "org_code";
+/// The request field naming the kind of institution asked (지원-104), and an information provider's
+/// kind (정보제공자).
+const ORG_TYPE: (&str, &str) = ("org_type", "03");
+
+/// Restricts every `field` of a request (parameter or body member, in every form of the body) to
+/// `values`.
+fn restrict(request_part: &mut Value, field: &str, values: &[&str]) {
+    match request_part {
+        Value::Object(map) => {
+            let named = map.get("name").and_then(Value::as_str) == Some(field);
+            for (key, value) in map.iter_mut() {
+                if (named && key == "schema") || (key == "properties" && value.get(field).is_some()) {
+                    let schema = if named { value } else { &mut value[field] };
+                    let description = schema.get("description").cloned().unwrap_or_default();
+                    *schema = json!({"type": "string", "enum": values, "description": description});
+                } else {
+                    restrict(value, field, values);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| restrict(item, field, values)),
+        _ => {}
+    }
+}
+
+/// Restricts what a provider's request names: `org_code` to `codes`, the institutions it answers
+/// for, and `org_type` to a provider's.
+fn name_served_orgs(request_part: &mut Value, codes: &[&str]) {
+    restrict(request_part, ORG_CODE, codes);
+    restrict(request_part, ORG_TYPE.0, &[ORG_TYPE.1]);
+}
+
+fn operation(apis: &[&ApiSpec], industry: Option<Industry>, institutions: Institutions<'_>) -> Value {
     let first = apis[0];
     let ids: Vec<&str> = apis.iter().map(|a| a.id).collect();
     let names: Vec<&str> = apis.iter().map(|a| a.name).collect();
@@ -186,11 +301,26 @@ fn operation(apis: &[&ApiSpec], industry: Option<Industry>) -> Value {
     if let (Some(periodic), Value::Object(map)) = (first.periodic, &mut op) {
         map.insert("x-periodic-class".into(), json!(periodic.korean()));
     }
+    let codes: Vec<&str> = institutions
+        .iter()
+        .filter(|(of, _)| industry.is_none_or(|industry| industry == *of))
+        .map(|(_, code)| code.as_str())
+        .collect();
+    if !codes.is_empty() {
+        name_served_orgs(&mut op["parameters"], &codes);
+        if let Some(body) = op.get_mut("requestBody") {
+            name_served_orgs(body, &codes);
+        }
+    }
     op
 }
 
 /// What a server serves: (API, industry) pairs; industry is `None` for auth and support APIs.
 pub type Served<'a> = &'a [(&'static ApiSpec, Option<Industry>)];
+
+/// The institutions a provider answers for, each with its industry: what its requests' `org_code`
+/// may be (none for the portal, whose requests name other institutions).
+pub type Institutions<'a> = &'a [(Industry, String)];
 
 /// The information APIs of `industries`, plus auth and participant-support APIs: a provider's surface.
 pub fn provider_apis(industries: &[Industry]) -> Vec<(&'static ApiSpec, Option<Industry>)> {
@@ -211,9 +341,9 @@ pub fn portal_apis() -> Vec<(&'static ApiSpec, Option<Industry>)> {
 /// The APIs answering each (path, method), with the industry the path belongs to.
 type Operations = BTreeMap<(String, Method), (Vec<&'static ApiSpec>, Option<Industry>)>;
 
-/// The whole document for the APIs in `served`, at the server whose base URL is `base_url`
-/// (OAuth flow URLs must be absolute).
-pub fn document(title: &str, base_url: &str, served: Served<'_>) -> Value {
+/// The whole document for the APIs in `served` by `institutions`, at the server whose base URL is
+/// `base_url` (OAuth flow URLs must be absolute).
+pub fn document(title: &str, base_url: &str, served: Served<'_>, institutions: Institutions<'_>) -> Value {
     let base_url = base_url.trim_end_matches('/');
     // Several APIs may share a method and path (the token endpoint): one operation each.
     let mut operations: Operations = BTreeMap::new();
@@ -225,7 +355,7 @@ pub fn document(title: &str, base_url: &str, served: Served<'_>) -> Value {
     for ((path, method), (apis, industry)) in &operations {
         let item = paths.entry(path.clone()).or_insert_with(|| json!({}));
         if let Value::Object(item) = item {
-            item.insert(method.as_str().to_lowercase(), operation(apis, *industry));
+            item.insert(method.as_str().to_lowercase(), operation(apis, *industry, institutions));
         }
     }
     let scopes: BTreeMap<String, String> =
@@ -283,7 +413,11 @@ pub fn document(title: &str, base_url: &str, served: Served<'_>) -> Value {
 
 /// The JSON Schema of `api`'s success body, as the document embeds it.
 pub fn response_schema(api: &ApiSpec) -> Value {
-    object_schema(api.fields().response_body())
+    response_schema_of(api.fields().response_body())
+}
+
+fn response_schema_of<'a>(fields: impl Iterator<Item = &'a Field>) -> Value {
+    object_schema(fields, |field| value_schema(field, Side::Response))
 }
 
 #[cfg(test)]
@@ -294,7 +428,7 @@ mod tests {
     #[test]
     fn every_served_api_has_exactly_one_operation() {
         let served = provider_apis(&Industry::ALL);
-        let doc = document("provider", "http://127.0.0.1:8080", &served);
+        let doc = document("provider", "http://127.0.0.1:8080", &served, &[(Industry::Bank, "BANK000001".into())]);
         let paths = doc["paths"].as_object().unwrap();
         let mut listed = Vec::new();
         for item in paths.values() {
@@ -308,6 +442,17 @@ mod tests {
         let token = &paths["/oauth/2.0/token"]["post"];
         assert_eq!(token["x-api-ids"], json!(["개별인증-002", "개별인증-003", "통합인증-002"]));
         assert!(token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["oneOf"].is_array());
+        let accounts = &paths["/v1/bank/accounts"]["get"]["parameters"];
+        let org_code = accounts.as_array().unwrap().iter().find(|p| p["name"] == "org_code").unwrap();
+        assert_eq!(org_code["schema"]["enum"], json!(["BANK000001"]), "the bank's own code");
+        let revoke = &paths["/oauth/2.0/revoke"]["post"]["requestBody"]["content"];
+        assert_eq!(
+            revoke["application/x-www-form-urlencoded"]["schema"]["properties"]["org_code"]["enum"],
+            json!(["BANK000001"])
+        );
+        let cards = &paths["/v1/card/cards"]["get"]["parameters"];
+        let card_org = cards.as_array().unwrap().iter().find(|p| p["name"] == "org_code").unwrap();
+        assert!(card_org["schema"].get("enum").is_none(), "no card company is served");
     }
 
     #[test]
@@ -317,8 +462,8 @@ mod tests {
         assert_eq!(list["type"], "array");
         assert_eq!(list["items"]["properties"]["is_consent"]["enum"], json!(["true", "false"]));
         assert_eq!(schema["properties"]["account_cnt"]["pattern"], "^-?[0-9]{1,3}$");
-        assert_eq!(schema["properties"]["reg_date"]["pattern"], "^[0-9]{8}$");
+        assert_eq!(schema["properties"]["reg_date"]["pattern"], Date::PATTERN);
         assert!(schema["required"].as_array().unwrap().contains(&json!("rsp_code")));
-        assert_eq!(type_schema("F(18,3)")["pattern"], "^-?[0-9]{1,15}(\\.[0-9]{1,3})?$");
+        assert_eq!(type_schema("F(18,3)", Side::Response)["pattern"], "^-?[0-9]{1,15}(\\.[0-9]{1,3})?$");
     }
 }

@@ -19,6 +19,12 @@ pub enum PagingError {
 }
 
 impl Limit {
+    /// The request field.
+    pub const FIELD: &str = "limit";
+    /// Exactly the texts of its type N(3) that [`Limit::parse`] takes, for schemas (OpenAPI): 1 to 500,
+    /// leading zeros allowed.
+    pub const PATTERN: &str = "^(?:0{0,2}[1-9]|0?[1-9][0-9]|[1-4][0-9]{2}|500)$";
+
     pub fn parse(text: &str) -> Result<Limit, PagingError> {
         match text.parse::<u32>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) && !text.starts_with('+') => Ok(Limit(n)),
@@ -70,6 +76,17 @@ mod tests {
         assert_eq!(Limit::parse("500").unwrap().get(), 500);
         for bad in ["0", "501", "-1", "", "abc", "1.5", "+5"] {
             assert!(Limit::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_limit_pattern_takes_exactly_what_the_field_type_and_the_parser_take() {
+        let pattern =
+            jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": Limit::PATTERN})).unwrap();
+        let texts = (0..1000).flat_map(|n| [n.to_string(), format!("{n:02}"), format!("{n:03}"), format!("{n:04}")]);
+        for text in texts.chain(["-1", "+5", "", "1.5"].map(String::from)) {
+            let taken = crate::validate::check_value("N(3)", &text).is_ok() && Limit::parse(&text).is_ok();
+            assert_eq!(pattern.is_valid(&text.as_str().into()), taken, "{text}");
         }
     }
 

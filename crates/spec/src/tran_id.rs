@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 pub const HEADER: &str = "x-api-tran-id";
 pub const LEN: usize = 25;
+/// Exactly the texts [`TranId::from_str`] takes, for schemas (OpenAPI).
+pub const PATTERN: &str = "^[A-Z0-9]{10}[MSRCPA][A-Z0-9]{14}$";
 
 /// Who generated a transaction ID (생성주체구분코드).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,6 +126,19 @@ impl fmt::Display for TranId {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_pattern_takes_exactly_what_the_parser_takes() {
+        let pattern = jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": PATTERN})).unwrap();
+        let good = "A1B2C3D4E5M20210901123456";
+        let mut texts = vec![good.to_owned(), good[..24].to_owned(), format!("{good}0"), good.to_lowercase()];
+        for issuer in 'A'..='Z' {
+            texts.push(format!("{}{issuer}{}", &good[..10], &good[11..]));
+        }
+        for text in texts {
+            assert_eq!(pattern.is_valid(&text.as_str().into()), text.parse::<TranId>().is_ok(), "{text}");
+        }
+    }
 
     #[test]
     fn parses_the_standard_form() {

@@ -34,9 +34,25 @@ macro_rules! string_wire {
     };
 }
 
+/// A real calendar date `YYYYMMDD` as a regular expression without anchors: each month's days, and
+/// 29 February only in leap years (every 4th year, but of the centuries only every 4th).
+macro_rules! calendar_date {
+    () => {
+        concat!(
+            "(?:[0-9]{4}(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)",
+            "|02(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)0229)"
+        )
+    };
+}
+
 /// DATE: `YYYYMMDD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
+
+impl Date {
+    /// Exactly the texts [`Date::from_str`] takes, for schemas (OpenAPI).
+    pub const PATTERN: &str = concat!("^", calendar_date!(), "$");
+}
 
 impl FromStr for Date {
     type Err = TypeError;
@@ -60,6 +76,11 @@ string_wire!(Date);
 /// DTIME: `YYYYMMDDhhmmss`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DTime(pub NaiveDateTime);
+
+impl DTime {
+    /// Exactly the texts [`DTime::from_str`] takes, for schemas (OpenAPI).
+    pub const PATTERN: &str = concat!("^", calendar_date!(), "(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9]|60)$");
+}
 
 impl FromStr for DTime {
     type Err = TypeError;
@@ -85,6 +106,11 @@ string_wire!(DTime);
 pub struct Month {
     pub year: i32,
     pub month: u32,
+}
+
+impl Month {
+    /// Exactly the texts [`Month::from_str`] takes, for schemas (OpenAPI).
+    pub const PATTERN: &str = "^[0-9]{4}(?:0[1-9]|1[0-2])$";
 }
 
 impl FromStr for Month {
@@ -204,6 +230,36 @@ string_wire!(OrgCode);
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn matches(pattern: &str, text: &str) -> bool {
+        jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": pattern}))
+            .unwrap()
+            .is_valid(&text.into())
+    }
+
+    #[test]
+    fn the_patterns_take_exactly_what_the_parsers_take() {
+        // Every month and day number of leap and common years, centuries among them, year 0 too.
+        for year in ["0000", "1900", "2000", "2023", "2024", "2100", "9996"] {
+            for month in 0..=13 {
+                let month_text = format!("{year}{month:02}");
+                assert_eq!(matches(Month::PATTERN, &month_text), month_text.parse::<Month>().is_ok(), "{month_text}");
+                for day in 0..=32 {
+                    let date = format!("{month_text}{day:02}");
+                    assert_eq!(matches(Date::PATTERN, &date), date.parse::<Date>().is_ok(), "{date}");
+                }
+            }
+        }
+        for time in ["000000", "235959", "240000", "236000", "235960", "099999", "120000"] {
+            for date in ["20240229", "20230229", "20231231"] {
+                let dtime = format!("{date}{time}");
+                assert_eq!(matches(DTime::PATTERN, &dtime), dtime.parse::<DTime>().is_ok(), "{dtime}");
+            }
+        }
+        for text in ["2024022", "202402290", "2024-02-29", "+2024022", ""] {
+            assert!(!matches(Date::PATTERN, text) && text.parse::<Date>().is_err(), "{text}");
+        }
+    }
 
     #[test]
     fn dates_reject_malformed_and_impossible_values() {

@@ -2,7 +2,7 @@
 //! `F(18,3)`, `DATE`, `DTIME|DATE`, …), and a whole request against an API's request fields.
 
 use crate::fields::{Field, Location};
-use crate::types::{Amount, DTime, Date};
+use crate::types::{Amount, DTime, Date, Month};
 use std::collections::HashMap;
 
 /// One value that broke its field's rule.
@@ -83,6 +83,54 @@ pub fn check_value(type_spec: &str, value: &str) -> Result<(), String> {
     Err(first_error.unwrap_or_else(|| "invalid".into()))
 }
 
+/// The largest whole number a JSON body may send for a value (below 2^63, and exact in a double).
+const MOST_WHOLE: i64 = 8_999_999_999_999_999_999;
+
+/// The whole numbers a JSON request body may send for `field` instead of its string, `None` where a
+/// number is refused. 첨부2 sends every value as a string; clients also send numbers, and a whole
+/// number is taken wherever every whole number of the range, written out, is a value of the field's
+/// type: digits for N, aN and AN, with a minus sign for N and the types that take symbols. Not for
+/// dates or months (202413 is a number but no month), nor for letters only.
+pub fn whole_number_range(field: &Field) -> Option<(i64, i64)> {
+    if field.name == crate::paging::Limit::FIELD {
+        return Some((1, crate::paging::MAX_LIMIT.into()));
+    }
+    if field.is_month() {
+        return None;
+    }
+    let (kind, args) = parse_type(&field.type_spec);
+    let most = |digits: u32| if digits >= 19 { MOST_WHOLE } else { 10i64.pow(digits) - 1 };
+    let n = args.first().copied()?;
+    match kind {
+        "N" => Some((-most(n), most(n))),
+        "aN" | "AN" => Some((0, most(n))),
+        // The minus sign takes one of the n characters.
+        "aNS" | "NS" | "B64" | "AH" => Some((-most(n.saturating_sub(1)), most(n))),
+        _ => None,
+    }
+}
+
+/// The whole number `n` is, within what a body may send.
+fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    let whole = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18).map(|f| f as i64));
+    whole.filter(|w| w.abs() <= MOST_WHOLE)
+}
+
+/// A JSON body member of `field` as the text its rules judge: a string as it is, a whole number
+/// within [`whole_number_range`] as its digits.
+pub fn body_text(field: &Field, value: &serde_json::Value) -> Result<String, Violation> {
+    match value {
+        serde_json::Value::String(text) => Ok(text.clone()),
+        // JSON does not tell 60 from 60.0: both are the whole number 60.
+        serde_json::Value::Number(n) => match (whole_number_range(field), whole_number(n)) {
+            (Some((min, max)), Some(n)) if (min..=max).contains(&n) => Ok(n.to_string()),
+            (Some(_), _) => Err(violation(&field.name, "must be a whole number of its type N")),
+            (None, _) => Err(violation(&field.name, "must be a string (첨부2)")),
+        },
+        _ => Err(violation(&field.name, "must be a string (첨부2)")),
+    }
+}
+
 /// Checks the query or body parameters of a request (`params`, already as strings) against the
 /// fields of `location`. Unknown parameters are ignored, as clients of later versions may send more.
 pub fn check_params(fields: &[Field], location: Location, params: &HashMap<String, String>) -> Vec<Violation> {
@@ -94,6 +142,10 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
             Some(value) => {
                 if let Err(problem) = check_value(&field.type_spec, value) {
                     violations.push(violation(&field.name, problem));
+                } else if field.is_month()
+                    && let Err(problem) = value.parse::<Month>()
+                {
+                    violations.push(violation(&field.name, problem.to_string()));
                 }
             }
         }
@@ -316,6 +368,38 @@ mod tests {
             &params(&[("org_code", "BANK000001"), ("limit", "x"), ("search_timestamp", "1e5")]),
         );
         assert_eq!(bad.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["search_timestamp", "limit"]);
+        let bills = fields("카드-004").unwrap();
+        let months = |from: &str| {
+            params(&[("org_code", "CARD000001"), ("limit", "10"), ("from_month", from), ("to_month", "202401")])
+        };
+        assert!(check_params(&bills.request, Location::Query, &months("202312")).is_empty());
+        let month_13 = check_params(&bills.request, Location::Query, &months("202313"));
+        assert_eq!(month_13.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(), ["from_month"]);
+    }
+
+    #[test]
+    fn whole_numbers_are_taken_only_for_number_fields_whose_every_number_is_a_value() {
+        let bills = fields("카드-004").unwrap();
+        let field = |name: &str| bills.request_field(name).unwrap();
+        assert_eq!(whole_number_range(field("limit")), Some((1, 500)));
+        let stamp = fields("카드-001").unwrap().request_field("search_timestamp").unwrap();
+        assert_eq!(whole_number_range(stamp), Some((-99_999_999_999_999, 99_999_999_999_999)));
+        assert_eq!(whole_number_range(field("from_month")), None);
+        assert_eq!(whole_number_range(field("org_code")), Some((0, 9_999_999_999)));
+        let authorize = fields("개별인증-001").unwrap();
+        assert_eq!(whole_number_range(authorize.request_field("response_type").unwrap()), None, "letters only");
+        assert_eq!(whole_number_range(authorize.request_field("state").unwrap()), Some((0, MOST_WHOLE)), "aN(40)");
+        assert_eq!(body_text(field("limit"), &serde_json::json!(20)).unwrap(), "20");
+        assert_eq!(body_text(field("limit"), &serde_json::json!(20.0)).unwrap(), "20");
+        assert_eq!(body_text(field("limit"), &serde_json::json!("20")).unwrap(), "20");
+        for refused in [serde_json::json!(0), serde_json::json!(2.5), serde_json::json!(true), serde_json::json!([1])] {
+            assert!(body_text(field("limit"), &refused).is_err(), "{refused}");
+        }
+        assert_eq!(body_text(field("org_code"), &serde_json::json!(1234567890)).unwrap(), "1234567890");
+        assert!(body_text(field("org_code"), &serde_json::json!(-1)).is_err(), "no sign in aN");
+        assert!(body_text(field("org_code"), &serde_json::json!(12345678901u64)).is_err(), "eleven digits");
+        assert!(body_text(field("org_code"), &serde_json::json!(true)).is_err());
+        assert!(body_text(field("from_month"), &serde_json::json!(202401)).is_err());
     }
 
     #[test]

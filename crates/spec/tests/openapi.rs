@@ -7,11 +7,11 @@ use serde_json::json;
 
 #[test]
 fn provider_and_portal_documents_parse_as_openapi_3_1() {
-    let provider = document("provider", "https://bank.example:8443", &provider_apis(&Industry::ALL));
+    let provider = document("provider", "https://bank.example:8443", &provider_apis(&Industry::ALL), &[]);
     let parsed = oas3::from_json(provider.to_string()).expect("provider document is OpenAPI 3.1");
     assert_eq!(parsed.openapi, "3.1.0");
     assert!(parsed.paths.as_ref().is_some_and(|p| p.contains_key("/v1/bank/accounts/deposit/transactions")));
-    let portal = document("portal", "http://127.0.0.1:9000/", &portal_apis());
+    let portal = document("portal", "http://127.0.0.1:9000/", &portal_apis(), &[]);
     oas3::from_json(portal.to_string()).expect("portal document is OpenAPI 3.1");
 }
 

@@ -11,6 +11,27 @@ use std::time::Duration;
 /// The portal's org_code in the tests' registries.
 pub const PORTAL: &str = "PORTAL0001";
 
+/// The example registry's bank (`examples/registry.toml`: BANK000001 with its 지원-001 credential)
+/// linked to the portal at `base_url`, which calls the bank's 지원-101 with `caller`; the registry is
+/// pulled hourly.
+pub fn example_bank_link(base_url: String, caller: (&str, &str)) -> crate::participant::PortalLink {
+    crate::participant::PortalLink {
+        account: crate::portal_client::PortalAccount {
+            base_url,
+            client_id: "bank000001support".into(),
+            client_secret: "ChangeMeBankSupportSecret0001".into(),
+            org_code: "BANK000001".into(),
+            issuer: IssuerType::Provider,
+        },
+        credential: crate::participant::PortalCredential {
+            portal_org_code: PORTAL.into(),
+            client_id: caller.0.into(),
+            secret_hash: crate::secret::hash_client_secret(caller.1),
+        },
+        refresh_every: Duration::from_secs(3600),
+    }
+}
+
 /// A valid `x-api-tran-id` of the portal.
 pub fn portal_tran_id() -> String {
     TranId::generate(PORTAL, IssuerType::Portal).to_string()

@@ -54,7 +54,7 @@ type ByAddress<T> = HashMap<usize, T, std::hash::BuildHasherDefault<AddressHashe
 /// What [`value`] does for one field, worked out once from its name, note and type: the field data
 /// is static, and working it out again for every value was most of the generator's time.
 struct Plan {
-    /// Code values listed in the note.
+    /// Code values listed in the note; only the one it fixes, where it fixes one.
     note_codes: Vec<String>,
     /// Whether the name is one [`attachment_codes`] may know.
     attachment: bool,
@@ -273,7 +273,10 @@ impl Rule {
 
 fn plan_of(field: &Field) -> Plan {
     Plan {
-        note_codes: mydata_spec::validate::note_codes(&field.note),
+        note_codes: match field.fixed_value() {
+            Some(value) => vec![value.to_owned()],
+            None => mydata_spec::validate::note_codes(&field.note),
+        },
         attachment: ATTACHMENT_NAMES.contains(&field.name.as_str()),
         named: named(&field.name),
         generic: generic(field),

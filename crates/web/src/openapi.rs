@@ -17,13 +17,18 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-/// A route answering with the document for `served`.
-pub fn route(title: &'static str, served: Vec<(&'static ApiSpec, Option<Industry>)>) -> MethodRouter {
-    let served = Arc::new(served);
+/// A route answering with the document for `served` by `institutions`.
+pub fn route(
+    title: &'static str,
+    served: Vec<(&'static ApiSpec, Option<Industry>)>,
+    institutions: Vec<(Industry, String)>,
+) -> MethodRouter {
+    let served = Arc::new((served, institutions));
     get(move |headers: HeaderMap| {
         let served = served.clone();
         async move {
-            let document = mydata_spec::openapi::document(title, &base_url(&headers), &served);
+            let (apis, institutions) = served.as_ref();
+            let document = mydata_spec::openapi::document(title, &base_url(&headers), apis, institutions);
             let response: Response = crate::error::json_response(StatusCode::OK, &document);
             response
         }

@@ -29,15 +29,16 @@ pub struct OpenapiArgs {
 }
 
 pub fn run(args: OpenapiArgs) -> anyhow::Result<()> {
-    let (title, served) = match args.role {
+    let (title, served, institutions) = match args.role {
         Role::Provider => {
             let orgs = if args.orgs.is_empty() { demo_orgs() } else { args.orgs };
             let industries: Vec<_> = orgs.iter().map(|o| o.industry).collect();
-            ("MyData information provider", mydata_spec::openapi::provider_apis(&industries))
+            let institutions = orgs.into_iter().map(|o| (o.industry, o.org_code)).collect();
+            ("MyData information provider", mydata_spec::openapi::provider_apis(&industries), institutions)
         }
-        Role::Portal => ("MyData integrated portal", mydata_spec::openapi::portal_apis()),
+        Role::Portal => ("MyData integrated portal", mydata_spec::openapi::portal_apis(), Vec::new()),
     };
-    let document = mydata_spec::openapi::document(title, &args.base_url, &served);
+    let document = mydata_spec::openapi::document(title, &args.base_url, &served, &institutions);
     let text = serde_json::to_string_pretty(&document).context("encoding the document")?;
     match args.output {
         Some(path) => std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?,

@@ -19,7 +19,7 @@ use axum::{RequestPartsExt, Router};
 use mydata_spec::catalogue::{self, Method};
 use mydata_spec::fields::Location;
 use mydata_spec::paging::Limit;
-use mydata_spec::validate::check_params;
+use mydata_spec::validate::{self, check_params};
 use mydata_spec::{ApiKind, ApiSpec, ApiType, Industry, RspCode, api_type};
 use mydata_web::ApiError;
 use serde_json::{Map, Value};
@@ -71,19 +71,21 @@ fn invalid(problem: impl Into<String>) -> ApiError {
     ApiError::with(RspCode::InvalidParameter, problem)
 }
 
-fn body_params(body: &Bytes) -> Result<HashMap<String, String>, ApiError> {
+/// The body's fields of `api`'s table as strings. Members the table does not name are ignored
+/// whatever they hold, as clients of later versions may send more.
+fn body_params(api: &ApiSpec, body: &Bytes) -> Result<HashMap<String, String>, ApiError> {
     if body.is_empty() {
         return Ok(HashMap::new());
     }
     let value: Value = serde_json::from_slice(body).map_err(|e| invalid(format!("body is not JSON: {e}")))?;
     let Value::Object(map) = value else { return Err(invalid("body must be a JSON object")) };
+    let fields = api.fields();
     map.into_iter()
         .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| match v {
-            Value::String(s) => Ok((k, s)),
-            Value::Number(n) => Ok((k, n.to_string())),
-            Value::Bool(b) => Ok((k, b.to_string())),
-            _ => Err(invalid(format!("{k} must be a string"))),
+        .filter_map(|(k, v)| fields.request_field(&k).map(|field| (field, v)))
+        .map(|(field, v)| {
+            let text = validate::body_text(field, &v).map_err(|e| invalid(e.to_string()))?;
+            Ok((field.name.clone(), text))
         })
         .collect()
 }
@@ -219,12 +221,12 @@ async fn query_params(request: &mut Parts) -> Result<HashMap<String, String>, Ap
 /// The largest request body read; information-API requests are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The parameters of a POST, from its JSON body.
-async fn body_params_of(body: Body) -> Result<HashMap<String, String>, ApiError> {
+/// The parameters of a POST to `api`, from its JSON body.
+async fn body_params_of(api: &ApiSpec, body: Body) -> Result<HashMap<String, String>, ApiError> {
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| invalid(format!("the body must be JSON of at most {MAX_BODY_BYTES} bytes")))?;
-    body_params(&bytes)
+    body_params(api, &bytes)
 }
 
 // The handlers take the request whole, so that its headers are read where they are, not copied.
@@ -237,7 +239,7 @@ fn route_for(provider: Arc<Provider>, api: &'static ApiSpec, industry: Industry)
         }),
         Method::Post => post(move |request: Request| async move {
             let (parts, body) = request.into_parts();
-            let params = body_params_of(body).await;
+            let params = body_params_of(api, body).await;
             handle(&provider, api, industry, &parts, params).await
         }),
     }
