@@ -101,6 +101,7 @@ async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server(
             org_code: common::OPERATOR.into(),
             client_name: "schemathesis".into(),
             redirect_uris: vec![REDIRECT.into()],
+            app_schemes: None,
             updated_at: 0,
         })
         .await
