@@ -107,9 +107,19 @@ async fn write<S: ImportStore + ?Sized>(
     let today = mydata_spec::time::korean_date(now).format("%Y%m%d").to_string();
     summary.records += builder.records;
     customers.extend(builder.touched.iter().cloned());
-    let batch = builder.finish(&today)?;
-    let counts =
-        store.import(&batch, now.timestamp()).await.map_err(|source| ImportError::Store { first, last, source })?;
+    let (batch, list_lines) = builder.finish(&today)?;
+    let counts = store.import(&batch, now.timestamp()).await.map_err(|source| match source {
+        StoreError::UnknownCustomer { org_code, customer_id } => {
+            let (line, api) = list_lines.get(&(org_code.clone(), customer_id.clone())).cloned().unwrap_or((first, String::new()));
+            ImportError::Refused(Refusal {
+                line,
+                api: Some(api).filter(|a| !a.is_empty()),
+                field: "customer_id".into(),
+                rule: format!("{customer_id} is no customer of {org_code} (its customer record must come first or in the same batch)"),
+            })
+        }
+        source => ImportError::Store { first, last, source },
+    })?;
     summary.rows += counts.rows_changed;
     Ok(())
 }
@@ -148,11 +158,7 @@ pub async fn export<S: ImportStore + InformationStore + ?Sized>(
                 documents: &stored.documents,
                 history: &stored.history,
             };
-            for record in export::records(rows) {
-                serde_json::to_writer(&mut *out, &record).map_err(std::io::Error::from)?;
-                out.write_all(b"\n")?;
-                written += 1;
-            }
+            written += export::write_records(rows, out)?;
         }
     }
     out.flush()?;
