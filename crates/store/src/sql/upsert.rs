@@ -42,7 +42,7 @@ impl Upsert {
         self.statement(rows, backend == Backend::Sqlite)
     }
 
-    /// PostgreSQL: a temporary table for the rows of one [`Upsert::from_staging`], with this table's
+    /// PostgreSQL: a temporary table for the rows of one [`Upsert::upsert_staged`], with this table's
     /// columns and types and none of its constraints (conflicts are settled by the upsert).
     pub(super) fn staging_table(&self) -> String {
         format!(
@@ -58,7 +58,7 @@ impl Upsert {
     }
 
     /// PostgreSQL: the upsert of every staged row.
-    pub(super) fn from_staging(&self) -> String {
+    pub(super) fn upsert_staged(&self) -> String {
         let columns = self.columns.join(", ");
         format!(
             "INSERT INTO {0} ({columns}) SELECT {columns} FROM staged_{0} ON CONFLICT {1}",

@@ -113,7 +113,7 @@ impl Writer<'_> {
             }
             copy.send(data).await?;
             copy.finish().await?;
-            let sql = format!("{} RETURNING {returning}", upsert.from_staging());
+            let sql = format!("{} RETURNING {returning}", upsert.upsert_staged());
             let written = sqlx::query(&sql).persistent(false).fetch_all(&mut **conn).await?;
             sqlx::query(&upsert.drop_staging()).persistent(false).execute(&mut **conn).await?;
             return texts(written, columns);
