@@ -5,6 +5,7 @@
 use super::upsert::Upsert;
 use super::writer::{CHUNK, TextRows, Writer};
 use super::*;
+use mydata_spec::ApiKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// [`ASSETS`](super::upsert::ASSETS) that updates only a changed asset.
@@ -384,12 +385,15 @@ async fn write_histories(
 }
 
 /// Moves the stamps of the subjects whose entries changed, where this batch did not write them:
-/// the asset's (rows answered without a document take theirs) and the document's.
+/// the asset's (rows answered without a document take theirs) and the document's. Subjects that are
+/// no asset (customer-level APIs) have no asset's stamp, APIs answering rows alone no document.
 async fn restamp(w: &mut Writer<'_>, written: &Written, now: i64) -> StoreResult<()> {
     for changed in &written.histories {
+        let api = mydata_spec::catalogue::api(&changed.api_id);
         let asset_key = changed.subject_key.split(mydata_spec::subject::SEPARATOR).next().unwrap_or_default();
         let asset = (changed.org_code.clone(), changed.customer_id.clone(), asset_key.to_owned());
-        if !written.assets.contains(&asset) {
+        let of_asset = api.is_none_or(|api| api.resource_key().is_some());
+        if of_asset && !written.assets.contains(&asset) {
             let params = [
                 Param::Int(now),
                 Param::Text(&changed.org_code),
@@ -404,7 +408,8 @@ async fn restamp(w: &mut Writer<'_>, written: &Written, now: i64) -> StoreResult
             .await?;
         }
         let document = (changed.org_code.clone(), changed.api_id.clone(), changed.subject_key.clone());
-        if !written.documents.contains(&document) {
+        let with_document = api.is_none_or(|api| api.kind() != ApiKind::Rows { with_document: false });
+        if with_document && !written.documents.contains(&document) {
             let params = [
                 Param::Int(now),
                 Param::Text(&changed.org_code),
