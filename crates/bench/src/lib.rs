@@ -3,6 +3,7 @@
 //! of the same size, without authentication or store.
 
 pub mod collect;
+pub mod import;
 mod instances;
 pub mod loadgen;
 pub mod operator;

@@ -536,6 +536,13 @@ impl Bench<'_> {
     }
 }
 
+/// The bank and the card company of the dataset.
+pub(crate) fn dataset_institutions() -> Vec<Institution> {
+    [(BANK, Industry::Bank), (CARD, Industry::Card)]
+        .map(|(code, industry)| Institution { org_code: code.into(), industry })
+        .to_vec()
+}
+
 /// Seconds to generate the dataset, or `None` when it already existed.
 pub async fn dataset(
     store: &dyn Store,
@@ -546,9 +553,7 @@ pub async fn dataset(
     if store.has_customers(BANK).await? {
         return Ok(None);
     }
-    let orgs = [(BANK, Industry::Bank), (CARD, Industry::Card)]
-        .map(|(code, industry)| Institution { org_code: code.into(), industry })
-        .to_vec();
+    let orgs = dataset_institutions();
     let started = Instant::now();
     let generator = Generator::new(seed, mydata_spec::time::korean_date(Utc::now()));
     write_people(store, &generator, &orgs, everyone(seed, customers), 200, &mut progress).await?;

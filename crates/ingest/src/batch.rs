@@ -9,15 +9,16 @@ use mydata_store::{AssetRow, Customer, Document, HistoryReplacement, HistoryRow,
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A customer's list with the reg_date its record gave.
-type GivenList = (usize, ListReplacement, Option<String>);
+/// Where the lists of customers whose record is not in the batch came from: (org_code,
+/// customer_id) → the line and API of one of them (the store refuses lists of unknown customers).
+pub type ListLines = BTreeMap<(String, String), (usize, String)>;
 
 /// Records gathered for one batch, each thing once, with the line that gave it.
 #[derive(Default)]
 pub struct BatchBuilder {
     removals: BTreeSet<(String, String)>,
     customers: BTreeMap<(String, String), (usize, Customer, bool)>,
-    lists: BTreeMap<(String, String, String), GivenList>,
+    lists: BTreeMap<(String, String, String), (usize, ListReplacement)>,
     /// (org_code, list_api, asset_key) → the line that listed it.
     listed: BTreeMap<(String, String, String), (usize, String)>,
     documents: BTreeMap<(String, String, String), (usize, Document)>,
@@ -107,6 +108,7 @@ impl BatchBuilder {
                     org_code: record.org_code.clone(),
                     customer_id: record.customer_id.clone(),
                     list_api: api.to_owned(),
+                    reg_date,
                     assets: items
                         .into_iter()
                         .map(|(key, item)| AssetRow {
@@ -137,14 +139,8 @@ impl BatchBuilder {
                     }
                 }
                 let key = (record.org_code, record.customer_id, api.to_owned());
-                match self.lists.get(&key) {
-                    Some((_, stored, date)) if *stored == list && *date == reg_date => Ok(()),
-                    Some((earlier, _, _)) => Err(conflict(line, Some(api), "data", *earlier)),
-                    None => {
-                        self.lists.insert(key, (line, list, reg_date));
-                        Ok(())
-                    }
-                }
+                keep_once(&mut self.lists, key, line, list)
+                    .map_err(|earlier| conflict(line, Some(api), "data", earlier))
             }
             Content::Document(body) => {
                 let document = Document {
@@ -195,41 +191,119 @@ impl BatchBuilder {
         }
     }
 
-    /// The batch to write. A customer record without reg_date takes its lists' (all must agree),
-    /// else `today` (YYYYMMDD).
-    pub fn finish(self, today: &str) -> Result<ImportBatch, Refusal> {
-        let mut customers = Vec::with_capacity(self.customers.len());
-        for ((org_code, customer_id), (line, mut customer, mut given)) in self.customers {
-            let listed = self
-                .lists
-                .range((org_code.clone(), customer_id.clone(), String::new())..)
-                .take_while(|((o, c, _), _)| *o == org_code && *c == customer_id)
-                .filter_map(|(_, (list_line, list, date))| Some((*list_line, list.list_api.clone(), date.clone()?)));
-            for (list_line, list_api, date) in listed {
-                if !given {
-                    customer.reg_date = date.clone();
-                    given = true;
-                } else if customer.reg_date != date {
+    /// The batch to write, and where the lists of customers without a record in it came from. A
+    /// customer's reg_date is the one their record or their lists give (all must agree); a customer
+    /// given by neither keeps the stored one, or when new takes `today` (YYYYMMDD).
+    pub fn finish(self, today: &str) -> Result<(ImportBatch, ListLines), Refusal> {
+        let (mut customers, mut undated_customers) = (Vec::new(), Vec::new());
+        // (org_code, customer_id) → the reg_date given and the line that gave it.
+        let mut dates: BTreeMap<(String, String), (String, usize)> = BTreeMap::new();
+        for ((org_code, customer_id), (line, customer, given)) in &self.customers {
+            if *given {
+                dates.insert((org_code.clone(), customer_id.clone()), (customer.reg_date.clone(), *line));
+            }
+        }
+        let mut list_lines = ListLines::new();
+        for ((org_code, customer_id, list_api), (line, list)) in &self.lists {
+            let owner = (org_code.clone(), customer_id.clone());
+            if !self.customers.contains_key(&owner) {
+                list_lines.entry(owner.clone()).or_insert_with(|| (*line, list_api.clone()));
+            }
+            let Some(date) = &list.reg_date else { continue };
+            match dates.get(&owner) {
+                Some((given, _)) if given == date => {}
+                Some((given, given_line)) => {
                     return Err(Refusal {
-                        line: list_line,
-                        api: Some(list_api),
+                        line: *line,
+                        api: Some(list_api.clone()),
                         field: "data.reg_date".into(),
-                        rule: format!("{date} is not the customer's reg_date {} (line {line})", customer.reg_date),
+                        rule: format!("{date} is not the customer's reg_date {given} (line {given_line})"),
                     });
                 }
+                None => {
+                    dates.insert(owner, (date.clone(), *line));
+                }
             }
-            if !given {
-                customer.reg_date = today.to_owned();
-            }
-            customers.push(customer);
         }
-        Ok(ImportBatch {
+        for (key, (_, mut customer, _)) in self.customers {
+            match dates.remove(&key) {
+                Some((date, _)) => {
+                    customer.reg_date = date;
+                    customers.push(customer);
+                }
+                None => {
+                    customer.reg_date = today.to_owned();
+                    undated_customers.push(customer);
+                }
+            }
+        }
+        let batch = ImportBatch {
             removals: self.removals.into_iter().collect(),
             customers,
-            lists: self.lists.into_values().map(|(_, list, _)| list).collect(),
+            undated_customers,
+            lists: self.lists.into_values().map(|(_, list)| list).collect(),
             documents: self.documents.into_values().map(|(_, d)| d).collect(),
             histories: self.histories.into_values().map(|(_, h)| h).collect(),
             entries: self.entries.into_values().map(|(_, e)| e).collect(),
-        })
+        };
+        Ok((batch, list_lines))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::parse;
+
+    fn customer(id: &str, reg_date: Option<&str>) -> String {
+        let date = reg_date.map(|d| format!(r#","reg_date":"{d}""#)).unwrap_or_default();
+        format!(
+            r#"{{"org_code":"BANK000001","customer":{{"customer_id":"{id}","ci":"CI-{id}","name":"홍길동"{date}}}}}"#
+        )
+    }
+
+    fn list(id: &str, reg_date: &str) -> String {
+        format!(
+            r#"{{"org_code":"BANK000001","customer_id":"{id}","api":"은행-001","data":{{"reg_date":"{reg_date}",
+               "account_list":[{{"account_num":"{id}01","is_minus":"false","prod_name":"자유입출금",
+               "account_type":"1001","account_status":"01"}}]}}}}"#
+        )
+        .replace('\n', "")
+    }
+
+    fn finish(lines: &[String]) -> Result<(ImportBatch, ListLines), Refusal> {
+        let mut builder = BatchBuilder::default();
+        for (i, text) in lines.iter().enumerate() {
+            builder.add(i + 1, parse(i + 1, text)?)?;
+        }
+        builder.finish("20261206")
+    }
+
+    #[test]
+    fn a_customer_takes_the_reg_date_of_their_record_or_their_list_else_keeps_the_stored_one() {
+        let (batch, lines) = finish(&[
+            customer("dated", Some("20200101")),
+            list("listed", "20190505"),
+            customer("listed", None),
+            customer("undated", None),
+        ])
+        .unwrap();
+        let dated: Vec<_> = batch.customers.iter().map(|c| (c.customer_id.as_str(), c.reg_date.as_str())).collect();
+        assert_eq!(dated, [("dated", "20200101"), ("listed", "20190505")]);
+        let undated: Vec<_> =
+            batch.undated_customers.iter().map(|c| (c.customer_id.as_str(), c.reg_date.as_str())).collect();
+        assert_eq!(undated, [("undated", "20261206")], "a new customer's day, if the store has none");
+        assert_eq!(batch.lists[0].reg_date.as_deref(), Some("20190505"));
+        assert!(lines.is_empty(), "every list's customer is in the batch: {lines:?}");
+    }
+
+    #[test]
+    fn lists_without_their_customer_keep_their_line_and_a_list_must_agree_with_its_customer() {
+        let (batch, lines) = finish(&[customer("other", None), list("elsewhere", "20190505")]).unwrap();
+        assert_eq!(batch.lists[0].reg_date.as_deref(), Some("20190505"), "the store gives it to the stored customer");
+        assert_eq!(lines.get(&("BANK000001".into(), "elsewhere".into())), Some(&(2, "은행-001".to_owned())));
+        let refused = finish(&[customer("dated", Some("20200101")), list("dated", "20190505")]).unwrap_err();
+        assert_eq!(refused.line, 2);
+        assert_eq!(refused.field, "data.reg_date");
     }
 }

@@ -69,6 +69,17 @@ fn with_list(api: &ApiSpec, mut fields: Map<String, Value>, items: Vec<Value>) -
     fields
 }
 
+/// Writes `rows` as NDJSON records, one a line; returns how many.
+pub fn write_records(rows: Rows<'_>, out: &mut impl std::io::Write) -> std::io::Result<usize> {
+    let mut written = 0;
+    for record in records(rows) {
+        serde_json::to_writer(&mut *out, &record)?;
+        out.write_all(b"\n")?;
+        written += 1;
+    }
+    Ok(written)
+}
+
 /// Every record of one customer at one institution: the customer, each asset list, each document,
 /// each history (its whole answer, newest entry first).
 pub fn records(rows: Rows<'_>) -> Vec<Value> {

@@ -11,7 +11,7 @@ pub mod record;
 
 use batch::BatchBuilder;
 use mydata_store::{ImportStore, InformationStore, StoreError};
-use record::Refusal;
+use record::{Record, Refusal};
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 
@@ -58,60 +58,165 @@ pub enum ImportError {
     Store { first: usize, last: usize, source: StoreError },
 }
 
+/// Lines read and parsed at a time.
+const PARSE_LINES: usize = 8_192;
+
+/// Reads up to [`PARSE_LINES`] lines that are not blank, numbered on from `line`.
+fn read_lines(
+    input: &mut impl BufRead,
+    line: &mut usize,
+    progress: &mut impl FnMut(u64),
+) -> Result<Vec<(usize, String)>, ImportError> {
+    let mut lines = Vec::with_capacity(PARSE_LINES);
+    while lines.len() < PARSE_LINES {
+        let mut text = String::new();
+        let read = input.read_line(&mut text).map_err(|source| ImportError::Read { line: *line + 1, source })?;
+        if read == 0 {
+            break;
+        }
+        *line += 1;
+        progress(read as u64);
+        if !text.trim().is_empty() {
+            lines.push((*line, text));
+        }
+    }
+    Ok(lines)
+}
+
+/// Parses `lines` on every core (reading a record and checking it against its API's table is most
+/// of an import's work besides the database's); each with its line number.
+fn parse_lines(lines: Vec<(usize, String)>) -> Vec<(usize, Result<Record, Refusal>)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = lines.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parsing: Vec<_> = lines
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(|| chunk.iter().map(|(line, text)| (*line, record::parse(*line, text))).collect::<Vec<_>>())
+            })
+            .collect();
+        parsing.into_iter().flat_map(|thread| thread.join().expect("parsing a record panicked")).collect()
+    })
+}
+
+/// A batch being written: the rows it changes.
+type Writing<'s> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, ImportError>> + Send + 's>>;
+
+/// An import's batches: one written at a time, in order, while the next one's lines are parsed.
+struct Batches<'s, S: ?Sized> {
+    store: &'s S,
+    writing: Option<Writing<'s>>,
+    summary: Summary,
+    customers: BTreeSet<(String, String)>,
+}
+
+impl<'s, S: ImportStore + ?Sized> Batches<'s, S> {
+    /// Waits for the batch being written, if any.
+    async fn settle(&mut self) -> Result<(), ImportError> {
+        if let Some(batch) = self.writing.take() {
+            self.summary.rows += batch.await?;
+        }
+        Ok(())
+    }
+
+    /// Starts writing `builder`'s batch of lines `first..=last` once the one before is written.
+    async fn start(&mut self, builder: BatchBuilder, lines: (usize, usize)) -> Result<(), ImportError> {
+        self.settle().await?;
+        self.summary.records += builder.records;
+        self.customers.extend(builder.touched.iter().cloned());
+        self.writing = Some(write(self.store, builder, lines));
+        Ok(())
+    }
+
+    /// Parses `lines` on other threads while the batch before is written.
+    async fn parse(
+        &mut self,
+        lines: Vec<(usize, String)>,
+    ) -> Result<Vec<(usize, Result<Record, Refusal>)>, ImportError> {
+        let parsing = tokio::task::spawn_blocking(move || parse_lines(lines));
+        let parsed = match self.writing.take() {
+            Some(batch) => {
+                let (rows, parsed) = tokio::join!(batch, parsing);
+                self.summary.rows += rows?;
+                parsed
+            }
+            None => parsing.await,
+        };
+        Ok(parsed.expect("parsing records panicked"))
+    }
+}
+
 /// Reads NDJSON records from `input` and writes them, every `batch` records in one transaction
 /// (all of them in one by default). A refused record stops the import: its batch writes nothing,
 /// batches before it stay written. Blank lines are skipped. `progress` is told the bytes read.
 pub async fn import<S: ImportStore + ?Sized>(
     store: &S,
-    input: impl BufRead,
+    mut input: impl BufRead,
     batch: Option<usize>,
     mut progress: impl FnMut(u64),
 ) -> Result<Summary, ImportError> {
     let started = std::time::Instant::now();
     let batch_size = batch.unwrap_or(usize::MAX).max(1);
-    let mut summary = Summary::default();
-    let mut customers = BTreeSet::new();
+    let mut batches = Batches { store, writing: None, summary: Summary::default(), customers: BTreeSet::new() };
     let mut builder = BatchBuilder::default();
-    let mut first_line = 1;
-    let mut line = 0;
-    for text in input.lines() {
-        line += 1;
-        let text = text.map_err(|source| ImportError::Read { line, source })?;
-        progress(text.len() as u64 + 1);
-        if text.trim().is_empty() {
-            continue;
+    let (mut first_line, mut line) = (1, 0);
+    let stopped = loop {
+        let lines = match read_lines(&mut input, &mut line, &mut progress) {
+            Ok(lines) if lines.is_empty() => break None,
+            Ok(lines) => lines,
+            Err(unread) => break Some(unread),
+        };
+        let mut refused = None;
+        for (at, parsed) in batches.parse(lines).await? {
+            if let Err(refusal) = parsed.and_then(|record| builder.add(at, record)) {
+                refused = Some(refusal.into());
+                break;
+            }
+            if builder.records >= batch_size {
+                batches.start(std::mem::take(&mut builder), (first_line, at)).await?;
+                first_line = at + 1;
+            }
         }
-        builder.add(line, record::parse(line, &text)?)?;
-        if builder.records >= batch_size {
-            let full = std::mem::take(&mut builder);
-            write(store, full, (first_line, line), &mut summary, &mut customers).await?;
-            first_line = line + 1;
+        if refused.is_some() {
+            break refused;
         }
+    };
+    if stopped.is_none() && builder.records > 0 {
+        batches.start(builder, (first_line, line)).await?;
     }
-    if builder.records > 0 {
-        write(store, builder, (first_line, line), &mut summary, &mut customers).await?;
+    // The batches before a refusal stay written.
+    batches.settle().await?;
+    if let Some(stopped) = stopped {
+        return Err(stopped);
     }
-    summary.customers = customers.len();
+    let mut summary = batches.summary;
+    summary.customers = batches.customers.len();
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
 
-async fn write<S: ImportStore + ?Sized>(
-    store: &S,
-    builder: BatchBuilder,
-    (first, last): (usize, usize),
-    summary: &mut Summary,
-    customers: &mut BTreeSet<(String, String)>,
-) -> Result<(), ImportError> {
-    let now = chrono::Utc::now();
-    let today = mydata_spec::time::korean_date(now).format("%Y%m%d").to_string();
-    summary.records += builder.records;
-    customers.extend(builder.touched.iter().cloned());
-    let batch = builder.finish(&today)?;
-    let counts =
-        store.import(&batch, now.timestamp()).await.map_err(|source| ImportError::Store { first, last, source })?;
-    summary.rows += counts.rows_changed;
-    Ok(())
+/// Starts writing `builder`'s batch of lines `first..=last`.
+fn write<S: ImportStore + ?Sized>(store: &S, builder: BatchBuilder, (first, last): (usize, usize)) -> Writing<'_> {
+    Box::pin(async move {
+        let now = chrono::Utc::now();
+        let today = mydata_spec::time::korean_date(now).format("%Y%m%d").to_string();
+        let (batch, list_lines) = builder.finish(&today)?;
+        let counts = store.import(&batch, now.timestamp()).await.map_err(|source| match source {
+            StoreError::UnknownCustomer { org_code, customer_id } => {
+                let (line, api) = list_lines.get(&(org_code.clone(), customer_id.clone())).cloned().unwrap_or((first, String::new()));
+                ImportError::Refused(Refusal {
+                    line,
+                    api: Some(api).filter(|a| !a.is_empty()),
+                    field: "customer_id".into(),
+                    rule: format!(
+                        "{customer_id} is no customer of {org_code} (its customer record must come first or in the same batch)"
+                    ),
+                })
+            }
+            source => ImportError::Store { first, last, source },
+        })?;
+        Ok(counts.rows_changed)
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,11 +253,7 @@ pub async fn export<S: ImportStore + InformationStore + ?Sized>(
                 documents: &stored.documents,
                 history: &stored.history,
             };
-            for record in export::records(rows) {
-                serde_json::to_writer(&mut *out, &record).map_err(std::io::Error::from)?;
-                out.write_all(b"\n")?;
-                written += 1;
-            }
+            written += export::write_records(rows, out)?;
         }
     }
     out.flush()?;

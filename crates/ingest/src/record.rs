@@ -222,6 +222,17 @@ fn first_problem(violations: Vec<mydata_spec::validate::Violation>) -> Result<()
     }
 }
 
+/// `data` checked against `fields` (bar `providers`, the provider's to add), handed back.
+fn checked(
+    fields: &[&'static Field],
+    providers: &[&str],
+    data: Map<String, Value>,
+) -> Result<Map<String, Value>, Problem> {
+    let mut data = Value::Object(data);
+    first_problem(check_supplied(fields, providers, &data, ""))?;
+    Ok(take_object(&mut data))
+}
+
 /// The items of a whole answer's list (checked before to be a list of objects).
 fn listed(api: &ApiSpec, data: &mut Map<String, Value>) -> Vec<Map<String, Value>> {
     let (list, _) = subject::list_fields(api).expect("list and history APIs have a list");
@@ -238,7 +249,7 @@ fn content_of(api: &'static ApiSpec, mut data: Map<String, Value>) -> Result<Con
     }
     match api.kind() {
         ApiKind::AssetList => {
-            first_problem(check_supplied(&fields, &["is_consent"], &Value::Object(data.clone()), ""))?;
+            let mut data = checked(&fields, &["is_consent"], data)?;
             let key_field = subject::asset_key_field(api).expect("asset lists have a key");
             let reg_date = data.get("reg_date").and_then(Value::as_str).map(str::to_owned);
             let (list, _) = subject::list_fields(api).expect("asset lists have a list");
@@ -259,18 +270,14 @@ fn content_of(api: &'static ApiSpec, mut data: Map<String, Value>) -> Result<Con
             }
             Ok(Content::List { reg_date, items })
         }
-        ApiKind::Document => {
-            first_problem(check_supplied(&fields, &[], &Value::Object(data.clone()), ""))?;
-            Ok(Content::Document(data))
-        }
+        ApiKind::Document => Ok(Content::Document(checked(&fields, &[], data)?)),
         ApiKind::Rows { with_document } => {
             let (list, _) = subject::list_fields(api).expect("histories have a list");
             if !data.contains_key(&list.name) {
                 let children: Vec<&Field> = list.children.iter().collect();
-                first_problem(check_supplied(&children, &[], &Value::Object(data.clone()), ""))?;
-                return Ok(Content::Entry(data));
+                return Ok(Content::Entry(checked(&children, &[], data)?));
             }
-            first_problem(check_supplied(&fields, &[], &Value::Object(data.clone()), ""))?;
+            let mut data = checked(&fields, &[], data)?;
             let entries = listed(api, &mut data);
             Ok(Content::History { document: with_document.then_some(data), entries })
         }

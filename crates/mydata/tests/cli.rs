@@ -418,6 +418,34 @@ fn bench_times_start_up_on_a_database_filled_with_customers() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn bench_imports_generated_records_into_both_backends() {
+    let dir = temp_dir("import");
+    let log = dir.join("bench.log");
+    let out = mydata()
+        .args(["bench", "--only", "import", "--customers", "20", "--import-batch", "150"])
+        .args(["--log-file", log.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("## Import") && stdout.contains("for 23 customers at a bank and a card company"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("## Provider") && !stdout.contains("## Start-up"), "import alone: {stdout}");
+    for backend in ["Sqlite", "Postgres"] {
+        let rows = table_rows(&stdout, &format!("| {backend} |"));
+        assert_eq!(rows.len(), 1, "{stdout}");
+        let cells = &rows[0];
+        assert_eq!(cells[1], "23", "{stdout}");
+        let records: u64 = cells[2].parse().unwrap();
+        let written: u64 = cells[3].parse().unwrap();
+        assert!(records > 23 * 2 && written > records, "{stdout}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The cells of the Markdown table rows of `report` whose scenario contains `scenario`.
 fn table_rows<'a>(report: &'a str, scenario: &str) -> Vec<Vec<&'a str>> {
     report

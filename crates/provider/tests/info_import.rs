@@ -349,3 +349,91 @@ async fn sqlite_an_asset_not_normal_answers_40305() {
 async fn postgres_an_asset_not_normal_answers_40305() {
     an_asset_not_normal_answers_40305(Backend::Postgres).await;
 }
+
+/// The demo customer's 은행-001 record.
+fn bank_list(records: &[Value]) -> Value {
+    records.iter().find(|r| r["api"] == "은행-001" && r["customer_id"] == CUSTOMER).unwrap().clone()
+}
+
+/// A list emptied by an import has changed (the collector gets it again, empty); the same empty
+/// list imported again has not (00001).
+async fn an_emptied_list_is_sent_again_once(backend: Backend) {
+    let (seeded, records) = imported(backend).await;
+    let industry = Industry::Bank;
+    let (_, token) = seeded.full_consent(industry, CUSTOMER).await;
+    let list_call = seeded.request(catalogue::api("은행-001").unwrap(), industry, CUSTOMER);
+    // Stamps count whole seconds: each stamp below must be later than the import before it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let full = seeded.expect(&list_call, Some(&token), RspCode::Success).await;
+    assert!(!full["account_list"].as_array().unwrap().is_empty(), "{full}");
+    let stamp = full["search_timestamp"].as_str().unwrap().to_owned();
+    let mut list = bank_list(&records);
+    list["data"]["account_cnt"] = json!("0");
+    list["data"]["account_list"] = json!([]);
+    let emptied = ndjson(&[list]);
+    import(seeded.app.store.as_ref(), emptied.as_bytes(), None, |_| {}).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let empty =
+        seeded.expect(&list_call.clone().with("search_timestamp", &stamp), Some(&token), RspCode::Success).await;
+    assert_eq!((empty["account_cnt"].as_str(), empty["account_list"].as_array().map(Vec::len)), (Some("0"), Some(0)));
+    let stamp = empty["search_timestamp"].as_str().unwrap().to_owned();
+    let again = import(seeded.app.store.as_ref(), emptied.as_bytes(), None, |_| {}).await.unwrap();
+    assert_eq!(again.rows, 0);
+    seeded.expect(&list_call.with("search_timestamp", &stamp), Some(&token), RspCode::UpToDate).await;
+}
+
+#[tokio::test]
+async fn sqlite_an_emptied_list_is_sent_again_once() {
+    an_emptied_list_is_sent_again_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_an_emptied_list_is_sent_again_once() {
+    an_emptied_list_is_sent_again_once(Backend::Postgres).await;
+}
+
+/// The list answers the reg_date the latest import gave, by the customer's record or by a list in
+/// an import of its own; a list of a customer never given is refused with its line.
+async fn reg_date_is_answered_whichever_import_gave_it(backend: Backend) {
+    let (seeded, records) = imported(backend).await;
+    let store = seeded.app.store.as_ref();
+    let industry = Industry::Bank;
+    let (_, token) = seeded.full_consent(industry, CUSTOMER).await;
+    let list_call = seeded.request(catalogue::api("은행-001").unwrap(), industry, CUSTOMER);
+    let reg_date = |body: Value| body["reg_date"].as_str().unwrap().to_owned();
+    let mut list = bank_list(&records);
+    list["data"]["reg_date"] = json!("20190505");
+    import(store, ndjson(&[list.clone()]).as_bytes(), None, |_| {}).await.unwrap();
+    assert_eq!(reg_date(seeded.expect(&list_call, Some(&token), RspCode::Success).await), "20190505");
+    // The customer's record without reg_date leaves it; with one, replaces it.
+    let mut customer = records.iter().find(|r| r["customer"]["customer_id"] == CUSTOMER).unwrap().clone();
+    customer["customer"].as_object_mut().unwrap().remove("reg_date");
+    let summary = import(store, ndjson(&[customer.clone()]).as_bytes(), None, |_| {}).await.unwrap();
+    assert_eq!(summary.rows, 0);
+    assert_eq!(reg_date(seeded.expect(&list_call, Some(&token), RspCode::Success).await), "20190505");
+    customer["customer"]["reg_date"] = json!("20180101");
+    import(store, ndjson(&[customer]).as_bytes(), None, |_| {}).await.unwrap();
+    assert_eq!(reg_date(seeded.expect(&list_call, Some(&token), RspCode::Success).await), "20180101");
+    // A list of a customer the bank never gave: refused, naming its line; its batch wrote nothing.
+    let before = exported(store).await;
+    let mut ghost = list;
+    ghost["customer_id"] = json!("ghost");
+    let newcomer =
+        json!({"org_code": org_code(industry), "customer": {"customer_id": "new1", "ci": "CI-new1", "name": "새고객"}});
+    let refused = import(store, ndjson(&[newcomer, ghost]).as_bytes(), None, |_| {}).await.unwrap_err();
+    assert!(
+        refused.to_string().starts_with("line 2: 은행-001 customer_id: ghost is no customer of BANK000001"),
+        "{refused}"
+    );
+    assert_eq!(exported(store).await, before);
+}
+
+#[tokio::test]
+async fn sqlite_reg_date_is_answered_whichever_import_gave_it() {
+    reg_date_is_answered_whichever_import_gave_it(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_reg_date_is_answered_whichever_import_gave_it() {
+    reg_date_is_answered_whichever_import_gave_it(Backend::Postgres).await;
+}

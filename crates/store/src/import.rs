@@ -2,6 +2,8 @@
 //! one transaction, replacing what its records replace, and touching the change stamps (ch.2.1's
 //! MT, which decides 00001) only where stored data really changed. Exports read it back.
 
+#[cfg(doc)]
+use crate::StoreError;
 use crate::{AssetRow, Customer, Document, HistoryRow, StoreResult};
 use async_trait::async_trait;
 
@@ -12,6 +14,9 @@ pub struct ListReplacement {
     pub org_code: String,
     pub customer_id: String,
     pub list_api: String,
+    /// The customer's registration date the answer gives (its `reg_date`): it becomes the stored
+    /// customer's, who must be stored already or come in the same batch.
+    pub reg_date: Option<String>,
     /// The list's items; `updated_at` is ignored (the import stamps what changed).
     pub assets: Vec<AssetRow>,
 }
@@ -32,7 +37,11 @@ pub struct HistoryReplacement {
 pub struct ImportBatch {
     /// (org_code, customer_id) of customers removed with all their data.
     pub removals: Vec<(String, String)>,
+    /// Customers with their registration date.
     pub customers: Vec<Customer>,
+    /// Customers whose record gave no registration date: one stored already keeps theirs, a new
+    /// one takes the `reg_date` given here.
+    pub undated_customers: Vec<Customer>,
     pub lists: Vec<ListReplacement>,
     /// Each replaces the stored answer of its API about its subject; `updated_at` is ignored.
     pub documents: Vec<Document>,
@@ -62,8 +71,9 @@ pub struct CustomerExport {
 #[async_trait]
 pub trait ImportStore: Send + Sync + 'static {
     /// Writes `batch` in one transaction: all of it or, on an error, nothing. Rows stored already as
-    /// given keep their stamps; a list that lost an asset, and an asset whose history changed, get
-    /// `now` (Unix seconds) as their stamp.
+    /// given keep their stamps; a list that lost an asset (or all of them), and an asset whose
+    /// history changed, get `now` (Unix seconds) as their stamp. A list of a customer neither stored
+    /// nor in the batch is refused ([`StoreError::UnknownCustomer`]).
     async fn import(&self, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts>;
     /// Institutions that have customers, in order.
     async fn org_codes(&self) -> StoreResult<Vec<String>>;

@@ -80,7 +80,8 @@ pub struct Page<T> {
 /// One page of a customer's asset list with what the list API answers besides ([`InformationStore::asset_listing`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssetListing {
-    /// When any asset of the list last changed; `None` for an empty list.
+    /// When any asset of the list last changed, or an import took assets out of it; `None` for a
+    /// list that never had any.
     pub changed_at: Option<i64>,
     /// The customer's reg_date at the institution; `None` for an unknown customer.
     pub reg_date: Option<String>,

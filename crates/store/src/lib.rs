@@ -56,6 +56,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0} already exists")]
     Conflict(String),
+    /// Data about a customer the institution has not given (an import's list before its customer).
+    #[error("{customer_id} is no customer of {org_code}: a customer's record comes before or with their lists")]
+    UnknownCustomer { org_code: String, customer_id: String },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -657,6 +657,31 @@ pub async fn write_people(
     Ok(())
 }
 
+/// Every person's data at every institution as the NDJSON records `mydata import` reads, one a
+/// line (`mydata testdata --ndjson`); returns how many.
+pub fn write_ndjson(
+    generator: &Generator,
+    orgs: &[Institution],
+    people: impl Iterator<Item = Person>,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<usize> {
+    let mut written = 0;
+    for who in people {
+        for org in orgs {
+            let data = generator.customer(org, &who);
+            let rows = mydata_ingest::export::Rows {
+                customer: data.customers.first(),
+                assets: &data.assets,
+                documents: &data.documents,
+                history: &data.history,
+            };
+            written += mydata_ingest::export::write_records(rows, out)?;
+        }
+    }
+    out.flush()?;
+    Ok(written)
+}
+
 /// The demo customers and `customers` generated ones (`cust0000001`…), in that order.
 pub fn everyone(seed: u64, customers: u64) -> impl Iterator<Item = Person> + Send + 'static {
     demo_people().into_iter().chain((1..=customers).map(move |n| person(seed, n)))

@@ -2,12 +2,15 @@
 //! 은행-001, beside Stoplight Prism) and beside the same run with the log quieted; on PostgreSQL one
 //! and two `mydata serve` processes on one database and the time a revocation takes to reach the
 //! other; the collector's
-//! throughput against in-process providers; and `mydata serve`'s start-up on a million customers.
+//! throughput against in-process providers; `mydata import` of generated records on both backends;
+//! and `mydata serve`'s start-up on a million customers.
 
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use mydata_bench::import::ImportBench;
 use mydata_bench::{BenchConfig, CollectBench, CollectRun, Load, Measured, Processes, Report, RevocationTimes};
+use mydata_store::Backend;
 use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -69,9 +72,16 @@ pub struct BenchArgs {
     /// Customers of the start-up measurement's institution.
     #[arg(long, default_value_t = 1_000_000)]
     startup_customers: u64,
+    /// Records per transaction of the import benchmark (`mydata import --batch`), which imports
+    /// the records `mydata testdata --ndjson` prints for --customers customers at a bank and a
+    /// card company into an empty SQLite database and an empty PostgreSQL schema (of the database
+    /// named by MYDATA_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test).
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    import_batch: u64,
     /// Only the scenarios whose name contains this text (e.g. `은행-001`, `token`, `two instances`,
     /// `revocation`), for a profile or a quick check; `collector` runs the collector benchmark alone,
-    /// `start-up` the start-up measurement alone, `operator` the operator's scale-out alone.
+    /// `start-up` the start-up measurement alone, `operator` the operator's scale-out alone,
+    /// `import` the import alone.
     #[arg(long)]
     only: Option<String>,
     /// Also write the tables to this Markdown file.
@@ -83,6 +93,7 @@ pub struct BenchArgs {
 const COLLECTOR: &str = "collector";
 const STARTUP: &str = "start-up";
 const OPERATOR: &str = "operator";
+const IMPORT: &str = "import";
 
 fn ratio(measured: &Measured, ceiling: &Measured) -> String {
     format!("{:.0} | {:.0}%", ceiling.rps(), 100.0 * measured.rps() / ceiling.rps().max(1.0))
@@ -270,6 +281,64 @@ fn write_revocation(out: &mut String, times: &RevocationTimes) -> std::fmt::Resu
     )
 }
 
+/// Generates the import benchmark's records, imports them into each backend and writes the table to `out`.
+async fn measure_import(args: &BenchArgs, out: &mut String) -> anyhow::Result<()> {
+    let batch = usize::try_from(args.import_batch).context("--import-batch")?;
+    let bench = ImportBench { customers: args.customers, batch, seed: 1 };
+    let file = std::env::temp_dir().join(format!("mydata-bench-import-{}.ndjson", std::process::id()));
+    eprintln!("import: generating the records of {} customers into {}", bench.people(), file.display());
+    let generating = bench.clone();
+    let path = file.clone();
+    let generated = tokio::task::spawn_blocking(move || generating.generate(&path)).await??;
+    let mut runs = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        reset_peak_rss();
+        let reading = ProgressBar::new(generated.bytes).with_style(
+            ProgressStyle::with_template(&format!(
+                "importing into {backend:?} {{bar:40}} {{bytes}}/{{total_bytes}} ({{eta}} left)"
+            ))
+            .context("progress bar template")?,
+        );
+        let run = bench.import(&file, backend, |bytes| reading.inc(bytes)).await;
+        reading.finish_and_clear();
+        runs.push((run?, peak_rss_mib()));
+    }
+    let _ = std::fs::remove_file(&file);
+    writeln!(out, "\n## Import\n")?;
+    writeln!(
+        out,
+        "The records `mydata testdata --ndjson` prints for {} customers at a bank and a card company ({} records, \
+         {:.0} MB) generated in {:.1} s ({:.0} customers/s); each read by `mydata import --batch {batch}` into an \
+         empty database. Customers/s counts people (each a customer of both institutions).\n",
+        bench.people(),
+        generated.records,
+        generated.bytes as f64 / 1e6,
+        generated.seconds,
+        bench.people() as f64 / generated.seconds.max(0.001)
+    )?;
+    writeln!(
+        out,
+        "| Database | customers | records | rows written | seconds | customers/s | records/s | peak RSS MiB |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+    for (run, rss) in &runs {
+        let s = &run.summary;
+        writeln!(
+            out,
+            "| {:?} | {} | {} | {} | {:.1} | {:.0} | {:.0} | {} |",
+            run.backend,
+            bench.people(),
+            s.records,
+            s.rows,
+            s.seconds,
+            run.customers_per_second(bench.people()),
+            s.records_per_second(),
+            rss.map_or("—".into(), |mib| format!("{mib:.0}"))
+        )?;
+    }
+    Ok(())
+}
+
 /// Times `mydata serve`'s start-up on the start-up database and writes it to `out`.
 async fn measure_startup(args: &BenchArgs, out: &mut String) -> anyhow::Result<()> {
     let server = std::env::current_exe().context("the path of this mydata binary")?;
@@ -383,11 +452,17 @@ async fn measure_operator(args: &BenchArgs, out: &mut String) -> anyhow::Result<
 pub async fn run(args: BenchArgs, log: &Path) -> anyhow::Result<()> {
     let mut out = format!("Machine: {}.\n", machine());
     print!("{out}");
-    // `--only collector`, `--only start-up` and `--only operator` measure those alone.
-    let stores_wanted = !matches!(args.only.as_deref(), Some(COLLECTOR | STARTUP | OPERATOR));
+    // `--only collector`, `--only start-up`, `--only operator` and `--only import` measure those alone.
+    let stores_wanted = !matches!(args.only.as_deref(), Some(COLLECTOR | STARTUP | OPERATOR | IMPORT));
     for database in args.database.iter().filter(|_| stores_wanted) {
         let mut section = String::new();
         measure_store(&args, database, log, &mut section).await?;
+        print!("{section}");
+        out.push_str(&section);
+    }
+    if args.only.as_deref().is_none_or(|only| IMPORT.contains(only)) {
+        let mut section = String::new();
+        measure_import(&args, &mut section).await?;
         print!("{section}");
         out.push_str(&section);
     }

@@ -89,22 +89,7 @@ fn print_records(
     orgs: &[Institution],
     people: impl Iterator<Item = Person>,
 ) -> anyhow::Result<()> {
-    use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for who in people {
-        for org in orgs {
-            let data = generator.customer(org, &who);
-            let rows = mydata_ingest::export::Rows {
-                customer: data.customers.first(),
-                assets: &data.assets,
-                documents: &data.documents,
-                history: &data.history,
-            };
-            for record in mydata_ingest::export::records(rows) {
-                serde_json::to_writer(&mut out, &record)?;
-                out.write_all(b"\n")?;
-            }
-        }
-    }
-    out.flush().context("writing the records")
+    mydata_testdata::write_ndjson(generator, orgs, people, &mut out).context("writing the records")?;
+    Ok(())
 }

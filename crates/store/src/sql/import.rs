@@ -1,8 +1,11 @@
 //! [`ImportStore`] on SQL: a batch in one transaction, with upserts that leave a row stored as
-//! given untouched (its stamp too), so that a re-import of the same data changes no stamp.
+//! given untouched (its stamp too), so that a re-import of the same data changes no stamp. On
+//! PostgreSQL the batch runs on a native connection, whose COPY loads many rows ([`Writer`]).
 
 use super::upsert::Upsert;
+use super::writer::{CHUNK, TextRows, Writer};
 use super::*;
+use mydata_spec::ApiKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// [`ASSETS`](super::upsert::ASSETS) that updates only a changed asset.
@@ -40,10 +43,20 @@ static CHANGED_CUSTOMERS: Upsert = Upsert::new(
      OR customers.customer_name <> excluded.customer_name OR customers.reg_date <> excluded.reg_date",
 );
 
-type Tx = sqlx::AnyConnection;
+/// Stamps of lists that lost assets, beside their assets' ([`ImportStore::import`]).
+static LIST_STAMPS: Upsert = Upsert::new(
+    "list_stamps",
+    &["org_code", "customer_id", "list_api", "changed_at"],
+    "(org_code, customer_id, list_api) DO UPDATE SET changed_at = excluded.changed_at",
+);
 
-/// Rows per multi-row statement: 500 × 7 columns stays far below both databases' parameter limits.
-const CHUNK: usize = 500;
+/// [`CHANGED_CUSTOMERS`] for customers whose record gave no reg_date: a stored one keeps theirs.
+static UNDATED_CUSTOMERS: Upsert = Upsert::new(
+    "customers",
+    &["org_code", "customer_id", "ci", "customer_name", "reg_date"],
+    "(org_code, customer_id) DO UPDATE SET ci = excluded.ci, customer_name = excluded.customer_name \
+     WHERE customers.ci <> excluded.ci OR customers.customer_name <> excluded.customer_name",
+);
 
 /// `n` placeholders from `$first` on (anonymous `?` on SQLite, whose driver looks names up one by one).
 fn placeholders(backend: Backend, first: usize, n: usize) -> String {
@@ -63,6 +76,23 @@ struct Subject {
     subject_key: String,
 }
 
+impl Subject {
+    fn of(mut returned: Vec<String>) -> Subject {
+        let subject_key = returned.pop().unwrap_or_default();
+        let api_id = returned.pop().unwrap_or_default();
+        let customer_id = returned.pop().unwrap_or_default();
+        let org_code = returned.pop().unwrap_or_default();
+        Subject { org_code, customer_id, api_id, subject_key }
+    }
+}
+
+/// Three returned columns as a key.
+fn key3(mut returned: Vec<String>) -> (String, String, String) {
+    let third = returned.pop().unwrap_or_default();
+    let second = returned.pop().unwrap_or_default();
+    (returned.pop().unwrap_or_default(), second, third)
+}
+
 /// What this batch wrote, by key, so that stamps it set already are not set again.
 #[derive(Default)]
 struct Written {
@@ -74,31 +104,33 @@ struct Written {
     histories: BTreeSet<Subject>,
 }
 
-async fn remove_customer(tx: &mut Tx, org_code: &str, customer_id: &str, counts: &mut ImportCounts) -> StoreResult<()> {
-    for table in ["history", "documents", "assets", "customers"] {
-        let done = sqlx::query(&format!("DELETE FROM {table} WHERE org_code = $1 AND customer_id = $2"))
-            .bind(org_code)
-            .bind(customer_id)
-            .execute(&mut *tx)
-            .await?;
-        counts.rows_changed += done.rows_affected();
+async fn remove_customer(
+    w: &mut Writer<'_>,
+    org_code: &str,
+    customer_id: &str,
+    counts: &mut ImportCounts,
+) -> StoreResult<()> {
+    for table in ["history", "documents", "assets", "list_stamps", "customers"] {
+        let sql = format!("DELETE FROM {table} WHERE org_code = $1 AND customer_id = $2");
+        let done = w.execute(&sql, &[Param::Text(org_code), Param::Text(customer_id)]).await?;
+        counts.rows_changed += done;
         if table == "customers" {
-            counts.customers_removed += done.rows_affected();
+            counts.customers_removed += done;
         }
     }
     Ok(())
 }
 
-/// Rows of `table` (`columns` of each) that the customers of `owners` have at `org_code`, read a
-/// chunk of customers at a time.
+/// Rows of `table` (`columns` of each, all text) that the customers of `owners` have at
+/// `org_code`, read a chunk of customers at a time.
 async fn stored_of(
-    tx: &mut Tx,
-    backend: Backend,
+    w: &mut Writer<'_>,
     table: &str,
     columns: &str,
     org_code: &str,
     owners: &BTreeSet<&str>,
-) -> StoreResult<Vec<(String, String, String)>> {
+) -> StoreResult<TextRows> {
+    let backend = w.backend();
     let owners: Vec<&str> = owners.iter().copied().collect();
     let mut rows = Vec::new();
     for chunk in owners.chunks(CHUNK) {
@@ -107,13 +139,8 @@ async fn stored_of(
             "SELECT {columns} FROM {table} WHERE org_code = {first} AND customer_id IN ({})",
             placeholders(backend, 2, chunk.len())
         );
-        let mut query = sqlx::query(&sql).bind(org_code);
-        for owner in chunk {
-            query = query.bind(*owner);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            rows.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-        }
+        let params: Vec<Param<'_>> = std::iter::once(org_code).chain(chunk.iter().copied()).map(Param::Text).collect();
+        rows.extend(w.fetch(&sql, &params, columns.split(',').count()).await?);
     }
     Ok(rows)
 }
@@ -127,19 +154,54 @@ fn owners_by_org<'a>(keys: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap
     owners
 }
 
-async fn write_customers(tx: &mut Tx, backend: Backend, customers: &[Customer]) -> StoreResult<u64> {
+async fn write_customers(w: &mut Writer<'_>, batch: &ImportBatch) -> StoreResult<u64> {
     let mut changed = 0;
-    for chunk in customers.chunks(CHUNK) {
-        let sql = CHANGED_CUSTOMERS.rows(backend, chunk.len());
-        let mut query = sqlx::query(&sql);
-        for c in chunk {
-            query = query.bind(&c.org_code).bind(&c.customer_id).bind(&c.ci).bind(&c.customer_name).bind(&c.reg_date);
-        }
-        let done = query
-            .execute(&mut *tx)
+    for (upsert, customers) in [(&CHANGED_CUSTOMERS, &batch.customers), (&UNDATED_CUSTOMERS, &batch.undated_customers)]
+    {
+        let rows: Vec<Vec<Param<'_>>> = customers
+            .iter()
+            .map(|c| {
+                [&c.org_code, &c.customer_id, &c.ci, &c.customer_name, &c.reg_date].map(|t| Param::Text(t)).to_vec()
+            })
+            .collect();
+        let written = w
+            .upsert(upsert, &rows, "org_code")
             .await
             .map_err(|e| unique_conflict(e, "a customer's CI, held by another customer,"))?;
-        changed += done.rows_affected();
+        changed += written.len() as u64;
+    }
+    Ok(changed)
+}
+
+/// The customers of lists whose customer record is not in the batch must be stored; the reg_date
+/// such a list gives becomes theirs.
+async fn date_listed_customers(w: &mut Writer<'_>, batch: &ImportBatch) -> StoreResult<u64> {
+    let in_batch: HashSet<(&str, &str)> = batch
+        .customers
+        .iter()
+        .chain(&batch.undated_customers)
+        .map(|c| (c.org_code.as_str(), c.customer_id.as_str()))
+        .collect();
+    let outside: Vec<&ListReplacement> =
+        batch.lists.iter().filter(|l| !in_batch.contains(&(l.org_code.as_str(), l.customer_id.as_str()))).collect();
+    let mut stored: HashMap<(String, String), String> = HashMap::new();
+    for (org_code, owners) in owners_by_org(outside.iter().map(|l| (l.org_code.as_str(), l.customer_id.as_str()))) {
+        for mut row in stored_of(w, "customers", "customer_id, reg_date", org_code, &owners).await? {
+            let reg_date = row.pop().unwrap_or_default();
+            stored.insert((org_code.to_owned(), row.pop().unwrap_or_default()), reg_date);
+        }
+    }
+    let mut changed = 0;
+    for list in outside {
+        let key = (list.org_code.clone(), list.customer_id.clone());
+        let Some(reg_date) = stored.get_mut(&key) else {
+            return Err(StoreError::UnknownCustomer { org_code: key.0, customer_id: key.1 });
+        };
+        let Some(given) = list.reg_date.as_ref().filter(|given| *given != reg_date) else { continue };
+        let params = [Param::Text(given), Param::Text(&list.org_code), Param::Text(&list.customer_id)];
+        changed +=
+            w.execute("UPDATE customers SET reg_date = $1 WHERE org_code = $2 AND customer_id = $3", &params).await?;
+        reg_date.clone_from(given);
     }
     Ok(changed)
 }
@@ -147,7 +209,7 @@ async fn write_customers(tx: &mut Tx, backend: Backend, customers: &[Customer]) 
 /// Deletes what the APIs describing the assets of `list_api` stored about the asset `asset_key`: its
 /// subjects are the key, or the key and qualifiers after the separator (`key|…`, below `key}`).
 async fn forget_asset(
-    tx: &mut Tx,
+    w: &mut Writer<'_>,
     org_code: &str,
     customer_id: &str,
     list_api: &str,
@@ -160,28 +222,21 @@ async fn forget_asset(
     let mut forgotten = 0;
     for api_id in describing {
         for table in ["documents", "history"] {
-            let done = sqlx::query(&format!(
+            let sql = format!(
                 "DELETE FROM {table} WHERE org_code = $1 AND api_id = $2 AND customer_id = $3 \
                  AND (subject_key = $4 OR (subject_key >= $5 AND subject_key < $6))"
-            ))
-            .bind(org_code)
-            .bind(api_id)
-            .bind(customer_id)
-            .bind(asset_key)
-            .bind(&from)
-            .bind(&below)
-            .execute(&mut *tx)
-            .await?;
-            forgotten += done.rows_affected();
+            );
+            let params = [org_code, api_id, customer_id, asset_key, &from, &below].map(Param::Text);
+            forgotten += w.execute(&sql, &params).await?;
         }
     }
     Ok(forgotten)
 }
 
-/// Replaces the lists: deletes the assets each list left out (with what was stored about them), then writes the changed ones.
+/// Replaces the lists: deletes the assets each list left out (with what was stored about them),
+/// writes the changed ones, and stamps the lists that lost assets.
 async fn write_lists(
-    tx: &mut Tx,
-    backend: Backend,
+    w: &mut Writer<'_>,
     lists: &[ListReplacement],
     now: i64,
     written: &mut Written,
@@ -195,128 +250,99 @@ async fn write_lists(
         .collect();
     let mut shrunk = BTreeSet::new();
     for (org_code, owners) in owners_by_org(lists.iter().map(|l| (l.org_code.as_str(), l.customer_id.as_str()))) {
-        let stored = stored_of(tx, backend, "assets", "customer_id, list_api, asset_key", org_code, &owners).await?;
-        for (customer_id, list_api, asset_key) in stored {
+        let stored = stored_of(w, "assets", "customer_id, list_api, asset_key", org_code, &owners).await?;
+        for (customer_id, list_api, asset_key) in stored.into_iter().map(key3) {
             if !replaced.contains(&(org_code, customer_id.as_str(), list_api.as_str()))
                 || kept.contains(&(org_code, list_api.as_str(), asset_key.as_str()))
             {
                 continue;
             }
-            let done = sqlx::query("DELETE FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3")
-                .bind(org_code)
-                .bind(&list_api)
-                .bind(&asset_key)
-                .execute(&mut *tx)
+            let params = [org_code, &list_api, &asset_key].map(Param::Text);
+            changed += w
+                .execute("DELETE FROM assets WHERE org_code = $1 AND list_api = $2 AND asset_key = $3", &params)
                 .await?;
-            changed += done.rows_affected();
-            changed += forget_asset(tx, org_code, &customer_id, &list_api, &asset_key).await?;
+            changed += forget_asset(w, org_code, &customer_id, &list_api, &asset_key).await?;
             shrunk.insert((org_code.to_owned(), customer_id, list_api));
         }
     }
     let assets: Vec<&AssetRow> = lists.iter().flat_map(|l| &l.assets).collect();
-    for chunk in assets.chunks(CHUNK) {
-        let sql = format!("{} RETURNING org_code, customer_id, asset_key", CHANGED_ASSETS.rows(backend, chunk.len()));
-        let mut query = sqlx::query(&sql);
-        for a in chunk {
-            query = query
-                .bind(&a.org_code)
-                .bind(&a.list_api)
-                .bind(&a.asset_key)
-                .bind(&a.customer_id)
-                .bind(sort_hex(&a.sort_key))
-                .bind(wire_json_text(&a.item))
-                .bind(now);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            written.assets.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-            changed += 1;
-        }
+    let encoded: Vec<(String, String)> =
+        assets.iter().map(|a| (sort_hex(&a.sort_key), wire_json_text(&a.item))).collect();
+    let rows: Vec<Vec<Param<'_>>> = assets
+        .iter()
+        .zip(&encoded)
+        .map(|(a, (sort_key, item))| {
+            let mut row = [&a.org_code, &a.list_api, &a.asset_key, &a.customer_id, sort_key, item]
+                .map(|t| Param::Text(t))
+                .to_vec();
+            row.push(Param::Int(now));
+            row
+        })
+        .collect();
+    for returned in w.upsert(&CHANGED_ASSETS, &rows, "org_code, customer_id, asset_key").await? {
+        written.assets.insert(key3(returned));
+        changed += 1;
     }
-    // A list's stamp is its latest asset's: a list that only lost assets moves it on one it kept.
-    for list in
-        lists.iter().filter(|l| shrunk.contains(&(l.org_code.clone(), l.customer_id.clone(), l.list_api.clone())))
-    {
-        let Some(first) = list.assets.first() else { continue };
-        sqlx::query("UPDATE assets SET updated_at = $1 WHERE org_code = $2 AND list_api = $3 AND asset_key = $4")
-            .bind(now)
-            .bind(&list.org_code)
-            .bind(&list.list_api)
-            .bind(&first.asset_key)
-            .execute(&mut *tx)
-            .await?;
-    }
+    // A list that lost assets may keep none to carry its change: the list's own stamp does.
+    let stamps: Vec<Vec<Param<'_>>> = shrunk
+        .iter()
+        .map(|(org_code, customer_id, list_api)| {
+            vec![Param::Text(org_code), Param::Text(customer_id), Param::Text(list_api), Param::Int(now)]
+        })
+        .collect();
+    w.upsert(&LIST_STAMPS, &stamps, "org_code").await?;
     Ok(changed)
 }
 
 async fn write_documents(
-    tx: &mut Tx,
-    backend: Backend,
+    w: &mut Writer<'_>,
     documents: &[Document],
     now: i64,
     written: &mut Written,
 ) -> StoreResult<u64> {
+    let bodies: Vec<String> = documents.iter().map(|d| wire_json_text(&d.body)).collect();
+    let rows: Vec<Vec<Param<'_>>> = documents
+        .iter()
+        .zip(&bodies)
+        .map(|(d, body)| {
+            let mut row =
+                [&d.org_code, &d.api_id, &d.subject_key, &d.customer_id, body].map(|t| Param::Text(t)).to_vec();
+            row.push(Param::Int(now));
+            row
+        })
+        .collect();
     let mut changed = 0;
-    for chunk in documents.chunks(CHUNK) {
-        let sql = format!("{} RETURNING org_code, api_id, subject_key", CHANGED_DOCUMENTS.rows(backend, chunk.len()));
-        let mut query = sqlx::query(&sql);
-        for d in chunk {
-            query = query
-                .bind(&d.org_code)
-                .bind(&d.api_id)
-                .bind(&d.subject_key)
-                .bind(&d.customer_id)
-                .bind(wire_json_text(&d.body))
-                .bind(now);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            written.documents.insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-            changed += 1;
-        }
+    for returned in w.upsert(&CHANGED_DOCUMENTS, &rows, "org_code, api_id, subject_key").await? {
+        written.documents.insert(key3(returned));
+        changed += 1;
     }
     Ok(changed)
 }
 
 /// Upserts entries (unique by key among themselves), noting the subjects whose entries changed.
-async fn write_entries(
-    tx: &mut Tx,
-    backend: Backend,
-    entries: &[&HistoryRow],
-    written: &mut Written,
-) -> StoreResult<u64> {
+async fn write_entries(w: &mut Writer<'_>, entries: &[&HistoryRow], written: &mut Written) -> StoreResult<u64> {
+    let encoded: Vec<(String, String)> =
+        entries.iter().map(|h| (sort_hex(&h.sort_key), wire_json_text(&h.body))).collect();
+    let rows: Vec<Vec<Param<'_>>> = entries
+        .iter()
+        .zip(&encoded)
+        .map(|(h, (sort_key, body))| {
+            [&h.org_code, &h.api_id, &h.subject_key, sort_key, &h.customer_id, &h.occurred, body]
+                .map(|t| Param::Text(t))
+                .to_vec()
+        })
+        .collect();
     let mut changed = 0;
-    for chunk in entries.chunks(CHUNK) {
-        let sql = format!(
-            "{} RETURNING org_code, customer_id, api_id, subject_key",
-            CHANGED_HISTORY.rows(backend, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for h in chunk {
-            query = query
-                .bind(&h.org_code)
-                .bind(&h.api_id)
-                .bind(&h.subject_key)
-                .bind(sort_hex(&h.sort_key))
-                .bind(&h.customer_id)
-                .bind(&h.occurred)
-                .bind(wire_json_text(&h.body));
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            written.histories.insert(Subject {
-                org_code: row.try_get(0)?,
-                customer_id: row.try_get(1)?,
-                api_id: row.try_get(2)?,
-                subject_key: row.try_get(3)?,
-            });
-            changed += 1;
-        }
+    for returned in w.upsert(&CHANGED_HISTORY, &rows, "org_code, customer_id, api_id, subject_key").await? {
+        written.histories.insert(Subject::of(returned));
+        changed += 1;
     }
     Ok(changed)
 }
 
 /// Replaces whole histories: deletes the entries each left out, then writes the changed ones.
 async fn write_histories(
-    tx: &mut Tx,
-    backend: Backend,
+    w: &mut Writer<'_>,
     histories: &[HistoryReplacement],
     written: &mut Written,
 ) -> StoreResult<u64> {
@@ -332,22 +358,19 @@ async fn write_histories(
     let replaced: HashMap<(&str, &str, &str), &HistoryReplacement> =
         histories.iter().map(|h| ((h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str()), h)).collect();
     for (org_code, owners) in owners_by_org(histories.iter().map(|h| (h.org_code.as_str(), h.customer_id.as_str()))) {
-        let stored = stored_of(tx, backend, "history", "api_id, subject_key, sort_key", org_code, &owners).await?;
-        for (api_id, subject_key, sort_key) in stored {
+        let stored = stored_of(w, "history", "api_id, subject_key, sort_key", org_code, &owners).await?;
+        for (api_id, subject_key, sort_key) in stored.into_iter().map(key3) {
             let Some(history) = replaced.get(&(org_code, api_id.as_str(), subject_key.as_str())) else { continue };
             if kept.contains(&(org_code, api_id.as_str(), subject_key.as_str(), sort_key.clone())) {
                 continue;
             }
-            let done = sqlx::query(
-                "DELETE FROM history WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND sort_key = $4",
-            )
-            .bind(org_code)
-            .bind(&api_id)
-            .bind(&subject_key)
-            .bind(&sort_key)
-            .execute(&mut *tx)
-            .await?;
-            changed += done.rows_affected();
+            let params = [org_code, &api_id, &subject_key, &sort_key].map(Param::Text);
+            changed += w
+                .execute(
+                    "DELETE FROM history WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND sort_key = $4",
+                    &params,
+                )
+                .await?;
             written.histories.insert(Subject {
                 org_code: org_code.to_owned(),
                 customer_id: history.customer_id.clone(),
@@ -357,66 +380,81 @@ async fn write_histories(
         }
     }
     let entries: Vec<&HistoryRow> = histories.iter().flat_map(|h| &h.entries).collect();
-    changed += write_entries(tx, backend, &entries, written).await?;
+    changed += write_entries(w, &entries, written).await?;
     Ok(changed)
 }
 
 /// Moves the stamps of the subjects whose entries changed, where this batch did not write them:
-/// the asset's (rows answered without a document take theirs) and the document's.
-async fn restamp(tx: &mut Tx, written: &Written, now: i64) -> StoreResult<()> {
+/// the asset's (rows answered without a document take theirs) and the document's. Subjects that are
+/// no asset (customer-level APIs) have no asset's stamp, APIs answering rows alone no document.
+async fn restamp(w: &mut Writer<'_>, written: &Written, now: i64) -> StoreResult<()> {
     for changed in &written.histories {
+        let api = mydata_spec::catalogue::api(&changed.api_id);
         let asset_key = changed.subject_key.split(mydata_spec::subject::SEPARATOR).next().unwrap_or_default();
         let asset = (changed.org_code.clone(), changed.customer_id.clone(), asset_key.to_owned());
-        if !written.assets.contains(&asset) {
-            sqlx::query(
+        let of_asset = api.is_none_or(|api| api.resource_key().is_some());
+        if of_asset && !written.assets.contains(&asset) {
+            let params = [
+                Param::Int(now),
+                Param::Text(&changed.org_code),
+                Param::Text(&changed.customer_id),
+                Param::Text(asset_key),
+            ];
+            w.execute(
                 "UPDATE assets SET updated_at = $1 WHERE org_code = $2 AND customer_id = $3 AND asset_key = $4 \
                  AND updated_at < $1",
+                &params,
             )
-            .bind(now)
-            .bind(&changed.org_code)
-            .bind(&changed.customer_id)
-            .bind(asset_key)
-            .execute(&mut *tx)
             .await?;
         }
         let document = (changed.org_code.clone(), changed.api_id.clone(), changed.subject_key.clone());
-        if !written.documents.contains(&document) {
-            sqlx::query(
+        let with_document = api.is_none_or(|api| api.kind() != ApiKind::Rows { with_document: false });
+        if with_document && !written.documents.contains(&document) {
+            let params = [
+                Param::Int(now),
+                Param::Text(&changed.org_code),
+                Param::Text(&changed.api_id),
+                Param::Text(&changed.subject_key),
+            ];
+            w.execute(
                 "UPDATE documents SET updated_at = $1 WHERE org_code = $2 AND api_id = $3 AND subject_key = $4 \
                  AND updated_at < $1",
+                &params,
             )
-            .bind(now)
-            .bind(&changed.org_code)
-            .bind(&changed.api_id)
-            .bind(&changed.subject_key)
-            .execute(&mut *tx)
             .await?;
         }
     }
     Ok(())
 }
 
-async fn write_batch(tx: &mut Tx, backend: Backend, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
+async fn write_batch(w: &mut Writer<'_>, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
     let mut counts = ImportCounts::default();
     for (org_code, customer_id) in &batch.removals {
-        remove_customer(tx, org_code, customer_id, &mut counts).await?;
+        remove_customer(w, org_code, customer_id, &mut counts).await?;
     }
     let mut written = Written::default();
-    counts.rows_changed += write_customers(tx, backend, &batch.customers).await?;
-    counts.rows_changed += write_lists(tx, backend, &batch.lists, now, &mut written).await?;
-    counts.rows_changed += write_documents(tx, backend, &batch.documents, now, &mut written).await?;
-    counts.rows_changed += write_histories(tx, backend, &batch.histories, &mut written).await?;
+    counts.rows_changed += write_customers(w, batch).await?;
+    counts.rows_changed += date_listed_customers(w, batch).await?;
+    counts.rows_changed += write_lists(w, &batch.lists, now, &mut written).await?;
+    counts.rows_changed += write_documents(w, &batch.documents, now, &mut written).await?;
+    counts.rows_changed += write_histories(w, &batch.histories, &mut written).await?;
     let entries: Vec<&HistoryRow> = batch.entries.iter().collect();
-    counts.rows_changed += write_entries(tx, backend, &entries, &mut written).await?;
-    restamp(tx, &written, now).await?;
+    counts.rows_changed += write_entries(w, &entries, &mut written).await?;
+    restamp(w, &written, now).await?;
     Ok(counts)
 }
 
 #[async_trait]
 impl ImportStore for SqlStore {
     async fn import(&self, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
+        if let Some(imports) = &self.imports {
+            let mut tx = imports.begin().await?;
+            let counts = write_batch(&mut Writer::Postgres(&mut tx), batch, now).await?;
+            tx.commit().await?;
+            return Ok(counts);
+        }
         let mut tx = self.begin_write().await?;
-        let counts = write_batch(&mut tx, self.backend, batch, now).await?;
+        let counts = write_batch(&mut Writer::Any(&mut tx, self.backend), batch, now).await?;
         tx.commit().await?;
         Ok(counts)
     }

@@ -41,13 +41,17 @@ impl StatementPair {
 }
 
 /// [`InformationStore::asset_listing`]'s statement: a first row (`0` in the first column) with the list's change
-/// stamp and the customer's reg_date, then the page ([`asset_page_sql`], `1` in the first column).
+/// stamp (its newest asset's, or the list's own when an import took assets out of it) and the customer's reg_date, then the page ([`asset_page_sql`], `1` in the first column).
 /// One statement reads one snapshot, so the stamp never runs ahead of the page it comes with.
 fn asset_listing_sql(after_cursor: bool) -> &'static str {
     static STATEMENTS: StatementPair = StatementPair::new(|after_cursor| {
         format!(
             "SELECT CAST(0 AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
-               (SELECT MAX(updated_at) FROM assets WHERE org_code = $1 AND list_api = $2 AND customer_id = $3), \
+               (SELECT MAX(stamp) FROM (\
+                  SELECT MAX(updated_at) AS stamp FROM assets \
+                  WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 \
+                  UNION ALL SELECT changed_at FROM list_stamps \
+                  WHERE org_code = $1 AND customer_id = $3 AND list_api = $2) stamps), \
                (SELECT reg_date FROM customers WHERE org_code = $1 AND customer_id = $3) \
              UNION ALL SELECT CAST(1 AS BIGINT), {LISTED_COLUMNS}, NULL, NULL FROM ({}) page",
             asset_page_sql(LISTED_COLUMNS, after_cursor)

@@ -10,6 +10,7 @@ mod info;
 mod participant;
 mod portal;
 mod upsert;
+mod writer;
 
 use crate::grant_cache::GrantCache;
 use crate::local_read::{LocalReader, LocalRow, Param};
@@ -53,6 +54,9 @@ pub struct SqlStore {
     write_turns: Arc<tokio::sync::Mutex<()>>,
     /// On PostgreSQL, how writes to tokens and consents reach the other servers ([`crate::notify`]).
     announcements: Option<Arc<Announcements>>,
+    /// On PostgreSQL, the connections imports write through: native ones, whose COPY the `Any`
+    /// driver lacks ([`ImportStore`]).
+    imports: Option<sqlx::PgPool>,
 }
 
 /// How long a grant read by this store is reused when nothing was written through it; it is how
@@ -97,6 +101,9 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
     let in_memory = path.is_empty() || path == ":memory:" || options.contains("mode=memory");
     (!in_memory).then(|| PathBuf::from(path))
 }
+
+/// PostgreSQL connections of concurrent imports (`mydata import`, the ingestion API).
+const IMPORT_CONNECTIONS: u32 = 4;
 
 /// Splits `sqlite://FILE` / `postgres://…` into a backend and the URL sqlx should open.
 fn classify(url: &str) -> StoreResult<(Backend, String)> {
@@ -183,6 +190,16 @@ impl SqlStore {
             reads: Arc::new(reads),
             write_turns: Arc::default(),
             announcements: (backend == Backend::Postgres).then(|| Arc::new(Announcements::new(&url))),
+            imports: match backend {
+                // Opened on first use: only imports need them.
+                Backend::Postgres => Some(
+                    sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(IMPORT_CONNECTIONS)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_lazy(&url)?,
+                ),
+                Backend::Sqlite => None,
+            },
         })
     }
 
@@ -448,7 +465,7 @@ mod tests {
     #[test]
     fn the_two_sets_of_migrations_are_one_sequence() {
         let versions: Vec<i64> = MIGRATOR.iter().map(|migration| migration.version).collect();
-        assert_eq!(versions, (1..=13).collect::<Vec<_>>());
+        assert_eq!(versions, (1..=13).chain([15]).collect::<Vec<_>>());
     }
 
     /// A database at version 9 whose consents name assets by key alone: migration 10 carries each

@@ -42,6 +42,35 @@ impl Upsert {
         self.statement(rows, backend == Backend::Sqlite)
     }
 
+    /// PostgreSQL: a temporary table for the rows of one [`Upsert::upsert_staged`], with this table's
+    /// columns and types and none of its constraints (conflicts are settled by the upsert).
+    pub(super) fn staging_table(&self) -> String {
+        format!(
+            "CREATE TEMP TABLE staged_{0} ON COMMIT DROP AS SELECT {1} FROM {0} WITH NO DATA",
+            self.table,
+            self.columns.join(", ")
+        )
+    }
+
+    /// PostgreSQL: COPY of rows in text format into the [`Upsert::staging_table`].
+    pub(super) fn copy_into_staging(&self) -> String {
+        format!("COPY staged_{} ({}) FROM STDIN", self.table, self.columns.join(", "))
+    }
+
+    /// PostgreSQL: the upsert of every staged row.
+    pub(super) fn upsert_staged(&self) -> String {
+        let columns = self.columns.join(", ");
+        format!(
+            "INSERT INTO {0} ({columns}) SELECT {columns} FROM staged_{0} ON CONFLICT {1}",
+            self.table, self.on_conflict
+        )
+    }
+
+    /// PostgreSQL: drops the [`Upsert::staging_table`], so that another load in the transaction can create it again.
+    pub(super) fn drop_staging(&self) -> String {
+        format!("DROP TABLE staged_{}", self.table)
+    }
+
     fn statement(&self, rows: usize, anonymous: bool) -> String {
         let width = self.width();
         let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table, self.columns.join(", "));

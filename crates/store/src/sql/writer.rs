@@ -1,0 +1,130 @@
+//! The connection an import's transaction runs on: sqlx's `Any` one on SQLite, a native one on
+//! PostgreSQL. The `Any` driver has no COPY, and COPY must run in the batch's own transaction for
+//! the batch to stay all or nothing; so on PostgreSQL the whole batch runs on a native connection,
+//! and [`Writer::upsert`] loads many rows with COPY into a staging table, then upserts from it.
+
+use super::upsert::Upsert;
+use super::*;
+use sqlx::postgres::PgConnection;
+
+/// Rows per multi-row statement: 500 × 7 columns stays far below both databases' parameter limits.
+/// On PostgreSQL more rows than this go through COPY instead.
+pub(super) const CHUNK: usize = 500;
+
+pub(super) enum Writer<'c> {
+    Any(&'c mut sqlx::AnyConnection, Backend),
+    Postgres(&'c mut PgConnection),
+}
+
+/// The text columns of the rows a statement returned.
+pub(super) type TextRows = Vec<Vec<String>>;
+
+fn bound_pg<'q>(
+    sql: &'q str,
+    params: &[Param<'q>],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    params.iter().fold(sqlx::query(sql), |query, param| match *param {
+        Param::Text(text) => query.bind(text),
+        Param::Int(number) => query.bind(number),
+    })
+}
+
+fn texts<R: Row>(rows: Vec<R>, columns: usize) -> Result<TextRows, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter().map(|row| (0..columns).map(|i| row.try_get::<String, _>(i)).collect()).collect()
+}
+
+/// One value in COPY's text format: tabs, newlines and backslashes escaped.
+fn copy_text(out: &mut Vec<u8>, param: &Param<'_>) {
+    match param {
+        Param::Int(number) => out.extend_from_slice(number.to_string().as_bytes()),
+        Param::Text(text) => {
+            for &byte in text.as_bytes() {
+                match byte {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(byte),
+                }
+            }
+        }
+    }
+}
+
+impl Writer<'_> {
+    pub(super) fn backend(&self) -> Backend {
+        match self {
+            Writer::Any(_, backend) => *backend,
+            Writer::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs `sql` with `params` bound to `$1`, `$2`, … (`?` on SQLite); returns the rows it changed.
+    pub(super) async fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Writer::Any(conn, _) => bound(sql, params).execute(&mut **conn).await?.rows_affected(),
+            Writer::Postgres(conn) => bound_pg(sql, params).execute(&mut **conn).await?.rows_affected(),
+        })
+    }
+
+    /// The first `columns` columns, all text, of the rows `sql` returns.
+    pub(super) async fn fetch(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        columns: usize,
+    ) -> Result<TextRows, sqlx::Error> {
+        match self {
+            Writer::Any(conn, _) => texts(bound(sql, params).fetch_all(&mut **conn).await?, columns),
+            Writer::Postgres(conn) => texts(bound_pg(sql, params).fetch_all(&mut **conn).await?, columns),
+        }
+    }
+
+    /// Upserts `rows` (each its values in `upsert`'s column order) and returns the `returning`
+    /// columns (a comma-separated list) of the rows it inserted or updated: multi-row statements of
+    /// [`CHUNK`] rows, or on PostgreSQL, for more rows than that, COPY into a staging table and one
+    /// statement from it (a round trip and a parse per row saved: the rows stream as one message).
+    pub(super) async fn upsert(
+        &mut self,
+        upsert: &Upsert,
+        rows: &[Vec<Param<'_>>],
+        returning: &str,
+    ) -> Result<TextRows, sqlx::Error> {
+        let columns = returning.split(',').count();
+        if let Writer::Postgres(conn) = self
+            && rows.len() > CHUNK
+        {
+            // Statements naming a table that lives for one load are not kept prepared.
+            sqlx::query(&upsert.staging_table()).persistent(false).execute(&mut **conn).await?;
+            let mut copy = conn.copy_in_raw(&upsert.copy_into_staging()).await?;
+            let mut data = Vec::with_capacity(rows.len() * 256);
+            for row in rows {
+                for (i, value) in row.iter().enumerate() {
+                    if i > 0 {
+                        data.push(b'\t');
+                    }
+                    copy_text(&mut data, value);
+                }
+                data.push(b'\n');
+            }
+            copy.send(data).await?;
+            copy.finish().await?;
+            let sql = format!("{} RETURNING {returning}", upsert.upsert_staged());
+            let written = sqlx::query(&sql).persistent(false).fetch_all(&mut **conn).await?;
+            sqlx::query(&upsert.drop_staging()).persistent(false).execute(&mut **conn).await?;
+            return texts(written, columns);
+        }
+        let backend = self.backend();
+        let mut written = Vec::new();
+        for chunk in rows.chunks(CHUNK) {
+            let sql = format!("{} RETURNING {returning}", upsert.rows(backend, chunk.len()));
+            let params: Vec<Param<'_>> = chunk.iter().flatten().copied().collect();
+            written.extend(self.fetch(&sql, &params, columns).await?);
+        }
+        Ok(written)
+    }
+}
