@@ -28,6 +28,41 @@ async fn serve_announces_its_address_and_answers_the_api_list() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[tokio::test]
+async fn metrics_listen_moves_metrics_off_the_public_listener() {
+    let dir = temp_dir("metrics-listen");
+    let database = format!("sqlite://{}", dir.join("m.db").display());
+    let serve = ["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &database];
+    let http = reqwest::Client::new();
+    // By default /metrics is on the public listener.
+    let (server, base) = start(&serve);
+    let response = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("mydata_log_dropped_lines_total"));
+    drop(server);
+
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let (_server, base) = start_with_env(&serve, &[("MYDATA_METRICS_LISTEN", &metrics)]);
+    let public = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404, "not on the public listener");
+    let body: serde_json::Value = public.json().await.unwrap();
+    assert_eq!(body["rsp_code"], "40401", "첨부1: no such endpoint");
+    let own = http.get(format!("http://{metrics}/metrics")).send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("mydata_log_dropped_lines_total"));
+    // The information APIs stay on the public listener only.
+    let api_list = http
+        .get(format!("{base}/v1/bank/apis?org_code=BANK000001&client_id=demo"))
+        .header("x-api-tran-id", "OPERAT0001M00000000000001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api_list.status(), 200);
+    let elsewhere = http.get(format!("http://{metrics}/v1/bank/apis")).send().await.unwrap();
+    assert_eq!(elsewhere.status(), 404);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn help_teaches_every_subcommand() {
     let out = mydata().arg("--help").output().unwrap();

@@ -113,11 +113,6 @@ async fn usage_errors_are_refused() {
     assert!(text(&out.stderr).contains("line 3: record: is not JSON"), "{}", text(&out.stderr));
 }
 
-/// A free port on loopback, for a listener the test must know before the server announces it.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 const SECRET: &str = "admin-secret-0123456789";
 
 #[tokio::test]
@@ -125,7 +120,7 @@ async fn the_ingestion_api_takes_records_with_its_secret_on_its_own_listener() {
     let db = TestDatabase::new(Backend::Sqlite).await;
     let secret_file = std::env::temp_dir().join(format!("mydata-admin-secret-{}", std::process::id()));
     std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-    let admin_addr = format!("127.0.0.1:{}", free_port());
+    let admin_addr = format!("127.0.0.1:{}", common::free_port());
     let secret_file_name = secret_file.display().to_string();
     let args = [
         "serve",
@@ -212,7 +207,7 @@ async fn the_ingestion_api_takes_records_with_its_secret_on_its_own_listener() {
 #[tokio::test]
 async fn the_ingestion_api_needs_a_secret() {
     let db = TestDatabase::new(Backend::Sqlite).await;
-    let addr = format!("127.0.0.1:{}", free_port());
+    let addr = format!("127.0.0.1:{}", common::free_port());
     for extra in
         [&["--admin-listen", addr.as_str()][..], &["--admin-listen", addr.as_str(), "--admin-secret", "short"][..]]
     {

@@ -201,6 +201,21 @@ impl Provider {
 
 /// The provider's whole HTTP surface.
 pub fn router(provider: Arc<Provider>) -> Router {
+    routes(provider.clone()).merge(metrics_router(provider))
+}
+
+/// [`router`] without `/metrics`, for a server that serves it on a listener of its own
+/// ([`metrics_router`]): the figures stay off the address operators call.
+pub fn router_without_metrics(provider: Arc<Provider>) -> Router {
+    routes(provider)
+}
+
+/// `/metrics` alone.
+pub fn metrics_router(provider: Arc<Provider>) -> Router {
+    Router::new().route(metrics::PATH, metrics::route(provider.metrics.clone(), provider.store.clone()))
+}
+
+fn routes(provider: Arc<Provider>) -> Router {
     let issuer = provider.tran_id_issuer();
     Router::new()
         .merge(oauth::routes(provider.clone()))
@@ -210,7 +225,6 @@ pub fn router(provider: Arc<Provider>) -> Router {
             mydata_web::openapi::PATH,
             mydata_web::openapi::route("MyData information provider", provider.served_apis(), provider.institutions()),
         )
-        .route(metrics::PATH, metrics::route(provider.metrics.clone(), provider.store.clone()))
         .merge(mydata_web::health::routes(provider.store.clone()))
         .fallback(unserved)
         .layer(axum::middleware::from_fn_with_state(provider.clone(), access_log::record))

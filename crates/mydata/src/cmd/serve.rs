@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// server. Needs --portal. Behind a proxy every caller has the proxy's address: leave it off there.
     #[arg(long, env = "MYDATA_ENFORCE_REGISTERED_IPS", requires = "portal")]
     enforce_registered_ips: bool,
+    /// Serve `/metrics` (Prometheus) on this address of its own instead of on --listen, so that the
+    /// figures are not reachable where operators call; port 0 picks a free port (it is logged).
+    #[arg(long, env = "MYDATA_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<String>,
     #[command(flatten)]
     customer_auth: CustomerAuthArgs,
     #[command(flatten)]
@@ -389,10 +393,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = server::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, orgs = provider.config.orgs.len(), tls = tls.is_some(), "provider started");
-    super::pki::serve(listener, mydata_provider::router(provider.clone()), tls).await?;
+    let router = match &args.metrics_listen {
+        Some(metrics_addr) => {
+            serve_metrics(metrics_addr, provider.clone()).await?;
+            mydata_provider::router_without_metrics(provider.clone())
+        }
+        None => mydata_provider::router(provider.clone()),
+    };
+    super::pki::serve(listener, router, tls).await?;
     // In-flight requests have been answered; their statistics must reach the store before exit.
     provider.support.stats.flush().await;
     tracing::info!("stopped; call statistics flushed");
+    Ok(())
+}
+
+/// Starts `/metrics` on a listener of its own; it stops with the process's signal.
+async fn serve_metrics(addr: &str, provider: Arc<Provider>) -> anyhow::Result<()> {
+    let listener = server::bind(addr).await.with_context(|| format!("--metrics-listen {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "metrics started");
+    tokio::spawn(async move {
+        let shutdown = server::shutdown_signal();
+        if let Err(e) = server::serve(listener, mydata_provider::metrics_router(provider), shutdown).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
     Ok(())
 }
 

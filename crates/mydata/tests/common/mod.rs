@@ -23,6 +23,11 @@ impl Drop for Server {
     }
 }
 
+/// A free port on loopback, for a listener the test must know before the server announces it.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 /// Starts `mydata ARGS` and returns it with the base URL of its `listening on` line.
 pub fn start(args: &[&str]) -> (Server, String) {
     start_with_env(args, &[])
