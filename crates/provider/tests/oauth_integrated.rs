@@ -43,26 +43,16 @@ fn hash_request(
     cert_tx_id: &str,
 ) -> Vec<(String, String)> {
     let password = b64(&signer.sign_in_transaction(&Sha256::digest(original.as_bytes()), signed_in));
-    [
-        ("tx_id", tx_id.to_owned()),
-        ("org_code", BANK.into()),
-        ("grant_type", "password".into()),
-        ("client_id", CLIENT_ID.into()),
-        ("client_secret", CLIENT_SECRET.into()),
-        ("ca_code", CA.into()),
-        ("username", CI.into()),
-        ("request_type", "1".into()),
-        ("password_len", password.len().to_string()),
-        ("password", password),
-        ("auth_type", "1".into()),
-        ("consent_type", "1".into()),
-        ("consent_len", original.len().to_string()),
-        ("consent", original.to_owned()),
-        ("cert_tx_id", cert_tx_id.into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    second_stage_form(
+        tx_id,
+        password,
+        "1",
+        [
+            ("consent_len", original.len().to_string()),
+            ("consent", original.to_owned()),
+            ("cert_tx_id", cert_tx_id.into()),
+        ],
+    )
 }
 
 /// Where a test CA publishes its CRL: an HTTP server on a random port answering every GET with the

@@ -75,6 +75,27 @@ pub fn request(
     let password = b64(&signer.sign(consent.to_string().as_bytes()));
     let person = json!({"user_agreement": "본인확인 이용에 동의합니다", "isp_url_info": "operator.example", "ucpid_nonce": ucpid_nonce});
     let person = b64(&signer.sign(person.to_string().as_bytes()));
+    second_stage_form(
+        tx_id,
+        password,
+        "0",
+        [
+            ("signed_person_info_req_len", person.len().to_string()),
+            ("signed_person_info_req", person),
+            ("consent_nonce", consent_nonce.into()),
+            ("ucpid_nonce", ucpid_nonce.into()),
+        ],
+    )
+}
+
+/// The form of a 2차 통합인증-002 request of auth_type (and consent_type) `auth_type`, signed as
+/// `password`, with the members of that auth_type.
+pub fn second_stage_form<const N: usize>(
+    tx_id: &str,
+    password: String,
+    auth_type: &str,
+    members: [(&str, String); N],
+) -> Vec<(String, String)> {
     [
         ("tx_id", tx_id.to_owned()),
         ("org_code", BANK.into()),
@@ -86,14 +107,11 @@ pub fn request(
         ("request_type", "1".into()),
         ("password_len", password.len().to_string()),
         ("password", password),
-        ("auth_type", "0".into()),
-        ("consent_type", "0".into()),
-        ("signed_person_info_req_len", person.len().to_string()),
-        ("signed_person_info_req", person),
-        ("consent_nonce", consent_nonce.into()),
-        ("ucpid_nonce", ucpid_nonce.into()),
+        ("auth_type", auth_type.into()),
+        ("consent_type", auth_type.into()),
     ]
     .into_iter()
+    .chain(members)
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
 }
