@@ -447,16 +447,27 @@ async fn write_batch(w: &mut Writer<'_>, batch: &ImportBatch, now: i64) -> Store
 #[async_trait]
 impl ImportStore for SqlStore {
     async fn import(&self, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
+        // A refused batch rolls back before its connection goes back to the pool: a rollback left to
+        // the transaction's drop waits for the connection's next use, holding the batch's locks
+        // (a schema drop after a refused import waited on them for good).
         if let Some(imports) = &self.imports {
             let mut tx = imports.begin().await?;
-            let counts = write_batch(&mut Writer::Postgres(&mut tx), batch, now).await?;
-            tx.commit().await?;
-            return Ok(counts);
+            return match write_batch(&mut Writer::Postgres(&mut tx), batch, now).await {
+                Ok(counts) => Ok(tx.commit().await.map(|()| counts)?),
+                Err(refused) => {
+                    let _ = tx.rollback().await;
+                    Err(refused)
+                }
+            };
         }
         let mut tx = self.begin_write().await?;
-        let counts = write_batch(&mut Writer::Any(&mut tx, self.backend), batch, now).await?;
-        tx.commit().await?;
-        Ok(counts)
+        match write_batch(&mut Writer::Any(&mut tx, self.backend), batch, now).await {
+            Ok(counts) => Ok(tx.commit().await.map(|()| counts)?),
+            Err(refused) => {
+                let _ = tx.rollback().await;
+                Err(refused)
+            }
+        }
     }
 
     async fn org_codes(&self) -> StoreResult<Vec<String>> {
