@@ -128,18 +128,23 @@ async fn consent_and_collect_through_the_operator(browser: &reqwest::Client, ope
     assert!(errors.split(", ").all(|e| e.is_empty() || e.starts_with("40402 ")), "{summary}");
 }
 
+/// `mydata ARGS`, with none of the caller's database and TLS settings.
+fn collect(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mydata"))
+        .args(args)
+        .env_remove("MYDATA_DATABASE")
+        .env_remove("MYDATA_TLS_DIR")
+        .env_remove("MYDATA_TLS_ORG")
+        .output()
+        .expect("run mydata collect")
+}
+
 /// Runs the `mydata collect` command the sandbox printed, beside the running sandbox: nothing
 /// changed at the providers, so nothing new is stored.
 fn run_printed_collect(printed: &str) {
     let command = printed.lines().map(str::trim).find(|l| l.starts_with("mydata collect ")).expect("a collect command");
     let args: Vec<&str> = command.split_whitespace().skip(1).collect();
-    let output = Command::new(env!("CARGO_BIN_EXE_mydata"))
-        .args(&args)
-        .env_remove("MYDATA_DATABASE")
-        .env_remove("MYDATA_TLS_DIR")
-        .env_remove("MYDATA_TLS_ORG")
-        .output()
-        .expect("run mydata collect");
+    let output = collect(&args);
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{command}: {report}{}", String::from_utf8_lossy(&output.stderr));
     assert!(report.contains("2 customers, 11 providers, ") && report.contains(" 0 rows stored"), "{report}");
@@ -427,13 +432,7 @@ async fn integrated_auth_links_a_demo_customer_at_every_provider_in_one_signatur
     // Collecting: demo3's data from every provider lands in the operator's database.
     let database = format!("sqlite://{}", dir.join("operator.db").display());
     let pki = dir.join("pki").display().to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_mydata"))
-        .args(["collect", "--database", &database, "--tls-dir", &pki])
-        .env_remove("MYDATA_DATABASE")
-        .env_remove("MYDATA_TLS_DIR")
-        .env_remove("MYDATA_TLS_ORG")
-        .output()
-        .expect("run mydata collect");
+    let output = collect(&["collect", "--database", &database, "--tls-dir", &pki]);
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{report}{}", String::from_utf8_lossy(&output.stderr));
     assert!(report.contains("2 customers, 11 providers, "), "demo1 (prelinked) and demo3: {report}");

@@ -41,15 +41,7 @@ async fn a_customer_consents_in_chromium_and_the_operator_gets_a_working_code() 
 
     assert_eq!(params["state"], STATE);
     assert_eq!(params["api_tran_id"].len(), 25);
-    let form = [
-        ("org_code", BANK),
-        ("grant_type", "authorization_code"),
-        ("code", params["code"].as_str()),
-        ("client_id", "browserClient"),
-        ("client_secret", CLIENT_SECRET),
-        ("redirect_uri", callback.as_str()),
-    ];
-    let (status, tokens) = form_post(&app, "/oauth/2.0/token", &form).await;
+    let (status, tokens) = exchange_for(&app, "browserClient", &params["code"], CLIENT_SECRET, callback.as_str()).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["scope"], "bank.deposit bank.list bank.loan");
     let consent = &app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap()[0];

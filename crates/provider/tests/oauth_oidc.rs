@@ -238,15 +238,8 @@ async fn a_customer_signs_in_at_the_institutions_login_and_consents() {
     browser.close().await;
     assert_eq!(params["state"], STATE, "{params:?}");
     assert!(params.contains_key("code"), "{params:?}");
-    let form = [
-        ("org_code", BANK),
-        ("grant_type", "authorization_code"),
-        ("code", params["code"].as_str()),
-        ("client_id", "browserClient"),
-        ("client_secret", CLIENT_SECRET),
-        ("redirect_uri", setup.callback.as_str()),
-    ];
-    let (status, tokens) = form_post(&setup.app, "/oauth/2.0/token", &form).await;
+    let (status, tokens) =
+        exchange_for(&setup.app, "browserClient", &params["code"], CLIENT_SECRET, setup.callback.as_str()).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(setup.app.store.consents_of_customer(BANK, CUSTOMER).await.unwrap().len(), 1);
 

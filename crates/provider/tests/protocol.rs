@@ -152,12 +152,7 @@ async fn another_api_version_is_40003_and_an_unknown_path_40401() {
     let app = spawn(mydata_store::Backend::Sqlite).await;
     app.customer(BANK, "c1").await;
     let (_, pair) = app.consent(BANK, "c1", "bank.list", &[], in_a_year()).await;
-    let call = |path: &str| {
-        app.get(path)
-            .header("authorization", format!("Bearer {}", pair.access_token))
-            .header("x-api-type", "user-search")
-            .send()
-    };
+    let call = |path: &str| app.search(path, &pair.access_token).send();
     expect_code(call("/v2/bank/accounts?org_code=BANK000001&limit=10").await.unwrap(), 400, "40003").await;
     expect_code(call("/v10/bank/accounts?org_code=BANK000001&limit=10").await.unwrap(), 400, "40003").await;
     expect_code(call("/v1/bank/nothing-here").await.unwrap(), 404, "40401").await;
@@ -170,12 +165,7 @@ async fn in_maintenance_the_information_apis_answer_50008() {
     let app = spawn(mydata_store::Backend::Sqlite).await;
     app.customer(BANK, "c1").await;
     let (_, pair) = app.consent(BANK, "c1", "bank.list", &[], in_a_year()).await;
-    let call = || {
-        app.get("/v1/bank/accounts?org_code=BANK000001&limit=10")
-            .header("authorization", format!("Bearer {}", pair.access_token))
-            .header("x-api-type", "user-search")
-            .send()
-    };
+    let call = || app.search("/v1/bank/accounts?org_code=BANK000001&limit=10", &pair.access_token).send();
     app.provider.set_maintenance(true);
     expect_code(call().await.unwrap(), 500, "50008").await;
     app.provider.set_maintenance(false);

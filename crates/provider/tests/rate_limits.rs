@@ -88,12 +88,7 @@ async fn a_client_over_its_information_api_limit_is_answered_40302() {
     app.provider.set_rate_limits(RateLimits { client_per_sec: 1, ..Default::default() });
     app.customer(BANK, "c1").await;
     let (_, pair) = app.consent(BANK, "c1", "bank.list", &[], in_a_year()).await;
-    let call = || {
-        app.get("/v1/bank/accounts?org_code=BANK000001&limit=10")
-            .header("authorization", format!("Bearer {}", pair.access_token))
-            .header("x-api-type", "user-search")
-            .send()
-    };
+    let call = || app.search("/v1/bank/accounts?org_code=BANK000001&limit=10", &pair.access_token).send();
     let mut statuses = Vec::new();
     for _ in 0..5 {
         let response = call().await.unwrap();

@@ -249,40 +249,38 @@ async fn a_certificate_of_another_institution_is_refused_with_40103_and_unauthor
 async fn the_authorization_request_needs_the_operators_registered_certificate_too() {
     let pkis = pkis();
     let app = spawn_bank(Backend::Sqlite, &pkis.ours, ClientAuth::Optional).await;
-    let base = app.base.clone();
-    let authorize = |http: reqwest::Client| {
-        let base = base.clone();
-        async move {
-            http.get(format!("{base}/oauth/2.0/authorize"))
-                .header("x-api-tran-id", tran_id())
-                .header("x-user-ci", "Q0ktY3VzdC0x")
-                .query(&[
-                    ("org_code", BANK),
-                    ("response_type", "code"),
-                    ("client_id", CLIENT_ID),
-                    ("redirect_uri", "https://operator.example/callback"),
-                    ("app_scheme", "mydataapp://auth"),
-                    ("state", "s1"),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     let no_redirects =
         |tls: ClientTls| tls.reqwest_builder().unwrap().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     for (tls, who) in [
         (pkis.ours.client_tls(ROGUE).unwrap(), "another institution"),
         (pkis.ours.anonymous_client_tls(), "no certificate"),
     ] {
-        let refused = authorize(no_redirects(tls)).await;
+        let refused = start_authorize(&no_redirects(tls), &app.base).await;
         assert_eq!(refused.status(), 400, "{who}");
         let body: Value = refused.json().await.unwrap();
         assert_eq!(body["error"], "unauthorized_client", "{who}: {body}");
     }
-    let accepted = authorize(no_redirects(pkis.ours.client_tls(OPERATOR).unwrap())).await;
+    let accepted = start_authorize(&no_redirects(pkis.ours.client_tls(OPERATOR).unwrap()), &app.base).await;
     assert_eq!(accepted.status(), 302);
     assert!(accepted.headers()["location"].to_str().unwrap().starts_with("/oauth/2.0/consent/"));
+}
+
+/// 개별인증-001 for customer `Q0ktY3VzdC0x`, started by `http` as the operator's server starts it.
+async fn start_authorize(http: &reqwest::Client, base: &str) -> reqwest::Response {
+    http.get(format!("{base}/oauth/2.0/authorize"))
+        .header("x-api-tran-id", tran_id())
+        .header("x-user-ci", "Q0ktY3VzdC0x")
+        .query(&[
+            ("org_code", BANK),
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", "https://operator.example/callback"),
+            ("app_scheme", "mydataapp://auth"),
+            ("state", "s1"),
+        ])
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -301,21 +299,7 @@ async fn over_https_the_consent_cookie_is_secure_and_host_only() {
         .unwrap();
     let operator = pkis.ours.client_tls(OPERATOR).unwrap().reqwest_builder().unwrap();
     let operator = operator.redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let started = operator
-        .get(format!("{}/oauth/2.0/authorize", app.base))
-        .header("x-api-tran-id", tran_id())
-        .header("x-user-ci", "Q0ktY3VzdC0x")
-        .query(&[
-            ("org_code", BANK),
-            ("response_type", "code"),
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", "https://operator.example/callback"),
-            ("app_scheme", "mydataapp://auth"),
-            ("state", "s1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let started = start_authorize(&operator, &app.base).await;
     let page = started.headers()["location"].to_str().unwrap().to_owned();
     let browser = pkis.ours.anonymous_client_tls().reqwest_builder().unwrap();
     let browser = browser.redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -95,6 +95,11 @@ impl TestApp {
         self.http.get(format!("{}{path}", self.base)).header("x-api-tran-id", tran_id())
     }
 
+    /// A GET of an information API as a customer's search (`x-api-type: user-search`) with `access_token`.
+    pub fn search(&self, path: &str, access_token: &str) -> reqwest::RequestBuilder {
+        self.get(path).bearer_auth(access_token).header("x-api-type", "user-search")
+    }
+
     /// A POST with a valid x-api-tran-id.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(format!("{}{path}", self.base)).header("x-api-tran-id", tran_id())

@@ -239,6 +239,11 @@ pub async fn form_post_with(http: &reqwest::Client, app: &TestApp, path: &str, f
 }
 
 pub async fn exchange(app: &TestApp, code: &str, secret: &str, redirect: &str) -> (u16, Value) {
+    exchange_for(app, CLIENT_ID, code, secret, redirect).await
+}
+
+/// 개별인증-002: `client_id` buys tokens with `code`.
+pub async fn exchange_for(app: &TestApp, client_id: &str, code: &str, secret: &str, redirect: &str) -> (u16, Value) {
     form_post(
         app,
         "/oauth/2.0/token",
@@ -246,7 +251,7 @@ pub async fn exchange(app: &TestApp, code: &str, secret: &str, redirect: &str) -
             ("org_code", BANK),
             ("grant_type", "authorization_code"),
             ("code", code),
-            ("client_id", CLIENT_ID),
+            ("client_id", client_id),
             ("client_secret", secret),
             ("redirect_uri", redirect),
         ],
