@@ -229,7 +229,7 @@ impl ConsentPage<'_> {
     fn end_html(&self) -> String {
         let end_dates = ConsentStage::Assets.end_dates(self.today);
         let (today, latest) = (self.today, *end_dates.end());
-        let end = self.earlier.map(|c| c.end_date).filter(|d| (today..=latest).contains(d)).unwrap_or(latest);
+        let end = self.earlier.map(|c| c.end_date).filter(|d| end_dates.contains(d)).unwrap_or(latest);
         format!(
             "<h2>언제까지 보낼지 <small>(전송요구 종료시점)</small></h2><fieldset><label>종료일 <input type=\"date\" name=\"end_date\" id=\"end_date\" \
              value=\"{end}\" min=\"{today}\" max=\"{latest}\" required></label>\
