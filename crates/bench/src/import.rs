@@ -71,6 +71,29 @@ impl ImportBench {
         Ok(Generated { records, bytes: std::fs::metadata(file)?.len(), seconds })
     }
 
+    /// The baseline of an import: seconds to read every record of `file` as JSON, on every core,
+    /// with nothing checked and nothing written. No import of these records can be faster.
+    pub fn read_json_alone(&self, file: &Path) -> anyhow::Result<f64> {
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let started = Instant::now();
+        let lines: Vec<&str> = text.lines().collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = lines.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let reading: Vec<_> = lines
+                .chunks(per_thread)
+                .map(|chunk| {
+                    scope.spawn(|| {
+                        chunk.iter().try_for_each(|line| serde_json::from_str::<serde_json::Value>(line).map(drop))
+                    })
+                })
+                .collect();
+            reading.into_iter().try_for_each(|thread| thread.join().expect("reading JSON panicked"))
+        })
+        .context("a generated record is not JSON")?;
+        Ok(started.elapsed().as_secs_f64())
+    }
+
     /// Imports `file` into an empty throwaway database of `backend` (on PostgreSQL a schema of the
     /// database named by MYDATA_TEST_POSTGRES), `progress` told the bytes read.
     pub async fn import(&self, file: &Path, backend: Backend, progress: impl FnMut(u64)) -> anyhow::Result<ImportRun> {

@@ -16,6 +16,11 @@ async fn generated_records_are_imported_on_both_backends() {
     // Each person is a customer of the bank and of the card company.
     let customers = text.lines().filter(|l| l.contains(r#""customer":{"#)).count();
     assert_eq!(customers as u64, 2 * bench.people());
+    let json_alone = bench.read_json_alone(&file).unwrap();
+    assert!(json_alone.is_finite() && json_alone >= 0.0, "{json_alone}");
+    let broken = dir.path().join("broken.ndjson");
+    std::fs::write(&broken, format!("{text}{{\"org_code\":\n")).unwrap();
+    assert!(bench.read_json_alone(&broken).is_err(), "the baseline reads every line as JSON");
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let mut read = 0;
         let run = bench.import(&file, backend, |bytes| read += bytes).await.unwrap();

@@ -215,6 +215,9 @@ fn write<S: ImportStore + ?Sized>(store: &S, builder: BatchBuilder, (first, last
             }
             source => ImportError::Store { first, last, source },
         })?;
+        // Freeing a batch's many small values takes a tenth of the writing thread's time, which the
+        // next batch waits for.
+        tokio::task::spawn_blocking(move || drop(batch));
         Ok(counts.rows_changed)
     })
 }

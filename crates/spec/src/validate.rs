@@ -17,15 +17,35 @@ fn violation(field: &str, problem: impl Into<String>) -> Violation {
     Violation { field: field.to_owned(), problem: problem.into() }
 }
 
-/// Splits `aN(20)` into (`aN`, [20]) and `F(18,3)` into (`F`, [18, 3]).
-fn parse_type(spec: &str) -> (&str, Vec<u32>) {
-    match spec.split_once('(') {
-        Some((kind, rest)) => {
-            let args = rest.trim_end_matches(')').split(',').filter_map(|n| n.trim().parse().ok()).collect();
-            (kind, args)
-        }
-        None => (spec, Vec::new()),
+/// The numbers of a type: 20 in `aN(20)`, 18 and 3 in `F(18,3)` (no type of 첨부2 has more).
+#[derive(Default)]
+struct TypeArgs {
+    given: [u32; 2],
+    len: usize,
+}
+
+impl TypeArgs {
+    fn first(&self) -> Option<u32> {
+        self.as_slice().first().copied()
     }
+
+    fn as_slice(&self) -> &[u32] {
+        &self.given[..self.len]
+    }
+}
+
+/// Splits `aN(20)` into (`aN`, [20]) and `F(18,3)` into (`F`, [18, 3]), without allocating: every
+/// value an import checks goes through here.
+fn parse_type(spec: &str) -> (&str, TypeArgs) {
+    let mut args = TypeArgs::default();
+    let Some((kind, rest)) = spec.split_once('(') else { return (spec, args) };
+    for n in rest.trim_end_matches(')').split(',').filter_map(|n| n.trim().parse().ok()) {
+        if let Some(slot) = args.given.get_mut(args.len) {
+            *slot = n;
+            args.len += 1;
+        }
+    }
+    (kind, args)
 }
 
 fn check_one(kind: &str, args: &[u32], value: &str) -> Result<(), String> {
@@ -73,7 +93,7 @@ pub fn check_value(type_spec: &str, value: &str) -> Result<(), String> {
     let mut first_error = None;
     for alternative in type_spec.split('|') {
         let (kind, args) = parse_type(alternative);
-        match check_one(kind, &args, value) {
+        match check_one(kind, args.as_slice(), value) {
             Ok(()) => return Ok(()),
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -100,7 +120,7 @@ pub fn whole_number_range(field: &Field) -> Option<(i64, i64)> {
     }
     let (kind, args) = parse_type(&field.type_spec);
     let most = |digits: u32| if digits >= 19 { MOST_WHOLE } else { 10i64.pow(digits) - 1 };
-    let n = args.first().copied()?;
+    let n = args.first()?;
     match kind {
         "N" => Some((-most(n), most(n))),
         "aN" | "AN" => Some((0, most(n))),
@@ -275,54 +295,73 @@ pub fn check_supplied(
     path: &str,
 ) -> Vec<Violation> {
     let mut violations = Vec::new();
-    check_supplied_into(fields, skip, value, path, &mut violations);
+    check_supplied_into(fields, skip, value, Place::Root(path), &mut violations);
     violations
+}
+
+/// Where a value sits in a body (`account_list[0].account_num`), written out only for a violation:
+/// an import checks millions of values and refuses few.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    Root(&'a str),
+    Member(&'a Place<'a>, &'a str),
+    Item(&'a Place<'a>, usize),
+}
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Root(path) => f.write_str(path),
+            Place::Member(Place::Root(""), name) => f.write_str(name),
+            Place::Member(parent, name) => write!(f, "{parent}.{name}"),
+            Place::Item(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
 }
 
 fn check_supplied_into(
     fields: &[&'static Field],
     skip: &[&str],
     value: &serde_json::Value,
-    path: &str,
+    place: Place<'_>,
     out: &mut Vec<Violation>,
 ) {
     use serde_json::Value;
-    let at = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    let refuse = |out: &mut Vec<Violation>, at: Place<'_>, problem: String| {
+        out.push(violation(&at.to_string(), problem));
+    };
     let Value::Object(map) = value else {
-        out.push(violation(path, "must be a JSON object"));
+        refuse(out, place, "must be a JSON object".into());
         return;
     };
     for name in map.keys() {
         if skip.contains(&name.as_str()) {
-            out.push(violation(&at(name), "is the provider's to add, not the institution's"));
+            refuse(out, Place::Member(&place, name), "is the provider's to add, not the institution's".into());
         } else if !fields.iter().any(|f| &f.name == name) {
-            out.push(violation(&at(name), "is not a field of the table"));
+            refuse(out, Place::Member(&place, name), "is not a field of the table".into());
         }
     }
     for field in fields.iter().filter(|f| !skip.contains(&f.name.as_str())) {
-        let here = at(&field.name);
+        let here = Place::Member(&place, &field.name);
         match (map.get(&field.name), field.type_spec.as_str()) {
-            (None | Some(Value::Null), _) if field.required => out.push(violation(&here, "is required")),
+            (None | Some(Value::Null), _) if field.required => refuse(out, here, "is required".into()),
             (None | Some(Value::Null), _) => {}
             (Some(Value::Array(items)), "Object") => {
                 let children: Vec<&'static Field> = field.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
-                    check_supplied_into(&children, skip, item, &format!("{here}[{i}]"), out);
+                    check_supplied_into(&children, skip, item, Place::Item(&here, i), out);
                 }
             }
-            (Some(_), "Object") => out.push(violation(&here, "must be a list")),
+            (Some(_), "Object") => refuse(out, here, "must be a list".into()),
             (Some(Value::String(text)), spec) => {
                 let codes = listed_codes(field);
                 if let Err(problem) = check_value(spec, text) {
-                    out.push(violation(&here, format!("{spec} {problem}")));
+                    refuse(out, here, format!("{spec} {problem}"));
                 } else if !codes.is_empty() && !codes.contains(text) {
-                    out.push(violation(
-                        &here,
-                        format!("{spec} {text:?} is not one of its codes ({})", codes.join(", ")),
-                    ));
+                    refuse(out, here, format!("{spec} {text:?} is not one of its codes ({})", codes.join(", ")));
                 }
             }
-            (Some(_), spec) => out.push(violation(&here, format!("{spec} must be a string, number or boolean"))),
+            (Some(_), spec) => refuse(out, here, format!("{spec} must be a string, number or boolean")),
         }
     }
 }

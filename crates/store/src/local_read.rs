@@ -31,6 +31,15 @@ pub(crate) enum Param<'a> {
     Int(i64),
 }
 
+impl std::fmt::Display for Param<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Param::Text(text) => f.write_str(text),
+            Param::Int(number) => write!(f, "{number}"),
+        }
+    }
+}
+
 /// The values of one result row, by column position.
 pub(crate) struct LocalRow(Vec<Value>);
 
@@ -76,6 +85,23 @@ impl LocalReader {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "query_only", true)?;
         conn.set_prepared_statement_cache_capacity(32);
+        Ok(conn)
+    }
+
+    /// A connection of its own for one import's batch ([`crate::sql::import`]), which writes on the
+    /// calling thread. Its page cache (256 MiB, against SQLite's 2 MiB) holds a large batch's changed
+    /// pages until the commit, so that each goes to the WAL once rather than being spilled on the way;
+    /// its statement journals stay in memory (each upsert keeps the pages it changes until it ends,
+    /// and written to a temporary file they were a fifth of an import's time).
+    pub(crate) fn import_connection(&self) -> rusqlite::Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "cache_size", -262_144)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
 

@@ -79,9 +79,7 @@ async fn listing(store: &SqlStore, customer_id: &str) -> AssetListing {
     store.asset_listing(ORG, CARDS, customer_id, None, 10).await.unwrap()
 }
 
-async fn many_rows_are_stored_as_given_all_or_nothing(backend: Backend) {
-    let db = TestDatabase::new(backend).await;
-    let store = db.open().await.unwrap();
+async fn many_rows_are_stored_as_given_all_or_nothing(store: SqlStore) {
     let batch = large_batch("c1");
     let counts = store.import(&batch, 100).await.unwrap();
     assert_eq!(counts.rows_changed, 1 + 1_203 + 600 + 700);
@@ -107,14 +105,29 @@ async fn many_rows_are_stored_as_given_all_or_nothing(backend: Backend) {
     assert_eq!(store.export_customer(ORG, "c1").await.unwrap(), stored);
 }
 
+/// A SQLite file's import writes on the calling thread (`rusqlite`), on either kind of runtime.
 #[tokio::test]
 async fn sqlite_many_rows_are_stored_as_given_all_or_nothing() {
-    many_rows_are_stored_as_given_all_or_nothing(Backend::Sqlite).await;
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    many_rows_are_stored_as_given_all_or_nothing(db.open().await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_on_a_multi_threaded_runtime_many_rows_are_stored_as_given_all_or_nothing() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    many_rows_are_stored_as_given_all_or_nothing(db.open().await.unwrap()).await;
+}
+
+/// A database in memory lives in the pool's one connection, so its import goes through sqlx.
+#[tokio::test]
+async fn sqlite_in_memory_many_rows_are_stored_as_given_all_or_nothing() {
+    many_rows_are_stored_as_given_all_or_nothing(SqlStore::open("sqlite::memory:").await.unwrap()).await;
 }
 
 #[tokio::test]
 async fn postgres_many_rows_are_stored_as_given_all_or_nothing() {
-    many_rows_are_stored_as_given_all_or_nothing(Backend::Postgres).await;
+    let db = TestDatabase::new(Backend::Postgres).await;
+    many_rows_are_stored_as_given_all_or_nothing(db.open().await.unwrap()).await;
 }
 
 fn list_alone(list: ListReplacement) -> ImportBatch {

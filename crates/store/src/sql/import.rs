@@ -444,6 +444,25 @@ async fn write_batch(w: &mut Writer<'_>, batch: &ImportBatch, now: i64) -> Store
     Ok(counts)
 }
 
+/// Runs `write` on the calling thread; on a multi-threaded runtime its other tasks move to other
+/// threads meanwhile (a large batch writes for seconds).
+fn on_this_thread<T>(write: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|runtime| runtime.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(write),
+        _ => write(),
+    }
+}
+
+/// The result of a batch written through [`Writer::Local`], whose statements never wait: its
+/// future is ready the first time it is asked.
+fn run_to_end<T>(write: impl Future<Output = T>) -> T {
+    let mut write = std::pin::pin!(write);
+    match write.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(done) => done,
+        std::task::Poll::Pending => unreachable!("a SQLite file's import writes on the calling thread"),
+    }
+}
+
 #[async_trait]
 impl ImportStore for SqlStore {
     async fn import(&self, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
@@ -459,6 +478,20 @@ impl ImportStore for SqlStore {
                     Err(refused)
                 }
             };
+        }
+        if let Reads::Local(local) = self.reads.as_ref() {
+            let _turn = self.write_turn().await;
+            let mut conn = local.import_connection()?;
+            return on_this_thread(|| {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                match run_to_end(write_batch(&mut Writer::Local(&mut conn), batch, now)) {
+                    Ok(counts) => Ok(conn.execute_batch("COMMIT").map(|()| counts)?),
+                    Err(refused) => {
+                        let _ = conn.execute_batch("ROLLBACK");
+                        Err(refused)
+                    }
+                }
+            });
         }
         let mut tx = self.begin_write().await?;
         match write_batch(&mut Writer::Any(&mut tx, self.backend), batch, now).await {

@@ -412,10 +412,17 @@ fn paged<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> &str) -> Page<T> 
 }
 
 /// A unique-constraint violation becomes a Conflict naming what collided; other errors pass through.
-fn unique_conflict(e: sqlx::Error, what: &str) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_owned()),
-        _ => StoreError::Database(e),
+fn unique_conflict(e: impl Into<StoreError>, what: &str) -> StoreError {
+    match e.into() {
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            StoreError::Conflict(what.to_owned())
+        }
+        StoreError::LocalDatabase(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            StoreError::Conflict(what.to_owned())
+        }
+        other => other,
     }
 }
 

@@ -22,6 +22,17 @@ impl Upsert {
         Upsert { table, columns, on_conflict, single_row: OnceLock::new() }
     }
 
+    /// Where `column` is among the values bound per row.
+    ///
+    /// # Panics
+    /// If the table has no such column: the statements name their columns in code.
+    pub(super) fn position(&self, column: &str) -> usize {
+        self.columns
+            .iter()
+            .position(|c| *c == column)
+            .unwrap_or_else(|| panic!("{} has no column {column}", self.table))
+    }
+
     /// Values bound per row.
     pub(super) fn width(&self) -> usize {
         self.columns.len()

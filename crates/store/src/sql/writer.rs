@@ -1,7 +1,14 @@
-//! The connection an import's transaction runs on: sqlx's `Any` one on SQLite, a native one on
-//! PostgreSQL. The `Any` driver has no COPY, and COPY must run in the batch's own transaction for
-//! the batch to stay all or nothing; so on PostgreSQL the whole batch runs on a native connection,
-//! and [`Writer::upsert`] loads many rows with COPY into a staging table, then upserts from it.
+//! The connection an import's transaction runs on: on a SQLite file one of its own on the calling
+//! thread, a native one on PostgreSQL, sqlx's `Any` one for a SQLite database in memory.
+//!
+//! On SQLite, sqlx hands every statement, every bound value and every returned row across to a
+//! worker thread and back through the `Any` types; for an import's hundreds of thousands of rows
+//! that cost more than SQLite's own work (the profile of `mydata import` showed a third of its
+//! time in the hand-offs). A [`rusqlite`] connection runs one prepared statement per row instead.
+//!
+//! The `Any` driver has no COPY, and COPY must run in the batch's own transaction for the batch
+//! to stay all or nothing; so on PostgreSQL the whole batch runs on a native connection, and
+//! [`Writer::upsert`] loads many rows with COPY into a staging table, then upserts from it.
 
 use super::upsert::Upsert;
 use super::*;
@@ -14,6 +21,8 @@ pub(super) const CHUNK: usize = 500;
 pub(super) enum Writer<'c> {
     Any(&'c mut sqlx::AnyConnection, Backend),
     Postgres(&'c mut PgConnection),
+    /// A SQLite file's connection in a transaction: every statement runs on the calling thread.
+    Local(&'c mut rusqlite::Connection),
 }
 
 /// The text columns of the rows a statement returned.
@@ -35,6 +44,51 @@ where
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     rows.iter().map(|row| (0..columns).map(|i| row.try_get::<String, _>(i)).collect()).collect()
+}
+
+fn bind_local(statement: &mut rusqlite::CachedStatement<'_>, index: usize, param: &Param<'_>) -> rusqlite::Result<()> {
+    match *param {
+        Param::Text(text) => statement.raw_bind_parameter(index, text),
+        Param::Int(number) => statement.raw_bind_parameter(index, number),
+    }
+}
+
+/// `sql` with `params` bound in order to anonymous `?` or to `$1`, `$2`, … (which SQLite numbers by
+/// first appearance, so each is looked up by name), prepared once per connection.
+fn local_statement<'c>(
+    conn: &'c rusqlite::Connection,
+    sql: &str,
+    params: &[Param<'_>],
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let anonymous = statement.parameter_count() > 0 && statement.parameter_name(1).is_none();
+    for (position, param) in params.iter().enumerate() {
+        let index =
+            if anonymous { Some(position + 1) } else { statement.parameter_index(&format!("${}", position + 1))? };
+        if let Some(index) = index {
+            bind_local(&mut statement, index, param)?;
+        }
+    }
+    Ok(statement)
+}
+
+fn local_execute(conn: &rusqlite::Connection, sql: &str, params: &[Param<'_>]) -> rusqlite::Result<u64> {
+    Ok(local_statement(conn, sql, params)?.raw_execute()? as u64)
+}
+
+fn local_texts(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Param<'_>],
+    columns: usize,
+) -> rusqlite::Result<TextRows> {
+    let mut statement = local_statement(conn, sql, params)?;
+    let mut rows = statement.raw_query();
+    let mut read = Vec::new();
+    while let Some(row) = rows.next()? {
+        read.push((0..columns).map(|i| row.get::<_, String>(i)).collect::<rusqlite::Result<_>>()?);
+    }
+    Ok(read)
 }
 
 /// One value in COPY's text format: tabs, newlines and backslashes escaped.
@@ -60,41 +114,56 @@ impl Writer<'_> {
         match self {
             Writer::Any(_, backend) => *backend,
             Writer::Postgres(_) => Backend::Postgres,
+            Writer::Local(_) => Backend::Sqlite,
         }
     }
 
     /// Runs `sql` with `params` bound to `$1`, `$2`, … (`?` on SQLite); returns the rows it changed.
-    pub(super) async fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, sqlx::Error> {
+    pub(super) async fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> StoreResult<u64> {
         Ok(match self {
             Writer::Any(conn, _) => bound(sql, params).execute(&mut **conn).await?.rows_affected(),
             Writer::Postgres(conn) => bound_pg(sql, params).execute(&mut **conn).await?.rows_affected(),
+            Writer::Local(conn) => local_execute(conn, sql, params)?,
         })
     }
 
     /// The first `columns` columns, all text, of the rows `sql` returns.
-    pub(super) async fn fetch(
-        &mut self,
-        sql: &str,
-        params: &[Param<'_>],
-        columns: usize,
-    ) -> Result<TextRows, sqlx::Error> {
-        match self {
-            Writer::Any(conn, _) => texts(bound(sql, params).fetch_all(&mut **conn).await?, columns),
-            Writer::Postgres(conn) => texts(bound_pg(sql, params).fetch_all(&mut **conn).await?, columns),
-        }
+    pub(super) async fn fetch(&mut self, sql: &str, params: &[Param<'_>], columns: usize) -> StoreResult<TextRows> {
+        Ok(match self {
+            Writer::Any(conn, _) => texts(bound(sql, params).fetch_all(&mut **conn).await?, columns)?,
+            Writer::Postgres(conn) => texts(bound_pg(sql, params).fetch_all(&mut **conn).await?, columns)?,
+            Writer::Local(conn) => local_texts(conn, sql, params, columns)?,
+        })
     }
 
     /// Upserts `rows` (each its values in `upsert`'s column order) and returns the `returning`
-    /// columns (a comma-separated list) of the rows it inserted or updated: multi-row statements of
-    /// [`CHUNK`] rows, or on PostgreSQL, for more rows than that, COPY into a staging table and one
-    /// statement from it (a round trip and a parse per row saved: the rows stream as one message).
+    /// columns (a comma-separated list) of the rows it inserted or updated: on a SQLite file one
+    /// prepared statement run per row; else multi-row statements of [`CHUNK`] rows, or on
+    /// PostgreSQL, for more rows than that, COPY into a staging table and one statement from it (a
+    /// round trip and a parse per row saved: the rows stream as one message).
     pub(super) async fn upsert(
         &mut self,
         upsert: &Upsert,
         rows: &[Vec<Param<'_>>],
         returning: &str,
-    ) -> Result<TextRows, sqlx::Error> {
+    ) -> StoreResult<TextRows> {
         let columns = returning.split(',').count();
+        if let Writer::Local(conn) = self {
+            // What a row changed is the statement's count; the returned columns are the row's own
+            // values (SQLite would buffer a RETURNING row in a table of its own for every row).
+            let returned: Vec<usize> = returning.split(',').map(|column| upsert.position(column.trim())).collect();
+            let mut statement = conn.prepare_cached(&upsert.rows(Backend::Sqlite, 1))?;
+            let mut written = Vec::new();
+            for row in rows {
+                for (index, param) in row.iter().enumerate() {
+                    bind_local(&mut statement, index + 1, param)?;
+                }
+                if statement.raw_execute()? > 0 {
+                    written.push(returned.iter().map(|&column| row[column].to_string()).collect());
+                }
+            }
+            return Ok(written);
+        }
         if let Writer::Postgres(conn) = self
             && rows.len() > CHUNK
         {
@@ -116,7 +185,7 @@ impl Writer<'_> {
             let sql = format!("{} RETURNING {returning}", upsert.upsert_staged());
             let written = sqlx::query(&sql).persistent(false).fetch_all(&mut **conn).await?;
             sqlx::query(&upsert.drop_staging()).persistent(false).execute(&mut **conn).await?;
-            return texts(written, columns);
+            return Ok(texts(written, columns)?);
         }
         let backend = self.backend();
         let mut written = Vec::new();
