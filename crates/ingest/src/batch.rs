@@ -3,7 +3,7 @@
 //! whole answers before single entries, and two records that say different things about the same
 //! thing are refused rather than one of them winning by its place.
 
-use crate::record::{Content, DataRecord, Record, Refusal};
+use crate::record::{Content, DataRecord, Entry, Record, Refusal};
 use mydata_spec::subject;
 use mydata_store::{AssetRow, Customer, Document, HistoryReplacement, HistoryRow, ImportBatch, ListReplacement};
 use serde_json::{Map, Value};
@@ -55,16 +55,15 @@ fn keep_once<K: Ord, V: PartialEq>(
     }
 }
 
-fn entry_row(record: &DataRecord, entry: Map<String, Value>) -> HistoryRow {
-    let order = subject::entry_order(record.api, &entry);
+fn entry_row(record: &DataRecord, entry: Entry) -> HistoryRow {
     HistoryRow {
         org_code: record.org_code.clone(),
         api_id: record.api.id.to_owned(),
         subject_key: record.subject_key.clone(),
-        sort_key: order.sort_key,
+        sort_key: entry.order.sort_key,
         customer_id: record.customer_id.clone(),
-        occurred: order.occurred,
-        body: Value::Object(entry),
+        occurred: entry.order.occurred,
+        body: Value::Object(entry.data),
     }
 }
 
@@ -101,7 +100,7 @@ impl BatchBuilder {
 
     fn add_data(&mut self, line: usize, mut record: DataRecord) -> Result<(), Refusal> {
         let api = record.api.id;
-        let content = std::mem::replace(&mut record.content, Content::Entry(Map::new()));
+        let content = std::mem::replace(&mut record.content, Content::Document(Map::new()));
         match content {
             Content::List { reg_date, items } => {
                 let list = ListReplacement {

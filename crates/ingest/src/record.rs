@@ -3,7 +3,7 @@
 
 use mydata_spec::catalogue::{self, ApiSpec};
 use mydata_spec::fields::Field;
-use mydata_spec::subject::{self, ENVELOPE_FIELDS, SEPARATOR};
+use mydata_spec::subject::{self, ENVELOPE_FIELDS, EntryOrder, SEPARATOR};
 use mydata_spec::validate::{check_supplied, check_value};
 use mydata_spec::{ApiKind, wire};
 use serde_json::{Map, Value};
@@ -45,9 +45,23 @@ pub enum Content {
     /// A document's whole answer.
     Document(Map<String, Value>),
     /// A history's whole answer: the top-level fields (when the API answers some) and its entries.
-    History { document: Option<Map<String, Value>>, entries: Vec<Map<String, Value>> },
+    History { document: Option<Map<String, Value>>, entries: Vec<Entry> },
     /// One entry of a history.
-    Entry(Map<String, Value>),
+    Entry(Entry),
+}
+
+/// One entry of a history, with where it stands among the subject's entries (worked out where the
+/// record is read, on every core, rather than where the batch is gathered, on one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub order: EntryOrder,
+    pub data: Map<String, Value>,
+}
+
+impl Entry {
+    fn of(api: &ApiSpec, data: Map<String, Value>) -> Entry {
+        Entry { order: subject::entry_order(api, &data), data }
+    }
 }
 
 /// Reads one line (numbered from 1) as a record.
@@ -275,10 +289,10 @@ fn content_of(api: &'static ApiSpec, mut data: Map<String, Value>) -> Result<Con
             let (list, _) = subject::list_fields(api).expect("histories have a list");
             if !data.contains_key(&list.name) {
                 let children: Vec<&Field> = list.children.iter().collect();
-                return Ok(Content::Entry(checked(&children, &[], data)?));
+                return Ok(Content::Entry(Entry::of(api, checked(&children, &[], data)?)));
             }
             let mut data = checked(&fields, &[], data)?;
-            let entries = listed(api, &mut data);
+            let entries = listed(api, &mut data).into_iter().map(|entry| Entry::of(api, entry)).collect();
             Ok(Content::History { document: with_document.then_some(data), entries })
         }
         ApiKind::ApiList | ApiKind::ConsentDetail | ApiKind::NotInformation => {
@@ -325,8 +339,9 @@ mod tests {
         .unwrap();
         let Record::Data(entry) = entry else { panic!("{entry:?}") };
         assert_eq!(entry.subject_key, "1001|1");
-        let Content::Entry(data) = entry.content else { panic!() };
-        assert_eq!(data["trans_amt"], "1000", "numbers are taken as their text");
+        let Content::Entry(entry) = entry.content else { panic!() };
+        assert_eq!(entry.data["trans_amt"], "1000", "numbers are taken as their text");
+        assert_eq!(entry.order.occurred, "20261201093000", "its time is its first DTIME field");
     }
 
     #[test]
