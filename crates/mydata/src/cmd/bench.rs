@@ -76,7 +76,7 @@ pub struct BenchArgs {
     /// the records `mydata testdata --ndjson` prints for --customers customers at a bank and a
     /// card company into an empty SQLite database and an empty PostgreSQL schema (of the database
     /// named by MYDATA_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test).
-    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     import_batch: u64,
     /// Only the scenarios whose name contains this text (e.g. `은행-001`, `token`, `two instances`,
     /// `revocation`), for a profile or a quick check; `collector` runs the collector benchmark alone,
