@@ -191,12 +191,18 @@ impl SqlStore {
             write_turns: Arc::default(),
             announcements: (backend == Backend::Postgres).then(|| Arc::new(Announcements::new(&url))),
             imports: match backend {
-                // Opened on first use: only imports need them.
+                // Opened on first use: only imports need them. Each statement of an import is
+                // planned for its own values: a plan kept from when the tables were small (they
+                // grow by the import itself, faster than autovacuum analyzes them) made the read of
+                // a batch's stored history rows take seconds once they held millions.
                 Backend::Postgres => Some(
                     sqlx::postgres::PgPoolOptions::new()
                         .max_connections(IMPORT_CONNECTIONS)
                         .acquire_timeout(Duration::from_secs(10))
-                        .connect_lazy(&url)?,
+                        .connect_lazy_with(
+                            url.parse::<sqlx::postgres::PgConnectOptions>()?
+                                .options([("plan_cache_mode", "force_custom_plan")]),
+                        ),
                 ),
                 Backend::Sqlite => None,
             },
