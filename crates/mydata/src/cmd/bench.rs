@@ -298,7 +298,7 @@ async fn measure_import(args: &BenchArgs, out: &mut String) -> anyhow::Result<()
         reset_peak_rss();
         let reading = ProgressBar::new(generated.bytes).with_style(
             ProgressStyle::with_template(&format!(
-                "importing into {backend:?} {{bar:40}} {{bytes}}/{{total_bytes}} ({{eta}} left)"
+                "importing into {backend} {{bar:40}} {{bytes}}/{{total_bytes}} ({{eta}} left)"
             ))
             .context("progress bar template")?,
         );
@@ -338,7 +338,7 @@ async fn measure_import(args: &BenchArgs, out: &mut String) -> anyhow::Result<()
         let s = &run.summary;
         writeln!(
             out,
-            "| {:?} | {} | {} | {} | {:.1} | {:.0} | {:.0} | {} |",
+            "| {} | {} | {} | {} | {:.1} | {:.0} | {:.0} | {} |",
             run.backend,
             bench.people(),
             s.records,

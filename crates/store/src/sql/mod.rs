@@ -473,6 +473,17 @@ mod tests {
         assert_eq!(file("postgres://postgres@127.0.0.1/test"), None);
     }
 
+    /// An import's statements are planned for their values, however much the import itself has
+    /// grown the tables since the connection first ran them.
+    #[tokio::test]
+    async fn postgres_imports_plan_each_statement_for_its_values() {
+        let db = crate::testing::TestDatabase::new(Backend::Postgres).await;
+        let store = db.open().await.unwrap();
+        let imports = store.imports.as_ref().expect("PostgreSQL imports have connections of their own");
+        let mode: String = sqlx::query_scalar("SHOW plan_cache_mode").fetch_one(imports).await.unwrap();
+        assert_eq!(mode, "force_custom_plan");
+    }
+
     /// One sequence across both sets: databases made before the operator's migrations moved to its
     /// crate record versions 1..9, and later ones follow on.
     #[test]
