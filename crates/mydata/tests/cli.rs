@@ -469,7 +469,10 @@ fn bench_imports_generated_records_into_both_backends() {
         "{stdout}"
     );
     assert!(!stdout.contains("## Provider") && !stdout.contains("## Start-up"), "import alone: {stdout}");
-    for backend in ["Sqlite", "Postgres"] {
+    let baseline = table_rows(&stdout, "read as JSON alone");
+    assert_eq!(baseline.len(), 1, "the import's baseline beside it: {stdout}");
+    assert_eq!(baseline[0][1], "23", "{stdout}");
+    for backend in ["SQLite", "PostgreSQL"] {
         let rows = table_rows(&stdout, &format!("| {backend} |"));
         assert_eq!(rows.len(), 1, "{stdout}");
         let cells = &rows[0];
