@@ -30,7 +30,9 @@ pub struct ImportArgs {
     /// Commit every N records. Default: the whole input in one transaction, so that a refused record
     /// writes nothing at all. With --batch, a refusal leaves the batches before the bad record's
     /// written and nothing of its own batch; fix the record and import again from the file's start
-    /// (records already written change nothing the second time).
+    /// (records already written change nothing the second time). For files of many customers, about
+    /// 10,000 records a batch imports fastest and holds one batch in memory instead of the whole file
+    /// (BENCHMARKS.md, "Import").
     #[arg(long, value_name = "N")]
     batch: Option<NonZeroUsize>,
 }
