@@ -12,7 +12,7 @@
 
 use crate::{StoreError, StoreResult};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Statement};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -20,11 +20,12 @@ use std::time::Duration;
 /// Connections kept open between reads; more are opened when more threads read at once.
 const IDLE_CONNECTIONS: usize = 16;
 
-/// The names of the parameters a read binds, by position.
+/// The names of the first parameters bound, by position: the reads of information-API calls bind
+/// no more, and look them up without formatting a name.
 const PARAMETER_NAMES: [&str; 9] = ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9"];
 
-/// A query parameter, bound to `$N` where N is its 1-based position in the parameter list (at most
-/// [`PARAMETER_NAMES`]).
+/// A query parameter, bound to `$N` where N is its 1-based position in the parameter list, or to
+/// the statement's N-th anonymous `?` ([`bind_params`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Param<'a> {
     Text(&'a str),
@@ -126,19 +127,36 @@ impl LocalReader {
     }
 }
 
-fn rows_on(conn: &Connection, sql: &str, params: &[Param<'_>], limit: usize) -> rusqlite::Result<Vec<LocalRow>> {
-    let mut statement = conn.prepare_cached(sql)?;
-    if params.len() > PARAMETER_NAMES.len() {
-        return Err(rusqlite::Error::InvalidParameterCount(params.len(), PARAMETER_NAMES.len()));
-    }
-    for (param, name) in params.iter().zip(PARAMETER_NAMES) {
-        // `$N` may appear several times or not at all; SQLite numbers it by first appearance.
-        let Some(index) = statement.parameter_index(name)? else { continue };
+/// Binds `params` in order: to the statement's anonymous `?`, or else to `$1`, `$2`, … by name
+/// (`$N` may appear several times or not at all; SQLite numbers it by first appearance).
+pub(crate) fn bind_params(statement: &mut Statement<'_>, params: &[Param<'_>]) -> rusqlite::Result<()> {
+    let anonymous = statement.parameter_count() > 0 && statement.parameter_name(1).is_none();
+    for (position, param) in params.iter().enumerate() {
+        let index = if anonymous {
+            Some(position + 1)
+        } else if let Some(name) = PARAMETER_NAMES.get(position) {
+            statement.parameter_index(name)?
+        } else {
+            statement.parameter_index(&format!("${}", position + 1))?
+        };
+        let Some(index) = index else { continue };
         match *param {
             Param::Text(text) => statement.raw_bind_parameter(index, text)?,
             Param::Int(number) => statement.raw_bind_parameter(index, number)?,
         }
     }
+    Ok(())
+}
+
+/// Up to `limit` rows that `sql` answers with `params` bound ([`bind_params`]), on `conn`.
+pub(crate) fn rows_on(
+    conn: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+    limit: usize,
+) -> rusqlite::Result<Vec<LocalRow>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    bind_params(&mut statement, params)?;
     let columns = statement.column_count();
     let mut rows = statement.raw_query();
     let mut read = Vec::new();

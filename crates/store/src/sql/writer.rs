@@ -12,6 +12,7 @@
 
 use super::upsert::Upsert;
 use super::*;
+use crate::local_read::{bind_params, rows_on};
 use sqlx::postgres::PgConnection;
 
 /// Rows per multi-row statement: 500 × 7 columns stays far below both databases' parameter limits.
@@ -46,49 +47,19 @@ where
     rows.iter().map(|row| (0..columns).map(|i| row.try_get::<String, _>(i)).collect()).collect()
 }
 
-fn bind_local(statement: &mut rusqlite::CachedStatement<'_>, index: usize, param: &Param<'_>) -> rusqlite::Result<()> {
-    match *param {
-        Param::Text(text) => statement.raw_bind_parameter(index, text),
-        Param::Int(number) => statement.raw_bind_parameter(index, number),
-    }
-}
-
-/// `sql` with `params` bound in order to anonymous `?` or to `$1`, `$2`, … (which SQLite numbers by
-/// first appearance, so each is looked up by name), prepared once per connection.
-fn local_statement<'c>(
-    conn: &'c rusqlite::Connection,
-    sql: &str,
-    params: &[Param<'_>],
-) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
-    let mut statement = conn.prepare_cached(sql)?;
-    let anonymous = statement.parameter_count() > 0 && statement.parameter_name(1).is_none();
-    for (position, param) in params.iter().enumerate() {
-        let index =
-            if anonymous { Some(position + 1) } else { statement.parameter_index(&format!("${}", position + 1))? };
-        if let Some(index) = index {
-            bind_local(&mut statement, index, param)?;
-        }
-    }
-    Ok(statement)
-}
-
 fn local_execute(conn: &rusqlite::Connection, sql: &str, params: &[Param<'_>]) -> rusqlite::Result<u64> {
-    Ok(local_statement(conn, sql, params)?.raw_execute()? as u64)
+    let mut statement = conn.prepare_cached(sql)?;
+    bind_params(&mut statement, params)?;
+    Ok(statement.raw_execute()? as u64)
 }
 
-fn local_texts(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    params: &[Param<'_>],
-    columns: usize,
-) -> rusqlite::Result<TextRows> {
-    let mut statement = local_statement(conn, sql, params)?;
-    let mut rows = statement.raw_query();
-    let mut read = Vec::new();
-    while let Some(row) = rows.next()? {
-        read.push((0..columns).map(|i| row.get::<_, String>(i)).collect::<rusqlite::Result<_>>()?);
-    }
-    Ok(read)
+/// The first `columns` columns of the rows `sql` answers on `conn`, each text (NOT NULL columns).
+fn local_texts(conn: &rusqlite::Connection, sql: &str, params: &[Param<'_>], columns: usize) -> StoreResult<TextRows> {
+    let text = |row: &mut LocalRow, i| row.text(i)?.ok_or_else(|| StoreError::Corrupt(format!("column {i} is NULL")));
+    rows_on(conn, sql, params, usize::MAX)?
+        .into_iter()
+        .map(|mut row| (0..columns).map(|i| text(&mut row, i)).collect())
+        .collect()
 }
 
 /// One value in COPY's text format: tabs, newlines and backslashes escaped.
@@ -155,9 +126,7 @@ impl Writer<'_> {
             let mut statement = conn.prepare_cached(&upsert.rows(Backend::Sqlite, 1))?;
             let mut written = Vec::new();
             for row in rows {
-                for (index, param) in row.iter().enumerate() {
-                    bind_local(&mut statement, index + 1, param)?;
-                }
+                bind_params(&mut statement, row)?;
                 if statement.raw_execute()? > 0 {
                     written.push(returned.iter().map(|&column| row[column].to_string()).collect());
                 }
