@@ -76,25 +76,16 @@ impl ImportBench {
     pub fn read_json_alone(&self, file: &Path) -> anyhow::Result<f64> {
         const LINES_AT_ONCE: usize = 65_536;
         let mut input = BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let started = Instant::now();
         loop {
             let lines: Vec<String> = (&mut input).lines().take(LINES_AT_ONCE).collect::<Result<_, _>>()?;
             if lines.is_empty() {
                 return Ok(started.elapsed().as_secs_f64());
             }
-            std::thread::scope(|scope| {
-                let reading: Vec<_> = lines
-                    .chunks(lines.len().div_ceil(threads))
-                    .map(|chunk| {
-                        scope.spawn(|| {
-                            chunk.iter().try_for_each(|line| serde_json::from_str::<serde_json::Value>(line).map(drop))
-                        })
-                    })
-                    .collect();
-                reading.into_iter().try_for_each(|thread| thread.join().expect("reading JSON panicked"))
-            })
-            .with_context(|| format!("a record of {} is not JSON", file.display()))?;
+            mydata_ingest::on_every_core(&lines, |line| serde_json::from_str::<serde_json::Value>(line).map(drop))
+                .into_iter()
+                .collect::<Result<(), _>>()
+                .with_context(|| format!("a record of {} is not JSON", file.display()))?;
         }
     }
 

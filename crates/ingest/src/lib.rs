@@ -83,20 +83,23 @@ fn read_lines(
     Ok(lines)
 }
 
-/// Parses `lines` on every core (reading a record and checking it against its API's table is most
-/// of an import's work besides the database's); each with its line number.
-fn parse_lines(lines: Vec<(usize, String)>) -> Vec<(usize, Result<Record, Refusal>)> {
+/// `read` of each of `lines`, in order, worked out on every core, a share of the lines each. An
+/// import reads its records this way, and `mydata bench` its baseline (the same lines read as JSON
+/// alone).
+pub fn on_every_core<L: Sync, T: Send>(lines: &[L], read: impl Fn(&L) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_thread = lines.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
-        let parsing: Vec<_> = lines
-            .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(|| chunk.iter().map(|(line, text)| (*line, record::parse(*line, text))).collect::<Vec<_>>())
-            })
-            .collect();
-        parsing.into_iter().flat_map(|thread| thread.join().expect("parsing a record panicked")).collect()
+        let reading: Vec<_> =
+            lines.chunks(per_thread).map(|chunk| scope.spawn(|| chunk.iter().map(&read).collect::<Vec<_>>())).collect();
+        reading.into_iter().flat_map(|thread| thread.join().expect("reading a line panicked")).collect()
     })
+}
+
+/// Parses `lines` on every core (reading a record and checking it against its API's table is most
+/// of an import's work besides the database's); each with its line number.
+fn parse_lines(lines: Vec<(usize, String)>) -> Vec<(usize, Result<Record, Refusal>)> {
+    on_every_core(&lines, |(line, text)| (*line, record::parse(*line, text)))
 }
 
 /// A batch being written: the rows it changes.
@@ -261,4 +264,16 @@ pub async fn export<S: ImportStore + InformationStore + ?Sized>(
     }
     out.flush()?;
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_is_read_once_and_the_results_keep_the_lines_order() {
+        let lines: Vec<u32> = (0..1_001).collect();
+        assert_eq!(on_every_core(&lines, |n| n * 2), lines.iter().map(|n| n * 2).collect::<Vec<_>>());
+        assert!(on_every_core(&[] as &[u32], |n| *n).is_empty());
+    }
 }
