@@ -9,8 +9,8 @@ pub mod batch;
 pub mod export;
 pub mod record;
 
-use batch::BatchBuilder;
-use mydata_store::{ImportStore, InformationStore, StoreError};
+use batch::{BatchBuilder, ListLines};
+use mydata_store::{ImportBatch, ImportStore, InformationStore, StoreError};
 use record::{Record, Refusal};
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
@@ -83,17 +83,13 @@ fn read_lines(
     Ok(lines)
 }
 
-/// `read` of each of `lines`, in order, worked out on every core, a share of the lines each. An
-/// import reads its records this way, and `mydata bench` its baseline (the same lines read as JSON
-/// alone).
-pub fn on_every_core<L: Sync, T: Send>(lines: &[L], read: impl Fn(&L) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = lines.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let reading: Vec<_> =
-            lines.chunks(per_thread).map(|chunk| scope.spawn(|| chunk.iter().map(&read).collect::<Vec<_>>())).collect();
-        reading.into_iter().flat_map(|thread| thread.join().expect("reading a line panicked")).collect()
-    })
+/// `read` of each of `lines`, in order, worked out on every core. An import reads its records
+/// this way, and `mydata bench` its baseline (the same lines read as JSON alone). The threads are
+/// rayon's, kept for the process: threads started for each chunk of lines made every chunk's values
+/// take fresh memory pages, which cost a tenth of an import.
+pub fn on_every_core<L: Sync, T: Send>(lines: &[L], read: impl Fn(&L) -> T + Sync + Send) -> Vec<T> {
+    use rayon::prelude::*;
+    lines.par_iter().map(read).collect()
 }
 
 /// Parses `lines` on every core (reading a record and checking it against its API's table is most
@@ -102,56 +98,72 @@ fn parse_lines(lines: Vec<(usize, String)>) -> Vec<(usize, Result<Record, Refusa
     on_every_core(&lines, |(line, text)| (*line, record::parse(*line, text)))
 }
 
-/// A batch being written: the rows it changes.
-type Writing<'s> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, ImportError>> + Send + 's>>;
-
-/// An import's batches: one written at a time, in order, while the next one's lines are parsed.
-struct Batches<'s, S: ?Sized> {
-    store: &'s S,
-    writing: Option<Writing<'s>>,
-    summary: Summary,
+/// A batch ready to be written: lines `first..=last`.
+struct Finished {
+    batch: ImportBatch,
+    /// Where the lists of customers without a record in the batch came from.
+    list_lines: ListLines,
+    lines: (usize, usize),
+    records: usize,
     customers: BTreeSet<(String, String)>,
+    /// The batch's time: its change stamps, and the day of customers new without a reg_date.
+    now: chrono::DateTime<chrono::Utc>,
 }
 
-impl<'s, S: ImportStore + ?Sized> Batches<'s, S> {
-    /// Waits for the batch being written, if any.
-    async fn settle(&mut self) -> Result<(), ImportError> {
-        if let Some(batch) = self.writing.take() {
-            self.summary.rows += batch.await?;
+/// The batches being gathered from an import's lines: the one still open, those finished and not
+/// yet written, and the refusal that stopped the gathering, if any.
+#[derive(Default)]
+struct Gathering {
+    open: BatchBuilder,
+    open_from: usize,
+    finished: Vec<Finished>,
+    stopped: Option<ImportError>,
+}
+
+impl Gathering {
+    /// Closes the open batch (lines `open_from..=last`), if it holds any record.
+    fn close(&mut self, last: usize) {
+        let builder = std::mem::take(&mut self.open);
+        let lines = (self.open_from, last);
+        self.open_from = last + 1;
+        if builder.records == 0 {
+            return;
         }
-        Ok(())
-    }
-
-    /// Starts writing `builder`'s batch of lines `first..=last` once the one before is written.
-    async fn start(&mut self, builder: BatchBuilder, lines: (usize, usize)) -> Result<(), ImportError> {
-        self.settle().await?;
-        self.summary.records += builder.records;
-        self.customers.extend(builder.touched.iter().cloned());
-        self.writing = Some(write(self.store, builder, lines));
-        Ok(())
-    }
-
-    /// Parses `lines` on other threads while the batch before is written.
-    async fn parse(
-        &mut self,
-        lines: Vec<(usize, String)>,
-    ) -> Result<Vec<(usize, Result<Record, Refusal>)>, ImportError> {
-        let parsing = tokio::task::spawn_blocking(move || parse_lines(lines));
-        let parsed = match self.writing.take() {
-            Some(batch) => {
-                let (rows, parsed) = tokio::join!(batch, parsing);
-                self.summary.rows += rows?;
-                parsed
+        let now = chrono::Utc::now();
+        let today = mydata_spec::time::korean_date(now).format("%Y%m%d").to_string();
+        let (records, customers) = (builder.records, builder.touched.clone());
+        match builder.finish(&today) {
+            Ok((batch, list_lines)) => {
+                self.finished.push(Finished { batch, list_lines, lines, records, customers, now })
             }
-            None => parsing.await,
-        };
-        Ok(parsed.expect("parsing records panicked"))
+            Err(refusal) => self.stopped = Some(refusal.into()),
+        }
+    }
+
+    /// Parses `lines` and adds their records to the open batch, closing it every `batch_size`
+    /// records; stops at the first refusal.
+    fn gather(&mut self, lines: Vec<(usize, String)>, batch_size: usize) {
+        for (at, parsed) in parse_lines(lines) {
+            if let Err(refusal) = parsed.and_then(|record| self.open.add(at, record)) {
+                self.stopped = Some(refusal.into());
+                return;
+            }
+            if self.open.records >= batch_size {
+                self.close(at);
+                if self.stopped.is_some() {
+                    return;
+                }
+            }
+        }
     }
 }
 
 /// Reads NDJSON records from `input` and writes them, every `batch` records in one transaction
 /// (all of them in one by default). A refused record stops the import: its batch writes nothing,
 /// batches before it stay written. Blank lines are skipped. `progress` is told the bytes read.
+///
+/// The batches are written one at a time, in order, while the lines after them are parsed and
+/// gathered on other threads: the database's work and the records' reading each keep a core busy.
 pub async fn import<S: ImportStore + ?Sized>(
     store: &S,
     mut input: impl BufRead,
@@ -160,69 +172,83 @@ pub async fn import<S: ImportStore + ?Sized>(
 ) -> Result<Summary, ImportError> {
     let started = std::time::Instant::now();
     let batch_size = batch.unwrap_or(usize::MAX).max(1);
-    let mut batches = Batches { store, writing: None, summary: Summary::default(), customers: BTreeSet::new() };
-    let mut builder = BatchBuilder::default();
-    let (mut first_line, mut line) = (1, 0);
-    let stopped = loop {
+    let mut summary = Summary::default();
+    let mut customers = BTreeSet::new();
+    let mut gathering = Gathering { open_from: 1, ..Gathering::default() };
+    let mut line = 0;
+    while gathering.stopped.is_none() {
         let lines = match read_lines(&mut input, &mut line, &mut progress) {
-            Ok(lines) if lines.is_empty() => break None,
+            Ok(lines) if lines.is_empty() => break,
             Ok(lines) => lines,
-            Err(unread) => break Some(unread),
-        };
-        let mut refused = None;
-        for (at, parsed) in batches.parse(lines).await? {
-            if let Err(refusal) = parsed.and_then(|record| builder.add(at, record)) {
-                refused = Some(refusal.into());
+            Err(unread) => {
+                gathering.stopped = Some(unread);
                 break;
             }
-            if builder.records >= batch_size {
-                batches.start(std::mem::take(&mut builder), (first_line, at)).await?;
-                first_line = at + 1;
-            }
-        }
-        if refused.is_some() {
-            break refused;
-        }
-    };
-    if stopped.is_none() && builder.records > 0 {
-        batches.start(builder, (first_line, line)).await?;
+        };
+        let ready = std::mem::take(&mut gathering.finished);
+        let mut next = std::mem::take(&mut gathering);
+        let gathered = tokio::task::spawn_blocking(move || {
+            next.gather(lines, batch_size);
+            next
+        });
+        let written = write_all(store, ready, &mut summary, &mut customers).await;
+        gathering = gathered.await.expect("gathering records panicked");
+        written?;
+    }
+    if gathering.stopped.is_none() {
+        gathering.close(line);
     }
     // The batches before a refusal stay written.
-    batches.settle().await?;
-    if let Some(stopped) = stopped {
+    write_all(store, gathering.finished, &mut summary, &mut customers).await?;
+    if let Some(stopped) = gathering.stopped {
         return Err(stopped);
     }
-    let mut summary = batches.summary;
-    summary.customers = batches.customers.len();
+    summary.customers = customers.len();
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
 
-/// Starts writing `builder`'s batch of lines `first..=last`.
-fn write<S: ImportStore + ?Sized>(store: &S, builder: BatchBuilder, (first, last): (usize, usize)) -> Writing<'_> {
-    Box::pin(async move {
-        let now = chrono::Utc::now();
-        let today = mydata_spec::time::korean_date(now).format("%Y%m%d").to_string();
-        let (batch, list_lines) = builder.finish(&today)?;
-        let counts = store.import(&batch, now.timestamp()).await.map_err(|source| match source {
-            StoreError::UnknownCustomer { org_code, customer_id } => {
-                let (line, api) = list_lines.get(&(org_code.clone(), customer_id.clone())).cloned().unwrap_or((first, String::new()));
-                ImportError::Refused(Refusal {
-                    line,
-                    api: Some(api).filter(|a| !a.is_empty()),
-                    field: "customer_id".into(),
-                    rule: format!(
-                        "{customer_id} is no customer of {org_code} (its customer record must come first or in the same batch)"
-                    ),
-                })
-            }
-            source => ImportError::Store { first, last, source },
-        })?;
-        // Freeing a batch's many small values takes a tenth of the writing thread's time, which the
-        // next batch waits for.
-        tokio::task::spawn_blocking(move || drop(batch));
-        Ok(counts.rows_changed)
-    })
+/// Writes `batches` in order, counting them into `summary` and `customers`.
+async fn write_all<S: ImportStore + ?Sized>(
+    store: &S,
+    batches: Vec<Finished>,
+    summary: &mut Summary,
+    customers: &mut BTreeSet<(String, String)>,
+) -> Result<(), ImportError> {
+    for finished in batches {
+        summary.records += finished.records;
+        customers.extend(finished.customers);
+        summary.rows += write(store, finished.batch, &finished.list_lines, finished.lines, finished.now).await?;
+    }
+    Ok(())
+}
+
+/// Writes `batch`, of lines `first..=last`; the rows it changed.
+async fn write<S: ImportStore + ?Sized>(
+    store: &S,
+    batch: ImportBatch,
+    list_lines: &ListLines,
+    (first, last): (usize, usize),
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, ImportError> {
+    let counts = store.import(&batch, now.timestamp()).await.map_err(|source| match source {
+        StoreError::UnknownCustomer { org_code, customer_id } => {
+            let (line, api) =
+                list_lines.get(&(org_code.clone(), customer_id.clone())).cloned().unwrap_or((first, String::new()));
+            ImportError::Refused(Refusal {
+                line,
+                api: Some(api).filter(|a| !a.is_empty()),
+                field: "customer_id".into(),
+                rule: format!(
+                    "{customer_id} is no customer of {org_code} (its customer record must come first or in the same batch)"
+                ),
+            })
+        }
+        source => ImportError::Store { first, last, source },
+    })?;
+    // Freeing a batch's many small values takes a tenth of the writing thread's time.
+    tokio::task::spawn_blocking(move || drop(batch));
+    Ok(counts.rows_changed)
 }
 
 #[derive(Debug, thiserror::Error)]

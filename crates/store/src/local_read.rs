@@ -67,6 +67,8 @@ impl LocalRow {
 pub(crate) struct LocalReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// The imports' connection, kept between batches ([`LocalReader::with_import_connection`]).
+    importer: Mutex<Option<Connection>>,
 }
 
 impl std::fmt::Debug for LocalReader {
@@ -77,7 +79,7 @@ impl std::fmt::Debug for LocalReader {
 
 impl LocalReader {
     pub(crate) fn new(path: PathBuf) -> LocalReader {
-        LocalReader { path, idle: Mutex::new(Vec::new()) }
+        LocalReader { path, idle: Mutex::new(Vec::new()), importer: Mutex::new(None) }
     }
 
     fn connect(&self) -> rusqlite::Result<Connection> {
@@ -89,12 +91,23 @@ impl LocalReader {
         Ok(conn)
     }
 
-    /// A connection of its own for one import's batch ([`crate::sql::import`]), which writes on the
-    /// calling thread. Its page cache (256 MiB, against SQLite's 2 MiB) holds a large batch's changed
-    /// pages until the commit, so that each goes to the WAL once rather than being spilled on the way;
-    /// its statement journals stay in memory (each upsert keeps the pages it changes until it ends,
-    /// and written to a temporary file they were a fifth of an import's time).
-    pub(crate) fn import_connection(&self) -> rusqlite::Result<Connection> {
+    /// Runs `write` with the connection of the imports ([`crate::sql::import`]), which write on the
+    /// calling thread, one batch at a time. Its page cache (256 MiB, against SQLite's 2 MiB) holds a
+    /// large batch's changed pages until the commit, so that each goes to the WAL once rather than
+    /// being spilled on the way, and it is kept between batches, so that the next one finds the
+    /// tables' upper pages there rather than reading them again; its statement journals stay in
+    /// memory (each upsert keeps the pages it changes until it ends, and written to a temporary
+    /// file they were a fifth of an import's time).
+    pub(crate) fn with_import_connection<T>(&self, write: impl FnOnce(&mut Connection) -> T) -> rusqlite::Result<T> {
+        let mut kept = self.importer.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = match kept.as_mut() {
+            Some(conn) => conn,
+            None => kept.insert(self.import_connection()?),
+        };
+        Ok(write(conn))
+    }
+
+    fn import_connection(&self) -> rusqlite::Result<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)?;
         conn.busy_timeout(Duration::from_secs(10))?;

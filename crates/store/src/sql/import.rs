@@ -481,16 +481,17 @@ impl ImportStore for SqlStore {
         }
         if let Reads::Local(local) = self.reads.as_ref() {
             let _turn = self.write_turn().await;
-            let mut conn = local.import_connection()?;
             return on_this_thread(|| {
-                conn.execute_batch("BEGIN IMMEDIATE")?;
-                match run_to_end(write_batch(&mut Writer::Local(&mut conn), batch, now)) {
-                    Ok(counts) => Ok(conn.execute_batch("COMMIT").map(|()| counts)?),
-                    Err(refused) => {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        Err(refused)
+                local.with_import_connection(|conn| {
+                    conn.execute_batch("BEGIN IMMEDIATE")?;
+                    match run_to_end(write_batch(&mut Writer::Local(conn), batch, now)) {
+                        Ok(counts) => Ok(conn.execute_batch("COMMIT").map(|()| counts)?),
+                        Err(refused) => {
+                            let _ = conn.execute_batch("ROLLBACK");
+                            Err(refused)
+                        }
                     }
-                }
+                })?
             });
         }
         let mut tx = self.begin_write().await?;
