@@ -89,9 +89,10 @@ pub struct DatabaseArgs {
     /// database on every call.
     #[arg(long, env = "MYDATA_GRANT_CACHE_MS", default_value_t = 1000)]
     pub grant_cache_ms: u64,
-    /// Connections to PostgreSQL that the information APIs' reads share (default: two per core of
-    /// this machine, which suits a database on the same machine; raise it for a PostgreSQL with
-    /// cores of its own). Writes have 16 of their own. SQLite ignores it.
+    /// Connections to PostgreSQL that the information APIs' reads share, each carrying many reads
+    /// at once (default: one per core of this machine, which suits a database on the same machine;
+    /// raise it for a PostgreSQL with cores of its own). Writes have 16 of their own. SQLite
+    /// ignores it.
     #[arg(long, env = "MYDATA_POSTGRES_READ_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     pub postgres_read_connections: Option<u32>,
 }

@@ -20,6 +20,7 @@ mod info;
 mod local_read;
 mod notify;
 mod participant;
+mod pg_read;
 mod portal;
 mod sql;
 pub mod testing;
@@ -50,6 +51,9 @@ pub enum StoreError {
     /// From a read on the calling thread (SQLite only).
     #[error("database error: {0}")]
     LocalDatabase(#[from] rusqlite::Error),
+    /// From a read of an information-API call on PostgreSQL.
+    #[error("database error: {0}")]
+    PostgresRead(#[from] tokio_postgres::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]

@@ -238,8 +238,8 @@ async fn an_in_memory_sqlite_database_reads_through_its_pool() {
     assert_eq!(store.document("BANK000001", "은행-002", "1001").await.unwrap(), Some(deposit_document()));
 }
 
-/// Information-API reads on PostgreSQL share a pool of their own; however small, concurrent
-/// reads all get their answer and see what the writers' pool committed.
+/// Information-API reads on PostgreSQL share connections of their own, each carrying many reads at
+/// once; with one, concurrent reads all get their answer and see what the writers' pool committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_on_a_one_connection_read_pool_all_answer() {
     let db = testing::TestDatabase::new(Backend::Postgres).await;
@@ -257,4 +257,37 @@ async fn reads_on_a_one_connection_read_pool_all_answer() {
     }
     let reads = store.pool_usage().into_iter().find(|p| p.pool == "reads").expect("the reads' pool is reported");
     assert_eq!(reads.max, 1);
+}
+
+/// A read connection that PostgreSQL closes (a restart, an administrator's pg_terminate_backend)
+/// is replaced: reads answer again, over a connection of another PostgreSQL process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_read_connection_is_replaced() {
+    use sqlx::Connection;
+    let db = testing::TestDatabase::new(Backend::Postgres).await;
+    let name = format!("lost-read-{}", std::process::id());
+    let store = SqlStore::open_with(&format!("{}&application_name={name}", db.url), Some(1)).await.unwrap();
+    store.upsert_assets(&[asset("1001", "c1", 100)]).await.unwrap();
+    let listed = |listing: mydata_store::AssetListing| listing.page.items.len();
+    assert_eq!(listed(store.asset_listing("BANK000001", "은행-001", "c1", None, 10).await.unwrap()), 1);
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let reader_pids = "SELECT pid FROM pg_stat_activity WHERE application_name = $1";
+    let before: Vec<i32> =
+        sqlx::query_scalar(reader_pids).bind(format!("{name} (reads)")).fetch_all(&mut admin).await.unwrap();
+    assert_eq!(before.len(), 1, "one read connection, named after the URL's application_name");
+    sqlx::query("SELECT pg_terminate_backend($1)").bind(before[0]).execute(&mut admin).await.unwrap();
+    // The read that meets the closed connection may fail; one after it must not.
+    let mut answered = None;
+    for _ in 0..100 {
+        if let Ok(listing) = store.asset_listing("BANK000001", "은행-001", "c1", None, 10).await {
+            answered = Some(listed(listing));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(answered, Some(1), "reads answer again after their connection was closed");
+    let after: Vec<i32> =
+        sqlx::query_scalar(reader_pids).bind(format!("{name} (reads)")).fetch_all(&mut admin).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_ne!(after, before, "another PostgreSQL process serves the reads");
 }

@@ -25,7 +25,7 @@ pub struct BenchArgs {
     /// postgres://postgres@127.0.0.1:5432/bench` (the PostgreSQL database must exist).
     #[arg(long, default_value = "sqlite://bench.db")]
     database: Vec<String>,
-    /// The provider's PostgreSQL connections for information-API reads (default: two per core of
+    /// The provider's PostgreSQL connections for information-API reads (default: one per core of
     /// this machine).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     postgres_read_connections: Option<u32>,

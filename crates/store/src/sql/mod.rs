@@ -15,6 +15,7 @@ mod writer;
 use crate::grant_cache::GrantCache;
 use crate::local_read::{LocalReader, LocalRow, Param};
 use crate::notify::Announcements;
+use crate::pg_read::PgReader;
 use crate::*;
 use chrono::NaiveDate;
 use mydata_domain::Consent;
@@ -76,21 +77,23 @@ fn bound<'q>(sql: &'q str, params: &[Param<'q>]) -> sqlx::query::Query<'q, sqlx:
 enum Reads {
     /// A SQLite file: on the calling thread.
     Local(LocalReader),
-    /// A pool: for PostgreSQL one of their own, sized to the cores
-    /// ([`default_postgres_read_connections`]); for an in-memory SQLite database the store's pool,
-    /// whose one connection holds it.
+    /// PostgreSQL: connections of their own, sized to the cores
+    /// ([`default_postgres_read_connections`]), each carrying many reads at once.
+    Postgres(PgReader),
+    /// An in-memory SQLite database: the store's pool, whose one connection holds it.
     Pool(AnyPool),
 }
 
-/// The PostgreSQL connections that information-API reads share by default: two per core of this
+/// The PostgreSQL connections that information-API reads share by default: one per core of this
 /// machine. Each such read is one short statement that keeps a PostgreSQL process busy on the cores
-/// the server runs on too; with 16 connections on two cores 은행-001 ran at 6,200 req/s, with 4 at
-/// 9,000 (BENCHMARKS.md). Writes keep a pool of 16: a transaction holds its connection across
-/// several round trips, and with 4 the token endpoints ran at half their rate. A PostgreSQL on
-/// machines of its own can take more readers.
+/// the server runs on too, and each connection carries many reads at once ([`PgReader`]): on two
+/// cores 은행-001 ran at 11,200–12,900 req/s over 4 connections, 13,000–14,100 over 2 (BENCHMARKS.md).
+/// Writes keep a pool of 16: a transaction holds its connection across several round trips, and
+/// with 4 the token endpoints ran at half their rate. A PostgreSQL on machines of its own can take
+/// more readers.
 fn default_postgres_read_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    u32::try_from(cores * 2).unwrap_or(u32::MAX)
+    u32::try_from(cores).unwrap_or(u32::MAX)
 }
 
 /// The file of a `sqlite:` URL, unless the database lives in memory.
@@ -136,7 +139,6 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let (backend, url) = classify(url_given)?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let read_options = options.clone();
         let file = sqlite_file(url_given);
         let pool = match backend {
             // Each connection to `sqlite::memory:` is a database of its own: the one connection
@@ -175,12 +177,7 @@ impl SqlStore {
             (Backend::Sqlite, None) => Reads::Pool(pool.clone()),
             (Backend::Postgres, _) => {
                 let connections = postgres_read_connections.unwrap_or_else(default_postgres_read_connections);
-                // Opened on first use: commands that never read information APIs open no reader.
-                // No ping before each use: sqlx's check is a round trip of its own (Sync and
-                // ReadyForQuery), as many as the read itself. A connection lost meanwhile fails
-                // its one call and is replaced.
-                let read_options = read_options.test_before_acquire(false);
-                Reads::Pool(read_options.max_connections(connections.max(1)).connect_lazy(&url)?)
+                Reads::Postgres(PgReader::new(&url, usize::try_from(connections).unwrap_or(usize::MAX))?)
             }
         };
         Ok(SqlStore {
@@ -229,6 +226,7 @@ impl SqlStore {
     async fn read_first(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Option<ReadRow>> {
         Ok(match self.reads.as_ref() {
             Reads::Local(local) => local.first_row(sql, params)?.map(ReadRow::Local),
+            Reads::Postgres(postgres) => postgres.rows(sql, params).await?.into_iter().next().map(ReadRow::Postgres),
             Reads::Pool(pool) => bound(sql, params).fetch_optional(pool).await?.map(ReadRow::Sqlx),
         })
     }
@@ -237,6 +235,7 @@ impl SqlStore {
     async fn read_all(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<ReadRow>> {
         Ok(match self.reads.as_ref() {
             Reads::Local(local) => local.rows(sql, params, usize::MAX)?.into_iter().map(ReadRow::Local).collect(),
+            Reads::Postgres(postgres) => postgres.rows(sql, params).await?.into_iter().map(ReadRow::Postgres).collect(),
             Reads::Pool(pool) => bound(sql, params).fetch_all(pool).await?.into_iter().map(ReadRow::Sqlx).collect(),
         })
     }
@@ -328,6 +327,7 @@ impl std::ops::DerefMut for WriteTransaction {
 enum ReadRow {
     Sqlx(AnyRow),
     Local(LocalRow),
+    Postgres(tokio_postgres::Row),
 }
 
 impl ReadRow {
@@ -335,6 +335,7 @@ impl ReadRow {
         match self {
             ReadRow::Sqlx(row) => Ok(row.try_get(column)?),
             ReadRow::Local(row) => row.text(column),
+            ReadRow::Postgres(row) => Ok(row.try_get(column)?),
         }
     }
 
@@ -342,6 +343,7 @@ impl ReadRow {
         match self {
             ReadRow::Sqlx(row) => Ok(row.try_get(column)?),
             ReadRow::Local(row) => row.int(column),
+            ReadRow::Postgres(row) => Ok(row.try_get(column)?),
         }
     }
 
@@ -451,8 +453,11 @@ impl Database for SqlStore {
             max: of.options().get_max_connections(),
         };
         let mut pools = vec![usage("main", &self.pool)];
-        if let (Backend::Postgres, Reads::Pool(reads)) = (self.backend, self.reads.as_ref()) {
-            pools.push(usage("reads", reads));
+        if let Reads::Postgres(reads) = self.reads.as_ref() {
+            // A read holds no connection to itself: every open one is ready for more.
+            let (open, max) = reads.usage();
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            pools.push(PoolUsage { pool: "reads", open: count(open), idle: count(open), max: count(max) });
         }
         pools
     }

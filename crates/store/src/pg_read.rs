@@ -1,0 +1,112 @@
+//! PostgreSQL reads of information-API calls, pipelined.
+//!
+//! Each such call is one short statement. Through a pool, each statement holds a connection for a
+//! round trip, and every statement wakes its PostgreSQL process and the server's socket once. Here
+//! the calls share a few connections and send their statements without waiting for those before
+//! to be answered (the extended protocol's pipelining, as `tokio-postgres` does it): under load a
+//! PostgreSQL process reads several statements at a wake-up and answers them back to back, and the
+//! cores that PostgreSQL and the server share spend less on wake-ups and switches (BENCHMARKS.md).
+
+use crate::StoreResult;
+use crate::local_read::Param;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, NoTls, Row, Statement};
+
+/// A connection, with the statements prepared on it.
+struct Link {
+    client: Client,
+    /// By SQL text and parameter types.
+    statements: Mutex<HashMap<(String, Vec<Type>), Statement>>,
+}
+
+/// A few PostgreSQL connections that the reads share, each carrying many at once.
+pub(crate) struct PgReader {
+    config: tokio_postgres::Config,
+    links: Vec<Mutex<Option<Arc<Link>>>>,
+    next: AtomicUsize,
+}
+
+impl std::fmt::Debug for PgReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgReader").field("connections", &self.links.len()).finish()
+    }
+}
+
+/// The type a parameter is sent as: the text and 64-bit integers the schema's columns hold.
+fn param_type(param: &Param<'_>) -> Type {
+    match param {
+        Param::Text(_) => Type::TEXT,
+        Param::Int(_) => Type::INT8,
+    }
+}
+
+fn param_value<'p>(param: &'p Param<'_>) -> &'p (dyn ToSql + Sync) {
+    match param {
+        Param::Text(text) => text,
+        Param::Int(number) => number,
+    }
+}
+
+impl PgReader {
+    /// Reads over `connections` connections to the database of `url`, each opened on first use
+    /// (commands that never read information APIs open none) and again when it was lost. They name
+    /// themselves `… (reads)` after the URL's application_name, or `mydata (reads)`, so that
+    /// `pg_stat_activity` tells them from the writers'.
+    pub(crate) fn new(url: &str, connections: usize) -> StoreResult<PgReader> {
+        let mut config = url.parse::<tokio_postgres::Config>()?;
+        let name = format!("{} (reads)", config.get_application_name().unwrap_or("mydata"));
+        config.application_name(name);
+        let links = (0..connections.max(1)).map(|_| Mutex::new(None)).collect();
+        Ok(PgReader { config, links, next: AtomicUsize::new(0) })
+    }
+
+    /// Connections open now, and how many there may be.
+    pub(crate) fn usage(&self) -> (usize, usize) {
+        let open = self
+            .links
+            .iter()
+            .filter(|link| {
+                link.lock().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|l| !l.client.is_closed())
+            })
+            .count();
+        (open, self.links.len())
+    }
+
+    /// The next connection in turn, opened if it is not.
+    async fn link(&self) -> StoreResult<Arc<Link>> {
+        let slot = &self.links[self.next.fetch_add(1, Ordering::Relaxed) % self.links.len()];
+        if let Some(link) = slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref().filter(|l| !l.client.is_closed()) {
+            return Ok(link.clone());
+        }
+        let (client, connection) = self.config.connect(NoTls).await?;
+        tokio::spawn(async move {
+            if let Err(lost) = connection.await {
+                tracing::warn!(error = %lost, "a PostgreSQL read connection was lost; the next read opens another");
+            }
+        });
+        let link = Arc::new(Link { client, statements: Mutex::default() });
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(link.clone());
+        Ok(link)
+    }
+
+    /// The rows `sql` answers with `params` bound to `$1`, `$2`, ….
+    pub(crate) async fn rows(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<Row>> {
+        let link = self.link().await?;
+        let types: Vec<Type> = params.iter().map(param_type).collect();
+        let key = (sql.to_owned(), types);
+        let prepared = link.statements.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        let statement = match prepared {
+            Some(statement) => statement,
+            None => {
+                let statement = link.client.prepare_typed(sql, &key.1).await?;
+                link.statements.lock().unwrap_or_else(|e| e.into_inner()).insert(key, statement.clone());
+                statement
+            }
+        };
+        let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(param_value).collect();
+        Ok(link.client.query(&statement, &values).await?)
+    }
+}
