@@ -18,20 +18,35 @@ use tokio_postgres::{Client, NoTls, Row, Statement};
 /// A connection, with the statements prepared on it.
 struct Link {
     client: Client,
-    /// By SQL text and parameter types.
+    /// By SQL text and parameter types; the reads' statements are a fixed few.
     statements: Mutex<HashMap<(String, Vec<Type>), Statement>>,
+}
+
+/// Where a connection is kept: the link, and a turn for opening it, so that the reads arriving while
+/// it opens wait for it rather than each opening another.
+#[derive(Default)]
+struct Slot {
+    link: Mutex<Option<Arc<Link>>>,
+    opening: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    /// The link, unless there is none or it was closed.
+    fn open_link(&self) -> Option<Arc<Link>> {
+        self.link.lock().unwrap_or_else(|e| e.into_inner()).as_ref().filter(|l| !l.client.is_closed()).cloned()
+    }
 }
 
 /// A few PostgreSQL connections that the reads share, each carrying many at once.
 pub(crate) struct PgReader {
     config: tokio_postgres::Config,
-    links: Vec<Mutex<Option<Arc<Link>>>>,
+    slots: Vec<Slot>,
     next: AtomicUsize,
 }
 
 impl std::fmt::Debug for PgReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgReader").field("connections", &self.links.len()).finish()
+        f.debug_struct("PgReader").field("connections", &self.slots.len()).finish()
     }
 }
 
@@ -59,27 +74,28 @@ impl PgReader {
         let mut config = url.parse::<tokio_postgres::Config>()?;
         let name = format!("{} (reads)", config.get_application_name().unwrap_or("mydata"));
         config.application_name(name);
-        let links = (0..connections.max(1)).map(|_| Mutex::new(None)).collect();
-        Ok(PgReader { config, links, next: AtomicUsize::new(0) })
+        if config.get_connect_timeout().is_none() {
+            // As long as the writers' pool waits for a connection.
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        let slots = (0..connections.max(1)).map(|_| Slot::default()).collect();
+        Ok(PgReader { config, slots, next: AtomicUsize::new(0) })
     }
 
     /// Connections open now, and how many there may be.
     pub(crate) fn usage(&self) -> (usize, usize) {
-        let open = self
-            .links
-            .iter()
-            .filter(|link| {
-                link.lock().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|l| !l.client.is_closed())
-            })
-            .count();
-        (open, self.links.len())
+        (self.slots.iter().filter(|slot| slot.open_link().is_some()).count(), self.slots.len())
     }
 
     /// The next connection in turn, opened if it is not.
     async fn link(&self) -> StoreResult<Arc<Link>> {
-        let slot = &self.links[self.next.fetch_add(1, Ordering::Relaxed) % self.links.len()];
-        if let Some(link) = slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref().filter(|l| !l.client.is_closed()) {
-            return Ok(link.clone());
+        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+        if let Some(link) = slot.open_link() {
+            return Ok(link);
+        }
+        let _turn = slot.opening.lock().await;
+        if let Some(link) = slot.open_link() {
+            return Ok(link);
         }
         let (client, connection) = self.config.connect(NoTls).await?;
         tokio::spawn(async move {
@@ -88,7 +104,7 @@ impl PgReader {
             }
         });
         let link = Arc::new(Link { client, statements: Mutex::default() });
-        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(link.clone());
+        *slot.link.lock().unwrap_or_else(|e| e.into_inner()) = Some(link.clone());
         Ok(link)
     }
 
