@@ -163,7 +163,7 @@ impl Gathering {
 /// batches before it stay written. Blank lines are skipped. `progress` is told the bytes read.
 ///
 /// The batches are written one at a time, in order, while the lines after them are parsed and
-/// gathered on other threads: the database's work and the records' reading each keep a core busy.
+/// gathered on other threads. The writing thread is the import's critical path (BENCHMARKS.md).
 pub async fn import<S: ImportStore + ?Sized>(
     store: &S,
     mut input: impl BufRead,
