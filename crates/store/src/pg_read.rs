@@ -15,11 +15,15 @@ use std::sync::{Arc, Mutex};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
+/// A statement prepared for parameters of these types.
+type Typed = (Vec<Type>, Statement);
+
 /// A connection, with the statements prepared on it.
 struct Link {
     client: Client,
-    /// By SQL text and parameter types; the reads' statements are a fixed few.
-    statements: Mutex<HashMap<(String, Vec<Type>), Statement>>,
+    /// By SQL text, then by parameter types; the reads' statements are a fixed few. Looked up by
+    /// the text as given, so that a read allocates no key.
+    statements: Mutex<HashMap<String, Vec<Typed>>>,
 }
 
 /// Where a connection is kept: the link, and a turn for opening it, so that the reads arriving while
@@ -111,14 +115,23 @@ impl PgReader {
     /// The rows `sql` answers with `params` bound to `$1`, `$2`, ….
     pub(crate) async fn rows(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<Vec<Row>> {
         let link = self.link().await?;
-        let types: Vec<Type> = params.iter().map(param_type).collect();
-        let key = (sql.to_owned(), types);
-        let prepared = link.statements.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        let prepared = link.statements.lock().unwrap_or_else(|e| e.into_inner()).get(sql).and_then(|typed| {
+            let fits = |types: &[Type]| {
+                types.len() == params.len() && types.iter().zip(params).all(|(t, p)| *t == param_type(p))
+            };
+            typed.iter().find(|(types, _)| fits(types)).map(|(_, statement)| statement.clone())
+        });
         let statement = match prepared {
             Some(statement) => statement,
             None => {
-                let statement = link.client.prepare_typed(sql, &key.1).await?;
-                link.statements.lock().unwrap_or_else(|e| e.into_inner()).insert(key, statement.clone());
+                let types: Vec<Type> = params.iter().map(param_type).collect();
+                let statement = link.client.prepare_typed(sql, &types).await?;
+                let mut statements = link.statements.lock().unwrap_or_else(|e| e.into_inner());
+                let typed = statements.entry(sql.to_owned()).or_default();
+                // Reads that met the statement unprepared at once each prepared it; one is kept.
+                if !typed.iter().any(|(kept, _)| *kept == types) {
+                    typed.push((types, statement.clone()));
+                }
                 statement
             }
         };
