@@ -123,7 +123,7 @@ struct Gathering {
 impl Gathering {
     /// Closes the open batch (lines `open_from..=last`), if it holds any record.
     fn close(&mut self, last: usize) {
-        let builder = std::mem::take(&mut self.open);
+        let mut builder = std::mem::take(&mut self.open);
         let lines = (self.open_from, last);
         self.open_from = last + 1;
         if builder.records == 0 {
@@ -131,7 +131,7 @@ impl Gathering {
         }
         let now = chrono::Utc::now();
         let today = mydata_spec::time::korean_date(now).format("%Y%m%d").to_string();
-        let (records, customers) = (builder.records, builder.touched.clone());
+        let (records, customers) = (builder.records, std::mem::take(&mut builder.touched));
         match builder.finish(&today) {
             Ok((batch, list_lines)) => {
                 self.finished.push(Finished { batch, list_lines, lines, records, customers, now })
