@@ -17,7 +17,7 @@ pub struct Load {
     pub max_requests: u64,
 }
 
-/// What one run measured.
+/// What one run measured, or several runs added up ([`Measured::add`]).
 #[derive(Debug, Clone)]
 pub struct Measured {
     pub requests: u64,
@@ -28,9 +28,39 @@ pub struct Measured {
     pub p95_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// Every latency, in microseconds, so that added runs give the percentiles of the whole.
+    latencies: Histogram<u64>,
 }
 
 impl Measured {
+    fn of(latencies: Histogram<u64>, requests: u64, errors: u64, seconds: f64) -> Measured {
+        let ms = |q: f64| latencies.value_at_quantile(q) as f64 / 1000.0;
+        Measured {
+            requests,
+            errors,
+            seconds,
+            p50_ms: ms(0.50),
+            p95_ms: ms(0.95),
+            p99_ms: ms(0.99),
+            max_ms: latencies.max() as f64 / 1000.0,
+            latencies,
+        }
+    }
+
+    /// Nothing measured yet, to [`add`](Measured::add) runs to.
+    pub fn none() -> Measured {
+        Measured::of(histogram(), 0, 0, 0.0)
+    }
+
+    /// Adds `run`: its requests, errors and seconds, and its latencies to the percentiles.
+    pub fn add(&mut self, run: &Measured) {
+        let mut latencies = std::mem::replace(&mut self.latencies, histogram());
+        // Both histograms have the same bounds, so adding cannot fail.
+        let _ = latencies.add(&run.latencies);
+        *self =
+            Measured::of(latencies, self.requests + run.requests, self.errors + run.errors, self.seconds + run.seconds);
+    }
+
     pub fn rps(&self) -> f64 {
         if self.seconds > 0.0 { self.requests as f64 / self.seconds } else { 0.0 }
     }
@@ -82,16 +112,7 @@ where
         }
     }
     let seconds = (Instant::now().min(deadline) - measure_from).as_secs_f64();
-    let ms = |q: f64| all.value_at_quantile(q) as f64 / 1000.0;
-    Measured {
-        requests,
-        errors,
-        seconds,
-        p50_ms: ms(0.50),
-        p95_ms: ms(0.95),
-        p99_ms: ms(0.99),
-        max_ms: all.max() as f64 / 1000.0,
-    }
+    Measured::of(all, requests, errors, seconds)
 }
 
 #[cfg(test)]
@@ -113,6 +134,25 @@ mod tests {
         assert_eq!(measured.errors, 44);
         assert!(measured.p50_ms >= 2.0, "every call sleeps 2 ms: {measured:?}");
         assert!(measured.p99_ms >= measured.p50_ms && measured.max_ms >= measured.p99_ms);
+    }
+
+    #[tokio::test]
+    async fn added_runs_count_together_and_share_percentiles() {
+        let load = Load { connections: 1, duration: Duration::from_secs(60), warmup: Duration::ZERO, max_requests: 99 };
+        // 100 requests of at least 20 ms, then 300 of next to nothing: the whole's median is fast,
+        // its 95th percentile slow.
+        let slow = run(load, |_, _| async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            true
+        })
+        .await;
+        let fast = run(Load { max_requests: 299, ..load }, |_, sequence| async move { sequence != 0 }).await;
+        let mut whole = Measured::none();
+        whole.add(&slow);
+        whole.add(&fast);
+        assert_eq!((whole.requests, whole.errors), (400, 1));
+        assert_eq!(whole.seconds, slow.seconds + fast.seconds);
+        assert!(whole.p50_ms < 20.0 && whole.p95_ms >= 20.0 && whole.max_ms >= 20.0, "{whole:?}");
     }
 
     #[tokio::test]

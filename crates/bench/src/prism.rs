@@ -4,7 +4,7 @@
 //! or Prism does not start.
 
 use crate::loadgen::{Load, Measured};
-use crate::scenarios::{Call, Pick, measure, request};
+use crate::scenarios::{Call, Pick, Target, request};
 use anyhow::Context;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -62,7 +62,8 @@ pub async fn measure_against(provider_base: &str, load: Load, call: &Call) -> an
         return Ok(None);
     }
     tracing::info!(scenario = "Prism", "measuring");
-    let measured = measure(load, &[base], Arc::new(vec![call.clone()]), Pick::Rotate).await;
+    let measured =
+        Target::new(&[base], Arc::new(vec![call.clone()]), Pick::Rotate, load.connections).measure(load, 1).await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(Some(measured))
 }

@@ -56,6 +56,9 @@ pub struct BenchConfig {
     /// are measured, and a revocation through one is timed on the other. `None` leaves those out.
     pub processes: Option<crate::instances::Processes>,
     pub load: Load,
+    /// Runs each scenario's duration is split into, taken in turn with its logs-off run and its
+    /// ceiling, so that a drift of the machine's speed touches all three alike.
+    pub rounds: u32,
     pub seed: u64,
 }
 
@@ -445,33 +448,53 @@ async fn ceiling_for(http: &reqwest::Client, provider_base: &str, calls: &[Call]
     serve_canned(answers).await
 }
 
-/// Measures `calls` sent to `bases`, each connection of the load to one of them in turn.
-pub(crate) async fn measure(load: Load, bases: &[String], calls: Arc<Vec<Call>>, pick: Pick) -> Measured {
-    let bases = Arc::new(bases.to_vec());
-    let http = client(load.connections);
-    let next = Arc::new(AtomicUsize::new(0));
-    let load = match pick {
-        Pick::Rotate => load,
-        // Every call of the list once, warm-up included; the cap keeps workers from running past the end.
-        Pick::Once => {
-            Load { warmup: Duration::ZERO, max_requests: (calls.len().saturating_sub(load.connections)) as u64, ..load }
-        }
-    };
-    loadgen::run(load, move |worker, sequence| {
-        let (http, bases, calls, next) = (http.clone(), bases.clone(), calls.clone(), next.clone());
-        async move {
-            let base = &bases[worker % bases.len()];
-            let index = match pick {
-                Pick::Rotate => (worker * 7919 + sequence as usize) % calls.len(),
-                Pick::Once => next.fetch_add(1, Ordering::Relaxed),
-            };
-            match calls.get(index) {
-                Some(call) => send(&http, base, call).await,
-                None => false,
+/// Servers a scenario's calls go to, each connection of the load to one of them in turn, with the
+/// connections kept open between the runs it is measured in.
+pub(crate) struct Target {
+    bases: Arc<Vec<String>>,
+    http: reqwest::Client,
+    calls: Arc<Vec<Call>>,
+    pick: Pick,
+    /// With [`Pick::Once`], the next call not sent yet.
+    next: Arc<AtomicUsize>,
+}
+
+impl Target {
+    pub(crate) fn new(bases: &[String], calls: Arc<Vec<Call>>, pick: Pick, connections: usize) -> Target {
+        let (bases, http) = (Arc::new(bases.to_vec()), client(connections));
+        Target { bases, http, calls, pick, next: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    /// Measures one of `runs_left` runs under `load`. With [`Pick::Once`] the run sends its share of
+    /// the calls not sent yet, every one measured (no warm-up: each call is single-use).
+    pub(crate) async fn measure(&self, load: Load, runs_left: u32) -> Measured {
+        let load = match self.pick {
+            Pick::Rotate => load,
+            Pick::Once => {
+                let left = self.calls.len().saturating_sub(self.next.load(Ordering::Relaxed));
+                let share = left.div_ceil(runs_left.max(1) as usize).min(load.max_requests as usize);
+                // Each worker may send one call past the cap: the cap leaves room for that.
+                Load { warmup: Duration::ZERO, max_requests: share.saturating_sub(load.connections) as u64, ..load }
             }
-        }
-    })
-    .await
+        };
+        let (http, bases, calls, next, pick) =
+            (self.http.clone(), self.bases.clone(), self.calls.clone(), self.next.clone(), self.pick);
+        loadgen::run(load, move |worker, sequence| {
+            let (http, bases, calls, next) = (http.clone(), bases.clone(), calls.clone(), next.clone());
+            async move {
+                let base = &bases[worker % bases.len()];
+                let index = match pick {
+                    Pick::Rotate => (worker * 7919 + sequence as usize) % calls.len(),
+                    Pick::Once => next.fetch_add(1, Ordering::Relaxed),
+                };
+                match calls.get(index) {
+                    Some(call) => send(&http, base, call).await,
+                    None => false,
+                }
+            }
+        })
+        .await
+    }
 }
 
 fn client(connections: usize) -> reqwest::Client {
@@ -481,6 +504,8 @@ fn client(connections: usize) -> reqwest::Client {
 /// Where and how the scenarios are measured.
 struct Bench<'a> {
     load: Load,
+    /// Runs each scenario is measured in, alternating with its logs-off run and its ceiling.
+    rounds: u32,
     /// The provider's instances: one, or two sharing a database.
     provider_bases: &'a [String],
     logs_off: bool,
@@ -519,19 +544,27 @@ impl Bench<'_> {
             (true, Pick::Rotate) => Some(calls.clone()),
             (false, _) => None,
         };
+        let connections = self.load.connections;
         let calls = Arc::new(calls);
-        let measured = measure(self.load, self.provider_bases, calls.clone(), pick).await;
-        let logs_off = match quiet_calls {
-            Some(quiet_calls) => {
-                mydata_web::logging::set_quiet(true);
-                let quiet = measure(self.load, self.provider_bases, Arc::new(quiet_calls), pick).await;
-                mydata_web::logging::set_quiet(false);
-                Some(quiet)
-            }
-            None => None,
-        };
+        let provider = Target::new(self.provider_bases, calls.clone(), pick, connections);
+        let quiet = quiet_calls.map(|calls| Target::new(self.provider_bases, Arc::new(calls), pick, connections));
         // The ceiling answers anything on its routes: rotating over the same calls measures the same requests.
-        let ceiling = measure(self.load, &[ceiling_base], calls, Pick::Rotate).await;
+        let bare = Target::new(&[ceiling_base], calls, Pick::Rotate, connections);
+        // This machine's speed drifts by more than what is compared within a scenario; measured in
+        // turns, the provider, its logs-off run and its ceiling each get their share of every phase.
+        let rounds = self.rounds.max(1);
+        let turn = Load { duration: self.load.duration / rounds, warmup: self.load.warmup / rounds, ..self.load };
+        let (mut measured, mut ceiling) = (Measured::none(), Measured::none());
+        let mut logs_off = quiet.as_ref().map(|_| Measured::none());
+        for round in 0..rounds {
+            measured.add(&provider.measure(turn, rounds - round).await);
+            if let (Some(quiet), Some(logs_off)) = (&quiet, &mut logs_off) {
+                mydata_web::logging::set_quiet(true);
+                logs_off.add(&quiet.measure(turn, rounds - round).await);
+                mydata_web::logging::set_quiet(false);
+            }
+            ceiling.add(&bare.measure(turn, rounds - round).await);
+        }
         Ok(Report { scenario: name.to_owned(), measured, ceiling, prism: None, logs_off })
     }
 }
@@ -640,7 +673,13 @@ pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Res
 
     let load = config.load;
     let bases = [base.clone()];
-    let bench = Bench { load, provider_bases: &bases, logs_off: config.logs_off, only: config.only.as_deref() };
+    let bench = Bench {
+        load,
+        rounds: config.rounds,
+        provider_bases: &bases,
+        logs_off: config.logs_off,
+        only: config.only.as_deref(),
+    };
     let mut reports = Vec::new();
     if let Some(mut bank_list) = bench.run("은행-001 account list", accounts.clone(), Pick::Rotate).await? {
         if config.prism {

@@ -43,9 +43,15 @@ pub struct BenchArgs {
     /// Concurrent connections of the load generator.
     #[arg(long, default_value_t = 32)]
     connections: usize,
-    /// Seconds each scenario is measured (after one second of warm-up).
+    /// Seconds each scenario is measured (after one second of warm-up), as for its logs-off run
+    /// and its ceiling.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Turns those seconds (and the warm-up) are split into: the scenario, its logs-off run and its
+    /// ceiling are measured one after the other in each, so that the machine speeding up or slowing
+    /// down during a scenario touches all three alike and their ratios hold (1: each in one go).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
     /// Skip the comparison with Stoplight Prism (`npx @stoplight/prism-cli`, fetched from the npm
     /// registry on first use); it is skipped with a notice anyway when npx is missing.
     #[arg(long)]
@@ -212,6 +218,7 @@ async fn measure_store(args: &BenchArgs, database: &str, log: &Path, out: &mut S
             warmup: Duration::from_secs(1),
             max_requests: 50_000_000,
         },
+        rounds: args.rounds,
         seed: 1,
     };
     reset_peak_rss();
@@ -219,13 +226,17 @@ async fn measure_store(args: &BenchArgs, database: &str, log: &Path, out: &mut S
     let results = mydata_bench::run(&config, |n| generating.inc(n)).await?;
     generating.finish_and_clear();
     writeln!(out, "\n## Provider on `{database}`\n")?;
-    writeln!(out, "Connections: {}, {} s per scenario.", args.connections, args.seconds)?;
+    writeln!(
+        out,
+        "Connections: {}, {} s per scenario, in {} turns with its logs-off run and its ceiling.",
+        args.connections, args.seconds, args.rounds
+    )?;
     writeln!(
         out,
         "Access log on, as `mydata serve` runs by default (access log written to `{}`); logs off: the same \
-         scenario at once after, with the log quieted to warnings (`MYDATA_LOG=warn`). On PostgreSQL, \
-         \"one instance\" and \"two instances\" are `mydata serve` processes of their own on the same \
-         database, started with their defaults (access log on, to the same file), the load spread over both.",
+         scenario with the log quieted to warnings (`MYDATA_LOG=warn`), measured in turns with it. On \
+         PostgreSQL, \"one instance\" and \"two instances\" are `mydata serve` processes of their own on the \
+         same database, started with their defaults (access log on, to the same file), the load spread over both.",
         log.display()
     )?;
     if let Some(secs) = results.generated {
