@@ -463,45 +463,98 @@ fn run_to_end<T>(write: impl Future<Output = T>) -> T {
     }
 }
 
+/// A transaction a batch is written in, on one of [`Writer`]'s connections.
+trait BatchTransaction {
+    fn writer(&mut self) -> Writer<'_>;
+    async fn commit(self) -> StoreResult<()>;
+    async fn roll_back(self);
+}
+
+impl BatchTransaction for sqlx::Transaction<'_, sqlx::Postgres> {
+    fn writer(&mut self) -> Writer<'_> {
+        Writer::Postgres(self)
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        Ok(sqlx::Transaction::commit(self).await?)
+    }
+
+    async fn roll_back(self) {
+        let _ = self.rollback().await;
+    }
+}
+
+/// sqlx's `Any` connection, for a SQLite database in memory.
+struct AnyTransaction(WriteTransaction, Backend);
+
+impl BatchTransaction for AnyTransaction {
+    fn writer(&mut self) -> Writer<'_> {
+        Writer::Any(&mut self.0, self.1)
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        Ok(self.0.commit().await?)
+    }
+
+    async fn roll_back(self) {
+        let _ = self.0.rollback().await;
+    }
+}
+
+/// A SQLite file's import connection, in a transaction it began.
+struct LocalTransaction<'c>(&'c mut rusqlite::Connection);
+
+impl<'c> LocalTransaction<'c> {
+    fn begin(conn: &'c mut rusqlite::Connection) -> StoreResult<LocalTransaction<'c>> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(LocalTransaction(conn))
+    }
+}
+
+impl BatchTransaction for LocalTransaction<'_> {
+    fn writer(&mut self) -> Writer<'_> {
+        Writer::Local(self.0)
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        Ok(self.0.execute_batch("COMMIT")?)
+    }
+
+    async fn roll_back(self) {
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
+}
+
+/// Writes `batch` in `tx` and commits it, or rolls it back when the batch is refused. The rollback
+/// comes before the connection goes back to its pool: one left to the transaction's drop waits
+/// for the connection's next use, holding the batch's locks (a schema drop after a refused import
+/// waited on them for good).
+async fn all_or_nothing(mut tx: impl BatchTransaction, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
+    let written = write_batch(&mut tx.writer(), batch, now).await;
+    match written {
+        Ok(counts) => tx.commit().await.map(|()| counts),
+        Err(refused) => {
+            tx.roll_back().await;
+            Err(refused)
+        }
+    }
+}
+
 #[async_trait]
 impl ImportStore for SqlStore {
     async fn import(&self, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts> {
-        // A refused batch rolls back before its connection goes back to the pool: a rollback left to
-        // the transaction's drop waits for the connection's next use, holding the batch's locks
-        // (a schema drop after a refused import waited on them for good).
         if let Some(imports) = &self.imports {
-            let mut tx = imports.begin().await?;
-            return match write_batch(&mut Writer::Postgres(&mut tx), batch, now).await {
-                Ok(counts) => Ok(tx.commit().await.map(|()| counts)?),
-                Err(refused) => {
-                    let _ = tx.rollback().await;
-                    Err(refused)
-                }
-            };
+            return all_or_nothing(imports.begin().await?, batch, now).await;
         }
         if let Reads::Local(local) = self.reads.as_ref() {
             let _turn = self.write_turn().await;
             return on_this_thread(|| {
                 local.with_import_connection(|conn| {
-                    conn.execute_batch("BEGIN IMMEDIATE")?;
-                    match run_to_end(write_batch(&mut Writer::Local(conn), batch, now)) {
-                        Ok(counts) => Ok(conn.execute_batch("COMMIT").map(|()| counts)?),
-                        Err(refused) => {
-                            let _ = conn.execute_batch("ROLLBACK");
-                            Err(refused)
-                        }
-                    }
+                    run_to_end(all_or_nothing(LocalTransaction::begin(conn)?, batch, now))
                 })?
             });
         }
-        let mut tx = self.begin_write().await?;
-        match write_batch(&mut Writer::Any(&mut tx, self.backend), batch, now).await {
-            Ok(counts) => Ok(tx.commit().await.map(|()| counts)?),
-            Err(refused) => {
-                let _ = tx.rollback().await;
-                Err(refused)
-            }
-        }
+        all_or_nothing(AnyTransaction(self.begin_write().await?, self.backend), batch, now).await
     }
 
     async fn org_codes(&self) -> StoreResult<Vec<String>> {
