@@ -81,15 +81,7 @@ async fn generated_records_round_trip(backend: Backend) {
     assert_eq!(export(&first.url), exported, "the refused batch wrote nothing");
 }
 
-#[tokio::test]
-async fn sqlite_generated_records_round_trip() {
-    generated_records_round_trip(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_generated_records_round_trip() {
-    generated_records_round_trip(Backend::Postgres).await;
-}
+mydata_store::each_backend!(generated_records_round_trip);
 
 #[tokio::test]
 async fn usage_errors_are_refused() {

@@ -142,15 +142,7 @@ async fn every_api_serves_the_imported_values(backend: Backend) {
     assert!(compared > 60, "only {compared} APIs compared");
 }
 
-#[tokio::test]
-async fn sqlite_every_api_serves_the_imported_values() {
-    every_api_serves_the_imported_values(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_every_api_serves_the_imported_values() {
-    every_api_serves_the_imported_values(Backend::Postgres).await;
-}
+mydata_store::each_backend!(every_api_serves_the_imported_values);
 
 /// Every stored row, as the export writes it.
 async fn exported(store: &SqlStore) -> String {
@@ -185,15 +177,7 @@ async fn a_bad_record_refuses_its_batch(backend: Backend) {
     assert_eq!(refused.to_string(), "line 2: customer: says otherwise than line 1 about the same thing");
 }
 
-#[tokio::test]
-async fn sqlite_a_bad_record_refuses_its_batch() {
-    a_bad_record_refuses_its_batch(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_a_bad_record_refuses_its_batch() {
-    a_bad_record_refuses_its_batch(Backend::Postgres).await;
-}
+mydata_store::each_backend!(a_bad_record_refuses_its_batch);
 
 async fn unchanged_data_leaves_collectors_up_to_date(backend: Backend) {
     let (seeded, records) = imported(backend).await;
@@ -227,15 +211,7 @@ async fn unchanged_data_leaves_collectors_up_to_date(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn sqlite_unchanged_data_leaves_collectors_up_to_date() {
-    unchanged_data_leaves_collectors_up_to_date(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_unchanged_data_leaves_collectors_up_to_date() {
-    unchanged_data_leaves_collectors_up_to_date(Backend::Postgres).await;
-}
+mydata_store::each_backend!(unchanged_data_leaves_collectors_up_to_date);
 
 async fn an_asset_left_out_is_gone(backend: Backend) {
     let (seeded, records) = imported(backend).await;
@@ -271,15 +247,7 @@ async fn an_asset_left_out_is_gone(backend: Backend) {
     seeded.expect(&detail, Some(&token), RspCode::AssetNotFound).await;
 }
 
-#[tokio::test]
-async fn sqlite_an_asset_left_out_is_gone() {
-    an_asset_left_out_is_gone(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_an_asset_left_out_is_gone() {
-    an_asset_left_out_is_gone(Backend::Postgres).await;
-}
+mydata_store::each_backend!(an_asset_left_out_is_gone);
 
 async fn export_then_import_round_trips(backend: Backend) {
     let (seeded, _) = imported(backend).await;
@@ -294,15 +262,7 @@ async fn export_then_import_round_trips(backend: Backend) {
     assert!(one.lines().count() > 2 && one.lines().all(|l| l.contains("\"BANK000001\"")), "{one}");
 }
 
-#[tokio::test]
-async fn sqlite_export_then_import_round_trips() {
-    export_then_import_round_trips(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_export_then_import_round_trips() {
-    export_then_import_round_trips(Backend::Postgres).await;
-}
+mydata_store::each_backend!(export_then_import_round_trips);
 
 /// A suspended line and a dormant account: listed with their status, described by no API (40305).
 async fn an_asset_not_normal_answers_40305(backend: Backend) {
@@ -340,15 +300,7 @@ async fn an_asset_not_normal_answers_40305(backend: Backend) {
     }
 }
 
-#[tokio::test]
-async fn sqlite_an_asset_not_normal_answers_40305() {
-    an_asset_not_normal_answers_40305(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_an_asset_not_normal_answers_40305() {
-    an_asset_not_normal_answers_40305(Backend::Postgres).await;
-}
+mydata_store::each_backend!(an_asset_not_normal_answers_40305);
 
 /// The demo customer's 은행-001 record.
 fn bank_list(records: &[Value]) -> Value {
@@ -382,15 +334,7 @@ async fn an_emptied_list_is_sent_again_once(backend: Backend) {
     seeded.expect(&list_call.with("search_timestamp", &stamp), Some(&token), RspCode::UpToDate).await;
 }
 
-#[tokio::test]
-async fn sqlite_an_emptied_list_is_sent_again_once() {
-    an_emptied_list_is_sent_again_once(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_an_emptied_list_is_sent_again_once() {
-    an_emptied_list_is_sent_again_once(Backend::Postgres).await;
-}
+mydata_store::each_backend!(an_emptied_list_is_sent_again_once);
 
 /// The list answers the reg_date the latest import gave, by the customer's record or by a list in
 /// an import of its own; a list of a customer never given is refused with its line.
@@ -428,12 +372,4 @@ async fn reg_date_is_answered_whichever_import_gave_it(backend: Backend) {
     assert_eq!(exported(store).await, before);
 }
 
-#[tokio::test]
-async fn sqlite_reg_date_is_answered_whichever_import_gave_it() {
-    reg_date_is_answered_whichever_import_gave_it(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_reg_date_is_answered_whichever_import_gave_it() {
-    reg_date_is_answered_whichever_import_gave_it(Backend::Postgres).await;
-}
+mydata_store::each_backend!(reg_date_is_answered_whichever_import_gave_it);

@@ -109,6 +109,31 @@ macro_rules! both_backends {
     };
 }
 
+/// Runs an async test function taking a [`Backend`](crate::Backend) once on each backend, as two
+/// named tests (`name::sqlite`, `name::postgres`), for tests that open their databases themselves;
+/// [`both_backends!`] hands its body an opened store instead.
+///
+/// ```ignore
+/// async fn imports_round_trip(backend: Backend) { ... }
+/// each_backend!(imports_round_trip);
+/// ```
+#[macro_export]
+macro_rules! each_backend {
+    ($test:ident) => {
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::$test($crate::Backend::Postgres).await
+            }
+        }
+    };
+}
+
 /// What a history page answers for `rows` as written, when their bodies are wire JSON already.
 pub fn history_entries<'a>(rows: impl IntoIterator<Item = &'a HistoryRow>) -> Vec<HistoryEntry> {
     rows.into_iter().map(|row| HistoryEntry { body_json: row.body.to_string() }).collect()

@@ -158,15 +158,7 @@ async fn an_emptied_list_changes_its_stamp_once(backend: Backend) {
     assert_eq!(listing(&store, "c1").await.changed_at, None);
 }
 
-#[tokio::test]
-async fn sqlite_an_emptied_list_changes_its_stamp_once() {
-    an_emptied_list_changes_its_stamp_once(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_an_emptied_list_changes_its_stamp_once() {
-    an_emptied_list_changes_its_stamp_once(Backend::Postgres).await;
-}
+mydata_store::each_backend!(an_emptied_list_changes_its_stamp_once);
 
 async fn reg_date_comes_from_whichever_import_gives_it(backend: Backend) {
     let db = TestDatabase::new(backend).await;
@@ -197,12 +189,4 @@ async fn reg_date_comes_from_whichever_import_gives_it(backend: Backend) {
     assert_eq!(store.customer(ORG, "c2").await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn sqlite_reg_date_comes_from_whichever_import_gives_it() {
-    reg_date_comes_from_whichever_import_gives_it(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn postgres_reg_date_comes_from_whichever_import_gives_it() {
-    reg_date_comes_from_whichever_import_gives_it(Backend::Postgres).await;
-}
+mydata_store::each_backend!(reg_date_comes_from_whichever_import_gives_it);

@@ -533,13 +533,5 @@ mod tests {
         assert_eq!(assets, ["IRP-001:101", "은행-001:101", "은행-001:102"], "{backend:?}");
     }
 
-    #[tokio::test]
-    async fn sqlite_consents_carry_over_to_assets_by_list() {
-        consents_carry_over_to_assets_by_list(Backend::Sqlite).await;
-    }
-
-    #[tokio::test]
-    async fn postgres_consents_carry_over_to_assets_by_list() {
-        consents_carry_over_to_assets_by_list(Backend::Postgres).await;
-    }
+    crate::each_backend!(consents_carry_over_to_assets_by_list);
 }
