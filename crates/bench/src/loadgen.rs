@@ -18,47 +18,63 @@ pub struct Load {
 }
 
 /// What one run measured, or several runs added up ([`Measured::add`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Measured {
     pub requests: u64,
     /// Answers with an unexpected status (the scenario says what it expects).
     pub errors: u64,
     pub seconds: f64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
-    /// Every latency, in microseconds, so that added runs give the percentiles of the whole.
+    /// Every latency, in microseconds: the percentiles of runs added up are those of the whole.
     latencies: Histogram<u64>,
 }
 
-impl Measured {
-    fn of(latencies: Histogram<u64>, requests: u64, errors: u64, seconds: f64) -> Measured {
-        let ms = |q: f64| latencies.value_at_quantile(q) as f64 / 1000.0;
-        Measured {
-            requests,
-            errors,
-            seconds,
-            p50_ms: ms(0.50),
-            p95_ms: ms(0.95),
-            p99_ms: ms(0.99),
-            max_ms: latencies.max() as f64 / 1000.0,
-            latencies,
-        }
+impl std::fmt::Debug for Measured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Measured")
+            .field("requests", &self.requests)
+            .field("errors", &self.errors)
+            .field("seconds", &self.seconds)
+            .field("p50_ms", &self.p50_ms())
+            .field("p95_ms", &self.p95_ms())
+            .field("p99_ms", &self.p99_ms())
+            .field("max_ms", &self.max_ms())
+            .finish()
     }
+}
 
+impl Measured {
     /// Nothing measured yet, to [`add`](Measured::add) runs to.
     pub fn none() -> Measured {
-        Measured::of(histogram(), 0, 0, 0.0)
+        Measured { requests: 0, errors: 0, seconds: 0.0, latencies: histogram() }
     }
 
     /// Adds `run`: its requests, errors and seconds, and its latencies to the percentiles.
     pub fn add(&mut self, run: &Measured) {
-        let mut latencies = std::mem::replace(&mut self.latencies, histogram());
+        self.requests += run.requests;
+        self.errors += run.errors;
+        self.seconds += run.seconds;
         // Both histograms have the same bounds, so adding cannot fail.
-        let _ = latencies.add(&run.latencies);
-        *self =
-            Measured::of(latencies, self.requests + run.requests, self.errors + run.errors, self.seconds + run.seconds);
+        let _ = self.latencies.add(&run.latencies);
+    }
+
+    fn ms_at(&self, quantile: f64) -> f64 {
+        self.latencies.value_at_quantile(quantile) as f64 / 1000.0
+    }
+
+    pub fn p50_ms(&self) -> f64 {
+        self.ms_at(0.50)
+    }
+
+    pub fn p95_ms(&self) -> f64 {
+        self.ms_at(0.95)
+    }
+
+    pub fn p99_ms(&self) -> f64 {
+        self.ms_at(0.99)
+    }
+
+    pub fn max_ms(&self) -> f64 {
+        self.latencies.max() as f64 / 1000.0
     }
 
     pub fn rps(&self) -> f64 {
@@ -112,7 +128,7 @@ where
         }
     }
     let seconds = (Instant::now().min(deadline) - measure_from).as_secs_f64();
-    Measured::of(all, requests, errors, seconds)
+    Measured { requests, errors, seconds, latencies: all }
 }
 
 #[cfg(test)]
@@ -132,8 +148,8 @@ mod tests {
         // Each worker sends 101 requests; sequences 0, 10, …, 100 fail: 11 each.
         assert_eq!(measured.requests, 404);
         assert_eq!(measured.errors, 44);
-        assert!(measured.p50_ms >= 2.0, "every call sleeps 2 ms: {measured:?}");
-        assert!(measured.p99_ms >= measured.p50_ms && measured.max_ms >= measured.p99_ms);
+        assert!(measured.p50_ms() >= 2.0, "every call sleeps 2 ms: {measured:?}");
+        assert!(measured.p99_ms() >= measured.p50_ms() && measured.max_ms() >= measured.p99_ms());
     }
 
     #[tokio::test]
@@ -152,7 +168,7 @@ mod tests {
         whole.add(&fast);
         assert_eq!((whole.requests, whole.errors), (400, 1));
         assert_eq!(whole.seconds, slow.seconds + fast.seconds);
-        assert!(whole.p50_ms < 20.0 && whole.p95_ms >= 20.0 && whole.max_ms >= 20.0, "{whole:?}");
+        assert!(whole.p50_ms() < 20.0 && whole.p95_ms() >= 20.0 && whole.max_ms() >= 20.0, "{whole:?}");
     }
 
     #[tokio::test]

@@ -108,20 +108,20 @@ fn ratio(measured: &Measured, ceiling: &Measured) -> String {
 fn row(report: &Report) -> String {
     let m = &report.measured;
     let prism = match &report.prism {
-        Some(p) => format!("{:.0} | {:.1}× | {:.2}", p.rps(), m.rps() / p.rps().max(1.0), p.p99_ms),
+        Some(p) => format!("{:.0} | {:.1}× | {:.2}", p.rps(), m.rps() / p.rps().max(1.0), p.p99_ms()),
         None => "— | — | —".into(),
     };
     let logs_off = match &report.logs_off {
-        Some(off) => format!("{:.0} | {:.2} | {:.0}%", off.rps(), off.p99_ms, 100.0 * m.rps() / off.rps().max(1.0)),
+        Some(off) => format!("{:.0} | {:.2} | {:.0}%", off.rps(), off.p99_ms(), 100.0 * m.rps() / off.rps().max(1.0)),
         None => "— | — | —".into(),
     };
     format!(
         "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |",
         report.scenario,
         m.rps(),
-        m.p50_ms,
-        m.p95_ms,
-        m.p99_ms,
+        m.p50_ms(),
+        m.p95_ms(),
+        m.p99_ms(),
         m.errors,
         logs_off,
         ratio(m, &report.ceiling),
