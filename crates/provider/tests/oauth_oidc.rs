@@ -61,23 +61,28 @@ fn start_idp(issuer: &str, redirects: &[String]) -> (Idp, String) {
         "oidc-provider is not installed: run `npm ci` in {} (.ci/run does)",
         dir.display()
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let accounts = json!({ CUSTOMER: CI, STRANGER: "U1RSQU5HRVItQ0k" }).to_string();
     let mut child = Command::new("node")
         .current_dir(&dir)
-        .args(["idp.mjs", &port.to_string(), issuer, &redirects.join(","), IDP_SECRET, &accounts])
+        .args(["idp.mjs", issuer, &redirects.join(","), IDP_SECRET, &accounts])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start node");
-    let stdout = child.stdout.take().unwrap();
+    let (stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let idp = Idp(child);
     let mut lines = BufReader::new(stdout).lines();
-    let ready = lines.any(|line| line.is_ok_and(|l| l.starts_with("listening on")));
-    assert!(ready, "oidc-provider did not start");
-    // The rest of its output is read on, so that a write to a closed pipe never stops it.
+    // "listening on URL as ISSUER": the IdP picks its port itself.
+    let url = lines.find_map(|line| line.ok()?.strip_prefix("listening on ")?.split(' ').next().map(str::to_owned));
+    let Some(url) = url else {
+        let mut why = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut why);
+        panic!("oidc-provider did not start: {why}");
+    };
+    // The rest of its output is read on, so that a write to a full or closed pipe never stops it.
     std::thread::spawn(move || lines.for_each(drop));
-    (idp, format!("http://127.0.0.1:{port}"))
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (idp, url)
 }
 
 /// What the proxy does to the ID token of the IdP's token answers.

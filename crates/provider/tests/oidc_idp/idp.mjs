@@ -1,11 +1,12 @@
 // A real OpenID provider (npm `oidc-provider`) for the consent page's sign-in tests.
-// Usage: node idp.mjs PORT ISSUER REDIRECT_URIS CLIENT_SECRET ACCOUNTS_JSON
+// Usage: node idp.mjs ISSUER REDIRECT_URIS CLIENT_SECRET ACCOUNTS_JSON
+// It listens on a free port of 127.0.0.1 and prints `listening on URL as ISSUER` once it does.
 // ISSUER names the IdP in its tokens and discovery (the tests put a proxy in front of it);
 // REDIRECT_URIS are comma-separated; ACCOUNTS_JSON maps a login to the CI the IdP asserts for it in the `ci` claim. Any password is
 // accepted (the provider's development login form); consent is implied for the one client.
 import Provider from 'oidc-provider';
 
-const [port, issuer, redirectUris, clientSecret, accountsJson] = process.argv.slice(2);
+const [issuer, redirectUris, clientSecret, accountsJson] = process.argv.slice(2);
 const accounts = JSON.parse(accountsJson);
 
 const provider = new Provider(issuer, {
@@ -38,7 +39,8 @@ const provider = new Provider(issuer, {
   },
 });
 
-const server = provider.listen(Number(port), '127.0.0.1', () => {
-  console.log(`listening on http://127.0.0.1:${port} as ${issuer}`);
+// Port 0: a port picked beforehand by the test could be taken by another socket before this binds it.
+const server = provider.listen(0, '127.0.0.1', () => {
+  console.log(`listening on http://127.0.0.1:${server.address().port} as ${issuer}`);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
