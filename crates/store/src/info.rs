@@ -172,6 +172,16 @@ pub trait InformationStore: Send + Sync + 'static {
         asset_key: &str,
         document: Option<(&str, &str)>,
     ) -> StoreResult<Option<AssetSubject>>;
+    /// [`InformationStore::asset_subject`] (the asset `asset_key` of `list_api` and, `with_document`,
+    /// the stored answer filed under the history's API and subject) with the page of history that
+    /// `history` asks for, in one read: every history call about an asset needs both.
+    async fn asset_history(
+        &self,
+        list_api: &str,
+        asset_key: &str,
+        with_document: bool,
+        history: &HistoryQuery<'_>,
+    ) -> StoreResult<Option<(AssetSubject, Page<HistoryEntry>)>>;
     async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()>;
     async fn document(&self, org_code: &str, api_id: &str, subject_key: &str) -> StoreResult<Option<Document>>;
     async fn upsert_history(&self, rows: &[HistoryRow]) -> StoreResult<()>;

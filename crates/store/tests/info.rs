@@ -86,6 +86,57 @@ both_backends!(a_detail_reads_its_asset_with_the_document_asked_for, |store| asy
     assert_eq!(other_list, None, "an asset of another list");
 });
 
+both_backends!(a_history_call_reads_its_asset_and_page_together, |store| async move {
+    store.upsert_assets(&[asset("1001", "c1", 100), asset("2001", "c2", 200)]).await.unwrap();
+    store.upsert_documents(&[deposit_document()]).await.unwrap();
+    let entry = |subject: &str, customer: &str, i: u32| HistoryRow {
+        org_code: "BANK000001".into(),
+        api_id: "은행-002".into(),
+        subject_key: subject.into(),
+        sort_key: format!("2026010{}120000|{i}", 1 + i % 3),
+        customer_id: customer.into(),
+        occurred: format!("2026010{}120000", 1 + i % 3),
+        body: json!({"trans_no": i.to_string()}),
+    };
+    let rows: Vec<HistoryRow> = (0..5).map(|i| entry("1001", "c1", i)).chain([entry("2001", "c2", 9)]).collect();
+    store.upsert_history(&rows).await.unwrap();
+    fn query<'a>(subject_key: &'a str, before: Option<&'a str>) -> HistoryQuery<'a> {
+        HistoryQuery {
+            org_code: "BANK000001",
+            api_id: "은행-002",
+            subject_key,
+            customer_id: "c1",
+            from: "20260102000000",
+            to: "20260103235959",
+            before,
+            limit: 2,
+        }
+    }
+    // What the two reads it replaces answer, page after page, with and without the document.
+    let mut before = None;
+    loop {
+        let q = query("1001", before.as_deref());
+        let (subject, page) = store.asset_history("은행-001", "1001", true, &q).await.unwrap().expect("the asset");
+        let alone = store.asset_subject("BANK000001", "은행-001", "1001", Some(("은행-002", "1001"))).await.unwrap();
+        assert_eq!(Some(subject), alone);
+        assert_eq!(page, store.history_page(&q).await.unwrap());
+        let (subject, _) = store.asset_history("은행-001", "1001", false, &q).await.unwrap().unwrap();
+        assert_eq!(subject.document, None, "no document unless asked for");
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    let everything = HistoryQuery { limit: 10, ..query("1001", None) };
+    let (_, page) = store.asset_history("은행-001", "1001", true, &everything).await.unwrap().unwrap();
+    // Entries 1, 2 and 4 fall on 2 and 3 January; newest (greatest sort key) first.
+    assert_eq!(page.items, testing::history_entries([&rows[2], &rows[4], &rows[1]]));
+    // Another customer's asset: the asset (which the caller refuses) without the other's history.
+    let (subject, page) = store.asset_history("은행-001", "2001", false, &query("2001", None)).await.unwrap().unwrap();
+    assert_eq!((subject.customer_id.as_str(), page.items.len()), ("c2", 0));
+    assert_eq!(store.asset_history("은행-001", "1002", false, &query("1002", None)).await.unwrap(), None);
+});
+
 both_backends!(information_data_is_stored_as_wire_json, |store| async move {
     // 첨부2: every value travels as a string; data written with numbers or booleans is stored so.
     let mut numeric = asset("1001", "c1", 100);

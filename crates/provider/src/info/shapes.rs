@@ -18,7 +18,7 @@ use mydata_spec::subject::{self, list_fields};
 use mydata_spec::time::korean_dtime;
 use mydata_spec::types::{Date, Month};
 use mydata_spec::{ApiKind, ApiType, RspCode};
-use mydata_store::{AssetSubject, HistoryQuery, StoredDocument};
+use mydata_store::{AssetSubject, HistoryEntry, HistoryQuery, Page, StoredDocument};
 use mydata_web::ApiError;
 
 /// What a request is about, after the consent checks.
@@ -28,6 +28,22 @@ struct Subject {
     /// The asset named by the request, when the API names one, with the stored answer about it
     /// when the API's answer is made from one.
     asset: Option<AssetSubject>,
+    /// The page of history asked for, when it was read with the asset ([`HistoryPage`]).
+    history: Option<Page<HistoryEntry>>,
+}
+
+/// The page of history a call about an asset asks for, when its period and cursor are sound: it
+/// is read in one statement with the asset (`InformationStore::asset_history`), which the consent
+/// checks then judge, rather than after them in a second.
+struct HistoryPage {
+    from: String,
+    to: String,
+    before: Option<String>,
+}
+
+/// The cursor's query of a history call: a `next_page` is valid only for the same API, subject and period.
+fn history_cursor_scope(call: &InfoCall, subject_key: &str, (from, to): &(String, String)) -> String {
+    format!("{}|{subject_key}|{from}|{to}", call.api.id)
 }
 
 /// The DTIME stamp (`YYYYMMDDhhmmss`, Korean time) of a Unix time.
@@ -77,11 +93,11 @@ fn stamped_body(call: &InfoCall) -> WireBody {
 
 pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Result<Response, ApiError> {
     let kind = call.api.kind();
-    let subject = subject_of(provider, call, grant, kind).await?;
-    if let ApiKind::Rows { .. } = kind {
-        // A malformed period is refused before it can use the scheduled allowance.
-        period(call)?;
-    }
+    let period = matches!(kind, ApiKind::Rows { .. }).then(|| period(call));
+    let subject = subject_of(provider, call, grant, kind, period.as_ref().and_then(|p| p.as_ref().ok())).await?;
+    // A malformed period is refused after the subject's checks, and before it can use the scheduled
+    // allowance.
+    let period = period.transpose()?;
     let store = provider.store.as_ref();
     let subject_key = subject.key.clone();
     let transmission = if call.api_type.is_some_and(ApiType::is_scheduled) && first_page(call) {
@@ -90,12 +106,14 @@ pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
         None
     };
     let withheld = withheld_fields(&grant.consent.options);
-    let body = match kind {
-        ApiKind::AssetList => asset_list(provider, call, grant).await?,
-        ApiKind::Document => document(provider, call, subject, &withheld).await?,
-        ApiKind::Rows { with_document } => rows(provider, call, grant, subject, with_document, &withheld).await?,
-        // Answered before the stored data is looked at (super::answer).
-        ApiKind::ApiList | ApiKind::ConsentDetail | ApiKind::NotInformation => {
+    let body = match (kind, period) {
+        (ApiKind::AssetList, _) => asset_list(provider, call, grant).await?,
+        (ApiKind::Document, _) => document(provider, call, subject, &withheld).await?,
+        (ApiKind::Rows { with_document }, Some(period)) => {
+            rows(provider, call, grant, subject, (with_document, period), &withheld).await?
+        }
+        // Answered before the stored data is looked at (super::answer); a history call has its period.
+        (ApiKind::Rows { .. }, None) | (ApiKind::ApiList | ApiKind::ConsentDetail | ApiKind::NotInformation, _) => {
             return Err(ApiError::new(RspCode::ProcessingFailed));
         }
     };
@@ -106,35 +124,77 @@ pub async fn answer(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
     Ok(body.finish(RspCode::Success))
 }
 
-async fn subject_of(provider: &Provider, call: &InfoCall, grant: &Grant, kind: ApiKind) -> Result<Subject, ApiError> {
+/// The request's subject, checked; `period` is a history call's sound period, whose page is then read
+/// with the asset when the cursor is sound too.
+async fn subject_of(
+    provider: &Provider,
+    call: &InfoCall,
+    grant: &Grant,
+    kind: ApiKind,
+    period: Option<&(String, String)>,
+) -> Result<Subject, ApiError> {
     let qualifiers = subject::qualifiers_of(call.api).map(|q| (q, call.param(q)));
     let key_name = match (kind, call.api.resource_key()) {
         (ApiKind::AssetList, _) | (_, None) => {
-            return Ok(Subject { key: subject::subject_key(&grant.consent.customer_id, qualifiers), asset: None });
+            let key = subject::subject_key(&grant.consent.customer_id, qualifiers);
+            return Ok(Subject { key, asset: None, history: None });
         }
         (_, Some(key_name)) => key_name,
     };
     let asset_key = call.param(key_name).ok_or_else(|| invalid(format!("{key_name} is required")))?;
     let key = subject::subject_key(asset_key, qualifiers);
     let with_document = matches!(kind, ApiKind::Document | ApiKind::Rows { with_document: true });
-    let asset = consented_asset(provider, call, grant, asset_key, with_document.then_some(key.as_str())).await?;
-    Ok(Subject { key, asset: Some(asset) })
+    // A malformed cursor reads the asset alone and is refused where a page is read (`rows`).
+    let history = period.and_then(|period| {
+        let before = cursor(call, &history_cursor_scope(call, &key, period)).ok()?;
+        Some(HistoryPage { from: period.0.clone(), to: period.1.clone(), before })
+    });
+    let (asset, history) = consented_asset(provider, call, grant, asset_key, (&key, with_document), history).await?;
+    Ok(Subject { key, asset: Some(asset), history })
+}
+
+/// The limit of a page: the caller's, or all of it up to [`super::MAX_UNPAGED`].
+fn page_limit(call: &InfoCall) -> u32 {
+    call.limit().map_or(super::MAX_UNPAGED, |l| l.get())
 }
 
 /// The asset the request names, checked to be the customer's and within the consent, read together
-/// with the document filed under `document_key` when there is one.
+/// with the document filed under the subject's key when `with_document` and the page of `history`
+/// when one is asked for.
 async fn consented_asset(
     provider: &Provider,
     call: &InfoCall,
     grant: &Grant,
     asset_key: &str,
-    document_key: Option<&str>,
-) -> Result<AssetSubject, ApiError> {
+    (subject_key, with_document): (&str, bool),
+    history: Option<HistoryPage>,
+) -> Result<(AssetSubject, Option<Page<HistoryEntry>>), ApiError> {
     let list = call.api.asset_list(call.industry).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
-    let document = document_key.map(|key| (call.api.id, key));
+    let customer_id = &grant.consent.customer_id;
+    let read = match history {
+        Some(page) => {
+            let query = HistoryQuery {
+                org_code: &call.org_code,
+                api_id: call.api.id,
+                subject_key,
+                customer_id,
+                from: &page.from,
+                to: &page.to,
+                before: page.before.as_deref(),
+                limit: page_limit(call),
+            };
+            let read = provider.store.asset_history(list.id, asset_key, with_document, &query).await?;
+            read.map(|(asset, page)| (asset, Some(page)))
+        }
+        None => {
+            let document = with_document.then_some((call.api.id, subject_key));
+            let asset = provider.store.asset_subject(&call.org_code, list.id, asset_key, document).await?;
+            asset.map(|asset| (asset, None))
+        }
+    };
     // Another customer's asset answers exactly like a missing one.
-    let asset = match provider.store.asset_subject(&call.org_code, list.id, asset_key, document).await? {
-        Some(asset) if asset.customer_id == grant.consent.customer_id => asset,
+    let (asset, page) = match read {
+        Some((asset, page)) if asset.customer_id == *customer_id => (asset, page),
         _ => return Err(ApiError::new(RspCode::AssetNotFound)),
     };
     if !grant.consent.covers_asset(list, asset_key) {
@@ -145,7 +205,7 @@ async fn consented_asset(
     if !normal {
         return Err(ApiError::with(RspCode::AssetNotNormal, format!("{asset_key} is not in a normal state")));
     }
-    Ok(asset)
+    Ok((asset, page))
 }
 
 /// A page of the customer's asset list, each item marked `is_consent`, or `None` when the caller is up
@@ -154,7 +214,7 @@ async fn asset_list(provider: &Provider, call: &InfoCall, grant: &Grant) -> Resu
     let customer = &grant.consent.customer_id;
     let query = format!("{}|{customer}", call.api.id);
     let after = cursor(call, &query)?;
-    let limit = call.limit().map_or(super::MAX_UNPAGED, |l| l.get());
+    let limit = page_limit(call);
     let listing = provider.store.asset_listing(&call.org_code, call.api.id, customer, after.as_deref(), limit).await?;
     // A consent is a change of every list it marks (ch.2.1: "목록수, 목록내용이 변경되는 경우에도 MT값을
     // 갱신"): its is_consent marks changed when it was given, even if no asset did.
@@ -218,13 +278,13 @@ async fn rows(
     provider: &Provider,
     call: &InfoCall,
     grant: &Grant,
-    subject: Subject,
-    with_document: bool,
+    mut subject: Subject,
+    (with_document, period): (bool, (String, String)),
     withheld: &[&str],
 ) -> Result<Option<WireBody>, ApiError> {
-    let (from, to) = period(call)?;
     let subject_key = subject.key.clone();
     let changed_at = subject.asset.as_ref().map(|a| a.updated_at);
+    let read_with_asset = subject.history.take();
     let mut body = if with_document {
         match document(provider, call, subject, withheld).await? {
             Some(body) => body,
@@ -236,21 +296,26 @@ async fn rows(
         }
         stamped_body(call)
     };
-    let query = format!("{}|{subject_key}|{from}|{to}", call.api.id);
-    let before = cursor(call, &query)?;
-    let page = provider
-        .store
-        .history_page(&HistoryQuery {
-            org_code: &call.org_code,
-            api_id: call.api.id,
-            subject_key: &subject_key,
-            customer_id: &grant.consent.customer_id,
-            from: &from,
-            to: &to,
-            before: before.as_deref(),
-            limit: call.limit().map_or(super::MAX_UNPAGED, |l| l.get()),
-        })
-        .await?;
+    let query = history_cursor_scope(call, &subject_key, &period);
+    let page = match read_with_asset {
+        Some(page) => page,
+        None => {
+            let before = cursor(call, &query)?;
+            provider
+                .store
+                .history_page(&HistoryQuery {
+                    org_code: &call.org_code,
+                    api_id: call.api.id,
+                    subject_key: &subject_key,
+                    customer_id: &grant.consent.customer_id,
+                    from: &period.0,
+                    to: &period.1,
+                    before: before.as_deref(),
+                    limit: page_limit(call),
+                })
+                .await?
+        }
+    };
     let (list_field, count_field) = list_fields(call.api).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
     if let Some(next) = page.next {
         body.string("next_page", &PageCursor { after: next }.encode(&query));

@@ -85,20 +85,67 @@ fn asset_listing(stamp_on_rows: bool, after_cursor: bool) -> String {
 /// for; the index of each answers its part.
 fn asset_subject_sql(with_document: bool) -> &'static str {
     static STATEMENTS: StatementPair = StatementPair::new(|with_document| {
-        let (document, join) = if with_document {
-            (
-                "d.body, d.updated_at",
-                "LEFT JOIN documents d ON d.org_code = $1 AND d.api_id = $4 AND d.subject_key = $5",
-            )
-        } else {
-            ("CAST(NULL AS TEXT), CAST(NULL AS BIGINT)", "")
-        };
         format!(
-            "SELECT a.customer_id, a.updated_at, {document}, a.item FROM assets a {join} \
-             WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3"
+            "SELECT {} FROM assets a {} WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3",
+            asset_subject_columns(with_document),
+            asset_document_join(with_document)
         )
     });
     STATEMENTS.get(with_document)
+}
+
+/// The columns a detail call reads of its asset and, when the API's answer is one, of the document
+/// (`$4`, `$5`), from `assets a` and what [`asset_document_join`] joins.
+fn asset_subject_columns(with_document: bool) -> &'static str {
+    if with_document {
+        "a.customer_id, a.updated_at, d.body, d.updated_at, a.item"
+    } else {
+        "a.customer_id, a.updated_at, CAST(NULL AS TEXT), CAST(NULL AS BIGINT), a.item"
+    }
+}
+
+/// The document a detail call reads with its asset (`$4`: the API, `$5`: the subject), if any.
+fn asset_document_join(with_document: bool) -> &'static str {
+    if with_document { "LEFT JOIN documents d ON d.org_code = $1 AND d.api_id = $4 AND d.subject_key = $5" } else { "" }
+}
+
+/// An [`AssetSubject`] from the columns of [`asset_subject_columns`], starting at `first`.
+fn asset_subject_from(row: &mut ReadRow, first: usize) -> StoreResult<AssetSubject> {
+    let document = match (row.text(first + 2)?, row.int(first + 3)?) {
+        (Some(body_json), Some(updated_at)) => Some(StoredDocument { body_json, updated_at }),
+        _ => None,
+    };
+    Ok(AssetSubject {
+        customer_id: row.required_text(first)?,
+        updated_at: row.required_int(first + 1)?,
+        item_json: row.required_text(first + 4)?,
+        document,
+    })
+}
+
+/// [`InformationStore::asset_history`]'s statement: a first row (`0` in the first column) with the
+/// asset and the document ([`asset_subject_sql`]'s columns), then the page of history
+/// ([`history_page_sql`]'s, its API and subject the document's `$4` and `$5`, then `$6`..`$10`; `1`
+/// in the first column). The page is
+/// filtered by the consent's customer, so when the asset is another customer's it is empty, and
+/// the caller, which refuses the call then, reads nothing it may not.
+fn asset_history_sql(with_document: bool, before_cursor: bool) -> &'static str {
+    fn build(with_document: bool, before_cursor: bool) -> String {
+        let subject = asset_subject_columns(with_document);
+        let join = asset_document_join(with_document);
+        let keyset = keyset(before_cursor, "<", 9);
+        format!(
+            "SELECT CAST(0 AS BIGINT), {subject}, CAST(NULL AS TEXT) FROM assets a {join} \
+             WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3 \
+             UNION ALL SELECT CAST(1 AS BIGINT), NULL, NULL, body, NULL, NULL, sort_key FROM (\
+               SELECT sort_key, body FROM history \
+               WHERE org_code = $1 AND api_id = $4 AND subject_key = $5 AND customer_id = $6 \
+               AND occurred >= $7 AND occurred <= $8 {keyset} ORDER BY sort_key DESC LIMIT $10) page"
+        )
+    }
+    static WITHOUT_DOCUMENT: StatementPair = StatementPair::new(|before_cursor| build(false, before_cursor));
+    static WITH_DOCUMENT: StatementPair = StatementPair::new(|before_cursor| build(true, before_cursor));
+    if with_document { WITH_DOCUMENT.get(before_cursor) } else { WITHOUT_DOCUMENT.get(before_cursor) }
 }
 
 /// `$1`..`$5` of an asset page: the customer's list, the cursor as stored (hex, empty on the first
@@ -130,6 +177,14 @@ fn history_page_sql(before_cursor: bool) -> &'static str {
         )
     });
     STATEMENTS.get(before_cursor)
+}
+
+/// A page of history from entries read newest first with their sort keys as stored (hex): only the
+/// cursor's key is decoded, the others only ordered the rows.
+fn history_entries(entries: Vec<(String, HistoryEntry)>, limit: u32) -> StoreResult<Page<HistoryEntry>> {
+    let page = paged(entries, limit, |(hex, _)| hex);
+    let next = page.next.as_deref().map(sort_unhex).transpose()?;
+    Ok(Page { items: page.items.into_iter().map(|(_, entry)| entry).collect(), next })
 }
 
 fn customer_from(row: &AnyRow) -> StoreResult<Customer> {
@@ -295,16 +350,42 @@ impl InformationStore for SqlStore {
         let Some(mut row) = self.read_first(asset_subject_sql(document.is_some()), &params).await? else {
             return Ok(None);
         };
-        let document = match (row.text(2)?, row.int(3)?) {
-            (Some(body_json), Some(updated_at)) => Some(StoredDocument { body_json, updated_at }),
-            _ => None,
-        };
-        Ok(Some(AssetSubject {
-            customer_id: row.required_text(0)?,
-            updated_at: row.required_int(1)?,
-            item_json: row.required_text(4)?,
-            document,
-        }))
+        asset_subject_from(&mut row, 0).map(Some)
+    }
+
+    async fn asset_history(
+        &self,
+        list_api: &str,
+        asset_key: &str,
+        with_document: bool,
+        q: &HistoryQuery<'_>,
+    ) -> StoreResult<Option<(AssetSubject, Page<HistoryEntry>)>> {
+        let sql = asset_history_sql(with_document, q.before.is_some());
+        let before = q.before.map(sort_hex).unwrap_or_default();
+        let params = [
+            Param::Text(q.org_code),
+            Param::Text(list_api),
+            Param::Text(asset_key),
+            Param::Text(q.api_id),
+            Param::Text(q.subject_key),
+            Param::Text(q.customer_id),
+            Param::Text(q.from),
+            Param::Text(q.to),
+            Param::Text(&before),
+            Param::Int(i64::from(q.limit) + 1),
+        ];
+        let mut subject = None;
+        let mut entries = Vec::new();
+        for mut row in self.read_all(sql, &params).await? {
+            match row.required_int(0)? {
+                0 => subject = Some(asset_subject_from(&mut row, 1)?),
+                _ => entries.push((row.required_text(6)?, HistoryEntry { body_json: row.required_text(3)? })),
+            }
+        }
+        let Some(subject) = subject else { return Ok(None) };
+        // The rows of a compound statement come in no promised order; hex keys order as the keys do.
+        entries.sort_unstable_by(|(a, _), (b, _)| b.cmp(a));
+        Ok(Some((subject, history_entries(entries, q.limit)?)))
     }
 
     async fn upsert_documents(&self, docs: &[Document]) -> StoreResult<()> {
@@ -371,14 +452,11 @@ impl InformationStore for SqlStore {
             Param::Int(i64::from(q.limit) + 1),
         ];
         let rows = self.read_all(sql, &params).await?;
-        let items = rows
+        let entries = rows
             .into_iter()
             .map(|mut row| Ok((row.required_text(0)?, HistoryEntry { body_json: row.required_text(1)? })))
             .collect::<StoreResult<Vec<_>>>()?;
-        // Only the cursor's sort key is decoded; the others only order the rows, as stored.
-        let page = paged(items, q.limit, |(hex, _)| hex);
-        let next = page.next.as_deref().map(sort_unhex).transpose()?;
-        Ok(Page { items: page.items.into_iter().map(|(_, entry)| entry).collect(), next })
+        history_entries(entries, q.limit)
     }
 
     async fn periodic_transmissions(&self, call: &PeriodicCall<'_>) -> StoreResult<u64> {
@@ -447,7 +525,9 @@ mod tests {
             }
             details
         };
-        assert!(plan(history_page_sql(true)).contains("sort_key<?"));
+        for before_cursor in [history_page_sql(true), asset_history_sql(true, true), asset_history_sql(false, true)] {
+            assert!(plan(before_cursor).contains("sort_key<?"), "{before_cursor}");
+        }
         assert!(plan(asset_listing_sql(Backend::Sqlite, true)).contains("sort_key>?"));
         for first_page in [history_page_sql(false), asset_listing_sql(Backend::Sqlite, false)] {
             assert!(plan(first_page).contains("USING INDEX"), "{first_page}");
@@ -460,6 +540,8 @@ mod tests {
         // Rows come in index order: no statement sorts them in a temporary b-tree per call.
         for statement in [
             history_page_sql(true),
+            asset_history_sql(true, false),
+            asset_history_sql(true, true),
             asset_listing_sql(Backend::Sqlite, true),
             asset_listing_sql(Backend::Sqlite, false),
         ] {
