@@ -203,6 +203,11 @@ pub async fn import<S: ImportStore + ?Sized>(
     if let Some(stopped) = gathering.stopped {
         return Err(stopped);
     }
+    // The reads planned next should know what the import made of the tables; the records are
+    // written whether or not they can be told.
+    if let Err(error) = store.refresh_statistics(summary.rows).await {
+        tracing::warn!(%error, "the import is written, but the database's statistics were not refreshed");
+    }
     summary.customers = customers.len();
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

@@ -147,6 +147,8 @@ struct SqlBulkLoad {
     since_restart: usize,
     /// Statements that put a connection's settings back.
     restore: Vec<String>,
+    /// Rows given to the load so far.
+    rows: u64,
 }
 
 enum Checkpointer {
@@ -249,6 +251,7 @@ impl SqlBulkLoad {
             checkpointer,
             since_restart: 0,
             restore,
+            rows: 0,
         })
     }
 
@@ -303,6 +306,7 @@ impl BulkLoad for SqlBulkLoad {
         if self.backend == Backend::Sqlite {
             self.checkpoint_between_batches().await?;
         }
+        self.rows += batch.rows() as u64;
         let backend = self.backend;
         self.writing.spawn(async move {
             use sqlx::Connection;
@@ -323,6 +327,9 @@ impl BulkLoad for SqlBulkLoad {
         }
         if let Some(loading) = self.checkpointer_done(true).await? {
             self.idle.push(loading);
+        }
+        if let (Backend::Postgres, Some(loading)) = (self.backend, self.idle.first_mut()) {
+            statistics::refresh_after(loading.connection(), self.rows).await?;
         }
         for loading in std::mem::take(&mut self.idle) {
             loading.release(&self.restore, self.backend).await?;

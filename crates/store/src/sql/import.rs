@@ -557,6 +557,14 @@ impl ImportStore for SqlStore {
         all_or_nothing(AnyTransaction(self.begin_write().await?, self.backend), batch, now).await
     }
 
+    async fn refresh_statistics(&self, rows_changed: u64) -> StoreResult<bool> {
+        match self.backend {
+            Backend::Postgres => statistics::refresh_after(&mut *self.pool.acquire().await?, rows_changed).await,
+            // SQLite plans without statistics unless ANALYZE made some, which it then keeps.
+            Backend::Sqlite => Ok(false),
+        }
+    }
+
     async fn org_codes(&self) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT DISTINCT org_code FROM customers ORDER BY org_code")
             .fetch_all(&self.pool)

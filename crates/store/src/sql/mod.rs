@@ -9,6 +9,7 @@ mod import;
 mod info;
 mod participant;
 mod portal;
+mod statistics;
 mod upsert;
 mod writer;
 
