@@ -18,7 +18,9 @@ One record a line (NDJSON):
                  its list is gone), a history's one entry is added or updated by its time and number
   a removal      {\"org_code\":…,\"customer_id\":…,\"delete\":true}
 Every value is checked against the API's field table. One bad record is a refusal of its whole
-batch, naming the line, the field and the rule; the command then exits non-zero.";
+batch, naming the line, the field and the rule; the command then exits non-zero.
+On PostgreSQL, an import that changed more than a tenth of the stored information ends with
+ANALYZE of its tables, so that the provider's reads are planned on their new sizes at once.";
 
 #[derive(Args)]
 #[command(after_long_help = FORMAT)]
