@@ -179,6 +179,22 @@ fn history_page_sql(before_cursor: bool) -> &'static str {
     STATEMENTS.get(before_cursor)
 }
 
+/// The parameters of a page of history after its institution, in the order of [`history_page_sql`]
+/// (`$2`..`$8`) and [`asset_history_sql`] (`$4`..`$10`): the API, the subject, the customer, the
+/// period, the cursor as stored (hex, empty on the first page) and one row more than the limit,
+/// which tells whether a next page exists.
+fn history_params<'a>(q: &HistoryQuery<'a>, before_hex: &'a str) -> [Param<'a>; 7] {
+    [
+        Param::Text(q.api_id),
+        Param::Text(q.subject_key),
+        Param::Text(q.customer_id),
+        Param::Text(q.from),
+        Param::Text(q.to),
+        Param::Text(before_hex),
+        Param::Int(i64::from(q.limit) + 1),
+    ]
+}
+
 /// A page of history from entries read newest first with their sort keys as stored (hex): only the
 /// cursor's key is decoded, the others only ordered the rows.
 fn history_entries(entries: Vec<(String, HistoryEntry)>, limit: u32) -> StoreResult<Page<HistoryEntry>> {
@@ -362,18 +378,9 @@ impl InformationStore for SqlStore {
     ) -> StoreResult<Option<(AssetSubject, Page<HistoryEntry>)>> {
         let sql = asset_history_sql(with_document, q.before.is_some());
         let before = q.before.map(sort_hex).unwrap_or_default();
-        let params = [
-            Param::Text(q.org_code),
-            Param::Text(list_api),
-            Param::Text(asset_key),
-            Param::Text(q.api_id),
-            Param::Text(q.subject_key),
-            Param::Text(q.customer_id),
-            Param::Text(q.from),
-            Param::Text(q.to),
-            Param::Text(&before),
-            Param::Int(i64::from(q.limit) + 1),
-        ];
+        let [api, subject_key, customer, from, to, before, limit] = history_params(q, &before);
+        let (org, list, asset) = (Param::Text(q.org_code), Param::Text(list_api), Param::Text(asset_key));
+        let params = [org, list, asset, api, subject_key, customer, from, to, before, limit];
         let mut subject = None;
         let mut entries = Vec::new();
         for mut row in self.read_all(sql, &params).await? {
@@ -441,16 +448,8 @@ impl InformationStore for SqlStore {
     async fn history_page(&self, q: &HistoryQuery<'_>) -> StoreResult<Page<HistoryEntry>> {
         let sql = history_page_sql(q.before.is_some());
         let before = q.before.map(sort_hex).unwrap_or_default();
-        let params = [
-            Param::Text(q.org_code),
-            Param::Text(q.api_id),
-            Param::Text(q.subject_key),
-            Param::Text(q.customer_id),
-            Param::Text(q.from),
-            Param::Text(q.to),
-            Param::Text(&before),
-            Param::Int(i64::from(q.limit) + 1),
-        ];
+        let [api, subject_key, customer, from, to, before, limit] = history_params(q, &before);
+        let params = [Param::Text(q.org_code), api, subject_key, customer, from, to, before, limit];
         let rows = self.read_all(sql, &params).await?;
         let entries = rows
             .into_iter()
