@@ -51,27 +51,37 @@ impl StatementPair {
 /// cost there (pgbench), while SQLite takes 30% longer with the window, which makes it sort the page.
 /// A page after a cursor sees only part of the list, so it always reads the stamp apart.
 fn asset_listing_sql(backend: Backend, after_cursor: bool) -> &'static str {
-    static STAMP_APART: StatementPair = StatementPair::new(|after_cursor| asset_listing(false, after_cursor));
+    static STAMP_APART: StatementPair =
+        StatementPair::new(|after_cursor| asset_listing(ListingStamp::Apart { after_cursor }));
     static STAMP_ON_ROWS: OnceLock<String> = OnceLock::new();
     if backend == Backend::Postgres && !after_cursor {
-        STAMP_ON_ROWS.get_or_init(|| asset_listing(true, false))
+        STAMP_ON_ROWS.get_or_init(|| asset_listing(ListingStamp::OnFirstPageRows))
     } else {
         STAMP_APART.get(after_cursor)
     }
 }
 
-fn asset_listing(stamp_on_rows: bool, after_cursor: bool) -> String {
+/// Where a listing's statement reads the newest asset's stamp ([`asset_listing_sql`]).
+#[derive(Debug, Clone, Copy)]
+enum ListingStamp {
+    /// From the index, beside the page: any page, first or after a cursor.
+    Apart { after_cursor: bool },
+    /// On the rows of a first page, which holds the whole list (a window over them).
+    OnFirstPageRows,
+}
+
+fn asset_listing(stamp: ListingStamp) -> String {
     let list_stamp = "SELECT changed_at FROM list_stamps WHERE org_code = $1 AND customer_id = $3 AND list_api = $2";
-    let (header_stamp, row_stamp) = if stamp_on_rows {
-        (format!("({list_stamp})"), "MAX(updated_at) OVER ()")
-    } else {
-        (
+    let (header_stamp, row_stamp, after_cursor) = match stamp {
+        ListingStamp::OnFirstPageRows => (format!("({list_stamp})"), "MAX(updated_at) OVER ()", false),
+        ListingStamp::Apart { after_cursor } => (
             format!(
                 "(SELECT MAX(stamp) FROM (SELECT MAX(updated_at) AS stamp FROM assets \
                  WHERE org_code = $1 AND list_api = $2 AND customer_id = $3 UNION ALL {list_stamp}) stamps)"
             ),
             "CAST(NULL AS BIGINT)",
-        )
+            after_cursor,
+        ),
     };
     format!(
         "SELECT CAST(0 AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), {header_stamp}, \
