@@ -35,6 +35,9 @@ pub struct Processes {
     pub server: PathBuf,
     /// The file each process appends its access log to.
     pub log: PathBuf,
+    /// `--postgres-read-connections` of each process (its default when `None`), as the benchmark's
+    /// in-process provider has it.
+    pub postgres_read_connections: Option<u32>,
 }
 
 impl Processes {
@@ -58,6 +61,7 @@ impl Processes {
             // Capacity is measured: one client from one address would be held to the quotas.
             .args(["--rate-limit-client", "0", "--rate-limit-address", "0"])
             .args(extra)
+            .args(self.postgres_read_connections.map(|n| format!("--postgres-read-connections={n}")))
             .arg("--log-file")
             .arg(&self.log)
             .env_remove("MYDATA_LOG")

@@ -25,8 +25,8 @@ pub struct BenchArgs {
     /// postgres://postgres@127.0.0.1:5432/bench` (the PostgreSQL database must exist).
     #[arg(long, default_value = "sqlite://bench.db")]
     database: Vec<String>,
-    /// The provider's PostgreSQL connections for information-API reads (default: one per core of
-    /// this machine).
+    /// The provider's PostgreSQL connections for information-API reads, in process and in the
+    /// `mydata serve` processes of the instance scenarios (default: one per core of this machine).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     postgres_read_connections: Option<u32>,
     /// Customers to generate at the bank and the card company when the database is empty.
@@ -211,7 +211,11 @@ async fn measure_store(args: &BenchArgs, database: &str, log: &Path, out: &mut S
         prism: !args.no_prism,
         only: args.only.clone(),
         logs_off: true,
-        processes: Some(Processes { server, log: log.to_owned() }),
+        processes: Some(Processes {
+            server,
+            log: log.to_owned(),
+            postgres_read_connections: args.postgres_read_connections,
+        }),
         load: Load {
             connections: args.connections,
             duration: Duration::from_secs(args.seconds),
