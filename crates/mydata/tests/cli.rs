@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn serve_announces_its_address_and_answers_the_api_list() {
-    let dir = std::env::temp_dir().join(format!("mydata-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = temp_dir("cli");
+    let dir = temp.path();
     let database = format!("sqlite://{}", dir.join("x.db").display());
     let (_server, base) = start(&["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &database]);
     assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"), "{base}");
@@ -25,12 +25,12 @@ async fn serve_announces_its_address_and_answers_the_api_list() {
     assert_eq!(body["rsp_code"], "00000");
     assert_eq!(body["version"], "v1");
     drop(_server);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn metrics_listen_moves_metrics_off_the_public_listener() {
-    let dir = temp_dir("metrics-listen");
+    let temp = temp_dir("metrics-listen");
+    let dir = temp.path();
     let database = format!("sqlite://{}", dir.join("m.db").display());
     let serve = ["serve", "--demo-sign-in", "--listen", "127.0.0.1:0", "--database", &database];
     let http = reqwest::Client::new();
@@ -60,7 +60,6 @@ async fn metrics_listen_moves_metrics_off_the_public_listener() {
     assert_eq!(api_list.status(), 200);
     let elsewhere = http.get(format!("http://{metrics}/v1/bank/apis")).send().await.unwrap();
     assert_eq!(elsewhere.status(), 404);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -81,8 +80,9 @@ fn link_teaches_integrated_auth_and_refuses_what_it_cannot_do() {
     for flag in ["--integrated", "--customer", "--org", "--sandbox-dir", "--cycle", "at most 50"] {
         assert!(help.contains(flag), "link --help lacks {flag}:\n{help}");
     }
-    let dir = std::env::temp_dir().join(format!("mydata-link-nothing-{}", std::process::id()));
-    let dir_text = dir.display().to_string();
+    let temp = temp_dir("link-nothing");
+    let dir = temp.path();
+    let dir_text = dir.join("sandbox").display().to_string();
     let out = mydata()
         .args(["link", "--integrated", "--customer", "demo2", "--sandbox-dir", &dir_text])
         .env_remove("MYDATA_SANDBOX_DIR")
@@ -132,7 +132,8 @@ fn bad_settings_stop_start_up_with_a_message_naming_them() {
 
 #[test]
 fn serve_refuses_to_start_without_a_way_to_authenticate_customers() {
-    let dir = temp_dir("no-auth");
+    let temp = temp_dir("no-auth");
+    let dir = temp.path();
     let database = format!("sqlite://{}", dir.join("x.db").display());
     let out = mydata().args(["serve", "--listen", "127.0.0.1:0", "--database", &database]).output().unwrap();
     assert!(!out.status.success(), "started without a customer authenticator");
@@ -158,15 +159,15 @@ fn serve_refuses_to_start_without_a_way_to_authenticate_customers() {
     assert!(err.contains("/oauth/2.0/sign-in/return"), "the return address the IdP must call: {err}");
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mydata-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A directory of the test's own, removed when dropped (also when the test fails).
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("mydata-{name}-")).tempdir().unwrap()
 }
 
 #[tokio::test]
 async fn a_config_file_sets_flags_and_flags_and_environment_win() {
-    let dir = temp_dir("config");
+    let temp = temp_dir("config");
+    let dir = temp.path();
     let config = dir.join("mydata.toml");
     let database = format!("sqlite://{}", dir.join("x.db").display());
     std::fs::write(
@@ -210,12 +211,12 @@ async fn a_config_file_sets_flags_and_flags_and_environment_win() {
         .unwrap();
     assert_eq!(response.status(), 200);
     drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn config_file_mistakes_name_the_key() {
-    let dir = temp_dir("config-bad");
+    let temp = temp_dir("config-bad");
+    let dir = temp.path();
     let config = dir.join("bad.toml");
     std::fs::write(&config, "[serve]\nlisen = \"127.0.0.1:0\"\n").unwrap();
     let out = mydata().args(["--config", config.to_str().unwrap(), "serve"]).output().unwrap();
@@ -232,7 +233,6 @@ fn config_file_mistakes_name_the_key() {
     std::fs::write(&config, "[serve\n").unwrap();
     let out = mydata().args(["--config", config.to_str().unwrap(), "serve"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("not valid TOML"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -244,7 +244,8 @@ fn the_example_config_file_is_valid() {
 
 #[tokio::test]
 async fn logs_of_a_token_and_data_flow_carry_tran_ids_and_no_secrets() {
-    let dir = temp_dir("logs");
+    let temp = temp_dir("logs");
+    let dir = temp.path();
     let database = format!("sqlite://{}", dir.join("p.db").display());
     let log_path = dir.join("provider.log");
     let secret = "operatorsecret0123456789";
@@ -332,7 +333,6 @@ async fn logs_of_a_token_and_data_flow_carry_tran_ids_and_no_secrets() {
     for needle in secrets.iter().copied().filter(|s| !s.is_empty()).chain(numbers.iter().map(String::as_str)) {
         assert!(!log.contains(needle), "the log contains {needle:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -413,7 +413,8 @@ async fn sigterm_during_a_slow_request_answers_it_and_keeps_its_statistics() {
 
 #[test]
 fn openapi_writes_the_description_a_server_publishes() {
-    let dir = temp_dir("openapi");
+    let temp = temp_dir("openapi");
+    let dir = temp.path();
     let file = dir.join("provider.json");
     let out = mydata()
         .args(["openapi", "--org", "BANK000001:bank", "--base-url", "https://bank.example", "--output"])
@@ -433,12 +434,12 @@ fn openapi_writes_the_description_a_server_publishes() {
     let out = mydata().args(["openapi", "--role", "portal"]).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["paths"]["/mgmts/orgs"]["get"].is_object());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bench_times_start_up_on_a_database_filled_with_customers() {
-    let dir = temp_dir("startup");
+    let temp = temp_dir("startup");
+    let dir = temp.path();
     let database = format!("sqlite://{}", dir.join("startup.db").display());
     let log = dir.join("bench.log");
     let out = mydata()
@@ -450,12 +451,12 @@ fn bench_times_start_up_on_a_database_filled_with_customers() {
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("2000 customers written to"), "{stdout}");
     assert!(stdout.contains("with 2000 customers: listening after"), "{stdout}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bench_imports_generated_records_into_both_backends() {
-    let dir = temp_dir("import");
+    let temp = temp_dir("import");
+    let dir = temp.path();
     let log = dir.join("bench.log");
     let out = mydata()
         .args(["bench", "--only", "import", "--customers", "20", "--import-batch", "150"])
@@ -481,7 +482,6 @@ fn bench_imports_generated_records_into_both_backends() {
         let written: u64 = cells[3].parse().unwrap();
         assert!(records > 23 * 2 && written > records, "{stdout}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The cells of the Markdown table rows of `report` whose scenario contains `scenario`.
@@ -496,7 +496,8 @@ fn table_rows<'a>(report: &'a str, scenario: &str) -> Vec<Vec<&'a str>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bench_loads_one_and_two_serve_processes_on_postgresql_and_times_a_revocation() {
     let db = mydata_store::testing::TestDatabase::new(mydata_store::Backend::Postgres).await;
-    let dir = temp_dir("bench-instances");
+    let temp = temp_dir("bench-instances");
+    let dir = temp.path();
     let log = dir.join("bench.log");
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mydata"))
         .args(["bench", "--database", &db.url, "--only", "instance", "--customers", "60", "--token-holders", "5"])
@@ -521,5 +522,4 @@ async fn bench_loads_one_and_two_serve_processes_on_postgresql_and_times_a_revoc
     // The processes wrote their access log to the benchmark's file.
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.lines().any(|l| l.contains("/v1/bank/accounts/deposit/basic")), "access lines in {logged:.300}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
