@@ -166,14 +166,35 @@ impl Gathering {
 /// gathered on other threads. The writing thread is the import's critical path (BENCHMARKS.md).
 pub async fn import<S: ImportStore + ?Sized>(
     store: &S,
+    input: impl BufRead,
+    batch: Option<usize>,
+    progress: impl FnMut(u64),
+) -> Result<Summary, ImportError> {
+    let started = std::time::Instant::now();
+    let mut summary = Summary::default();
+    let mut customers = BTreeSet::new();
+    let imported = import_batches(store, input, batch, progress, &mut summary, &mut customers).await;
+    // Over, wholly written or up to a refusal: the reads planned next should know what the import
+    // made of the tables. What was written stays written whether or not they can be told.
+    if let Err(error) = store.import_finished(summary.rows).await {
+        tracing::warn!(%error, "the import is over, but the database's statistics were not refreshed");
+    }
+    imported?;
+    summary.customers = customers.len();
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// [`import`]'s reading and writing, counted into `summary` and `customers` as they go.
+async fn import_batches<S: ImportStore + ?Sized>(
+    store: &S,
     mut input: impl BufRead,
     batch: Option<usize>,
     mut progress: impl FnMut(u64),
-) -> Result<Summary, ImportError> {
-    let started = std::time::Instant::now();
+    summary: &mut Summary,
+    customers: &mut BTreeSet<(String, String)>,
+) -> Result<(), ImportError> {
     let batch_size = batch.unwrap_or(usize::MAX).max(1);
-    let mut summary = Summary::default();
-    let mut customers = BTreeSet::new();
     let mut gathering = Gathering { open_from: 1, ..Gathering::default() };
     let mut line = 0;
     while gathering.stopped.is_none() {
@@ -191,7 +212,7 @@ pub async fn import<S: ImportStore + ?Sized>(
             next.gather(lines, batch_size);
             next
         });
-        let written = write_all(store, ready, &mut summary, &mut customers).await;
+        let written = write_all(store, ready, summary, customers).await;
         gathering = gathered.await.expect("gathering records panicked");
         written?;
     }
@@ -199,18 +220,8 @@ pub async fn import<S: ImportStore + ?Sized>(
         gathering.close(line);
     }
     // The batches before a refusal stay written.
-    write_all(store, gathering.finished, &mut summary, &mut customers).await?;
-    if let Some(stopped) = gathering.stopped {
-        return Err(stopped);
-    }
-    // The reads planned next should know what the import made of the tables; the records are
-    // written whether or not they can be told.
-    if let Err(error) = store.refresh_statistics(summary.rows).await {
-        tracing::warn!(%error, "the import is written, but the database's statistics were not refreshed");
-    }
-    summary.customers = customers.len();
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+    write_all(store, gathering.finished, summary, customers).await?;
+    gathering.stopped.map_or(Ok(()), Err)
 }
 
 /// Writes `batches` in order, counting them into `summary` and `customers`.

@@ -75,10 +75,12 @@ pub trait ImportStore: Send + Sync + 'static {
     /// history changed, get `now` (Unix seconds) as their stamp. A list of a customer neither stored
     /// nor in the batch is refused ([`StoreError::UnknownCustomer`]).
     async fn import(&self, batch: &ImportBatch, now: i64) -> StoreResult<ImportCounts>;
-    /// After an import that changed `rows_changed` rows: on PostgreSQL, has the planner count the
-    /// information tables again when that is more than autovacuum would wait for (a tenth of them),
-    /// so that the reads planned next see their new sizes at once. Whether it did.
-    async fn refresh_statistics(&self, rows_changed: u64) -> StoreResult<bool>;
+    /// An import (of one or many batches) that changed `rows_changed` rows is over. On PostgreSQL,
+    /// when that is more than autovacuum would wait for (a tenth of the information tables), the
+    /// planner counts them again, so that the reads planned next see their new sizes at once:
+    /// returns whether it did. On a SQLite file, the imports' connection is closed, letting go of
+    /// the page cache it kept for the batches (up to 256 MiB) until the next import.
+    async fn import_finished(&self, rows_changed: u64) -> StoreResult<bool>;
     /// Institutions that have customers, in order.
     async fn org_codes(&self) -> StoreResult<Vec<String>>;
     /// Every stored row of one customer at one institution (`customer: None` when unknown).

@@ -97,7 +97,8 @@ impl LocalReader {
     /// being spilled on the way, and it is kept between batches, so that the next one finds the
     /// tables' upper pages there rather than reading them again; its statement journals stay in
     /// memory (each upsert keeps the pages it changes until it ends, and written to a temporary
-    /// file they were a fifth of an import's time).
+    /// file they were a fifth of an import's time). It is closed when the import is over
+    /// ([`LocalReader::close_import_connection`]).
     pub(crate) fn with_import_connection<T>(&self, write: impl FnOnce(&mut Connection) -> T) -> rusqlite::Result<T> {
         let mut kept = self.importer.lock().unwrap_or_else(|e| e.into_inner());
         let conn = match kept.as_mut() {
@@ -105,6 +106,17 @@ impl LocalReader {
             None => kept.insert(self.import_connection()?),
         };
         Ok(write(conn))
+    }
+
+    /// Closes the imports' connection, if open, with its page cache: an import is over.
+    pub(crate) fn close_import_connection(&self) {
+        self.importer.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// Whether the imports' connection is open.
+    #[cfg(test)]
+    pub(crate) fn has_import_connection(&self) -> bool {
+        self.importer.lock().unwrap_or_else(|e| e.into_inner()).is_some()
     }
 
     fn import_connection(&self) -> rusqlite::Result<Connection> {

@@ -142,7 +142,7 @@ both_backends!(loading_settings_stay_with_the_load, |store| async move {
 });
 
 /// A bulk load fills tables PostgreSQL has not counted; when it is done, they are counted (as after
-/// an import, `ImportStore::refresh_statistics`), so that the reads planned next know their sizes.
+/// an import, `ImportStore::import_finished`), so that the reads planned next know their sizes.
 #[tokio::test]
 async fn postgres_counts_the_tables_a_bulk_load_filled() {
     let db = testing::TestDatabase::new(Backend::Postgres).await;

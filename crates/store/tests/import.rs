@@ -213,14 +213,14 @@ async fn postgres_counts_its_tables_again_after_a_large_import() {
     let never = counted_rows(&db.url).await;
     assert!(never.iter().all(|(_, rows)| *rows < 0.0), "a fresh schema is never counted: {never:?}");
     let counts = store.import(&large_batch("c1"), 100).await.unwrap();
-    assert!(!store.refresh_statistics(50).await.unwrap(), "50 rows are under any threshold");
-    assert!(store.refresh_statistics(counts.rows_changed).await.unwrap());
+    assert!(!store.import_finished(50).await.unwrap(), "50 rows are under any threshold");
+    assert!(store.import_finished(counts.rows_changed).await.unwrap());
     let counted = counted_rows(&db.url).await;
     let expected = [("assets", 1_203.0), ("customers", 1.0), ("documents", 600.0), ("history", 700.0)];
     assert_eq!(counted, expected.map(|(table, rows)| (table.to_owned(), rows)));
     // 300 more rows are under a tenth of the 2,504 counted (and 50).
-    assert!(!store.refresh_statistics(300).await.unwrap());
-    assert!(store.refresh_statistics(301).await.unwrap());
+    assert!(!store.import_finished(300).await.unwrap());
+    assert!(store.import_finished(301).await.unwrap());
 }
 
 #[tokio::test]
@@ -228,5 +228,5 @@ async fn sqlite_imports_leave_statistics_alone() {
     let db = TestDatabase::new(Backend::Sqlite).await;
     let store = db.open().await.unwrap();
     let counts = store.import(&large_batch("c1"), 100).await.unwrap();
-    assert!(!store.refresh_statistics(counts.rows_changed).await.unwrap());
+    assert!(!store.import_finished(counts.rows_changed).await.unwrap());
 }

@@ -557,11 +557,15 @@ impl ImportStore for SqlStore {
         all_or_nothing(AnyTransaction(self.begin_write().await?, self.backend), batch, now).await
     }
 
-    async fn refresh_statistics(&self, rows_changed: u64) -> StoreResult<bool> {
-        match self.backend {
-            Backend::Postgres => statistics::refresh_after(&mut *self.pool.acquire().await?, rows_changed).await,
+    async fn import_finished(&self, rows_changed: u64) -> StoreResult<bool> {
+        match self.reads.as_ref() {
+            Reads::Postgres(_) => statistics::refresh_after(&mut *self.pool.acquire().await?, rows_changed).await,
             // SQLite plans without statistics unless ANALYZE made some, which it then keeps.
-            Backend::Sqlite => Ok(false),
+            Reads::Local(local) => {
+                local.close_import_connection();
+                Ok(false)
+            }
+            Reads::Pool(_) => Ok(false),
         }
     }
 

@@ -490,6 +490,30 @@ mod tests {
         assert_eq!(mode, "force_custom_plan");
     }
 
+    /// A SQLite import keeps its connection, and its page cache, from batch to batch, and lets go
+    /// of it when the import is over.
+    #[tokio::test]
+    async fn a_sqlite_import_lets_go_of_its_connection_when_it_is_over() {
+        let db = crate::testing::TestDatabase::new(Backend::Sqlite).await;
+        let store = db.open().await.unwrap();
+        let Reads::Local(local) = store.reads.as_ref() else { panic!("a SQLite file reads on the calling thread") };
+        let customer = |id: &str| Customer {
+            org_code: "BANK000001".into(),
+            customer_id: id.into(),
+            ci: format!("CI-{id}"),
+            customer_name: "김민준".into(),
+            reg_date: "20200101".into(),
+        };
+        let batch = |id: &str| ImportBatch { customers: vec![customer(id)], ..ImportBatch::default() };
+        store.import(&batch("c1"), 100).await.unwrap();
+        store.import(&batch("c2"), 100).await.unwrap();
+        assert!(local.has_import_connection(), "kept between batches");
+        assert!(!store.import_finished(2).await.unwrap());
+        assert!(!local.has_import_connection(), "closed when the import is over");
+        store.import(&batch("c3"), 100).await.unwrap();
+        assert_eq!(store.customers("BANK000001").await.unwrap().len(), 3);
+    }
+
     /// One sequence across both sets: databases made before the operator's migrations moved to its
     /// crate record versions 1..9, and later ones follow on.
     #[test]
