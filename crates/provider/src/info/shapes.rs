@@ -41,6 +41,22 @@ struct HistoryPage {
     before: Option<String>,
 }
 
+impl HistoryPage {
+    /// The store's query for this page of the subject's history, as the consent's customer's.
+    fn query<'a>(&'a self, call: &'a InfoCall, subject_key: &'a str, grant: &'a Grant) -> HistoryQuery<'a> {
+        HistoryQuery {
+            org_code: &call.org_code,
+            api_id: call.api.id,
+            subject_key,
+            customer_id: &grant.consent.customer_id,
+            from: &self.from,
+            to: &self.to,
+            before: self.before.as_deref(),
+            limit: page_limit(call),
+        }
+    }
+}
+
 /// The cursor's query of a history call: a `next_page` is valid only for the same API, subject and period.
 fn history_cursor_scope(call: &InfoCall, subject_key: &str, (from, to): &(String, String)) -> String {
     format!("{}|{subject_key}|{from}|{to}", call.api.id)
@@ -170,19 +186,9 @@ async fn consented_asset(
     history: Option<HistoryPage>,
 ) -> Result<(AssetSubject, Option<Page<HistoryEntry>>), ApiError> {
     let list = call.api.asset_list(call.industry).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
-    let customer_id = &grant.consent.customer_id;
     let read = match history {
         Some(page) => {
-            let query = HistoryQuery {
-                org_code: &call.org_code,
-                api_id: call.api.id,
-                subject_key,
-                customer_id,
-                from: &page.from,
-                to: &page.to,
-                before: page.before.as_deref(),
-                limit: page_limit(call),
-            };
+            let query = page.query(call, subject_key, grant);
             let read = provider.store.asset_history(list.id, asset_key, with_document, &query).await?;
             read.map(|(asset, page)| (asset, Some(page)))
         }
@@ -194,7 +200,7 @@ async fn consented_asset(
     };
     // Another customer's asset answers exactly like a missing one.
     let (asset, page) = match read {
-        Some((asset, page)) if asset.customer_id == *customer_id => (asset, page),
+        Some((asset, page)) if asset.customer_id == grant.consent.customer_id => (asset, page),
         _ => return Err(ApiError::new(RspCode::AssetNotFound)),
     };
     if !grant.consent.covers_asset(list, asset_key) {
@@ -300,20 +306,9 @@ async fn rows(
     let page = match read_with_asset {
         Some(page) => page,
         None => {
-            let before = cursor(call, &query)?;
-            provider
-                .store
-                .history_page(&HistoryQuery {
-                    org_code: &call.org_code,
-                    api_id: call.api.id,
-                    subject_key: &subject_key,
-                    customer_id: &grant.consent.customer_id,
-                    from: &period.0,
-                    to: &period.1,
-                    before: before.as_deref(),
-                    limit: page_limit(call),
-                })
-                .await?
+            let (from, to) = period;
+            let page = HistoryPage { from, to, before: cursor(call, &query)? };
+            provider.store.history_page(&page.query(call, &subject_key, grant)).await?
         }
     };
     let (list_field, count_field) = list_fields(call.api).ok_or_else(|| ApiError::new(RspCode::ProcessingFailed))?;
