@@ -329,7 +329,10 @@ impl BulkLoad for SqlBulkLoad {
             self.idle.push(loading);
         }
         if let (Backend::Postgres, Some(loading)) = (self.backend, self.idle.first_mut()) {
-            statistics::refresh_after(loading.connection(), self.rows).await?;
+            // What was loaded stays loaded whether or not the planner can be told (as after an import).
+            if let Err(error) = statistics::refresh_after(loading.connection(), self.rows).await {
+                tracing::warn!(%error, "the load is written, but the database's statistics were not refreshed");
+            }
         }
         for loading in std::mem::take(&mut self.idle) {
             loading.release(&self.restore, self.backend).await?;
