@@ -241,4 +241,4 @@ async fn every_api_refuses_bad_requests(backend: Backend) {
     }
 }
 
-on_both_backends!(every_api_answers_field_by_field, every_api_refuses_bad_requests,);
+mydata_store::each_backend!(every_api_answers_field_by_field, every_api_refuses_bad_requests,);

@@ -249,7 +249,7 @@ async fn detail_apis_answer_only_for_assets_of_their_kind(backend: Backend) {
     seeded.expect(&call("은행-008", loan), Some(&token), RspCode::Success).await;
 }
 
-on_both_backends!(
+mydata_store::each_backend!(
     search_timestamp_answers_up_to_date_until_the_data_changes,
     scheduled_calls_are_limited_per_customer_asset_and_api,
     consent_options_decide_the_optional_fields,

@@ -136,4 +136,7 @@ async fn a_consent_to_one_asset_opens_that_asset_alone(backend: Backend) {
     }
 }
 
-on_both_backends!(every_answer_has_exactly_the_fields_of_its_table, a_consent_to_one_asset_opens_that_asset_alone);
+mydata_store::each_backend!(
+    every_answer_has_exactly_the_fields_of_its_table,
+    a_consent_to_one_asset_opens_that_asset_alone
+);

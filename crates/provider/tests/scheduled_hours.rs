@@ -42,7 +42,7 @@ async fn scheduled_calls_outside_the_registered_windows_are_answered_50009(backe
     assert_eq!(status, 200, "inside the window: {body}");
 }
 
-on_both_backends!(scheduled_calls_outside_the_registered_windows_are_answered_50009);
+mydata_store::each_backend!(scheduled_calls_outside_the_registered_windows_are_answered_50009);
 
 /// With a portal, each institution's windows are the ones the registry says it registered (지원-002
 /// `np_time_list`); one the registry does not list keeps the configured hours.
@@ -72,4 +72,4 @@ async fn each_institution_takes_scheduled_calls_in_its_own_registered_windows(ba
     assert_eq!(status, 200, "inside the bank's window: {body}");
 }
 
-on_both_backends!(each_institution_takes_scheduled_calls_in_its_own_registered_windows);
+mydata_store::each_backend!(each_institution_takes_scheduled_calls_in_its_own_registered_windows);

@@ -109,9 +109,10 @@ macro_rules! both_backends {
     };
 }
 
-/// Runs an async test function taking a [`Backend`](crate::Backend) once on each backend, as two
-/// named tests (`name::sqlite`, `name::postgres`), for tests that open their databases themselves;
-/// [`both_backends!`] hands its body an opened store instead.
+/// Runs each async test function taking a [`Backend`](crate::Backend) once on each backend, as two
+/// named tests (`name::sqlite`, `name::postgres`) on a two-worker runtime, for tests that open their
+/// databases or start their servers themselves; [`both_backends!`] hands its body an opened store
+/// instead.
 ///
 /// ```ignore
 /// async fn imports_round_trip(backend: Backend) { ... }
@@ -119,19 +120,19 @@ macro_rules! both_backends {
 /// ```
 #[macro_export]
 macro_rules! each_backend {
-    ($test:ident) => {
+    ($($test:ident),+ $(,)?) => {$(
         mod $test {
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 super::$test($crate::Backend::Sqlite).await
             }
 
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 super::$test($crate::Backend::Postgres).await
             }
         }
-    };
+    )+};
 }
 
 /// What a history page answers for `rows` as written, when their bodies are wire JSON already.

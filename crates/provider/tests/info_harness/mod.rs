@@ -311,23 +311,3 @@ pub fn transactions(customer: &str, account: &str, range: std::ops::Range<usize>
         })
         .collect()
 }
-
-/// Runs `async fn $name(Backend)` as two tests, `$name::sqlite` and `$name::postgres`.
-#[allow(unused_macros)] // Like the rest of the harness, not every test binary uses it.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(mydata_store::Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(mydata_store::Backend::Postgres).await;
-            }
-        }
-    )+};
-}
-#[allow(unused_imports)]
-pub(crate) use on_both_backends;
