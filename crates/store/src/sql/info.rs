@@ -135,22 +135,18 @@ fn asset_subject_from(row: &mut ReadRow, first: usize) -> StoreResult<AssetSubje
 
 /// [`InformationStore::asset_history`]'s statement: a first row (`0` in the first column) with the
 /// asset and the document ([`asset_subject_sql`]'s columns), then the page of history
-/// ([`history_page_sql`]'s, its API and subject the document's `$4` and `$5`, then `$6`..`$10`; `1`
-/// in the first column). The page is
-/// filtered by the consent's customer, so when the asset is another customer's it is empty, and
-/// the caller, which refuses the call then, reads nothing it may not.
+/// ([`history_rows_sql`] from `$4`, its API and subject the document's `$4` and `$5`; `1` in the
+/// first column). The page is filtered by the consent's customer, so when the asset is another
+/// customer's it is empty, and the caller, which refuses the call then, reads nothing it may not.
 fn asset_history_sql(with_document: bool, before_cursor: bool) -> &'static str {
     fn build(with_document: bool, before_cursor: bool) -> String {
         let subject = asset_subject_columns(with_document);
         let join = asset_document_join(with_document);
-        let keyset = keyset(before_cursor, "<", 9);
         format!(
             "SELECT CAST(0 AS BIGINT), {subject}, CAST(NULL AS TEXT) FROM assets a {join} \
              WHERE a.org_code = $1 AND a.list_api = $2 AND a.asset_key = $3 \
-             UNION ALL SELECT CAST(1 AS BIGINT), NULL, NULL, body, NULL, NULL, sort_key FROM (\
-               SELECT sort_key, body FROM history \
-               WHERE org_code = $1 AND api_id = $4 AND subject_key = $5 AND customer_id = $6 \
-               AND occurred >= $7 AND occurred <= $8 {keyset} ORDER BY sort_key DESC LIMIT $10) page"
+             UNION ALL SELECT CAST(1 AS BIGINT), NULL, NULL, body, NULL, NULL, sort_key FROM ({}) page",
+            history_rows_sql(4, before_cursor)
         )
     }
     static WITHOUT_DOCUMENT: StatementPair = StatementPair::new(|before_cursor| build(false, before_cursor));
@@ -176,21 +172,26 @@ fn asset_page_params<'a>(
     ]
 }
 
-/// [`InformationStore::history_page`]'s statement: a page of a subject's rows, newest first.
+/// A page of a subject's rows, newest first: the institution is `$1`, [`history_params`] are bound
+/// from `$first` on.
+fn history_rows_sql(first: u8, before_cursor: bool) -> String {
+    let [api, subject, customer, from, to, before, limit] = std::array::from_fn(|i| first + i as u8);
+    let keyset = keyset(before_cursor, "<", before);
+    format!(
+        "SELECT sort_key, body FROM history \
+         WHERE org_code = $1 AND api_id = ${api} AND subject_key = ${subject} AND customer_id = ${customer} \
+         AND occurred >= ${from} AND occurred <= ${to} {keyset} ORDER BY sort_key DESC LIMIT ${limit}"
+    )
+}
+
+/// [`InformationStore::history_page`]'s statement: [`history_rows_sql`] from `$2`.
 fn history_page_sql(before_cursor: bool) -> &'static str {
-    static STATEMENTS: StatementPair = StatementPair::new(|before_cursor| {
-        let keyset = keyset(before_cursor, "<", 7);
-        format!(
-            "SELECT sort_key, body FROM history \
-             WHERE org_code = $1 AND api_id = $2 AND subject_key = $3 AND customer_id = $4 \
-             AND occurred >= $5 AND occurred <= $6 {keyset} ORDER BY sort_key DESC LIMIT $8"
-        )
-    });
+    static STATEMENTS: StatementPair = StatementPair::new(|before_cursor| history_rows_sql(2, before_cursor));
     STATEMENTS.get(before_cursor)
 }
 
-/// The parameters of a page of history after its institution, in the order of [`history_page_sql`]
-/// (`$2`..`$8`) and [`asset_history_sql`] (`$4`..`$10`): the API, the subject, the customer, the
+/// The parameters of a page of history after its institution, in the order [`history_rows_sql`]
+/// binds them (`$2`..`$8` in [`history_page_sql`], `$4`..`$10` in [`asset_history_sql`]): the API, the subject, the customer, the
 /// period, the cursor as stored (hex, empty on the first page) and one row more than the limit,
 /// which tells whether a next page exists.
 fn history_params<'a>(q: &HistoryQuery<'a>, before_hex: &'a str) -> [Param<'a>; 7] {
