@@ -51,10 +51,7 @@ async fn generated_records_round_trip(backend: Backend) {
     assert!(summary.contains("records/s"), "{summary}");
     if backend == Backend::Postgres {
         // Empty tables filled: PostgreSQL counted them at once (its autovacuum may be late, or off).
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&first.url).await.unwrap();
-        let sql = "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = 'assets'::regclass";
-        let counted: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+        let counted = first.counted_rows("assets").await;
         assert!(counted > 0, "assets counted as {counted} rows after the import");
     }
     let exported = export(&first.url);

@@ -52,6 +52,15 @@ impl TestDatabase {
     pub async fn open(&self) -> StoreResult<SqlStore> {
         SqlStore::open(&self.url).await
     }
+
+    /// The rows of `table` as PostgreSQL last counted them for its planner (`reltuples`; -1 for a
+    /// table never counted).
+    pub async fn counted_rows(&self, table: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await.expect("connect to the test database");
+        let sql = format!("SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = '{table}'::regclass");
+        sqlx::query_scalar(&sql).fetch_one(&mut conn).await.expect("the table's counted rows")
+    }
 }
 
 impl Drop for TestDatabase {
