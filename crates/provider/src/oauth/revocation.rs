@@ -232,14 +232,24 @@ mod tests {
         let customer = ca.issue("Q0k=", "홍길동").unwrap();
         assert_eq!(distribution_points(&parse(&customer.certificate_der)), [url]);
         let today = Utc::now().date_naive();
+        // Two days ahead, so the next update is more than an hour away at any time of day.
         let (yesterday, tomorrow) = (today - Days::new(1), today + Days::new(1));
+        let next_update = today + Days::new(2);
+        let next_update_secs = next_update.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() as u64;
         let now = Utc::now().timestamp() as u64;
         let ca_certificate = parse(&ca.certificate_der);
 
-        let crl = verify_crl(&ca.crl(&[&customer], yesterday, tomorrow).unwrap(), &ca_certificate, now, 3600).unwrap();
+        let der = ca.crl(&[&customer], yesterday, next_update).unwrap();
+        let crl = verify_crl(&der, &ca_certificate, now, 3600).unwrap();
         let serial = parse(&customer.certificate_der).tbs_certificate.serial_number.as_bytes().to_vec();
         assert!(crl.revoked.contains(&serial));
         assert_eq!(crl.refresh_at, now + 3600, "refreshed after the interval, before its next update");
+        let week = 7 * 24 * 3600;
+        assert_eq!(
+            verify_crl(&der, &ca_certificate, now, week).unwrap().refresh_at,
+            next_update_secs,
+            "never kept past its next update"
+        );
 
         let stale = ca.crl(&[], today - Days::new(3), yesterday).unwrap();
         assert!(verify_crl(&stale, &ca_certificate, now, 3600).is_err(), "past its next update");
