@@ -8,18 +8,20 @@ mod json_lines;
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tracing::{Level, Metadata, Subscriber, subscriber::Interest};
 use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Registry, reload};
 
 /// Lines waiting for the writer at most (tracing-appender's default): at a few hundred bytes a
 /// line, tens of megabytes, seconds of a busy server's access log.
 pub const QUEUE_LINES: usize = 128_000;
 
-/// What a quiet server still logs ([`set_quiet`]): as `MYDATA_LOG=warn`, no access log.
-const QUIET: &str = "warn";
+/// The most verbose level a quiet server still logs ([`set_quiet`]): as `MYDATA_LOG=warn`, no access log.
+const QUIET_UP_TO: Level = Level::WARN;
 
 /// Lines a JSON batch holds at most, in bytes: at a few hundred bytes a line, as many lines as
 /// [`QUEUE_LINES`].
@@ -31,8 +33,29 @@ const QUEUE_BATCHES: usize = 64;
 /// The drop counters of every queue of this process.
 static QUEUES: Mutex<Vec<Box<dyn Fn() -> u64 + Send>>> = Mutex::new(Vec::new());
 
-/// The filter of the subscriber [`init`] installed, and the directives it started with.
-static FILTER: OnceLock<(reload::Handle<EnvFilter, Registry>, String)> = OnceLock::new();
+/// Whether the logger is quieted ([`set_quiet`]).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Leaves out what a quiet logger does not log. A flag and the callsites' cached interest rather
+/// than `tracing-subscriber`'s reloadable filter, which takes a lock for every span and line: the
+/// access log's spans pay nothing for a switch only the benchmark uses.
+struct Quieting;
+
+impl Quieting {
+    fn silenced(metadata: &Metadata<'_>) -> bool {
+        QUIET.load(Ordering::Relaxed) && *metadata.level() > QUIET_UP_TO
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Quieting {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if Self::silenced(metadata) { Interest::never() } else { Interest::always() }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        !Self::silenced(metadata)
+    }
+}
 
 /// `writer` behind a queue of `queue_lines` lines and a thread of its own. A line that finds the
 /// queue full is dropped and counted, never waited for. Lines still queued are written when the
@@ -74,8 +97,7 @@ pub fn init(directives: &str, file: Option<&Path>) -> std::io::Result<LogGuard> 
         Some(path) => (Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?), true),
         None => (Box::new(std::io::stderr()), !std::io::stderr().is_terminal()),
     };
-    let (filter, handle) = reload::Layer::new(filter);
-    let registry = tracing_subscriber::registry().with(filter);
+    let registry = tracing_subscriber::registry().with(Quieting).with(filter);
     // Humans get readable lines; anything else (a log collector, a file) one JSON object a line.
     let guard = if json {
         let (writer, guard) = NonBlockingBuilder::default()
@@ -91,19 +113,14 @@ pub fn init(directives: &str, file: Option<&Path>) -> std::io::Result<LogGuard> 
         registry.with(tracing_subscriber::fmt::layer().with_writer(writer)).init();
         LogGuard { _batching: None, _writer: guard }
     };
-    let _ = FILTER.set((handle, directives.to_owned()));
     Ok(guard)
 }
 
 /// Quiets the logger of [`init`] to warnings (no access log), or restores its own filter: what the
-/// benchmark compares. Nothing to do without it.
+/// benchmark compares.
 pub fn set_quiet(quiet: bool) {
-    if let Some((handle, directives)) = FILTER.get() {
-        let wanted = if quiet { QUIET } else { directives.as_str() };
-        if let Ok(filter) = EnvFilter::try_new(wanted) {
-            let _ = handle.reload(filter);
-        }
-    }
+    QUIET.store(quiet, Ordering::Relaxed);
+    tracing::callsite::rebuild_interest_cache();
 }
 
 #[cfg(test)]
@@ -123,6 +140,52 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// A writer into a buffer the test reads back.
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_quiet_logger_writes_warnings_alone_until_it_is_restored() {
+        let buffer = Buffer::default();
+        let written = buffer.clone();
+        let lines = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(move || written.clone());
+        let subscriber = tracing_subscriber::registry().with(Quieting).with(EnvFilter::new("info")).with(lines);
+        tracing::subscriber::with_default(subscriber, || {
+            // The same callsites each time: their cached interest must follow the switch.
+            for (turn, quiet) in [false, true, false].into_iter().enumerate() {
+                set_quiet(quiet);
+                tracing::info!(turn, "request handled");
+                tracing::warn!(turn, "slow statement");
+                tracing::debug!(turn, "below the filter");
+            }
+        });
+        set_quiet(false);
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let logged: Vec<&str> =
+            text.lines().map(|line| line.split_once(": ").map_or(line, |(_, message)| message)).collect();
+        assert_eq!(
+            logged,
+            [
+                "request handled turn=0",
+                "slow statement turn=0",
+                "slow statement turn=1",
+                "request handled turn=2",
+                "slow statement turn=2"
+            ],
+            "{text}"
+        );
     }
 
     #[test]
