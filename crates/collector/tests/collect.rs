@@ -9,28 +9,12 @@ use mydata_store::{Backend, HistoryRow, prelude::*};
 use serde_json::Value;
 use std::time::Duration;
 
-/// Runs the same test body with the operator's store on each backend.
-macro_rules! on_both_operator_backends {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body(mydata_store::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$body(mydata_store::Backend::Postgres).await
-            }
-        }
-    };
-}
-
-on_both_operator_backends!(
+// Each runs with the operator's store on each backend.
+mydata_store::each_backend!(
     a_first_collection_equals_the_providers_data_and_a_second_fetches_only_changes,
-    full_then_incremental
+    a_collection_killed_midway_resumes_without_losing_or_duplicating,
+    a_revoked_consent_stops_collection_for_that_customer_only,
 );
-on_both_operator_backends!(a_collection_killed_midway_resumes_without_losing_or_duplicating, killed_and_resumed);
-on_both_operator_backends!(a_revoked_consent_stops_collection_for_that_customer_only, revoked_consent);
 
 async fn assert_everything_collected(providers: &Providers, operator: &mydata_collector::OperatorStore) {
     for org in mydata_provider::demo_orgs() {
@@ -40,7 +24,7 @@ async fn assert_everything_collected(providers: &Providers, operator: &mydata_co
     }
 }
 
-async fn full_then_incremental(backend: Backend) {
+async fn a_first_collection_equals_the_providers_data_and_a_second_fetches_only_changes(backend: Backend) {
     let mut providers = providers(people(3)).await;
     let (_db, operator) = operator(backend).await;
     providers.consent_everywhere(&operator).await;
@@ -99,7 +83,7 @@ async fn full_then_incremental(backend: Backend) {
     assert_eq!(third.units_skipped, second.units_done);
 }
 
-async fn killed_and_resumed(backend: Backend) {
+async fn a_collection_killed_midway_resumes_without_losing_or_duplicating(backend: Backend) {
     let mut providers = providers(people(2)).await;
     let (_db, operator) = operator(backend).await;
     providers.consent_everywhere(&operator).await;
@@ -129,7 +113,7 @@ async fn killed_and_resumed(backend: Backend) {
     assert_eq!(operator.unfinished_run().await.unwrap(), None);
 }
 
-async fn revoked_consent(backend: Backend) {
+async fn a_revoked_consent_stops_collection_for_that_customer_only(backend: Backend) {
     let mut providers = providers(people(2)).await;
     let (_db, operator) = operator(backend).await;
     providers.consent_everywhere(&operator).await;
@@ -161,9 +145,9 @@ async fn revoked_consent(backend: Backend) {
     assert!(again.stopped.is_empty(), "{again:?}");
 }
 
-on_both_operator_backends!(an_expiring_token_is_refreshed_at_the_providers_token_endpoint, refreshed_on_the_way);
+mydata_store::each_backend!(an_expiring_token_is_refreshed_at_the_providers_token_endpoint);
 
-async fn refreshed_on_the_way(backend: Backend) {
+async fn an_expiring_token_is_refreshed_at_the_providers_token_endpoint(backend: Backend) {
     let mut providers = providers(people(1)).await;
     let (_db, operator) = operator(backend).await;
     providers.consent_everywhere(&operator).await;
