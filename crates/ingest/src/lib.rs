@@ -61,16 +61,20 @@ pub enum ImportError {
 /// Lines read and parsed at a time.
 const PARSE_LINES: usize = 8_192;
 
-/// Reads up to [`PARSE_LINES`] lines that are not blank, numbered on from `line`.
+/// Reads up to [`PARSE_LINES`] lines that are not blank, numbered on from `line`; and the line
+/// that could not be read, if one stopped it (the lines before it are returned still).
 fn read_lines(
     input: &mut impl BufRead,
     line: &mut usize,
     progress: &mut impl FnMut(u64),
-) -> Result<Vec<(usize, String)>, ImportError> {
+) -> (Vec<(usize, String)>, Option<ImportError>) {
     let mut lines = Vec::with_capacity(PARSE_LINES);
     while lines.len() < PARSE_LINES {
         let mut text = String::new();
-        let read = input.read_line(&mut text).map_err(|source| ImportError::Read { line: *line + 1, source })?;
+        let read = match input.read_line(&mut text) {
+            Ok(read) => read,
+            Err(source) => return (lines, Some(ImportError::Read { line: *line + 1, source })),
+        };
         if read == 0 {
             break;
         }
@@ -80,7 +84,7 @@ fn read_lines(
             lines.push((*line, text));
         }
     }
-    Ok(lines)
+    (lines, None)
 }
 
 /// `read` of each of `lines`, in order, worked out on every core. An import reads its records
@@ -111,7 +115,7 @@ struct Finished {
 }
 
 /// The batches being gathered from an import's lines: the one still open, those finished and not
-/// yet written, and the refusal that stopped the gathering, if any.
+/// yet handed to the writer, and the refusal that stopped the gathering, if any.
 #[derive(Default)]
 struct Gathering {
     open: BatchBuilder,
@@ -158,12 +162,54 @@ impl Gathering {
     }
 }
 
+/// What the reading side hands the gathering thread.
+enum Chunk {
+    Lines(Vec<(usize, String)>),
+    /// The input is over after this many lines: the open batch closes. An input that could not be
+    /// read to its end sends none, and its open batch is not written.
+    End {
+        last_line: usize,
+    },
+}
+
+/// Chunks of lines read ahead of the gathering thread, and batches it gathers ahead of the writer:
+/// enough that neither waits for the other while a batch is written, few enough to bound memory.
+const CHUNKS_AHEAD: usize = 3;
+const BATCHES_AHEAD: usize = 1;
+
+/// Gathers the chunks of `lines` into batches until they end or a record is refused, handing each
+/// batch to `batches` as it is finished, and the refusal last.
+fn gather_all(
+    mut lines: tokio::sync::mpsc::Receiver<Chunk>,
+    batches: tokio::sync::mpsc::Sender<Result<Finished, ImportError>>,
+    batch_size: usize,
+) {
+    let mut gathering = Gathering { open_from: 1, ..Gathering::default() };
+    while let Some(chunk) = lines.blocking_recv() {
+        match chunk {
+            Chunk::Lines(chunk) => gathering.gather(chunk, batch_size),
+            Chunk::End { last_line } => gathering.close(last_line),
+        }
+        for finished in gathering.finished.drain(..) {
+            if batches.blocking_send(Ok(finished)).is_err() {
+                return; // The writer stopped.
+            }
+        }
+        if let Some(stopped) = gathering.stopped.take() {
+            let _ = batches.blocking_send(Err(stopped));
+            return;
+        }
+    }
+}
+
 /// Reads NDJSON records from `input` and writes them, every `batch` records in one transaction
 /// (all of them in one by default). A refused record stops the import: its batch writes nothing,
 /// batches before it stay written. Blank lines are skipped. `progress` is told the bytes read.
 ///
-/// The batches are written one at a time, in order, while the lines after them are parsed and
-/// gathered on other threads. The writing thread is the import's critical path (BENCHMARKS.md).
+/// Three stages run at once: this task reads lines, a thread of its own parses them (on every
+/// core) and gathers them into batches, and this task writes the batches one at a time, in order.
+/// The writing is the import's critical path (BENCHMARKS.md): it never waits for a batch while
+/// the lines after it are still being read.
 pub async fn import<S: ImportStore + ?Sized>(
     store: &S,
     input: impl BufRead,
@@ -195,47 +241,74 @@ async fn import_batches<S: ImportStore + ?Sized>(
     customers: &mut BTreeSet<(String, String)>,
 ) -> Result<(), ImportError> {
     let batch_size = batch.unwrap_or(usize::MAX).max(1);
-    let mut gathering = Gathering { open_from: 1, ..Gathering::default() };
+    let (lines_to_gather, lines) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+    let (batches_gathered, mut batches) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
+    let gatherer = tokio::task::spawn_blocking(move || gather_all(lines, batches_gathered, batch_size));
+    let mut reading = Some(lines_to_gather);
+    let mut unread = None;
     let mut line = 0;
-    while gathering.stopped.is_none() {
-        let lines = match read_lines(&mut input, &mut line, &mut progress) {
-            Ok(lines) if lines.is_empty() => break,
-            Ok(lines) => lines,
-            Err(unread) => {
-                gathering.stopped = Some(unread);
-                break;
+    let outcome = loop {
+        let sender = reading.clone();
+        let room = async move {
+            match sender {
+                Some(sender) => sender.reserve_owned().await.ok(),
+                None => std::future::pending().await,
             }
         };
-        let ready = std::mem::take(&mut gathering.finished);
-        let mut next = std::mem::take(&mut gathering);
-        let gathered = tokio::task::spawn_blocking(move || {
-            next.gather(lines, batch_size);
-            next
-        });
-        let written = write_all(store, ready, summary, customers).await;
-        gathering = gathered.await.expect("gathering records panicked");
-        written?;
+        tokio::select! {
+            // Reading first: a chunk is read in a moment, and the gathering thread must not run dry
+            // while a batch is written.
+            biased;
+            room = room => {
+                let Some(room) = room else {
+                    reading = None; // The gathering stopped at a refusal, which comes next.
+                    continue;
+                };
+                match read_lines(&mut input, &mut line, &mut progress) {
+                    (chunk, None) if chunk.is_empty() => {
+                        room.send(Chunk::End { last_line: line });
+                        reading = None;
+                    }
+                    (chunk, None) => drop(room.send(Chunk::Lines(chunk))),
+                    // The lines before it are gathered; the batch it falls in stays open, unwritten.
+                    (chunk, Some(error)) => {
+                        room.send(Chunk::Lines(chunk));
+                        unread = Some(error);
+                        reading = None;
+                    }
+                }
+            }
+            gathered = batches.recv() => match gathered {
+                Some(Ok(finished)) => {
+                    if let Err(error) = write_one(store, finished, summary, customers).await {
+                        break Err(error);
+                    }
+                }
+                // Batches before a refusal stay written.
+                Some(Err(refused)) => break Err(refused),
+                None => break unread.map_or(Ok(()), Err),
+            },
+        }
+    };
+    // The gathering thread stops at its next batch once the writer is gone.
+    drop(batches);
+    drop(reading);
+    if outcome.is_ok() {
+        gatherer.await.expect("gathering records panicked");
     }
-    if gathering.stopped.is_none() {
-        gathering.close(line);
-    }
-    // The batches before a refusal stay written.
-    write_all(store, gathering.finished, summary, customers).await?;
-    gathering.stopped.map_or(Ok(()), Err)
+    outcome
 }
 
-/// Writes `batches` in order, counting them into `summary` and `customers`.
-async fn write_all<S: ImportStore + ?Sized>(
+/// Writes `finished`, counting it into `summary` and `customers`.
+async fn write_one<S: ImportStore + ?Sized>(
     store: &S,
-    batches: Vec<Finished>,
+    finished: Finished,
     summary: &mut Summary,
     customers: &mut BTreeSet<(String, String)>,
 ) -> Result<(), ImportError> {
-    for finished in batches {
-        summary.records += finished.records;
-        customers.extend(finished.customers);
-        summary.rows += write(store, finished.batch, &finished.list_lines, finished.lines, finished.now).await?;
-    }
+    summary.records += finished.records;
+    customers.extend(finished.customers);
+    summary.rows += write(store, finished.batch, &finished.list_lines, finished.lines, finished.now).await?;
     Ok(())
 }
 

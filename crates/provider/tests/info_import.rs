@@ -179,6 +179,40 @@ async fn a_bad_record_refuses_its_batch(backend: Backend) {
 
 mydata_store::each_backend!(a_bad_record_refuses_its_batch);
 
+/// Many batches, read, gathered and written at once: those before a refused or unreadable line are
+/// written, in order, and nothing after it.
+async fn the_batches_before_a_bad_line_are_written_and_none_after(backend: Backend) {
+    let app = common::spawn(backend).await;
+    let store = app.store.as_ref();
+    let customer = |n: usize| json!({"org_code": "BANK000001", "customer": {"customer_id": format!("many{n}"), "ci": format!("CI-many{n}"), "name": "고객"}});
+    let written = async |store: &SqlStore| {
+        let customers = store.customers("BANK000001").await.unwrap();
+        let mut ids: Vec<usize> =
+            customers.iter().filter_map(|c| c.customer_id.strip_prefix("many")?.parse().ok()).collect();
+        ids.sort();
+        ids
+    };
+    // 20,000 lines, several chunks of lines and batches of 5,000: line 17,000 has a name too long.
+    let mut lines: Vec<Value> = (1..=20_000).map(customer).collect();
+    lines[16_999]["customer"]["name"] = json!("가".repeat(200));
+    let refused = import(store, ndjson(&lines).as_bytes(), Some(5_000), |_| {}).await.unwrap_err();
+    assert!(refused.to_string().starts_with("line 17000: customer"), "{refused}");
+    assert_eq!(written(store).await, (1..=15_000).collect::<Vec<_>>(), "three batches written, the fourth not");
+
+    // A line that is not UTF-8 cannot be read: the batches before it are written, its own not.
+    let mut file = ndjson(&(20_001..=20_003).map(customer).collect::<Vec<_>>()).into_bytes();
+    file.extend_from_slice(b"\xff\n");
+    let unread = import(store, &file[..], None, |_| {}).await.unwrap_err();
+    assert!(matches!(unread, ImportError::Read { line: 4, .. }), "{unread}");
+    assert!(store.customer("BANK000001", "many20001").await.unwrap().is_none(), "one batch: nothing written");
+    let unread = import(store, &file[..], Some(2), |_| {}).await.unwrap_err();
+    assert!(matches!(unread, ImportError::Read { line: 4, .. }), "{unread}");
+    assert!(store.customer("BANK000001", "many20002").await.unwrap().is_some(), "the batch of lines 1 and 2");
+    assert!(store.customer("BANK000001", "many20003").await.unwrap().is_none(), "line 3's batch was open");
+}
+
+mydata_store::each_backend!(the_batches_before_a_bad_line_are_written_and_none_after);
+
 async fn unchanged_data_leaves_collectors_up_to_date(backend: Backend) {
     let (seeded, records) = imported(backend).await;
     let industry = Industry::Bank;
