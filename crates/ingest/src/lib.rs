@@ -208,8 +208,8 @@ fn gather_all(
 ///
 /// Three stages run at once: this task reads lines, a thread of its own parses them (on every
 /// core) and gathers them into batches, and this task writes the batches one at a time, in order.
-/// The writing is the import's critical path (BENCHMARKS.md): it never waits for a batch while
-/// the lines after it are still being read.
+/// The writing is the import's critical path (BENCHMARKS.md): reading and gathering run up to
+/// three chunks of lines and one batch ahead of it.
 pub async fn import<S: ImportStore + ?Sized>(
     store: &S,
     input: impl BufRead,
