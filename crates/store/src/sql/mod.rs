@@ -109,16 +109,18 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 /// PostgreSQL connections of concurrent imports (`mydata import`, the ingestion API).
 const IMPORT_CONNECTIONS: u32 = 4;
 
-/// Splits `sqlite://FILE` / `postgres://…` into a backend and the URL sqlx should open.
+/// Splits `sqlite://FILE` / `postgres://…` into a backend and the URL sqlx should open. A SQLite file
+/// named without a `mode` is opened read-write, never created: [`SqlStore::open`] creates it once, and
+/// a file removed under a running server then fails its calls instead of coming back empty when the
+/// pool opens another connection.
 fn classify(url: &str) -> StoreResult<(Backend, String)> {
     if let Some(rest) = url.strip_prefix("sqlite:") {
-        // Create the file on first use, like any embedded database.
         let url = if rest.contains("mode=") || rest.contains(":memory:") {
             url.to_owned()
         } else if rest.contains('?') {
-            format!("{url}&mode=rwc")
+            format!("{url}&mode=rw")
         } else {
-            format!("{url}?mode=rwc")
+            format!("{url}?mode=rw")
         };
         Ok((Backend::Sqlite, url))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -141,6 +143,12 @@ impl SqlStore {
         let (backend, url) = classify(url_given)?;
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let file = sqlite_file(url_given);
+        // Created on first use, like any embedded database (an empty file is an empty database).
+        if let Some(path) = file.as_deref().filter(|_| !url_given.contains("mode=")) {
+            std::fs::OpenOptions::new().append(true).create(true).open(path).map_err(|e| {
+                sqlx::Error::Io(std::io::Error::new(e.kind(), format!("creating {}: {e}", path.display())))
+            })?;
+        }
         let pool = match backend {
             // Each connection to `sqlite::memory:` is a database of its own: the one connection
             // holds it, and must never be closed as idle or old.
@@ -520,6 +528,27 @@ mod tests {
     fn the_two_sets_of_migrations_are_one_sequence() {
         let versions: Vec<i64> = MIGRATOR.iter().map(|migration| migration.version).collect();
         assert_eq!(versions, (1..=15).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_database_file_removed_under_a_store_is_not_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kept.db");
+        let url = format!("sqlite://{}", path.display());
+        drop(SqlStore::open(&url).await.unwrap());
+        assert!(path.exists(), "created on first use");
+        assert!(SqlStore::open(&url).await.is_ok(), "and opened again as it is");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        // What the store's pool does when it opens another connection later.
+        let (_, pool_url) = classify(&url).unwrap();
+        assert!(<sqlx::AnyConnection as sqlx::Connection>::connect(&pool_url).await.is_err());
+        assert!(!path.exists(), "no empty database in its place");
+        let missing_dir = format!("sqlite://{}/no/such/dir/x.db", dir.path().display());
+        let Err(refused) = SqlStore::open(&missing_dir).await else { panic!("a file in no directory opened") };
+        let refused = refused.to_string();
+        assert!(refused.contains("creating ") && refused.contains("x.db"), "{refused}");
     }
 
     /// A database at version 9 whose consents name assets by key alone: migration 10 carries each
