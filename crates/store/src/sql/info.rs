@@ -191,9 +191,9 @@ fn history_page_sql(before_cursor: bool) -> &'static str {
 }
 
 /// The parameters of a page of history after its institution, in the order [`history_rows_sql`]
-/// binds them (`$2`..`$8` in [`history_page_sql`], `$4`..`$10` in [`asset_history_sql`]): the API, the subject, the customer, the
-/// period, the cursor as stored (hex, empty on the first page) and one row more than the limit,
-/// which tells whether a next page exists.
+/// binds them (`$2`..`$8` in [`history_page_sql`], `$4`..`$10` in [`asset_history_sql`]): the API,
+/// the subject, the customer, the period, the cursor as stored (hex, empty on the first page) and one
+/// row more than the limit, which tells whether a next page exists.
 fn history_params<'a>(q: &HistoryQuery<'a>, before_hex: &'a str) -> [Param<'a>; 7] {
     [
         Param::Text(q.api_id),

@@ -106,6 +106,12 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
     (!in_memory).then(|| PathBuf::from(path))
 }
 
+/// The file of a `sqlite:` URL that gives no `mode` of its own: [`SqlStore::open`] creates it when
+/// missing, and the pool opens it read-write only ([`classify`]).
+fn sqlite_file_to_create(url: &str) -> Option<PathBuf> {
+    sqlite_file(url).filter(|_| !url.contains("mode="))
+}
+
 /// PostgreSQL connections of concurrent imports (`mydata import`, the ingestion API).
 const IMPORT_CONNECTIONS: u32 = 4;
 
@@ -114,13 +120,11 @@ const IMPORT_CONNECTIONS: u32 = 4;
 /// a file removed under a running server then fails its calls instead of coming back empty when the
 /// pool opens another connection.
 fn classify(url: &str) -> StoreResult<(Backend, String)> {
-    if let Some(rest) = url.strip_prefix("sqlite:") {
-        let url = if rest.contains("mode=") || rest.contains(":memory:") {
-            url.to_owned()
-        } else if rest.contains('?') {
-            format!("{url}&mode=rw")
-        } else {
-            format!("{url}?mode=rw")
+    if url.starts_with("sqlite:") {
+        let url = match sqlite_file_to_create(url) {
+            None => url.to_owned(),
+            Some(_) if url.contains('?') => format!("{url}&mode=rw"),
+            Some(_) => format!("{url}?mode=rw"),
         };
         Ok((Backend::Sqlite, url))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -144,8 +148,8 @@ impl SqlStore {
         let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let file = sqlite_file(url_given);
         // Created on first use, like any embedded database (an empty file is an empty database).
-        if let Some(path) = file.as_deref().filter(|_| !url_given.contains("mode=")) {
-            std::fs::OpenOptions::new().append(true).create(true).open(path).map_err(|e| {
+        if let Some(path) = sqlite_file_to_create(url_given) {
+            std::fs::OpenOptions::new().append(true).create(true).open(&path).map_err(|e| {
                 sqlx::Error::Io(std::io::Error::new(e.kind(), format!("creating {}: {e}", path.display())))
             })?;
         }
@@ -485,6 +489,16 @@ mod tests {
         assert_eq!(file("sqlite::memory:"), None);
         assert_eq!(file("sqlite://shared.db?mode=memory&cache=shared"), None);
         assert_eq!(file("postgres://postgres@127.0.0.1/test"), None);
+        // Only a file named without a mode of its own is created by the store and opened read-write.
+        let pool_url = |url| classify(url).unwrap().1;
+        assert_eq!(pool_url("sqlite://mydata.db"), "sqlite://mydata.db?mode=rw");
+        assert_eq!(pool_url("sqlite://mydata.db?cache=shared"), "sqlite://mydata.db?cache=shared&mode=rw");
+        assert_eq!(pool_url("sqlite:///tmp/bench.db?mode=rwc"), "sqlite:///tmp/bench.db?mode=rwc");
+        assert_eq!(pool_url("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            pool_url("sqlite://shared.db?mode=memory&cache=shared"),
+            "sqlite://shared.db?mode=memory&cache=shared"
+        );
     }
 
     /// An import's statements are planned for their values, however much the import itself has
