@@ -24,6 +24,7 @@ mod pg_read;
 mod portal;
 mod sql;
 pub mod testing;
+mod wal_checkpoints;
 
 pub use auth::*;
 pub use bulk::*;
@@ -60,6 +61,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0} already exists")]
     Conflict(String),
+    /// The operating system refused a thread the store needed.
+    #[error("a thread could not start: {0}")]
+    Thread(std::io::Error),
     /// Data about a customer the institution has not given (an import's list before its customer).
     #[error("{customer_id} is no customer of {org_code}: a customer's record comes before or with their lists")]
     UnknownCustomer { org_code: String, customer_id: String },

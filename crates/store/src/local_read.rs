@@ -10,6 +10,7 @@
 //! Writes stay with sqlx, the one writer; these connections are `query_only`. In WAL mode a read
 //! never waits for a writer, and each statement sees everything committed before it began.
 
+use crate::wal_checkpoints::{RESTART_FRAMES, WalCheckpoints};
 use crate::{StoreError, StoreResult};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, Statement};
@@ -68,7 +69,13 @@ pub(crate) struct LocalReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     /// The imports' connection, kept between batches ([`LocalReader::with_import_connection`]).
-    importer: Mutex<Option<Connection>>,
+    importer: Mutex<Option<Importer>>,
+}
+
+/// The imports' connection, and the checkpoints of what it writes.
+struct Importer {
+    conn: Connection,
+    checkpoints: WalCheckpoints,
 }
 
 impl std::fmt::Debug for LocalReader {
@@ -97,15 +104,19 @@ impl LocalReader {
     /// being spilled on the way, and it is kept between batches, so that the next one finds the
     /// tables' upper pages there rather than reading them again; its statement journals stay in
     /// memory (each upsert keeps the pages it changes until it ends, and written to a temporary
-    /// file they were a fifth of an import's time). It is closed when the import is over
+    /// file they were a fifth of an import's time). Its WAL is copied into the database on a
+    /// thread of its own ([`WalCheckpoints`]). It is closed when the import is over
     /// ([`LocalReader::close_import_connection`]).
-    pub(crate) fn with_import_connection<T>(&self, write: impl FnOnce(&mut Connection) -> T) -> rusqlite::Result<T> {
+    pub(crate) fn with_import_connection<T>(&self, write: impl FnOnce(&mut Connection) -> T) -> StoreResult<T> {
         let mut kept = self.importer.lock().unwrap_or_else(|e| e.into_inner());
-        let conn = match kept.as_mut() {
-            Some(conn) => conn,
-            None => kept.insert(self.import_connection()?),
+        let importer = match kept.as_mut() {
+            Some(importer) => importer,
+            None => kept.insert(self.importer()?),
         };
-        Ok(write(conn))
+        importer.checkpoints.before_transaction();
+        let written = write(&mut importer.conn);
+        importer.checkpoints.after_transaction();
+        Ok(written)
     }
 
     /// Closes the imports' connection, if open, with its page cache: an import is over.
@@ -119,15 +130,24 @@ impl LocalReader {
         self.importer.lock().unwrap_or_else(|e| e.into_inner()).is_some()
     }
 
-    fn import_connection(&self) -> rusqlite::Result<Connection> {
+    fn importer(&self) -> StoreResult<Importer> {
+        let conn = self.writing_connection()?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "cache_size", -262_144)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let checkpoints =
+            WalCheckpoints::start(self.writing_connection()?, RESTART_FRAMES).map_err(StoreError::Thread)?;
+        Ok(Importer { conn, checkpoints })
+    }
+
+    /// A read-write connection, syncing as the server's do (`synchronous = NORMAL`).
+    fn writing_connection(&self) -> rusqlite::Result<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        conn.pragma_update(None, "cache_size", -262_144)?;
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
 

@@ -168,7 +168,7 @@ async fn write_customers(w: &mut Writer<'_>, batch: &ImportBatch) -> StoreResult
             .upsert(upsert, &rows, "org_code")
             .await
             .map_err(|e| unique_conflict(e, "a customer's CI, held by another customer,"))?;
-        changed += written.len() as u64;
+        changed += written.rows;
     }
     Ok(changed)
 }
@@ -279,10 +279,9 @@ async fn write_lists(
             row
         })
         .collect();
-    for returned in w.upsert(&CHANGED_ASSETS, &rows, "org_code, customer_id, asset_key").await? {
-        written.assets.insert(key3(returned));
-        changed += 1;
-    }
+    let upserted = w.upsert(&CHANGED_ASSETS, &rows, "org_code, customer_id, asset_key").await?;
+    written.assets.extend(upserted.keys.into_iter().map(key3));
+    changed += upserted.rows;
     // A list that lost assets may keep none to carry its change: the list's own stamp does.
     let stamps: Vec<Vec<Param<'_>>> = shrunk
         .iter()
@@ -311,12 +310,9 @@ async fn write_documents(
             row
         })
         .collect();
-    let mut changed = 0;
-    for returned in w.upsert(&CHANGED_DOCUMENTS, &rows, "org_code, api_id, subject_key").await? {
-        written.documents.insert(key3(returned));
-        changed += 1;
-    }
-    Ok(changed)
+    let upserted = w.upsert(&CHANGED_DOCUMENTS, &rows, "org_code, api_id, subject_key").await?;
+    written.documents.extend(upserted.keys.into_iter().map(key3));
+    Ok(upserted.rows)
 }
 
 /// Upserts entries (unique by key among themselves), noting the subjects whose entries changed.
@@ -332,12 +328,9 @@ async fn write_entries(w: &mut Writer<'_>, entries: &[&HistoryRow], written: &mu
                 .to_vec()
         })
         .collect();
-    let mut changed = 0;
-    for returned in w.upsert(&CHANGED_HISTORY, &rows, "org_code, customer_id, api_id, subject_key").await? {
-        written.histories.insert(Subject::of(returned));
-        changed += 1;
-    }
-    Ok(changed)
+    let upserted = w.upsert(&CHANGED_HISTORY, &rows, "org_code, customer_id, api_id, subject_key").await?;
+    written.histories.extend(upserted.keys.into_iter().map(Subject::of));
+    Ok(upserted.rows)
 }
 
 /// Replaces whole histories: deletes the entries each left out, then writes the changed ones.
@@ -347,20 +340,24 @@ async fn write_histories(
     written: &mut Written,
 ) -> StoreResult<u64> {
     let mut changed = 0;
-    let kept: HashSet<(&str, &str, &str, String)> = histories
-        .iter()
-        .flat_map(|h| {
-            h.entries
-                .iter()
-                .map(move |e| (h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str(), sort_hex(&e.sort_key)))
-        })
-        .collect();
+    // Built only when some stored entry is of a replaced history: a first import has none.
+    let mut kept: Option<HashSet<(&str, &str, &str, String)>> = None;
     let replaced: HashMap<(&str, &str, &str), &HistoryReplacement> =
         histories.iter().map(|h| ((h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str()), h)).collect();
     for (org_code, owners) in owners_by_org(histories.iter().map(|h| (h.org_code.as_str(), h.customer_id.as_str()))) {
         let stored = stored_of(w, "history", "api_id, subject_key, sort_key", org_code, &owners).await?;
         for (api_id, subject_key, sort_key) in stored.into_iter().map(key3) {
             let Some(history) = replaced.get(&(org_code, api_id.as_str(), subject_key.as_str())) else { continue };
+            let kept = kept.get_or_insert_with(|| {
+                histories
+                    .iter()
+                    .flat_map(|h| {
+                        h.entries.iter().map(move |e| {
+                            (h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str(), sort_hex(&e.sort_key))
+                        })
+                    })
+                    .collect()
+            });
             if kept.contains(&(org_code, api_id.as_str(), subject_key.as_str(), sort_key.clone())) {
                 continue;
             }

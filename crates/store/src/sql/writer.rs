@@ -29,6 +29,24 @@ pub(super) enum Writer<'c> {
 /// The text columns of the rows a statement returned.
 pub(super) type TextRows = Vec<Vec<String>>;
 
+/// What [`Writer::upsert`] changed.
+#[derive(Default)]
+pub(super) struct Upserted {
+    /// Rows inserted or updated.
+    pub(super) rows: u64,
+    /// Their returned columns, where consecutive rows return the same given once: a history's
+    /// entries, written together, return its subject once rather than an allocation per entry.
+    pub(super) keys: TextRows,
+}
+
+impl Upserted {
+    fn of(mut returned: TextRows) -> Upserted {
+        let rows = returned.len() as u64;
+        returned.dedup();
+        Upserted { rows, keys: returned }
+    }
+}
+
 fn bound_pg<'q>(
     sql: &'q str,
     params: &[Param<'q>],
@@ -107,31 +125,38 @@ impl Writer<'_> {
         })
     }
 
-    /// Upserts `rows` (each its values in `upsert`'s column order) and returns the `returning`
-    /// columns (a comma-separated list) of the rows it inserted or updated: on a SQLite file one
-    /// prepared statement run per row; else multi-row statements of [`CHUNK`] rows, or on
-    /// PostgreSQL, for more rows than that, COPY into a staging table and one statement from it (a
-    /// round trip and a parse per row saved: the rows stream as one message).
+    /// Upserts `rows` (each its values in `upsert`'s column order): how many it inserted or
+    /// updated, and the `returning` columns (a comma-separated list) of those ([`Upserted`]). On a
+    /// SQLite file one prepared statement runs per row; else multi-row statements of [`CHUNK`] rows,
+    /// or on PostgreSQL, for more rows than that, COPY into a staging table and one statement from
+    /// it (a round trip and a parse per row saved: the rows stream as one message).
     pub(super) async fn upsert(
         &mut self,
         upsert: &Upsert,
         rows: &[Vec<Param<'_>>],
         returning: &str,
-    ) -> StoreResult<TextRows> {
+    ) -> StoreResult<Upserted> {
         let columns = returning.split(',').count();
         if let Writer::Local(conn) = self {
             // What a row changed is the statement's count; the returned columns are the row's own
             // values (SQLite would buffer a RETURNING row in a table of its own for every row).
             let returned: Vec<usize> = returning.split(',').map(|column| upsert.position(column.trim())).collect();
             let mut statement = conn.prepare_cached(&upsert.rows(Backend::Sqlite, 1))?;
-            let mut written = Vec::new();
+            let mut upserted = Upserted::default();
             for row in rows {
                 bind_params(&mut statement, row)?;
                 if statement.raw_execute()? > 0 {
-                    written.push(returned.iter().map(|&column| row[column].to_string()).collect());
+                    upserted.rows += 1;
+                    let key = returned.iter().map(|&column| row[column]);
+                    let repeated = upserted.keys.last().is_some_and(|last| {
+                        last.iter().zip(key.clone()).all(|(text, param)| matches!(param, Param::Text(t) if t == text))
+                    });
+                    if !repeated {
+                        upserted.keys.push(key.map(|param| param.to_string()).collect());
+                    }
                 }
             }
-            return Ok(written);
+            return Ok(upserted);
         }
         if let Writer::Postgres(conn) = self
             && rows.len() > CHUNK
@@ -154,7 +179,7 @@ impl Writer<'_> {
             let sql = format!("{} RETURNING {returning}", upsert.upsert_staged());
             let written = sqlx::query(&sql).persistent(false).fetch_all(&mut **conn).await?;
             sqlx::query(&upsert.drop_staging()).persistent(false).execute(&mut **conn).await?;
-            return Ok(texts(written, columns)?);
+            return Ok(Upserted::of(texts(written, columns)?));
         }
         let backend = self.backend();
         let mut written = Vec::new();
@@ -163,6 +188,6 @@ impl Writer<'_> {
             let params: Vec<Param<'_>> = chunk.iter().flatten().copied().collect();
             written.extend(self.fetch(&sql, &params, columns).await?);
         }
-        Ok(written)
+        Ok(Upserted::of(written))
     }
 }
