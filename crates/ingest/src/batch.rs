@@ -5,7 +5,9 @@
 
 use crate::record::{Content, DataRecord, Entry, Record, Refusal};
 use mydata_spec::subject;
-use mydata_store::{AssetRow, Customer, Document, HistoryReplacement, HistoryRow, ImportBatch, ListReplacement};
+use mydata_store::{
+    AssetRow, Customer, Document, EncodedHistory, HistoryReplacement, HistoryRow, ImportBatch, ListReplacement,
+};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,11 +24,20 @@ pub struct BatchBuilder {
     /// (org_code, list_api, asset_key) → the line that listed it.
     listed: BTreeMap<(String, String, String), (usize, String)>,
     documents: BTreeMap<(String, String, String), (usize, Document)>,
-    histories: BTreeMap<(String, String, String), (usize, HistoryReplacement)>,
+    /// (org_code, api_id, subject_key) → the line, and the history it gave.
+    histories: BTreeMap<(String, String, String), (usize, GivenHistory)>,
     entries: BTreeMap<(String, String, String, String), (usize, HistoryRow)>,
     /// Customers the records are about.
     pub touched: BTreeSet<(String, String)>,
     pub records: usize,
+}
+
+/// A subject's whole history as a record gave it, compared with another by its values (encoded
+/// for the store when the batch is finished).
+#[derive(PartialEq)]
+struct GivenHistory {
+    customer_id: String,
+    entries: Vec<HistoryRow>,
 }
 
 fn conflict(line: usize, api: Option<&str>, field: &str, earlier: usize) -> Refusal {
@@ -171,13 +182,7 @@ impl BatchBuilder {
                     }
                     rows.push(row);
                 }
-                let history = HistoryReplacement {
-                    org_code: record.org_code.clone(),
-                    customer_id: record.customer_id.clone(),
-                    api_id: api.to_owned(),
-                    subject_key: record.subject_key.clone(),
-                    entries: rows,
-                };
+                let history = GivenHistory { customer_id: record.customer_id.clone(), entries: rows };
                 keep_once(&mut self.histories, (record.org_code, api.to_owned(), record.subject_key), line, history)
                     .map_err(|earlier| conflict(line, Some(api), "data", earlier))
             }
@@ -242,8 +247,18 @@ impl BatchBuilder {
             undated_customers,
             lists: self.lists.into_values().map(|(_, list)| list).collect(),
             documents: self.documents.into_values().map(|(_, d)| d).collect(),
-            histories: self.histories.into_values().map(|(_, h)| h).collect(),
-            entries: self.entries.into_values().map(|(_, e)| e).collect(),
+            histories: self
+                .histories
+                .into_iter()
+                .map(|((org_code, api_id, subject_key), (_, history))| HistoryReplacement {
+                    org_code,
+                    customer_id: history.customer_id,
+                    api_id,
+                    subject_key,
+                    entries: history.entries.into_iter().map(EncodedHistory::from).collect(),
+                })
+                .collect(),
+            entries: self.entries.into_values().map(|(_, e)| EncodedHistory::from(e)).collect(),
         };
         Ok((batch, list_lines))
     }

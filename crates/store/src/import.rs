@@ -4,7 +4,7 @@
 
 #[cfg(doc)]
 use crate::StoreError;
-use crate::{AssetRow, Customer, Document, HistoryRow, StoreResult};
+use crate::{AssetRow, Customer, Document, EncodedHistory, HistoryRow, StoreResult};
 use async_trait::async_trait;
 
 /// A customer's whole asset list as a list API answers it: it replaces what was stored, so an asset
@@ -28,11 +28,13 @@ pub struct HistoryReplacement {
     pub customer_id: String,
     pub api_id: String,
     pub subject_key: String,
-    pub entries: Vec<HistoryRow>,
+    pub entries: Vec<EncodedHistory>,
 }
 
 /// One batch of an import, already validated; applied in this order, whatever the order of the
-/// records: removals, customers, lists, documents, histories replaced, entries upserted.
+/// records: removals, customers, lists, documents, histories replaced, entries upserted. History
+/// entries, most of an import's rows, come encoded as stored: encoding them is work the batch's
+/// gatherer does beside the writer, the import's critical path.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportBatch {
     /// (org_code, customer_id) of customers removed with all their data.
@@ -47,7 +49,7 @@ pub struct ImportBatch {
     pub documents: Vec<Document>,
     pub histories: Vec<HistoryReplacement>,
     /// Upserted by their natural identity (the sort key), beside the entries stored.
-    pub entries: Vec<HistoryRow>,
+    pub entries: Vec<EncodedHistory>,
 }
 
 /// What a batch changed.

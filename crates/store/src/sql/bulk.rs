@@ -17,41 +17,9 @@ impl EncodedInfo {
     ) -> EncodedInfo {
         EncodedInfo {
             customers,
-            assets: assets
-                .into_iter()
-                .map(|a| EncodedAsset {
-                    sort_key: sort_hex(&a.sort_key),
-                    item: wire_json_text(&a.item),
-                    org_code: a.org_code,
-                    list_api: a.list_api,
-                    asset_key: a.asset_key,
-                    customer_id: a.customer_id,
-                    updated_at: a.updated_at,
-                })
-                .collect(),
-            documents: documents
-                .into_iter()
-                .map(|d| EncodedDocument {
-                    body: wire_json_text(&d.body),
-                    org_code: d.org_code,
-                    api_id: d.api_id,
-                    subject_key: d.subject_key,
-                    customer_id: d.customer_id,
-                    updated_at: d.updated_at,
-                })
-                .collect(),
-            history: history
-                .into_iter()
-                .map(|h| EncodedHistory {
-                    sort_key: sort_hex(&h.sort_key),
-                    body: wire_json_text(&h.body),
-                    org_code: h.org_code,
-                    api_id: h.api_id,
-                    subject_key: h.subject_key,
-                    customer_id: h.customer_id,
-                    occurred: h.occurred,
-                })
-                .collect(),
+            assets: assets.into_iter().map(EncodedAsset::from).collect(),
+            documents: documents.into_iter().map(EncodedDocument::from).collect(),
+            history: history.into_iter().map(EncodedHistory::from).collect(),
         }
     }
 
@@ -63,6 +31,47 @@ impl EncodedInfo {
             batch.documents.to_vec(),
             batch.history.to_vec(),
         )
+    }
+}
+
+impl From<AssetRow> for EncodedAsset {
+    fn from(a: AssetRow) -> EncodedAsset {
+        EncodedAsset {
+            sort_key: sort_hex(&a.sort_key),
+            item: wire_json_text(&a.item),
+            org_code: a.org_code,
+            list_api: a.list_api,
+            asset_key: a.asset_key,
+            customer_id: a.customer_id,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+impl From<Document> for EncodedDocument {
+    fn from(d: Document) -> EncodedDocument {
+        EncodedDocument {
+            body: wire_json_text(&d.body),
+            org_code: d.org_code,
+            api_id: d.api_id,
+            subject_key: d.subject_key,
+            customer_id: d.customer_id,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+impl From<HistoryRow> for EncodedHistory {
+    fn from(h: HistoryRow) -> EncodedHistory {
+        EncodedHistory {
+            sort_key: sort_hex(&h.sort_key),
+            body: wire_json_text(&h.body),
+            org_code: h.org_code,
+            api_id: h.api_id,
+            subject_key: h.subject_key,
+            customer_id: h.customer_id,
+            occurred: h.occurred,
+        }
     }
 }
 

@@ -316,14 +316,11 @@ async fn write_documents(
 }
 
 /// Upserts entries (unique by key among themselves), noting the subjects whose entries changed.
-async fn write_entries(w: &mut Writer<'_>, entries: &[&HistoryRow], written: &mut Written) -> StoreResult<u64> {
-    let encoded: Vec<(String, String)> =
-        entries.iter().map(|h| (sort_hex(&h.sort_key), wire_json_text(&h.body))).collect();
+async fn write_entries(w: &mut Writer<'_>, entries: &[&EncodedHistory], written: &mut Written) -> StoreResult<u64> {
     let rows: Vec<Vec<Param<'_>>> = entries
         .iter()
-        .zip(&encoded)
-        .map(|(h, (sort_key, body))| {
-            [&h.org_code, &h.api_id, &h.subject_key, sort_key, &h.customer_id, &h.occurred, body]
+        .map(|h| {
+            [&h.org_code, &h.api_id, &h.subject_key, &h.sort_key, &h.customer_id, &h.occurred, &h.body]
                 .map(|t| Param::Text(t))
                 .to_vec()
         })
@@ -341,7 +338,7 @@ async fn write_histories(
 ) -> StoreResult<u64> {
     let mut changed = 0;
     // Built only when some stored entry is of a replaced history: a first import has none.
-    let mut kept: Option<HashSet<(&str, &str, &str, String)>> = None;
+    let mut kept: Option<HashSet<(&str, &str, &str, &str)>> = None;
     let replaced: HashMap<(&str, &str, &str), &HistoryReplacement> =
         histories.iter().map(|h| ((h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str()), h)).collect();
     for (org_code, owners) in owners_by_org(histories.iter().map(|h| (h.org_code.as_str(), h.customer_id.as_str()))) {
@@ -353,12 +350,12 @@ async fn write_histories(
                     .iter()
                     .flat_map(|h| {
                         h.entries.iter().map(move |e| {
-                            (h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str(), sort_hex(&e.sort_key))
+                            (h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str(), e.sort_key.as_str())
                         })
                     })
                     .collect()
             });
-            if kept.contains(&(org_code, api_id.as_str(), subject_key.as_str(), sort_key.clone())) {
+            if kept.contains(&(org_code, api_id.as_str(), subject_key.as_str(), sort_key.as_str())) {
                 continue;
             }
             let params = [org_code, &api_id, &subject_key, &sort_key].map(Param::Text);
@@ -376,7 +373,7 @@ async fn write_histories(
             });
         }
     }
-    let entries: Vec<&HistoryRow> = histories.iter().flat_map(|h| &h.entries).collect();
+    let entries: Vec<&EncodedHistory> = histories.iter().flat_map(|h| &h.entries).collect();
     changed += write_entries(w, &entries, written).await?;
     Ok(changed)
 }
@@ -435,7 +432,7 @@ async fn write_batch(w: &mut Writer<'_>, batch: &ImportBatch, now: i64) -> Store
     counts.rows_changed += write_lists(w, &batch.lists, now, &mut written).await?;
     counts.rows_changed += write_documents(w, &batch.documents, now, &mut written).await?;
     counts.rows_changed += write_histories(w, &batch.histories, &mut written).await?;
-    let entries: Vec<&HistoryRow> = batch.entries.iter().collect();
+    let entries: Vec<&EncodedHistory> = batch.entries.iter().collect();
     counts.rows_changed += write_entries(w, &entries, &mut written).await?;
     restamp(w, &written, now).await?;
     Ok(counts)
