@@ -68,14 +68,18 @@ impl LocalRow {
 pub(crate) struct LocalReader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    /// The imports' connection, kept between batches ([`LocalReader::with_import_connection`]).
-    importer: Mutex<Option<Importer>>,
+    /// The imports' connection and checkpoints ([`LocalReader::with_import_connection`]).
+    importing: Mutex<Importing>,
 }
 
-/// The imports' connection, and the checkpoints of what it writes.
-struct Importer {
-    conn: Connection,
-    checkpoints: WalCheckpoints,
+/// What the imports write with, each opened at the first import.
+#[derive(Default)]
+struct Importing {
+    /// Kept between an import's batches, closed when it is over.
+    conn: Option<Connection>,
+    /// Kept while the store is: the checkpoint after an import's last batch goes on beside what
+    /// comes next (an ingestion call's answer) rather than before it.
+    checkpoints: Option<WalCheckpoints>,
 }
 
 impl std::fmt::Debug for LocalReader {
@@ -86,7 +90,7 @@ impl std::fmt::Debug for LocalReader {
 
 impl LocalReader {
     pub(crate) fn new(path: PathBuf) -> LocalReader {
-        LocalReader { path, idle: Mutex::new(Vec::new()), importer: Mutex::new(None) }
+        LocalReader { path, idle: Mutex::new(Vec::new()), importing: Mutex::default() }
     }
 
     fn connect(&self) -> rusqlite::Result<Connection> {
@@ -104,42 +108,46 @@ impl LocalReader {
     /// being spilled on the way, and it is kept between batches, so that the next one finds the
     /// tables' upper pages there rather than reading them again; its statement journals stay in
     /// memory (each upsert keeps the pages it changes until it ends, and written to a temporary
-    /// file they were a fifth of an import's time). Its WAL is copied into the database on a
-    /// thread of its own ([`WalCheckpoints`]). It is closed when the import is over
-    /// ([`LocalReader::close_import_connection`]).
+    /// file they were a fifth of an import's time). It is closed when the import is over
+    /// ([`LocalReader::close_import_connection`]). What it commits is copied from the WAL into the
+    /// database on a thread of its own ([`WalCheckpoints`]), started with the first import.
     pub(crate) fn with_import_connection<T>(&self, write: impl FnOnce(&mut Connection) -> T) -> StoreResult<T> {
-        let mut kept = self.importer.lock().unwrap_or_else(|e| e.into_inner());
-        let importer = match kept.as_mut() {
-            Some(importer) => importer,
-            None => kept.insert(self.importer()?),
+        let mut importing = self.importing.lock().unwrap_or_else(|e| e.into_inner());
+        let Importing { conn, checkpoints } = &mut *importing;
+        let checkpoints = match checkpoints {
+            Some(checkpoints) => checkpoints,
+            None => checkpoints
+                .insert(WalCheckpoints::start(self.writing_connection()?, RESTART_FRAMES).map_err(StoreError::Thread)?),
         };
-        importer.checkpoints.before_transaction();
-        let written = write(&mut importer.conn);
-        importer.checkpoints.after_transaction();
+        let conn = match conn {
+            Some(conn) => conn,
+            None => conn.insert(self.import_connection()?),
+        };
+        checkpoints.before_transaction();
+        let written = write(conn);
+        checkpoints.after_transaction();
         Ok(written)
     }
 
     /// Closes the imports' connection, if open, with its page cache: an import is over.
     pub(crate) fn close_import_connection(&self) {
-        self.importer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.importing.lock().unwrap_or_else(|e| e.into_inner()).conn.take();
     }
 
     /// Whether the imports' connection is open.
     #[cfg(test)]
     pub(crate) fn has_import_connection(&self) -> bool {
-        self.importer.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+        self.importing.lock().unwrap_or_else(|e| e.into_inner()).conn.is_some()
     }
 
-    fn importer(&self) -> StoreResult<Importer> {
+    fn import_connection(&self) -> rusqlite::Result<Connection> {
         let conn = self.writing_connection()?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "cache_size", -262_144)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.set_prepared_statement_cache_capacity(64);
-        let checkpoints =
-            WalCheckpoints::start(self.writing_connection()?, RESTART_FRAMES).map_err(StoreError::Thread)?;
-        Ok(Importer { conn, checkpoints })
+        Ok(conn)
     }
 
     /// A read-write connection, syncing as the server's do (`synchronous = NORMAL`).
