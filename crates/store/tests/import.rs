@@ -1,6 +1,7 @@
 //! Imports (`ImportStore::import`) on both backends: batches of many rows (on PostgreSQL through
 //! COPY) stored exactly as given and all or nothing; a list's stamp when an import empties it; a
-//! customer's reg_date whichever import gives it.
+//! customer's reg_date whichever import gives it; an asset left out of its list, with what is stored
+//! under its qualified subjects, whatever the database's collation.
 
 use mydata_store::testing::TestDatabase;
 use mydata_store::*;
@@ -191,6 +192,75 @@ async fn reg_date_comes_from_whichever_import_gives_it(backend: Backend) {
 }
 
 mydata_store::each_backend!(reg_date_comes_from_whichever_import_gives_it);
+
+/// An asset left out of its list takes along what is stored under its qualified subjects
+/// (`account_num|seqno`, as 은행-002 and 은행-004 take both): on PostgreSQL also where the columns
+/// compare by a locale's collation (ICU's root, here), which orders `|` unlike its byte.
+async fn an_asset_left_out_takes_its_qualified_subjects_along(backend: Backend) {
+    let db = TestDatabase::new(backend).await;
+    let store = db.open().await.unwrap();
+    if backend == Backend::Postgres {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        for table in ["documents", "history"] {
+            let collated = format!("ALTER TABLE {table} ALTER COLUMN subject_key TYPE TEXT COLLATE \"und-x-icu\"");
+            sqlx::query(&collated).execute(&mut conn).await.unwrap();
+        }
+    }
+    const BANK: &str = "BANK000001";
+    let account = |account_num: &str| AssetRow {
+        org_code: BANK.into(),
+        list_api: "은행-001".into(),
+        asset_key: account_num.into(),
+        customer_id: "c1".into(),
+        sort_key: account_num.into(),
+        item: json!({"account_num": account_num, "seqno": "1", "account_type": "1001", "account_status": "01"}),
+        updated_at: 0,
+    };
+    let accounts = |account_nums: &[&str]| ListReplacement {
+        org_code: BANK.into(),
+        customer_id: "c1".into(),
+        list_api: "은행-001".into(),
+        reg_date: None,
+        assets: account_nums.iter().map(|&a| account(a)).collect(),
+    };
+    let subject = |account_num: &str| format!("{account_num}{}1", mydata_spec::subject::SEPARATOR);
+    let basic = |account_num: &str| Document {
+        org_code: BANK.into(),
+        api_id: "은행-002".into(),
+        subject_key: subject(account_num),
+        customer_id: "c1".into(),
+        body: json!({"basic_cnt": "0", "basic_list": []}),
+        updated_at: 0,
+    };
+    let transaction = |account_num: &str| HistoryRow {
+        org_code: BANK.into(),
+        api_id: "은행-004".into(),
+        subject_key: subject(account_num),
+        sort_key: "20260101120000|1".into(),
+        customer_id: "c1".into(),
+        occurred: "20260101120000".into(),
+        body: json!({"trans_dtime": "20260101120000", "trans_no": "1", "trans_amt": "1000"}),
+    };
+    let first = ImportBatch {
+        customers: vec![Customer { org_code: BANK.into(), ..customer("c1", "20200101") }],
+        lists: vec![accounts(&["100", "1000"])],
+        documents: vec![basic("100"), basic("1000")],
+        entries: vec![transaction("100").into(), transaction("1000").into()],
+        ..ImportBatch::default()
+    };
+    store.import(&first, 100).await.unwrap();
+    // 1000 is left out: its document and entry go, 100's (a key 1000 begins with) stay.
+    let counts = store.import(&ImportBatch { lists: vec![accounts(&["100"])], ..ImportBatch::default() }, 200).await;
+    assert_eq!(counts.unwrap().rows_changed, 3, "the asset, its document and its entry");
+    let stored = store.export_customer(BANK, "c1").await.unwrap();
+    let subjects: Vec<_> = stored.documents.iter().map(|d| d.subject_key.as_str()).collect();
+    assert_eq!(subjects, [subject("100")]);
+    let subjects: Vec<_> = stored.history.iter().map(|h| h.subject_key.as_str()).collect();
+    assert_eq!(subjects, [subject("100")]);
+}
+
+mydata_store::each_backend!(an_asset_left_out_takes_its_qualified_subjects_along);
 
 /// After an import that changed a tenth of the information tables or more (autovacuum's rule, at
 /// once), PostgreSQL counts them again; after a small one it does not.

@@ -207,7 +207,9 @@ async fn date_listed_customers(w: &mut Writer<'_>, batch: &ImportBatch) -> Store
 }
 
 /// Deletes what the APIs describing the assets of `list_api` stored about the asset `asset_key`: its
-/// subjects are the key, or the key and qualifiers after the separator (`key|…`, below `key}`).
+/// subjects are the key, or the key and qualifiers after the separator (`key|…`). The prefix is
+/// compared as text, not as a range (`>= 'key|' AND < 'key}'`), which a PostgreSQL database with a
+/// locale's collation orders otherwise than by bytes.
 async fn forget_asset(
     w: &mut Writer<'_>,
     org_code: &str,
@@ -218,15 +220,15 @@ async fn forget_asset(
     let Some(list) = mydata_spec::catalogue::api(list_api) else { return Ok(0) };
     let describing: BTreeSet<&str> =
         list.industries.iter().flat_map(|&industry| list.detail_apis(industry)).map(|api| api.id).collect();
-    let (from, below) = (format!("{asset_key}{}", mydata_spec::subject::SEPARATOR), format!("{asset_key}}}"));
+    let qualified = format!("{asset_key}{}", mydata_spec::subject::SEPARATOR);
     let mut forgotten = 0;
     for api_id in describing {
         for table in ["documents", "history"] {
             let sql = format!(
                 "DELETE FROM {table} WHERE org_code = $1 AND api_id = $2 AND customer_id = $3 \
-                 AND (subject_key = $4 OR (subject_key >= $5 AND subject_key < $6))"
+                 AND (subject_key = $4 OR substr(subject_key, 1, length($5)) = $5)"
             );
-            let params = [org_code, api_id, customer_id, asset_key, &from, &below].map(Param::Text);
+            let params = [org_code, api_id, customer_id, asset_key, &qualified].map(Param::Text);
             forgotten += w.execute(&sql, &params).await?;
         }
     }
