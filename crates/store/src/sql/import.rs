@@ -332,6 +332,14 @@ async fn write_entries(w: &mut Writer<'_>, entries: &[&EncodedHistory], written:
     Ok(upserted.rows)
 }
 
+/// (org_code, api_id, subject_key, sort key as stored) of every entry of `histories`.
+fn entry_keys(histories: &[HistoryReplacement]) -> HashSet<(&str, &str, &str, &str)> {
+    histories
+        .iter()
+        .flat_map(|h| h.entries.iter().map(move |e| (&*h.org_code, &*h.api_id, &*h.subject_key, &*e.sort_key)))
+        .collect()
+}
+
 /// Replaces whole histories: deletes the entries each left out, then writes the changed ones.
 async fn write_histories(
     w: &mut Writer<'_>,
@@ -347,16 +355,7 @@ async fn write_histories(
         let stored = stored_of(w, "history", "api_id, subject_key, sort_key", org_code, &owners).await?;
         for (api_id, subject_key, sort_key) in stored.into_iter().map(key3) {
             let Some(history) = replaced.get(&(org_code, api_id.as_str(), subject_key.as_str())) else { continue };
-            let kept = kept.get_or_insert_with(|| {
-                histories
-                    .iter()
-                    .flat_map(|h| {
-                        h.entries.iter().map(move |e| {
-                            (h.org_code.as_str(), h.api_id.as_str(), h.subject_key.as_str(), e.sort_key.as_str())
-                        })
-                    })
-                    .collect()
-            });
+            let kept = kept.get_or_insert_with(|| entry_keys(histories));
             if kept.contains(&(org_code, api_id.as_str(), subject_key.as_str(), sort_key.as_str())) {
                 continue;
             }
