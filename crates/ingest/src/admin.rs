@@ -5,16 +5,22 @@
 //! - `POST /ingest` — a body of NDJSON records (or one JSON record, `Content-Type: application/json`),
 //!   written in one transaction: all of them or, on a refusal, none;
 //! - `GET /export?org_code=…&customer_id=…` — the stored records as NDJSON.
+//!
+//! The secret is checked before a body is read, so that a caller without it cannot make the server
+//! hold a body; whatever is refused — a body over the limit, an unknown query parameter, a method a
+//! path lacks — is answered in the same JSON.
 
 use crate::record::Refusal;
 use crate::{ImportError, Summary};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mydata_store::{Store, StoreError};
+use mydata_web::error::{Rejection, rejections_as};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -29,12 +35,31 @@ struct Admin {
 
 /// The ingestion API over `store`, for callers presenting `Authorization: Bearer <secret>`.
 pub fn router(store: Arc<dyn Store>, secret: &str) -> Router {
+    let admin = Admin { store, secret: secret.into() };
     Router::new()
         .route("/ingest", post(ingest))
         .route("/export", get(export))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "the ingestion API has /ingest and /export") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(Admin { store, secret: secret.into() })
+        .layer(rejections_as(rejection))
+        .layer(axum::middleware::from_fn_with_state(admin.clone(), authenticate))
+        .with_state(admin)
+}
+
+/// What axum refused before a handler ran, in this API's JSON; a body over the limit keeps its 413.
+fn rejection(rejection: Rejection) -> Response {
+    let code = match rejection.status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            let limit =
+                format!("a body may hold {} MiB at most; send more through several calls", MAX_BODY_BYTES >> 20);
+            return error(rejection.status, "too_large", format!("{}: {limit}", rejection.message));
+        }
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        _ => "refused",
+    };
+    let status = if rejection.status.is_client_error() { rejection.status } else { StatusCode::BAD_REQUEST };
+    error(status, code, rejection.message)
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -44,6 +69,14 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
 /// Compares every byte whatever the first difference, so that timing tells nothing of the secret.
 fn same_secret(given: &[u8], secret: &[u8]) -> bool {
     given.len() == secret.len() && given.iter().zip(secret).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// Refuses, with 401, every request without the secret, before anything of it is read.
+async fn authenticate(State(admin): State<Admin>, request: Request, next: Next) -> Response {
+    match unauthorized(&admin, request.headers()) {
+        Some(refused) => refused,
+        None => next.run(request).await,
+    }
 }
 
 /// The 401 for a caller without the secret; `None` for one with it.
@@ -77,9 +110,6 @@ fn summary(done: &Summary) -> Response {
 }
 
 async fn ingest(State(admin): State<Admin>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(refused) = unauthorized(&admin, &headers) {
-        return refused;
-    }
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -112,20 +142,22 @@ async fn ingest(State(admin): State<Admin>, headers: HeaderMap, body: Bytes) -> 
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ExportQuery {
     org_code: Option<String>,
     customer_id: Option<String>,
 }
 
-async fn export(State(admin): State<Admin>, headers: HeaderMap, Query(query): Query<ExportQuery>) -> Response {
-    if let Some(refused) = unauthorized(&admin, &headers) {
-        return refused;
-    }
+async fn export(State(admin): State<Admin>, Query(query): Query<ExportQuery>) -> Response {
     if query.customer_id.is_some() && query.org_code.is_none() {
         return error(StatusCode::BAD_REQUEST, "refused", "customer_id needs org_code");
     }
     let mut out = Vec::new();
     match crate::export(admin.store.as_ref(), query.org_code.as_deref(), query.customer_id.as_deref(), &mut out).await {
+        Ok(0) if query.customer_id.is_some() => {
+            let (org_code, customer_id) = (query.org_code.unwrap_or_default(), query.customer_id.unwrap_or_default());
+            error(StatusCode::NOT_FOUND, "not_found", format!("{org_code} has no customer {customer_id}"))
+        }
         Ok(_) => ([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "database", e.to_string()),
     }

@@ -106,6 +106,15 @@ impl DatabaseArgs {
         store.listen_for_revocations().await.context("listening for the other servers' revocations")?;
         Ok(Arc::new(store))
     }
+
+    /// [`DatabaseArgs::open`] for a command that only reads: a SQLite file that is not there is
+    /// refused, not created empty.
+    pub async fn open_existing(&self) -> anyhow::Result<Arc<dyn Store>> {
+        if let Some(path) = mydata_store::missing_sqlite_file(&self.database) {
+            anyhow::bail!("no database at {} (--database {})", path.display(), self.database);
+        }
+        self.open().await
+    }
 }
 
 impl Cli {

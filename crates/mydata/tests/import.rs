@@ -98,6 +98,15 @@ async fn usage_errors_are_refused() {
     assert!(!zero.status.success());
     let no_file = run(&["import", "--database", &db.url]);
     assert!(!no_file.status.success());
+    let nobody = run(&["export", "--database", &db.url, "--org", "BANK000001", "--customer", "nobody"]);
+    assert!(!nobody.status.success());
+    assert!(text(&nobody.stderr).contains("BANK000001 has no customer nobody"), "{}", text(&nobody.stderr));
+    // An export reads a database; it does not make an empty one where none was.
+    let absent = std::env::temp_dir().join(format!("mydata-absent-{}.db", std::process::id()));
+    let out = run(&["export", "--database", &format!("sqlite://{}", absent.display())]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no database"), "{}", text(&out.stderr));
+    assert!(!absent.exists(), "export created {}", absent.display());
     let customer_alone = run(&["export", "--database", &db.url, "--customer", "demo1"]);
     assert!(!customer_alone.status.success());
     assert!(text(&customer_alone.stderr).contains("--org"), "{}", text(&customer_alone.stderr));
@@ -199,6 +208,43 @@ async fn the_ingestion_api_takes_records_with_its_secret_on_its_own_listener() {
     assert_eq!(lonely.status(), 400);
     let elsewhere = http.get(format!("{admin}/nothing")).bearer_auth(SECRET).send().await.unwrap();
     assert_eq!(elsewhere.status(), 404);
+
+    // What is refused before a handler runs is answered in the same JSON, naming what was wrong.
+    let json = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("application/json"), "{status} answered as {content_type}");
+        (status, response.json::<serde_json::Value>().await.unwrap())
+    };
+    let nobody = json(
+        http.get(format!("{admin}/export?org_code=BANK000001&customer_id=nobody"))
+            .bearer_auth(SECRET)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(nobody.0, 404);
+    assert_eq!(nobody.1["message"], "BANK000001 has no customer nobody");
+    // A misspelt parameter would otherwise export every customer.
+    let misspelt =
+        json(http.get(format!("{admin}/export?org=BANK000001")).bearer_auth(SECRET).send().await.unwrap()).await;
+    assert_eq!((misspelt.0, misspelt.1["error"].as_str()), (400, Some("refused")));
+    assert!(misspelt.1["message"].as_str().unwrap().contains("org"), "{}", misspelt.1);
+    let put = json(http.put(format!("{admin}/ingest")).bearer_auth(SECRET).send().await.unwrap()).await;
+    assert_eq!((put.0, put.1["error"].as_str()), (405, Some("method_not_allowed")));
+    let too_large = vec![b' '; mydata_ingest::admin::MAX_BODY_BYTES + 1];
+    let response =
+        http.post(format!("{admin}/ingest")).bearer_auth(SECRET).body(too_large.clone()).send().await.unwrap();
+    let too_large_answer = json(response).await;
+    assert_eq!((too_large_answer.0, too_large_answer.1["error"].as_str()), (413, Some("too_large")));
+    assert!(too_large_answer.1["message"].as_str().unwrap().contains("64 MiB"), "{}", too_large_answer.1);
+    // Without the secret, a body is refused before it is read: the answer is 401, or the connection
+    // closes on the rest of the body the server will not take.
+    match http.post(format!("{admin}/ingest")).body(too_large).send().await {
+        Ok(response) => assert_eq!(json(response).await.0, 401),
+        Err(e) => assert!(e.is_request() && !e.is_timeout(), "{e}"),
+    }
 }
 
 #[tokio::test]

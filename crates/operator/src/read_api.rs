@@ -182,6 +182,7 @@ pub fn routes(store: OperatorStore, client: mydata_client::Client, secret: Strin
             &format!("{PREFIX}/customers/{{customer_id}}/assets/{{org_code}}/{{api_id}}/{{subject_key}}"),
             get(history),
         )
+        .route_layer(mydata_web::error::rejections_as(|rejected| refusal(rejected.status, &rejected.message)))
         .route_layer(axum::middleware::from_fn_with_state(api.clone(), authenticate))
         .with_state(api)
 }

@@ -117,6 +117,7 @@ impl OperatorWeb {
             .route("/collect", get(collect))
             .with_state(self.clone())
             .merge(crate::dashboard::routes(self.store.clone()))
+            .route_layer(mydata_web::error::rejections_as(refused_page))
             .merge(self.support.routes(verify_portal))
     }
 
@@ -159,6 +160,13 @@ type App = State<Arc<OperatorWeb>>;
 
 pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// What the web framework refused of a page's request (a query string it cannot read, a method the
+/// page lacks), as a page rather than a line of plain text.
+fn refused_page(rejection: mydata_web::error::Rejection) -> Response {
+    let body = format!("<p>{}</p>", escape(&rejection.message));
+    (rejection.status, page("요청을 처리할 수 없습니다 (the request was refused)", &body)).into_response()
 }
 
 pub(crate) fn page(title: &str, body: &str) -> Html<String> {

@@ -142,6 +142,12 @@ async fn the_consent_button_calls_the_provider_s_authorize_with_the_operator_s_r
     let nowhere = operator.get(&format!("/connect?customer={CUSTOMER}&org=CARD000001")).await;
     assert_eq!(nowhere.status(), 404);
     assert!(nowhere.text().await.unwrap().contains("알 수 없는 정보제공자"));
+    // A link without the customer is a page naming what is missing, not the framework's line of text.
+    let incomplete = operator.get(&format!("/connect?org={BANK}")).await;
+    assert_eq!(incomplete.status(), 400);
+    assert!(incomplete.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let text = incomplete.text().await.unwrap();
+    assert!(text.contains("요청을 처리할 수 없습니다") && text.contains("customer"), "{text}");
 }
 
 #[tokio::test]

@@ -347,7 +347,12 @@ pub fn routes(portal: Arc<Portal>) -> Router {
         .route("/mgmts/orgs_for_ca", get(orgs_for_ca).fallback(mydata_web::error::method_not_allowed))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::require));
     Router::new()
-        .route("/mgmts/oauth/2.0/token", post(token).fallback(oauth::method_not_allowed))
+        .route(
+            "/mgmts/oauth/2.0/token",
+            post(token)
+                .fallback(oauth::method_not_allowed)
+                .layer(mydata_web::error::rejections_as(mydata_web::error::oauth_rejection)),
+        )
         .merge(managed)
         .with_state(portal)
 }

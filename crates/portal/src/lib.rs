@@ -73,6 +73,7 @@ pub fn router(portal: Arc<Portal>) -> Router {
         )
         .merge(mydata_web::health::routes(portal.store.clone()))
         .fallback(mydata_web::error::not_found)
+        .layer(mydata_web::error::rejections_as(mydata_web::error::standard_rejection))
         .layer(axum::middleware::from_fn_with_state(portal.clone(), transport::verify_caller))
         .layer(axum::middleware::from_fn_with_state(portal.tran_id_issuer(), mydata_web::tran_id::echo))
 }

@@ -466,6 +466,12 @@ async fn operator_statistics_name_a_registered_service() {
         assert_eq!((status, body["rsp_code"].as_str().unwrap()), (400, "40001"), "{body}");
         let (status, body) = portal.post("/mgmts/statistics/mydata", &portal.token(BANK).await, &report).await;
         assert_eq!((status, body["rsp_code"].as_str().unwrap()), (403, "40301"));
+        // A report over the body limit is a parameter 첨부1 cannot take (40001), in its envelope.
+        let mut huge = report.clone();
+        huge["padding"] = "x".repeat(3 << 20).into();
+        let (status, body) = portal.post("/mgmts/statistics/mydata", &token, &huge).await;
+        assert_eq!((status, body["rsp_code"].as_str().unwrap()), (400, "40001"), "{body}");
+        assert!(body["rsp_msg"].as_str().unwrap().contains("length limit"), "{body}");
     }
 }
 

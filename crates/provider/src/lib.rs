@@ -227,6 +227,7 @@ fn routes(provider: Arc<Provider>) -> Router {
         )
         .merge(mydata_web::health::routes(provider.store.clone()))
         .fallback(unserved)
+        .layer(mydata_web::error::rejections_as(mydata_web::error::standard_rejection))
         .layer(axum::middleware::from_fn_with_state(provider.clone(), access_log::record))
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
 }

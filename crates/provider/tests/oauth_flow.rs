@@ -263,6 +263,21 @@ async fn token_endpoint_needs_a_tran_id_and_the_right_method() {
     let get = app.get("/oauth/2.0/token").send().await.unwrap();
     assert_eq!(get.status(), 405);
     assert_eq!(get.json::<serde_json::Value>().await.unwrap()["error"], "method_not_allowed");
+    // A body over the limit axum sets (2 MiB) is an OAuth error too, not axum's line of text.
+    for path in ["/oauth/2.0/token", "/oauth/2.0/revoke"] {
+        let response = app
+            .http
+            .post(format!("{}{path}", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("grant_type=refresh_token&pad={}", "x".repeat(3 << 20)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let body = response.json::<serde_json::Value>().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{path}");
+        assert!(body["error_description"].as_str().unwrap().contains("length limit"), "{path}: {body}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

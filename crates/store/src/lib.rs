@@ -32,7 +32,7 @@ pub use import::*;
 pub use info::*;
 pub use participant::*;
 pub use portal::*;
-pub use sql::{DEFAULT_GRANT_CACHE_TTL, SqlStore, WriteTransaction};
+pub use sql::{DEFAULT_GRANT_CACHE_TTL, SqlStore, WriteTransaction, missing_sqlite_file};
 
 use async_trait::async_trait;
 

@@ -319,9 +319,15 @@ pub fn routes(endpoint: Arc<SupportEndpoint>) -> Router {
         .route("/mgmts/status", get(status).fallback(mydata_web::error::method_not_allowed))
         .route("/mgmts/consents", post(consents).fallback(mydata_web::error::method_not_allowed))
         .route("/mgmts/req-statistics", get(req_statistics).fallback(mydata_web::error::method_not_allowed))
+        .route_layer(mydata_web::error::rejections_as(mydata_web::error::standard_rejection))
         .layer(axum::middleware::from_fn_with_state(issuer.clone(), mydata_web::tran_id::require));
     Router::new()
-        .route("/mgmts/oauth/2.0/token", post(token).fallback(oauth::method_not_allowed))
+        .route(
+            "/mgmts/oauth/2.0/token",
+            post(token)
+                .fallback(oauth::method_not_allowed)
+                .layer(mydata_web::error::rejections_as(mydata_web::error::oauth_rejection)),
+        )
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::echo))
         .merge(managed)
         .with_state(endpoint)

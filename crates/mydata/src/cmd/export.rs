@@ -20,7 +20,7 @@ pub struct ExportArgs {
 }
 
 pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let store = args.database.open().await?;
+    let store = args.database.open_existing().await?;
     let mut out: Box<dyn std::io::Write> = if args.output == "-" {
         Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
     } else {
@@ -30,6 +30,9 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let written = mydata_ingest::export(store.as_ref(), args.org.as_deref(), args.customer.as_deref(), &mut out)
         .await
         .context("exporting")?;
+    if let (0, Some(org), Some(customer)) = (written, &args.org, &args.customer) {
+        anyhow::bail!("{org} has no customer {customer}");
+    }
     tracing::info!(records = written, "export done");
     Ok(())
 }

@@ -46,6 +46,7 @@ pub fn routes(provider: Arc<Provider>) -> Router {
         .route("/oauth/2.0/token", post(counted::token).fallback(method_not_allowed))
         .route("/oauth/2.0/revoke", post(counted::revoke).fallback(method_not_allowed))
         .route("/oauth/2.0/jwks", get(token::jwks).fallback(method_not_allowed))
+        .layer(mydata_web::error::rejections_as(mydata_web::error::oauth_rejection))
         .layer(axum::middleware::from_fn_with_state(provider.clone(), limit_by_address))
         .with_state(provider)
 }

@@ -106,6 +106,12 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
     (!in_memory).then(|| PathBuf::from(path))
 }
 
+/// The file a `sqlite:` URL names when no such file exists: what a command that only reads refuses
+/// rather than have [`SqlStore::open`] create it.
+pub fn missing_sqlite_file(url: &str) -> Option<PathBuf> {
+    sqlite_file(url).filter(|path| !path.exists())
+}
+
 /// The file of a `sqlite:` URL that gives no `mode` of its own: [`SqlStore::open`] creates it when
 /// missing, and the pool opens it read-write only ([`classify`]).
 fn sqlite_file_to_create(url: &str) -> Option<PathBuf> {
