@@ -61,6 +61,9 @@ pub enum ImportError {
 /// Lines read and parsed at a time.
 const PARSE_LINES: usize = 8_192;
 
+/// What some tools write at the start of a UTF-8 file, skipped before its first record.
+const BYTE_ORDER_MARK: char = '\u{feff}';
+
 /// Reads up to [`PARSE_LINES`] lines that are not blank, numbered on from `line`; and the line
 /// that could not be read, if one stopped it (the lines before it are returned still).
 fn read_lines(
@@ -80,6 +83,10 @@ fn read_lines(
         }
         *line += 1;
         progress(read as u64);
+        // Editors and exports on Windows begin a UTF-8 file with a byte order mark; JSON has none.
+        if *line == 1 && text.starts_with(BYTE_ORDER_MARK) {
+            text.drain(..BYTE_ORDER_MARK.len_utf8());
+        }
         if !text.trim().is_empty() {
             lines.push((*line, text));
         }
@@ -390,5 +397,17 @@ mod tests {
         let lines: Vec<u32> = (0..1_001).collect();
         assert_eq!(on_every_core(&lines, |n| n * 2), lines.iter().map(|n| n * 2).collect::<Vec<_>>());
         assert!(on_every_core(&[] as &[u32], |n| *n).is_empty());
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_record_is_skipped_and_blank_lines_keep_their_numbers() {
+        let input = "\u{feff}{\"a\":1}\r\n\n{\"b\":2}\n\u{feff}{\"c\":3}\n";
+        let (mut line, mut bytes) = (0, 0);
+        let (lines, stopped) = read_lines(&mut input.as_bytes(), &mut line, &mut |read| bytes += read);
+        assert!(stopped.is_none());
+        let texts: Vec<(usize, &str)> = lines.iter().map(|(n, text)| (*n, text.trim_end())).collect();
+        // Only the file's start may hold the mark; inside, it stays and the record is refused as not JSON.
+        assert_eq!(texts, [(1, "{\"a\":1}"), (3, "{\"b\":2}"), (4, "\u{feff}{\"c\":3}")]);
+        assert_eq!((line, bytes), (4, input.len() as u64), "progress counts every byte read");
     }
 }

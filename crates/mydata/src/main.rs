@@ -18,7 +18,7 @@ async fn main() -> ExitCode {
     let (args, from_file) = match config::apply(&cli::Cli::command(), std::env::args_os().collect()) {
         Ok(applied) => applied,
         Err(e) => {
-            eprintln!("mydata: {e:#}");
+            eprintln!("mydata: {}", described(&e));
             return ExitCode::from(2);
         }
     };
@@ -48,8 +48,42 @@ async fn main() -> ExitCode {
     match args.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mydata: {e:#}");
+            eprintln!("mydata: {}", described(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes, as `{:#}` joins them, but without a cause the message before it already
+/// says: the store's and sqlx's errors repeat their sources' words in their own, so a refused
+/// PostgreSQL login read "role … does not exist" three times.
+fn described(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let said = cause.to_string();
+        if text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::described;
+
+    #[test]
+    fn a_cause_the_message_already_says_is_said_once() {
+        let refused = r#"role "nobody" does not exist"#;
+        let error = anyhow::anyhow!(refused)
+            .context(format!("error returned from database: {refused}"))
+            .context("opening the database");
+        assert_eq!(described(&error), format!("opening the database: error returned from database: {refused}"));
+        let plain = anyhow::anyhow!(refused).context("opening");
+        assert_eq!(described(&plain), format!("{plain:#}"), "causes not repeated are all given");
     }
 }
