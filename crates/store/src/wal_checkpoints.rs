@@ -11,7 +11,9 @@
 //! SQLite starts the WAL over only when a transaction begins with the WAL wholly copied, which a
 //! checkpoint running beside a writer that never pauses does not leave: the WAL would grow with
 //! the import. So once it holds [`RESTART_FRAMES`], the writer waits for the checkpoint of what it
-//! committed before it begins its next transaction, which then writes the WAL from its start.
+//! committed before it begins its next transaction, which then writes the WAL from its start; and
+//! it never begins one while the checkpoints are more than one transaction behind, so that the
+//! WAL holds at most [`RESTART_FRAMES`] and two transactions.
 
 use rusqlite::Connection;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -69,9 +71,14 @@ impl WalCheckpoints {
     }
 
     /// The writer is about to begin a transaction. When the WAL is long, waits until everything
-    /// committed is copied, so that the transaction writes the WAL from its start.
+    /// committed is copied, so that the transaction writes the WAL from its start. Whatever its
+    /// length, waits while the checkpoints are more than one transaction behind: the length they
+    /// report is that old, and on a busy machine the WAL grew by a transaction for each one behind.
     pub(crate) fn before_transaction(&self) {
         let mut progress = self.shared.progress();
+        while progress.ended > progress.copied + 1 {
+            progress = self.shared.wait(progress);
+        }
         if progress.wal_frames < self.restart_frames {
             return;
         }
@@ -181,7 +188,8 @@ mod tests {
     fn the_wal_starts_over_instead_of_growing_with_the_writes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        // A hundred rows are a hundred frames or more: the WAL starts over every few transactions.
+        // A hundred rows are a hundred frames or more: the WAL starts over every few transactions,
+        // and holds at most 150 frames and two transactions' (some 1.5 MB) however busy the machine.
         let (conn, checkpoints) = writer(&path, 150);
         for batch in 0..20 {
             write_hundred(&conn, &checkpoints, batch * 100);

@@ -105,6 +105,15 @@ async fn many_rows_are_stored_as_given_all_or_nothing(store: SqlStore) {
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     assert_eq!(store.export_customer(ORG, "c2").await.unwrap(), CustomerExport::default());
     assert_eq!(store.export_customer(ORG, "c1").await.unwrap(), stored);
+
+    // One entry of the 700 changed: one row written, that one.
+    let mut changed = large_batch("c1");
+    changed.entries[350].body = r#"{"approved_num":"changed"}"#.into();
+    assert_eq!(store.import(&changed, 400).await.unwrap().rows_changed, 1);
+    let history = store.export_customer(ORG, "c1").await.unwrap().history;
+    let bodies: Vec<_> = history.into_iter().map(|h| EncodedHistory::from(h).body).collect();
+    assert_eq!(bodies.iter().filter(|body| body.contains("changed")).count(), 1);
+    assert!(bodies.contains(&changed.entries[350].body));
 }
 
 /// A SQLite file's import writes on the calling thread (`rusqlite`), on either kind of runtime.

@@ -176,10 +176,21 @@ impl Writer<'_> {
             }
             copy.send(data).await?;
             copy.finish().await?;
-            let sql = format!("{} RETURNING {returning}", upsert.upsert_staged());
+            // Each distinct returned key once, with how many rows gave it: a batch's history
+            // entries returned their subject row by row, hundreds of thousands of rows sent and
+            // decoded while the database waited for the batch's next statement.
+            let sql = format!(
+                "WITH written AS ({} RETURNING {returning}) SELECT {returning}, count(*) FROM written GROUP BY {returning}",
+                upsert.upsert_staged()
+            );
             let written = sqlx::query(&sql).persistent(false).fetch_all(&mut **conn).await?;
             sqlx::query(&upsert.drop_staging()).persistent(false).execute(&mut **conn).await?;
-            return Ok(Upserted::of(texts(written, columns)?));
+            let mut upserted = Upserted::default();
+            for row in &written {
+                upserted.rows += u64::try_from(row.try_get::<i64, _>(columns)?).unwrap_or_default();
+            }
+            upserted.keys = texts(written, columns)?;
+            return Ok(upserted);
         }
         let backend = self.backend();
         let mut written = Vec::new();
