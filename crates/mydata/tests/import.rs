@@ -101,6 +101,12 @@ async fn usage_errors_are_refused() {
     let nobody = run(&["export", "--database", &db.url, "--org", "BANK000001", "--customer", "nobody"]);
     assert!(!nobody.status.success());
     assert!(text(&nobody.stderr).contains("BANK000001 has no customer nobody"), "{}", text(&nobody.stderr));
+    let output = std::env::temp_dir().join(format!("mydata-nobody-{}.ndjson", std::process::id()));
+    let output_name = output.display().to_string();
+    let args =
+        ["export", "--database", &db.url, "--org", "BANK000001", "--customer", "nobody", "--output", &output_name];
+    assert!(!run(&args).status.success());
+    assert!(!output.exists(), "an export of nobody left {output_name}");
     // An export reads a database; it does not make an empty one where none was.
     let absent = std::env::temp_dir().join(format!("mydata-absent-{}.db", std::process::id()));
     let out = run(&["export", "--database", &format!("sqlite://{}", absent.display())]);

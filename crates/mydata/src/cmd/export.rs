@@ -31,6 +31,11 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
         .await
         .context("exporting")?;
     if let (0, Some(org), Some(customer)) = (written, &args.org, &args.customer) {
+        drop(out);
+        if args.output != "-" {
+            // Nothing was exported: no empty file is left to be taken for an export.
+            let _ = std::fs::remove_file(&args.output);
+        }
         anyhow::bail!("{org} has no customer {customer}");
     }
     tracing::info!(records = written, "export done");
