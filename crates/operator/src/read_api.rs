@@ -41,6 +41,11 @@ fn refusal(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
 
+/// The read API's answer for a path it does not serve.
+pub(crate) fn no_such_path(uri: &axum::http::Uri) -> Response {
+    refusal(StatusCode::NOT_FOUND, &format!("{} is not a path of the read API", uri.path()))
+}
+
 fn store_failure(e: mydata_store::StoreError) -> Response {
     tracing::error!(error = %e, "read API: store failed");
     refusal(StatusCode::SERVICE_UNAVAILABLE, "the operator's database did not answer")
@@ -97,6 +102,9 @@ async fn history(
         Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
         Some(_) => return refusal(StatusCode::BAD_REQUEST, &format!("limit must be 1 to {MAX_PAGE}")),
     };
+    if mydata_spec::catalogue::api(&api_id).is_none() {
+        return refusal(StatusCode::NOT_FOUND, &format!("{api_id} is not an API of the standard (e.g. 은행-004)"));
+    }
     // One more than asked for tells whether a page follows.
     let found =
         api.store.history_page(&customer_id, &org_code, &api_id, &subject_key, page.after.as_deref(), limit + 1).await;

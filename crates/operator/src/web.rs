@@ -118,6 +118,7 @@ impl OperatorWeb {
             .with_state(self.clone())
             .merge(crate::dashboard::routes(self.store.clone()))
             .route_layer(mydata_web::error::rejections_as(refused_page))
+            .fallback(no_such_page)
             .merge(self.support.routes(verify_portal))
     }
 
@@ -160,6 +161,20 @@ type App = State<Arc<OperatorWeb>>;
 
 pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A path nothing here serves: in JSON under the read API's prefix (its callers are apps) and as
+/// 40401 under the support APIs' (`/mgmts`, the portal's), else a page.
+async fn no_such_page(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with(crate::read_api::PREFIX) {
+        return crate::read_api::no_such_path(&uri);
+    }
+    if uri.path().starts_with("/mgmts/") {
+        return mydata_web::error::not_found().await.into_response();
+    }
+    let body =
+        format!("<p>{} is not a page of this operator.</p><p><a href=\"/\">처음으로</a></p>", escape(uri.path()));
+    (StatusCode::NOT_FOUND, page("페이지를 찾을 수 없습니다 (no such page)", &body)).into_response()
 }
 
 /// What the web framework refused of a page's request (a query string it cannot read, a method the

@@ -136,6 +136,27 @@ async fn answers_match_what_the_providers_serve(backend: Backend) {
     assert_eq!(http.get(&url).bearer_auth("not-the-secret").send().await.unwrap().status(), 401);
     let history_url = format!("{base}/api/customers/{}/assets/BANK000001/x/y", providers.people[0].customer_id);
     assert_eq!(http.get(&history_url).send().await.unwrap().status(), 401);
+
+    // With the secret: an API the standard has not is named, a limit it cannot read is refused,
+    // and what the framework refuses is answered in the same JSON.
+    let refused = |url: String| {
+        let http = http.clone();
+        async move {
+            let response = http.get(&url).bearer_auth(SECRET).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_owned())
+        }
+    };
+    let customer = &providers.people[0].customer_id;
+    let (status, error) = refused(format!("{base}/api/customers/{customer}/assets/BANK000001/은행-999/y")).await;
+    assert_eq!(status, 404);
+    assert!(error.contains("은행-999 is not an API"), "{error}");
+    let (status, error) =
+        refused(format!("{base}/api/customers/{customer}/assets/BANK000001/은행-004/y?limit=x")).await;
+    assert_eq!((status, error.as_str()), (400, "limit must be 1 to 500"));
+    let (status, error) =
+        refused(format!("{base}/api/customers/{customer}/assets/BANK000001/은행-004/y?limit=1&limit=2")).await;
+    assert_eq!(status, 400, "{error}");
 }
 
 #[tokio::test]

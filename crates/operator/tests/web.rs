@@ -148,6 +148,19 @@ async fn the_consent_button_calls_the_provider_s_authorize_with_the_operator_s_r
     assert!(incomplete.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let text = incomplete.text().await.unwrap();
     assert!(text.contains("요청을 처리할 수 없습니다") && text.contains("customer"), "{text}");
+    // A path nothing serves: a page for people, 40401 under the support APIs, JSON under the read API.
+    let nowhere = operator.get("/nowhere").await;
+    assert_eq!(nowhere.status(), 404);
+    assert!(nowhere.text().await.unwrap().contains("/nowhere is not a page of this operator"));
+    let support = operator.get("/mgmts/nowhere").await;
+    assert_eq!(support.status(), 404);
+    assert_eq!(support.json::<serde_json::Value>().await.unwrap()["rsp_code"], "40401");
+    let read_api = operator.get("/api/nowhere").await;
+    assert_eq!(read_api.status(), 404);
+    assert_eq!(
+        read_api.json::<serde_json::Value>().await.unwrap()["error"],
+        "/api/nowhere is not a path of the read API"
+    );
 }
 
 #[tokio::test]
