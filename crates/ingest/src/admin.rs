@@ -58,8 +58,7 @@ fn rejection(rejection: Rejection) -> Response {
         StatusCode::NOT_FOUND => "not_found",
         _ => "refused",
     };
-    let status = if rejection.status.is_client_error() { rejection.status } else { StatusCode::BAD_REQUEST };
-    error(status, code, rejection.message)
+    error(rejection.status, code, rejection.message)
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
