@@ -20,6 +20,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mydata_store::{Store, StoreError};
+use mydata_web::bearer::presents_secret;
 use mydata_web::error::{Rejection, rejections_as};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -65,35 +66,15 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
     (status, axum::Json(json!({"error": code, "message": message.into()}))).into_response()
 }
 
-/// Compares every byte whatever the first difference, so that timing tells nothing of the secret.
-fn same_secret(given: &[u8], secret: &[u8]) -> bool {
-    given.len() == secret.len() && given.iter().zip(secret).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-}
-
 /// Refuses, with 401, every request without the secret, before anything of it is read.
 async fn authenticate(State(admin): State<Admin>, request: Request, next: Next) -> Response {
-    match unauthorized(&admin, request.headers()) {
-        Some(refused) => refused,
-        None => next.run(request).await,
+    if presents_secret(request.headers(), &admin.secret) {
+        return next.run(request).await;
     }
-}
-
-/// The 401 for a caller without the secret; `None` for one with it.
-fn unauthorized(admin: &Admin, headers: &HeaderMap) -> Option<Response> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        Some(given) if same_secret(given.as_bytes(), admin.secret.as_bytes()) => None,
-        _ => {
-            let mut refused =
-                error(StatusCode::UNAUTHORIZED, "unauthorized", "Authorization: Bearer <the admin secret> is required");
-            refused.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-            Some(refused)
-        }
-    }
+    let mut refused =
+        error(StatusCode::UNAUTHORIZED, "unauthorized", "Authorization: Bearer <the admin secret> is required");
+    refused.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    refused
 }
 
 fn refusal(refused: &Refusal) -> Response {

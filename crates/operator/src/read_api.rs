@@ -51,26 +51,13 @@ fn store_failure(e: mydata_store::StoreError) -> Response {
     refusal(StatusCode::SERVICE_UNAVAILABLE, "the operator's database did not answer")
 }
 
-/// Compares without returning early, so that the time taken says nothing about the secret.
-fn same_secret(given: &[u8], secret: &[u8]) -> bool {
-    given.len() == secret.len() && given.iter().zip(secret).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-}
-
 async fn authenticate(State(api): App, request: Request, next: Next) -> Response {
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        Some(given) if same_secret(given.as_bytes(), api.secret.as_bytes()) => next.run(request).await,
-        _ => {
-            let mut response = refusal(StatusCode::UNAUTHORIZED, "Authorization: Bearer <read API secret> is required");
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-            response
-        }
+    if mydata_web::bearer::presents_secret(request.headers(), &api.secret) {
+        return next.run(request).await;
     }
+    let mut response = refusal(StatusCode::UNAUTHORIZED, "Authorization: Bearer <read API secret> is required");
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    response
 }
 
 async fn assets(State(api): App, Path(customer_id): Path<String>) -> Response {

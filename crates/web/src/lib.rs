@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by the provider, the portal and the operator's support endpoint.
 
+pub mod bearer;
 pub mod error;
 pub mod health;
 pub mod logging;

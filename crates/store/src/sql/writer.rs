@@ -176,9 +176,10 @@ impl Writer<'_> {
             }
             copy.send(data).await?;
             copy.finish().await?;
-            // Each distinct returned key once, with how many rows gave it: a batch's history
-            // entries returned their subject row by row, hundreds of thousands of rows sent and
-            // decoded while the database waited for the batch's next statement.
+            // Each distinct returned key once, with how many rows gave it: returned row by row, a
+            // batch's history entries came back as hundreds of thousands of rows of strings, a
+            // subject's all alike. Measured, it saves memory, not time (the database's inserts
+            // bound an import).
             let sql = format!(
                 "WITH written AS ({} RETURNING {returning}) SELECT {returning}, count(*) FROM written GROUP BY {returning}",
                 upsert.upsert_staged()
