@@ -1,4 +1,4 @@
-"""Schemathesis hooks for the provider's run (crates/provider/tests/schemathesis.rs).
+"""Schemathesis hooks for the provider's run (crates/provider/tests/provider/schemathesis.rs).
 
 Some rules of the standard relate a request's values to something no schema of one value can state.
 Requests generated as valid get values those rules allow; requests generated as invalid are sent as
