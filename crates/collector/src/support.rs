@@ -283,6 +283,22 @@ pub struct ProvidersLearned {
     pub removed: usize,
 }
 
+impl ProvidersLearned {
+    /// Logs `message` with each count a field of its own, which a log collector can sum and filter.
+    pub fn log(&self, message: &str) {
+        let registry = &self.registry;
+        tracing::info!(
+            orgs_upserted = registry.orgs_upserted,
+            orgs_removed = registry.orgs_removed,
+            clients_upserted = registry.clients_upserted,
+            clients_removed = registry.clients_removed,
+            providers = self.providers,
+            providers_removed = self.removed,
+            "{message}"
+        );
+    }
+}
+
 impl OperatorSupport {
     /// Starts the call recorder and prepares 지원-101..104 for `org_code` (the operator's).
     pub async fn start(store: OperatorStore, org_code: &str) -> Result<OperatorSupport, StoreError> {
@@ -366,7 +382,9 @@ impl OperatorSupport {
             loop {
                 tick.tick().await;
                 match support.learn_providers(&service).await {
-                    Ok(learned) => tracing::debug!(?learned, "providers learned from the registry"),
+                    // Every few minutes: worth a line only when the registry changed something.
+                    Ok(learned) if learned == ProvidersLearned::default() => {}
+                    Ok(learned) => learned.log("providers learned from the registry"),
                     Err(e) => tracing::warn!(error = %e, "registry refresh failed; retrying later"),
                 }
             }

@@ -305,7 +305,18 @@ impl Scheduler {
         while !*stopped.borrow() {
             match self.run_due(&stopped).await {
                 Ok(round) if round == Round::default() => {}
-                Ok(round) => tracing::info!(?round, "collection round"),
+                Ok(round) => tracing::info!(
+                    planned = round.planned,
+                    collected = round.collected,
+                    retried = round.retried,
+                    deferred = round.deferred,
+                    lost = round.lost,
+                    units_done = round.units_done,
+                    units_failed = round.units_failed,
+                    calls = round.calls,
+                    expired_items = round.expired_items,
+                    "collection round"
+                ),
                 Err(e) => tracing::warn!(error = %e, "collection round failed; trying again next tick"),
             }
             tokio::select! {

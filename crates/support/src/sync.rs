@@ -33,6 +33,19 @@ pub struct SyncSummary {
     pub clients_removed: usize,
 }
 
+impl SyncSummary {
+    /// Logs `message` with each count a field of its own, which a log collector can sum and filter.
+    pub fn log(&self, message: &str) {
+        tracing::info!(
+            orgs_upserted = self.orgs_upserted,
+            orgs_removed = self.orgs_removed,
+            clients_upserted = self.clients_upserted,
+            clients_removed = self.clients_removed,
+            "{message}"
+        );
+    }
+}
+
 pub struct RegistrySync {
     store: Arc<dyn Store>,
     portal: Arc<PortalClient>,

@@ -89,7 +89,7 @@ pub async fn run(args: CollectArgs) -> anyhow::Result<()> {
             .learn_providers(service)
             .await
             .with_context(|| format!("pulling the registry from the portal at {url}"))?;
-        tracing::info!(?learned, "providers learned from the portal's registry");
+        learned.log("providers learned from the portal's registry");
         println!("registry: {} providers from the portal ({} removed)", learned.providers, learned.removed);
     }
     let summary = Collector::new(store, config).run().await?;

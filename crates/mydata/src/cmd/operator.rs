@@ -106,7 +106,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
             .learn_providers(service)
             .await
             .with_context(|| format!("pulling the registry from the portal at {url}"))?;
-        tracing::info!(?learned, "providers learned from the portal's registry");
+        learned.log("providers learned from the portal's registry");
         if !args.once {
             background.push(support.spawn_learning(service.clone(), Duration::from_secs(300)));
             background.push(support.spawn_weekly_statistics(Duration::from_secs(3600)));

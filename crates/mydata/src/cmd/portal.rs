@@ -82,7 +82,16 @@ pub async fn run(args: PortalArgs) -> anyhow::Result<()> {
 async fn import_file(store: &dyn mydata_store::Store, file: &std::path::Path) -> anyhow::Result<()> {
     let registry = RegistryFile::read(file)?;
     let summary = import(store, &registry, chrono::Utc::now().timestamp()).await?;
-    tracing::info!(file = %file.display(), ?summary, "registry imported");
+    tracing::info!(
+        file = %file.display(),
+        orgs_added = summary.orgs_added,
+        orgs_changed = summary.orgs_changed,
+        orgs_deleted = summary.orgs_deleted,
+        services_added = summary.services_added,
+        services_changed = summary.services_changed,
+        services_deleted = summary.services_deleted,
+        "registry imported"
+    );
     println!(
         "registry {}: institutions +{} ~{} -{}, services +{} ~{} -{}",
         file.display(),

@@ -318,7 +318,7 @@ async fn connect_to_portal(
     let sync = provider.support.connect_portal_over(provider.store.clone(), link, tls);
     let pulled =
         sync.refresh().await.with_context(|| format!("{} pulling the registry from the portal", org.org_code))?;
-    tracing::info!(org_code = %org.org_code, ?pulled, "registry pulled from the portal");
+    pulled.log(&format!("{} pulled the registry from the portal", org.org_code));
     Ok(vec![
         mydata_provider::support::spawn_registry_refresh(provider.clone(), sync, std::time::Duration::from_secs(60)),
         mydata_provider::support::spawn_weekly_statistics(provider.clone(), std::time::Duration::from_secs(3600)),
@@ -354,7 +354,7 @@ async fn connect_operator(
     support.connect_portal(account, tls);
     let service = service_credentials();
     let learned = support.learn_providers(&service).await.context("the operator pulling the registry")?;
-    tracing::info!(?learned, "the operator learned the providers from the registry");
+    learned.log("the operator learned the providers from the registry");
     let every = std::time::Duration::from_secs(60);
     Ok(vec![support.spawn_learning(service, every), support.spawn_weekly_statistics(every * 60)])
 }
