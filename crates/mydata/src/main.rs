@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod config;
+mod stdout;
 
 use clap::CommandFactory;
 use std::process::ExitCode;
@@ -47,6 +48,7 @@ async fn main() -> ExitCode {
     }
     match args.run().await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.chain().any(|cause| cause.is::<stdout::ReaderGone>()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mydata: {}", described(&e));
             ExitCode::FAILURE

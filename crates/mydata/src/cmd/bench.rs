@@ -479,39 +479,39 @@ async fn measure_operator(args: &BenchArgs, out: &mut String) -> anyhow::Result<
 /// `log`: the file this process and the `mydata serve` processes it starts append their log to.
 pub async fn run(args: BenchArgs, log: &Path) -> anyhow::Result<()> {
     let mut out = format!("Machine: {}.\n", machine());
-    print!("{out}");
+    crate::stdout::print(&out)?;
     // `--only collector`, `--only start-up`, `--only operator` and `--only import` measure those alone.
     let stores_wanted = !matches!(args.only.as_deref(), Some(COLLECTOR | STARTUP | OPERATOR | IMPORT));
     for database in args.database.iter().filter(|_| stores_wanted) {
         let mut section = String::new();
         measure_store(&args, database, log, &mut section).await?;
-        print!("{section}");
+        crate::stdout::print(&section)?;
         out.push_str(&section);
     }
     if args.only.as_deref().is_none_or(|only| IMPORT.contains(only)) {
         let mut section = String::new();
         measure_import(&args, &mut section).await?;
-        print!("{section}");
+        crate::stdout::print(&section)?;
         out.push_str(&section);
     }
     if args.only.as_deref().is_none_or(|only| STARTUP.contains(only)) {
         let mut section = String::new();
         measure_startup(&args, &mut section).await?;
-        print!("{section}");
+        crate::stdout::print(&section)?;
         out.push_str(&section);
     }
     let collector_wanted = args.only.as_deref().is_none_or(|only| COLLECTOR.contains(only));
     if args.collect_providers > 0 && collector_wanted {
         let mut section = String::new();
         measure_collector(&args, &mut section).await?;
-        print!("{section}");
+        crate::stdout::print(&section)?;
         out.push_str(&section);
     }
     let operator_wanted = args.only.as_deref().is_none_or(|only| OPERATOR.contains(only));
     if args.operator_consents > 0 && operator_wanted {
         let mut section = String::new();
         measure_operator(&args, &mut section).await?;
-        print!("{section}");
+        crate::stdout::print(&section)?;
         out.push_str(&section);
     }
     if let Some(path) = &args.output {

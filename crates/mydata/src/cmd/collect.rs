@@ -1,6 +1,7 @@
 //! `mydata collect`: the operator's job — every customer's consented data from every provider, once.
 
 use crate::cli::DatabaseArgs;
+use crate::stdout::outln;
 use anyhow::Context;
 use clap::Args;
 use mydata_client::Credentials;
@@ -90,16 +91,16 @@ pub async fn run(args: CollectArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("pulling the registry from the portal at {url}"))?;
         learned.log("providers learned from the portal's registry");
-        println!("registry: {} providers from the portal ({} removed)", learned.providers, learned.removed);
+        outln!("registry: {} providers from the portal ({} removed)", learned.providers, learned.removed)?;
     }
     let summary = Collector::new(store, config).run().await?;
     support.calls.flush().await;
-    print!("{}", mydata_operator::report(&summary));
+    crate::stdout::print(mydata_operator::report(&summary))?;
     if portal.is_some() {
         // A week is sent late (on the first run after its Sunday) rather than never; a failure is
         // retried by the next run.
         match support.send_due_statistics().await {
-            Ok(Some(inquiry_date)) => println!("statistics (지원-004) sent for the week before {inquiry_date}"),
+            Ok(Some(inquiry_date)) => outln!("statistics (지원-004) sent for the week before {inquiry_date}")?,
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "statistics (지원-004) not sent; the next run tries again"),
         }

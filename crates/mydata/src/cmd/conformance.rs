@@ -170,7 +170,7 @@ pub async fn run(args: ConformanceArgs) -> anyhow::Result<()> {
         let client = mydata_client::Client::with_timeout(&manifest.defaults.tran_id_org, timeout);
         report.apis.push(mydata_conformance::integrated::check(&target, client).await);
     }
-    print!("{}", report.to_table());
+    crate::stdout::print(report.to_table())?;
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json()).with_context(|| format!("writing {}", path.display()))?;
     }

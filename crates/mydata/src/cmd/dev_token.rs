@@ -3,6 +3,7 @@
 //! same client, exactly as the consent page would, and is revoked like any other (개별인증-004).
 
 use crate::cli::DatabaseArgs;
+use crate::stdout::outln;
 use anyhow::{Context, bail};
 use chrono::{Days, NaiveDate, Utc};
 use clap::Args;
@@ -101,6 +102,6 @@ pub async fn run(args: DevTokenArgs) -> anyhow::Result<()> {
         consent.consent_id, consent.customer_id, consent.scopes
     );
     eprintln!("{}", pair.issued.refresh_token);
-    println!("{}", pair.issued.access_token);
+    outln!("{}", pair.issued.access_token)?;
     Ok(())
 }

@@ -29,7 +29,10 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     };
     let written = mydata_ingest::export(store.as_ref(), args.org.as_deref(), args.customer.as_deref(), &mut out)
         .await
-        .context("exporting")?;
+        .map_err(|e| match e {
+            mydata_ingest::ExportError::Write(e) if args.output == "-" => crate::stdout::failed_write(e),
+            e => anyhow::Error::new(e).context("exporting"),
+        })?;
     if let (0, Some(org), Some(customer)) = (written, &args.org, &args.customer) {
         drop(out);
         if args.output != "-" {

@@ -2,6 +2,7 @@
 //! own shapes (mydata-ingest), checked against the field tables and written atomically.
 
 use crate::cli::DatabaseArgs;
+use crate::stdout::outln;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -56,7 +57,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         mydata_ingest::import(store.as_ref(), input, args.batch.map(NonZeroUsize::get), |bytes| bar.inc(bytes)).await;
     bar.finish_and_clear();
     let summary = imported.context("the import was refused")?;
-    println!("imported {summary}");
+    outln!("imported {summary}")?;
     tracing::info!(
         records = summary.records,
         customers = summary.customers,

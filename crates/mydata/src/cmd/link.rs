@@ -1,6 +1,7 @@
 //! `mydata link --integrated`: links a sandbox customer at the chosen providers with 통합인증
 //! ([`mydata_collector::integrated`]), signing with their demo key, and prints one line per provider.
 
+use crate::stdout::outln;
 use anyhow::{Context, bail};
 use chrono::{Days, NaiveDate};
 use clap::Args;
@@ -109,10 +110,10 @@ pub async fn run(args: LinkArgs) -> anyhow::Result<()> {
     let outcomes = IntegratedAuth::new(client, store, config).link(&customer, &providers, &terms, &signer).await?;
     support.calls.flush().await;
     for o in &outcomes {
-        println!("{:<10} {:<8} {}", o.org_code, o.industry, o.outcome);
+        outln!("{:<10} {:<8} {}", o.org_code, o.industry, o.outcome)?;
     }
     let linked = outcomes.iter().filter(|o| o.outcome.is_linked()).count();
-    println!("통합인증: {} linked at {linked} of {} providers", args.customer, outcomes.len());
+    outln!("통합인증: {} linked at {linked} of {} providers", args.customer, outcomes.len())?;
     if linked < outcomes.len() {
         bail!("{} provider(s) not linked", outcomes.len() - linked);
     }

@@ -1,5 +1,6 @@
 //! `mydata openapi`: writes the OpenAPI 3.1 description a server publishes at /openapi.json.
 
+use crate::stdout::outln;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use mydata_provider::{ServedOrg, demo_orgs};
@@ -42,7 +43,7 @@ pub fn run(args: OpenapiArgs) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(&document).context("encoding the document")?;
     match args.output {
         Some(path) => std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?,
-        None => println!("{text}"),
+        None => outln!("{text}")?,
     }
     Ok(())
 }

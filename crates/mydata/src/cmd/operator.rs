@@ -2,6 +2,7 @@
 
 use super::collect::CollectPortalArgs;
 use crate::cli::DatabaseArgs;
+use crate::stdout::outln;
 use anyhow::Context;
 use clap::Args;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, OperatorSupport, Progress};
@@ -122,7 +123,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     if args.once {
         let round = scheduler.drain().await?;
         support.calls.flush().await;
-        println!(
+        outln!(
             "operator round: {} planned, {} consents collected, {} retried later, {} deferred to the provider's hours, \
              {} leases lost; {} units done, {} failed, {} calls",
             round.planned,
@@ -133,7 +134,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
             round.units_done,
             round.units_failed,
             round.calls
-        );
+        )?;
         if portal.is_some()
             && let Err(e) = support.send_due_statistics().await
         {
@@ -170,7 +171,8 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     let mut router = web.router(verify_portal);
     if let Some(secret) = args.read_api_secret.clone() {
         router = router.merge(mydata_operator::read_api::routes(store.clone(), web.client(), secret));
-        println!("read API  {public_url}{}  bearer <--read-api-secret>", mydata_operator::read_api::PREFIX);
+        // A server keeps serving when nothing reads its output.
+        let _ = outln!("read API  {public_url}{}  bearer <--read-api-secret>", mydata_operator::read_api::PREFIX);
     }
     let collecting = tokio::spawn(scheduler.serve(server::shutdown_signal()));
     tracing::info!(%addr, url = %public_url, "operator started");

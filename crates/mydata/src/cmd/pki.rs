@@ -1,5 +1,6 @@
 //! `mydata pki init`: a test PKI for the sandbox and tests; and the TLS flags every server takes.
 
+use crate::stdout::outln;
 use anyhow::{Context, bail};
 use axum::Router;
 use clap::{Args, Subcommand};
@@ -48,14 +49,14 @@ pub async fn run(args: PkiArgs) -> anyhow::Result<()> {
         PkiCommand::Init(init) => {
             let orgs = if init.orgs.is_empty() { default_orgs() } else { init.orgs };
             let pki = TestPki::create(&init.dir, &orgs)?;
-            println!("root CA: {}", pki.ca_cert().display());
+            outln!("root CA: {}", pki.ca_cert().display())?;
             for org in pki.orgs() {
-                println!(
+                outln!(
                     "{} SERIALNUMBER={}: {}",
                     org.org_code,
                     org.serial_number,
                     org.server_cert.parent().unwrap_or(pki.dir()).display()
-                );
+                )?;
             }
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! `mydata portal`: the integrated portal (종합포털) serving 지원-001..006, and its admin commands.
 
 use crate::cli::DatabaseArgs;
+use crate::stdout::outln;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use mydata_portal::registry_file::{RegistryFile, import};
@@ -92,7 +93,7 @@ async fn import_file(store: &dyn mydata_store::Store, file: &std::path::Path) ->
         services_deleted = summary.services_deleted,
         "registry imported"
     );
-    println!(
+    outln!(
         "registry {}: institutions +{} ~{} -{}, services +{} ~{} -{}",
         file.display(),
         summary.orgs_added,
@@ -101,7 +102,7 @@ async fn import_file(store: &dyn mydata_store::Store, file: &std::path::Path) ->
         summary.services_added,
         summary.services_changed,
         summary.services_deleted
-    );
+    )?;
     Ok(())
 }
 
@@ -118,7 +119,7 @@ async fn print_statistics(args: StatisticsArgs) -> anyhow::Result<()> {
             "type": report.stat_type, "inquiry_date": report.inquiry_date, "received_at": report.received_at,
             "report": report.body,
         });
-        println!("{line}");
+        outln!("{line}")?;
     }
     Ok(())
 }

@@ -257,7 +257,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
         operator_db: &operator_url,
         read_secret: &read_secret,
     };
-    print!("{}", instructions(&transport, &places, &served, &args.prelink, &integrated));
+    // A server keeps serving when nothing reads its output.
+    let _ = crate::stdout::print(instructions(&transport, &places, &served, &args.prelink, &integrated));
     // The operator is the sandbox's front door: its address is the one announced.
     if transport.pki.is_some() {
         server::announce_tls(operator_addr);

@@ -90,6 +90,6 @@ fn print_records(
     people: impl Iterator<Item = Person>,
 ) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    mydata_testdata::write_ndjson(generator, orgs, people, &mut out).context("writing the records")?;
+    mydata_testdata::write_ndjson(generator, orgs, people, &mut out).map_err(crate::stdout::failed_write)?;
     Ok(())
 }

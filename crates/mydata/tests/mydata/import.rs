@@ -89,6 +89,20 @@ async fn generated_records_round_trip(backend: Backend) {
 mydata_store::each_backend!(generated_records_round_trip);
 
 #[tokio::test]
+async fn a_reader_that_stops_early_ends_the_records_quietly() {
+    // Twenty people at two institutions: several hundred kilobytes, far more than a pipe holds.
+    let generate = ["testdata", "--ndjson", "--customers", "20", "--org", "BANK000001:bank,CARD000001:card"];
+    let (status, stderr) = common::read_one_line_of(mydata().args(generate));
+    assert!(status.success() && stderr.is_empty(), "testdata: {status}: {stderr}");
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let imported = run_with_input(&["import", "--database", &db.url, "-"], &run(&generate).stdout);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let (status, stderr) = common::read_one_line_of(mydata().args(["export", "--database", &db.url]));
+    assert!(status.success(), "export: {status}: {stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[tokio::test]
 async fn usage_errors_are_refused() {
     let db = TestDatabase::new(Backend::Sqlite).await;
     let missing = run(&["import", "--database", &db.url, "/nonexistent/records.ndjson"]);

@@ -12,6 +12,18 @@ pub fn mydata() -> Command {
     command
 }
 
+/// Runs `command`, reads the first line of its output and closes the pipe, as `| head -1` does;
+/// returns how the command ended and what it wrote to standard error.
+pub fn read_one_line_of(command: &mut Command) -> (std::process::ExitStatus, String) {
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("mydata runs");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "the command wrote nothing");
+    let out = child.wait_with_output().unwrap();
+    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// A server process that is killed when the test ends, whatever happens.
 pub struct Server(pub Child);
 
