@@ -188,7 +188,15 @@ impl SqlStore {
                     .connect(&url)
                     .await?
             }
-            Backend::Postgres => options.max_connections(16).connect(&url).await?,
+            Backend::Postgres => match options.max_connections(16).connect(&url).await {
+                // The pool retried its connection until the timeout and then says only that: one
+                // more attempt, on its own, says why (the server refused, the password is wrong, …).
+                Err(sqlx::Error::PoolTimedOut) => {
+                    let refused = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.err();
+                    return Err(refused.unwrap_or(sqlx::Error::PoolTimedOut).into());
+                }
+                connected => connected?,
+            },
         };
         MIGRATOR.run(&pool).await?;
         let reads = match (backend, file) {
@@ -569,6 +577,16 @@ mod tests {
         let Err(refused) = SqlStore::open(&missing_dir).await else { panic!("a file in no directory opened") };
         let refused = refused.to_string();
         assert!(refused.contains("creating ") && refused.contains("x.db"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn a_postgresql_server_that_cannot_be_reached_says_why() {
+        // Nothing listens on port 1: the pool retries until its timeout, then the reason is told.
+        let Err(refused) = SqlStore::open("postgres://postgres@127.0.0.1:1/test").await else {
+            panic!("a server on port 1 answered")
+        };
+        let refused = refused.to_string();
+        assert!(refused.contains("refused"), "{refused}");
     }
 
     /// A database at version 9 whose consents name assets by key alone: migration 10 carries each
