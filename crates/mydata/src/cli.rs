@@ -107,8 +107,8 @@ impl DatabaseArgs {
         Ok(Arc::new(store))
     }
 
-    /// [`DatabaseArgs::open`] for a command that only reads: a SQLite file that is not there is
-    /// refused, not created empty.
+    /// [`DatabaseArgs::open`] for a command that needs what is stored already (it reads it, or adds
+    /// to a server's data): a SQLite file that is not there is refused, not created empty.
     pub async fn open_existing(&self) -> anyhow::Result<Arc<dyn Store>> {
         if let Some(path) = mydata_store::missing_sqlite_file(&self.database) {
             anyhow::bail!("no database at {} (--database {})", path.display(), self.database);

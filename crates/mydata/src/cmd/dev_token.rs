@@ -51,7 +51,8 @@ pub async fn run(args: DevTokenArgs) -> anyhow::Result<()> {
         Some(org) => org,
         None => demo_orgs().into_iter().find(|o| o.industry == industry).map(|o| o.org_code).context("no demo org")?,
     };
-    let store = args.database.open().await?;
+    // The provider's database, with its customers: a mistyped path is not a new, empty one.
+    let store = args.database.open_existing().await?;
     if store.customer(&org_code, &args.customer).await?.is_none() {
         bail!("customer {} does not exist at {org_code}", args.customer);
     }

@@ -112,7 +112,7 @@ async fn run_import(args: ImportArgs) -> anyhow::Result<()> {
 }
 
 async fn print_statistics(args: StatisticsArgs) -> anyhow::Result<()> {
-    let store = args.database.open().await?;
+    let store = args.database.open_existing().await?;
     for report in store.received_statistics(args.api.map(KnownApi::id)).await? {
         let line = serde_json::json!({
             "api_id": report.api_id, "sender_org_code": report.sender_org_code, "subject": report.subject,

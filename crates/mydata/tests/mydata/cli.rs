@@ -437,6 +437,24 @@ fn openapi_writes_the_description_a_server_publishes() {
 }
 
 #[test]
+fn commands_that_need_stored_data_refuse_a_database_that_is_not_there() {
+    let temp = temp_dir("absent");
+    let absent = temp.path().join("provider.db");
+    let database = format!("sqlite://{}", absent.display());
+    let commands: [&[&str]; 2] = [
+        &["dev-token", "--customer", "demo1", "--client", "someclient", "--scope", "bank.list"],
+        &["portal", "statistics"],
+    ];
+    for command in commands {
+        let out = mydata().args(command).args(["--database", &database]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command:?}: {stderr}");
+        assert!(stderr.contains(&format!("no database at {}", absent.display())), "{command:?}: {stderr}");
+        assert!(!absent.exists(), "{command:?} created {}", absent.display());
+    }
+}
+
+#[test]
 fn a_reader_that_stops_early_ends_the_output_quietly() {
     // The description is over a megabyte: far more than a pipe holds, so writing meets the closed pipe.
     let (status, stderr) = common::read_one_line_of(mydata().arg("openapi"));

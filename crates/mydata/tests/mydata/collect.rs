@@ -107,6 +107,23 @@ async fn collect_with_a_portal_learns_the_providers_from_the_registry_collects_a
     let reports = portal_store.received_statistics(Some("지원-004")).await.unwrap();
     assert_eq!(reports.len(), 2, "one report per type for the one service");
     assert!(reports.iter().all(|r| r.sender_org_code == "OPERAT0001" && r.subject == SERVICE.0));
+    // The portal's operator reads them as JSON lines; there are no providers' (지원-005) yet.
+    let portal_database = format!("sqlite://{}", dir.path().join("portal.db").display());
+    let printed = |api: &str| {
+        let out =
+            mydata().args(["portal", "statistics", "--database", &portal_database, "--api", api]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let lines: Vec<serde_json::Value> =
+        printed("지원-004").lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for line in &lines {
+        assert_eq!((line["api_id"].as_str(), line["sender_org_code"].as_str()), (Some("지원-004"), Some("OPERAT0001")));
+        assert_eq!(line["subject"], SERVICE.0);
+        assert!(line["report"].is_object(), "{line}");
+    }
+    assert_eq!(printed("지원-005"), "");
     // This week's calls are in the operator's database for next week's report.
     let stats = operator.sql().call_stats("BANK000001", "00000000", "99999999").await.unwrap();
     assert!(stats.iter().any(|s| s.api_code == "BA01" && s.success_cnt >= 1), "{stats:?}");
