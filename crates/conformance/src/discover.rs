@@ -2,21 +2,23 @@
 //! is served under (공통-001 answers only for them), and an access token from a refresh token
 //! (개별인증-003) when the user gives credentials rather than a token.
 
-use crate::http::{Request, Session};
+use crate::http::{Request, SendError, Session, failure};
 use crate::manifest::Manifest;
 use mydata_spec::{Industry, IssuerType, KnownApi, Method, TranId};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The industries under which the provider at `base` answers 공통-001 for `org_code` with success:
-/// one request per industry of the standard.
+/// one request per industry of the standard. A request that gets no answer at all (nothing listens
+/// there, TLS fails, …) ends the search with its error: the provider cannot be told from one that
+/// serves no such institution.
 pub async fn industries(
     session: &mut Session,
     manifest: &Manifest,
     base: &str,
     org_code: &str,
     client_id: &str,
-) -> Vec<Industry> {
+) -> Result<Vec<Industry>, SendError> {
     let api_list = KnownApi::ApiList.spec();
     let mut found = Vec::new();
     for industry in Industry::ALL {
@@ -30,14 +32,12 @@ pub async fn industries(
             ("client_id".to_owned(), client_id.to_owned()),
         ]);
         let request = Request { method: Method::Get, path: api_list.path(industry), headers, params };
-        if let Ok(response) = session.send(base, &request).await
-            && response.status == 200
-            && response.rsp_code() == Some("00000")
-        {
+        let response = session.send(base, &request).await?;
+        if response.status == 200 && response.rsp_code() == Some("00000") {
             found.push(industry);
         }
     }
-    found
+    Ok(found)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,7 @@ pub async fn refresh_access_token(
     tran_id_org: &str,
     timeout: std::time::Duration,
 ) -> Result<String, TokenError> {
-    let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| TokenError::Transport(e.to_string()))?;
+    let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| TokenError::Transport(failure(&e)))?;
     let path = KnownApi::RefreshToken.spec().path(Industry::Bank);
     let form = [
         ("org_code", grant.org_code),
@@ -81,9 +81,9 @@ pub async fn refresh_access_token(
         .form(&form)
         .send()
         .await
-        .map_err(|e| TokenError::Transport(e.to_string()))?;
+        .map_err(|e| TokenError::Transport(failure(&e)))?;
     let status = response.status().as_u16();
-    let text = response.text().await.map_err(|e| TokenError::Transport(e.to_string()))?;
+    let text = response.text().await.map_err(|e| TokenError::Transport(failure(&e)))?;
     let token = serde_json::from_str::<Value>(&text)
         .ok()
         .and_then(|body| body.get("access_token")?.as_str().map(str::to_owned))

@@ -83,6 +83,16 @@ pub enum SendError {
     Transport(String),
 }
 
+/// A request's failure with the cause that says what happened (the connection refused, a
+/// certificate not trusted, a timeout): reqwest's own message names only the URL.
+pub(crate) fn failure(error: &reqwest::Error) -> String {
+    let root = std::iter::successors(Some(error as &dyn std::error::Error), |e| e.source()).last();
+    match root {
+        Some(root) if root.to_string() != error.to_string() => format!("{error}: {root}"),
+        _ => error.to_string(),
+    }
+}
+
 pub struct Session {
     http: reqwest::Client,
     budget: u32,
@@ -131,11 +141,11 @@ impl Session {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        let response = builder.send().await.map_err(|e| SendError::Transport(e.to_string()))?;
+        let response = builder.send().await.map_err(|e| SendError::Transport(failure(&e)))?;
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let (status, tran_id, content_type) =
             (response.status().as_u16(), header(mydata_spec::tran_id::HEADER), header("content-type"));
-        let text = response.text().await.map_err(|e| SendError::Transport(e.to_string()))?;
+        let text = response.text().await.map_err(|e| SendError::Transport(failure(&e)))?;
         let body =
             serde_json::from_str(&text).map_err(|e| format!("{e}: {}", text.chars().take(120).collect::<String>()));
         Ok(Response { status, tran_id, content_type, body })

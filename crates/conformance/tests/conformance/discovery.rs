@@ -17,8 +17,21 @@ async fn the_industry_of_an_org_code_is_found_through_its_api_list() {
     let mut session = Session::new(20, 0.0, Duration::from_secs(5));
     let manifest = Manifest::v1();
     let found = discover::industries(&mut session, &manifest, &own.base, "CARD000001", common::CLIENT_ID).await;
-    assert_eq!(found, [Industry::Card]);
+    assert_eq!(found.unwrap(), [Industry::Card]);
     assert_eq!(session.used(), Industry::ALL.len() as u32, "one request per industry");
+}
+
+#[tokio::test]
+async fn a_provider_that_does_not_answer_is_not_taken_for_one_serving_no_industry() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nobody = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let mut session = Session::new(20, 0.0, Duration::from_secs(5));
+    let found = discover::industries(&mut session, &Manifest::v1(), &nobody, "CARD000001", common::CLIENT_ID).await;
+    let Err(refused) = found else { panic!("{nobody} answered: {found:?}") };
+    let refused = refused.to_string();
+    assert!(refused.starts_with("no response: ") && refused.contains("Connection refused"), "{refused}");
+    assert_eq!(session.used(), 1, "the first request that gets no answer ends the search");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -116,8 +116,9 @@ pub async fn run(args: ConformanceArgs) -> anyhow::Result<()> {
         Some(industry) => vec![industry],
         None => {
             let mut session = Session::new(Industry::ALL.len() as u32, args.rate, timeout);
-            let found =
-                discover::industries(&mut session, &manifest, &args.provider, &args.org_code, &args.client_id).await;
+            let found = discover::industries(&mut session, &manifest, &args.provider, &args.org_code, &args.client_id)
+                .await
+                .with_context(|| format!("asking {} for its API list (공통-001)", args.provider))?;
             if found.is_empty() {
                 bail!(
                     "{} answers 공통-001 for {} under no industry; check --provider and --org-code, or pass --industry",
