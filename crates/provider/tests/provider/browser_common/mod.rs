@@ -41,6 +41,9 @@ fn find_program(names: &[&str]) -> Option<String> {
         .map(|n| n.to_string())
 }
 
+/// How long to wait for chromedriver or a page before calling it a hang.
+const WAIT: Duration = Duration::from_secs(30);
+
 pub async fn start_driver() -> Driver {
     let chromedriver = find_program(&["chromedriver"])
         .expect("chromedriver not found: install Debian's `chromium` and `chromium-driver` (.ci/run does)");
@@ -56,7 +59,9 @@ pub async fn start_driver() -> Driver {
     let profile = std::env::temp_dir().join(format!("mydata-chromium-{}-{port}", std::process::id()));
     let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: tempdir::Profile(profile) };
     let http = reqwest::Client::new();
-    for _ in 0..100 {
+    // Bounds only a hang: on two busy cores chromedriver and the pages can take seconds.
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
         if http.get(format!("{}/status", driver.url)).send().await.is_ok() {
             return driver;
         }
@@ -151,7 +156,8 @@ impl Session {
     /// The page's text once it contains `expected` (a form submission navigates asynchronously).
     pub async fn wait_for_text(&self, expected: &str) -> String {
         let mut text = String::new();
-        for _ in 0..100 {
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline {
             text = self.page_text().await;
             if text.contains(expected) {
                 return text;
