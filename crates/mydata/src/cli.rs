@@ -76,12 +76,21 @@ enum Command {
     Sandbox(cmd::sandbox::SandboxArgs),
 }
 
-/// Where a server stores its data.
+/// Where a command's data is stored.
 #[derive(Args, Clone)]
 pub struct DatabaseArgs {
     /// Database URL: `sqlite://FILE` (embedded, created if missing) or `postgres://USER@HOST/DB`.
     #[arg(long, env = "MYDATA_DATABASE", default_value = "sqlite://mydata.db")]
     pub database: String,
+}
+
+/// The database of a provider that serves the information APIs (`mydata serve`): where it is, how
+/// the APIs' reads share PostgreSQL, and how long a token's grant is remembered. Other commands
+/// take only `--database`; a config file's top-level keys for these pass them by.
+#[derive(Args, Clone)]
+pub struct ServingDatabaseArgs {
+    #[command(flatten)]
+    pub location: DatabaseArgs,
     /// Milliseconds a server reuses a token's grant (its record, consent and assets) read from the
     /// database. A revocation through this server takes effect at once; on PostgreSQL one made by
     /// another server sharing the database too, announced to every server (LISTEN/NOTIFY), and this
@@ -97,13 +106,22 @@ pub struct DatabaseArgs {
     pub postgres_read_connections: Option<u32>,
 }
 
-impl DatabaseArgs {
+impl ServingDatabaseArgs {
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
-        let store = SqlStore::open_with(&self.database, self.postgres_read_connections)
+        let url = &self.location.database;
+        let store = SqlStore::open_with(url, self.postgres_read_connections)
             .await
-            .with_context(|| format!("opening the database {}", self.database))?;
+            .with_context(|| format!("opening the database {url}"))?;
         let store = store.with_grant_cache_ttl(std::time::Duration::from_millis(self.grant_cache_ms));
         store.listen_for_revocations().await.context("listening for the other servers' revocations")?;
+        Ok(Arc::new(store))
+    }
+}
+
+impl DatabaseArgs {
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let store =
+            SqlStore::open(&self.database).await.with_context(|| format!("opening the database {}", self.database))?;
         Ok(Arc::new(store))
     }
 

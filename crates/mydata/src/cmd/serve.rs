@@ -1,6 +1,6 @@
 //! `mydata serve`: one information provider.
 
-use crate::cli::DatabaseArgs;
+use crate::cli::ServingDatabaseArgs;
 use anyhow::Context;
 use clap::Args;
 use mydata_provider::limits::RateLimits;
@@ -20,7 +20,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MYDATA_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
     #[command(flatten)]
-    database: DatabaseArgs,
+    database: ServingDatabaseArgs,
     /// An institution to serve, as ORG_CODE:INDUSTRY (industries: bank, card, invest, insu, efin,
     /// capital, ginsu, telecom, p2p, bond, usury). Repeat for several; default: one demo
     /// institution per industry (BANK000001:bank, CARD000001:card, …).

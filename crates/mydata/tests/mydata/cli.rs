@@ -3,7 +3,7 @@
 use crate::common;
 
 use common::*;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -434,6 +434,31 @@ fn openapi_writes_the_description_a_server_publishes() {
     let out = mydata().args(["openapi", "--role", "portal"]).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["paths"]["/mgmts/orgs"]["get"].is_object());
+}
+
+#[test]
+fn only_serve_takes_the_settings_of_a_database_it_serves_from() {
+    for (command, takes_them) in
+        [("serve", true), ("import", false), ("export", false), ("portal", false), ("operator", false)]
+    {
+        let help = mydata().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&help.stdout);
+        for flag in ["--grant-cache-ms", "--postgres-read-connections"] {
+            assert_eq!(help.contains(flag), takes_them, "{command} --help and {flag}:\n{help}");
+        }
+    }
+    // A config file shared by every command still sets them at its top level.
+    let temp = temp_dir("serving-settings");
+    let config = temp.path().join("mydata.toml");
+    let database = format!("sqlite://{}", temp.path().join("data.db").display());
+    std::fs::write(
+        &config,
+        format!("database = \"{database}\"\ngrant-cache-ms = 500\npostgres-read-connections = 2\n"),
+    )
+    .unwrap();
+    let out = mydata().arg("--config").arg(&config).args(["import", "-"]).stdin(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("imported 0 records"));
 }
 
 #[test]
