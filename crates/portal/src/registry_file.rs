@@ -4,7 +4,7 @@
 //! See `examples/registry.toml` for the format.
 
 use chrono::NaiveTime;
-use mydata_spec::types::OrgCode;
+use mydata_spec::types::{BusinessNumber, OrgCode};
 use mydata_spec::validate::check_value;
 use mydata_spec::{Industry, KnownApi};
 use mydata_store::{PortalOrg, PortalService, Store, StoreError};
@@ -244,13 +244,8 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
     } else if !org.np_times.is_empty() {
         problems.push("only information providers have np_times".into());
     }
-    if let Some(regno) = &org.org_regno {
-        // 지원-002 types org_regno aN(12) yet says it includes "-": we check the dashed form.
-        let digits: Vec<usize> = regno.split('-').map(|part| part.len()).collect();
-        let all_digits = regno.bytes().all(|b| b.is_ascii_digit() || b == b'-');
-        if digits != [3, 2, 5] || !all_digits {
-            problems.push(format!("org_regno {regno:?} must be a business registration number NNN-NN-NNNNN"));
-        }
+    if let Some(Err(problem)) = org.org_regno.as_deref().map(BusinessNumber::check) {
+        problems.push(problem.to_string());
     }
     for (name, value) in [
         ("corp_regno", &org.corp_regno),

@@ -7,7 +7,7 @@ use crate::codes::RspCode;
 use crate::fields::{Field, Location};
 use crate::industry::Industry;
 use crate::paging::Limit;
-use crate::types::{DTime, Date, Month};
+use crate::types::{BusinessNumber, DTime, Date, Month, SearchTimestamp};
 use crate::{ApiType, api_type, tran_id, validate};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -29,7 +29,7 @@ fn value_schema(field: &Field, side: Side) -> Value {
     }
     let alternatives: Vec<Value> = field.type_spec.split('|').map(|spec| type_schema(spec, side)).collect();
     let codes = validate::note_codes(&field.note);
-    let mut schema = match field_rule(field) {
+    let mut schema = match field_rule(field, side) {
         Some(rule) => rule,
         // A request's code is one its note lists; answers are judged by their type only.
         None if side == Side::Request && !codes.is_empty() => json!({"type": "string", "enum": codes}),
@@ -43,7 +43,7 @@ fn value_schema(field: &Field, side: Side) -> Value {
 }
 
 /// A field's rule beyond its 첨부2 type, where the standard gives one and the server holds to it.
-fn field_rule(field: &Field) -> Option<Value> {
+fn field_rule(field: &Field, side: Side) -> Option<Value> {
     let pattern = |p: &str| json!({"type": "string", "pattern": p});
     if let Some(value) = field.fixed_value() {
         return Some(json!({"type": "string", "enum": [value]}));
@@ -54,6 +54,8 @@ fn field_rule(field: &Field) -> Option<Value> {
     match field.name.as_str() {
         Limit::FIELD => Some(pattern(Limit::PATTERN)),
         tran_id::HEADER => Some(pattern(tran_id::PATTERN)),
+        SearchTimestamp::FIELD if side == Side::Request => Some(pattern(SearchTimestamp::PATTERN)),
+        BusinessNumber::FIELD => Some(pattern(BusinessNumber::PATTERN)),
         api_type::HEADER => Some(json!({"type": "string", "enum": ApiType::ALL.map(ApiType::as_str)})),
         _ => None,
     }

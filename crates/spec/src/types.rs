@@ -77,9 +77,15 @@ string_wire!(Date);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DTime(pub NaiveDateTime);
 
+macro_rules! time_of_day {
+    () => {
+        "(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9]|60)"
+    };
+}
+
 impl DTime {
     /// Exactly the texts [`DTime::from_str`] takes, for schemas (OpenAPI).
-    pub const PATTERN: &str = concat!("^", calendar_date!(), "(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9]|60)$");
+    pub const PATTERN: &str = concat!("^", calendar_date!(), time_of_day!(), "$");
 }
 
 impl FromStr for DTime {
@@ -100,6 +106,52 @@ impl fmt::Display for DTime {
     }
 }
 string_wire!(DTime);
+
+/// A request's `search_timestamp` (ch.2.1; 지원-002, 지원-003): `0` on a first call or for
+/// everything, else the one the server answered last, a DTIME.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchTimestamp {
+    Everything,
+    Since(DTime),
+}
+
+impl SearchTimestamp {
+    /// The request field.
+    pub const FIELD: &str = "search_timestamp";
+    /// Exactly the texts [`SearchTimestamp::from_str`] takes, for schemas (OpenAPI).
+    pub const PATTERN: &str = concat!("^(?:0|", calendar_date!(), time_of_day!(), ")$");
+}
+
+impl FromStr for SearchTimestamp {
+    type Err = TypeError;
+    fn from_str(s: &str) -> Result<Self, TypeError> {
+        if s == "0" {
+            return Ok(SearchTimestamp::Everything);
+        }
+        s.parse().map(SearchTimestamp::Since).map_err(|_| type_error("search_timestamp", "0 or YYYYMMDDhhmmss", s))
+    }
+}
+
+/// 지원-002 `org_regno`, 사업자등록번호: the table types it aN(12) yet its note, revised in v1
+/// ("“-” 포함"), has it written with its dashes, NNN-NN-NNNNN; that form is taken.
+pub struct BusinessNumber;
+
+impl BusinessNumber {
+    /// The field.
+    pub const FIELD: &str = "org_regno";
+    /// Exactly the texts [`BusinessNumber::check`] takes, for schemas (OpenAPI).
+    pub const PATTERN: &str = "^[0-9]{3}-[0-9]{2}-[0-9]{5}$";
+
+    pub fn check(s: &str) -> Result<(), TypeError> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let lengths: Vec<usize> = parts.iter().map(|part| part.len()).collect();
+        if lengths == [3, 2, 5] && parts.iter().all(|part| part.bytes().all(|b| b.is_ascii_digit())) {
+            Ok(())
+        } else {
+            Err(type_error("org_regno", "a business registration number NNN-NN-NNNNN", s))
+        }
+    }
+}
 
 /// A month as `YYYYMM` (from_month/to_month, charge_month).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -259,6 +311,17 @@ mod tests {
         for text in ["2024022", "202402290", "2024-02-29", "+2024022", ""] {
             assert!(!matches(Date::PATTERN, text) && text.parse::<Date>().is_err(), "{text}");
         }
+        for text in ["0", "00", "-5", "1", "20240229235959", "20230229235959", "20240229240000", " 0", ""] {
+            let taken = text.parse::<SearchTimestamp>().is_ok();
+            assert_eq!(matches(SearchTimestamp::PATTERN, text), taken, "{text}");
+        }
+        for text in ["123-45-67890", "1234567890", "123-45-6789", "12a-45-67890", "123-45-67890-", "-123-45-6789"] {
+            let taken = BusinessNumber::check(text).is_ok();
+            assert_eq!(matches(BusinessNumber::PATTERN, text), taken, "{text}");
+        }
+        assert!(BusinessNumber::check("123-45-67890").is_ok());
+        assert_eq!("0".parse(), Ok(SearchTimestamp::Everything));
+        assert!(matches!("20240229235959".parse(), Ok(SearchTimestamp::Since(_))));
     }
 
     #[test]

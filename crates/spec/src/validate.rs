@@ -2,7 +2,7 @@
 //! `F(18,3)`, `DATE`, `DTIME|DATE`, …), and a whole request against an API's request fields.
 
 use crate::fields::{Field, Location};
-use crate::types::{Amount, DTime, Date, Month};
+use crate::types::{Amount, DTime, Date, Month, SearchTimestamp};
 use std::collections::HashMap;
 
 /// One value that broke its field's rule.
@@ -110,10 +110,15 @@ const MOST_WHOLE: i64 = 8_999_999_999_999_999_999;
 /// number is refused. 첨부2 sends every value as a string; clients also send numbers, and a whole
 /// number is taken wherever every whole number of the range, written out, is a value of the field's
 /// type: digits for N, aN and AN, with a minus sign for N and the types that take symbols. Not for
-/// dates or months (202413 is a number but no month), nor for letters only.
+/// dates or months (202413 is a number but no month), nor for letters only; `search_timestamp` only
+/// as 0.
 pub fn whole_number_range(field: &Field) -> Option<(i64, i64)> {
     if field.name == crate::paging::Limit::FIELD {
         return Some((1, crate::paging::MAX_LIMIT.into()));
+    }
+    // 0 asks for everything; any other is a date and time, sent as the string the server answered.
+    if field.name == SearchTimestamp::FIELD {
+        return Some((0, 0));
     }
     if field.is_month() {
         return None;
@@ -164,6 +169,10 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
                     violations.push(violation(&field.name, problem));
                 } else if field.is_month()
                     && let Err(problem) = value.parse::<Month>()
+                {
+                    violations.push(violation(&field.name, problem.to_string()));
+                } else if field.name == SearchTimestamp::FIELD
+                    && let Err(problem) = value.parse::<SearchTimestamp>()
                 {
                     violations.push(violation(&field.name, problem.to_string()));
                 }
@@ -422,7 +431,7 @@ mod tests {
         let field = |name: &str| bills.request_field(name).unwrap();
         assert_eq!(whole_number_range(field("limit")), Some((1, 500)));
         let stamp = fields("카드-001").unwrap().request_field("search_timestamp").unwrap();
-        assert_eq!(whole_number_range(stamp), Some((-99_999_999_999_999, 99_999_999_999_999)));
+        assert_eq!(whole_number_range(stamp), Some((0, 0)), "0, and a DTIME as its string");
         assert_eq!(whole_number_range(field("from_month")), None);
         assert_eq!(whole_number_range(field("org_code")), Some((0, 9_999_999_999)));
         let authorize = fields("개별인증-001").unwrap();

@@ -64,8 +64,11 @@ async fn bad_parameters_get_the_standard_codes() {
         expect_code(list(&format!("org_code={BANK}&limit=ten")).send().await.unwrap(), 400, "40001").await;
         expect_code(list(&format!("org_code={BANK}")).send().await.unwrap(), 400, "40001").await;
         expect_code(list("org_code=CARD000001&limit=10").send().await.unwrap(), 403, "40303").await;
-        expect_code(list(&format!("org_code={BANK}&limit=10&search_timestamp=x")).send().await.unwrap(), 400, "40001")
-            .await;
+        // search_timestamp is 0 or one the provider answered, a DTIME (ch.2.1).
+        for stamp in ["x", "-5", "123", "20211301000000"] {
+            let query = format!("org_code={BANK}&limit=10&search_timestamp={stamp}");
+            expect_code(list(&query).send().await.unwrap(), 400, "40001").await;
+        }
         let no_type = app.get(&format!("/v1/bank/accounts?org_code={BANK}&limit=10"));
         expect_code(no_type.send().await.unwrap(), 400, "40002").await;
         let bad_type = app.get(&format!("/v1/bank/accounts?org_code={BANK}&limit=10")).header("x-api-type", "nightly");
