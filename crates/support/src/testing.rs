@@ -1,6 +1,6 @@
-//! For black-box tests of the support APIs: the portal's calls to a participant's 지원-101..104, and
-//! waiting for the statistics a participant sends the portal (지원-004/005). Every failure panics
-//! with what was answered, as a test wants.
+//! For black-box tests of the support APIs: the portal's calls to a participant's 지원-101..104,
+//! waiting for the statistics a participant sends the portal (지원-004/005), and schemathesis runs
+//! over a server's OpenAPI document. Every failure panics with what was answered, as a test wants.
 
 use mydata_spec::{IssuerType, TranId};
 use mydata_store::{ReceivedStatistics, Store};
@@ -133,4 +133,47 @@ pub fn call_counts(report: &Value, stat_date: &str) -> BTreeMap<(String, String)
         }
     }
     counts
+}
+
+/// The schemathesis release CI installs (.ci/run), which the documents' fuzzing tests drive.
+pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// One run of schemathesis (`st run`) over the OpenAPI document at `document`, with every check,
+/// `config` as its configuration file and `args` after the document (filters), in a directory of
+/// its own under `dir`; one worker, for hypothesis's source caches are not safe across threads, and
+/// a race there ends a run with an error of the tool itself now and then. Panics where it finds a
+/// disagreement; returns how many operations it tested.
+pub fn schemathesis(dir: &std::path::Path, document: &str, config: &str, args: &[&str], env: &[(&str, &str)]) -> usize {
+    use std::process::Command;
+    let installed = Command::new("st").arg("--version").output();
+    assert!(
+        installed.as_ref().is_ok_and(|out| out.status.success()),
+        "schemathesis's `st` is needed for this test: pip install {SCHEMATHESIS} ({installed:?})"
+    );
+    let dir = dir.join(format!("run-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("a directory for the run");
+    let config_file = dir.join("schemathesis.toml");
+    std::fs::write(&config_file, config).expect("write schemathesis's configuration");
+    let run = Command::new("st")
+        .envs(env.iter().copied())
+        .arg("--no-color")
+        .arg("--config-file")
+        .arg(&config_file)
+        .args(["run", document])
+        .args(args)
+        .args(["--checks", "all", "--workers", "1", "--no-shrink"])
+        .current_dir(&dir)
+        .output()
+        .expect("st runs");
+    let output = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "schemathesis found disagreements:\n{output}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    println!("{output}");
+    output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Tested: ")?.parse().ok())
+        .unwrap_or_else(|| panic!("no count of tested operations:\n{output}"))
 }

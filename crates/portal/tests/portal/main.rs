@@ -3,4 +3,5 @@
 //! binary of its own.
 
 mod portal;
+mod schemathesis;
 mod tls;

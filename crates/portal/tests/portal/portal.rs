@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
-const BANK: (&str, &str) = ("bank000001support", "ChangeMeBankSupportSecret0001");
-const OPERATOR: (&str, &str) = ("operat0001support", "ChangeMeOperatorSupportSecret01");
-const CA: (&str, &str) = ("caorg00001support", "ChangeMeCaSupportSecret000001");
+pub(crate) const BANK: (&str, &str) = ("bank000001support", "ChangeMeBankSupportSecret0001");
+pub(crate) const OPERATOR: (&str, &str) = ("operat0001support", "ChangeMeOperatorSupportSecret01");
+pub(crate) const CA: (&str, &str) = ("caorg00001support", "ChangeMeCaSupportSecret000001");
 
-struct TestPortal {
-    base: String,
+pub(crate) struct TestPortal {
+    pub(crate) base: String,
     http: reqwest::Client,
     store: Arc<SqlStore>,
     backend: Backend,
@@ -34,7 +34,7 @@ fn tran_id() -> String {
     TranId::generate("BANK000001", IssuerType::Provider).to_string()
 }
 
-async fn spawn(backend: Backend) -> TestPortal {
+pub(crate) async fn spawn(backend: Backend) -> TestPortal {
     let db = TestDatabase::new(backend).await;
     let store = Arc::new(db.open().await.expect("open"));
     import(store.as_ref(), &example(), 1_000).await.expect("import the example registry");
@@ -58,7 +58,7 @@ impl TestPortal {
         (response.status().as_u16(), response.json().await.unwrap())
     }
 
-    async fn token(&self, (id, secret): (&str, &str)) -> String {
+    pub(crate) async fn token(&self, (id, secret): (&str, &str)) -> String {
         let (status, body) = self
             .token_request(&[
                 ("grant_type", "client_credentials"),
