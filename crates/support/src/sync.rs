@@ -34,9 +34,11 @@ pub struct SyncSummary {
 }
 
 impl SyncSummary {
-    /// Logs `message` with each count a field of its own, which a log collector can sum and filter.
-    pub fn log(&self, message: &str) {
+    /// Logs `message` for the participant `org_code`, with each count a field of its own, which a
+    /// log collector can sum and filter.
+    pub fn log(&self, org_code: &str, message: &str) {
         tracing::info!(
+            org_code,
             orgs_upserted = self.orgs_upserted,
             orgs_removed = self.orgs_removed,
             clients_upserted = self.clients_upserted,
@@ -56,6 +58,11 @@ pub struct RegistrySync {
 }
 
 impl RegistrySync {
+    /// The participant this sync pulls the registry for.
+    pub fn org_code(&self) -> &str {
+        &self.portal.account().org_code
+    }
+
     /// A provider's sync: institutions and services.
     pub fn for_provider(store: Arc<dyn Store>, portal: Arc<PortalClient>) -> RegistrySync {
         RegistrySync { store, portal, pull_services: true, running: Mutex::new(()) }

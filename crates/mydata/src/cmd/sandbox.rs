@@ -319,7 +319,7 @@ async fn connect_to_portal(
     let sync = provider.support.connect_portal_over(provider.store.clone(), link, tls);
     let pulled =
         sync.refresh().await.with_context(|| format!("{} pulling the registry from the portal", org.org_code))?;
-    pulled.log(&format!("{} pulled the registry from the portal", org.org_code));
+    pulled.log(&org.org_code, "registry pulled from the portal");
     Ok(vec![
         mydata_provider::support::spawn_registry_refresh(provider.clone(), sync, std::time::Duration::from_secs(60)),
         mydata_provider::support::spawn_weekly_statistics(provider.clone(), std::time::Duration::from_secs(3600)),

@@ -201,6 +201,7 @@ async fn serve_with_cert_and_key_pulls_the_registry_from_a_mutual_tls_portal_wit
         .find(|line: &serde_json::Value| line["fields"]["message"] == "registry refreshed from the portal")
         .expect("the refresh's line is JSON");
     assert!(refreshed["fields"]["clients_upserted"].as_u64() > Some(0), "counts are fields of their own: {refreshed}");
+    assert_eq!(refreshed["fields"]["org_code"], BANK, "whose registry: {refreshed}");
     assert!(flags.knows_the_registry_service().await, "the pulled registry's service is a client now");
 
     // From the config file and the environment, as every flag can be.

@@ -244,7 +244,7 @@ pub fn spawn_registry_refresh(
         loop {
             tick.tick().await;
             match sync.refresh().await {
-                Ok(summary) => summary.log("registry refreshed from the portal"),
+                Ok(summary) => summary.log(sync.org_code(), "registry refreshed from the portal"),
                 Err(e) => tracing::warn!(error = %e, "registry refresh failed; retrying later"),
             }
             if let Err(e) = provider.learn_registered_hours().await {
