@@ -1,6 +1,7 @@
 //! Times as the standard writes them: Korean local time (KST, UTC+9, no daylight saving).
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use mydata_spec::types::{DTime, SearchTimestamp};
 
 pub use mydata_spec::time::kst;
 
@@ -22,13 +23,13 @@ pub fn search_timestamp(unix: i64) -> String {
     mydata_spec::time::dtime_text(kst_of(unix).naive_local())
 }
 
-/// The Unix time a `search_timestamp` stands for; `0` (the first call) is the beginning of time.
+/// The Unix time a `search_timestamp` ([`SearchTimestamp`]) stands for; `0` (the first call) is
+/// the beginning of time.
 pub fn parse_search_timestamp(text: &str) -> Option<i64> {
-    if text == "0" {
-        return Some(0);
+    match text.parse().ok()? {
+        SearchTimestamp::Everything => Some(0),
+        SearchTimestamp::Since(DTime(local)) => Some(kst().from_local_datetime(&local).single()?.timestamp()),
     }
-    let local = NaiveDateTime::parse_from_str(text, "%Y%m%d%H%M%S").ok()?;
-    Some(kst().from_local_datetime(&local).single()?.timestamp())
 }
 
 #[cfg(test)]
