@@ -138,6 +138,19 @@ pub fn call_counts(report: &Value, stat_date: &str) -> BTreeMap<(String, String)
 /// The schemathesis release CI installs (.ci/run), which the documents' fuzzing tests drive.
 pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
+/// The head of a schemathesis configuration: a fixed `seed`, `examples` per operation, and no
+/// database of examples kept between runs; sections for operations follow it.
+pub fn schemathesis_settings(seed: u32, examples: u32) -> String {
+    format!("seed = {seed}\n[generation]\nmax-examples = {examples}\ndatabase = \"none\"\n")
+}
+
+/// How many operations (a path's methods) an OpenAPI `document` describes.
+pub fn operations_in(document: &Value) -> usize {
+    document["paths"]
+        .as_object()
+        .map_or(0, |paths| paths.values().filter_map(Value::as_object).map(|item| item.len()).sum())
+}
+
 /// One run of schemathesis (`st run`) over the OpenAPI document at `document`, with every check,
 /// `config` as its configuration file and `args` after the document (filters), in a directory of
 /// its own under `dir`; one worker, for hypothesis's source caches are not safe across threads, and

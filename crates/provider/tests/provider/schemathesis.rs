@@ -16,7 +16,7 @@ use mydata_spec::Industry;
 use mydata_store::testing::TestDatabase;
 use mydata_store::{Backend, Client, prelude::*};
 use mydata_support::secret::hash_client_secret;
-use mydata_support::testing::{PortalCaller, example_bank_link, schemathesis};
+use mydata_support::testing::{PortalCaller, example_bank_link, operations_in, schemathesis, schemathesis_settings};
 use std::fmt::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -36,10 +36,7 @@ const REDIRECT: &str = "https://operator.example/callback";
 /// schemathesis's configuration: one section per group of operations with its own credentials, and
 /// 개별인증-001 for the registered client.
 fn config(tokens: &[(String, String)]) -> String {
-    let mut toml = format!(
-        "seed = {SEED}\n\
-         [generation]\nmax-examples = {EXAMPLES_PER_OPERATION}\ndatabase = \"none\"\n"
-    );
+    let mut toml = schemathesis_settings(SEED, EXAMPLES_PER_OPERATION);
     for (tag, token) in tokens {
         let _ = write!(
             toml,
@@ -116,12 +113,7 @@ async fn schemathesis_finds_no_disagreement_between_the_document_and_the_server(
     };
     let (first, second) = tokio::join!(run("--include-tag-regex"), run("--exclude-tag-regex"));
     let tested = first.unwrap() + second.unwrap();
-    let operations: usize = document_of(&seeded.app).await["paths"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|item| item.as_object().unwrap().len())
-        .sum();
+    let operations = operations_in(&document_of(&seeded.app).await);
     assert_eq!(tested, operations, "every operation of the document was tested once");
 }
 
