@@ -276,6 +276,16 @@ impl OperatorStore {
         rows.iter().map(link_from).collect()
     }
 
+    /// Whether the customer ever gave a consent here (a link, live or stopped): whom the operator's
+    /// dashboard and read API know. The links of a customer who left stay, stopped.
+    pub async fn has_links(&self, customer_id: &str) -> StoreResult<bool> {
+        let found = sqlx::query("SELECT 1 FROM op_links WHERE customer_id = $1 LIMIT 1")
+            .bind(customer_id)
+            .fetch_optional(self.store.pool())
+            .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn link(&self, customer_id: &str, org_code: &str) -> StoreResult<Option<LinkRow>> {
         let row = sqlx::query("SELECT * FROM op_links WHERE customer_id = $1 AND org_code = $2")
             .bind(customer_id)

@@ -3,7 +3,9 @@
 //! approvals, and when each was collected — named as the standard names them (the institution's
 //! name from the registry, the fields' Korean labels), not by codes.
 
+use crate::customers::KnownCustomers;
 use crate::holdings::{Asset, holdings};
+use crate::web::escape;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -17,15 +19,12 @@ use mydata_store::StoreResult;
 use mydata_store::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Entries of each history the page shows, the latest first.
 const LATEST: usize = 5;
 /// Entries of each history read to find the latest (they are kept in no order of time).
 const READ: u32 = 500;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// A field's definition anywhere in the answer of `api` (lists' items included).
 fn field<'a>(fields: &'a [Field], name: &str) -> Option<&'a Field> {
@@ -181,17 +180,29 @@ struct DashboardQuery {
     customer: String,
 }
 
-async fn dashboard(State(store): State<OperatorStore>, Query(q): Query<DashboardQuery>) -> Response {
-    match page(&store, &q.customer).await {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "dashboard: store failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "the operator's database did not answer").into_response()
+struct Dashboards {
+    store: OperatorStore,
+    customers: KnownCustomers,
+}
+
+async fn dashboard(State(dashboards): State<Arc<Dashboards>>, Query(q): Query<DashboardQuery>) -> Response {
+    let shown = match dashboards.customers.knows(&q.customer).await {
+        Ok(true) => page(&dashboards.store, &q.customer).await.map(Some),
+        Ok(false) => Ok(None),
+        Err(e) => Err(e),
+    };
+    match shown {
+        Ok(Some(html)) => Html(html).into_response(),
+        Ok(None) => {
+            let body = format!("<p>{}님은 이 운영자의 고객이 아닙니다.</p>", escape(&q.customer));
+            (StatusCode::NOT_FOUND, crate::web::page("알 수 없는 고객", &body)).into_response()
         }
+        Err(e) => crate::web::store_failure_page(&e),
     }
 }
 
-/// `/dashboard?customer=ID`.
-pub fn routes(store: OperatorStore) -> Router {
-    Router::new().route("/dashboard", get(dashboard)).with_state(store)
+/// `/dashboard?customer=ID`, for the customers `signed_in` to the operator and those who gave it a consent.
+pub fn routes(store: OperatorStore, signed_in: Vec<String>) -> Router {
+    let customers = KnownCustomers::new(store.clone(), signed_in);
+    Router::new().route("/dashboard", get(dashboard)).with_state(Arc::new(Dashboards { store, customers }))
 }

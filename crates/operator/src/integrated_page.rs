@@ -3,7 +3,7 @@
 //! ([`mydata_collector::integrated`]). Where the signature comes from is the deployment's choice
 //! ([`CustomerSigning`]): the customer's device in production, a stand-in in the sandbox.
 
-use crate::web::{OperatorWeb, escape, page};
+use crate::web::{COLLECT_BUTTON, OperatorWeb, escape, page, store_failure_page};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -49,7 +49,7 @@ pub(crate) async fn form(State(app): App, Query(q): Query<Who>) -> Response {
     };
     let live = match app.store().links().await {
         Ok(links) => links.into_iter().filter(|l| l.customer_id == customer.customer_id && l.stop_reason.is_none()),
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => return store_failure_page(&e),
     };
     let live: Vec<_> = live.collect();
     // From the first consent's last month, every live one can be extended with one signature
@@ -147,7 +147,7 @@ pub(crate) async fn submit(State(app): App, body: Bytes) -> Response {
             let linked = outcomes.iter().filter(|o| o.outcome.is_linked()).count();
             let body = format!(
                 "<p>{linked}/{} 기관 전송요구 완료</p><table><tr><th>정보제공자</th><th>업권</th><th>결과</th></tr>{rows}</table>\
-                 <p><a href=\"/collect\">지금 수집</a> · <a href=\"/dashboard?customer={c}\">자산 보기</a></p>",
+                 {COLLECT_BUTTON}<p><a href=\"/dashboard?customer={c}\">자산 보기</a></p>",
                 outcomes.len(),
                 c = escape(&customer.customer_id)
             );

@@ -5,6 +5,7 @@
 //! with other processes on one database; and the [`read_api`] its own apps read what it collected
 //! with. `mydata sandbox` runs it with the sandbox's demo customers.
 
+pub mod customers;
 pub mod dashboard;
 pub mod holdings;
 pub mod integrated_page;

@@ -12,6 +12,7 @@
 //! - `DELETE /api/customers/{customer_id}`: 서비스 탈퇴, every consent withdrawn and everything
 //!   collected about the customer deleted.
 
+use crate::customers::KnownCustomers;
 use crate::holdings::{self, dtime};
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -31,6 +32,7 @@ const MAX_PAGE: u32 = 500;
 
 struct ReadApi {
     store: OperatorStore,
+    customers: KnownCustomers,
     rights: Rights,
     secret: String,
 }
@@ -60,7 +62,20 @@ async fn authenticate(State(api): App, request: Request, next: Next) -> Response
     response
 }
 
+/// The refusal of a request about someone who is not the operator's customer, so that an app's
+/// wrong ID is told apart from a customer with nothing collected.
+async fn refuse_unknown(api: &ReadApi, customer_id: &str) -> Option<Response> {
+    match api.customers.knows(customer_id).await {
+        Ok(true) => None,
+        Ok(false) => Some(refusal(StatusCode::NOT_FOUND, &format!("{customer_id} is not a customer of this operator"))),
+        Err(e) => Some(store_failure(e)),
+    }
+}
+
 async fn assets(State(api): App, Path(customer_id): Path<String>) -> Response {
+    if let Some(refused) = refuse_unknown(&api, &customer_id).await {
+        return refused;
+    }
     match holdings::holdings(&api.store, &customer_id).await {
         Ok(held) => axum::Json(json!({
             "customer_id": customer_id,
@@ -91,6 +106,9 @@ async fn history(
     };
     if mydata_spec::catalogue::api(&api_id).is_none() {
         return refusal(StatusCode::NOT_FOUND, &format!("{api_id} is not an API of the standard (e.g. 은행-004)"));
+    }
+    if let Some(refused) = refuse_unknown(&api, &customer_id).await {
+        return refused;
     }
     // One more than asked for tells whether a page follows.
     let found =
@@ -164,11 +182,13 @@ async fn leave(State(api): App, Path(customer_id): Path<String>) -> Response {
     }
 }
 
-/// The read API over `store`, refusing every request without `Authorization: Bearer <secret>`;
+/// The read API over `store`, refusing every request without `Authorization: Bearer <secret>`,
+/// about the customers `signed_in` to the operator and those who gave it a consent;
 /// withdrawals are revoked at providers through `client`.
-pub fn routes(store: OperatorStore, client: mydata_client::Client, secret: String) -> Router {
+pub fn routes(store: OperatorStore, client: mydata_client::Client, secret: String, signed_in: Vec<String>) -> Router {
     let rights = Rights::new(store.clone(), client);
-    let api = Arc::new(ReadApi { store, rights, secret });
+    let customers = KnownCustomers::new(store.clone(), signed_in);
+    let api = Arc::new(ReadApi { store, customers, rights, secret });
     Router::new()
         .route(&format!("{PREFIX}/customers/{{customer_id}}"), delete(leave))
         .route(&format!("{PREFIX}/customers/{{customer_id}}/consents/{{org_code}}/withdraw"), post(withdraw))

@@ -15,6 +15,8 @@ use mydata_collector::{Collector, CollectorConfig, OperatorStore, OperatorSuppor
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub(crate) use mydata_web::html::escape;
+
 /// Who the operator is to providers and to browsers.
 pub struct OperatorConfig {
     /// Its org_code, the head of every x-api-tran-id it sends (첨부14).
@@ -114,9 +116,9 @@ impl OperatorWeb {
             .route("/connect", get(connect))
             .route("/callback", get(callback))
             .route("/integrated", get(integrated_page::form).post(integrated_page::submit))
-            .route("/collect", get(collect))
+            .route("/collect", get(collect_form).post(collect))
             .with_state(self.clone())
-            .merge(crate::dashboard::routes(self.store.clone()))
+            .merge(crate::dashboard::routes(self.store.clone(), self.customer_ids()))
             .route_layer(mydata_web::error::rejections_as(refused_page))
             .fallback(no_such_page)
             .merge(self.support.routes(verify_portal))
@@ -132,6 +134,11 @@ impl OperatorWeb {
         Collector::new(self.store.clone(), config)
     }
 
+    /// The read API for the operator's own apps ([`crate::read_api`]), which know them by `secret`.
+    pub fn read_api(&self, secret: String) -> Router {
+        crate::read_api::routes(self.store.clone(), self.client(), secret, self.customer_ids())
+    }
+
     /// How it calls providers (its certificate, every call counted for 지원-004).
     pub fn client(&self) -> Client {
         self.client.clone()
@@ -143,6 +150,10 @@ impl OperatorWeb {
 
     pub(crate) fn customer(&self, customer_id: &str) -> Option<&Customer> {
         self.customers.iter().find(|c| c.customer_id == customer_id)
+    }
+
+    fn customer_ids(&self) -> Vec<String> {
+        self.customers.iter().map(|c| c.customer_id.clone()).collect()
     }
 
     /// Records the customer's new consent at `org` and their CI, by which the portal asks for their
@@ -159,10 +170,6 @@ impl OperatorWeb {
 
 type App = State<Arc<OperatorWeb>>;
 
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// A path nothing here serves: in JSON under the read API's prefix (its callers are apps) and as
 /// 40401 under the support APIs' (`/mgmts`, the portal's), else a page.
 async fn no_such_page(uri: axum::http::Uri) -> Response {
@@ -172,17 +179,51 @@ async fn no_such_page(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/mgmts/") {
         return mydata_web::error::not_found().await.into_response();
     }
-    let body =
-        format!("<p>{} is not a page of this operator.</p><p><a href=\"/\">처음으로</a></p>", escape(uri.path()));
-    (StatusCode::NOT_FOUND, page("페이지를 찾을 수 없습니다 (no such page)", &body)).into_response()
+    let body = format!("<p><code>{}</code>: 이 운영자에게 없는 페이지입니다.</p>", escape(uri.path()));
+    (StatusCode::NOT_FOUND, page("페이지를 찾을 수 없습니다", &body)).into_response()
 }
 
 /// What the web framework refused of a page's request (a query string it cannot read, a method the
-/// page lacks), as a page rather than a line of plain text.
+/// page lacks), as a page a customer can read: what was wrong in Korean, the framework's own words
+/// below it for whoever reports the problem.
 fn refused_page(rejection: mydata_web::error::Rejection) -> Response {
-    let body = format!("<p>{}</p>", escape(&rejection.message));
-    (rejection.status, page("요청을 처리할 수 없습니다 (the request was refused)", &body)).into_response()
+    let reason = if rejection.status == StatusCode::METHOD_NOT_ALLOWED {
+        "이 페이지는 이런 방식(HTTP method)의 요청을 받지 않습니다.".to_owned()
+    } else {
+        match missing_field(&rejection.message) {
+            Some(field) => format!("요청에 {} 항목이 없습니다.", field_name(field)),
+            None => "요청의 항목을 읽을 수 없습니다.".to_owned(),
+        }
+    };
+    let body = format!("<p>{}</p><p><small>{}</small></p>", escape(&reason), escape(&rejection.message));
+    (rejection.status, page("요청을 처리할 수 없습니다", &body)).into_response()
 }
+
+/// The field serde names in "missing field `org`", the way a query string or form lacking one is refused.
+fn missing_field(message: &str) -> Option<&str> {
+    message.split("missing field `").nth(1)?.split('`').next()
+}
+
+/// A field of the pages' query strings and forms, as a person calls it.
+fn field_name(field: &str) -> String {
+    match field {
+        "customer" => "고객 (customer)".to_owned(),
+        "org" => "정보제공자 (org)".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The operator's database failed a page: logged with its reason, answered with a page saying so.
+pub(crate) fn store_failure_page(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "operator page: store failed");
+    let body = "<p>운영자의 데이터베이스가 응답하지 않습니다. 잠시 후 다시 시도하세요.</p>";
+    (StatusCode::SERVICE_UNAVAILABLE, page("일시적인 오류", body)).into_response()
+}
+
+/// The button that collects everything now: a form, since collecting changes what is stored (a link
+/// would let any prefetching browser or crawler start a collection).
+pub(crate) const COLLECT_BUTTON: &str =
+    "<form method=\"post\" action=\"/collect\"><button type=\"submit\">지금 수집 (mydata collect)</button></form>";
 
 pub(crate) fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
@@ -203,7 +244,7 @@ pub(crate) fn extensible(link: &mydata_collector::LinkRow) -> bool {
 async fn index(State(app): App) -> Response {
     let links = match app.store.links().await {
         Ok(links) => links,
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => return store_failure_page(&e),
     };
     let mut rows = String::new();
     let mut dashboards = String::new();
@@ -248,7 +289,7 @@ async fn index(State(app): App) -> Response {
     page(
         &app.config.title,
         &format!(
-            "<p><a href=\"/collect\">지금 수집 (mydata collect)</a></p><ul>{dashboards}</ul>\
+            "{COLLECT_BUTTON}<ul>{dashboards}</ul>\
              <table><tr><th>고객</th><th>정보제공자</th><th>상태</th><th></th></tr>{rows}</table>"
         ),
     )
@@ -305,10 +346,14 @@ async fn connect(State(app): App, Query(q): Query<ConnectQuery>) -> Response {
                 .into_response(),
             }
         }
-        Err(e) => {
-            (StatusCode::BAD_GATEWAY, page("개별인증-001 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))
-                .into_response()
-        }
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            page(
+                "정보제공자의 인증 화면을 열지 못했습니다 (개별인증-001)",
+                &format!("<pre>{}</pre>", escape(&e.to_string())),
+            ),
+        )
+            .into_response(),
     }
 }
 
@@ -342,24 +387,35 @@ async fn callback(State(app): App, Query(q): Query<CallbackQuery>) -> Response {
             Ok(()) => page(
                 "전송요구 완료",
                 &format!(
-                    "<p>{} → {}: scope <code>{}</code></p><p><a href=\"/collect\">지금 수집</a></p>",
+                    "<p>{} → {}: scope <code>{}</code></p>{COLLECT_BUTTON}",
                     escape(&customer),
                     escape(&org),
                     escape(&tokens.scope)
                 ),
             )
             .into_response(),
-            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+            Err(e) => store_failure_page(&e),
         },
-        Ok(None) => (StatusCode::BAD_GATEWAY, page("개별인증-002: 리프레시 토큰 없음", "")).into_response(),
-        Err(e) => {
-            (StatusCode::BAD_GATEWAY, page("개별인증-002 실패", &format!("<pre>{}</pre>", escape(&e.to_string()))))
-                .into_response()
-        }
+        Ok(None) => (
+            StatusCode::BAD_GATEWAY,
+            page("전송요구를 마치지 못했습니다 (개별인증-002)", "<p>정보제공자가 리프레시 토큰을 주지 않았습니다.</p>"),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            page("전송요구를 마치지 못했습니다 (개별인증-002)", &format!("<pre>{}</pre>", escape(&e.to_string()))),
+        )
+            .into_response(),
     }
 }
 
-/// Runs the collector in-process (as `mydata collect` does) and shows its summary.
+/// `GET /collect`: the button, which posts to the same address.
+async fn collect_form() -> Response {
+    let body = format!("<p>모든 고객의 모든 전송요구를 지금 수집합니다.</p>{COLLECT_BUTTON}");
+    page("지금 수집", &body).into_response()
+}
+
+/// `POST /collect`: runs the collector in-process (as `mydata collect` does) and shows its summary.
 async fn collect(State(app): App) -> Response {
     match app.collector().run().await {
         Ok(summary) => (
@@ -367,6 +423,6 @@ async fn collect(State(app): App) -> Response {
             page("수집 결과", &format!("<pre>{}</pre>", escape(&crate::report(&summary)))),
         )
             .into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => store_failure_page(&e),
     }
 }

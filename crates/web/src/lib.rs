@@ -3,6 +3,7 @@
 pub mod bearer;
 pub mod error;
 pub mod health;
+pub mod html;
 pub mod logging;
 pub mod openapi;
 pub mod server;

@@ -170,7 +170,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     let verify_portal = server_tls.as_ref().is_some_and(|t| t.client_certificates);
     let mut router = web.router(verify_portal);
     if let Some(secret) = args.read_api_secret.clone() {
-        router = router.merge(mydata_operator::read_api::routes(store.clone(), web.client(), secret));
+        router = router.merge(web.read_api(secret));
         // A server keeps serving when nothing reads its output.
         let _ = outln!("read API  {public_url}{}  bearer <--read-api-secret>", mydata_operator::read_api::PREFIX);
     }

@@ -237,7 +237,7 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let operator_tls = transport.server(OPERATOR_ORG, ClientAuth::Optional)?;
     // The operator's own apps read what it collected with a secret made for this run.
     let read_secret = uuid::Uuid::new_v4().simple().to_string();
-    let read_api = mydata_operator::read_api::routes(operator, web.client(), read_secret.clone());
+    let read_api = web.read_api(read_secret.clone());
     let operator_router = web.router(transport.pki.is_some()).merge(read_api);
     spawn_server(&mut tasks, operator_bound.listener, operator_router, operator_tls);
     // The same collection loop as `mydata operator`: each consent collected once it is given, then
@@ -572,7 +572,7 @@ fn instructions(
     ));
     out.push_str(&format!(
         "\n  collect: the operator collects each consent within seconds of its being given, then on its \
-         cycle (as `mydata operator` does);\n  to collect everything now, open {operator}/collect, or run\n    \
+         cycle (as `mydata operator` does);\n  to collect everything now, press 지금 수집 at {operator}/collect, or run\n    \
          mydata collect --database {operator_db}{tls_dir}\n\n"
     ));
     out

@@ -116,7 +116,7 @@ async fn consent_and_collect_through_the_operator(browser: &reqwest::Client, ope
     assert!(connected_page.contains("전송요구 완료") && connected_page.contains("bank.list"), "{connected_page}");
 
     // Collecting fetches demo1's data from every provider (consented at start) and demo2's bank data.
-    let collected = browser.get(format!("{operator}/collect")).send().await.unwrap();
+    let collected = browser.post(format!("{operator}/collect")).send().await.unwrap();
     assert_eq!(collected.status(), 200);
     let summary = collected.text().await.unwrap();
     assert!(summary.contains("2 customers, 11 providers"), "demo1 everywhere and demo2 at the bank: {summary}");

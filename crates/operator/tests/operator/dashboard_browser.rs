@@ -28,7 +28,7 @@ async fn the_dashboard_shows_the_customers_assets_from_several_institutions() {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = mydata_operator::dashboard::routes(store);
+    let router = mydata_operator::dashboard::routes(store, Vec::new());
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     let customer = providers.people[0].customer_id.clone();

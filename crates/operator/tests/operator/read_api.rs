@@ -19,7 +19,8 @@ const SECRET: &str = "read-api-test-secret-0123456789";
 async fn serve(store: mydata_collector::OperatorStore) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = mydata_operator::read_api::routes(store, mydata_client::Client::new(common::OPERATOR), SECRET.into());
+    let client = mydata_client::Client::new(common::OPERATOR);
+    let router = mydata_operator::read_api::routes(store, client, SECRET.into(), vec!["signed-in".into()]);
     tokio::spawn(async move { axum::serve(listener, router).await });
     base
 }
@@ -156,6 +157,14 @@ async fn answers_match_what_the_providers_serve(backend: Backend) {
     let (status, error) =
         refused(format!("{base}/api/customers/{customer}/assets/BANK000001/은행-004/y?limit=1&limit=2")).await;
     assert_eq!(status, 400, "{error}");
+    // A customer who never gave the operator a consent is not one of its customers, not one with nothing collected.
+    // A customer signed in to the operator has nothing collected before their first consent.
+    let held = get(&http, &format!("{base}/api/customers/signed-in/assets")).await;
+    assert_eq!((held["asset_cnt"].as_str(), held["assets"].as_array().map(Vec::len)), (Some("0"), Some(0)));
+    let (status, error) = refused(format!("{base}/api/customers/nobody/assets")).await;
+    assert_eq!((status, error.as_str()), (404, "nobody is not a customer of this operator"));
+    let (status, error) = refused(format!("{base}/api/customers/nobody/assets/BANK000001/은행-004/y")).await;
+    assert_eq!((status, error.as_str()), (404, "nobody is not a customer of this operator"));
 }
 
 #[tokio::test]

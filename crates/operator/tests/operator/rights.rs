@@ -18,7 +18,7 @@ const SECRET: &str = "rights-test-secret-0123456789";
 async fn serve(store: OperatorStore) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = mydata_operator::read_api::routes(store, Client::new(common::OPERATOR), SECRET.into());
+    let router = mydata_operator::read_api::routes(store, Client::new(common::OPERATOR), SECRET.into(), Vec::new());
     tokio::spawn(async move { axum::serve(listener, router).await });
     base
 }

@@ -144,11 +144,28 @@ async fn the_consent_button_calls_the_provider_s_authorize_with_the_operator_s_r
     assert_eq!(incomplete.status(), 400);
     assert!(incomplete.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let text = incomplete.text().await.unwrap();
-    assert!(text.contains("요청을 처리할 수 없습니다") && text.contains("customer"), "{text}");
+    assert!(
+        text.contains("요청을 처리할 수 없습니다") && text.contains("요청에 고객 (customer) 항목이 없습니다"),
+        "{text}"
+    );
+    // A method a page does not take is told in words too, its Allow header kept.
+    let posted = operator.browser.post(format!("{}/connect", operator.base)).send().await.unwrap();
+    assert_eq!(posted.status(), 405);
+    assert_eq!(posted.headers()["allow"], "GET,HEAD");
+    assert!(posted.text().await.unwrap().contains("이런 방식(HTTP method)의 요청을 받지 않습니다"));
+    // A dashboard of someone the operator does not know says so; a signed-in customer without a
+    // consent yet has an empty one.
+    let stranger = operator.get("/dashboard?customer=stranger").await;
+    assert_eq!(stranger.status(), 404);
+    let text = stranger.text().await.unwrap();
+    assert!(text.contains("알 수 없는 고객") && text.contains("stranger님은 이 운영자의 고객이 아닙니다"), "{text}");
+    let own = operator.get(&format!("/dashboard?customer={CUSTOMER}")).await;
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("수집된 자산이 없습니다"));
     // A path nothing serves: a page for people, 40401 under the support APIs, JSON under the read API.
     let nowhere = operator.get("/nowhere").await;
     assert_eq!(nowhere.status(), 404);
-    assert!(nowhere.text().await.unwrap().contains("/nowhere is not a page of this operator"));
+    assert!(nowhere.text().await.unwrap().contains("<code>/nowhere</code>: 이 운영자에게 없는 페이지입니다"));
     let support = operator.get("/mgmts/nowhere").await;
     assert_eq!(support.status(), 404);
     assert_eq!(support.json::<serde_json::Value>().await.unwrap()["rsp_code"], "40401");
@@ -208,7 +225,12 @@ async fn the_callback_completes_the_link_and_the_collect_page_shows_what_was_col
         assert!(operator.get("/").await.text().await.unwrap().contains("기간 연장"));
         operator.store.set_consent_info(CUSTOMER, BANK, &link.consent).await.unwrap();
 
-        let collected = operator.get("/collect").await;
+        // Collecting changes what is stored, so it is a form's POST: the address alone shows the button.
+        let button = operator.get("/collect").await;
+        assert_eq!(button.status(), 200);
+        assert!(button.text().await.unwrap().contains("<form method=\"post\" action=\"/collect\">"));
+        assert!(operator.store.resources(CUSTOMER, BANK).await.unwrap().is_empty(), "nothing collected by a GET");
+        let collected = operator.browser.post(format!("{}/collect", operator.base)).send().await.unwrap();
         assert_eq!(collected.status(), 200);
         let summary = collected.text().await.unwrap();
         assert!(summary.contains("수집 결과") && summary.contains(": 1 customers, 1 providers, "), "{summary}");

@@ -33,20 +33,22 @@ use std::sync::Arc;
 
 pub use choices::{AssetChoice, customer_assets, scopes_for_choice};
 
-/// The routes of the authorization server.
+/// The routes of the authorization server: its endpoints, whose refusals are OAuth errors, and the
+/// customer's pages, whose refusals are pages.
 pub fn routes(provider: Arc<Provider>) -> Router {
-    Router::new()
+    let endpoints = Router::new()
         .route("/oauth/2.0/authorize", get(counted::authorize).fallback(method_not_allowed))
-        .route(
-            "/oauth/2.0/consent/{session}",
-            get(authorize::show).post(authorize::answer).fallback(method_not_allowed),
-        )
-        .route("/oauth/2.0/consent/{session}/sign-in", post(authorize::sign_in).fallback(method_not_allowed))
-        .route(SIGN_IN_RETURN_PATH, get(authorize::sign_in_return).fallback(method_not_allowed))
         .route("/oauth/2.0/token", post(counted::token).fallback(method_not_allowed))
         .route("/oauth/2.0/revoke", post(counted::revoke).fallback(method_not_allowed))
         .route("/oauth/2.0/jwks", get(token::jwks).fallback(method_not_allowed))
-        .layer(mydata_web::error::rejections_as(mydata_web::error::oauth_rejection))
+        .layer(mydata_web::error::rejections_as(mydata_web::error::oauth_rejection));
+    let pages = Router::new()
+        .route("/oauth/2.0/consent/{session}", get(authorize::show).post(authorize::answer))
+        .route("/oauth/2.0/consent/{session}/sign-in", post(authorize::sign_in))
+        .route(SIGN_IN_RETURN_PATH, get(authorize::sign_in_return))
+        .layer(mydata_web::error::rejections_as(page::refused));
+    endpoints
+        .merge(pages)
         .layer(axum::middleware::from_fn_with_state(provider.clone(), limit_by_address))
         .with_state(provider)
 }

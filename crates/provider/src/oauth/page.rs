@@ -7,6 +7,8 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
+pub use mydata_web::html::escape;
+
 const LAYOUT: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("page.js");
 
@@ -22,22 +24,6 @@ static CONTENT_SECURITY_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
         format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; frame-ancestors 'none'");
     HeaderValue::from_str(&policy).expect("a policy of ASCII text")
 });
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A whole page; `body` is HTML the caller built from escaped parts.
 pub fn render(status: StatusCode, title: &str, body: &str) -> Response {
@@ -57,4 +43,17 @@ pub fn render(status: StatusCode, title: &str, body: &str) -> Response {
 /// A page that only tells the customer something.
 pub fn message(status: StatusCode, title: &str, text: &str) -> Response {
     render(status, title, &format!("<p class=\"notice\">{}</p>", escape(text)))
+}
+
+/// What the web framework refused of a page's request before the page saw it (a form over the size
+/// limit, a form or address it cannot read, a method the page lacks), told as a page: the customer
+/// is in a browser, where an OAuth error's JSON would mean nothing.
+pub fn refused(rejection: mydata_web::error::Rejection) -> Response {
+    let text = match rejection.status {
+        StatusCode::METHOD_NOT_ALLOWED => "이 화면은 이런 방식(HTTP method)의 요청을 받지 않습니다.",
+        StatusCode::PAYLOAD_TOO_LARGE => "보낸 내용이 너무 큽니다.",
+        _ if rejection.message.contains("length limit") => "보낸 내용이 너무 큽니다.",
+        _ => "요청을 읽을 수 없습니다. 처음부터 다시 시도해 주십시오.",
+    };
+    message(rejection.status, "요청을 처리할 수 없습니다", text)
 }

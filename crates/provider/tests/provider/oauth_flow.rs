@@ -280,6 +280,42 @@ async fn token_endpoint_needs_a_tran_id_and_the_right_method() {
     }
 }
 
+/// What the framework refuses of the consent pages' requests is a page for the customer's browser,
+/// not the token endpoints' OAuth JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consent_pages_refuse_in_pages() {
+    let app = spawn(Backend::Sqlite).await;
+    seed(&app).await;
+    let page = location(&authorize(&app, &authorize_query(None), Some(CI)).await);
+    let is_page = |response: &reqwest::Response| {
+        response.headers()["content-type"].to_str().unwrap().starts_with("text/html")
+            && response.headers()["cache-control"] == "no-store"
+    };
+    // On a client of its own: the server answers before reading the whole body and closes the
+    // connection, which a shared pool could hand to the next request.
+    let oversized = reqwest::Client::new()
+        .post(format!("{}{page}/sign-in", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("customer_id={CUSTOMER}&pad={}", "x".repeat(3 << 20)))
+        .send()
+        .await
+        .unwrap();
+    assert!(oversized.status().is_client_error(), "{}", oversized.status());
+    assert!(is_page(&oversized));
+    assert!(oversized.text().await.unwrap().contains("보낸 내용이 너무 큽니다"));
+    let put = app.http.put(format!("{}{page}", app.base)).send().await.unwrap();
+    assert_eq!(put.status(), 405);
+    assert_eq!(put.headers()["allow"], "GET,HEAD,POST");
+    assert!(is_page(&put));
+    assert!(put.text().await.unwrap().contains("이런 방식(HTTP method)의 요청을 받지 않습니다"));
+    let sign_in_by_get = app.get(&format!("{page}/sign-in")).send().await.unwrap();
+    assert_eq!(sign_in_by_get.status(), 405);
+    assert!(is_page(&sign_in_by_get));
+    // The token endpoint keeps its OAuth errors.
+    let get = app.get("/oauth/2.0/token").send().await.unwrap();
+    assert_eq!(get.json::<serde_json::Value>().await.unwrap()["error"], "method_not_allowed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotated_keys_keep_verifying_and_are_published() {
     let app = spawn(Backend::Sqlite).await;
