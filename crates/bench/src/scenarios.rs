@@ -26,7 +26,6 @@ const CARDS: KnownApi = KnownApi::CardList;
 pub(crate) const CLIENT: &str = "benchclient";
 pub(crate) const CLIENT_SECRET: &str = "benchclientsecret0123456789";
 const REDIRECT_URI: &str = "https://operator.invalid/callback";
-const TOKEN_PATH: &str = "/oauth/2.0/token";
 const DEEP_CUSTOMER: &str = "bench-deep";
 const DEEP_ACCOUNT: &str = "99900000000001";
 /// Tokens revoked through one instance and watched on the other (on PostgreSQL).
@@ -115,14 +114,8 @@ impl Call {
 
     /// A token-endpoint call (개별인증-002/003).
     fn token_endpoint(form: Vec<(&'static str, String)>) -> Call {
-        Call {
-            post: true,
-            route: TOKEN_PATH,
-            path: TOKEN_PATH.into(),
-            token: None,
-            api_type: None,
-            body: Body::Form(form),
-        }
+        let path = KnownApi::IssueToken.spec().resource;
+        Call { post: true, route: path, path: path.into(), token: None, api_type: None, body: Body::Form(form) }
     }
 
     /// This call with `name` set in its JSON body.

@@ -219,7 +219,7 @@ impl Client {
         let url = format!("{}{path}", base_url.trim_end_matches('/'));
         let mut request = match api.method {
             Method::Get => self.http.get(&url).query(&params),
-            Method::Post if path.contains("/oauth/2.0/") => self.http.post(&url).form(&params),
+            Method::Post if api.fields().takes_form() => self.http.post(&url).form(&params),
             Method::Post => {
                 let body: Map<String, Value> = params.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
                 self.http.post(&url).json(&body)

@@ -30,8 +30,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// 지원-004's path at the portal.
-pub const MYDATA_STATISTICS: &str = "/mgmts/statistics/mydata";
 /// The support setting holding the inquiry_date of the last weekly 지원-004 sent.
 const SENT_SETTING: &str = "mydata-statistics-sent-inquiry-date";
 
@@ -199,7 +197,7 @@ impl OperatorStatistics {
         for client_id in self.services().await? {
             for stat_type in stat_types {
                 let body = self.report(&client_id, stat_type, inquiry_date).await?;
-                portal.send_statistics(MYDATA_STATISTICS, &body).await?;
+                portal.send_statistics(KnownApi::OperatorStatistics, &body).await?;
             }
         }
         Ok(())

@@ -171,12 +171,12 @@ impl OperatorWeb {
 type App = State<Arc<OperatorWeb>>;
 
 /// A path nothing here serves: in JSON under the read API's prefix (its callers are apps) and as
-/// 40401 under the support APIs' (`/mgmts`, the portal's), else a page.
+/// 40401 under the support APIs' (the portal's), else a page.
 async fn no_such_page(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with(crate::read_api::PREFIX) {
         return crate::read_api::no_such_path(&uri);
     }
-    if uri.path().starts_with("/mgmts/") {
+    if uri.path().starts_with(mydata_spec::catalogue::SUPPORT_PATH_PREFIX) {
         return mydata_web::error::not_found().await.into_response();
     }
     let body = format!("<p><code>{}</code>: 이 운영자에게 없는 페이지입니다.</p>", escape(uri.path()));

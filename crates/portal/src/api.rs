@@ -9,7 +9,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{get, post};
 use chrono::Utc;
 use mydata_spec::fields::Location;
 use mydata_spec::{KnownApi, RspCode};
@@ -21,6 +20,7 @@ use mydata_support::registry::{OpType, org_entry, org_type, service_entry};
 use mydata_support::statistics::week_before;
 use mydata_support::time::{parse_search_timestamp, search_timestamp};
 use mydata_web::ApiError;
+use mydata_web::catalogue_route::{CatalogueRoutes, method_of};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -340,16 +340,16 @@ async fn statistics_provider(
 pub fn routes(portal: Arc<Portal>) -> Router {
     let issuer = portal.tran_id_issuer();
     let managed = Router::new()
-        .route("/mgmts/orgs", get(orgs).fallback(mydata_web::error::method_not_allowed))
-        .route("/mgmts/services", get(services).fallback(mydata_web::error::method_not_allowed))
-        .route("/mgmts/statistics/mydata", post(statistics_mydata).fallback(mydata_web::error::method_not_allowed))
-        .route("/mgmts/statistics/provider", post(statistics_provider).fallback(mydata_web::error::method_not_allowed))
-        .route("/mgmts/orgs_for_ca", get(orgs_for_ca).fallback(mydata_web::error::method_not_allowed))
+        .catalogue_route(KnownApi::PortalOrgs, orgs)
+        .catalogue_route(KnownApi::PortalServices, services)
+        .catalogue_route(KnownApi::OperatorStatistics, statistics_mydata)
+        .catalogue_route(KnownApi::ProviderStatistics, statistics_provider)
+        .catalogue_route(KnownApi::PortalOrgsForCa, orgs_for_ca)
         .layer(axum::middleware::from_fn_with_state(issuer, mydata_web::tran_id::require));
     Router::new()
         .route(
-            "/mgmts/oauth/2.0/token",
-            post(token)
+            KnownApi::PortalToken.spec().resource,
+            method_of(KnownApi::PortalToken, token)
                 .fallback(oauth::method_not_allowed)
                 .layer(mydata_web::error::rejections_as(mydata_web::error::oauth_rejection)),
         )

@@ -10,15 +10,13 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mydata_spec::OAuthError;
+use mydata_spec::{KnownApi, OAuthError};
 use mydata_store::PortalOrg;
 use mydata_web::ApiError;
 use mydata_web::error::json_response;
 use mydata_web::tls::{CertificateRefusal, PeerCertificate, check_serial_number, registered_serial_number};
 use std::sync::Arc;
 
-/// 지원-001's path.
-const TOKEN_PATH: &str = "/mgmts/oauth/2.0/token";
 /// A 지원-001 form is a few hundred bytes; anything larger is not one.
 const MAX_TOKEN_FORM: usize = 16 * 1024;
 
@@ -39,7 +37,7 @@ pub async fn verify_caller(State(portal): State<Arc<Portal>>, request: Request, 
         return next.run(request).await;
     }
     let peer = request.extensions().get::<PeerCertificate>().cloned();
-    if request.uri().path() == TOKEN_PATH {
+    if request.uri().path() == KnownApi::PortalToken.spec().resource {
         let (parts, body) = request.into_parts();
         let Ok(form) = axum::body::to_bytes(body, MAX_TOKEN_FORM).await else {
             return StatusCode::PAYLOAD_TOO_LARGE.into_response();

@@ -77,6 +77,9 @@ const LIST_SCOPE: &str = "list";
 /// The support-API scope (ch.7).
 pub const MANAGE_SCOPE: &str = "manage";
 
+/// What every support API's path (ch.7, 지원-001..104) begins with, and no other API's.
+pub const SUPPORT_PATH_PREFIX: &str = "/mgmts/";
+
 /// `<industry>.list`, the scope every consent at `industry` carries (ch.2.2).
 pub fn list_scope(industry: Industry) -> String {
     format!("{industry}.{LIST_SCOPE}")
@@ -686,6 +689,14 @@ mod tests {
             }
         }
         ids
+    }
+
+    #[test]
+    fn the_support_apis_and_only_they_are_under_the_support_prefix() {
+        for api in CATALOGUE {
+            let support = matches!(api.group, Group::PortalSupport | Group::ParticipantSupport);
+            assert_eq!(api.resource.starts_with(SUPPORT_PATH_PREFIX), support, "{}: {}", api.id, api.resource);
+        }
     }
 
     #[test]

@@ -77,6 +77,11 @@ pub struct ApiFields {
 }
 
 impl ApiFields {
+    /// Whether the request's body is a form (the token endpoints, RFC 6749), not JSON.
+    pub fn takes_form(&self) -> bool {
+        self.content_type_request.as_deref().is_some_and(|ct| ct.contains("x-www-form-urlencoded"))
+    }
+
     pub fn request_field(&self, name: &str) -> Option<&Field> {
         self.request.iter().find(|f| f.name == name)
     }

@@ -2,7 +2,7 @@
 //! every API a server serves, with its parameters, bodies, response schemas (types, lengths, required
 //! fields), the error envelope and the security scheme.
 
-use crate::catalogue::{ApiSpec, CATALOGUE, Group, Method, ScopeRule};
+use crate::catalogue::{ApiSpec, CATALOGUE, Group, KnownApi, Method, ScopeRule};
 use crate::codes::RspCode;
 use crate::fields::{Field, Location};
 use crate::industry::Industry;
@@ -164,15 +164,14 @@ fn request_body(apis: &[&ApiSpec]) -> Option<Value> {
             if body.is_empty() {
                 return None;
             }
-            let (media, schema) = match fields.content_type_request.as_deref() {
-                Some(ct) if ct.contains("x-www-form-urlencoded") => {
-                    let text = |field: &Field| value_schema(field, Side::Request);
-                    let mut form = object_schema(body.into_iter(), text);
-                    // A form names each parameter once (RFC 6749 3.2), so any other is one string too.
-                    form["additionalProperties"] = json!({"type": "string"});
-                    ("application/x-www-form-urlencoded", form)
-                }
-                _ => ("application/json", object_schema(body.into_iter(), json_member_schema)),
+            let (media, schema) = if fields.takes_form() {
+                let text = |field: &Field| value_schema(field, Side::Request);
+                let mut form = object_schema(body.into_iter(), text);
+                // A form names each parameter once (RFC 6749 3.2), so any other is one string too.
+                form["additionalProperties"] = json!({"type": "string"});
+                ("application/x-www-form-urlencoded", form)
+            } else {
+                ("application/json", object_schema(body.into_iter(), json_member_schema))
             };
             Some((media.to_owned(), schema))
         })
@@ -397,16 +396,16 @@ pub fn document(title: &str, base_url: &str, served: Served<'_>, institutions: I
                     "type": "oauth2",
                     "description": "Access token issued under the customer's consent (전송요구), a JWS (ch.2.2)",
                     "flows": {"authorizationCode": {
-                        "authorizationUrl": format!("{base_url}/oauth/2.0/authorize"),
-                        "tokenUrl": format!("{base_url}/oauth/2.0/token"),
-                        "refreshUrl": format!("{base_url}/oauth/2.0/token"),
+                        "authorizationUrl": format!("{base_url}{}", KnownApi::Authorize.spec().resource),
+                        "tokenUrl": format!("{base_url}{}", KnownApi::IssueToken.spec().resource),
+                        "refreshUrl": format!("{base_url}{}", KnownApi::RefreshToken.spec().resource),
                         "scopes": scopes,
                     }},
                 },
                 "supportToken": {
                     "type": "oauth2",
                     "description": "Client-credentials token for support APIs, scope `manage` (ch.2.2)",
-                    "flows": {"clientCredentials": {"tokenUrl": format!("{base_url}/mgmts/oauth/2.0/token"), "scopes": {"manage": "지원 API"}}},
+                    "flows": {"clientCredentials": {"tokenUrl": format!("{base_url}{}", KnownApi::PortalToken.spec().resource), "scopes": {"manage": "지원 API"}}},
                 },
             },
         },

@@ -15,13 +15,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
 use mydata_spec::fields::Location;
 use mydata_spec::tran_id::TranId;
 use mydata_spec::validate::check_params;
 use mydata_spec::{Envelope, IssuerType, KnownApi, RspCode, wire};
 use mydata_store::StoreError;
 use mydata_web::ApiError;
+use mydata_web::catalogue_route::{CatalogueRoutes, method_of};
 use mydata_web::tran_id::TranIdIssuer;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -316,15 +316,15 @@ async fn req_statistics(
 pub fn routes(endpoint: Arc<SupportEndpoint>) -> Router {
     let issuer = endpoint.issuer.clone();
     let managed = Router::new()
-        .route("/mgmts/status", get(status).fallback(mydata_web::error::method_not_allowed))
-        .route("/mgmts/consents", post(consents).fallback(mydata_web::error::method_not_allowed))
-        .route("/mgmts/req-statistics", get(req_statistics).fallback(mydata_web::error::method_not_allowed))
+        .catalogue_route(KnownApi::ParticipantStatus, status)
+        .catalogue_route(KnownApi::ParticipantConsents, consents)
+        .catalogue_route(KnownApi::StatisticsResend, req_statistics)
         .route_layer(mydata_web::error::rejections_as(mydata_web::error::standard_rejection))
         .layer(axum::middleware::from_fn_with_state(issuer.clone(), mydata_web::tran_id::require));
     Router::new()
         .route(
-            "/mgmts/oauth/2.0/token",
-            post(token)
+            KnownApi::ParticipantToken.spec().resource,
+            method_of(KnownApi::ParticipantToken, token)
                 .fallback(oauth::method_not_allowed)
                 .layer(mydata_web::error::rejections_as(mydata_web::error::oauth_rejection)),
         )

@@ -2,7 +2,7 @@
 //! 지원-002/003 registry pulls with search_timestamp, 지원-004/005 statistics.
 
 use crate::registry::{RegistryOrg, RegistryService};
-use mydata_spec::{IssuerType, TranId};
+use mydata_spec::{IssuerType, KnownApi, TranId};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -73,8 +73,9 @@ impl PortalClient {
         &self.account
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.account.base_url.trim_end_matches('/'))
+    /// Where the portal serves `api`: its base URL and the catalogue's path.
+    fn url(&self, api: KnownApi) -> String {
+        format!("{}{}", self.account.base_url.trim_end_matches('/'), api.spec().resource)
     }
 
     fn tran_id(&self) -> String {
@@ -95,7 +96,7 @@ impl PortalClient {
         ];
         let response = self
             .http
-            .post(self.url("/mgmts/oauth/2.0/token"))
+            .post(self.url(KnownApi::PortalToken))
             .header("x-api-tran-id", self.tran_id())
             .form(&form)
             .send()
@@ -143,8 +144,12 @@ impl PortalClient {
         Err(PortalError::Token("the portal refused a freshly issued token".into()))
     }
 
-    async fn get_list(&self, path: &str, search_timestamp: &str) -> Result<(Option<String>, Vec<Value>), PortalError> {
-        let url = self.url(path);
+    async fn get_list(
+        &self,
+        api: KnownApi,
+        search_timestamp: &str,
+    ) -> Result<(Option<String>, Vec<Value>), PortalError> {
+        let url = self.url(api);
         let body = self
             .call(|token| self.http.get(&url).bearer_auth(token).query(&[("search_timestamp", search_timestamp)]))
             .await?;
@@ -154,7 +159,7 @@ impl PortalClient {
 
     /// 지원-002: institutions changed since `search_timestamp` (`"0"` for all).
     pub async fn orgs(&self, search_timestamp: &str) -> Result<OrgsPull, PortalError> {
-        let (search_timestamp, list) = self.get_list("/mgmts/orgs", search_timestamp).await?;
+        let (search_timestamp, list) = self.get_list(KnownApi::PortalOrgs, search_timestamp).await?;
         let orgs = list
             .iter()
             .map(|entry| {
@@ -166,13 +171,13 @@ impl PortalClient {
 
     /// 지원-003: services changed since `search_timestamp` (`"0"` for all).
     pub async fn services(&self, search_timestamp: &str) -> Result<ServicesPull, PortalError> {
-        let (search_timestamp, list) = self.get_list("/mgmts/services", search_timestamp).await?;
+        let (search_timestamp, list) = self.get_list(KnownApi::PortalServices, search_timestamp).await?;
         Ok(ServicesPull { search_timestamp, services: list.iter().flat_map(RegistryService::from_org_entry).collect() })
     }
 
-    /// 지원-004 (`/mgmts/statistics/mydata`) or 지원-005 (`/mgmts/statistics/provider`).
-    pub async fn send_statistics(&self, path: &str, report: &Value) -> Result<(), PortalError> {
-        let url = self.url(path);
+    /// 지원-004 ([`KnownApi::OperatorStatistics`]) or 지원-005 ([`KnownApi::ProviderStatistics`]).
+    pub async fn send_statistics(&self, api: KnownApi, report: &Value) -> Result<(), PortalError> {
+        let url = self.url(api);
         self.call(|token| self.http.post(&url).bearer_auth(token).json(report)).await.map(|_| ())
     }
 }

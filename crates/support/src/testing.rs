@@ -2,7 +2,7 @@
 //! waiting for the statistics a participant sends the portal (지원-004/005), and schemathesis runs
 //! over a server's OpenAPI document. Every failure panics with what was answered, as a test wants.
 
-use mydata_spec::{IssuerType, TranId};
+use mydata_spec::{IssuerType, KnownApi, TranId};
 use mydata_store::{ReceivedStatistics, Store};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -64,7 +64,7 @@ impl PortalCaller {
             ("client_secret", secret),
             ("scope", mydata_spec::catalogue::MANAGE_SCOPE),
         ];
-        let url = format!("{}/mgmts/oauth/2.0/token", self.base);
+        let url = format!("{}{}", self.base, KnownApi::ParticipantToken.spec().resource);
         self.http.post(url).header("x-api-tran-id", portal_tran_id()).form(&form).send().await
     }
 

@@ -9,14 +9,11 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use mydata_spec::OAuthError;
+use mydata_spec::{KnownApi, OAuthError};
 use mydata_store::Store;
 use mydata_web::ApiError;
 use mydata_web::tls::{CertificateRefusal, PeerCertificate, check_serial_number, registered_serial_number};
 use std::sync::Arc;
-
-/// The path of 지원-101, whose refusals are OAuth errors.
-const SUPPORT_TOKEN_PATH: &str = "/mgmts/oauth/2.0/token";
 
 /// Checks `peer` against the SERIALNUMBER the registry in `store` gives the integrated portal
 /// (org_type 07).
@@ -49,7 +46,8 @@ pub struct PortalCallerCheck {
 /// The refusal of a caller that is not the portal: 첨부1 `unauthorized_client` (HTTP 400) on the
 /// token endpoint (지원-101), 40103 (HTTP 401) on the others.
 fn refused(path: &str, refusal: CertificateRefusal) -> Response {
-    if path == SUPPORT_TOKEN_PATH {
+    // 지원-101's refusals are OAuth errors.
+    if path == KnownApi::ParticipantToken.spec().resource {
         let body = OAuthError { error: "unauthorized_client".into(), error_description: Some(refusal.to_string()) };
         mydata_web::error::json_response(StatusCode::BAD_REQUEST, &body)
     } else {

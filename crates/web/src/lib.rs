@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the provider, the portal and the operator's support endpoint.
 
 pub mod bearer;
+pub mod catalogue_route;
 pub mod error;
 pub mod health;
 pub mod html;

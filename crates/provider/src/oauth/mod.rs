@@ -23,7 +23,9 @@ use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mydata_spec::OAuthError;
+use mydata_spec::catalogue::KnownApi;
 use mydata_store::{Client, StoreError};
+use mydata_web::catalogue_route::method_of;
 use mydata_web::error::json_response;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -37,9 +39,19 @@ pub use choices::{AssetChoice, customer_assets, scopes_for_choice};
 /// customer's pages, whose refusals are pages.
 pub fn routes(provider: Arc<Provider>) -> Router {
     let endpoints = Router::new()
-        .route("/oauth/2.0/authorize", get(counted::authorize).fallback(method_not_allowed))
-        .route("/oauth/2.0/token", post(counted::token).fallback(method_not_allowed))
-        .route("/oauth/2.0/revoke", post(counted::revoke).fallback(method_not_allowed))
+        .route(
+            KnownApi::Authorize.spec().resource,
+            method_of(KnownApi::Authorize, counted::authorize).fallback(method_not_allowed),
+        )
+        // 개별인증-002, 003 and 통합인증-002 share one path: the grant type tells them apart.
+        .route(
+            KnownApi::IssueToken.spec().resource,
+            method_of(KnownApi::IssueToken, counted::token).fallback(method_not_allowed),
+        )
+        .route(
+            KnownApi::RevokeToken.spec().resource,
+            method_of(KnownApi::RevokeToken, counted::revoke).fallback(method_not_allowed),
+        )
         .route("/oauth/2.0/jwks", get(token::jwks).fallback(method_not_allowed))
         .layer(mydata_web::error::rejections_as(mydata_web::error::oauth_rejection));
     let pages = Router::new()
@@ -65,14 +77,15 @@ async fn limit_by_address(
         return next.run(request).await;
     };
     tracing::warn!(address = ?address, "a source address is over its rate limit");
-    let mut response = match request.uri().path() {
-        "/oauth/2.0/token" | "/oauth/2.0/revoke" => return OAuthFailure::rate_limited(limited).into_response(),
-        _ => page::message(
-            StatusCode::TOO_MANY_REQUESTS,
-            "요청 제한",
-            "요청이 너무 많습니다. 잠시 후 다시 시도해 주십시오.",
-        ),
-    };
+    let path = request.uri().path();
+    if [KnownApi::IssueToken, KnownApi::RevokeToken].iter().any(|api| api.spec().resource == path) {
+        return OAuthFailure::rate_limited(limited).into_response();
+    }
+    let mut response = page::message(
+        StatusCode::TOO_MANY_REQUESTS,
+        "요청 제한",
+        "요청이 너무 많습니다. 잠시 후 다시 시도해 주십시오.",
+    );
     response.headers_mut().insert(axum::http::header::RETRY_AFTER, limited.retry_after_secs().into());
     response
 }

@@ -6,7 +6,7 @@ use crate::stats::StatsRecorder;
 use crate::{Provider, ServedOrg};
 use async_trait::async_trait;
 use axum::Router;
-use mydata_spec::{IssuerType, RspCode};
+use mydata_spec::{IssuerType, KnownApi, RspCode};
 use mydata_store::{Store, StoreError};
 use mydata_support::participant::{self, Availability, Participant, ResendRequest, ServiceConsents, SupportEndpoint};
 use mydata_support::portal_client::PortalClient;
@@ -16,9 +16,6 @@ use mydata_web::ApiError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-
-/// 지원-005's path at the portal.
-const PROVIDER_STATISTICS: &str = "/mgmts/statistics/provider";
 
 /// How the provider reaches the portal (the same for every participant).
 pub use mydata_support::participant::PortalLink;
@@ -166,7 +163,7 @@ async fn send_reports(
         let named = (org.org_code != own).then_some(org.org_code.as_str());
         for stat_type in stat_types {
             let body = report(store, &org.org_code, named, stat_type, inquiry_date).await?;
-            sync.portal().send_statistics(PROVIDER_STATISTICS, &body).await?;
+            sync.portal().send_statistics(KnownApi::ProviderStatistics, &body).await?;
         }
     }
     Ok(())
