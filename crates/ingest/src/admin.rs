@@ -56,7 +56,7 @@ fn rejection(rejection: Rejection) -> Response {
             return error(rejection.status, "too_large", format!("{}: {limit}", rejection.message));
         }
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_FOUND => "not_found",
+        // No path is a 404 from axum: the router's own fallback answers those in this JSON.
         _ => "refused",
     };
     error(rejection.status, code, rejection.message)
