@@ -14,6 +14,7 @@ use axum::routing::get;
 use mydata_collector::OperatorStore;
 use mydata_spec::catalogue::api;
 use mydata_spec::fields::Field;
+use mydata_spec::validate::note_code_names;
 use mydata_spec::{ApiSpec, Industry};
 use mydata_store::StoreResult;
 use mydata_store::prelude::*;
@@ -31,14 +32,58 @@ fn field<'a>(fields: &'a [Field], name: &str) -> Option<&'a Field> {
     fields.iter().find_map(|f| if f.name == name { Some(f) } else { field(&f.children, name) })
 }
 
+/// A field's Korean label; "(코드)" is dropped where the page shows its codes' names ([`readable`]).
 fn label(api: Option<&'static ApiSpec>, name: &str) -> String {
-    api.and_then(|a| field(&a.fields().response, name)).map_or_else(|| name.to_owned(), |f| f.ko.clone())
+    let Some(field) = api.and_then(|a| field(&a.fields().response, name)) else { return name.to_owned() };
+    match field.ko.strip_suffix("(코드)") {
+        Some(named) if !note_code_names(&field.note).is_empty() => named.trim_end().to_owned(),
+        _ => field.ko.clone(),
+    }
 }
 
 /// Whether the field is a date or a date-time (the standard's DATE, DTIME).
 fn is_when(api: Option<&'static ApiSpec>, name: &str) -> bool {
     api.and_then(|a| field(&a.fields().response, name))
         .is_some_and(|f| f.type_spec.contains("DATE") || f.type_spec.contains("DTIME"))
+}
+
+/// A value as people read it: a code by the name its field's note gives it, a Boolean in Korean,
+/// a date or time written out, an amount with its thousands separated; anything else as sent.
+fn readable(api: Option<&'static ApiSpec>, name: &str, text: &str) -> String {
+    let Some(field) = api.and_then(|a| field(&a.fields().response, name)) else { return text.to_owned() };
+    if let Some((_, label)) = note_code_names(&field.note).into_iter().find(|(code, _)| code == text) {
+        return label;
+    }
+    match field.type_spec.as_str() {
+        "Boolean" => match text {
+            "true" => "예".to_owned(),
+            "false" => "아니오".to_owned(),
+            other => other.to_owned(),
+        },
+        spec if spec.contains("DATE") || spec.contains("DTIME") => readable_dtime(text),
+        spec if spec.starts_with("F(") => thousands(text),
+        _ => text.to_owned(),
+    }
+}
+
+/// `1234567.500` as `1,234,567.500`; text that is not such a number is left as it is.
+fn thousands(text: &str) -> String {
+    let (sign, unsigned) = text.strip_prefix('-').map_or(("", text), |rest| ("-", rest));
+    let (whole, fraction) = unsigned.split_once('.').map_or((unsigned, None), |(w, f)| (w, Some(f)));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return text.to_owned();
+    }
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(fraction) => format!("{sign}{grouped}.{fraction}"),
+        None => format!("{sign}{grouped}"),
+    }
 }
 
 /// YYYYMMDDhhmmss as people read it.
@@ -56,7 +101,9 @@ fn fields_table(api: Option<&'static ApiSpec>, data: &Value) -> String {
     let rows: String = map
         .iter()
         .filter_map(|(name, value)| Some((name, mydata_client::call::value_text(value)?)))
-        .map(|(name, value)| format!("<tr><th>{}</th><td>{}</td></tr>", escape(&label(api, name)), escape(&value)))
+        .map(|(name, value)| {
+            format!("<tr><th>{}</th><td>{}</td></tr>", escape(&label(api, name)), escape(&readable(api, name, &value)))
+        })
         .collect();
     format!("<table class=\"fields\">{rows}</table>")
 }
@@ -78,8 +125,7 @@ fn latest_entries(api: Option<&'static ApiSpec>, mut entries: Vec<Value>) -> Str
                 .iter()
                 .map(|n| {
                     let text = entry.get(n.as_str()).and_then(mydata_client::call::value_text).unwrap_or_default();
-                    let text = if is_when(api, n) { readable_dtime(&text) } else { text };
-                    format!("<td>{}</td>", escape(&text))
+                    format!("<td>{}</td>", escape(&readable(api, n, &text)))
                 })
                 .collect();
             format!("<tr>{cells}</tr>")
@@ -205,4 +251,35 @@ async fn dashboard(State(dashboards): State<Arc<Dashboards>>, Query(q): Query<Da
 pub fn routes(store: OperatorStore, signed_in: Vec<String>) -> Router {
     let customers = KnownCustomers::new(store.clone(), signed_in);
     Router::new().route("/dashboard", get(dashboard)).with_state(Arc::new(Dashboards { store, customers }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_as_their_fields_define_them() {
+        // 카드-001: card_type lists its codes in its note; is_consent is a Boolean.
+        let cards = api("카드-001");
+        let card_type = field(&cards.unwrap().fields().response, "card_type").unwrap();
+        let (code, name) = note_code_names(&card_type.note).into_iter().next().expect("card_type lists its codes");
+        assert_eq!(readable(cards, "card_type", &code), name);
+        assert_eq!(readable(cards, "is_consent", "true"), "예");
+        assert_eq!(readable(cards, "is_consent", "false"), "아니오");
+        assert_eq!(readable(cards, "no_such_field", "01"), "01");
+        assert_eq!(label(cards, "card_type"), card_type.ko.trim_end_matches("(코드)").trim_end());
+        // 은행-003's balance_amt is an amount (F(18,3)); 은행-002's issue_date a DATE.
+        assert_eq!(readable(api("은행-003"), "balance_amt", "-1234567.500"), "-1,234,567.500");
+        assert_eq!(readable(api("은행-002"), "issue_date", "20250721"), "2025-07-21");
+    }
+
+    #[test]
+    fn thousands_are_grouped_and_other_text_kept() {
+        assert_eq!(thousands("100"), "100");
+        assert_eq!(thousands("1000"), "1,000");
+        assert_eq!(thousands("1086800"), "1,086,800");
+        assert_eq!(thousands("12.5"), "12.5");
+        assert_eq!(thousands("abc"), "abc");
+        assert_eq!(thousands(""), "");
+    }
 }

@@ -258,14 +258,22 @@ fn find_unnamed(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
 /// Code values listed in a field's note (`Codes: 01: 신용, 02: 체크`), or listed after the note's
 /// label from the first code `01` on (`Payment term type: 01: 일시납, 02: 분납`).
 pub fn note_codes(note: &str) -> Vec<String> {
+    note_code_names(note).into_iter().map(|(code, _)| code).collect()
+}
+
+/// The codes a field's note lists ([`note_codes`]), each with the name the note gives it
+/// (`("02", "체크(직불포함)")`), for people reading the values.
+pub fn note_code_names(note: &str) -> Vec<(String, String)> {
     let labelled = note.split_once("Codes:").or_else(|| note.split_once("Code:")).map(|(_, list)| list);
     let Some(list) = labelled.or_else(|| note.find("01: ").map(|at| &note[at..])) else { return Vec::new() };
     list.split([',', ';'])
         .filter_map(|piece| {
-            let (code, _) = piece.trim().split_once(':')?;
+            let (code, name) = piece.trim().split_once(':')?;
             let code = code.trim().trim_matches('\'');
+            // The last name ends the list where the note's next sentence starts.
+            let name = name.split(". ").next().unwrap_or_default().trim().trim_end_matches('.');
             (!code.is_empty() && code.len() <= 4 && code.chars().all(|c| c.is_ascii_alphanumeric()))
-                .then(|| code.to_owned())
+                .then(|| (code.to_owned(), name.to_owned()))
         })
         .collect()
 }
@@ -517,6 +525,14 @@ mod tests {
         assert_eq!(note_codes("Payment term type: 01: 일시납, 02: 분납"), ["01", "02"]);
         assert_eq!(note_codes("Transaction type. 01: 실행, 02: 상환, 99: 기타"), ["01", "02", "99"]);
         assert!(note_codes("No list here").is_empty());
+    }
+
+    #[test]
+    fn codes_are_read_with_their_names() {
+        let names =
+            note_code_names("Kind of card. Codes: 01: 신용, 02: 체크(직불포함), 03: 소액. Returned for cards only.");
+        let names: Vec<(&str, &str)> = names.iter().map(|(c, n)| (c.as_str(), n.as_str())).collect();
+        assert_eq!(names, [("01", "신용"), ("02", "체크(직불포함)"), ("03", "소액")]);
     }
 
     #[test]

@@ -74,4 +74,7 @@ async fn the_dashboard_shows_the_customers_assets_from_several_institutions() {
     assert!(text.contains(bank_list.name), "the bank's accounts under their kind: {text}");
     assert!(text.contains("(최근 5건)"), "latest transactions shown");
     assert!(!text.contains("은행-001"), "no API IDs on the page");
+    // Values as their fields define them: 전송요구 여부 in Korean, not the wire's true/false.
+    assert!(text.contains("전송요구 여부\t예") || text.contains("전송요구 여부 예"), "{text}");
+    assert!(!text.contains("true") && !text.contains("false"), "{text}");
 }
