@@ -14,7 +14,7 @@ use axum::routing::get;
 use mydata_collector::OperatorStore;
 use mydata_spec::catalogue::api;
 use mydata_spec::fields::Field;
-use mydata_spec::validate::note_code_names;
+use mydata_spec::validate::field_codes;
 use mydata_spec::{ApiSpec, Industry};
 use mydata_store::StoreResult;
 use mydata_store::prelude::*;
@@ -36,7 +36,7 @@ fn field<'a>(fields: &'a [Field], name: &str) -> Option<&'a Field> {
 fn label(api: Option<&'static ApiSpec>, name: &str) -> String {
     let Some(field) = api.and_then(|a| field(&a.fields().response, name)) else { return name.to_owned() };
     match field.ko.strip_suffix("(코드)") {
-        Some(named) if !note_code_names(&field.note).is_empty() => named.trim_end().to_owned(),
+        Some(named) if !field_codes(field).is_empty() => named.trim_end().to_owned(),
         _ => field.ko.clone(),
     }
 }
@@ -51,7 +51,7 @@ fn is_when(api: Option<&'static ApiSpec>, name: &str) -> bool {
 /// a date or time written out, an amount with its thousands separated; anything else as sent.
 fn readable(api: Option<&'static ApiSpec>, name: &str, text: &str) -> String {
     let Some(field) = api.and_then(|a| field(&a.fields().response, name)) else { return text.to_owned() };
-    if let Some((_, label)) = note_code_names(&field.note).into_iter().find(|(code, _)| code == text) {
+    if let Some((_, label)) = field_codes(field).into_iter().find(|(code, _)| code == text) {
         return label;
     }
     match field.type_spec.as_str() {
@@ -262,12 +262,15 @@ mod tests {
         // 카드-001: card_type lists its codes in its note; is_consent is a Boolean.
         let cards = api("카드-001");
         let card_type = field(&cards.unwrap().fields().response, "card_type").unwrap();
-        let (code, name) = note_code_names(&card_type.note).into_iter().next().expect("card_type lists its codes");
+        let (code, name) = field_codes(card_type).into_iter().next().expect("card_type lists its codes");
         assert_eq!(readable(cards, "card_type", &code), name);
         assert_eq!(readable(cards, "is_consent", "true"), "예");
         assert_eq!(readable(cards, "is_consent", "false"), "아니오");
         assert_eq!(readable(cards, "no_such_field", "01"), "01");
         assert_eq!(label(cards, "card_type"), card_type.ko.trim_end_matches("(코드)").trim_end());
+        // 은행-001's account_type names its 첨부3 code.
+        assert_eq!(readable(api("은행-001"), "account_type", "3710"), "운용리스");
+        assert_eq!(label(api("은행-001"), "account_type"), "계좌구분");
         // 은행-003's balance_amt is an amount (F(18,3)); 은행-002's issue_date a DATE.
         assert_eq!(readable(api("은행-003"), "balance_amt", "-1234567.500"), "-1,234,567.500");
         assert_eq!(readable(api("은행-002"), "issue_date", "20250721"), "2025-07-21");

@@ -4,6 +4,7 @@
 
 pub mod api_type;
 pub mod asset;
+pub mod attachments;
 pub mod catalogue;
 pub mod codes;
 pub mod fields;

@@ -278,12 +278,22 @@ pub fn note_code_names(note: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The codes a field's note lists ([`note_codes`]), read once per field of the field data.
+/// The codes a field's values are, each with its name: those its note lists, or else those of the
+/// attachment's table its note points at ([`crate::attachments`]); none for a field of free values.
+pub fn field_codes(field: &Field) -> Vec<(String, String)> {
+    let listed = note_code_names(&field.note);
+    if !listed.is_empty() {
+        return listed;
+    }
+    crate::attachments::table_of(field).map(|table| table.codes.clone()).unwrap_or_default()
+}
+
+/// The codes of a field ([`field_codes`]), read once per field of the field data.
 fn listed_codes(field: &'static Field) -> &'static [String] {
     static CODES: std::sync::LazyLock<rustc_hash::FxHashMap<usize, Vec<String>>> = std::sync::LazyLock::new(|| {
         fn walk(fields: &'static [Field], out: &mut rustc_hash::FxHashMap<usize, Vec<String>>) {
             for field in fields {
-                let codes = note_codes(&field.note);
+                let codes: Vec<String> = field_codes(field).into_iter().map(|(code, _)| code).collect();
                 if !codes.is_empty() {
                     out.insert(std::ptr::from_ref(field) as usize, codes);
                 }
@@ -515,6 +525,28 @@ mod tests {
         assert_eq!(
             check_supplied(&fields, &[], &serde_json::json!({"account_list": "x"}), "")[0].problem,
             "must be a list"
+        );
+    }
+
+    /// Codes of the attachments' tables (첨부3 here) bind supplied data as a note's own list does.
+    #[test]
+    fn supplied_codes_are_those_of_the_attachment_the_note_cites() {
+        let api = crate::catalogue::api("은행-001").unwrap();
+        let fields: Vec<&Field> = api.fields().response_body().filter(|f| f.name.ends_with("_list")).collect();
+        let item = |account_type: &str, status: &str| {
+            serde_json::json!({"account_list": [{"account_num": "1002123456789", "prod_name": "예금",
+                                                 "account_type": account_type, "account_status": status, "is_consent": "true"}]})
+        };
+        let accepted = check_supplied(&fields, &[], &item("3710", "02"), "");
+        assert!(accepted.is_empty(), "운용리스, 비활동: {accepted:?}");
+        let refused: Vec<String> =
+            check_supplied(&fields, &[], &item("9999", "03"), "").into_iter().map(|v| v.to_string()).collect();
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert!(
+            refused[0].starts_with("account_list[0].account_type: aN(4) \"9999\" is not one of its codes (1001, 1002,")
+        );
+        assert!(
+            refused[1].starts_with("account_list[0].account_status: aN(2) \"03\" is not one of its codes (01, 02)")
         );
     }
 

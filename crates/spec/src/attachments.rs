@@ -1,0 +1,116 @@
+//! The code tables of the standard's attachments that fields' notes point at without listing the
+//! codes themselves ("see [첨부3] 계좌번호 별 구분 코드"): 첨부3, 4, 6–10 and 13, transcribed in
+//! `data/attachment-codes.json`. A field's values come from the table of the attachment its note
+//! cites, for its name and its length (첨부3 has a table of 4-digit account types, one of 3-digit
+//! 금투 account kinds, one of statuses).
+
+use crate::fields::Field;
+use serde::Deserialize;
+use std::sync::LazyLock;
+
+/// One code table of an attachment.
+#[derive(Debug, Deserialize)]
+pub struct CodeTable {
+    pub attachment: u8,
+    /// The table's heading in the attachment, e.g. `첨부4 상환방식 코드`.
+    pub title: String,
+    /// The wire names of the fields whose values it lists.
+    pub fields: Vec<String>,
+    /// The length of its codes, the length of those fields' types.
+    pub length: usize,
+    /// Each code and its name, as the attachment lists them.
+    pub codes: Vec<(String, String)>,
+}
+
+static TABLES: LazyLock<Vec<CodeTable>> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../data/attachment-codes.json")).expect("attachment-codes.json parses")
+});
+
+/// Every transcribed table.
+pub fn tables() -> &'static [CodeTable] {
+    &TABLES
+}
+
+/// The attachments a note cites (`첨부3`, `[첨부 9]`).
+fn cited(note: &str) -> impl Iterator<Item = u8> + '_ {
+    note.split("첨부").skip(1).filter_map(|after| {
+        let digits: String = after.trim_start().chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
+}
+
+/// The table `field`'s values come from: one of an attachment its note cites, for its name and
+/// the length its type gives (`aN(4)`).
+pub fn table_of(field: &Field) -> Option<&'static CodeTable> {
+    let length: usize = field.type_spec.split_once('(')?.1.trim_end_matches(')').parse().ok()?;
+    let cited: Vec<u8> = cited(&field.note).collect();
+    tables().iter().find(|t| cited.contains(&t.attachment) && t.length == length && t.fields.contains(&field.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_table_has_distinct_codes_of_its_length() {
+        assert_eq!(tables().len(), 10);
+        for table in tables() {
+            let codes: HashSet<&str> = table.codes.iter().map(|(code, _)| code.as_str()).collect();
+            assert_eq!(codes.len(), table.codes.len(), "{}: a code twice", table.title);
+            assert!(
+                table.codes.iter().all(|(code, name)| code.len() == table.length && !name.is_empty()),
+                "{}",
+                table.title
+            );
+            assert!(table.title.starts_with(&format!("첨부{} ", table.attachment)), "{}", table.title);
+        }
+    }
+
+    /// Every field whose note points at one of these attachments and lists no codes of its own
+    /// finds its table, and every table serves some field.
+    #[test]
+    fn fields_citing_an_attachment_find_its_table() {
+        let transcribed: HashSet<u8> = tables().iter().map(|t| t.attachment).collect();
+        let mut used = HashSet::new();
+        fn walk<'a>(fields: &'a [Field], out: &mut Vec<&'a Field>) {
+            for field in fields {
+                out.push(field);
+                walk(&field.children, out);
+            }
+        }
+        for api in crate::fields::all_fields() {
+            let mut fields = Vec::new();
+            walk(&api.response, &mut fields);
+            for field in fields {
+                let cites = cited(&field.note).any(|n| transcribed.contains(&n));
+                if !cites || !crate::validate::note_codes(&field.note).is_empty() {
+                    continue;
+                }
+                let table =
+                    table_of(field).unwrap_or_else(|| panic!("{} {}: no table for {}", api.id, field.name, field.note));
+                used.insert(table.title.as_str());
+            }
+        }
+        assert_eq!(used.len(), tables().len(), "tables no field uses: {used:?}");
+    }
+
+    #[test]
+    fn a_field_finds_the_table_of_its_length() {
+        let field = |name: &str, type_spec: &str, note: &str| Field {
+            location: crate::fields::Location::Body,
+            name: name.into(),
+            ko: String::new(),
+            required: true,
+            type_spec: type_spec.into(),
+            note: note.into(),
+            children: Vec::new(),
+        };
+        let bank = field("account_type", "aN(4)", "see [첨부3] 계좌번호 별 구분 코드");
+        assert_eq!(table_of(&bank).map(|t| t.length), Some(4));
+        let invest = field("account_type", "aN(3)", "see 첨부3 account-number type codes");
+        assert!(table_of(&invest).unwrap().codes.iter().any(|(code, name)| code == "108" && name == "ISA"));
+        assert!(table_of(&field("account_type", "aN(4)", "no citation")).is_none());
+        assert!(table_of(&field("prod_name", "AH(300)", "see [첨부3]")).is_none());
+    }
+}
