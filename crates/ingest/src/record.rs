@@ -386,6 +386,10 @@ mod tests {
                 r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001","data":{"reg_date":"20200101","account_list":[{"account_num":"1","is_consent":"true","prod_name":"p","account_type":"1001","account_status":"01"}]}}"#,
                 "line 2: 은행-001 data.account_list[0].is_consent: is the provider's to add",
             ),
+            (
+                r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001","data":{"reg_date":"20200101","account_list":[{"account_num":"1","prod_name":"p","account_type":"9999","account_status":"01"}]}}"#,
+                "line 2: 은행-001 data.account_list[0].account_type: aN(4) \"9999\" is not one of its codes (1001, 1002,",
+            ),
             (r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001"}"#, "line 2: 은행-001 data: is required"),
             (
                 r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001","data":{},"extra":1}"#,
