@@ -6,7 +6,6 @@
 //! The checks are data ([`manifest`]); the runner ([`runner`]) derives each request from the
 //! catalogue and the field data of `mydata-spec`; the [`report`] is written as a table, JSON or JUnit.
 
-pub mod codes;
 pub mod discover;
 pub mod http;
 pub mod integrated;

@@ -656,7 +656,8 @@ fn body_conforms(api: &'static ApiSpec, manifest: &Manifest, body: &Value) -> Ou
 }
 
 fn codes_listed(api: &'static ApiSpec, body: &Value) -> Outcome {
-    let found = crate::codes::violations(api, body);
+    let found: Vec<String> =
+        mydata_spec::validate::code_violations(api, body).iter().map(ToString::to_string).collect();
     if found.is_empty() { Ok(String::new()) } else { Err(Verdict::Fail(found.join("; "))) }
 }
 

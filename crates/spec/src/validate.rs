@@ -184,18 +184,51 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
 
 /// Checks a success response body (as sent: every value a string, 첨부2) against the API's response
 /// fields: every required field present, every present field of its type and length, recursively
-/// into each item of a list. Paths name the item, e.g. `trans_list[3].trans_amt`.
+/// into each item of a list. Paths name the item, e.g. `trans_list[3].trans_amt`. Codes are
+/// [`code_violations`]'s.
 ///
 /// Headers are not part of the body and are not checked here. `next_page`/`search_timestamp` are
 /// optional in every table, so their absence is never a violation.
 pub fn check_response(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Violation> {
     let mut violations = Vec::new();
-    let fields: Vec<&Field> = api.fields().response_body().collect();
+    let fields: Vec<&'static Field> = api.fields().response_body().collect();
     check_object(&fields, body, "", &mut violations);
     violations
 }
 
-fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &mut Vec<Violation>) {
+/// Every value of a response body outside its field's codes, where its note or the attachment it
+/// cites lists them ([`field_codes`]), recursively into each item of a list.
+pub fn code_violations(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Violation> {
+    fn walk(
+        fields: impl Iterator<Item = &'static Field>,
+        value: &serde_json::Value,
+        path: &str,
+        out: &mut Vec<Violation>,
+    ) {
+        for field in fields {
+            let here = if path.is_empty() { field.name.clone() } else { format!("{path}.{}", field.name) };
+            match value.get(&field.name) {
+                Some(serde_json::Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(field.children.iter(), item, &format!("{here}[{i}]"), out);
+                    }
+                }
+                Some(serde_json::Value::String(code)) => {
+                    let codes = listed_codes(field);
+                    if !codes.is_empty() && !codes.contains(code) {
+                        out.push(violation(&here, format!("{code:?} is not one of its codes ({})", codes.join(", "))));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut violations = Vec::new();
+    walk(api.fields().response_body(), body, "", &mut violations);
+    violations
+}
+
+fn check_object(fields: &[&'static Field], value: &serde_json::Value, path: &str, out: &mut Vec<Violation>) {
     use serde_json::Value;
     let Value::Object(map) = value else {
         out.push(violation(path, "must be a JSON object"));
@@ -207,7 +240,7 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
             (None, _) if field.required => out.push(violation(&here, "is required")),
             (None, _) => {}
             (Some(Value::Array(items)), "Object") => {
-                let children: Vec<&Field> = field.children.iter().collect();
+                let children: Vec<&'static Field> = field.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
                     check_object(&children, item, &format!("{here}[{i}]"), out);
                 }
@@ -487,6 +520,17 @@ mod tests {
         let not_a_list = serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "reg_date": "20150301",
                                             "account_cnt": "0", "account_list": "none"});
         assert_eq!(check_response(api, &not_a_list)[0].field, "account_list");
+        // A code outside the table its field's note cites (첨부3's statuses are 01 and 02).
+        let mut unlisted = good.clone();
+        unlisted["account_list"][0]["account_status"] = "09".into();
+        assert_eq!(check_response(api, &unlisted), vec![], "types and lengths hold");
+        assert_eq!(code_violations(api, &good), vec![]);
+        let violations = code_violations(api, &unlisted);
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert_eq!(
+            violations[0].to_string(),
+            "account_list[0].account_status: \"09\" is not one of its codes (01, 02)"
+        );
     }
 
     #[test]

@@ -67,6 +67,14 @@ async fn a_code_outside_its_list_fails_its_api() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_outside_its_attachment_s_table_fails_its_api() {
+    let fault = Fault::SetItemField { list: "account_list".into(), field: "account_type".into(), value: "9999".into() };
+    let report = bank_through_proxy(|_| Some(breaking("은행-001", fault))).await;
+    let reason = assert_only_failure(&report, "은행-001", "code-lists");
+    assert!(reason.contains("account_type: \"9999\" is not one of its codes (1001,"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusing_an_asset_of_the_apis_kind_fails_it() {
     // 은행-001 says which accounts are deposits (첨부3 1xxx), so 40402 for them is no "other kind".
     let refuse = Fault::Refuse { status: StatusCode::NOT_FOUND, rsp_code: "40402" };

@@ -9,17 +9,19 @@ use crate::info_harness;
 
 use info_harness::*;
 use mydata_spec::catalogue::{self, ApiSpec};
-use mydata_spec::validate::{check_response, unnamed_fields};
+use mydata_spec::validate::{check_response, code_violations, unnamed_fields};
 use mydata_spec::{ApiKind, AssetId, Industry, RspCode, subject};
 use mydata_store::Backend;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// Asks `call` with `token`, requires 00000 and a body of exactly the fields of the API's table.
+/// Asks `call` with `token`, requires 00000 and a body of exactly the fields of the API's table,
+/// each code one of its field's.
 async fn answer_by_the_table(seeded: &Seeded, call: &Call, token: &str) -> Value {
     let body = seeded.expect(call, Some(token), RspCode::Success).await;
     let mut problems = check_response(call.api, &body);
     problems.extend(unnamed_fields(call.api, &body));
+    problems.extend(code_violations(call.api, &body));
     assert!(problems.is_empty(), "{} at {}: {problems:?}\n{body}", call.api.id, call.industry);
     body
 }

@@ -5,7 +5,7 @@ use mydata_spec::ApiKind;
 use mydata_spec::Industry;
 use mydata_spec::catalogue::api;
 use mydata_spec::subject::list_fields;
-use mydata_spec::validate::{Violation, check_response, unnamed_fields};
+use mydata_spec::validate::{Violation, check_response, code_violations, unnamed_fields};
 use mydata_store::HistoryRow;
 use mydata_testdata::{CustomerData, Generator, Institution, Person, demo_people, person};
 use serde_json::{Map, Value, json};
@@ -57,11 +57,13 @@ fn as_response(data: &CustomerData, api_id: &str, body: &Map<String, Value>, sub
     response
 }
 
-/// Where `body` breaks the table of `api_id`: a field missing, unnamed, or of the wrong type.
+/// Where `body` breaks the table of `api_id`: a field missing, unnamed, of the wrong type, or a code
+/// not its field's.
 fn off_the_table(api_id: &str, body: &Value) -> Vec<Violation> {
     let api = api(api_id).unwrap();
     let mut violations = check_response(api, body);
     violations.extend(unnamed_fields(api, body));
+    violations.extend(code_violations(api, body));
     violations
 }
 
