@@ -47,8 +47,9 @@ fn is_when(api: Option<&'static ApiSpec>, name: &str) -> bool {
         .is_some_and(|f| f.type_spec.contains("DATE") || f.type_spec.contains("DTIME"))
 }
 
-/// A value as people read it: a code by the name its field's note gives it, a Boolean in Korean,
-/// a date or time written out, an amount with its thousands separated; anything else as sent.
+/// A value as people read it: a code by the name its field's note or attachment gives it, a Boolean
+/// in Korean, a date, time or month written out, an amount (a decimal, or a whole number named
+/// `…_amt`) with its thousands separated; anything else as sent.
 fn readable(api: Option<&'static ApiSpec>, name: &str, text: &str) -> String {
     let Some(field) = api.and_then(|a| field(&a.fields().response, name)) else { return text.to_owned() };
     if let Some((_, label)) = field_codes(field).into_iter().find(|(code, _)| code == text) {
@@ -61,7 +62,8 @@ fn readable(api: Option<&'static ApiSpec>, name: &str, text: &str) -> String {
             other => other.to_owned(),
         },
         spec if spec.contains("DATE") || spec.contains("DTIME") => readable_dtime(text),
-        spec if spec.starts_with("F(") => thousands(text),
+        _ if field.is_month() && text.len() == 6 => format!("{}-{}", &text[..4], &text[4..]),
+        spec if spec.starts_with("F(") || field.name.ends_with("_amt") => thousands(text),
         _ => text.to_owned(),
     }
 }
@@ -274,6 +276,9 @@ mod tests {
         // 은행-003's balance_amt is an amount (F(18,3)); 은행-002's issue_date a DATE.
         assert_eq!(readable(api("은행-003"), "balance_amt", "-1234567.500"), "-1,234,567.500");
         assert_eq!(readable(api("은행-002"), "issue_date", "20250721"), "2025-07-21");
+        // 카드-004's charge_month is a month (N(6), YYYYMM); 은행-004's trans_amt an amount.
+        assert_eq!(readable(api("카드-004"), "charge_month", "202611"), "2026-11");
+        assert_eq!(readable(api("은행-004"), "trans_amt", "1557400"), "1,557,400");
     }
 
     #[test]
