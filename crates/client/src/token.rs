@@ -72,6 +72,24 @@ impl StopReason {
             StopReason::RefreshExpired => "refresh-expired",
         }
     }
+
+    /// What the stop means to the customer, in Korean.
+    pub fn korean(&self) -> &'static str {
+        match self {
+            StopReason::Revoked { .. } => "전송요구 철회",
+            StopReason::ConsentEnded => "전송요구 기간 종료",
+            StopReason::RefreshExpired => "인증 만료 (다시 전송요구 필요)",
+        }
+    }
+
+    /// [`StopReason::korean`] of the stop recorded under `code` ([`StopReason::code`]); `None` for a
+    /// code no stop records.
+    pub fn korean_of(code: &str) -> Option<&'static str> {
+        [StopReason::Revoked { detail: String::new() }, StopReason::ConsentEnded, StopReason::RefreshExpired]
+            .into_iter()
+            .find(|reason| reason.code() == code)
+            .map(|reason| reason.korean())
+    }
 }
 
 impl fmt::Display for StopReason {
@@ -248,5 +266,19 @@ impl TokenManager {
                 Err(error) => return Err(TokenError::Refresh(error)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StopReason;
+
+    #[test]
+    fn every_recorded_stop_reads_in_korean_by_its_code() {
+        let revoked = StopReason::Revoked { detail: "withdrawn by the customer".into() };
+        for reason in [revoked, StopReason::ConsentEnded, StopReason::RefreshExpired] {
+            assert_eq!(StopReason::korean_of(reason.code()), Some(reason.korean()), "{reason}");
+        }
+        assert_eq!(StopReason::korean_of("no-such-stop"), None);
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::customers::KnownCustomers;
 use crate::holdings::{Asset, holdings};
+use crate::institutions::{InstitutionNames, industry_korean};
 use crate::web::escape;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -12,14 +13,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use mydata_collector::OperatorStore;
+use mydata_spec::ApiSpec;
 use mydata_spec::catalogue::api;
 use mydata_spec::fields::Field;
 use mydata_spec::validate::field_codes;
-use mydata_spec::{ApiSpec, Industry};
 use mydata_store::StoreResult;
-use mydata_store::prelude::*;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Entries of each history the page shows, the latest first.
@@ -171,13 +171,7 @@ async fn asset_section(store: &OperatorStore, customer_id: &str, asset: &Asset) 
 /// The page of `customer_id`.
 async fn page(store: &OperatorStore, customer_id: &str) -> StoreResult<String> {
     let held = holdings(store, customer_id).await?;
-    let names: HashMap<String, String> = store
-        .sql()
-        .registry_orgs()
-        .await?
-        .into_iter()
-        .filter_map(|o| Some((o.org_code, o.body.get("org_name")?.as_str()?.to_owned())))
-        .collect();
+    let names = InstitutionNames::of(store).await?;
     // Institution → kind (the asset list) → assets.
     let mut grouped: BTreeMap<(&str, &str), BTreeMap<&str, Vec<&Asset>>> = BTreeMap::new();
     for asset in &held.assets {
@@ -193,11 +187,8 @@ async fn page(store: &OperatorStore, customer_id: &str) -> StoreResult<String> {
         body.push_str("<p>수집된 자산이 없습니다.</p>");
     }
     for ((org_code, industry), kinds) in grouped {
-        let industry: &str = match industry.parse::<Industry>() {
-            Ok(known) => known.korean(),
-            Err(_) => industry,
-        };
-        let name = names.get(org_code).map_or_else(|| format!("{industry} {org_code}"), Clone::clone);
+        let name = names.name(org_code, industry);
+        let industry = industry_korean(industry);
         body.push_str(&format!(
             "<section class=\"institution\" data-org=\"{}\"><h2>{} <small>{}</small></h2>",
             escape(org_code),

@@ -3,6 +3,7 @@
 //! ([`mydata_collector::integrated`]). Where the signature comes from is the deployment's choice
 //! ([`CustomerSigning`]): the customer's device in production, a stand-in in the sandbox.
 
+use crate::institutions::{InstitutionNames, industry_korean};
 use crate::web::{COLLECT_BUTTON, OperatorWeb, escape, page, store_failure_page};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -10,7 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Days;
 use mydata_client::integrated::ConsentTerms;
-use mydata_collector::integrated::{BULK_LIMIT, ConsentSigner, IntegratedAuth, IntegratedConfig, LinkingCustomer};
+use mydata_collector::integrated::{
+    BULK_LIMIT, ConsentSigner, IntegratedAuth, IntegratedConfig, LinkOutcome, LinkingCustomer,
+};
 use std::sync::Arc;
 
 /// Where a customer's signatures come from, with the CA that issued their certificate.
@@ -42,16 +45,35 @@ fn bad_request(title: &str, detail: &str) -> Response {
     (StatusCode::BAD_REQUEST, page(title, &format!("<p>{}</p>", escape(detail)))).into_response()
 }
 
+/// Where a provider's 통합인증 ended, as the customer reads it (the providers' own words kept).
+fn outcome_text(outcome: &LinkOutcome) -> String {
+    match outcome {
+        LinkOutcome::Linked { assets, replaced: false, .. } => format!("전송요구 완료 (자산 {assets}개)"),
+        LinkOutcome::Linked { assets, replaced: true, .. } => {
+            format!("전송요구 완료 (자산 {assets}개, 이전 전송요구를 대신함)")
+        }
+        LinkOutcome::Refused { error, detail, .. } => format!("정보제공자가 거절함: {error} {detail}"),
+        LinkOutcome::Unreachable { detail, .. } => format!("정보제공자가 응답하지 않음: {detail}"),
+        LinkOutcome::Uncertain { .. } => "완료 여부를 알 수 없음: 새 서명으로 다시 연결하세요".to_owned(),
+        LinkOutcome::ListsUnread { detail } => format!("자산 목록을 읽지 못함: {detail}"),
+    }
+}
+
 /// The selection form: every provider, at most [`BULK_LIMIT`] of them chosen at once.
 pub(crate) async fn form(State(app): App, Query(q): Query<Who>) -> Response {
     let Some(customer) = app.customer(&q.customer) else {
         return (StatusCode::NOT_FOUND, page("알 수 없는 고객", "")).into_response();
     };
-    let live = match app.store().links().await {
-        Ok(links) => links.into_iter().filter(|l| l.customer_id == customer.customer_id && l.stop_reason.is_none()),
+    let found = match app.store().links().await {
+        Ok(links) => InstitutionNames::of(app.store()).await.map(|names| (links, names)),
+        Err(e) => Err(e),
+    };
+    let (links, names) = match found {
+        Ok(found) => found,
         Err(e) => return store_failure_page(&e),
     };
-    let live: Vec<_> = live.collect();
+    let live: Vec<_> =
+        links.into_iter().filter(|l| l.customer_id == customer.customer_id && l.stop_reason.is_none()).collect();
     // From the first consent's last month, every live one can be extended with one signature
     // (technical guideline 2022 ch.3 라): they are chosen already.
     let extending = live.iter().any(crate::web::extensible);
@@ -61,9 +83,10 @@ pub(crate) async fn form(State(app): App, Query(q): Query<Who>) -> Response {
         .map(|p| {
             let chosen = extending && live.iter().any(|l| l.org_code == p.org_code);
             format!(
-                "<li><label><input type=\"checkbox\" name=\"org\" value=\"{o}\"{checked}> {o} ({i})</label></li>",
+                "<li><label><input type=\"checkbox\" name=\"org\" value=\"{o}\"{checked}> {n} ({i})</label></li>",
                 o = escape(&p.org_code),
-                i = escape(&p.industry),
+                n = escape(&names.name(&p.org_code, &p.industry)),
+                i = escape(industry_korean(&p.industry)),
                 checked = if chosen { " checked" } else { "" },
             )
         })
@@ -133,14 +156,18 @@ pub(crate) async fn submit(State(app): App, body: Bytes) -> Response {
     let linking = LinkingCustomer { customer_id: customer.customer_id.clone(), ci: customer.ci.clone() };
     match auth.link(&linking, &chosen, &terms, signer.as_ref()).await {
         Ok(outcomes) => {
+            let names = match InstitutionNames::of(app.store()).await {
+                Ok(names) => names,
+                Err(e) => return store_failure_page(&e),
+            };
             let rows: String = outcomes
                 .iter()
                 .map(|o| {
                     format!(
                         "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                        escape(&o.org_code),
-                        escape(&o.industry),
-                        escape(&o.outcome.to_string())
+                        escape(&names.name(&o.org_code, &o.industry)),
+                        escape(industry_korean(&o.industry)),
+                        escape(&outcome_text(&o.outcome))
                     )
                 })
                 .collect();

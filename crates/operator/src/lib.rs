@@ -8,6 +8,7 @@
 pub mod customers;
 pub mod dashboard;
 pub mod holdings;
+mod institutions;
 pub mod integrated_page;
 pub mod read_api;
 pub mod scheduler;

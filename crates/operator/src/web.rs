@@ -2,6 +2,7 @@
 //! button's redirect (개별인증-001), the callback (개별인증-002), 통합인증 at many providers at once
 //! ([`crate::integrated_page`]), a collect button, and each customer's dashboard ([`crate::dashboard`]).
 
+use crate::institutions::{InstitutionNames, industry_korean};
 use crate::integrated_page::{self, CustomerSigning};
 use axum::Router;
 use axum::extract::{Query, State};
@@ -9,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::Utc;
-use mydata_client::{AuthorizeAnswer, AuthorizeRequest, Client, Credentials, Tokens};
+use mydata_client::{AuthorizeAnswer, AuthorizeRequest, Client, Credentials, StopReason, Tokens};
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, OperatorSupport, Progress};
 use std::collections::HashMap;
@@ -242,8 +243,12 @@ pub(crate) fn extensible(link: &mydata_collector::LinkRow) -> bool {
 }
 
 async fn index(State(app): App) -> Response {
-    let links = match app.store.links().await {
-        Ok(links) => links,
+    let found = match app.store.links().await {
+        Ok(links) => InstitutionNames::of(&app.store).await.map(|names| (links, names)),
+        Err(e) => Err(e),
+    };
+    let (links, names) = match found {
+        Ok(found) => found,
         Err(e) => return store_failure_page(&e),
     };
     let mut rows = String::new();
@@ -268,7 +273,10 @@ async fn index(State(app): App) -> Response {
         for p in &app.providers {
             let link = links.iter().find(|l| l.customer_id == who.customer_id && l.org_code == p.org_code);
             let status = match link {
-                Some(l) if l.stop_reason.is_some() => format!("중단: {}", l.stop_reason.as_deref().unwrap_or("")),
+                Some(l) if l.stop_reason.is_some() => {
+                    let code = l.stop_reason.as_deref().unwrap_or_default();
+                    format!("중단: {}", StopReason::korean_of(code).unwrap_or(code))
+                }
                 Some(l) if l.first_collected_at.is_some() => "수집됨".to_owned(),
                 Some(_) => "전송요구 완료".to_owned(),
                 None => "—".to_owned(),
@@ -276,11 +284,12 @@ async fn index(State(app): App) -> Response {
             // An extension is a new consent replacing the old tokens, offered in the consent's last month.
             let extensible = link.is_some_and(extensible);
             rows.push_str(&format!(
-                "<tr><td>{c}</td><td>{o} ({i})</td><td>{s}</td>\
+                "<tr><td>{c}</td><td>{n} ({i})</td><td>{s}</td>\
                  <td><a href=\"/connect?customer={c}&amp;org={o}\">{action}</a></td></tr>",
                 c = escape(&who.customer_id),
+                n = escape(&names.name(&p.org_code, &p.industry)),
                 o = escape(&p.org_code),
-                i = escape(&p.industry),
+                i = escape(industry_korean(&p.industry)),
                 s = escape(&status),
                 action = if extensible { "기간 연장" } else { "전송요구" },
             ));

@@ -245,6 +245,13 @@ async fn the_callback_completes_the_link_and_the_collect_page_shows_what_was_col
         assert!(errors.split(", ").all(|e| e.is_empty() || e.starts_with("40402 ")), "{summary}");
         let collected = operator.store.resources(CUSTOMER, BANK).await.unwrap();
         assert!(collected.iter().any(|r| r.body.to_string().contains("1001001")), "the consented account");
+        // The front page names the institution (no registry here: its industry and org_code) and a
+        // stopped consent's reason in words.
+        let now = Utc::now().timestamp();
+        operator.store.stop_link(CUSTOMER, BANK, &mydata_client::StopReason::ConsentEnded, now).await.unwrap();
+        let front = operator.get("/").await.text().await.unwrap();
+        assert!(front.contains(&format!("은행 {BANK} (은행)")), "{front}");
+        assert!(front.contains("중단: 전송요구 기간 종료"), "{front}");
     }
 }
 
@@ -311,7 +318,10 @@ async fn the_integrated_page_links_the_chosen_providers_and_caps_a_selection_at_
         let linked = post(vec![customer.clone(), ("org".into(), BANK.into())]).await.unwrap();
         assert_eq!(linked.status(), 200);
         let page = linked.text().await.unwrap();
-        assert!(page.contains("1/1 기관 전송요구 완료") && page.contains("linked"), "{backend:?}: {page}");
+        assert!(
+            page.contains("1/1 기관 전송요구 완료") && page.contains("전송요구 완료 (자산 "),
+            "{backend:?}: {page}"
+        );
         let link = operator.store.link(CUSTOMER, BANK).await.unwrap().expect("the pair is recorded");
         assert!(
             link.tokens.scope.contains("bank.list") && link.tokens.scope.contains("bank.deposit"),
@@ -338,7 +348,7 @@ async fn the_integrated_page_links_the_chosen_providers_and_caps_a_selection_at_
 
         // Linking again is a second issuance: the page says the new pair replaces the one held.
         let again = post(vec![customer, ("org".into(), BANK.into())]).await.unwrap().text().await.unwrap();
-        assert!(again.contains("replaces the pair held before"), "{again}");
+        assert!(again.contains("이전 전송요구를 대신함"), "{again}");
     }
 }
 
