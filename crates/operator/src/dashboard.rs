@@ -62,7 +62,9 @@ fn readable(api: Option<&'static ApiSpec>, name: &str, text: &str) -> String {
             other => other.to_owned(),
         },
         spec if spec.contains("DATE") || spec.contains("DTIME") => readable_dtime(text),
-        _ if field.is_month() && text.len() == 6 => format!("{}-{}", &text[..4], &text[4..]),
+        _ if field.is_month() && text.len() == 6 && text.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{}-{}", &text[..4], &text[4..])
+        }
         spec if spec.starts_with("F(") || field.name.ends_with("_amt") => thousands(text),
         _ => text.to_owned(),
     }
@@ -269,6 +271,7 @@ mod tests {
         assert_eq!(readable(api("은행-002"), "issue_date", "20250721"), "2025-07-21");
         // 카드-004's charge_month is a month (N(6), YYYYMM); 은행-004's trans_amt an amount.
         assert_eq!(readable(api("카드-004"), "charge_month", "202611"), "2026-11");
+        assert_eq!(readable(api("카드-004"), "charge_month", "가나"), "가나", "six bytes, not a month");
         assert_eq!(readable(api("은행-004"), "trans_amt", "1557400"), "1,557,400");
     }
 

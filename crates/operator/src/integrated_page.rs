@@ -14,6 +14,7 @@ use mydata_client::integrated::ConsentTerms;
 use mydata_collector::integrated::{
     BULK_LIMIT, ConsentSigner, IntegratedAuth, IntegratedConfig, LinkOutcome, LinkingCustomer,
 };
+use mydata_store::StoreError;
 use std::sync::Arc;
 
 /// Where a customer's signatures come from, with the CA that issued their certificate.
@@ -64,11 +65,8 @@ pub(crate) async fn form(State(app): App, Query(q): Query<Who>) -> Response {
     let Some(customer) = app.customer(&q.customer) else {
         return (StatusCode::NOT_FOUND, page("알 수 없는 고객", "")).into_response();
     };
-    let found = match app.store().links().await {
-        Ok(links) => InstitutionNames::of(app.store()).await.map(|names| (links, names)),
-        Err(e) => Err(e),
-    };
-    let (links, names) = match found {
+    let found = async { Ok::<_, StoreError>((app.store().links().await?, InstitutionNames::of(app.store()).await?)) };
+    let (links, names) = match found.await {
         Ok(found) => found,
         Err(e) => return store_failure_page(&e),
     };

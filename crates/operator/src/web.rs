@@ -13,6 +13,7 @@ use chrono::Utc;
 use mydata_client::{AuthorizeAnswer, AuthorizeRequest, Client, Credentials, StopReason, Tokens};
 use mydata_collector::store::ProviderRow;
 use mydata_collector::{Collector, CollectorConfig, OperatorStore, OperatorSupport, Progress};
+use mydata_store::StoreError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -243,11 +244,8 @@ pub(crate) fn extensible(link: &mydata_collector::LinkRow) -> bool {
 }
 
 async fn index(State(app): App) -> Response {
-    let found = match app.store.links().await {
-        Ok(links) => InstitutionNames::of(&app.store).await.map(|names| (links, names)),
-        Err(e) => Err(e),
-    };
-    let (links, names) = match found {
+    let found = async { Ok::<_, StoreError>((app.store.links().await?, InstitutionNames::of(&app.store).await?)) };
+    let (links, names) = match found.await {
         Ok(found) => found,
         Err(e) => return store_failure_page(&e),
     };
