@@ -191,7 +191,7 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
 /// optional in every table, so their absence is never a violation.
 pub fn check_response(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Violation> {
     let mut violations = Vec::new();
-    let fields: Vec<&'static Field> = api.fields().response_body().collect();
+    let fields: Vec<&Field> = api.fields().response_body().collect();
     check_object(&fields, body, "", &mut violations);
     violations
 }
@@ -228,7 +228,7 @@ pub fn code_violations(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Vi
     violations
 }
 
-fn check_object(fields: &[&'static Field], value: &serde_json::Value, path: &str, out: &mut Vec<Violation>) {
+fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &mut Vec<Violation>) {
     use serde_json::Value;
     let Value::Object(map) = value else {
         out.push(violation(path, "must be a JSON object"));
@@ -240,7 +240,7 @@ fn check_object(fields: &[&'static Field], value: &serde_json::Value, path: &str
             (None, _) if field.required => out.push(violation(&here, "is required")),
             (None, _) => {}
             (Some(Value::Array(items)), "Object") => {
-                let children: Vec<&'static Field> = field.children.iter().collect();
+                let children: Vec<&Field> = field.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
                     check_object(&children, item, &format!("{here}[{i}]"), out);
                 }
