@@ -1,8 +1,9 @@
 //! The code tables of the standard's attachments that fields' notes point at without listing the
-//! codes themselves ("see [첨부3] 계좌번호 별 구분 코드"): 첨부3, 4, 6–10 and 13, transcribed in
-//! `data/attachment-codes.json`. A field's values come from the table of the attachment its note
-//! cites, for its name and its length (첨부3 has a table of 4-digit account types, one of 3-digit
-//! 금투 account kinds, one of statuses).
+//! codes themselves ("see [첨부3] 계좌번호 별 구분 코드"): 첨부3–10, 13 and 16, transcribed in
+//! `data/attachment-codes.json` (첨부15's coverages are not). A field's values come from the table of
+//! the attachment its note cites, for its name and its length (첨부3 has a table of 4-digit account
+//! types, one of 3-digit 금투 account kinds, one of statuses) and, where an attachment's parts serve
+//! different APIs (첨부9's prepaid means and electronic payments), the part its note names.
 
 use crate::fields::Field;
 use serde::Deserialize;
@@ -18,6 +19,9 @@ pub struct CodeTable {
     pub fields: Vec<String>,
     /// The length of its codes, the length of those fields' types.
     pub length: usize,
+    /// Text the field's note holds when the table is one part of its attachment (`prepaid`).
+    #[serde(default)]
+    pub note_mentions: Option<String>,
     /// Each code and its name, as the attachment lists them.
     pub codes: Vec<(String, String)>,
 }
@@ -39,12 +43,17 @@ fn cited(note: &str) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
-/// The table `field`'s values come from: one of an attachment its note cites, for its name and
-/// the length its type gives (`aN(4)`).
+/// The table `field`'s values come from: one of an attachment its note cites, for its name, the
+/// length its type gives (`aN(4)`) and the part its note names.
 pub fn table_of(field: &Field) -> Option<&'static CodeTable> {
     let length: usize = field.type_spec.split_once('(')?.1.trim_end_matches(')').parse().ok()?;
     let cited: Vec<u8> = cited(&field.note).collect();
-    tables().iter().find(|t| cited.contains(&t.attachment) && t.length == length && t.fields.contains(&field.name))
+    tables().iter().find(|t| {
+        cited.contains(&t.attachment)
+            && t.length == length
+            && t.fields.contains(&field.name)
+            && t.note_mentions.as_ref().is_none_or(|part| field.note.contains(part.as_str()))
+    })
 }
 
 #[cfg(test)]
@@ -54,7 +63,7 @@ mod tests {
 
     #[test]
     fn every_table_has_distinct_codes_of_its_length() {
-        assert_eq!(tables().len(), 10);
+        assert_eq!(tables().len(), 13);
         for table in tables() {
             let codes: HashSet<&str> = table.codes.iter().map(|(code, _)| code.as_str()).collect();
             assert_eq!(codes.len(), table.codes.len(), "{}: a code twice", table.title);
@@ -67,11 +76,14 @@ mod tests {
         }
     }
 
-    /// Every field whose note points at one of these attachments and lists no codes of its own
-    /// finds its table, and every table serves some field.
+    /// Every field whose note points at one of these attachments, is named by one of its tables and
+    /// lists no codes of its own finds its table (첨부5's product codes, ISINs, are no table), and
+    /// every table serves some field.
     #[test]
     fn fields_citing_an_attachment_find_its_table() {
-        let transcribed: HashSet<u8> = tables().iter().map(|t| t.attachment).collect();
+        let tabled = |attachment: u8, name: &str| {
+            tables().iter().any(|t| t.attachment == attachment && t.fields.iter().any(|f| f == name))
+        };
         let mut used = HashSet::new();
         fn walk<'a>(fields: &'a [Field], out: &mut Vec<&'a Field>) {
             for field in fields {
@@ -83,7 +95,7 @@ mod tests {
             let mut fields = Vec::new();
             walk(&api.response, &mut fields);
             for field in fields {
-                let cites = cited(&field.note).any(|n| transcribed.contains(&n));
+                let cites = cited(&field.note).any(|n| tabled(n, &field.name));
                 if !cites || !crate::validate::note_codes(&field.note).is_empty() {
                     continue;
                 }
@@ -93,6 +105,20 @@ mod tests {
             }
         }
         assert_eq!(used.len(), tables().len(), "tables no field uses: {used:?}");
+    }
+
+    /// 첨부9's prepaid means (5xxx) are 전금-004's and 선불-003's, its electronic payments (6xxx) 전금-103's.
+    #[test]
+    fn each_api_finds_the_part_of_its_attachment_its_note_names() {
+        let first_code = |api: &str| {
+            let fields = crate::fields::fields(api).unwrap();
+            let trans_type = fields.response_body().chain(fields.response_body().flat_map(|f| f.children.iter()));
+            let field = trans_type.filter(|f| f.name == "trans_type").last().unwrap();
+            table_of(field).unwrap().codes[0].0.clone()
+        };
+        assert_eq!(first_code("전금-004"), "5101");
+        assert_eq!(first_code("선불-003"), "5101");
+        assert_eq!(first_code("전금-103"), "6101");
     }
 
     #[test]

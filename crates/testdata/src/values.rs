@@ -321,7 +321,8 @@ fn attachment_codes(ctx: &Context, name: &str) -> Option<&'static [&'static str]
         ("card_brand", _) => &["I01", "I02", "D02", "D08"],
         ("currency_code", _) => &["KRW"],
         ("country_code", _) => &["US", "JP", "GB"],
-        ("ex_code", _) => &["KRX", "NYS", "NAS"],
+        // 첨부16: 뉴욕, 나스닥, 홍콩 (overseas stocks).
+        ("ex_code", _) => &["100", "101", "022"],
         ("pay_method", _) => &["01", "02", "04"],
         ("subject", _) => &["1", "2"],
         _ => return None,
