@@ -324,7 +324,7 @@ async fn logs_of_a_token_and_data_flow_carry_tran_ids_and_no_secrets() {
         .unwrap();
     let status = revoked.status();
     assert_eq!(status, 200, "{:?}", revoked.text().await);
-    drop(server);
+    let _ = server.stop();
 
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(log.contains(tran), "the request's tran id is logged");

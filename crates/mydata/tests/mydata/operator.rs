@@ -4,8 +4,6 @@
 use crate::common;
 
 use common::{mydata, start};
-use std::process::Command;
-use std::time::Duration;
 
 #[test]
 fn help_teaches_the_operator_service() {
@@ -40,7 +38,7 @@ async fn configured_by_a_file_it_serves_and_stops_cleanly_on_sigterm() {
         ),
     )
     .unwrap();
-    let (mut server, base) = start(&["--config", config.to_str().unwrap(), "operator"]);
+    let (server, base) = start(&["--config", config.to_str().unwrap(), "operator"]);
     let http = reqwest::Client::new();
     let assets = format!("{base}/api/customers/demo1/assets");
     let held: serde_json::Value =
@@ -52,17 +50,7 @@ async fn configured_by_a_file_it_serves_and_stops_cleanly_on_sigterm() {
     let dashboard = http.get(format!("{base}/dashboard?customer=demo1")).send().await.unwrap();
     assert_eq!(dashboard.status(), 200);
 
-    let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(done) = server.0.try_wait().unwrap() {
-            status = Some(done);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let status = status.expect("stopped within ten seconds of SIGTERM");
+    let status = server.stop();
     assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,6 +34,22 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Stops the server as an operator would (SIGTERM) and waits for it to exit, so that what it
+    /// logs on the way is written: a kill loses the lines still queued for the log's writer.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.0.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        for _ in 0..300 {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the server did not stop within 30 s of SIGTERM");
+    }
+}
+
 /// A free port on loopback, for a listener the test must know before the server announces it.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
