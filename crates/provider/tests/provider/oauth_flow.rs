@@ -265,14 +265,7 @@ async fn token_endpoint_needs_a_tran_id_and_the_right_method() {
     assert_eq!(get.json::<serde_json::Value>().await.unwrap()["error"], "method_not_allowed");
     // A body over the limit axum sets (2 MiB) is an OAuth error too, not axum's line of text.
     for path in ["/oauth/2.0/token", "/oauth/2.0/revoke"] {
-        let response = app
-            .http
-            .post(format!("{}{path}", app.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("grant_type=refresh_token&pad={}", "x".repeat(3 << 20)))
-            .send()
-            .await
-            .unwrap();
+        let response = post_oversized_form(&app, path, "grant_type=refresh_token").await;
         assert_eq!(response.status(), 400, "{path}");
         let body = response.json::<serde_json::Value>().await.unwrap();
         assert_eq!(body["error"], "invalid_request", "{path}");
@@ -291,15 +284,7 @@ async fn the_consent_pages_refuse_in_pages() {
         response.headers()["content-type"].to_str().unwrap().starts_with("text/html")
             && response.headers()["cache-control"] == "no-store"
     };
-    // On a client of its own: the server answers before reading the whole body and closes the
-    // connection, which a shared pool could hand to the next request.
-    let oversized = reqwest::Client::new()
-        .post(format!("{}{page}/sign-in", app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("customer_id={CUSTOMER}&pad={}", "x".repeat(3 << 20)))
-        .send()
-        .await
-        .unwrap();
+    let oversized = post_oversized_form(&app, &format!("{page}/sign-in"), &format!("customer_id={CUSTOMER}")).await;
     assert!(oversized.status().is_client_error(), "{}", oversized.status());
     assert!(is_page(&oversized));
     assert!(oversized.text().await.unwrap().contains("보낸 내용이 너무 큽니다"));

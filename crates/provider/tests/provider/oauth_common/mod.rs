@@ -105,6 +105,28 @@ pub fn bank_account(num: &str, kind: &str, minus: bool, product: &str, sort: &st
     }
 }
 
+/// POSTs the form `head`, padded past the 2 MiB body limit, to `path` on a connection of its own.
+/// The server answers before it has read the whole body and closes the connection, so the client
+/// may still be writing when it does: that try fails in transport (a broken pipe), and a next one
+/// reads the answer.
+pub async fn post_oversized_form(app: &TestApp, path: &str, head: &str) -> reqwest::Response {
+    let body = format!("{head}&pad={}", "x".repeat(3 << 20));
+    let mut failures = Vec::new();
+    for _ in 0..10 {
+        let sent = reqwest::Client::new()
+            .post(format!("{}{path}", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) => return response,
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    panic!("no answer to an oversized form at {path}: {failures:?}");
+}
+
 pub fn http_no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
