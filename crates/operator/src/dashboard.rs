@@ -52,8 +52,8 @@ fn is_when(api: Option<&'static ApiSpec>, name: &str) -> bool {
 /// `…_amt`) with its thousands separated; anything else as sent.
 fn readable(api: Option<&'static ApiSpec>, name: &str, text: &str) -> String {
     let Some(field) = api.and_then(|a| field(&a.fields().response, name)) else { return text.to_owned() };
-    if let Some((_, label)) = field_codes(field).into_iter().find(|(code, _)| code == text) {
-        return label;
+    if let Some((_, label)) = field_codes(field).iter().find(|(code, _)| code == text) {
+        return label.clone();
     }
     match field.type_spec.as_str() {
         "Boolean" => match text {
@@ -227,7 +227,7 @@ struct Dashboards {
 }
 
 async fn dashboard(State(dashboards): State<Arc<Dashboards>>, Query(q): Query<DashboardQuery>) -> Response {
-    let shown = match dashboards.customers.knows(&q.customer).await {
+    let shown = match dashboards.customers.knows(&dashboards.store, &q.customer).await {
         Ok(true) => page(&dashboards.store, &q.customer).await.map(Some),
         Ok(false) => Ok(None),
         Err(e) => Err(e),
@@ -244,7 +244,7 @@ async fn dashboard(State(dashboards): State<Arc<Dashboards>>, Query(q): Query<Da
 
 /// `/dashboard?customer=ID`, for the customers `signed_in` to the operator and those who gave it a consent.
 pub fn routes(store: OperatorStore, signed_in: Vec<String>) -> Router {
-    let customers = KnownCustomers::new(store.clone(), signed_in);
+    let customers = KnownCustomers::new(signed_in);
     Router::new().route("/dashboard", get(dashboard)).with_state(Arc::new(Dashboards { store, customers }))
 }
 
@@ -257,8 +257,8 @@ mod tests {
         // 카드-001: card_type lists its codes in its note; is_consent is a Boolean.
         let cards = api("카드-001");
         let card_type = field(&cards.unwrap().fields().response, "card_type").unwrap();
-        let (code, name) = field_codes(card_type).into_iter().next().expect("card_type lists its codes");
-        assert_eq!(readable(cards, "card_type", &code), name);
+        let (code, name) = field_codes(card_type).first().expect("card_type lists its codes");
+        assert_eq!(&readable(cards, "card_type", code), name);
         assert_eq!(readable(cards, "is_consent", "true"), "예");
         assert_eq!(readable(cards, "is_consent", "false"), "아니오");
         assert_eq!(readable(cards, "no_such_field", "01"), "01");

@@ -214,9 +214,8 @@ pub fn code_violations(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Vi
                     }
                 }
                 Some(serde_json::Value::String(code)) => {
-                    let codes = listed_codes(field);
-                    if !codes.is_empty() && !codes.contains(code) {
-                        out.push(violation(&here, format!("{code:?} is not one of its codes ({})", codes.join(", "))));
+                    if let Some(problem) = unlisted_code(field, code) {
+                        out.push(violation(&here, problem));
                     }
                 }
                 _ => {}
@@ -313,33 +312,42 @@ pub fn note_code_names(note: &str) -> Vec<(String, String)> {
 
 /// The codes a field's values are, each with its name: those its note lists, or else those of the
 /// attachment's table its note points at ([`crate::attachments`]); none for a field of free values.
-pub fn field_codes(field: &Field) -> Vec<(String, String)> {
-    let listed = note_code_names(&field.note);
-    if !listed.is_empty() {
-        return listed;
-    }
-    crate::attachments::table_of(field).map(|table| table.codes.clone()).unwrap_or_default()
-}
-
-/// The codes of a field ([`field_codes`]), read once per field of the field data.
-fn listed_codes(field: &'static Field) -> &'static [String] {
-    static CODES: std::sync::LazyLock<rustc_hash::FxHashMap<usize, Vec<String>>> = std::sync::LazyLock::new(|| {
-        fn walk(fields: &'static [Field], out: &mut rustc_hash::FxHashMap<usize, Vec<String>>) {
+/// Read once per field of the field data: every value an import checks looks its field up here.
+pub fn field_codes(field: &'static Field) -> &'static [(String, String)] {
+    type ByField = rustc_hash::FxHashMap<usize, Vec<(String, String)>>;
+    static CODES: std::sync::LazyLock<ByField> = std::sync::LazyLock::new(|| {
+        fn walk(fields: &'static [Field], out: &mut ByField) {
             for field in fields {
-                let codes: Vec<String> = field_codes(field).into_iter().map(|(code, _)| code).collect();
+                let listed = note_code_names(&field.note);
+                let codes = if listed.is_empty() {
+                    crate::attachments::table_of(field).map(|table| table.codes.clone()).unwrap_or_default()
+                } else {
+                    listed
+                };
                 if !codes.is_empty() {
                     out.insert(std::ptr::from_ref(field) as usize, codes);
                 }
                 walk(&field.children, out);
             }
         }
-        let mut out = rustc_hash::FxHashMap::default();
+        let mut out = ByField::default();
         for api in crate::fields::all_fields() {
+            walk(&api.request, &mut out);
             walk(&api.response, &mut out);
         }
         out
     });
     CODES.get(&(std::ptr::from_ref(field) as usize)).map_or(&[], Vec::as_slice)
+}
+
+/// `"9999" is not one of its codes (1001, 1002, …)` where `field` has codes and `value` is none of them.
+fn unlisted_code(field: &'static Field, value: &str) -> Option<String> {
+    let codes = field_codes(field);
+    if codes.is_empty() || codes.iter().any(|(code, _)| code == value) {
+        return None;
+    }
+    let listed: Vec<&str> = codes.iter().map(|(code, _)| code.as_str()).collect();
+    Some(format!("{value:?} is not one of its codes ({})", listed.join(", ")))
 }
 
 /// Checks data an institution supplies for an API's answer (its records, `mydata import`): every
@@ -414,11 +422,10 @@ fn check_supplied_into(
             }
             (Some(_), "Object") => refuse(out, here, "must be a list".into()),
             (Some(Value::String(text)), spec) => {
-                let codes = listed_codes(field);
                 if let Err(problem) = check_value(spec, text) {
                     refuse(out, here, format!("{spec} {problem}"));
-                } else if !codes.is_empty() && !codes.contains(text) {
-                    refuse(out, here, format!("{spec} {text:?} is not one of its codes ({})", codes.join(", ")));
+                } else if let Some(problem) = unlisted_code(field, text) {
+                    refuse(out, here, format!("{spec} {problem}"));
                 }
             }
             (Some(_), spec) => refuse(out, here, format!("{spec} must be a string, number or boolean")),
