@@ -10,16 +10,16 @@ use std::sync::Arc;
 /// with an empty view as if it were theirs.
 #[derive(Clone)]
 pub struct KnownCustomers {
-    store: OperatorStore,
     signed_in: Arc<[String]>,
 }
 
 impl KnownCustomers {
-    pub fn new(store: OperatorStore, signed_in: Vec<String>) -> KnownCustomers {
-        KnownCustomers { store, signed_in: signed_in.into() }
+    pub fn new(signed_in: Vec<String>) -> KnownCustomers {
+        KnownCustomers { signed_in: signed_in.into() }
     }
 
-    pub async fn knows(&self, customer_id: &str) -> StoreResult<bool> {
-        Ok(self.signed_in.iter().any(|c| c == customer_id) || self.store.has_links(customer_id).await?)
+    /// Whether `customer_id` is one, by `store`'s links when not signed in.
+    pub async fn knows(&self, store: &OperatorStore, customer_id: &str) -> StoreResult<bool> {
+        Ok(self.signed_in.iter().any(|c| c == customer_id) || store.has_links(customer_id).await?)
     }
 }

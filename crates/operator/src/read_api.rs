@@ -65,7 +65,7 @@ async fn authenticate(State(api): App, request: Request, next: Next) -> Response
 /// The refusal of a request about someone who is not the operator's customer, so that an app's
 /// wrong ID is told apart from a customer with nothing collected.
 async fn refuse_unknown(api: &ReadApi, customer_id: &str) -> Option<Response> {
-    match api.customers.knows(customer_id).await {
+    match api.customers.knows(&api.store, customer_id).await {
         Ok(true) => None,
         Ok(false) => Some(refusal(StatusCode::NOT_FOUND, &format!("{customer_id} is not a customer of this operator"))),
         Err(e) => Some(store_failure(e)),
@@ -187,7 +187,7 @@ async fn leave(State(api): App, Path(customer_id): Path<String>) -> Response {
 /// withdrawals are revoked at providers through `client`.
 pub fn routes(store: OperatorStore, client: mydata_client::Client, secret: String, signed_in: Vec<String>) -> Router {
     let rights = Rights::new(store.clone(), client);
-    let customers = KnownCustomers::new(store.clone(), signed_in);
+    let customers = KnownCustomers::new(signed_in);
     let api = Arc::new(ReadApi { store, customers, rights, secret });
     Router::new()
         .route(&format!("{PREFIX}/customers/{{customer_id}}"), delete(leave))
