@@ -390,6 +390,10 @@ mod tests {
                 r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001","data":{"reg_date":"20200101","account_list":[{"account_num":"1","prod_name":"p","account_type":"9999","account_status":"01"}]}}"#,
                 "line 2: 은행-001 data.account_list[0].account_type: aN(4) \"9999\" is not one of its codes (1001, 1002,",
             ),
+            (
+                r#"{"org_code":"INVT000001","customer_id":"c1","api":"금투-003","key":{"account_num":"1"},"data":{"trans_dtime":"20261201093000","trans_type":"341","trans_type_detail":"매수","trans_amt":"1000"}}"#,
+                "line 2: 금투-003 data.trans_num: is required when trans_type is 321, 322, 341 or 342",
+            ),
             (r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001"}"#, "line 2: 은행-001 data: is required"),
             (
                 r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001","data":{},"extra":1}"#,

@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
 use mydata_spec::fields::Location;
+use mydata_spec::validate::field_codes;
 use mydata_spec::{KnownApi, RspCode};
 use mydata_store::{PortalOrg, ReceivedStatistics};
 use mydata_support::body::check_body;
@@ -81,38 +82,9 @@ async fn orgs(State(portal): State<Arc<Portal>>, headers: HeaderMap, query: Para
     let list = changed_orgs(&portal, since)
         .await?
         .iter()
-        .map(|(op, org)| org_entry(*op, &org.org_code, &org.org_type, &only_fields(&org.body, ORGS_FIELDS)))
+        .map(|(op, org)| org_entry(KnownApi::PortalOrgs, *op, &org.org_code, &org.org_type, &org.body))
         .collect();
     Ok(listing(now, list))
-}
-
-/// The 지원-002 fields of a stored body (the 지원-006-only ones left out).
-const ORGS_FIELDS: &[&str] = &[
-    "is_rcv_org",
-    "org_name",
-    "org_regno",
-    "corp_regno",
-    "serial_num",
-    "address",
-    "domain",
-    "domain_ip_cnt",
-    "domain_ip_list",
-    "relay_org_code",
-    "industry",
-    "auth_type",
-    "cert_issuer_dn",
-    "cert_oid",
-    "ip_cnt",
-    "ip_list",
-    "np_time_cnt",
-    "np_time_list",
-];
-
-fn only_fields(body: &Value, names: &[&str]) -> Value {
-    let map = body
-        .as_object()
-        .map(|m| m.iter().filter(|(k, _)| names.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect());
-    Value::Object(map.unwrap_or_default())
 }
 
 /// 지원-003: services changed since search_timestamp, grouped by operator. Only providers and
@@ -141,38 +113,6 @@ async fn services(State(portal): State<Arc<Portal>>, headers: HeaderMap, query: 
     Ok(listing(now, list))
 }
 
-/// What 지원-006 tells certification authorities about each kind of institution.
-fn for_ca(org: &PortalOrg, op: OpType) -> Value {
-    let mut entry = Map::new();
-    entry.insert("org_code".into(), org.org_code.clone().into());
-    entry.insert("op_type".into(), op.code().into());
-    entry.insert("org_type".into(), org.org_type.clone().into());
-    if op != OpType::Delete {
-        let kind = org.org_type.as_str();
-        let rules: [(&str, &[&str]); 6] = [
-            ("org_name", &["01", "02", "03", "04"]),
-            ("domain", &["01", "03", "04"]),
-            ("cp_code", &["01", "02", "04"]),
-            ("relay_org_code", &["02"]),
-            ("server_cert_issuer_dn", &["01", "04"]),
-            ("server_cert_subject_dn", &["01", "04"]),
-        ];
-        for (name, kinds) in rules {
-            if let Some(value) = org.body.get(name).filter(|_| kinds.contains(&kind)) {
-                entry.insert(name.into(), value.clone());
-            }
-        }
-        if matches!(kind, "01" | "04") {
-            // ip_cnt/ip_list are required for these kinds, so an empty list is still sent.
-            let ips = org.body.get("ip_list").cloned().unwrap_or_else(|| Value::Array(Vec::new()));
-            let count = ips.as_array().map_or(0, Vec::len);
-            entry.insert("ip_cnt".into(), count.to_string().into());
-            entry.insert("ip_list".into(), ips);
-        }
-    }
-    Value::Object(entry)
-}
-
 /// 지원-006: providers, operators and relays changed since search_timestamp, for CAs only.
 async fn orgs_for_ca(
     State(portal): State<Arc<Portal>>,
@@ -183,11 +123,14 @@ async fn orgs_for_ca(
     allowed(&org, &[org_type::CA_IDENTITY, org_type::CA_SIGNATURE], KnownApi::PortalOrgsForCa)?;
     let since = since(KnownApi::PortalOrgsForCa, query)?;
     let now = Utc::now().timestamp();
+    // "org_type here is limited to '01'–'04'": the codes its table lists.
+    let listed = KnownApi::PortalOrgsForCa.spec().fields().response_field("org_list");
+    let org_types = listed.and_then(|list| list.children.iter().find(|f| f.name == "org_type")).map(field_codes);
     let list = changed_orgs(&portal, since)
         .await?
         .iter()
-        .filter(|(_, o)| matches!(o.org_type.as_str(), "01" | "02" | "03" | "04"))
-        .map(|(op, o)| for_ca(o, *op))
+        .filter(|(_, o)| org_types.unwrap_or_default().iter().any(|(code, _)| *code == o.org_type))
+        .map(|(op, o)| org_entry(KnownApi::PortalOrgsForCa, *op, &o.org_code, &o.org_type, &o.body))
         .collect();
     Ok(listing(now, list))
 }

@@ -131,6 +131,7 @@ mod tests {
             type_spec: type_spec.into(),
             note: note.into(),
             children: Vec::new(),
+            conditions: Vec::new(),
         };
         let bank = field("account_type", "aN(4)", "see [첨부3] 계좌번호 별 구분 코드");
         assert_eq!(table_of(&bank).map(|t| t.length), Some(4));

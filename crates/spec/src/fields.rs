@@ -34,9 +34,88 @@ pub struct Field {
     pub note: String,
     #[serde(default)]
     pub children: Vec<Field>,
+    /// Where the note ties the field's presence to a sibling's code ("returned only when status
+    /// is '03'", "mandatory when trans_type is 321, …"), those rules; the table marks such fields N.
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+}
+
+/// A field's presence tied to the code of a field beside it in the same object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Condition {
+    /// The sibling whose value decides, e.g. `status`.
+    pub on: String,
+    /// The sibling's codes under which the rule applies, e.g. `["03"]`.
+    #[serde(rename = "is")]
+    pub codes: Vec<String>,
+    pub presence: Presence,
+}
+
+/// What a [`Condition`] asks of its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    /// Sent only when the sibling has one of the codes ("‘03’인 경우만 회신").
+    Only,
+    /// Sent whenever the sibling has one of the codes, and may be sent otherwise ("필수").
+    Required,
+    /// Sent when, and only when, the sibling has one of the codes ("01일 경우", "true 인 경우 회신").
+    Exactly,
+}
+
+impl Condition {
+    /// Whether the sibling's value in `object` (sent as a string, 첨부2) is one of the codes.
+    pub fn holds(&self, object: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let sibling = object.get(&self.on).and_then(serde_json::Value::as_str);
+        sibling.is_some_and(|value| self.codes.iter().any(|code| code == value))
+    }
+
+    /// Whether the field must be sent (`Some(true)`), must not be (`Some(false)`), or may be
+    /// either, when the sibling's codes do (`holds`) or do not apply.
+    pub fn demands(&self, holds: bool) -> Option<bool> {
+        match (self.presence, holds) {
+            (Presence::Required | Presence::Exactly, true) => Some(true),
+            (Presence::Only | Presence::Exactly, false) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The problem with the field being `present` or not in `object`, in words:
+    /// `is sent only when status is 03`, `is required when trans_type is 321, 322, 341 or 342`.
+    pub fn problem(&self, present: bool, object: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        let codes = match self.codes.as_slice() {
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+            [] => String::new(),
+        };
+        match self.demands(self.holds(object)) {
+            Some(true) if !present => Some(format!("is required when {} is {codes}", self.on)),
+            Some(false) if present => Some(format!("is sent only when {} is {codes}", self.on)),
+            _ => None,
+        }
+    }
 }
 
 impl Field {
+    /// The first of the field's conditions that `present` (whether it is sent) breaks in `object`.
+    pub fn condition_problem(
+        &self,
+        present: bool,
+        object: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<String> {
+        self.conditions.iter().find_map(|condition| condition.problem(present, object))
+    }
+
+    /// Whether a condition of the field forbids sending it in `object`.
+    pub fn withheld(&self, object: &serde_json::Map<String, serde_json::Value>) -> bool {
+        self.conditions.iter().any(|condition| condition.demands(condition.holds(object)) == Some(false))
+    }
+
+    /// Whether a condition of the field requires sending it in `object`.
+    pub fn demanded(&self, object: &serde_json::Map<String, serde_json::Value>) -> bool {
+        self.conditions.iter().any(|condition| condition.demands(condition.holds(object)) == Some(true))
+    }
+
     /// The only value the standard allows, where the note says so ("fixed value 'code'"), and not
     /// only in some case ("2nd integrated authentication: fixed value '99991231'").
     pub fn fixed_value(&self) -> Option<&str> {
@@ -162,5 +241,41 @@ mod tests {
         let bills = fields("카드-004").unwrap();
         assert!(bills.request_field("from_month").unwrap().is_month());
         assert!(!bills.request_field("limit").unwrap().is_month());
+    }
+
+    /// A condition names a field beside it and codes that field can have (its listed codes, or a
+    /// Boolean's two values), and only a field the table marks N carries one.
+    #[test]
+    fn conditions_name_a_sibling_and_its_codes() {
+        fn walk(api: &str, fields: &'static [Field], found: &mut Vec<String>) {
+            for field in fields {
+                walk(api, &field.children, found);
+                for condition in &field.conditions {
+                    let sibling = fields.iter().find(|f| f.name == condition.on);
+                    let sibling =
+                        sibling.unwrap_or_else(|| panic!("{api} {}: no sibling {}", field.name, condition.on));
+                    let codes: Vec<&str> = match sibling.type_spec.as_str() {
+                        "Boolean" => vec!["true", "false"],
+                        _ => crate::validate::field_codes(sibling).iter().map(|(code, _)| code.as_str()).collect(),
+                    };
+                    for code in &condition.codes {
+                        assert!(
+                            codes.contains(&code.as_str()),
+                            "{api} {}: {code} is not a code of {}",
+                            field.name,
+                            sibling.name
+                        );
+                    }
+                    assert!(!field.required, "{api} {}: a required field has no condition", field.name);
+                    found.push(format!("{api} {} {}", field.name, condition.on));
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for api in all_fields() {
+            walk(&api.id, &api.response, &mut found);
+        }
+        found.sort();
+        assert_eq!(found.len(), 47, "the rules transcribed (docs/spec-decisions.md): {found:?}");
     }
 }

@@ -2,7 +2,7 @@
 //! `F(18,3)`, `DATE`, `DTIME|DATE`, …), and a whole request against an API's request fields.
 
 use crate::fields::{Field, Location};
-use crate::types::{Amount, DTime, Date, Month, SearchTimestamp};
+use crate::types::{Amount, BusinessNumber, DTime, Date, Month, SearchTimestamp};
 use std::collections::HashMap;
 
 /// One value that broke its field's rule.
@@ -183,8 +183,9 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
 }
 
 /// Checks a success response body (as sent: every value a string, 첨부2) against the API's response
-/// fields: every required field present, every present field of its type and length, recursively
-/// into each item of a list. Paths name the item, e.g. `trans_list[3].trans_amt`. Codes are
+/// fields: every required field present, every present field of its type and length, and a field
+/// whose presence hangs on a sibling's code ([`crate::fields::Condition`]s) sent as that code says,
+/// recursively into each item of a list. Paths name the item, e.g. `trans_list[3].trans_amt`. Codes are
 /// [`code_violations`]'s.
 ///
 /// Headers are not part of the body and are not checked here. `next_page`/`search_timestamp` are
@@ -235,6 +236,9 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
     };
     for field in fields {
         let here = if path.is_empty() { field.name.clone() } else { format!("{path}.{}", field.name) };
+        if let Some(problem) = field.condition_problem(map.contains_key(&field.name), map) {
+            out.push(violation(&here, problem));
+        }
         match (map.get(&field.name), field.type_spec.as_str()) {
             (None, _) if field.required => out.push(violation(&here, "is required")),
             (None, _) => {}
@@ -245,6 +249,12 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
                 }
             }
             (Some(_), "Object") => out.push(violation(&here, "must be a list")),
+            // 지원-002's org_regno is written with its dashes, whatever its aN(12) says (types.rs).
+            (Some(Value::String(text)), _) if field.name == BusinessNumber::FIELD => {
+                if let Err(problem) = BusinessNumber::check(text) {
+                    out.push(violation(&here, problem.to_string()));
+                }
+            }
             (Some(Value::String(text)), spec) => {
                 if let Err(problem) = check_value(spec, text) {
                     out.push(violation(&here, format!("{problem} (type {spec}, got {text:?})")));
@@ -297,7 +307,8 @@ pub fn note_codes(note: &str) -> Vec<String> {
 /// (`("02", "체크(직불포함)")`), for people reading the values.
 pub fn note_code_names(note: &str) -> Vec<(String, String)> {
     let labelled = note.split_once("Codes:").or_else(|| note.split_once("Code:")).map(|(_, list)| list);
-    let Some(list) = labelled.or_else(|| note.find("01: ").map(|at| &note[at..])) else { return Vec::new() };
+    let first = note.find("01: ").or_else(|| note.find("'01': "));
+    let Some(list) = labelled.or_else(|| first.map(|at| &note[at..])) else { return Vec::new() };
     list.split([',', ';'])
         .filter_map(|piece| {
             let (code, name) = piece.trim().split_once(':')?;
@@ -353,7 +364,7 @@ fn unlisted_code(field: &'static Field, value: &str) -> Option<String> {
 /// Checks data an institution supplies for an API's answer (its records, `mydata import`): every
 /// field a field of `fields`, every required one present, every value a string (numbers and booleans
 /// made strings before) of its type and length and, where the field's note lists codes, one of them,
-/// recursively into list items. Fields named in `skip`
+/// a field whose presence hangs on a sibling's code sent as that code says, recursively into list items. Fields named in `skip`
 /// are the provider's to add and may not be given. A problem reads `aN(20) longer than 20`: the type
 /// as the table writes it, then the rule broken.
 pub fn check_supplied(
@@ -411,6 +422,10 @@ fn check_supplied_into(
     }
     for field in fields.iter().filter(|f| !skip.contains(&f.name.as_str())) {
         let here = Place::Member(&place, &field.name);
+        let present = map.get(&field.name).is_some_and(|value| !value.is_null());
+        if let Some(problem) = field.condition_problem(present, map) {
+            refuse(out, here, problem);
+        }
         match (map.get(&field.name), field.type_spec.as_str()) {
             (None | Some(Value::Null), _) if field.required => refuse(out, here, "is required".into()),
             (None | Some(Value::Null), _) => {}
@@ -601,12 +616,95 @@ mod tests {
         );
     }
 
+    /// 금투-003's rules: "trans_num must be sent when trans_type is 321 (입고), 322 (출고), 341 (매수)
+    /// or 342 (매도)", trans_amt for 301–303, 311, 312, 341 and 342; nothing forbids either otherwise.
+    #[test]
+    fn supplied_entries_carry_the_fields_their_codes_require() {
+        let api = crate::catalogue::api("금투-003").unwrap();
+        let entry_fields: Vec<&'static Field> =
+            api.fields().response_field("trans_list").unwrap().children.iter().collect();
+        let entry = |trans_type: &str, extra: serde_json::Value| {
+            let mut entry = serde_json::json!({"trans_dtime": "20240105093000", "trans_type": trans_type,
+                                               "trans_type_detail": "매수"});
+            entry.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            entry
+        };
+        let problems = |value: &serde_json::Value| -> Vec<String> {
+            check_supplied(&entry_fields, &[], value, "").into_iter().map(|v| v.to_string()).collect()
+        };
+        assert_eq!(
+            problems(&entry("341", serde_json::json!({}))),
+            [
+                "trans_num: is required when trans_type is 321, 322, 341 or 342",
+                "trans_amt: is required when trans_type is 301, 302, 303, 311, 312, 341 or 342",
+            ]
+        );
+        assert_eq!(
+            problems(&entry("342", serde_json::json!({"trans_amt": "1000"}))),
+            ["trans_num: is required when trans_type is 321, 322, 341 or 342"]
+        );
+        assert!(problems(&entry("341", serde_json::json!({"trans_num": "10", "trans_amt": "1000"}))).is_empty());
+        assert!(problems(&entry("321", serde_json::json!({"trans_num": "10"}))).is_empty(), "입고 moves no cash");
+        assert!(
+            problems(&entry("301", serde_json::json!({"trans_amt": "1000", "trans_num": "1"}))).is_empty(),
+            "a quantity beside a deposit is the provider's discretion"
+        );
+    }
+
+    /// "modified_amt: 결제상태(코드)가 '03'인 경우만 회신" (카드-008) and "fnd_cycle, add_cycle:
+    /// is_scheduled="true" 인 경우 회신" (공통-002) bind answers too.
+    #[test]
+    fn answers_send_a_field_tied_to_a_code_only_as_the_code_says() {
+        let approvals = crate::catalogue::api("카드-008").unwrap();
+        let approval = |status: &str, modified: Option<&str>| {
+            let mut item = serde_json::json!({"approved_num": "12345678", "approved_dtime": "20240105093000",
+                "status": status, "pay_type": "01", "approved_amt": "10000"});
+            if let Some(amount) = modified {
+                item["modified_amt"] = amount.into();
+            }
+            serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "approved_cnt": "1", "approved_list": [item]})
+        };
+        let problems = |api, body: &serde_json::Value| -> Vec<String> {
+            check_response(api, body).into_iter().map(|v| v.to_string()).collect()
+        };
+        assert!(problems(approvals, &approval("03", Some("9000"))).is_empty());
+        assert!(problems(approvals, &approval("03", None)).is_empty(), "only: not required");
+        assert_eq!(
+            problems(approvals, &approval("01", Some("9000"))),
+            ["approved_list[0].modified_amt: is sent only when status is 03"]
+        );
+
+        let consent = crate::catalogue::api("공통-002").unwrap();
+        let terms = |scheduled: &str, cycle: Option<&str>| {
+            let mut body = serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "is_scheduled": scheduled,
+                "end_date": "20250101", "purpose": "자산관리", "period": "20250101"});
+            if let Some(cycle) = cycle {
+                body["fnd_cycle"] = cycle.into();
+                body["add_cycle"] = cycle.into();
+            }
+            body
+        };
+        let cycles =
+            |body| -> Vec<String> { problems(consent, &body).into_iter().filter(|p| p.contains("_cycle")).collect() };
+        assert!(cycles(terms("true", Some("1/w"))).is_empty());
+        assert!(cycles(terms("false", None)).is_empty());
+        assert_eq!(
+            cycles(terms("false", Some("1/w"))),
+            ["fnd_cycle: is sent only when is_scheduled is true", "add_cycle: is sent only when is_scheduled is true"]
+        );
+        assert_eq!(
+            cycles(terms("true", None)),
+            ["fnd_cycle: is required when is_scheduled is true", "add_cycle: is required when is_scheduled is true"]
+        );
+    }
+
     #[test]
     fn codes_are_read_from_notes() {
         assert_eq!(note_codes("Kind of card. Codes: 01: 신용, 02: 체크(직불포함), 03: 소액."), ["01", "02", "03"]);
         assert_eq!(note_codes("Cycle. Codes: 1M: 매월, 3M: 3개월"), ["1M", "3M"]);
         assert_eq!(note_codes("Payment term type: 01: 일시납, 02: 분납"), ["01", "02"]);
         assert_eq!(note_codes("Transaction type. 01: 실행, 02: 상환, 99: 기타"), ["01", "02", "99"]);
+        assert_eq!(note_codes("Institution type code: '01': 정보제공자, '03': 마이데이터사업자"), ["01", "03"]);
         assert!(note_codes("No list here").is_empty());
     }
 

@@ -1,6 +1,7 @@
 //! The registry payloads: 지원-002/006 institutions and 지원-003 services, as the portal writes them
 //! and as participants read them.
 
+use mydata_spec::KnownApi;
 use serde_json::{Map, Value, json};
 use std::net::IpAddr;
 
@@ -65,18 +66,45 @@ pub mod org_type {
     }
 }
 
-/// One entry of a 지원-002 org_list: a deleted one carries only its identity (op_type 'D' rows).
-pub fn org_entry(op: OpType, org_code: &str, org_type: &str, body: &Value) -> Value {
+/// One entry of a 지원-002 org_list (`api` [`KnownApi::PortalOrgs`]) or 지원-006 org_list
+/// ([`KnownApi::PortalOrgsForCa`]): its identity, and of the stored `body` the fields of that table
+/// the kind of institution has (the fields' conditions on org_type: industry only for providers, …).
+/// A deleted one carries only its identity (op_type 'D' rows). A list a condition requires of the
+/// kind is sent empty when the institution has none (지원-006 ip_list for 01 and 04).
+pub fn org_entry(api: KnownApi, op: OpType, org_code: &str, org_type: &str, body: &Value) -> Value {
     let mut entry = Map::new();
     entry.insert("op_type".into(), op.code().into());
     entry.insert("org_code".into(), org_code.into());
     entry.insert("org_type".into(), org_type.into());
-    if let (true, Value::Object(fields)) = (op != OpType::Delete, body) {
-        for (name, value) in fields {
-            entry.entry(name.clone()).or_insert_with(|| value.clone());
-        }
+    if op == OpType::Delete {
+        return Value::Object(entry);
     }
+    let table = api.spec().fields().response_field("org_list").map_or(&[][..], |list| &list.children);
+    let sent: Vec<(String, Value)> = table
+        .iter()
+        .filter(|field| !entry.contains_key(&field.name) && !field.withheld(&entry))
+        .filter_map(|field| match body.get(&field.name) {
+            Some(value) => Some((field.name.clone(), value.clone())),
+            None if field.demanded(&entry) && field.type_spec == "Object" => {
+                Some((field.name.clone(), Value::Array(Vec::new())))
+            }
+            None => None,
+        })
+        .collect();
+    entry.extend(sent);
+    count_lists(&mut entry);
     Value::Object(entry)
+}
+
+/// Sets each `<x>_cnt` beside an `<x>_list` of the entry to the list's length.
+fn count_lists(entry: &mut Map<String, Value>) {
+    let counts: Vec<(String, usize)> = entry
+        .iter()
+        .filter_map(|(name, value)| Some((format!("{}_cnt", name.strip_suffix("_list")?), value.as_array()?.len())))
+        .collect();
+    for (count, length) in counts {
+        entry.insert(count, Value::String(length.to_string()));
+    }
 }
 
 /// One entry of a 지원-003 service_list.
@@ -206,6 +234,36 @@ impl RegistryService {
 mod tests {
     use super::*;
 
+    /// ch.7: "industry … only for providers (org_type '01' or '02')", "cert_issuer_dn and cert_oid are
+    /// sent only for org_type '05'", 지원-006 "ip_cnt, ip_list … for '01' and '04' only".
+    #[test]
+    fn an_entry_carries_the_fields_its_kind_of_institution_has() {
+        let body = json!({"org_name": "은행", "industry": "bank", "cert_issuer_dn": "yessign", "cp_code": "CP1",
+                          "domain": "api.example", "server_cert_issuer_dn": "cn=CA"});
+        let orgs = |org_type| org_entry(KnownApi::PortalOrgs, OpType::Insert, "ORG0000001", org_type, &body);
+        let bank = orgs("01");
+        assert_eq!((bank["industry"].as_str(), bank["domain"].as_str()), (Some("bank"), Some("api.example")));
+        assert!(bank.get("cert_issuer_dn").is_none() && bank.get("cp_code").is_none(), "{bank}");
+        let operator = orgs("03");
+        assert!(operator.get("industry").is_none(), "{operator}");
+        assert_eq!(orgs("05")["cert_issuer_dn"], "yessign");
+        assert!(orgs("02").get("domain").is_none(), "relay users have no domain of their own");
+
+        let for_ca = |org_type| org_entry(KnownApi::PortalOrgsForCa, OpType::Insert, "ORG0000001", org_type, &body);
+        let bank = for_ca("01");
+        assert_eq!((bank["cp_code"].as_str(), bank["server_cert_issuer_dn"].as_str()), (Some("CP1"), Some("cn=CA")));
+        assert_eq!((bank["ip_cnt"].as_str(), bank["ip_list"].as_array().map(Vec::len)), (Some("0"), Some(0)));
+        assert!(bank.get("industry").is_none(), "지원-002's fields are not 지원-006's");
+        let operator = for_ca("03");
+        assert!(operator.get("cp_code").is_none() && operator.get("ip_list").is_none(), "{operator}");
+        assert_eq!(operator["domain"], "api.example");
+        for (org_type, entry) in [("01", bank), ("03", operator)] {
+            let answer = json!({"rsp_code": "00000", "rsp_msg": "성공", "org_cnt": "1", "org_list": [entry]});
+            let problems = mydata_spec::validate::check_response(KnownApi::PortalOrgsForCa.spec(), &answer);
+            assert!(problems.is_empty(), "{org_type}: {problems:?}");
+        }
+    }
+
     #[test]
     fn op_type_follows_the_callers_last_look() {
         assert_eq!(OpType::since(0, 10, 10, None), Some(OpType::Insert));
@@ -228,10 +286,10 @@ mod tests {
     fn deleted_entries_carry_only_their_identity() {
         let body = json!({"org_name": "한빛은행", "industry": "bank"});
         assert_eq!(
-            org_entry(OpType::Delete, "BANK000001", "01", &body),
+            org_entry(KnownApi::PortalOrgs, OpType::Delete, "BANK000001", "01", &body),
             json!({"op_type": "D", "org_code": "BANK000001", "org_type": "01"})
         );
-        let entry = org_entry(OpType::Insert, "BANK000001", "01", &body);
+        let entry = org_entry(KnownApi::PortalOrgs, OpType::Insert, "BANK000001", "01", &body);
         let parsed = RegistryOrg::from_entry(&entry).unwrap();
         assert_eq!(parsed.industry(), Some("bank"));
         assert_eq!(parsed.op_type, OpType::Insert);

@@ -209,11 +209,11 @@ pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, mon
         } else {
             item.insert("trans_dtime".into(), when);
         }
+        // Only a correction has a modified_amt (the field's condition, kept by `values::object`);
+        // here every correction has one, for its bill.
         if status == "03" {
             let amount = whole(item, "modified_amt").or_else(|| whole(item, "approved_amt")).unwrap_or(0);
             item.insert("modified_amt".into(), json!(amount.to_string()));
-        } else {
-            item.remove("modified_amt");
         }
         let credit = item.get("pay_type").and_then(Value::as_str) == Some("01");
         let installments = match (credit, item.contains_key("total_install_cnt")) {

@@ -544,6 +544,12 @@ pub fn value(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
     if !field.required && rng.gen_bool(0.1) {
         return None;
     }
+    made_value(ctx, field, rng)
+}
+
+/// A value for `field` that satisfies its type; `None` only for an optional field no value of its
+/// plan satisfies.
+fn made_value(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
     let made;
     let plan = match PLANS.get(&field_id(field)) {
         Some(plan) => plan,
@@ -557,7 +563,8 @@ pub fn value(ctx: &Context, field: &Field, rng: &mut StdRng) -> Option<String> {
     plan.rule.accepts(&value).then_some(value).or_else(|| field.required.then(|| "0".to_owned()))
 }
 
-/// An object of `fields` with lists of 1–3 items and each `X_cnt` equal to its `X_list`'s length.
+/// An object of `fields` with lists of 1–3 items, each `X_cnt` equal to its `X_list`'s length, and
+/// the fields whose presence hangs on a sibling's code (`Field::conditions`) present as they say.
 pub fn object<'f>(
     ctx: &Context,
     fields: impl IntoIterator<Item = &'f Field, IntoIter: Clone>,
@@ -565,12 +572,22 @@ pub fn object<'f>(
 ) -> Map<String, Value> {
     let fields = fields.into_iter();
     let mut map = Map::with_capacity(fields.size_hint().0);
-    for field in fields {
+    for field in fields.clone() {
         if field.type_spec == "Object" {
             let items: Vec<Value> =
                 (0..rng.gen_range(1..=3)).map(|_| Value::Object(object(ctx, &field.children, rng))).collect();
             map.insert(field.name.clone(), Value::Array(items));
         } else if let Some(v) = value(ctx, field, rng) {
+            map.insert(field.name.clone(), Value::String(v));
+        }
+    }
+    for field in fields.filter(|field| !field.conditions.is_empty()) {
+        if field.withheld(&map) {
+            map.remove(&field.name);
+        } else if field.demanded(&map)
+            && !map.contains_key(&field.name)
+            && let Some(v) = made_value(ctx, field, rng)
+        {
             map.insert(field.name.clone(), Value::String(v));
         }
     }

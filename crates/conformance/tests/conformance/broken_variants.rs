@@ -59,6 +59,15 @@ async fn a_number_where_the_standard_wants_a_string_fails_its_api() {
     assert!(reason.contains("must be sent as a string"), "{reason}");
 }
 
+/// 공통-002 sends fnd_cycle "is_scheduled=“true” 인 경우" (the suite's consent is a scheduled one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_its_sibling_s_code_requires_missing_fails_its_api() {
+    let report =
+        bank_through_proxy(|_| Some(breaking("공통-002", Fault::DropField { field: "fnd_cycle".into() }))).await;
+    let reason = assert_only_failure(&report, "공통-002", "response-fields");
+    assert!(reason.contains("fnd_cycle: is required when is_scheduled is true"), "{reason}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_code_outside_its_list_fails_its_api() {
     let fault = Fault::SetItemField { list: "card_list".into(), field: "card_type".into(), value: "07".into() };

@@ -3,7 +3,8 @@
 
 use mydata_portal::registry_file::{RegistryFile, import};
 use mydata_portal::{Portal, router};
-use mydata_spec::{IssuerType, TranId};
+use mydata_spec::validate::{check_response, unnamed_fields};
+use mydata_spec::{IssuerType, KnownApi, TranId};
 use mydata_store::CallStats;
 use mydata_store::testing::TestDatabase;
 use mydata_store::{Backend, SqlStore, prelude::*};
@@ -229,6 +230,8 @@ async fn org_registry_reports_inserts_changes_and_deletions_since_the_search_tim
         assert_eq!(bank["domain_ip_list"][1]["domain_ip"], "203.0.113.11:443");
         assert_eq!(bank["np_time_list"][0]["np_time"], "0000:0600");
         assert!(bank.get("cp_code").is_none(), "지원-006 fields are not in 지원-002");
+        assert_eq!(check_response(KnownApi::PortalOrgs.spec(), &first), [], "{first}");
+        assert_eq!(unnamed_fields(KnownApi::PortalOrgs.spec(), &first), [], "{first}");
         assert!(bank.get("support_client_id").is_none(), "credentials are never listed");
         let since = first["search_timestamp"].as_str().unwrap().to_owned();
         assert_eq!(since.len(), 14);
@@ -330,6 +333,8 @@ async fn certification_authorities_get_their_own_view_of_the_registry() {
         let operator = entry(&body, "OPERAT0001").unwrap();
         assert!(operator.get("ip_list").is_none() && operator.get("cp_code").is_none());
         assert_eq!(operator["domain"], "api.moneyplanner.example");
+        assert_eq!(check_response(KnownApi::PortalOrgsForCa.spec(), &body), [], "{body}");
+        assert_eq!(unnamed_fields(KnownApi::PortalOrgsForCa.spec(), &body), [], "{body}");
 
         let (status, body) = portal.get("/mgmts/orgs_for_ca?search_timestamp=0", &portal.token(BANK).await).await;
         assert_eq!((status, body["rsp_code"].as_str().unwrap()), (403, "40301"));
