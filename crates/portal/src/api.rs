@@ -11,13 +11,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
 use mydata_spec::fields::Location;
-use mydata_spec::validate::field_codes;
 use mydata_spec::{KnownApi, RspCode};
 use mydata_store::{PortalOrg, ReceivedStatistics};
 use mydata_support::body::check_body;
 use mydata_support::oauth;
 use mydata_support::participant::{checked_params, query_params, success};
-use mydata_support::registry::{OpType, org_entry, org_type, service_entry};
+use mydata_support::registry::{OpType, listed_for_ca, org_entry, org_type, service_entry};
 use mydata_support::statistics::week_before;
 use mydata_support::time::{parse_search_timestamp, search_timestamp};
 use mydata_web::ApiError;
@@ -123,13 +122,10 @@ async fn orgs_for_ca(
     allowed(&org, &[org_type::CA_IDENTITY, org_type::CA_SIGNATURE], KnownApi::PortalOrgsForCa)?;
     let since = since(KnownApi::PortalOrgsForCa, query)?;
     let now = Utc::now().timestamp();
-    // "org_type here is limited to '01'–'04'": the codes its table lists.
-    let listed = KnownApi::PortalOrgsForCa.spec().fields().response_field("org_list");
-    let org_types = listed.and_then(|list| list.children.iter().find(|f| f.name == "org_type")).map(field_codes);
     let list = changed_orgs(&portal, since)
         .await?
         .iter()
-        .filter(|(_, o)| org_types.unwrap_or_default().iter().any(|(code, _)| *code == o.org_type))
+        .filter(|(_, o)| listed_for_ca(&o.org_type))
         .map(|(op, o)| org_entry(KnownApi::PortalOrgsForCa, *op, &o.org_code, &o.org_type, &o.body))
         .collect();
     Ok(listing(now, list))

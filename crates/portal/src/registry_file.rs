@@ -8,7 +8,7 @@ use mydata_spec::types::{BusinessNumber, OrgCode};
 use mydata_spec::validate::check_value;
 use mydata_spec::{Industry, KnownApi};
 use mydata_store::{PortalOrg, PortalService, Store, StoreError};
-use mydata_support::registry::org_type;
+use mydata_support::registry::{OpType, listed_for_ca, org_entry, org_type};
 use mydata_support::secret::hash_client_secret;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -197,13 +197,13 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
             }
         }
         (None, true) => problems.push("an information provider needs its industry".into()),
-        (Some(_), false) => problems.push("only information providers (org_type 01, 02) have an industry".into()),
-        (None, false) => {}
+        // Others' are refused with every field their kind never sends, below.
+        (_, false) => {}
     }
     if let Some(auth_type) = &org.auth_type
-        && (!provider || !matches!(auth_type.as_str(), "01" | "03"))
+        && !matches!(auth_type.as_str(), "01" | "03")
     {
-        problems.push("auth_type is 01 or 03, for information providers only".into());
+        problems.push("auth_type is 01 or 03".into());
     }
     if let Some(domain) = &org.domain {
         typed(&mut problems, KnownApi::PortalOrgs, "domain", domain);
@@ -241,8 +241,6 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
             }
             Ok(_) => {}
         }
-    } else if !org.np_times.is_empty() {
-        problems.push("only information providers have np_times".into());
     }
     if let Some(Err(problem)) = org.org_regno.as_deref().map(BusinessNumber::check) {
         problems.push(problem.to_string());
@@ -267,6 +265,7 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
             typed(&mut problems, KnownApi::PortalOrgsForCa, name, value);
         }
     }
+    problems.extend(never_sent(org));
     match (&org.support_client_id, &org.support_client_secret) {
         (Some(id), Some(secret)) => {
             typed(&mut problems, KnownApi::PortalToken, "client_id", id);
@@ -278,6 +277,41 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
         _ => problems.push("support_client_id and support_client_secret go together".into()),
     }
     problems
+}
+
+/// The fields of the entry that no registry answer would carry for its kind of institution: those
+/// the conditions of 지원-002's table, and of 지원-006's where it lists the kind, withhold
+/// (`industry` of an operator, `cert_issuer_dn` of a bank, `cp_code` of a CA), each with the rule:
+/// `cert_issuer_dn: is sent only when org_type is 05`.
+fn never_sent(org: &OrgEntry) -> Vec<String> {
+    let body = org_body(org);
+    let tables = [KnownApi::PortalOrgs, KnownApi::PortalOrgsForCa];
+    let answers: Vec<Value> = tables
+        .iter()
+        .filter(|api| **api != KnownApi::PortalOrgsForCa || listed_for_ca(&org.org_type))
+        .map(|api| org_entry(*api, OpType::Insert, &org.org_code, &org.org_type, &body))
+        .collect();
+    let kind = Map::from_iter([
+        ("op_type".to_owned(), Value::from(OpType::Insert.code())),
+        ("org_type".to_owned(), Value::from(org.org_type.as_str())),
+    ]);
+    let unsent = body.as_object().into_iter().flatten().map(|(name, _)| name).filter(|name| {
+        // Counts follow their lists; a list is named as the file writes it.
+        !name.ends_with("_cnt") && answers.iter().all(|answer| answer.get(name.as_str()).is_none())
+    });
+    unsent
+        .map(|name| {
+            let field = tables.iter().find_map(|api| find_field(&api.spec().fields().response, name));
+            let rule = field.and_then(|field| field.condition_problem(true, &kind));
+            let written = match name.as_str() {
+                "domain_ip_list" => "domain_ips",
+                "ip_list" => "ips",
+                "np_time_list" => "np_times",
+                other => other,
+            };
+            format!("{written}: {}", rule.unwrap_or_else(|| format!("is not sent for org_type {}", org.org_type)))
+        })
+        .collect()
 }
 
 fn service_problems(service: &ServiceEntry) -> Vec<String> {

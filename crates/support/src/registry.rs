@@ -2,6 +2,7 @@
 //! and as participants read them.
 
 use mydata_spec::KnownApi;
+use mydata_spec::validate::field_codes;
 use serde_json::{Map, Value, json};
 use std::net::IpAddr;
 
@@ -94,6 +95,14 @@ pub fn org_entry(api: KnownApi, op: OpType, org_code: &str, org_type: &str, body
     entry.extend(sent);
     count_lists(&mut entry);
     Value::Object(entry)
+}
+
+/// Whether 지원-006 lists institutions of `org_type` ("org_type here is limited to '01'–'04'":
+/// the codes its table's org_type lists).
+pub fn listed_for_ca(org_type: &str) -> bool {
+    let list = KnownApi::PortalOrgsForCa.spec().fields().response_field("org_list");
+    let field = list.and_then(|list| list.children.iter().find(|field| field.name == "org_type"));
+    field.is_some_and(|field| field_codes(field).iter().any(|(code, _)| code == org_type))
 }
 
 /// Sets each `<x>_cnt` beside an `<x>_list` of the entry to the list's length.

@@ -497,12 +497,23 @@ fn registry_files_with_mistakes_are_refused_with_every_problem_named() {
         np_times = ["0000:0100"]
         domain_ips = ["300.1.1.1"]
 
+        cert_issuer_dn = "yessign"
+
         [[org]]
         org_code = "OPERAT0001"
         org_type = "09"
         org_name = "사업자"
         domain = "api.example"
         support_client_id = "only-id"
+
+        [[org]]
+        org_code = "OPERAT0002"
+        org_type = "03"
+        org_name = "사업자"
+        domain = "api.example"
+        industry = "bank"
+        np_times = ["0000:0600"]
+        cp_code = "CP0000000001"
 
         [[service]]
         org_code = "OPERAT0001"
@@ -523,6 +534,10 @@ fn registry_files_with_mistakes_are_refused_with_every_problem_named() {
         "support_client_id and support_client_secret go together",
         "org_code OPERAT0001 is not a MyData operator",
         "redirect_uri \"not a url\"",
+        "org bank1: cert_issuer_dn: is sent only when org_type is 05",
+        "org OPERAT0002: industry: is sent only when org_type is 01 or 02",
+        "org OPERAT0002: np_times: is sent only when org_type is 01 or 02",
+        "org OPERAT0002: cp_code: is sent only when org_type is 01, 02 or 04",
     ] {
         assert!(problems.contains(expected), "missing {expected:?} in:\n{problems}");
     }
