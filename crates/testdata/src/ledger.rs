@@ -203,14 +203,12 @@ pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, mon
             _ => None,
         };
         let status = item.get("status").and_then(Value::as_str).unwrap_or("01").to_owned();
-        let when = item.get("approved_dtime").cloned().unwrap_or_else(|| json!(row.occurred));
-        if status == "01" {
-            item.remove("trans_dtime");
-        } else {
+        // Only cancellations and corrections have a trans_dtime, only corrections a modified_amt (the
+        // fields' conditions, kept by `values::object`); here every one has them, for its bill.
+        if status != "01" {
+            let when = item.get("approved_dtime").cloned().unwrap_or_else(|| json!(row.occurred));
             item.insert("trans_dtime".into(), when);
         }
-        // Only a correction has a modified_amt (the field's condition, kept by `values::object`);
-        // here every correction has one, for its bill.
         if status == "03" {
             let amount = whole(item, "modified_amt").or_else(|| whole(item, "approved_amt")).unwrap_or(0);
             item.insert("modified_amt".into(), json!(amount.to_string()));
