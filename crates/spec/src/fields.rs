@@ -65,14 +65,14 @@ pub enum Presence {
 
 impl Condition {
     /// Whether the sibling's value in `object` (sent as a string, 첨부2) is one of the codes.
-    pub fn holds(&self, object: &serde_json::Map<String, serde_json::Value>) -> bool {
+    fn holds(&self, object: &serde_json::Map<String, serde_json::Value>) -> bool {
         let sibling = object.get(&self.on).and_then(serde_json::Value::as_str);
         sibling.is_some_and(|value| self.codes.iter().any(|code| code == value))
     }
 
     /// Whether the field must be sent (`Some(true)`), must not be (`Some(false)`), or may be
     /// either, when the sibling's codes do (`holds`) or do not apply.
-    pub fn demands(&self, holds: bool) -> Option<bool> {
+    fn demands(&self, holds: bool) -> Option<bool> {
         match (self.presence, holds) {
             (Presence::Required | Presence::Exactly, true) => Some(true),
             (Presence::Only | Presence::Exactly, false) => Some(false),
@@ -82,7 +82,7 @@ impl Condition {
 
     /// The problem with the field being `present` or not in `object`, in words:
     /// `is sent only when status is 03`, `is required when trans_type is 321, 322, 341 or 342`.
-    pub fn problem(&self, present: bool, object: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    fn problem(&self, present: bool, object: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
         let codes = match self.codes.as_slice() {
             [one] => one.clone(),
             [rest @ .., last] => format!("{} or {last}", rest.join(", ")),

@@ -364,9 +364,9 @@ fn unlisted_code(field: &'static Field, value: &str) -> Option<String> {
 /// Checks data an institution supplies for an API's answer (its records, `mydata import`): every
 /// field a field of `fields`, every required one present, every value a string (numbers and booleans
 /// made strings before) of its type and length and, where the field's note lists codes, one of them,
-/// a field whose presence hangs on a sibling's code sent as that code says, recursively into list items. Fields named in `skip`
-/// are the provider's to add and may not be given. A problem reads `aN(20) longer than 20`: the type
-/// as the table writes it, then the rule broken.
+/// and a field whose presence hangs on a sibling's code sent as that code says, recursively into list
+/// items. Fields named in `skip` are the provider's to add and may not be given. A problem reads
+/// `aN(20) longer than 20`: the type as the table writes it, then the rule broken.
 pub fn check_supplied(
     fields: &[&'static Field],
     skip: &[&str],
