@@ -8,7 +8,7 @@ use mydata_spec::types::{BusinessNumber, OrgCode};
 use mydata_spec::validate::check_value;
 use mydata_spec::{Industry, KnownApi};
 use mydata_store::{PortalOrg, PortalService, Store, StoreError};
-use mydata_support::registry::{OpType, listed_for_ca, org_entry, org_type};
+use mydata_support::registry::{OpType, listed_for_ca, org_entry, org_list_fields, org_type};
 use mydata_support::secret::hash_client_secret;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -285,25 +285,23 @@ fn org_problems(org: &OrgEntry) -> Vec<String> {
 /// `cert_issuer_dn: is sent only when org_type is 05`.
 fn never_sent(org: &OrgEntry) -> Vec<String> {
     let body = org_body(org);
+    let answer = |api| org_entry(api, OpType::Insert, &org.org_code, &org.org_type, &body);
+    let orgs = answer(KnownApi::PortalOrgs);
+    let for_ca = listed_for_ca(&org.org_type).then(|| answer(KnownApi::PortalOrgsForCa));
+    let carried = |name: &str| orgs.get(name).is_some() || for_ca.as_ref().is_some_and(|a| a.get(name).is_some());
     let tables = [KnownApi::PortalOrgs, KnownApi::PortalOrgsForCa];
-    let answers: Vec<Value> = tables
-        .iter()
-        .filter(|api| **api != KnownApi::PortalOrgsForCa || listed_for_ca(&org.org_type))
-        .map(|api| org_entry(*api, OpType::Insert, &org.org_code, &org.org_type, &body))
-        .collect();
-    let kind = Map::from_iter([
-        ("op_type".to_owned(), Value::from(OpType::Insert.code())),
-        ("org_type".to_owned(), Value::from(org.org_type.as_str())),
-    ]);
-    let unsent = body.as_object().into_iter().flatten().map(|(name, _)| name).filter(|name| {
-        // Counts follow their lists; a list is named as the file writes it.
-        !name.ends_with("_cnt") && answers.iter().all(|answer| answer.get(name.as_str()).is_none())
-    });
-    unsent
+    body.as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name.as_str())
+        // Counts follow their lists.
+        .filter(|name| !name.ends_with("_cnt") && !carried(name))
         .map(|name| {
-            let field = tables.iter().find_map(|api| find_field(&api.spec().fields().response, name));
-            let rule = field.and_then(|field| field.condition_problem(true, &kind));
-            let written = match name.as_str() {
+            // The rule is the conditions' on the 지원-002 entry's op_type and org_type.
+            let field = tables.iter().find_map(|api| org_list_fields(*api).iter().find(|f| f.name == name));
+            let rule = field.zip(orgs.as_object()).and_then(|(field, kind)| field.condition_problem(true, kind));
+            // A list is named as the file writes it.
+            let written = match name {
                 "domain_ip_list" => "domain_ips",
                 "ip_list" => "ips",
                 "np_time_list" => "np_times",

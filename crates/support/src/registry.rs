@@ -2,6 +2,7 @@
 //! and as participants read them.
 
 use mydata_spec::KnownApi;
+use mydata_spec::fields::Field;
 use mydata_spec::validate::field_codes;
 use serde_json::{Map, Value, json};
 use std::net::IpAddr;
@@ -80,8 +81,7 @@ pub fn org_entry(api: KnownApi, op: OpType, org_code: &str, org_type: &str, body
     if op == OpType::Delete {
         return Value::Object(entry);
     }
-    let table = api.spec().fields().response_field("org_list").map_or(&[][..], |list| &list.children);
-    let sent: Vec<(String, Value)> = table
+    let sent: Vec<(String, Value)> = org_list_fields(api)
         .iter()
         .filter(|field| !entry.contains_key(&field.name) && !field.withheld(&entry))
         .filter_map(|field| match body.get(&field.name) {
@@ -100,9 +100,13 @@ pub fn org_entry(api: KnownApi, op: OpType, org_code: &str, org_type: &str, body
 /// Whether 지원-006 lists institutions of `org_type` ("org_type here is limited to '01'–'04'":
 /// the codes its table's org_type lists).
 pub fn listed_for_ca(org_type: &str) -> bool {
-    let list = KnownApi::PortalOrgsForCa.spec().fields().response_field("org_list");
-    let field = list.and_then(|list| list.children.iter().find(|field| field.name == "org_type"));
+    let field = org_list_fields(KnownApi::PortalOrgsForCa).iter().find(|field| field.name == "org_type");
     field.is_some_and(|field| field_codes(field).iter().any(|(code, _)| code == org_type))
+}
+
+/// The fields of an entry of `api`'s org_list (지원-002, 지원-006), as its table gives them.
+pub fn org_list_fields(api: KnownApi) -> &'static [Field] {
+    api.spec().fields().response_field("org_list").map_or(&[], |list| &list.children)
 }
 
 /// Sets each `<x>_cnt` beside an `<x>_list` of the entry to the list's length.
