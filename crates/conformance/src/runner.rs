@@ -635,7 +635,7 @@ fn collect_strings(value: &Value, into: &mut BTreeMap<String, String>) {
     }
 }
 
-/// The response table's rules, the list counts, and (for 공통-001) that what is announced exists.
+/// The response table's rules (the list counts among them), and (for 공통-001) that what is announced exists.
 fn body_conforms(api: &'static ApiSpec, manifest: &Manifest, body: &Value) -> Outcome {
     let corrections = manifest.field_types.get(api.id);
     let mut problems: Vec<String> = check_response(api, body)
@@ -643,7 +643,6 @@ fn body_conforms(api: &'static ApiSpec, manifest: &Manifest, body: &Value) -> Ou
         .filter(|v| !corrected_type_holds(corrections, &v.field, body))
         .map(|v| v.to_string())
         .collect();
-    problems.extend(count_mismatches(body));
     if body.get("api_list").is_some() && api.scope == ScopeRule::None {
         problems.extend(unknown_announcements(api, body));
     }
@@ -683,20 +682,6 @@ fn corrected_type_holds(corrections: Option<&BTreeMap<String, String>>, path: &s
         (Some(type_spec), Some(text)) => mydata_spec::validate::check_value(type_spec, text).is_ok(),
         _ => false,
     }
-}
-
-/// `trans_cnt` must equal the length of `trans_list`, `account_cnt` of `account_list`, and so on.
-fn count_mismatches(body: &Value) -> Vec<String> {
-    let Some(map) = body.as_object() else { return Vec::new() };
-    map.iter()
-        .filter_map(|(name, value)| {
-            let stem = name.strip_suffix("_list")?;
-            let length = value.as_array()?.len();
-            let count = map.get(&format!("{stem}_cnt"))?.as_str()?;
-            (count.parse::<usize>().ok() != Some(length))
-                .then(|| format!("{stem}_cnt is {count} but {name} has {length} item(s)"))
-        })
-        .collect()
 }
 
 /// 공통-001 may list only APIs of the catalogue for this industry, with their own api_uri.

@@ -222,11 +222,10 @@ fn take_count(api: &ApiSpec, data: &mut Map<String, Value>) -> Result<(), Proble
     let (Some(given), Some(Value::Array(items))) = (data.remove(&count.name), data.get(&list.name)) else {
         return Ok(());
     };
-    if given.as_str() != Some(items.len().to_string().as_str()) {
-        let given = given.as_str().unwrap_or_default().to_owned();
-        return Err((format!("data.{}", count.name), format!("says {given} but {} holds {}", list.name, items.len())));
+    match mydata_spec::counts::miscount(&given, &list.name, items.len()) {
+        Some(problem) => Err((format!("data.{}", count.name), problem)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn first_problem(violations: Vec<mydata_spec::validate::Violation>) -> Result<(), Problem> {
@@ -381,6 +380,10 @@ mod tests {
             (
                 r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001","data":{"reg_date":"20200101","account_cnt":"2","account_list":[]}}"#,
                 "line 2: 은행-001 data.account_cnt: says 2 but account_list holds 0",
+            ),
+            (
+                r#"{"org_code":"EFIN000001","customer_id":"c1","api":"전금-001","data":{"fob_cnt":"1","fob_list":[{"fob_id":"f1","fob_name":"권면","reg_date":"20200101","limit_amt":"200","is_charge":"false","account_cnt":"3","account_list":[{"account_id":"a1"},{"account_id":"a2"}]}]}}"#,
+                "line 2: 전금-001 data.fob_list[0].account_cnt: says 3 but account_list holds 2",
             ),
             (
                 r#"{"org_code":"BANK000001","customer_id":"c1","api":"은행-001","data":{"reg_date":"20200101","account_list":[{"account_num":"1","is_consent":"true","prod_name":"p","account_type":"1001","account_status":"01"}]}}"#,

@@ -11,13 +11,14 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
 use mydata_spec::fields::Location;
+use mydata_spec::validate::check_request_body;
+use mydata_spec::wire;
 use mydata_spec::{KnownApi, RspCode};
 use mydata_store::{PortalOrg, ReceivedStatistics};
-use mydata_support::body::check_body;
 use mydata_support::oauth;
 use mydata_support::participant::{checked_params, query_params, success};
 use mydata_support::registry::{OpType, listed_for_ca, org_entry, org_type, service_entry};
-use mydata_support::statistics::week_before;
+use mydata_support::statistics::{TM_SLOTS, week_before};
 use mydata_support::time::{parse_search_timestamp, search_timestamp};
 use mydata_web::ApiError;
 use mydata_web::catalogue_route::{CatalogueRoutes, method_of};
@@ -135,21 +136,19 @@ fn invalid(problem: impl Into<String>) -> ApiError {
     ApiError::with(RspCode::InvalidParameter, problem)
 }
 
-/// The checks 지원-004 and 지원-005 share: the table's types and counts, the type, a Sunday, the
-/// seven days before it in order, and the consent counts only for type 2.
+/// The checks 지원-004 and 지원-005 share: the table's fields, types, codes and counts, a Sunday, the
+/// seven days before it in order, the consent counts only for type 2, and 첨부11's time slots.
 fn checked_report(api: KnownApi, body: &Bytes, counterpart_list: &str) -> Result<Value, ApiError> {
-    let report: Value = serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
-    let table = api.spec().fields();
-    if let Some(violation) = check_body(&table.request, &report).into_iter().next() {
+    let mut report: Value = serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
+    // Kept as the standard sends it, numbers and booleans as strings (첨부2).
+    wire::stringify(&mut report);
+    if let Some(violation) = check_request_body(api.spec(), &report).into_iter().next() {
         return Err(invalid(violation.to_string()));
     }
-    let text = |name: &str| report.get(name).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
-    let stat_type = text("type").unwrap_or_default();
-    if !matches!(stat_type.as_str(), "1" | "2") {
-        return Err(invalid("type must be 1 or 2"));
-    }
-    let inquiry_date = text("inquiry_date").unwrap_or_default();
-    let week = week_before(&inquiry_date).map_err(|e| invalid(e.to_string()))?;
+    let text = |name: &str| report.get(name).and_then(Value::as_str).unwrap_or_default();
+    let stat_type = text("type");
+    let inquiry_date = text("inquiry_date");
+    let week = week_before(inquiry_date).map_err(|e| invalid(e.to_string()))?;
     let days = report["stat_date_list"].as_array().cloned().unwrap_or_default();
     let expected: Vec<String> = week.iter().map(|d| d.format("%Y%m%d").to_string()).collect();
     let sent: Vec<String> = days.iter().map(|d| d["stat_date"].as_str().unwrap_or_default().to_owned()).collect();
@@ -170,7 +169,7 @@ fn checked_report(api: KnownApi, body: &Bytes, counterpart_list: &str) -> Result
         .flat_map(|e| e["api_type_list"].as_array().cloned().unwrap_or_default())
         .flat_map(|a| a["tm_slot_list"].as_array().cloned().unwrap_or_default())
     {
-        if !matches!(slot["tm_slot"].as_str(), Some("00" | "01")) {
+        if !slot["tm_slot"].as_str().is_some_and(|tm_slot| TM_SLOTS.contains(&tm_slot)) {
             return Err(invalid("tm_slot must be 00 or 01 (첨부11)"));
         }
     }

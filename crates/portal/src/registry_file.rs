@@ -4,6 +4,7 @@
 //! See `examples/registry.toml` for the format.
 
 use chrono::NaiveTime;
+use mydata_spec::counts;
 use mydata_spec::types::{BusinessNumber, OrgCode};
 use mydata_spec::validate::check_value;
 use mydata_spec::{Industry, KnownApi};
@@ -344,14 +345,13 @@ fn put(map: &mut Map<String, Value>, name: &str, value: &Option<String>) {
     }
 }
 
-/// `<x>_cnt` and `<x>_list` of `{item: value}` entries, left out when empty (ch.2.1).
-fn put_list(map: &mut Map<String, Value>, stem: &str, item: &str, values: &[String]) {
-    if values.is_empty() {
-        return;
+/// `<item>_list` of `{item: value}` entries, left out when empty (ch.2.1); its count is set with the
+/// body's others ([`counts::set_counts`]).
+fn put_list(map: &mut Map<String, Value>, item: &str, values: &[String]) {
+    if !values.is_empty() {
+        let list = values.iter().map(|v| serde_json::json!({ item: v })).collect();
+        map.insert(format!("{item}_list"), Value::Array(list));
     }
-    let list: Vec<Value> = values.iter().map(|v| serde_json::json!({ item: v })).collect();
-    map.insert(format!("{stem}_cnt"), Value::String(list.len().to_string()));
-    map.insert(format!("{stem}_list"), Value::Array(list));
 }
 
 /// The stored body of an institution: every 지원-002/006 field it has, as strings.
@@ -366,17 +366,18 @@ pub fn org_body(org: &OrgEntry) -> Value {
     put(&mut map, "serial_num", &org.serial_num);
     put(&mut map, "address", &org.address);
     put(&mut map, "domain", &org.domain);
-    put_list(&mut map, "domain_ip", "domain_ip", &org.domain_ips);
+    put_list(&mut map, "domain_ip", &org.domain_ips);
     put(&mut map, "relay_org_code", &org.relay_org_code);
     put(&mut map, "industry", &org.industry);
     put(&mut map, "auth_type", &org.auth_type);
     put(&mut map, "cert_issuer_dn", &org.cert_issuer_dn);
     put(&mut map, "cert_oid", &org.cert_oid);
-    put_list(&mut map, "ip", "ip", &org.ips);
-    put_list(&mut map, "np_time", "np_time", &org.np_times);
+    put_list(&mut map, "ip", &org.ips);
+    put_list(&mut map, "np_time", &org.np_times);
     put(&mut map, "cp_code", &org.cp_code);
     put(&mut map, "server_cert_issuer_dn", &org.server_cert_issuer_dn);
     put(&mut map, "server_cert_subject_dn", &org.server_cert_subject_dn);
+    counts::set_counts(&mut map);
     Value::Object(map)
 }
 
@@ -385,8 +386,9 @@ pub fn service_body(service: &ServiceEntry) -> Value {
     let mut map = Map::new();
     map.insert("service_name".into(), Value::String(service.service_name.clone()));
     map.insert("client_secret".into(), Value::String(service.client_secret.clone()));
-    put_list(&mut map, "redirect_uri", "redirect_uri", &service.redirect_uris);
-    put_list(&mut map, "app_scheme", "app_scheme", &service.app_schemes);
+    put_list(&mut map, "redirect_uri", &service.redirect_uris);
+    put_list(&mut map, "app_scheme", &service.app_schemes);
+    counts::set_counts(&mut map);
     Value::Object(map)
 }
 

@@ -169,6 +169,11 @@ impl ApiFields {
         self.response.iter().find(|f| f.name == name)
     }
 
+    /// The request's body fields (headers, query and path left out).
+    pub fn request_body(&self) -> impl Iterator<Item = &Field> {
+        self.request.iter().filter(|f| f.location == Location::Body)
+    }
+
     /// The response's body fields (headers left out).
     pub fn response_body(&self) -> impl Iterator<Item = &Field> {
         self.response.iter().filter(|f| f.location == Location::Body)

@@ -7,6 +7,7 @@ pub mod asset;
 pub mod attachments;
 pub mod catalogue;
 pub mod codes;
+pub mod counts;
 pub mod fields;
 pub mod industry;
 pub mod openapi;

@@ -44,7 +44,7 @@ pub fn qualifiers_of(api: &ApiSpec) -> impl Iterator<Item = &'static str> + '_ {
 pub fn list_fields(api: &ApiSpec) -> Option<(&'static Field, Option<&'static Field>)> {
     let fields = api.fields();
     let list = fields.response_body().find(|f| f.type_spec == "Object")?;
-    let count = fields.response_body().find(|f| f.name.ends_with("_cnt") && f.type_spec.starts_with('N'));
+    let count = crate::counts::count_of(&list.name).and_then(|count| fields.response_field(&count));
     Some((list, count))
 }
 

@@ -185,7 +185,7 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
 /// Checks a success response body (as sent: every value a string, 첨부2) against the API's response
 /// fields: every required field present, every present field of its type and length, and a field
 /// whose presence hangs on a sibling's code ([`crate::fields::Condition`]s) sent as that code says,
-/// recursively into each item of a list. Paths name the item, e.g. `trans_list[3].trans_amt`. Codes are
+/// every list's count its length ([`crate::counts`]), recursively into each item of a list. Paths name the item, e.g. `trans_list[3].trans_amt`. Codes are
 /// [`code_violations`]'s.
 ///
 /// Headers are not part of the body and are not checked here. `next_page`/`search_timestamp` are
@@ -243,6 +243,10 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
             (None, _) if field.required => out.push(violation(&here, "is required")),
             (None, _) => {}
             (Some(Value::Array(items)), "Object") => {
+                if let Some((count, problem)) = miscounted(field, items, map) {
+                    let at = if path.is_empty() { count } else { format!("{path}.{count}") };
+                    out.push(violation(&at, problem));
+                }
                 let children: Vec<&Field> = field.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
                     check_object(&children, item, &format!("{here}[{i}]"), out);
@@ -263,6 +267,18 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
             (Some(other), _) => out.push(violation(&here, format!("must be sent as a string (첨부2), got {other}"))),
         }
     }
+}
+
+/// The count beside the list `list` of `items` in `map` and what is wrong with it, if it does not
+/// say the list's length ([`crate::counts`]).
+fn miscounted(
+    list: &Field,
+    items: &[serde_json::Value],
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Option<(String, String)> {
+    let count = crate::counts::count_of(&list.name)?;
+    let problem = crate::counts::miscount(map.get(&count)?, &list.name, items.len())?;
+    Some((count, problem))
 }
 
 /// The fields of a response body its API's table does not name, recursively into every list item,
@@ -364,8 +380,8 @@ fn unlisted_code(field: &'static Field, value: &str) -> Option<String> {
 /// Checks data an institution supplies for an API's answer (its records, `mydata import`): every
 /// field a field of `fields`, every required one present, every value a string (numbers and booleans
 /// made strings before) of its type and length and, where the field's note lists codes, one of them,
-/// and a field whose presence hangs on a sibling's code sent as that code says, recursively into list
-/// items. Fields named in `skip` are the provider's to add and may not be given. A problem reads
+/// a field whose presence hangs on a sibling's code sent as that code says, and every list's count its
+/// length, recursively into list items. Fields named in `skip` are the provider's to add and may not be given. A problem reads
 /// `aN(20) longer than 20`: the type as the table writes it, then the rule broken.
 pub fn check_supplied(
     fields: &[&'static Field],
@@ -376,6 +392,13 @@ pub fn check_supplied(
     let mut violations = Vec::new();
     check_supplied_into(fields, skip, value, Place::Root(path), &mut violations);
     violations
+}
+
+/// Checks a JSON request body (지원-004's and 지원-005's reports) against `api`'s request table, as
+/// [`check_supplied`] checks an institution's data: the same rules, counts included.
+pub fn check_request_body(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Violation> {
+    let fields: Vec<&'static Field> = api.fields().request_body().collect();
+    check_supplied(&fields, &[], body, "")
 }
 
 /// Where a value sits in a body (`account_list[0].account_num`), written out only for a violation:
@@ -430,6 +453,9 @@ fn check_supplied_into(
             (None | Some(Value::Null), _) if field.required => refuse(out, here, "is required".into()),
             (None | Some(Value::Null), _) => {}
             (Some(Value::Array(items)), "Object") => {
+                if let Some((count, problem)) = miscounted(field, items, map) {
+                    refuse(out, Place::Member(&place, &count), problem);
+                }
                 let children: Vec<&'static Field> = field.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
                     check_supplied_into(&children, skip, item, Place::Item(&here, i), out);
@@ -565,6 +591,30 @@ mod tests {
         let mut fields: Vec<String> = unnamed_fields(api, &body).into_iter().map(|v| v.field).collect();
         fields.sort();
         assert_eq!(fields, ["extra", "face_amt", "insured_list[0].insured_no"]);
+    }
+
+    /// A count says how many entries its list holds, nested lists too (전금-001's accounts of a 권면).
+    #[test]
+    fn a_count_other_than_its_lists_length_is_a_violation_at_every_depth() {
+        let api = crate::catalogue::api("전금-001").unwrap();
+        let fob = |account_cnt: &str| {
+            serde_json::json!({"fob_id": "f1", "fob_name": "권면", "is_consent": "true", "reg_date": "20200101",
+                               "limit_amt": "200", "is_charge": "false", "account_cnt": account_cnt,
+                               "account_list": [{"account_id": "a1"}, {"account_id": "a2"}]})
+        };
+        let answer = |fob_cnt: &str, account_cnt: &str| serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "fob_cnt": fob_cnt, "fob_list": [fob(account_cnt)]});
+        assert_eq!(check_response(api, &answer("1", "2")), []);
+        let found: Vec<String> = check_response(api, &answer("2", "3")).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            ["fob_cnt: says 2 but fob_list holds 1", "fob_list[0].account_cnt: says 3 but account_list holds 2"]
+        );
+
+        let fields: Vec<&Field> = api.fields().response_body().filter(|f| f.name.starts_with("fob_")).collect();
+        let supplied = serde_json::json!({"fob_cnt": "1", "fob_list": [fob("1")]});
+        let found: Vec<String> =
+            check_supplied(&fields, &[], &supplied, "data").iter().map(ToString::to_string).collect();
+        assert_eq!(found, ["data.fob_list[0].account_cnt: says 1 but account_list holds 2"]);
     }
 
     #[test]

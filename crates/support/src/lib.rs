@@ -11,7 +11,6 @@
 //! - [`weekly`]: when the weekly statistics go out, and remembering which week did.
 //! - [`testing`]: the portal's side of 지원-101..104 and of the statistics, for black-box tests.
 
-pub mod body;
 pub mod oauth;
 pub mod participant;
 pub mod portal_client;

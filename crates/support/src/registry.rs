@@ -93,7 +93,7 @@ pub fn org_entry(api: KnownApi, op: OpType, org_code: &str, org_type: &str, body
         })
         .collect();
     entry.extend(sent);
-    count_lists(&mut entry);
+    mydata_spec::counts::set_counts(&mut entry);
     Value::Object(entry)
 }
 
@@ -107,17 +107,6 @@ pub fn listed_for_ca(org_type: &str) -> bool {
 /// The fields of an entry of `api`'s org_list (지원-002, 지원-006), as its table gives them.
 pub fn org_list_fields(api: KnownApi) -> &'static [Field] {
     api.spec().fields().response_field("org_list").map_or(&[], |list| &list.children)
-}
-
-/// Sets each `<x>_cnt` beside an `<x>_list` of the entry to the list's length.
-fn count_lists(entry: &mut Map<String, Value>) {
-    let counts: Vec<(String, usize)> = entry
-        .iter()
-        .filter_map(|(name, value)| Some((format!("{}_cnt", name.strip_suffix("_list")?), value.as_array()?.len())))
-        .collect();
-    for (count, length) in counts {
-        entry.insert(count, Value::String(length.to_string()));
-    }
 }
 
 /// One entry of a 지원-003 service_list.

@@ -266,6 +266,8 @@ pub fn mydata_report_with_consents(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mydata_spec::KnownApi;
+    use mydata_spec::validate::check_request_body;
 
     fn cell(day: &str, slot: &str, success: i64, fail: i64, total: i64, square: i64) -> CallStats {
         CallStats {
@@ -316,7 +318,7 @@ mod tests {
         assert_eq!(slot["rsp_stdev"], "100");
         assert_eq!(slot["rsp_total"], "400");
         assert_eq!(report["stat_date_list"][0]["org_cnt"], "0");
-        let violations = crate::body::check_body(&mydata_spec::fields::fields("지원-004").unwrap().request, &report);
+        let violations = check_request_body(KnownApi::OperatorStatistics.spec(), &report);
         assert!(violations.is_empty(), "{violations:?}");
     }
 
@@ -340,7 +342,7 @@ mod tests {
             (&tuesday["org_code"], &tuesday["consent_revoke"], &tuesday["api_type_cnt"]),
             (&"CARD000001".into(), &"1".into(), &"0".into())
         );
-        let violations = crate::body::check_body(&mydata_spec::fields::fields("지원-004").unwrap().request, &report);
+        let violations = check_request_body(KnownApi::OperatorStatistics.spec(), &report);
         assert!(violations.is_empty(), "{violations:?}");
         let scheduled_cells = [CallStats { stat_type: "1".into(), ..cell("20210906", "00", 1, 0, 10, 100) }];
         let scheduled = mydata_report_with_consents("1", "20210912", "svc1", &scheduled_cells, &consents).unwrap();
@@ -362,7 +364,7 @@ mod tests {
         assert_eq!(monday["api_type_list"][0]["tm_slot_list"][1]["success_api_cnt"], "3");
         assert_eq!(monday["api_type_list"][0]["tm_slot_list"][1]["fail_api_cnt"], "2");
         assert_eq!(monday["api_type_list"][0]["tm_slot_list"][0]["success_api_cnt"], "0");
-        let violations = crate::body::check_body(&mydata_spec::fields::fields("지원-005").unwrap().request, &report);
+        let violations = check_request_body(KnownApi::ProviderStatistics.spec(), &report);
         assert!(violations.is_empty(), "{violations:?}");
         assert_eq!(monday["consent_own"], "0", "a service with calls and no consents");
         let tuesday = &report["stat_date_list"][2]["mydata_svc_list"][0];

@@ -79,7 +79,7 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
                 apply_balance(item, balance, principal);
             }
         }
-        crate::values::fix_counts(body);
+        mydata_spec::counts::set_counts(body);
     }
 }
 
@@ -306,7 +306,7 @@ pub fn card_bills(data: &mut CustomerData, customer: &str, today: NaiveDate, mon
     {
         let Value::Object(body) = &mut doc.body else { continue };
         body.insert("pay_list".into(), Value::Array(payments.clone()));
-        crate::values::fix_counts(body);
+        mydata_spec::counts::set_counts(body);
     }
 }
 

@@ -591,37 +591,8 @@ pub fn object<'f>(
             map.insert(field.name.clone(), Value::String(v));
         }
     }
-    fix_counts(&mut map);
+    mydata_spec::counts::set_counts(&mut map);
     map
-}
-
-/// Sets every `X_cnt` to the length of its list (`X_list`, or the one list when names differ).
-pub fn fix_counts(map: &mut Map<String, Value>) {
-    let mut lists: Vec<(&str, usize)> = Vec::new();
-    let mut counts: Vec<&str> = Vec::new();
-    for (k, v) in map.iter() {
-        if let Some(a) = v.as_array() {
-            lists.push((k, a.len()));
-        }
-        if k.ends_with("_cnt") {
-            counts.push(k);
-        }
-    }
-    if counts.is_empty() {
-        return;
-    }
-    let updates: Vec<(String, usize)> = counts
-        .iter()
-        .filter_map(|count| {
-            let prefix = count.trim_end_matches("_cnt");
-            let matching = lists.iter().find(|(l, _)| l.trim_end_matches("_list") == prefix);
-            let only = (lists.len() == 1).then(|| &lists[0]);
-            matching.or(only).map(|(_, len)| ((*count).to_owned(), *len))
-        })
-        .collect();
-    for (count, len) in updates {
-        map.insert(count, Value::String(len.to_string()));
-    }
 }
 
 #[cfg(test)]

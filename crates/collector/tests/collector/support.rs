@@ -14,7 +14,8 @@ use mydata_pki::{ClientAuth, ClientTls, TestPki};
 use mydata_portal::registry_file::{OrgEntry, RegistryFile, import};
 use mydata_portal::{Portal, router as portal_router};
 use mydata_provider::demo_orgs;
-use mydata_spec::IssuerType;
+use mydata_spec::validate::{check_request_body, check_response};
+use mydata_spec::{IssuerType, KnownApi};
 use mydata_store::testing::TestDatabase;
 use mydata_store::{Backend, SqlStore};
 use mydata_support::participant::PortalCredential;
@@ -241,8 +242,7 @@ async fn support_103_answers_exactly_the_customer_s_live_consents() {
         let (leaver, stayer) = (&providers.people[0], &providers.people[1]);
         let (status, body) = op.consents(&token, &json!({"org_code": OPERATOR, "user_ci": leaver.ci})).await;
         assert_eq!(status, 200, "{body}");
-        let table = mydata_spec::fields::fields("지원-103").unwrap();
-        let violations = mydata_support::body::check_body(&table.response, &body);
+        let violations = check_response(KnownApi::ParticipantConsents.spec(), &body);
         assert!(violations.is_empty(), "{backend:?}: {violations:?}");
         let consents = listed(&body);
         assert_eq!(consents.len(), demo_orgs().len(), "{backend:?}: one consent per provider");
@@ -295,9 +295,8 @@ async fn the_statistics_sent_after_real_collections_count_exactly_the_calls_made
         let reports = received_reports(portal.store.as_ref(), "지원-004", 2).await;
         assert_eq!(reports.len(), 2, "{backend:?}: the portal accepted one report per type");
         let report = |stat_type: &str| &reports.iter().find(|r| r.stat_type == stat_type).unwrap().body;
-        let table = mydata_spec::fields::fields("지원-004").unwrap();
         for stat_type in ["1", "2"] {
-            let violations = mydata_support::body::check_body(&table.request, report(stat_type));
+            let violations = check_request_body(KnownApi::OperatorStatistics.spec(), report(stat_type));
             assert!(violations.is_empty(), "{backend:?} type {stat_type}: {violations:?}");
             assert_eq!(report(stat_type)["client_id"], CLIENT_ID);
         }

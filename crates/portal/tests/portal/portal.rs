@@ -365,7 +365,11 @@ async fn provider_statistics_are_checked_and_kept() {
         let token = portal.token(BANK).await;
         let cells = [cell("BA01", "20210906", "00", 5, 1), cell("BA02", "20210911", "01", 2, 0)];
         let report = provider_report("2", "20210912", None, &cells, &[], &|_| "OPERAT0001".into()).unwrap();
-        let (status, body) = portal.post("/mgmts/statistics/provider", &token, &report).await;
+        // Numbers are taken as their text (첨부2) and kept as the standard sends them.
+        let mut numbers = report.clone();
+        numbers["type"] = json!(2);
+        numbers["stat_date_list"][1]["mydata_svc_cnt"] = json!(1);
+        let (status, body) = portal.post("/mgmts/statistics/provider", &token, &numbers).await;
         assert_eq!((status, body["rsp_code"].as_str().unwrap()), (200, "00000"), "{backend:?} {body}");
         let kept = portal.store.received_statistics(Some("지원-005")).await.unwrap();
         assert_eq!(kept.len(), 1);
@@ -375,54 +379,61 @@ async fn provider_statistics_are_checked_and_kept() {
         );
         assert_eq!(kept[0].body, report);
 
+        // Each refused, its message naming the field and the rule.
         let broken: Vec<(&str, Value)> = vec![
-            ("monday", {
+            ("inquiry_date must be a Sunday", {
                 let mut r = report.clone();
                 r["inquiry_date"] = "20210913".into();
                 r
             }),
-            ("count", {
+            ("stat_date_cnt: says 6 but stat_date_list holds 7", {
                 let mut r = report.clone();
                 r["stat_date_cnt"] = "6".into();
                 r
             }),
-            ("type", {
+            ("type: N(1) \"3\" is not one of its codes (1, 2)", {
                 let mut r = report.clone();
                 r["type"] = "3".into();
                 r
             }),
-            ("slot", {
+            ("tm_slot must be 00 or 01 (첨부11)", {
                 let mut r = report.clone();
                 r["stat_date_list"][1]["mydata_svc_list"][0]["api_type_list"][0]["tm_slot_list"][0]["tm_slot"] =
                     "02".into();
                 r
             }),
-            ("days", {
+            ("stat_date_list must be the seven days 20210905..20210911", {
                 let mut r = report.clone();
                 r["stat_date_list"][0]["stat_date"] = "20210904".into();
                 r
             }),
-            ("unknown org", {
+            ("org_code NOBODY0001 is not a registered institution", {
                 let mut r = report.clone();
                 r["stat_date_list"][1]["mydata_svc_list"][0]["org_code"] = "NOBODY0001".into();
                 r
             }),
-            ("consents with type 1", {
+            ("consent_new, consent_revoke and consent_own are not sent with type 1", {
                 let mut r = report.clone();
                 r["type"] = "1".into();
                 r["stat_date_list"][1]["mydata_svc_list"][0]["consent_new"] = "1".into();
                 r
             }),
-            ("other provider", {
+            ("BANK000001 may not report for org_code OPERAT0001", {
                 let mut r = report.clone();
                 r["org_code"] = "OPERAT0001".into();
                 r
             }),
-            ("missing list", json!({"type": "2", "inquiry_date": "20210912", "stat_date_cnt": "7"})),
+            ("stat_date_list[1].mydata_svc_cnt: says 2 but mydata_svc_list holds 1", {
+                let mut r = report.clone();
+                r["stat_date_list"][1]["mydata_svc_cnt"] = "2".into();
+                r
+            }),
+            ("stat_date_list: is required", json!({"type": "2", "inquiry_date": "20210912", "stat_date_cnt": "7"})),
         ];
-        for (what, body) in broken {
+        for (rule, body) in broken {
             let (status, answer) = portal.post("/mgmts/statistics/provider", &token, &body).await;
-            assert_eq!((status, answer["rsp_code"].as_str().unwrap()), (400, "40001"), "{backend:?} {what}: {answer}");
+            assert_eq!((status, answer["rsp_code"].as_str().unwrap()), (400, "40001"), "{backend:?} {rule}: {answer}");
+            assert_eq!(answer["rsp_msg"], format!("요청 파라미터 오류 ({rule})"), "{backend:?}");
         }
         let not_json = portal
             .http
