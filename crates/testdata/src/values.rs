@@ -155,6 +155,8 @@ fn amounts(name: &str) -> Amounts {
         n if n.contains("point") => (0, 80_000),
         n if n.contains("fee") => (0, 30_000),
         n if n.starts_with("limit") => (1, 200),
+        // Installment months; a lump sum carries no count (카드-008, 선불-004, 전금-103 notes).
+        n if n.contains("install_cnt") => (2, 24),
         n if n.contains("num") || n.contains("cnt") => (1, 300),
         n if n.contains("face") || n.contains("principal") || n.contains("loan") || n.contains("lending") => {
             (1_000, 30_000)

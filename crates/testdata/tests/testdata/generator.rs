@@ -400,6 +400,24 @@ fn approvals_follow_their_cards_and_statuses() {
     assert!(checks > 0 && cancelled > 0, "check cards and cancellations occur");
 }
 
+/// An installment count is present only for an installment (the notes: "omitted for lump-sum"), so
+/// it is at least 2, and no plan runs for longer than a few years.
+#[test]
+fn prepaid_and_payment_installments_are_installments() {
+    let mut seen = 0;
+    for (industry, api) in [(Industry::Card, "선불-004"), (Industry::Efin, "전금-103")] {
+        for n in 1..=30 {
+            let data = generator().customer(&institution(industry), &person(42, n));
+            for row in rows(&data, api).filter(|row| row.body.get("total_install_cnt").is_some()) {
+                let months = amount(&row.body["total_install_cnt"]);
+                assert!((2..=60).contains(&months), "{api}: {}", row.body);
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 0, "installments occur");
+}
+
 #[test]
 fn payments_are_each_sequences_next_bill() {
     let today = generator().today;
