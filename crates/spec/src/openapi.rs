@@ -160,7 +160,7 @@ fn request_body(apis: &[&ApiSpec]) -> Option<Value> {
         .iter()
         .filter_map(|api| {
             let fields = api.fields();
-            let body: Vec<&Field> = fields.request.iter().filter(|f| f.location == Location::Body).collect();
+            let body: Vec<&Field> = fields.request_body().collect();
             if body.is_empty() {
                 return None;
             }

@@ -428,6 +428,11 @@ async fn provider_statistics_are_checked_and_kept() {
                 r["stat_date_list"][1]["mydata_svc_cnt"] = "2".into();
                 r
             }),
+            ("stat_date_list[1].mydata_svc_list[0].colour: is not a field of the table", {
+                let mut r = report.clone();
+                r["stat_date_list"][1]["mydata_svc_list"][0]["colour"] = "red".into();
+                r
+            }),
             ("stat_date_list: is required", json!({"type": "2", "inquiry_date": "20210912", "stat_date_cnt": "7"})),
         ];
         for (rule, body) in broken {
