@@ -226,6 +226,9 @@ pub async fn assert_collected_equals_provider(
                 }
             }
             theirs.sort_by_key(Value::to_string);
+            // With two payment sequences a bill's details (카드-005) are filed under its seqno and
+            // again under its month alone; the collector, asking by seqno, gets each one once.
+            theirs.dedup();
             got.sort_by_key(Value::to_string);
             let their_subjects: Vec<&str> =
                 data.history.iter().filter(|h| h.api_id == api.id).map(|h| h.subject_key.as_str()).collect();
