@@ -3,6 +3,7 @@
 //! one (`scheduled`: search_timestamps and the days since), against in-process providers — one
 //! server per institution, every industry in turn — over loopback.
 
+use crate::operator::OPERATOR_ORG;
 use crate::scenarios::{CLIENT, CLIENT_SECRET, register_client};
 use anyhow::Context;
 use mydata_collector::store::ProviderRow;
@@ -42,8 +43,6 @@ impl CollectRun {
     }
 }
 
-/// The operator's service as the providers know it.
-const OPERATOR_ORG: &str = "OPERAT0001";
 /// Scheduled transmission often enough that the incremental run is allowed every call.
 const CYCLE: &str = "10/d";
 

@@ -4,9 +4,12 @@
 //! one and then both; [`revocation_times`] measures how soon one refuses a token revoked through
 //! the other.
 
-use crate::scenarios::{BANK, Body, CARD, CLIENT, CLIENT_SECRET, Call, consent_and_token, request};
+use crate::operator::OPERATOR_ORG;
+use crate::scenarios::{BANK, CARD, CLIENT, CLIENT_SECRET, consent_and_token, info, prepared, request};
 use anyhow::{Context, bail};
+use mydata_client::{Client, Credentials};
 use mydata_provider::Provider;
+use mydata_spec::{Industry, KnownApi};
 use mydata_store::Customer;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -122,24 +125,17 @@ pub(crate) async fn revocation_times(
     let mut times = RevocationTimes { refused_after_ms: Vec::new(), unseen: 0 };
     for customer in customers {
         let token = consent_and_token(issuer, BANK, &customer.customer_id, "bank.list", Vec::new()).await?;
-        let path = format!("/v1/bank/accounts?org_code={BANK}&limit=1");
-        let list = Call::info(false, "/v1/bank/accounts", path, &token, Body::Empty);
+        let list =
+            info(KnownApi::BankAccounts.spec(), Industry::Bank, &token).param("org_code", BANK).param("limit", "1");
+        let list = prepared(list)?;
         let served = request(&http, &b.base, &list).send().await?;
         if !served.status().is_success() {
             bail!("instance B refused a live token: {}", served.text().await.unwrap_or_default());
         }
         let started = Instant::now();
-        let form =
-            [("org_code", BANK), ("token", token.as_str()), ("client_id", CLIENT), ("client_secret", CLIENT_SECRET)];
-        let revoked = http
-            .post(format!("{}/oauth/2.0/revoke", a.base))
-            .header("x-api-tran-id", crate::scenarios::tran_id())
-            .form(&form)
-            .send()
-            .await?;
-        if !revoked.status().is_success() {
-            bail!("instance A refused the revocation: {}", revoked.text().await.unwrap_or_default());
-        }
+        let credentials = Credentials { client_id: CLIENT.into(), client_secret: CLIENT_SECRET.into() };
+        let revoked = Client::new(OPERATOR_ORG).revoke(&a.base, BANK, &credentials, &token).await;
+        revoked.context("instance A refused the revocation")?;
         loop {
             let answer = request(&http, &b.base, &list).send().await?;
             if !answer.status().is_success() {

@@ -2,16 +2,18 @@
 //! full pipeline (JWT verification, token record, consent, scope, store read).
 
 use crate::loadgen::{self, Load, Measured};
+use crate::operator::OPERATOR_ORG;
 use anyhow::{Context, bail};
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::any;
 use chrono::{Days, NaiveDate, Utc};
+use mydata_client::Payload;
 use mydata_domain::{Consent, ConsentOptions, ConsentStatus};
 use mydata_provider::limits::RateLimits;
 use mydata_provider::tokens::{IssuedPair, Lifetimes, issue_pair};
 use mydata_provider::{Provider, ProviderConfig, ServedOrg};
-use mydata_spec::{AssetId, AssetKind, Industry, IssuerType, KnownApi, TranId};
+use mydata_spec::{ApiSpec, ApiType, AssetId, AssetKind, Industry, IssuerType, KnownApi, TranId};
 use mydata_store::{AssetRow, AuthorizationCode, ConsentRecord, Customer, HistoryRow, SqlStore, Store};
 use mydata_testdata::{Generator, Institution, everyone, write_people};
 use std::sync::Arc;
@@ -84,46 +86,32 @@ pub struct Results {
     pub revocation: Option<crate::instances::RevocationTimes>,
 }
 
-/// What a request carries: information APIs take JSON, the token endpoint a form (ch.5).
-#[derive(Clone)]
-pub(crate) enum Body {
-    Empty,
-    Json(serde_json::Value),
-    Form(Vec<(&'static str, String)>),
+/// A request a scenario sends, as the client prepares it from the catalogue: route, path and query or
+/// body, headers. The same request is sent to the ceiling server, which answers it with the
+/// provider's own answer, recorded beforehand.
+pub(crate) type Call = mydata_client::Prepared;
+
+/// `call` prepared for the load, which sends it many times.
+pub(crate) fn prepared(call: mydata_client::Call) -> anyhow::Result<Call> {
+    call.prepare().with_context(|| "the benchmark's call does not fit its API's table")
 }
 
-/// A request a scenario sends: method, path (with query), headers, body; the same request is sent to
-/// the ceiling server, which answers it with the provider's own answer, recorded beforehand.
-#[derive(Clone)]
-pub(crate) struct Call {
-    post: bool,
-    /// The route template the path matches (the ceiling serves it).
-    route: &'static str,
-    path: String,
-    token: Option<String>,
-    /// `x-api-type`, on information APIs.
-    api_type: Option<&'static str>,
-    body: Body,
+/// A call of the information API `api` at `industry` over `token`, as a customer-present refresh
+/// would send it.
+pub(crate) fn info(api: &'static ApiSpec, industry: Industry, token: &str) -> mydata_client::Call {
+    mydata_client::Call::new(api).industry(industry).bearer(token).api_type(ApiType::UserRefresh)
 }
 
-impl Call {
-    /// An information-API call over `token` as a customer-present refresh would send it.
-    pub(crate) fn info(post: bool, route: &'static str, path: String, token: &str, body: Body) -> Call {
-        Call { post, route, path, token: Some(token.to_owned()), api_type: Some("user-refresh"), body }
-    }
+/// A token-endpoint call (개별인증-002/003) of `form`.
+fn token_endpoint(api: KnownApi, form: &[(&str, &str)]) -> anyhow::Result<Call> {
+    prepared(form.iter().fold(mydata_client::Call::new(api.spec()), |call, (name, value)| call.param(*name, *value)))
+}
 
-    /// A token-endpoint call (개별인증-002/003).
-    fn token_endpoint(form: Vec<(&'static str, String)>) -> Call {
-        let path = KnownApi::IssueToken.spec().resource;
-        Call { post: true, route: path, path: path.into(), token: None, api_type: None, body: Body::Form(form) }
-    }
-
-    /// This call with `name` set in its JSON body.
-    fn with_json_field(&self, name: &str, value: &str) -> anyhow::Result<Call> {
-        let Body::Json(mut body) = self.body.clone() else { bail!("{} has no JSON body", self.path) };
-        body[name] = serde_json::json!(value);
-        Ok(Call { body: Body::Json(body), ..self.clone() })
-    }
+/// `call` with `name` set in its JSON body.
+fn with_json_field(call: &Call, name: &str, value: &str) -> anyhow::Result<Call> {
+    let Payload::Json(mut body) = call.body.clone() else { bail!("{} has no JSON body", call.path) };
+    body.insert(name.into(), value.into());
+    Ok(Call { body: Payload::Json(body), ..call.clone() })
 }
 
 /// How a scenario picks the next call of its list.
@@ -136,24 +124,11 @@ pub(crate) enum Pick {
 }
 
 pub(crate) fn tran_id() -> String {
-    TranId::generate("OPERAT0001", IssuerType::Operator).to_string()
+    TranId::generate(OPERATOR_ORG, IssuerType::Operator).to_string()
 }
 
 pub(crate) fn request(http: &reqwest::Client, base: &str, call: &Call) -> reqwest::RequestBuilder {
-    let url = format!("{base}{}", call.path);
-    let mut builder = if call.post { http.post(url) } else { http.get(url) };
-    builder = builder.header("x-api-tran-id", tran_id());
-    if let Some(api_type) = call.api_type {
-        builder = builder.header("x-api-type", api_type);
-    }
-    if let Some(token) = &call.token {
-        builder = builder.bearer_auth(token);
-    }
-    match &call.body {
-        Body::Empty => builder,
-        Body::Json(body) => builder.json(body),
-        Body::Form(fields) => builder.form(fields),
-    }
+    call.request(http, base, &tran_id())
 }
 
 async fn send(http: &reqwest::Client, base: &str, call: &Call) -> bool {
@@ -269,7 +244,7 @@ pub(crate) async fn register_client(store: &dyn Store) -> anyhow::Result<()> {
         .upsert_client(&mydata_store::Client {
             client_id: CLIENT.into(),
             client_secret_hash: mydata_provider::oauth::hash_client_secret(CLIENT_SECRET),
-            org_code: "OPERAT0001".into(),
+            org_code: OPERATOR_ORG.into(),
             client_name: "벤치마크".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
             app_schemes: None,
@@ -303,14 +278,17 @@ async fn code_redemptions(provider: &Provider, customers: &[Customer]) -> anyhow
         if let Err(refusal) = provider.store.record_consent(&written, now).await? {
             bail!("the benchmark's consent was refused: {refusal:?}");
         }
-        calls.push(Call::token_endpoint(vec![
-            ("grant_type", "authorization_code".into()),
-            ("code", code),
-            ("redirect_uri", REDIRECT_URI.into()),
-            ("org_code", BANK.into()),
-            ("client_id", CLIENT.into()),
-            ("client_secret", CLIENT_SECRET.into()),
-        ]));
+        calls.push(token_endpoint(
+            KnownApi::IssueToken,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+                ("org_code", BANK),
+                ("client_id", CLIENT),
+                ("client_secret", CLIENT_SECRET),
+            ],
+        )?);
     }
     Ok(calls)
 }
@@ -320,13 +298,16 @@ async fn refreshes(provider: &Provider, customers: &[Customer]) -> anyhow::Resul
     let mut calls = Vec::with_capacity(customers.len());
     for customer in customers {
         let pair = consent_and_pair(provider, BANK, &customer.customer_id, "bank.list", Vec::new()).await?;
-        calls.push(Call::token_endpoint(vec![
-            ("grant_type", "refresh_token".into()),
-            ("refresh_token", pair.refresh_token),
-            ("org_code", BANK.into()),
-            ("client_id", CLIENT.into()),
-            ("client_secret", CLIENT_SECRET.into()),
-        ]));
+        calls.push(token_endpoint(
+            KnownApi::RefreshToken,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &pair.refresh_token),
+                ("org_code", BANK),
+                ("client_id", CLIENT),
+                ("client_secret", CLIENT_SECRET),
+            ],
+        )?);
     }
     Ok(calls)
 }
@@ -389,7 +370,7 @@ async fn cursors(http: &reqwest::Client, base: &str, call: &Call) -> anyhow::Res
     let mut cursor: Option<String> = None;
     for page in 1..100 {
         let paged = match &cursor {
-            Some(c) => call.with_json_field("next_page", c)?,
+            Some(c) => with_json_field(call, "next_page", c)?,
             None => call.clone(),
         };
         let answer: serde_json::Value = request(http, base, &paged).send().await?.json().await?;
@@ -405,12 +386,12 @@ async fn cursors(http: &reqwest::Client, base: &str, call: &Call) -> anyhow::Res
 
 /// Serves each body as the answer to every request on its route, from the same server stack
 /// (tran-id layer included), with no authentication or store.
-async fn serve_canned(answers: Vec<(&'static str, Bytes)>) -> anyhow::Result<String> {
+async fn serve_canned(answers: Vec<(String, Bytes)>) -> anyhow::Result<String> {
     let router = answers
         .into_iter()
         .fold(Router::new(), |router, (route, body)| {
             router.route(
-                route,
+                &route,
                 any(move || {
                     let body: Bytes = body.clone();
                     async move { ([(axum::http::header::CONTENT_TYPE, mydata_web::error::JSON_UTF8)], body) }
@@ -427,7 +408,7 @@ async fn serve_canned(answers: Vec<(&'static str, Bytes)>) -> anyhow::Result<Str
 /// Records the provider's answer to the first of `calls` on each route and serves it, byte for
 /// byte, at that route ([`serve_canned`]).
 async fn ceiling_for(http: &reqwest::Client, provider_base: &str, calls: &[Call]) -> anyhow::Result<String> {
-    let mut answers: Vec<(&'static str, Bytes)> = Vec::new();
+    let mut answers: Vec<(String, Bytes)> = Vec::new();
     for call in calls {
         if answers.iter().any(|(route, _)| *route == call.route) {
             continue;
@@ -436,7 +417,7 @@ async fn ceiling_for(http: &reqwest::Client, provider_base: &str, calls: &[Call]
         if !response.status().is_success() {
             bail!("{} answered {}: {}", call.path, response.status(), response.text().await.unwrap_or_default());
         }
-        answers.push((call.route, response.bytes().await?));
+        answers.push((call.route.clone(), response.bytes().await?));
     }
     serve_canned(answers).await
 }
@@ -622,47 +603,45 @@ pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Res
     let today = mydata_spec::time::korean_date(Utc::now());
     let ymd = |d: NaiveDate| d.format("%Y%m%d").to_string();
 
+    let bank_accounts = |token: &str| info(BANK_ACCOUNTS.spec(), Industry::Bank, token);
     let accounts: Vec<Call> = holders
         .iter()
-        .map(|h| {
-            let path = format!("/v1/bank/accounts?org_code={BANK}&limit=20");
-            Call::info(false, "/v1/bank/accounts", path, &h.bank_token, Body::Empty)
-        })
-        .collect();
+        .map(|h| prepared(bank_accounts(&h.bank_token).param("org_code", BANK).param("limit", "20")))
+        .collect::<anyhow::Result<_>>()?;
+    let deposit_basic = mydata_spec::catalogue::api("은행-002").context("은행-002")?;
     let details: Vec<Call> = holders
         .iter()
         .filter_map(|h| {
-            let body = serde_json::json!({"org_code": BANK, "account_num": h.deposit_account.clone()?, "search_timestamp": "0"});
-            let route = "/v1/bank/accounts/deposit/basic";
-            Some(Call::info(true, route, route.into(), &h.bank_token, Body::Json(body)))
+            let call = info(deposit_basic, Industry::Bank, &h.bank_token)
+                .param("org_code", BANK)
+                .param("account_num", h.deposit_account.clone()?)
+                .param("search_timestamp", "0");
+            Some(prepared(call))
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let approvals: Vec<Call> = holders
         .iter()
         .filter_map(|h| {
             let (token, card) = h.card.clone()?;
-            let path = format!(
-                "/v1/card/cards/{card}/approval-domestic?org_code={CARD}&from_date={}&to_date={}&limit=20",
-                ymd(today - Days::new(300)),
-                ymd(today)
-            );
-            Some(Call::info(false, "/v1/card/cards/{card_id}/approval-domestic", path, &token, Body::Empty))
+            let call = info(KnownApi::CardDomesticApprovals.spec(), Industry::Card, &token)
+                .param("card_id", card)
+                .param("org_code", CARD)
+                .param("from_date", ymd(today - Days::new(300)))
+                .param("to_date", ymd(today))
+                .param("limit", "20");
+            Some(prepared(call))
         })
-        .collect();
-    let history_route = "/v1/bank/accounts/deposit/transactions";
-    let history = Call {
-        api_type: Some("user-search"),
-        ..Call::info(
-            true,
-            history_route,
-            history_route.into(),
-            &deep_token,
-            Body::Json(serde_json::json!({
-                "org_code": BANK, "account_num": DEEP_ACCOUNT, "from_date": ymd(today - Days::new(330)),
-                "to_date": ymd(today), "limit": "10",
-            })),
-        )
-    };
+        .collect::<anyhow::Result<_>>()?;
+    let deposit_transactions = mydata_spec::catalogue::api("은행-004").context("은행-004")?;
+    let history = prepared(
+        info(deposit_transactions, Industry::Bank, &deep_token)
+            .api_type(ApiType::UserSearch)
+            .param("org_code", BANK)
+            .param("account_num", DEEP_ACCOUNT)
+            .param("from_date", ymd(today - Days::new(330)))
+            .param("to_date", ymd(today))
+            .param("limit", "10"),
+    )?;
 
     let load = config.load;
     let bases = [base.clone()];
@@ -683,7 +662,7 @@ pub async fn run(config: &BenchConfig, progress: impl FnMut(u64)) -> anyhow::Res
     reports.extend(bench.run("은행-002 deposit detail", details.clone(), Pick::Rotate).await?);
     for (page, cursor) in cursors(&client(1), &base, &history).await? {
         let call = match cursor {
-            Some(cursor) => history.with_json_field("next_page", &cursor)?,
+            Some(cursor) => with_json_field(&history, "next_page", &cursor)?,
             None => history.clone(),
         };
         reports.extend(bench.run(&format!("은행-004 transactions, page {page}"), vec![call], Pick::Rotate).await?);

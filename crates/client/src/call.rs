@@ -67,8 +67,28 @@ impl Call {
         ClientError::Request { api: self.api.id, problem: problem.into() }
     }
 
-    /// The path with `{name}` segments filled in, and the parameters left for query or body.
-    fn path_and_params(&self) -> ClientResult<(String, BTreeMap<String, String>)> {
+    /// The call as it goes on the wire, but for the transaction ID each sending makes.
+    pub fn prepare(&self) -> ClientResult<Prepared> {
+        let (route, path, params) = self.path_and_params()?;
+        let api_type = self.api_type_header()?;
+        let bearer = match self.header_field("Authorization") {
+            Some(_) => Some(self.bearer.clone().ok_or_else(|| self.request_error("an access token is required"))?),
+            None => None,
+        };
+        let (path, body) = match self.api.method {
+            Method::Get if params.is_empty() => (path, Payload::Query),
+            Method::Get => {
+                let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
+                (format!("{path}?{query}"), Payload::Query)
+            }
+            Method::Post if self.api.fields().takes_form() => (path, Payload::Form(params)),
+            Method::Post => (path, Payload::Json(params.into_iter().map(|(k, v)| (k, Value::String(v))).collect())),
+        };
+        Ok(Prepared { route, path, body, api_type, bearer, headers: self.headers.clone() })
+    }
+
+    /// The route, the path with its `{name}` segments filled in, and the parameters left for query or body.
+    fn path_and_params(&self) -> ClientResult<(String, String, BTreeMap<String, String>)> {
         let path = match self.api.group {
             Group::Info => {
                 let industry = self.industry.ok_or_else(|| self.request_error("an industry is required"))?;
@@ -92,7 +112,7 @@ impl Call {
             rest = &rest[close + 1..];
         }
         filled.push_str(rest);
-        Ok((filled, params))
+        Ok((path, filled, params))
     }
 
     /// `x-api-type` as the API's table asks: required for information APIs, and for 공통-001
@@ -106,6 +126,54 @@ impl Call {
             (Some(false), _) => Ok(None),
         }
     }
+}
+
+/// A [`Call`] as it goes on the wire, but for its transaction ID: what a load generator sends many
+/// times over (`mydata bench`), and what [`Client::send`] sends once.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The route the API is served at, `{name}` segments and all (`/v1/card/cards/{card_id}/…`).
+    pub route: String,
+    /// The route with its segments filled in and, for a GET, the query after it.
+    pub path: String,
+    pub body: Payload,
+    /// `x-api-type`, where the API's table asks for it.
+    pub api_type: Option<&'static str>,
+    /// The access token, where the API's table asks for one.
+    pub bearer: Option<String>,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Prepared {
+    /// The request to send to `base_url`, as the transaction `tran_id` (첨부14).
+    pub fn request(&self, http: &reqwest::Client, base_url: &str, tran_id: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}{}", base_url.trim_end_matches('/'), self.path);
+        let mut request = match &self.body {
+            Payload::Query => http.get(url),
+            Payload::Form(form) => http.post(url).form(form),
+            Payload::Json(body) => http.post(url).json(body),
+        };
+        request = request.header(tran_id::HEADER, tran_id);
+        if let Some(api_type) = self.api_type {
+            request = request.header(api_type::HEADER, api_type);
+        }
+        if let Some(token) = &self.bearer {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        request
+    }
+}
+
+/// Where a call's parameters go: a GET's are the path's query; a POST's a form (ch.5's token
+/// endpoints) or a JSON object (every value a string, 첨부2).
+#[derive(Debug, Clone)]
+pub enum Payload {
+    Query,
+    Form(BTreeMap<String, String>),
+    Json(Map<String, Value>),
 }
 
 /// What an API answered.
@@ -215,27 +283,8 @@ impl Client {
     /// Sends one call to the institution at `base_url` and classifies the answer.
     pub async fn send(&self, base_url: &str, call: &Call) -> ClientResult<Answer> {
         let api = call.api;
-        let (path, params) = call.path_and_params()?;
-        let url = format!("{}{path}", base_url.trim_end_matches('/'));
-        let mut request = match api.method {
-            Method::Get => self.http.get(&url).query(&params),
-            Method::Post if api.fields().takes_form() => self.http.post(&url).form(&params),
-            Method::Post => {
-                let body: Map<String, Value> = params.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-                self.http.post(&url).json(&body)
-            }
-        };
-        request = request.header(tran_id::HEADER, TranId::generate(&self.operator_org, IssuerType::Operator).as_str());
-        if let Some(t) = call.api_type_header()? {
-            request = request.header(api_type::HEADER, t);
-        }
-        if call.header_field("Authorization").is_some() {
-            let token = call.bearer.as_deref().ok_or_else(|| call.request_error("an access token is required"))?;
-            request = request.bearer_auth(token);
-        }
-        for (name, value) in &call.headers {
-            request = request.header(name, value);
-        }
+        let tran_id = TranId::generate(&self.operator_org, IssuerType::Operator);
+        let request = call.prepare()?.request(&self.http, base_url, tran_id.as_str());
         let started = Instant::now();
         let outcome = match request.send().await {
             Ok(response) => classify(api, response).await,

@@ -23,7 +23,7 @@ pub mod paging;
 pub mod token;
 
 pub use auth::{AuthorizeAnswer, AuthorizeRequest, Credentials, ProviderApp, TokenAnswer};
-pub use call::{Answer, Call, CallObserver, Client, Exchange};
+pub use call::{Answer, Call, CallObserver, Client, Exchange, Payload, Prepared};
 pub use error::{ClientError, ClientResult};
 pub use paging::{Fetched, ResourceKey, SearchTimestamps, list_field};
 pub use token::{RefreshPolicy, StopReason, TokenEndpoint, TokenError, TokenManager, TokenSink, Tokens};
