@@ -189,7 +189,7 @@ fn tran_id_header() -> Value {
 
 fn responses(api: &ApiSpec) -> Value {
     let headers = json!({"x-api-tran-id": tran_id_header()});
-    if api.id == "개별인증-001" {
+    if api.is(KnownApi::Authorize) {
         return json!({
             "200": {"description": "The consent page (HTML) the customer signs in on", "content": {"text/html": {}}},
             "302": {"description": "Redirect to the operator's redirect_uri with code, state and api_tran_id, or with an OAuth error", "headers": headers},
@@ -201,7 +201,9 @@ fn responses(api: &ApiSpec) -> Value {
     if api.takes_search_timestamp() {
         success = json!({"anyOf": [success, up_to_date_schema(api)]});
     }
-    let error_ref = if api.group == Group::Auth || api.id == "지원-001" || api.id == "지원-101" {
+    // The token endpoints of the support APIs answer errors as OAuth does, like the auth APIs.
+    let token_endpoint = api.is(KnownApi::PortalToken) || api.is(KnownApi::ParticipantToken);
+    let error_ref = if api.group == Group::Auth || token_endpoint {
         "#/components/schemas/OAuthError"
     } else {
         "#/components/schemas/Envelope"
