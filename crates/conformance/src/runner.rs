@@ -9,8 +9,8 @@ use crate::manifest::{
 };
 use crate::report::{ApiReport, CheckResult, Report, Status};
 use chrono::{Datelike, Months, NaiveDate, Utc};
-use mydata_spec::fields::Location;
-use mydata_spec::validate::check_response;
+use mydata_spec::fields::{Field, Location};
+use mydata_spec::validate::{check_response, check_value};
 use mydata_spec::{ApiSpec, Industry, IssuerType, Method, RspCode, ScopeRule, TranId};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -640,7 +640,7 @@ fn body_conforms(api: &'static ApiSpec, manifest: &Manifest, body: &Value) -> Ou
     let corrections = manifest.field_types.get(api.id);
     let mut problems: Vec<String> = check_response(api, body)
         .into_iter()
-        .filter(|v| !corrected_type_holds(corrections, &v.field, body))
+        .filter(|v| !corrected_type_holds(api, corrections, &v.field, body))
         .map(|v| v.to_string())
         .collect();
     if body.get("api_list").is_some() && api.scope == ScopeRule::None {
@@ -660,11 +660,19 @@ fn codes_listed(api: &'static ApiSpec, body: &Value) -> Outcome {
     if found.is_empty() { Ok(String::new()) } else { Err(Verdict::Fail(found.join("; "))) }
 }
 
-/// Whether the manifest gives the field at `path` (`api_list[3].api_uri`) another type, and its value
-/// has that type.
-fn corrected_type_holds(corrections: Option<&BTreeMap<String, String>>, path: &str, body: &Value) -> bool {
+/// Whether a violation at `path` (`api_list[3].api_uri`) is forgiven: the manifest gives the field
+/// another type, the value breaks the table's type and has the other. A value of the table's type
+/// breaks something else there (a count, a presence rule), which stands.
+fn corrected_type_holds(
+    api: &'static ApiSpec,
+    corrections: Option<&BTreeMap<String, String>>,
+    path: &str,
+    body: &Value,
+) -> bool {
     let mut generic = String::new();
     let mut value = Some(body);
+    let mut fields: &[Field] = &api.fields().response;
+    let mut field = None;
     for segment in path.split('.') {
         let (name, index) = match segment.split_once('[') {
             Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
@@ -672,14 +680,18 @@ fn corrected_type_holds(corrections: Option<&BTreeMap<String, String>>, path: &s
         };
         generic.push_str(if generic.is_empty() { "" } else { "." });
         generic.push_str(name);
+        field = fields.iter().find(|f| f.name == name);
+        fields = field.map_or(&[], |f| f.children.as_slice());
         value = value.and_then(|v| v.get(name));
         if let Some(i) = index {
             value = value.and_then(|v| v.get(i));
         }
     }
     let corrected = corrections.and_then(|c| c.get(&generic));
-    match (corrected, value.and_then(Value::as_str)) {
-        (Some(type_spec), Some(text)) => mydata_spec::validate::check_value(type_spec, text).is_ok(),
+    match (corrected, field, value.and_then(Value::as_str)) {
+        (Some(type_spec), Some(field), Some(text)) => {
+            check_value(&field.type_spec, text).is_err() && check_value(type_spec, text).is_ok()
+        }
         _ => false,
     }
 }
@@ -736,4 +748,32 @@ fn expect_codes(expected: &[String], response: &Response) -> Outcome {
 /// The kind a list item tells of itself ([`ApiSpec::told_class`]).
 fn told_class(list: &ApiSpec, item: &Map<String, Value>) -> Option<mydata_spec::AssetClass> {
     list.told_class(|name| item.get(name).and_then(Value::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_retyped_field_forgives_its_type_and_nothing_else() {
+        let api = mydata_spec::catalogue::api("은행-001").unwrap();
+        let retyped: BTreeMap<String, String> =
+            [("account_cnt", "N(5)"), ("account_list.account_num", "aN(30)")].map(|(f, t)| (f.into(), t.into())).into();
+        let body = |count: &str, account_num: &str| {
+            json!({"rsp_code": "00000", "rsp_msg": "성공", "reg_date": "20200101", "account_cnt": count,
+                   "account_list": [{"account_num": account_num, "is_consent": "true", "prod_name": "자유입출금",
+                                     "account_type": "1001", "account_status": "01"}]})
+        };
+        let standing = |body: &Value| -> Vec<String> {
+            check_response(api, body)
+                .into_iter()
+                .filter(|v| !corrected_type_holds(api, Some(&retyped), &v.field, body))
+                .map(|v| v.to_string())
+                .collect()
+        };
+        assert_eq!(standing(&body("1", "1002123456789")), Vec::<String>::new());
+        assert_eq!(standing(&body("1", "1002123456789012345678901")), Vec::<String>::new(), "aN(30) forgives it");
+        assert_eq!(standing(&body("2", "1002123456789")), ["account_cnt: says 2 but account_list holds 1"]);
+    }
 }
