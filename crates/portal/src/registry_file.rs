@@ -87,6 +87,18 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+impl OrgEntry {
+    /// The entry's lists: each one's item on the wire (`domain_ip`, in `domain_ip_list`), its name in
+    /// the file, and its values.
+    fn lists(&self) -> [(&'static str, &'static str, &[String]); 3] {
+        [
+            ("domain_ip", "domain_ips", &self.domain_ips),
+            ("ip", "ips", &self.ips),
+            ("np_time", "np_times", &self.np_times),
+        ]
+    }
+}
+
 impl RegistryFile {
     /// Reads a `.toml` or `.json` file.
     pub fn read(path: &std::path::Path) -> Result<RegistryFile, ImportError> {
@@ -302,12 +314,9 @@ fn never_sent(org: &OrgEntry) -> Vec<String> {
             let field = tables.iter().find_map(|api| org_list_fields(*api).iter().find(|f| f.name == name));
             let rule = field.zip(orgs.as_object()).and_then(|(field, kind)| field.condition_problem(true, kind));
             // A list is named as the file writes it.
-            let written = match name {
-                "domain_ip_list" => "domain_ips",
-                "ip_list" => "ips",
-                "np_time_list" => "np_times",
-                other => other,
-            };
+            let lists = org.lists();
+            let list = lists.iter().find(|(item, ..)| name.strip_suffix("_list") == Some(item));
+            let written = list.map_or(name, |(_, file_name, _)| file_name);
             format!("{written}: {}", rule.unwrap_or_else(|| format!("is not sent for org_type {}", org.org_type)))
         })
         .collect()
@@ -366,14 +375,14 @@ pub fn org_body(org: &OrgEntry) -> Value {
     put(&mut map, "serial_num", &org.serial_num);
     put(&mut map, "address", &org.address);
     put(&mut map, "domain", &org.domain);
-    put_list(&mut map, "domain_ip", &org.domain_ips);
     put(&mut map, "relay_org_code", &org.relay_org_code);
     put(&mut map, "industry", &org.industry);
     put(&mut map, "auth_type", &org.auth_type);
     put(&mut map, "cert_issuer_dn", &org.cert_issuer_dn);
     put(&mut map, "cert_oid", &org.cert_oid);
-    put_list(&mut map, "ip", &org.ips);
-    put_list(&mut map, "np_time", &org.np_times);
+    for (item, _, values) in org.lists() {
+        put_list(&mut map, item, values);
+    }
     put(&mut map, "cp_code", &org.cp_code);
     put(&mut map, "server_cert_issuer_dn", &org.server_cert_issuer_dn);
     put(&mut map, "server_cert_subject_dn", &org.server_cert_subject_dn);
