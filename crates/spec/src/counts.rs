@@ -58,16 +58,12 @@ mod tests {
 
     #[test]
     fn counts_are_set_to_their_lists_lengths_and_other_counts_are_left() {
-        let mut map = json!({"trans_cnt": "9", "trans_list": [{}, {}], "paid_in_cnt": "12", "int_list": []})
-            .as_object()
-            .cloned()
-            .unwrap();
+        let given = json!({"trans_cnt": "9", "trans_list": [{}, {}], "paid_in_cnt": "12", "int_list": []});
+        let mut map = given.as_object().cloned().unwrap();
         set_counts(&mut map);
-        assert_eq!(
-            Value::Object(map),
-            json!({"trans_cnt": "2", "trans_list": [{}, {}], "paid_in_cnt": "12",
-                                               "int_cnt": "0", "int_list": []})
-        );
+        let counted =
+            json!({"trans_cnt": "2", "trans_list": [{}, {}], "paid_in_cnt": "12", "int_cnt": "0", "int_list": []});
+        assert_eq!(Value::Object(map), counted);
     }
 
     #[test]

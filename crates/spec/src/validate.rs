@@ -185,8 +185,8 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
 /// Checks a success response body (as sent: every value a string, 첨부2) against the API's response
 /// fields: every required field present, every present field of its type and length, and a field
 /// whose presence hangs on a sibling's code ([`crate::fields::Condition`]s) sent as that code says,
-/// every list's count its length ([`crate::counts`]), recursively into each item of a list. Paths name the item, e.g. `trans_list[3].trans_amt`. Codes are
-/// [`code_violations`]'s.
+/// every list's count its length ([`crate::counts`]), recursively into each item of a list. Paths
+/// name the item, e.g. `trans_list[3].trans_amt`. Codes are [`code_violations`]'s.
 ///
 /// Headers are not part of the body and are not checked here. `next_page`/`search_timestamp` are
 /// optional in every table, so their absence is never a violation.
@@ -381,8 +381,9 @@ fn unlisted_code(field: &'static Field, value: &str) -> Option<String> {
 /// field a field of `fields`, every required one present, every value a string (numbers and booleans
 /// made strings before) of its type and length and, where the field's note lists codes, one of them,
 /// a field whose presence hangs on a sibling's code sent as that code says, and every list's count its
-/// length, recursively into list items. Fields named in `skip` are the provider's to add and may not be given. A problem reads
-/// `aN(20) longer than 20`: the type as the table writes it, then the rule broken.
+/// length, recursively into list items. Fields named in `skip` are the provider's to add and may not
+/// be given. A problem reads `aN(20) longer than 20`: the type as the table writes it, then the rule
+/// broken.
 pub fn check_supplied(
     fields: &[&'static Field],
     skip: &[&str],
@@ -602,7 +603,10 @@ mod tests {
                                "limit_amt": "200", "is_charge": "false", "account_cnt": account_cnt,
                                "account_list": [{"account_id": "a1"}, {"account_id": "a2"}]})
         };
-        let answer = |fob_cnt: &str, account_cnt: &str| serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "fob_cnt": fob_cnt, "fob_list": [fob(account_cnt)]});
+        let answer = |fob_cnt: &str, account_cnt: &str| {
+            serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "fob_cnt": fob_cnt,
+                               "fob_list": [fob(account_cnt)]})
+        };
         assert_eq!(check_response(api, &answer("1", "2")), []);
         let found: Vec<String> = check_response(api, &answer("2", "3")).iter().map(ToString::to_string).collect();
         assert_eq!(
