@@ -155,6 +155,18 @@ fn parameters(api: &ApiSpec) -> Vec<Value> {
         .collect()
 }
 
+/// Every object of `schema`, nested lists' items included, closed to members it does not name.
+fn close_objects(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        properties.values_mut().for_each(close_objects);
+        map.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    if let Some(items) = map.get_mut("items") {
+        close_objects(items);
+    }
+}
+
 fn request_body(apis: &[&ApiSpec]) -> Option<Value> {
     let bodies: Vec<(String, Value)> = apis
         .iter()
@@ -171,7 +183,12 @@ fn request_body(apis: &[&ApiSpec]) -> Option<Value> {
                 form["additionalProperties"] = json!({"type": "string"});
                 ("application/x-www-form-urlencoded", form)
             } else {
-                ("application/json", object_schema(body.into_iter(), json_member_schema))
+                let mut schema = object_schema(body.into_iter(), json_member_schema);
+                // A report is kept as sent, so it takes only its table's members (check_request_body).
+                if api.is(KnownApi::OperatorStatistics) || api.is(KnownApi::ProviderStatistics) {
+                    close_objects(&mut schema);
+                }
+                ("application/json", schema)
             };
             Some((media.to_owned(), schema))
         })
@@ -456,6 +473,27 @@ mod tests {
         let cards = &paths["/v1/card/cards"]["get"]["parameters"];
         let card_org = cards.as_array().unwrap().iter().find(|p| p["name"] == "org_code").unwrap();
         assert!(card_org["schema"].get("enum").is_none(), "no card company is served");
+    }
+
+    /// The portal keeps a report as sent and refuses a member its table does not name, at any depth;
+    /// an information API's body ignores such members (docs/spec-decisions.md).
+    #[test]
+    fn reports_take_only_their_tables_members() {
+        let doc = document("portal", "http://127.0.0.1:8080", &portal_apis(), &[]);
+        let schema_of =
+            |path: &str| doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"].clone();
+        let report = schema_of("/mgmts/statistics/provider");
+        assert_eq!(report["additionalProperties"], false);
+        let day = &report["properties"]["stat_date_list"]["items"];
+        let slot = &day["properties"]["mydata_svc_list"]["items"]["properties"]["api_type_list"]["items"]["properties"]
+            ["tm_slot_list"]["items"];
+        assert_eq!((&day["additionalProperties"], &slot["additionalProperties"]), (&json!(false), &json!(false)));
+        assert_eq!(schema_of("/mgmts/statistics/mydata")["additionalProperties"], false);
+
+        let served = provider_apis(&[Industry::Bank]);
+        let doc = document("provider", "http://127.0.0.1:8080", &served, &[(Industry::Bank, "BANK000001".into())]);
+        let detail = &doc["paths"]["/v1/bank/accounts/deposit/basic"]["post"]["requestBody"]["content"];
+        assert!(detail["application/json"]["schema"].get("additionalProperties").is_none());
     }
 
     #[test]
