@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 /// The response field that holds the items of a paged answer (`account_list`, `trans_list`, …).
 pub fn list_field(api: &ApiSpec) -> Option<&'static str> {
-    api.fields().response_body().find(|f| f.type_spec == "Object" && f.name.ends_with("_list")).map(|f| f.name.as_str())
+    mydata_spec::subject::list_fields(api).map(|(list, _)| list.name.as_str())
 }
 
 /// Every page of one query joined: the first page's fields, with the list holding all items.
@@ -73,11 +73,8 @@ impl Client {
         let mut answer = first.expect("the loop sends at least one page");
         answer.body.remove("next_page");
         if let Some(name) = list {
-            let count = answer.body.keys().find(|k| k.ends_with("_cnt")).cloned();
-            if let Some(count) = count {
-                answer.body.insert(count, Value::String(items.len().to_string()));
-            }
             answer.body.insert(name.to_owned(), Value::Array(items));
+            mydata_spec::counts::set_counts(&mut answer.body);
         }
         Ok(Fetched { answer, pages })
     }

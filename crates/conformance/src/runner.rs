@@ -144,7 +144,7 @@ fn is_success(response: &Response) -> bool {
 }
 
 fn list_field(api: &ApiSpec) -> Option<&'static str> {
-    api.fields().response_body().find(|f| f.type_spec == "Object" && f.name.ends_with("_list")).map(|f| f.name.as_str())
+    mydata_spec::subject::list_fields(api).map(|(list, _)| list.name.as_str())
 }
 
 fn items<'v>(body: &'v Value, list: &str) -> &'v [Value] {

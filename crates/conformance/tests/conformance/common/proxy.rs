@@ -128,12 +128,9 @@ async fn forward(state: &State, method: Method, uri: Uri, mut headers: HeaderMap
             Fault::DropItem { list, field, value } => {
                 if let Some(items) = map.get_mut(list).and_then(Value::as_array_mut) {
                     items.retain(|item| item.get(field).and_then(Value::as_str) != Some(value.as_str()));
-                    // Only the list changes meaning; its count stays consistent with it.
-                    let length = items.len().to_string();
-                    if let Some(stem) = list.strip_suffix("_list") {
-                        map.insert(format!("{stem}_cnt"), Value::String(length));
-                    }
                 }
+                // Only the list changes meaning; its count stays consistent with it.
+                mydata_spec::counts::set_counts(&mut map);
             }
             Fault::RepeatCursor => {
                 if let Some(cursor) = requested_cursor(&uri, &body) {
