@@ -356,7 +356,7 @@ impl TargetRun<'_> {
             Method::Post => Location::Body,
         };
         let fields = api.fields().request.iter().filter(|f| f.location == location || f.location == Location::Path);
-        for field in fields.filter(|f| f.type_spec != "Object") {
+        for field in fields.filter(|f| !f.is_list()) {
             let from_asset = asset.and_then(|a| a.get(&field.name)).and_then(Value::as_str).map(str::to_owned);
             let value = match field.name.as_str() {
                 "org_code" => Some(self.target.org_code.clone()),

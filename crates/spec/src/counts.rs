@@ -39,7 +39,7 @@ mod tests {
     #[test]
     fn every_list_of_the_tables_has_its_count_beside_it() {
         fn walk(id: &str, fields: &[Field], lists: &mut usize) {
-            for list in fields.iter().filter(|f| f.type_spec == "Object") {
+            for list in fields.iter().filter(|f| f.is_list()) {
                 let count =
                     count_of(&list.name).unwrap_or_else(|| panic!("{id} {}: a list is named <x>_list", list.name));
                 let count = fields.iter().find(|f| f.name == count);

@@ -97,6 +97,11 @@ impl Condition {
 }
 
 impl Field {
+    /// Whether the field is a list of objects (type `Object`: its `children` are an item's fields).
+    pub fn is_list(&self) -> bool {
+        self.type_spec == "Object"
+    }
+
     /// The first of the field's conditions that `present` (whether it is sent) breaks in `object`.
     pub fn condition_problem(
         &self,

@@ -23,7 +23,7 @@ enum Side {
 /// JSON Schema of one field's value. Every value travels as a string (첨부2), so the schema is a
 /// string with the pattern or length its type implies.
 fn value_schema(field: &Field, side: Side) -> Value {
-    if field.type_spec == "Object" {
+    if field.is_list() {
         let items = object_schema(field.children.iter(), |child| value_schema(child, side));
         return json!({"type": "array", "items": items, "description": field.ko});
     }

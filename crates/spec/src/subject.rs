@@ -43,7 +43,7 @@ pub fn qualifiers_of(api: &ApiSpec) -> impl Iterator<Item = &'static str> + '_ {
 /// The response's list field (`account_list`, `trans_list`, …) and its count field (`account_cnt`, …).
 pub fn list_fields(api: &ApiSpec) -> Option<(&'static Field, Option<&'static Field>)> {
     let fields = api.fields();
-    let list = fields.response_body().find(|f| f.type_spec == "Object")?;
+    let list = fields.response_body().find(|f| f.is_list())?;
     let count = crate::counts::count_of(&list.name).and_then(|count| fields.response_field(&count));
     Some((list, count))
 }

@@ -160,7 +160,7 @@ pub fn body_text(field: &Field, value: &serde_json::Value) -> Result<String, Vio
 /// fields of `location`. Unknown parameters are ignored, as clients of later versions may send more.
 pub fn check_params(fields: &[Field], location: Location, params: &HashMap<String, String>) -> Vec<Violation> {
     let mut violations = Vec::new();
-    for field in fields.iter().filter(|f| f.location == location && f.type_spec != "Object") {
+    for field in fields.iter().filter(|f| f.location == location && !f.is_list()) {
         match params.get(&field.name) {
             None if field.required => violations.push(violation(&field.name, "is required")),
             None => {}
@@ -301,7 +301,7 @@ fn find_unnamed(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
         let here = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
         match (fields.iter().find(|f| &f.name == name), value) {
             (None, _) => out.push(violation(&here, "is not a field of the table")),
-            (Some(list), Value::Array(items)) if list.type_spec == "Object" => {
+            (Some(list), Value::Array(items)) if list.is_list() => {
                 let children: Vec<&Field> = list.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
                     find_unnamed(&children, item, &format!("{here}[{i}]"), out);

@@ -86,9 +86,7 @@ pub fn org_entry(api: KnownApi, op: OpType, org_code: &str, org_type: &str, body
         .filter(|field| !entry.contains_key(&field.name) && !field.withheld(&entry))
         .filter_map(|field| match body.get(&field.name) {
             Some(value) => Some((field.name.clone(), value.clone())),
-            None if field.demanded(&entry) && field.type_spec == "Object" => {
-                Some((field.name.clone(), Value::Array(Vec::new())))
-            }
+            None if field.demanded(&entry) && field.is_list() => Some((field.name.clone(), Value::Array(Vec::new()))),
             None => None,
         })
         .collect();

@@ -575,7 +575,7 @@ pub fn object<'f>(
     let fields = fields.into_iter();
     let mut map = Map::with_capacity(fields.size_hint().0);
     for field in fields.clone() {
-        if field.type_spec == "Object" {
+        if field.is_list() {
             let items: Vec<Value> =
                 (0..rng.gen_range(1..=3)).map(|_| Value::Object(object(ctx, &field.children, rng))).collect();
             map.insert(field.name.clone(), Value::Array(items));
