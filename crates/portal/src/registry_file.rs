@@ -303,12 +303,13 @@ fn never_sent(org: &OrgEntry) -> Vec<String> {
     let for_ca = listed_for_ca(&org.org_type).then(|| answer(KnownApi::PortalOrgsForCa));
     let carried = |name: &str| orgs.get(name).is_some() || for_ca.as_ref().is_some_and(|a| a.get(name).is_some());
     let tables = [KnownApi::PortalOrgs, KnownApi::PortalOrgsForCa];
-    body.as_object()
-        .into_iter()
-        .flatten()
-        .map(|(name, _)| name.as_str())
-        // Counts follow their lists.
-        .filter(|name| !name.ends_with("_cnt") && !carried(name))
+    let names: Vec<&str> = body.as_object().into_iter().flat_map(|map| map.keys()).map(String::as_str).collect();
+    // A count goes with its list, which is named instead.
+    let is_count = |name: &str| names.iter().any(|list| counts::count_of(list).as_deref() == Some(name));
+    names
+        .iter()
+        .copied()
+        .filter(|name| !is_count(name) && !carried(name))
         .map(|name| {
             // The rule is the conditions' on the 지원-002 entry's op_type and org_type.
             let field = tables.iter().find_map(|api| org_list_fields(*api).iter().find(|f| f.name == name));

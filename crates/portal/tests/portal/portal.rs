@@ -557,6 +557,7 @@ fn registry_files_with_mistakes_are_refused_with_every_problem_named() {
     ] {
         assert!(problems.contains(expected), "missing {expected:?} in:\n{problems}");
     }
+    assert!(!problems.contains("np_time_cnt"), "a refused list is named once, not by its count:\n{problems}");
     assert!(
         toml::from_str::<RegistryFile>("[[org]]\norg_code = \"X\"\ncolour = \"red\"").is_err(),
         "unknown keys are refused"
