@@ -207,7 +207,7 @@ pub fn code_violations(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Vi
         out: &mut Vec<Violation>,
     ) {
         for field in fields {
-            let here = if path.is_empty() { field.name.clone() } else { format!("{path}.{}", field.name) };
+            let here = member_path(path, &field.name);
             match value.get(&field.name) {
                 Some(serde_json::Value::Array(items)) => {
                     for (i, item) in items.iter().enumerate() {
@@ -235,7 +235,7 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
         return;
     };
     for field in fields {
-        let here = if path.is_empty() { field.name.clone() } else { format!("{path}.{}", field.name) };
+        let here = member_path(path, &field.name);
         if let Some(problem) = field.condition_problem(map.contains_key(&field.name), map) {
             out.push(violation(&here, problem));
         }
@@ -244,8 +244,7 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
             (None, _) => {}
             (Some(Value::Array(items)), "Object") => {
                 if let Some((count, problem)) = miscounted(field, items, map) {
-                    let at = if path.is_empty() { count } else { format!("{path}.{count}") };
-                    out.push(violation(&at, problem));
+                    out.push(violation(&member_path(path, &count), problem));
                 }
                 let children: Vec<&Field> = field.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
@@ -267,6 +266,11 @@ fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
             (Some(other), _) => out.push(violation(&here, format!("must be sent as a string (첨부2), got {other}"))),
         }
     }
+}
+
+/// The path of member `name` of the object at `path` (`trans_list[3]` + `trans_amt`).
+fn member_path(path: &str, name: &str) -> String {
+    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
 }
 
 /// The count beside the list `list` of `items` in `map` and what is wrong with it, if it does not
@@ -298,7 +302,7 @@ fn find_unnamed(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
         return;
     };
     for (name, value) in map {
-        let here = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+        let here = member_path(path, name);
         match (fields.iter().find(|f| &f.name == name), value) {
             (None, _) => out.push(violation(&here, "is not a field of the table")),
             (Some(list), Value::Array(items)) if list.is_list() => {
