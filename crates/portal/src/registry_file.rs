@@ -306,6 +306,7 @@ fn never_sent(org: &OrgEntry) -> Vec<String> {
     let names: Vec<&str> = body.as_object().into_iter().flat_map(|map| map.keys()).map(String::as_str).collect();
     // A count goes with its list, which is named instead.
     let is_count = |name: &str| names.iter().any(|list| counts::count_of(list).as_deref() == Some(name));
+    let lists = org.lists();
     names
         .iter()
         .copied()
@@ -315,7 +316,6 @@ fn never_sent(org: &OrgEntry) -> Vec<String> {
             let field = tables.iter().find_map(|api| org_list_fields(*api).iter().find(|f| f.name == name));
             let rule = field.zip(orgs.as_object()).and_then(|(field, kind)| field.condition_problem(true, kind));
             // A list is named as the file writes it.
-            let lists = org.lists();
             let list = lists.iter().find(|(item, ..)| name.strip_suffix("_list") == Some(item));
             let written = list.map_or(name, |(_, file_name, _)| file_name);
             format!("{written}: {}", rule.unwrap_or_else(|| format!("is not sent for org_type {}", org.org_type)))
