@@ -3,7 +3,7 @@
 use crate::cycle::Cycle;
 use crate::scope::ScopeSet;
 use chrono::{Days, NaiveDate};
-use mydata_spec::{ApiSpec, AssetId};
+use mydata_spec::{ApiSpec, AssetId, KnownApi};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
@@ -163,10 +163,10 @@ pub struct ConsentTerms {
 /// Why consent terms are refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TermsRefusal {
-    #[error("{0} is given only with is_scheduled true")]
-    CycleUnscheduled(&'static str),
-    #[error("is_scheduled true needs {0}")]
-    CycleMissing(&'static str),
+    /// A cycle given or left out against 공통-002's table: `fnd_cycle is sent only when
+    /// is_scheduled is true`.
+    #[error("{name} {problem}")]
+    CycleAgainstSchedule { name: &'static str, problem: String },
     #[error("{name} {text:?} is not a cycle a customer may choose (1/w or 1/m)")]
     CycleNotChoosable { name: &'static str, text: String },
     #[error("end_date must be from {earliest} to {latest}")]
@@ -206,14 +206,21 @@ impl ConsentStage {
 impl ConsentTerms {
     /// Checks the terms of a consent of `stage` made on `today` (a Korean date).
     pub fn check(&self, stage: ConsentStage, today: NaiveDate) -> Result<(), TermsRefusal> {
+        // Whether a cycle goes with is_scheduled is 공통-002's rule for the consent it answers.
+        let answered = serde_json::Map::from_iter([(
+            "is_scheduled".to_owned(),
+            serde_json::Value::String(self.is_scheduled.to_string()),
+        )]);
+        let table = KnownApi::Consents.spec().fields();
         for (name, cycle) in [("fnd_cycle", &self.fnd_cycle), ("add_cycle", &self.add_cycle)] {
-            match (self.is_scheduled, cycle) {
-                (false, Some(_)) => return Err(TermsRefusal::CycleUnscheduled(name)),
-                (true, None) => return Err(TermsRefusal::CycleMissing(name)),
-                (true, Some(text)) if !Cycle::parse(text).is_some_and(|c| CHOOSABLE_CYCLES.contains(&c)) => {
-                    return Err(TermsRefusal::CycleNotChoosable { name, text: text.clone() });
-                }
-                _ => {}
+            let field = table.response_field(name).unwrap_or_else(|| panic!("공통-002 answers {name}"));
+            if let Some(problem) = field.condition_problem(cycle.is_some(), &answered) {
+                return Err(TermsRefusal::CycleAgainstSchedule { name, problem });
+            }
+            if let Some(text) =
+                cycle.as_ref().filter(|t| !Cycle::parse(t).is_some_and(|c| CHOOSABLE_CYCLES.contains(&c)))
+            {
+                return Err(TermsRefusal::CycleNotChoosable { name, text: text.clone() });
             }
         }
         let dates = stage.end_dates(today);
@@ -319,9 +326,9 @@ mod tests {
         let kept = TermsRefusal::Period { earliest: KEPT_UNTIL_SERVICE_ENDS, latest: KEPT_UNTIL_SERVICE_ENDS };
         assert_eq!(refused(terms(Some("1/w"), "20270101", "20271231")), kept);
         let unscheduled = ConsentTerms { is_scheduled: false, ..terms(Some("1/w"), "20270101", "99991231") };
-        assert_eq!(refused(unscheduled), TermsRefusal::CycleUnscheduled("fnd_cycle"));
+        assert_eq!(refused(unscheduled).to_string(), "fnd_cycle is sent only when is_scheduled is true");
         let half = ConsentTerms { add_cycle: None, ..terms(Some("1/w"), "20270101", "99991231") };
-        assert_eq!(refused(half), TermsRefusal::CycleMissing("add_cycle"));
+        assert_eq!(refused(half).to_string(), "add_cycle is required when is_scheduled is true");
     }
 
     #[test]

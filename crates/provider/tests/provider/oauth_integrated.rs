@@ -314,6 +314,8 @@ async fn terms_the_consent_page_would_refuse_are_refused() {
         let form = request(&signing.customer, &tx, &document, &format!("cn-{serial}"), &format!("un-{serial}"));
         let (status, body) = send(&app, &form).await;
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{case}: {body}");
+        let reason = body["error_description"].as_str().unwrap_or_default();
+        assert!(reason.contains(name), "{case}: the refusal names {name}: {body}");
     }
     // A 1차 consent (request_type 0) lives seven days (공통-002), not a year.
     let tx = tx_id(40);
