@@ -11,10 +11,26 @@ use std::collections::HashMap;
 pub struct Violation {
     pub field: String,
     pub problem: String,
+    pub rule: Rule,
 }
 
-fn violation(field: &str, problem: impl Into<String>) -> Violation {
-    Violation { field: field.to_owned(), problem: problem.into() }
+/// Which of a table's rules a value broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Its 첨부2 type and length, or the format its type stands for (a month, a business number).
+    Type,
+    /// Whether it is sent: required, or tied to a sibling's code.
+    Presence,
+    /// A list's count that is not its length.
+    Count,
+    /// A code its note or attachment does not list.
+    Code,
+    /// The body's shape: an object, a list, a string where the table wants one, no member it does not name.
+    Shape,
+}
+
+fn violation(field: &str, rule: Rule, problem: impl Into<String>) -> Violation {
+    Violation { field: field.to_owned(), problem: problem.into(), rule }
 }
 
 /// The numbers of a type: 20 in `aN(20)`, 18 and 3 in `F(18,3)` (no type of 첨부2 has more).
@@ -149,10 +165,10 @@ pub fn body_text(field: &Field, value: &serde_json::Value) -> Result<String, Vio
         // JSON does not tell 60 from 60.0: both are the whole number 60.
         serde_json::Value::Number(n) => match (whole_number_range(field), whole_number(n)) {
             (Some((min, max)), Some(n)) if (min..=max).contains(&n) => Ok(n.to_string()),
-            (Some(_), _) => Err(violation(&field.name, "must be a whole number of its type N")),
-            (None, _) => Err(violation(&field.name, "must be a string (첨부2)")),
+            (Some(_), _) => Err(violation(&field.name, Rule::Type, "must be a whole number of its type N")),
+            (None, _) => Err(violation(&field.name, Rule::Type, "must be a string (첨부2)")),
         },
-        _ => Err(violation(&field.name, "must be a string (첨부2)")),
+        _ => Err(violation(&field.name, Rule::Type, "must be a string (첨부2)")),
     }
 }
 
@@ -162,19 +178,19 @@ pub fn check_params(fields: &[Field], location: Location, params: &HashMap<Strin
     let mut violations = Vec::new();
     for field in fields.iter().filter(|f| f.location == location && !f.is_list()) {
         match params.get(&field.name) {
-            None if field.required => violations.push(violation(&field.name, "is required")),
+            None if field.required => violations.push(violation(&field.name, Rule::Presence, "is required")),
             None => {}
             Some(value) => {
                 if let Err(problem) = check_value(&field.type_spec, value) {
-                    violations.push(violation(&field.name, problem));
+                    violations.push(violation(&field.name, Rule::Type, problem));
                 } else if field.is_month()
                     && let Err(problem) = value.parse::<Month>()
                 {
-                    violations.push(violation(&field.name, problem.to_string()));
+                    violations.push(violation(&field.name, Rule::Type, problem.to_string()));
                 } else if field.name == SearchTimestamp::FIELD
                     && let Err(problem) = value.parse::<SearchTimestamp>()
                 {
-                    violations.push(violation(&field.name, problem.to_string()));
+                    violations.push(violation(&field.name, Rule::Type, problem.to_string()));
                 }
             }
         }
@@ -216,7 +232,7 @@ pub fn code_violations(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Vi
                 }
                 Some(serde_json::Value::String(code)) => {
                     if let Some(problem) = unlisted_code(field, code) {
-                        out.push(violation(&here, problem));
+                        out.push(violation(&here, Rule::Code, problem));
                     }
                 }
                 _ => {}
@@ -231,39 +247,41 @@ pub fn code_violations(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Vi
 fn check_object(fields: &[&Field], value: &serde_json::Value, path: &str, out: &mut Vec<Violation>) {
     use serde_json::Value;
     let Value::Object(map) = value else {
-        out.push(violation(path, "must be a JSON object"));
+        out.push(violation(path, Rule::Shape, "must be a JSON object"));
         return;
     };
     for field in fields {
         let here = member_path(path, &field.name);
         if let Some(problem) = field.condition_problem(map.contains_key(&field.name), map) {
-            out.push(violation(&here, problem));
+            out.push(violation(&here, Rule::Presence, problem));
         }
         match (map.get(&field.name), field.type_spec.as_str()) {
-            (None, _) if field.required => out.push(violation(&here, "is required")),
+            (None, _) if field.required => out.push(violation(&here, Rule::Presence, "is required")),
             (None, _) => {}
             (Some(Value::Array(items)), "Object") => {
                 if let Some((count, problem)) = miscounted(field, items, map) {
-                    out.push(violation(&member_path(path, &count), problem));
+                    out.push(violation(&member_path(path, &count), Rule::Count, problem));
                 }
                 let children: Vec<&Field> = field.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
                     check_object(&children, item, &format!("{here}[{i}]"), out);
                 }
             }
-            (Some(_), "Object") => out.push(violation(&here, "must be a list")),
+            (Some(_), "Object") => out.push(violation(&here, Rule::Shape, "must be a list")),
             // 지원-002's org_regno is written with its dashes, whatever its aN(12) says (types.rs).
             (Some(Value::String(text)), _) if field.name == BusinessNumber::FIELD => {
                 if let Err(problem) = BusinessNumber::check(text) {
-                    out.push(violation(&here, problem.to_string()));
+                    out.push(violation(&here, Rule::Type, problem.to_string()));
                 }
             }
             (Some(Value::String(text)), spec) => {
                 if let Err(problem) = check_value(spec, text) {
-                    out.push(violation(&here, format!("{problem} (type {spec}, got {text:?})")));
+                    out.push(violation(&here, Rule::Type, format!("{problem} (type {spec}, got {text:?})")));
                 }
             }
-            (Some(other), _) => out.push(violation(&here, format!("must be sent as a string (첨부2), got {other}"))),
+            (Some(other), _) => {
+                out.push(violation(&here, Rule::Shape, format!("must be sent as a string (첨부2), got {other}")))
+            }
         }
     }
 }
@@ -298,13 +316,13 @@ pub fn unnamed_fields(api: &crate::ApiSpec, body: &serde_json::Value) -> Vec<Vio
 fn find_unnamed(fields: &[&Field], value: &serde_json::Value, path: &str, out: &mut Vec<Violation>) {
     use serde_json::Value;
     let Value::Object(map) = value else {
-        out.push(violation(path, "must be a JSON object"));
+        out.push(violation(path, Rule::Shape, "must be a JSON object"));
         return;
     };
     for (name, value) in map {
         let here = member_path(path, name);
         match (fields.iter().find(|f| &f.name == name), value) {
-            (None, _) => out.push(violation(&here, "is not a field of the table")),
+            (None, _) => out.push(violation(&here, Rule::Shape, "is not a field of the table")),
             (Some(list), Value::Array(items)) if list.is_list() => {
                 let children: Vec<&Field> = list.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
@@ -312,7 +330,9 @@ fn find_unnamed(fields: &[&Field], value: &serde_json::Value, path: &str, out: &
                 }
             }
             (Some(_), Value::String(_)) => {}
-            (Some(_), other) => out.push(violation(&here, format!("must be sent as a string (첨부2), got {other}"))),
+            (Some(_), other) => {
+                out.push(violation(&here, Rule::Shape, format!("must be sent as a string (첨부2), got {other}")))
+            }
         }
     }
 }
@@ -434,47 +454,52 @@ fn check_supplied_into(
     out: &mut Vec<Violation>,
 ) {
     use serde_json::Value;
-    let refuse = |out: &mut Vec<Violation>, at: Place<'_>, problem: String| {
-        out.push(violation(&at.to_string(), problem));
+    let refuse = |out: &mut Vec<Violation>, at: Place<'_>, rule: Rule, problem: String| {
+        out.push(violation(&at.to_string(), rule, problem));
     };
     let Value::Object(map) = value else {
-        refuse(out, place, "must be a JSON object".into());
+        refuse(out, place, Rule::Shape, "must be a JSON object".into());
         return;
     };
     for name in map.keys() {
         if skip.contains(&name.as_str()) {
-            refuse(out, Place::Member(&place, name), "is the provider's to add, not the institution's".into());
+            refuse(
+                out,
+                Place::Member(&place, name),
+                Rule::Shape,
+                "is the provider's to add, not the institution's".into(),
+            );
         } else if !fields.iter().any(|f| &f.name == name) {
-            refuse(out, Place::Member(&place, name), "is not a field of the table".into());
+            refuse(out, Place::Member(&place, name), Rule::Shape, "is not a field of the table".into());
         }
     }
     for field in fields.iter().filter(|f| !skip.contains(&f.name.as_str())) {
         let here = Place::Member(&place, &field.name);
         let present = map.get(&field.name).is_some_and(|value| !value.is_null());
         if let Some(problem) = field.condition_problem(present, map) {
-            refuse(out, here, problem);
+            refuse(out, here, Rule::Presence, problem);
         }
         match (map.get(&field.name), field.type_spec.as_str()) {
-            (None | Some(Value::Null), _) if field.required => refuse(out, here, "is required".into()),
+            (None | Some(Value::Null), _) if field.required => refuse(out, here, Rule::Presence, "is required".into()),
             (None | Some(Value::Null), _) => {}
             (Some(Value::Array(items)), "Object") => {
                 if let Some((count, problem)) = miscounted(field, items, map) {
-                    refuse(out, Place::Member(&place, &count), problem);
+                    refuse(out, Place::Member(&place, &count), Rule::Count, problem);
                 }
                 let children: Vec<&'static Field> = field.children.iter().collect();
                 for (i, item) in items.iter().enumerate() {
                     check_supplied_into(&children, skip, item, Place::Item(&here, i), out);
                 }
             }
-            (Some(_), "Object") => refuse(out, here, "must be a list".into()),
+            (Some(_), "Object") => refuse(out, here, Rule::Shape, "must be a list".into()),
             (Some(Value::String(text)), spec) => {
                 if let Err(problem) = check_value(spec, text) {
-                    refuse(out, here, format!("{spec} {problem}"));
+                    refuse(out, here, Rule::Type, format!("{spec} {problem}"));
                 } else if let Some(problem) = unlisted_code(field, text) {
-                    refuse(out, here, format!("{spec} {problem}"));
+                    refuse(out, here, Rule::Code, format!("{spec} {problem}"));
                 }
             }
-            (Some(_), spec) => refuse(out, here, format!("{spec} must be a string, number or boolean")),
+            (Some(_), spec) => refuse(out, here, Rule::Type, format!("{spec} must be a string, number or boolean")),
         }
     }
 }
@@ -513,7 +538,7 @@ mod tests {
         let ok = check_params(&api.request, Location::Query, &params(&[("org_code", "BANK000001"), ("limit", "10")]));
         assert!(ok.is_empty(), "{ok:?}");
         let missing = check_params(&api.request, Location::Query, &params(&[("limit", "10")]));
-        assert_eq!(missing, vec![violation("org_code", "is required")]);
+        assert_eq!(missing, vec![violation("org_code", Rule::Presence, "is required")]);
         let bad = check_params(
             &api.request,
             Location::Query,
