@@ -1,9 +1,9 @@
 //! The code tables of the standard's attachments that fields' notes point at without listing the
-//! codes themselves ("see [첨부3] 계좌번호 별 구분 코드"): 첨부3–10, 13 and 16, transcribed in
-//! `data/attachment-codes.json` (첨부15's coverages are not). A field's values come from the table of
-//! the attachment its note cites, for its name and its length (첨부3 has a table of 4-digit account
-//! types, one of 3-digit 금투 account kinds, one of statuses) and, where an attachment's parts serve
-//! different APIs (첨부9's prepaid means and electronic payments), the part its note names.
+//! codes themselves ("see [첨부3] 계좌번호 별 구분 코드"): 첨부3–10, 13, 15 and 16, transcribed in
+//! `data/attachment-codes.json`. A field's values come from the tables of the attachment its note
+//! cites, for its name and its length (첨부3 has a table of 4-digit account types, one of 3-digit
+//! 금투 account kinds, one of statuses) or, where an attachment's parts serve different fields or
+//! APIs (첨부9's prepaid means and electronic payments, 첨부15's coverages), the parts its note names.
 
 use crate::fields::Field;
 use serde::Deserialize;
@@ -43,16 +43,21 @@ fn cited(note: &str) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
-/// The table `field`'s values come from: one of an attachment its note cites, for its name, the
-/// length its type gives (`aN(4)`) and the part its note names.
-pub fn table_of(field: &Field) -> Option<&'static CodeTable> {
-    let length: usize = field.type_spec.split_once('(')?.1.trim_end_matches(')').parse().ok()?;
+/// The tables `field`'s values come from: those of an attachment its note cites, for its name and
+/// the part its note names and, where the note names no part, the length its type gives (`aN(4)`:
+/// 첨부3's account types, not its 3-digit 금투 kinds). A part the note names by its heading is the
+/// field's whatever its codes' length, as long as they fit the type: 첨부15's coverages are the 5-character
+/// codes of one part and the 3-digit codes of another, both `AN(5)`.
+pub fn tables_of(field: &Field) -> impl Iterator<Item = &'static CodeTable> + '_ {
+    let length: Option<usize> =
+        field.type_spec.split_once('(').and_then(|(_, rest)| rest.trim_end_matches(')').parse().ok());
     let cited: Vec<u8> = cited(&field.note).collect();
-    tables().iter().find(|t| {
-        cited.contains(&t.attachment)
-            && t.length == length
-            && t.fields.contains(&field.name)
-            && t.note_mentions.as_ref().is_none_or(|part| field.note.contains(part.as_str()))
+    tables().iter().filter(move |t| {
+        let fits = match &t.note_mentions {
+            Some(part) => field.note.contains(part.as_str()) && length.is_some_and(|l| t.length <= l),
+            None => Some(t.length) == length,
+        };
+        fits && cited.contains(&t.attachment) && t.fields.contains(&field.name)
     })
 }
 
@@ -63,7 +68,7 @@ mod tests {
 
     #[test]
     fn every_table_has_distinct_codes_of_its_length() {
-        assert_eq!(tables().len(), 13);
+        assert_eq!(tables().len(), 18);
         for table in tables() {
             let codes: HashSet<&str> = table.codes.iter().map(|(code, _)| code.as_str()).collect();
             assert_eq!(codes.len(), table.codes.len(), "{}: a code twice", table.title);
@@ -99,9 +104,9 @@ mod tests {
                 if !cites || !crate::validate::note_codes(&field.note).is_empty() {
                     continue;
                 }
-                let table =
-                    table_of(field).unwrap_or_else(|| panic!("{} {}: no table for {}", api.id, field.name, field.note));
-                used.insert(table.title.as_str());
+                let found: Vec<&str> = tables_of(field).map(|t| t.title.as_str()).collect();
+                assert!(!found.is_empty(), "{} {}: no table for {}", api.id, field.name, field.note);
+                used.extend(found);
             }
         }
         assert_eq!(used.len(), tables().len(), "tables no field uses: {used:?}");
@@ -114,7 +119,7 @@ mod tests {
             let fields = crate::fields::fields(api).unwrap();
             let trans_type = fields.response_body().chain(fields.response_body().flat_map(|f| f.children.iter()));
             let field = trans_type.filter(|f| f.name == "trans_type").last().unwrap();
-            table_of(field).unwrap().codes[0].0.clone()
+            tables_of(field).next().unwrap().codes[0].0.clone()
         };
         assert_eq!(first_code("전금-004"), "5101");
         assert_eq!(first_code("선불-003"), "5101");
@@ -134,10 +139,11 @@ mod tests {
             conditions: Vec::new(),
         };
         let bank = field("account_type", "aN(4)", "see [첨부3] 계좌번호 별 구분 코드");
-        assert_eq!(table_of(&bank).map(|t| t.length), Some(4));
+        assert_eq!(tables_of(&bank).map(|t| t.length).collect::<Vec<_>>(), [4]);
         let invest = field("account_type", "aN(3)", "see 첨부3 account-number type codes");
-        assert!(table_of(&invest).unwrap().codes.iter().any(|(code, name)| code == "108" && name == "ISA"));
-        assert!(table_of(&field("account_type", "aN(4)", "no citation")).is_none());
-        assert!(table_of(&field("prod_name", "AH(300)", "see [첨부3]")).is_none());
+        let invest: Vec<_> = tables_of(&invest).collect();
+        assert!(invest.len() == 1 && invest[0].codes.iter().any(|(code, name)| code == "108" && name == "ISA"));
+        assert_eq!(tables_of(&field("account_type", "aN(4)", "no citation")).count(), 0);
+        assert_eq!(tables_of(&field("prod_name", "AH(300)", "see [첨부3]")).count(), 0);
     }
 }

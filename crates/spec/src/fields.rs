@@ -45,9 +45,14 @@ pub struct Field {
 pub struct Condition {
     /// The sibling whose value decides, e.g. `status`.
     pub on: String,
-    /// The sibling's codes under which the rule applies, e.g. `["03"]`.
-    #[serde(rename = "is")]
+    /// The sibling's codes under which the rule applies, e.g. `["03"]`: as the data lists them, or
+    /// those of the attachment table [`Condition::in_table`] names, filled in when the data is read.
+    #[serde(rename = "is", default)]
     pub codes: Vec<String>,
+    /// The title of the attachment table whose codes these are, where the note names a table
+    /// rather than codes ("실손보장일 경우만 회신": 첨부15's 실손 coverages).
+    #[serde(default)]
+    pub in_table: Option<String>,
     pub presence: Presence,
 }
 
@@ -83,10 +88,11 @@ impl Condition {
     /// The problem with the field being `present` or not in `object`, in words:
     /// `is sent only when status is 03`, `is required when trans_type is 321, 322, 341 or 342`.
     fn problem(&self, present: bool, object: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-        let codes = match self.codes.as_slice() {
-            [one] => one.clone(),
-            [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
-            [] => String::new(),
+        let codes = match (&self.in_table, self.codes.as_slice()) {
+            (Some(table), _) => format!("one of {table}"),
+            (None, [one]) => one.clone(),
+            (None, [rest @ .., last]) => format!("{} or {last}", rest.join(", ")),
+            (None, []) => String::new(),
         };
         match self.demands(self.holds(object)) {
             Some(true) if !present => Some(format!("is required when {} is {codes}", self.on)),
@@ -208,12 +214,27 @@ static ALL: LazyLock<FxHashMap<String, ApiFields>> = LazyLock::new(|| {
         // The data is compiled in and checked by this crate's tests, so a parse failure is a build defect.
         let apis: Vec<ApiFields> =
             serde_json::from_str(text).unwrap_or_else(|e| panic!("embedded {file} does not parse: {e}"));
-        for api in apis {
+        for mut api in apis {
+            fill_table_codes(&mut api.response);
             all.insert(api.id.clone(), api);
         }
     }
     all
 });
+
+/// Gives each condition on an attachment table's codes ([`Condition::in_table`]) those codes.
+fn fill_table_codes(fields: &mut [Field]) {
+    for field in fields {
+        for condition in &mut field.conditions {
+            if let Some(title) = &condition.in_table {
+                let table = crate::attachments::tables().iter().find(|t| &t.title == title);
+                let table = table.unwrap_or_else(|| panic!("{}: no attachment table {title}", field.name));
+                condition.codes = table.codes.iter().map(|(code, _)| code.clone()).collect();
+            }
+        }
+        fill_table_codes(&mut field.children);
+    }
+}
 
 /// The field definitions of one API, by its ID (e.g. `은행-001`).
 pub fn fields(api_id: &str) -> Option<&'static ApiFields> {
@@ -268,6 +289,7 @@ mod tests {
                         "Boolean" => vec!["true", "false"],
                         _ => crate::validate::field_codes(sibling).iter().map(|(code, _)| code.as_str()).collect(),
                     };
+                    assert!(!condition.codes.is_empty(), "{api} {}: a condition without codes", field.name);
                     for code in &condition.codes {
                         assert!(
                             codes.contains(&code.as_str()),
@@ -286,6 +308,6 @@ mod tests {
             walk(&api.id, &api.response, &mut found);
         }
         found.sort();
-        assert_eq!(found.len(), 58, "the rules transcribed (docs/spec-decisions.md): {found:?}");
+        assert_eq!(found.len(), 59, "the rules transcribed (docs/spec-decisions.md): {found:?}");
     }
 }

@@ -371,7 +371,7 @@ pub fn field_codes(field: &'static Field) -> &'static [(String, String)] {
             for field in fields {
                 let listed = note_code_names(&field.note);
                 let codes = if listed.is_empty() {
-                    crate::attachments::table_of(field).map(|table| table.codes.clone()).unwrap_or_default()
+                    crate::attachments::tables_of(field).flat_map(|table| table.codes.iter().cloned()).collect()
                 } else {
                     listed
                 };
@@ -397,8 +397,11 @@ fn unlisted_code(field: &'static Field, value: &str) -> Option<String> {
     if codes.is_empty() || codes.iter().any(|(code, _)| code == value) {
         return None;
     }
-    let listed: Vec<&str> = codes.iter().map(|(code, _)| code.as_str()).collect();
-    Some(format!("{value:?} is not one of its codes ({})", listed.join(", ")))
+    // A long table (첨부15's 388 coverages) is shown by its first codes, so the message stays a line.
+    const SHOWN: usize = 12;
+    let listed: Vec<&str> = codes.iter().take(SHOWN).map(|(code, _)| code.as_str()).collect();
+    let more = if codes.len() > SHOWN { format!(", … {} in all", codes.len()) } else { String::new() };
+    Some(format!("{value:?} is not one of its codes ({}{more})", listed.join(", ")))
 }
 
 /// Checks data an institution supplies for an API's answer (its records, `mydata import`): every
@@ -778,6 +781,46 @@ mod tests {
         assert_eq!(
             cycles(terms("true", None)),
             ["fnd_cycle: is required when is_scheduled is true", "add_cycle: is required when is_scheduled is true"]
+        );
+    }
+
+    /// 보험-012 (첨부15): `coverage_code` one of 실손 외 담보 코드 (A1100 질병사망) or 실손 담보 코드 (100
+    /// 상해), `status` a 담보상태 code (1 정상), `type` a 실손 담보특성 code and "실손보장일 경우만 회신".
+    #[test]
+    fn coverages_take_attachment_15s_codes() {
+        let coverages = crate::catalogue::api("보험-012").unwrap();
+        let answer = |code: &str, status: &str, kind: Option<&str>| {
+            let mut item = serde_json::json!({"subject": "C", "relation": "01", "status": status,
+                "coverage_code": code, "coverage_num": "01", "coverage_amt": "10000"});
+            if let Some(kind) = kind {
+                item["type"] = kind.into();
+            }
+            serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "coverage_cnt": "1", "coverage_list": [item]})
+        };
+        let problems = |body: &serde_json::Value| -> Vec<String> {
+            let mut found: Vec<String> = check_response(coverages, body).into_iter().map(|v| v.to_string()).collect();
+            found.extend(code_violations(coverages, body).iter().map(ToString::to_string));
+            found.retain(|p| p.starts_with("coverage_list"));
+            found
+        };
+        assert_eq!(problems(&answer("A1100", "1", None)), Vec::<String>::new(), "disease death, in force");
+        assert_eq!(problems(&answer("100", "3", Some("1"))), Vec::<String>::new(), "accident, 입원의료비, cancelled");
+        assert_eq!(problems(&answer("100", "1", None)), Vec::<String>::new(), "only: not required");
+        assert_eq!(
+            problems(&answer("A1100", "1", Some("1"))),
+            ["coverage_list[0].type: is sent only when coverage_code is one of 첨부15 실손 담보 코드"]
+        );
+        let unknown = problems(&answer("A0000", "8", None));
+        assert_eq!(unknown.len(), 2, "no such coverage or status: {unknown:?}");
+        assert!(
+            unknown[0]
+                .starts_with(r#"coverage_list[0].status: "8" is not one of its codes (0, 1, 2, 3, 4, 5, 6, 7, 9)"#)
+        );
+        assert!(unknown[1].starts_with(r#"coverage_list[0].coverage_code: "A0000" is not one of its codes (A1100, "#));
+        assert!(unknown[1].ends_with(", … 388 in all)"), "146 + 242 codes: {}", unknown[1]);
+        assert_eq!(
+            problems(&answer("100", "1", Some("9"))),
+            [r#"coverage_list[0].type: "9" is not one of its codes (0, 1, 2, 3, 4, 5, 6, 7, 8)"#]
         );
     }
 

@@ -58,6 +58,8 @@ struct Plan {
     note_codes: Vec<String>,
     /// Whether the name is one [`attachment_codes`] may know.
     attachment: bool,
+    /// For any other name, the codes of the attachment tables its note cites (첨부15's coverages).
+    table_codes: Vec<String>,
     named: Named,
     generic: Generic,
     rule: Rule,
@@ -274,12 +276,15 @@ impl Rule {
 }
 
 fn plan_of(field: &Field) -> Plan {
+    let attachment = ATTACHMENT_NAMES.contains(&field.name.as_str());
+    let tables = mydata_spec::attachments::tables_of(field).filter(|_| !attachment);
     Plan {
         note_codes: match field.fixed_value() {
             Some(value) => vec![value.to_owned()],
             None => mydata_spec::validate::note_codes(&field.note),
         },
-        attachment: ATTACHMENT_NAMES.contains(&field.name.as_str()),
+        attachment,
+        table_codes: tables.flat_map(|table| table.codes.iter().map(|(code, _)| code.clone())).collect(),
         named: named(&field.name),
         generic: generic(field),
         rule: Rule::of(&field.type_spec),
@@ -447,6 +452,9 @@ fn by_name(ctx: &Context, field: &Field, plan: &Plan, rng: &mut StdRng) -> Optio
     }
     if let Some(list) = plan.attachment.then(|| attachment_codes(ctx, &field.name)).flatten() {
         return Some(pick(rng, list).to_owned());
+    }
+    if let Some(code) = plan.table_codes.choose(rng) {
+        return Some(code.clone());
     }
     Some(match plan.named {
         Named::Digits(n) => digits(rng, n),
