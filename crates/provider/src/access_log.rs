@@ -30,7 +30,7 @@ pub async fn record(State(provider): State<Arc<Provider>>, request: Request, nex
     let span = tracing::info_span!(
         "request",
         tran_id = tran_id_of(&request).unwrap_or("-"),
-        method = %request.method(),
+        method = request.method().as_str(),
         route = route.unwrap_or("unmatched"),
         // The institution of a matched route, from the `<industry>` segment of its path.
         org_code = route.and(industry).and_then(|i| provider.org_for(i)).map_or("-", |o| o.org_code.as_str()),

@@ -194,27 +194,52 @@ impl std::fmt::Write for Bytes<'_> {
 /// `fmt::Write` into a byte buffer, escaped for the inside of a JSON string.
 struct Escaping<'a>(&'a mut Vec<u8>);
 
+/// Whether `byte` is escaped inside a JSON string: a quote, a backslash or a control character.
+const fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// Whether any of the eight bytes of `word` [`needs_escape`], by the usual bit tricks on a whole
+/// word: the access line is a few hundred bytes of text that needs none, and a byte at a time was a
+/// third of what the access log costs a request.
+const fn any_needs_escape(word: u64) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH_BITS: u64 = ONES * 0x80;
+    // A byte below `n` (at most 0x80) leaves its high bit set in `x - n` and clear in `x`.
+    const fn any_below(x: u64, n: u8) -> bool {
+        x.wrapping_sub(ONES * n as u64) & !x & HIGH_BITS != 0
+    }
+    any_below(word, 0x20) || any_below(word ^ (ONES * b'"' as u64), 1) || any_below(word ^ (ONES * b'\\' as u64), 1)
+}
+
 impl std::fmt::Write for Escaping<'_> {
     fn write_str(&mut self, text: &str) -> std::fmt::Result {
         let bytes = text.as_bytes();
-        let mut plain_from = 0;
-        for (at, &byte) in bytes.iter().enumerate() {
-            let escape: &[u8] = match byte {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0..=0x1f => b"",
-                _ => continue,
-            };
-            self.0.extend_from_slice(&bytes[plain_from..at]);
-            if escape.is_empty() {
-                let _ = write!(Bytes(self.0), "\\u{byte:04x}");
-            } else {
-                self.0.extend_from_slice(escape);
+        let (mut plain_from, mut at) = (0, 0);
+        while at < bytes.len() {
+            if let Some(word) = bytes[at..].first_chunk::<8>()
+                && !any_needs_escape(u64::from_ne_bytes(*word))
+            {
+                at += 8;
+                continue;
             }
-            plain_from = at + 1;
+            let byte = bytes[at];
+            at += 1;
+            if !needs_escape(byte) {
+                continue;
+            }
+            self.0.extend_from_slice(&bytes[plain_from..at - 1]);
+            plain_from = at;
+            match byte {
+                b'"' => self.0.extend_from_slice(b"\\\""),
+                b'\\' => self.0.extend_from_slice(b"\\\\"),
+                b'\n' => self.0.extend_from_slice(b"\\n"),
+                b'\r' => self.0.extend_from_slice(b"\\r"),
+                b'\t' => self.0.extend_from_slice(b"\\t"),
+                _ => {
+                    let _ = write!(Bytes(self.0), "\\u{byte:04x}");
+                }
+            }
         }
         self.0.extend_from_slice(&bytes[plain_from..]);
         Ok(())
@@ -363,5 +388,39 @@ mod tests {
         let mut out = Vec::new();
         escaped(&mut out, "a\u{1}b\\\t");
         assert_eq!(String::from_utf8(out).unwrap(), r#""a\u0001b\\\t""#);
+    }
+
+    /// The word at a time check says what the byte at a time one says, for every byte at every
+    /// place among neighbours of every kind (UTF-8's high bytes, the bytes next to the escaped ones).
+    #[test]
+    fn a_word_needs_escaping_where_one_of_its_bytes_does() {
+        for neighbour in [b'a', b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xeb, 0xff] {
+            for byte in 0..=u8::MAX {
+                for place in 0..8 {
+                    let mut word = [neighbour; 8];
+                    word[place] = byte;
+                    let expected = needs_escape(byte) || needs_escape(neighbour);
+                    assert_eq!(any_needs_escape(u64::from_ne_bytes(word)), expected, "{word:?}");
+                }
+            }
+        }
+    }
+
+    /// Text of every length around the words looked at together, with a character to escape at
+    /// every place or none, reads back as itself.
+    #[test]
+    fn any_text_reads_back_as_itself() {
+        for length in 0..=25 {
+            for special in [None, Some('"'), Some('\\'), Some('\n'), Some('\u{1f}'), Some('한')] {
+                for place in 0..length.max(1) {
+                    let text: String =
+                        (0..length).map(|i| if i == place { special.unwrap_or('a') } else { 'a' }).collect();
+                    let mut out = Vec::new();
+                    escaped(&mut out, &text);
+                    let read: String = serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+                    assert_eq!(read, text);
+                }
+            }
+        }
     }
 }
