@@ -18,7 +18,7 @@ use tracing::Instrument;
 /// The request's transaction ID, when it is a valid one.
 fn tran_id_of(request: &Request) -> Option<&str> {
     let id = request.headers().get(mydata_spec::tran_id::HEADER)?.to_str().ok()?;
-    id.parse::<mydata_spec::TranId>().is_ok().then_some(id)
+    mydata_spec::TranId::check(id).is_ok().then_some(id)
 }
 
 pub async fn record(State(provider): State<Arc<Provider>>, request: Request, next: Next) -> Response {

@@ -95,11 +95,10 @@ impl TranId {
         // Validated on construction.
         IssuerType::from_letter(self.0.as_bytes()[10] as char).expect("validated issuer letter")
     }
-}
 
-impl FromStr for TranId {
-    type Err = TranIdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    /// Checks `s` without keeping it: what [`TranId::from_str`] refuses, without its allocation
+    /// (the access log checks every request's ID before logging it).
+    pub fn check(s: &str) -> Result<(), TranIdError> {
         if s.len() != LEN || !s.is_ascii() {
             return Err(TranIdError::Length(s.chars().count()));
         }
@@ -112,6 +111,14 @@ impl FromStr for TranId {
         if !upper_alnum(&s[11..]) {
             return Err(TranIdError::Serial);
         }
+        Ok(())
+    }
+}
+
+impl FromStr for TranId {
+    type Err = TranIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TranId::check(s)?;
         Ok(TranId(s.to_owned()))
     }
 }

@@ -92,7 +92,7 @@ async fn issue(
     let tran_id_ok = headers
         .get(mydata_spec::tran_id::HEADER)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.parse::<mydata_spec::TranId>().is_ok());
+        .is_some_and(|v| mydata_spec::TranId::check(v).is_ok());
     if !tran_id_ok {
         return Err(invalid_request("x-api-tran-id is missing or not in the form of 첨부14"));
     }
