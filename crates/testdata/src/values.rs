@@ -591,7 +591,7 @@ pub fn object<'f>(
             map.insert(field.name.clone(), Value::String(v));
         }
     }
-    for field in fields.filter(|field| !field.conditions.is_empty()) {
+    for field in fields.clone().filter(|field| !field.conditions.is_empty()) {
         if field.withheld(&map) {
             map.remove(&field.name);
         } else if field.demanded(&map)
@@ -601,8 +601,25 @@ pub fn object<'f>(
             map.insert(field.name.clone(), Value::String(v));
         }
     }
+    name_codes(fields, &mut map);
     mydata_spec::counts::set_counts(&mut map);
     map
+}
+
+/// Gives an `X_name` beside an `X_code` of an attachment's table the name the table gives the code
+/// (보험-012's coverage_name for its coverage_code): an insurer names a coverage as it codes it.
+fn name_codes<'f>(fields: impl Iterator<Item = &'f Field> + Clone, map: &mut Map<String, Value>) {
+    for code_field in fields.clone() {
+        let Some(stem) = code_field.name.strip_suffix("_code") else { continue };
+        let Some(name_field) = fields.clone().find(|f| f.name.strip_suffix("_name") == Some(stem)) else { continue };
+        let Some(Value::String(code)) = map.get(&code_field.name) else { continue };
+        let named = mydata_spec::attachments::tables_of(code_field)
+            .flat_map(|table| table.codes.iter())
+            .find_map(|(listed, name)| (listed == code).then(|| name.clone()));
+        if let Some(name) = named.filter(|_| map.contains_key(&name_field.name)) {
+            map.insert(name_field.name.clone(), Value::String(name));
+        }
+    }
 }
 
 #[cfg(test)]

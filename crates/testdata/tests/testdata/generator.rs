@@ -418,6 +418,35 @@ fn prepaid_and_payment_installments_are_installments() {
     assert!(seen > 0, "installments occur");
 }
 
+/// 보험-012's coverages carry 첨부15's codes, each named as the attachment names it, and both
+/// kinds occur: 실손 (with their 담보특성, `type`) and the others (without).
+#[test]
+fn coverages_are_named_as_attachment_15_names_their_codes() {
+    let names: BTreeMap<&str, &str> = mydata_spec::attachments::tables()
+        .iter()
+        .filter(|table| table.attachment == 15 && table.fields.iter().any(|f| f == "coverage_code"))
+        .flat_map(|table| table.codes.iter().map(|(code, name)| (code.as_str(), name.as_str())))
+        .collect();
+    let (mut indemnity, mut other) = (0, 0);
+    for n in 1..=20 {
+        let data = generator().customer(&institution(Industry::Insu), &person(42, n));
+        for doc in data.documents.iter().filter(|doc| doc.api_id == "보험-012") {
+            for coverage in doc.body["coverage_list"].as_array().unwrap() {
+                let code = text(coverage, "coverage_code");
+                let name = names.get(code).unwrap_or_else(|| panic!("{code} is a code of 첨부15"));
+                if let Some(given) = coverage.get("coverage_name") {
+                    assert_eq!(given, name, "{coverage}");
+                }
+                match coverage.get("type") {
+                    Some(_) => indemnity += 1,
+                    None => other += 1,
+                }
+            }
+        }
+    }
+    assert!(indemnity > 0 && other > 0, "{indemnity} 실손 coverages, {other} others");
+}
+
 #[test]
 fn payments_are_each_sequences_next_bill() {
     let today = generator().today;
