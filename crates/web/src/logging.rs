@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tracing::{Level, Metadata, Subscriber, subscriber::Interest};
 use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -92,12 +93,12 @@ pub struct LogGuard {
 /// to `file` (appended, one JSON object a line) or else to standard error (JSON unless it is a
 /// terminal). Keep the guard until exit: dropping it writes what is still queued.
 pub fn init(directives: &str, file: Option<&Path>) -> std::io::Result<LogGuard> {
-    let filter = EnvFilter::try_new(directives).map_err(std::io::Error::other)?;
+    let filter = Filter::of(directives)?;
     let (sink, json): (Box<dyn std::io::Write + Send>, bool) = match file {
         Some(path) => (Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?), true),
         None => (Box::new(std::io::stderr()), !std::io::stderr().is_terminal()),
     };
-    let registry = tracing_subscriber::registry().with(Quieting).with(filter);
+    let registry = tracing_subscriber::registry().with(Quieting).with(filter.targets).with(filter.spans);
     // Humans get readable lines; anything else (a log collector, a file) one JSON object a line.
     let guard = if json {
         let (writer, guard) = NonBlockingBuilder::default()
@@ -114,6 +115,28 @@ pub fn init(directives: &str, file: Option<&Path>) -> std::io::Result<LogGuard> 
         LogGuard { _batching: None, _writer: guard }
     };
     Ok(guard)
+}
+
+/// What `MYDATA_LOG`'s directives let through, by one of two filters.
+struct Filter {
+    /// Levels by target (`info`, `mydata=debug,warn`), as every default is: nothing to keep per span.
+    targets: Option<Targets>,
+    /// Directives on spans or their fields (`[request{client_id=c1}]=debug`): `EnvFilter` keeps a
+    /// record of every span, under a lock taken at every entry into and exit from each, the access
+    /// log's request spans included, so it is used only where the directives need it.
+    spans: Option<EnvFilter>,
+}
+
+impl Filter {
+    fn of(directives: &str) -> std::io::Result<Filter> {
+        match directives.parse::<Targets>() {
+            Ok(targets) if !directives.contains('[') => Ok(Filter { targets: Some(targets), spans: None }),
+            _ => {
+                let spans = EnvFilter::try_new(directives).map_err(std::io::Error::other)?;
+                Ok(Filter { targets: None, spans: Some(spans) })
+            }
+        }
+    }
 }
 
 /// Quiets the logger of [`init`] to warnings (no access log), or restores its own filter: what the
@@ -161,7 +184,8 @@ mod tests {
         let buffer = Buffer::default();
         let written = buffer.clone();
         let lines = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(move || written.clone());
-        let subscriber = tracing_subscriber::registry().with(Quieting).with(EnvFilter::new("info")).with(lines);
+        let filter = Filter::of("info").unwrap();
+        let subscriber = tracing_subscriber::registry().with(Quieting).with(filter.targets).with(lines);
         tracing::subscriber::with_default(subscriber, || {
             // The same callsites each time: their cached interest must follow the switch.
             for (turn, quiet) in [false, true, false].into_iter().enumerate() {
@@ -186,6 +210,28 @@ mod tests {
             ],
             "{text}"
         );
+    }
+
+    /// Levels by target need no record of spans; a directive on a span takes `EnvFilter`, and works.
+    #[test]
+    fn directives_take_the_filter_they_need() {
+        for by_target in ["info", "warn", "mydata=debug,info", "mydata_provider::access_log=warn,info"] {
+            let filter = Filter::of(by_target).unwrap();
+            assert!(filter.targets.is_some() && filter.spans.is_none(), "{by_target}");
+        }
+        assert!(Filter::of("mydata=loud").is_err(), "no such level");
+        let filter = Filter::of("warn,[request]=debug").unwrap();
+        assert!(filter.targets.is_none() && filter.spans.is_some());
+        let buffer = Buffer::default();
+        let written = buffer.clone();
+        let lines = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(move || written.clone());
+        let subscriber = tracing_subscriber::registry().with(filter.spans).with(lines);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!("outside any request");
+            tracing::info_span!("request").in_scope(|| tracing::debug!("inside a request"));
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("inside a request") && !text.contains("outside"), "{text}");
     }
 
     #[test]
