@@ -215,6 +215,7 @@ static ALL: LazyLock<FxHashMap<String, ApiFields>> = LazyLock::new(|| {
         let apis: Vec<ApiFields> =
             serde_json::from_str(text).unwrap_or_else(|e| panic!("embedded {file} does not parse: {e}"));
         for mut api in apis {
+            fill_table_codes(&mut api.request);
             fill_table_codes(&mut api.response);
             all.insert(api.id.clone(), api);
         }
