@@ -306,6 +306,7 @@ mod tests {
         }
         let mut found = Vec::new();
         for api in all_fields() {
+            walk(&api.id, &api.request, &mut found);
             walk(&api.id, &api.response, &mut found);
         }
         found.sort();
