@@ -129,7 +129,9 @@ struct Filter {
 
 impl Filter {
     fn of(directives: &str) -> std::io::Result<Filter> {
-        match directives.parse::<Targets>() {
+        // `Targets` takes ` mydata=debug` for a target with a space; `EnvFilter` trims it.
+        let trimmed: Vec<&str> = directives.split(',').map(str::trim).filter(|d| !d.is_empty()).collect();
+        match trimmed.join(",").parse::<Targets>() {
             Ok(targets) if !directives.contains('[') => Ok(Filter { targets: Some(targets), spans: None }),
             _ => {
                 let spans = EnvFilter::try_new(directives).map_err(std::io::Error::other)?;
@@ -215,10 +217,14 @@ mod tests {
     /// Levels by target need no record of spans; a directive on a span takes `EnvFilter`, and works.
     #[test]
     fn directives_take_the_filter_they_need() {
-        for by_target in ["info", "warn", "mydata=debug,info", "mydata_provider::access_log=warn,info"] {
+        for by_target in ["info", "warn", "mydata=debug,info", "mydata_provider::access_log=warn, info"] {
             let filter = Filter::of(by_target).unwrap();
             assert!(filter.targets.is_some() && filter.spans.is_none(), "{by_target}");
         }
+        let spaced = Filter::of("warn, mydata=debug").unwrap().targets.unwrap();
+        assert!(
+            spaced.would_enable("mydata::cmd::serve", &Level::DEBUG) && !spaced.would_enable("hyper", &Level::INFO)
+        );
         assert!(Filter::of("mydata=loud").is_err(), "no such level");
         let filter = Filter::of("warn,[request]=debug").unwrap();
         assert!(filter.targets.is_none() && filter.spans.is_some());
