@@ -175,7 +175,12 @@ fn generic(field: &Field) -> Generic {
     let kind = spec.split('(').next().unwrap_or("");
     let (len, scale) = precision(spec);
     let len = len as usize;
-    let future = name.starts_with("exp") || name.contains("end") || name.contains("due") || name.starts_with("next");
+    // Ends, expiries (a loan's `loan_exp_date`, a rider's `contract_exp_date`) and dues are ahead.
+    let future = name.starts_with("exp")
+        || name.contains("_exp_")
+        || name.contains("end")
+        || name.contains("due")
+        || name.starts_with("next");
     match kind {
         "DATE" => Generic::Date { future },
         "DTIME" => Generic::DTime { future },

@@ -447,6 +447,42 @@ fn coverages_are_named_as_attachment_15_names_their_codes() {
     assert!(indemnity > 0 && other > 0, "{indemnity} 실손 coverages, {other} others");
 }
 
+/// Whatever starts ends after it: in every object of every industry's answers, an `X_start_date`
+/// beside an `X_end_date` or `X_exp_date` (보험-009's loan, 보험-012's coverage, IRP products) is no
+/// later than it.
+#[test]
+fn nothing_ends_before_it_starts() {
+    fn walk(api: &str, value: &Value, checked: &mut usize) {
+        match value {
+            Value::Object(object) => {
+                for (name, start) in object.iter().filter(|(name, _)| name.ends_with("start_date")) {
+                    for end_name in [name.replace("start_date", "end_date"), name.replace("start_date", "exp_date")] {
+                        if let (Some(start), Some(end)) =
+                            (start.as_str(), object.get(&end_name).and_then(Value::as_str))
+                        {
+                            assert!(start <= end, "{api}: {name} {start} after {end_name} {end}: {value}");
+                            *checked += 1;
+                        }
+                    }
+                }
+                object.values().for_each(|v| walk(api, v, checked));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(api, v, checked)),
+            _ => {}
+        }
+    }
+    let mut checked = 0;
+    for industry in Industry::ALL {
+        for n in 1..=10 {
+            let data = generator().customer(&institution(industry), &person(42, n));
+            data.documents.iter().for_each(|doc| walk(&doc.api_id, &doc.body, &mut checked));
+            data.assets.iter().for_each(|asset| walk(&asset.list_api, &asset.item, &mut checked));
+            data.history.iter().for_each(|row| walk(&row.api_id, &row.body, &mut checked));
+        }
+    }
+    assert!(checked > 100, "{checked} pairs");
+}
+
 #[test]
 fn payments_are_each_sequences_next_bill() {
     let today = generator().today;
