@@ -170,10 +170,12 @@ fn kind_codes(industry: Industry, list: &ApiSpec, index: usize) -> (AssetKind, O
     (kind, codes)
 }
 
-fn product_for(kind: AssetKind, rng: &mut StdRng) -> Option<&'static str> {
+fn product_for(kind: AssetKind, industry: Industry, rng: &mut StdRng) -> Option<&'static str> {
     let list = match kind {
         AssetKind::Deposit => names::DEPOSIT_PRODUCTS,
         AssetKind::Invest => names::INVEST_PRODUCTS,
+        // An insurer's loans are policy loans (첨부3's 3400 보험계약대출).
+        AssetKind::Loan if industry == Industry::Insu => names::INSURANCE_LOAN_PRODUCTS,
         AssetKind::Loan => names::LOAN_PRODUCTS,
         AssetKind::OperatingLease => &["운용리스(승용)", "운용리스(상용)"],
         AssetKind::CarPolicy => &["개인용 자동차보험"],
@@ -401,12 +403,9 @@ impl Generator {
         if let Some((name, code)) = kind_field {
             item.insert(name.to_owned(), Value::String(code.to_owned()));
         }
-        // 은행-001's rules: is_foreign_deposit and is_minus are not returned for non-deposit accounts.
-        if kind != AssetKind::Deposit && list.asset_kinds().contains(&AssetKind::Deposit) {
-            item.remove("is_foreign_deposit");
-            item.remove("is_minus");
-        }
-        if let (Some(product), true) = (product_for(kind, rng), item.contains_key("prod_name")) {
+        // The kind's code may have changed what the item's fields hang on (은행-001's is_minus).
+        values::hold_to_conditions(&ctx, item_fields.iter().copied(), &mut item, rng);
+        if let (Some(product), true) = (product_for(kind, org.industry, rng), item.contains_key("prod_name")) {
             item.insert("prod_name".into(), Value::String(product.to_owned()));
         }
         // Generated assets are normal ones: a closed or suspended one is described by no API (40305).

@@ -13,6 +13,7 @@ pub const INVEST_PRODUCTS: &[&str] =
     &["한빛 글로벌주식 펀드", "든든 채권혼합 신탁", "한빛 신탁형 ISA", "미래 일임형 ISA"];
 pub const LOAN_PRODUCTS: &[&str] =
     &["직장인 신용대출", "한빛 주택담보대출", "전세자금대출", "마이너스 통장대출", "보금자리론", "학자금대출"];
+pub const INSURANCE_LOAN_PRODUCTS: &[&str] = &["보험계약대출", "약관대출", "보험계약대출(확정금리형)"];
 pub const CAPITAL_PRODUCTS: &[&str] = &["신차 오토할부", "중고차 할부금융", "운용리스(승용)", "개인 신용대출"];
 pub const CARD_NAMES: &[&str] =
     &["한빛 플래티넘 카드", "한빛 체크카드", "모두의 포인트 카드", "트래블 마스터 카드", "생활의 발견 카드"];

@@ -376,7 +376,7 @@ fn product_name(ctx: &Context, rng: &mut StdRng) -> &'static str {
         _ if is_irp(ctx) => IRP_PRODUCTS,
         Industry::Bank => DEPOSIT_PRODUCTS,
         Industry::Invest => INVEST_PRODUCTS,
-        Industry::Insu if ctx.api.is(KnownApi::InsuranceLoans) => LOAN_PRODUCTS,
+        Industry::Insu if ctx.api.is(KnownApi::InsuranceLoans) => INSURANCE_LOAN_PRODUCTS,
         Industry::Insu => INSURANCE_PRODUCTS,
         Industry::Ginsu => GUARANTEE_PRODUCTS,
         Industry::Capital => CAPITAL_PRODUCTS,
@@ -596,19 +596,30 @@ pub fn object<'f>(
             map.insert(field.name.clone(), Value::String(v));
         }
     }
-    for field in fields.clone().filter(|field| !field.conditions.is_empty()) {
-        if field.withheld(&map) {
+    hold_to_conditions(ctx, fields.clone(), &mut map, rng);
+    name_codes(fields, &mut map);
+    mydata_spec::counts::set_counts(&mut map);
+    map
+}
+
+/// Leaves out of `map` the fields of `fields` whose conditions (`Field::conditions`) withhold them
+/// there, and makes those they demand: after a sibling they hang on was given or changed.
+pub fn hold_to_conditions<'f>(
+    ctx: &Context,
+    fields: impl Iterator<Item = &'f Field>,
+    map: &mut Map<String, Value>,
+    rng: &mut StdRng,
+) {
+    for field in fields.filter(|field| !field.conditions.is_empty()) {
+        if field.withheld(map) {
             map.remove(&field.name);
-        } else if field.demanded(&map)
+        } else if field.demanded(map)
             && !map.contains_key(&field.name)
             && let Some(v) = made_value(ctx, field, rng)
         {
             map.insert(field.name.clone(), Value::String(v));
         }
     }
-    name_codes(fields, &mut map);
-    mydata_spec::counts::set_counts(&mut map);
-    map
 }
 
 /// Gives an `X_name` beside an `X_code` of an attachment's table the name the table gives the code
