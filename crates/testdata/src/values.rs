@@ -130,10 +130,21 @@ const ATTACHMENT_NAMES: &[&str] = &[
     "subject",
 ];
 
+/// Where a date falls from the generator's today, by the field's name.
+#[derive(Clone, Copy)]
+enum When {
+    /// Months or years ago: openings, registrations, payments.
+    Past,
+    /// The last few days: the date the data is as of (금투-002/004's `base_date`, the settled holdings').
+    Recent,
+    /// Ends, expiries (a loan's `loan_exp_date`, a rider's `contract_exp_date`), dues, next dates.
+    Ahead,
+}
+
 /// The value [`by_type`] makes when the name says nothing more specific.
 enum Generic {
-    Date { future: bool },
-    DTime { future: bool },
+    Date(When),
+    DTime(When),
     Boolean,
     Month,
     Whole(Amounts),
@@ -175,15 +186,21 @@ fn generic(field: &Field) -> Generic {
     let kind = spec.split('(').next().unwrap_or("");
     let (len, scale) = precision(spec);
     let len = len as usize;
-    // Ends, expiries (a loan's `loan_exp_date`, a rider's `contract_exp_date`) and dues are ahead.
-    let future = name.starts_with("exp")
+    let when = if name.starts_with("exp")
         || name.contains("_exp_")
         || name.contains("end")
         || name.contains("due")
-        || name.starts_with("next");
+        || name.starts_with("next")
+    {
+        When::Ahead
+    } else if name == "base_date" {
+        When::Recent
+    } else {
+        When::Past
+    };
     match kind {
-        "DATE" => Generic::Date { future },
-        "DTIME" => Generic::DTime { future },
+        "DATE" => Generic::Date(when),
+        "DTIME" => Generic::DTime(when),
         "Boolean" => Generic::Boolean,
         "N" if name.ends_with("month") => Generic::Month,
         "N" => Generic::Whole(amounts(name)),
@@ -398,14 +415,14 @@ fn amount(range: Amounts, rng: &mut StdRng) -> i64 {
     if range.plain { thousands } else { thousands * 1_000 + rng.gen_range(0..10) * 100 }
 }
 
-fn date_around(ctx: &Context, future: bool, rng: &mut StdRng) -> NaiveDate {
+fn date_around(ctx: &Context, when: When, rng: &mut StdRng) -> NaiveDate {
     if let Some(at) = ctx.at {
         return at.date();
     }
-    if future {
-        ctx.today + Days::new(rng.gen_range(20..2_000))
-    } else {
-        ctx.today - Days::new(rng.gen_range(400..3_000))
+    match when {
+        When::Ahead => ctx.today + Days::new(rng.gen_range(20..2_000)),
+        When::Recent => ctx.today - Days::new(rng.gen_range(0..4)),
+        When::Past => ctx.today - Days::new(rng.gen_range(400..3_000)),
     }
 }
 
@@ -524,11 +541,11 @@ fn alnum(rng: &mut StdRng, n: usize, upper_only: bool) -> String {
 /// A value of the field's type when the name says nothing more specific.
 fn by_type(ctx: &Context, plan: &Plan, rng: &mut StdRng) -> String {
     match plan.generic {
-        Generic::Date { future } => date_text(date_around(ctx, future, rng)),
-        Generic::DTime { future } => match ctx.at {
+        Generic::Date(when) => date_text(date_around(ctx, when, rng)),
+        Generic::DTime(when) => match ctx.at {
             Some(at) => dtime_text(at),
             None => {
-                let mut out = date_text(date_around(ctx, future, rng));
+                let mut out = date_text(date_around(ctx, when, rng));
                 out.push_str("093000");
                 out
             }

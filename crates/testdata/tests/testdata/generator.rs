@@ -483,6 +483,24 @@ fn nothing_ends_before_it_starts() {
     assert!(checked > 100, "{checked} pairs");
 }
 
+/// 금투-002's and 금투-004's `base_date` is "the date of the settled holding quantities" the
+/// answer gives: the data as of the last few days, not years ago.
+#[test]
+fn holdings_are_as_of_the_last_days() {
+    let today = generator().today;
+    let mut seen = 0;
+    for n in 1..=10 {
+        let data = generator().customer(&institution(Industry::Invest), &person(42, n));
+        let bodies = data.documents.iter().map(|doc| &doc.body).chain(data.history.iter().map(|row| &row.body));
+        for base_date in bodies.filter_map(|body| body.get("base_date").and_then(Value::as_str)) {
+            let day = NaiveDate::parse_from_str(base_date, "%Y%m%d").unwrap();
+            assert!(day <= today && today - day <= chrono::Duration::days(7), "{base_date}, today {today}");
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "base dates occur");
+}
+
 #[test]
 fn payments_are_each_sequences_next_bill() {
     let today = generator().today;
