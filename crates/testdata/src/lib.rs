@@ -170,18 +170,26 @@ fn kind_codes(industry: Industry, list: &ApiSpec, index: usize) -> (AssetKind, O
     (kind, codes)
 }
 
-fn product_for(kind: AssetKind, industry: Industry, rng: &mut StdRng) -> Option<&'static str> {
+/// A product name for an asset of `kind` whose kind code is `code`: a loan or a lease is named as
+/// 첨부3 names its account type (3220 주택담보대출, 3400 보험계약대출, 3500 신차 할부금융).
+fn product_for(kind: AssetKind, code: Option<&str>, rng: &mut StdRng) -> Option<String> {
     let list = match kind {
         AssetKind::Deposit => names::DEPOSIT_PRODUCTS,
         AssetKind::Invest => names::INVEST_PRODUCTS,
-        // An insurer's loans are policy loans (첨부3's 3400 보험계약대출).
-        AssetKind::Loan if industry == Industry::Insu => names::INSURANCE_LOAN_PRODUCTS,
-        AssetKind::Loan => names::LOAN_PRODUCTS,
-        AssetKind::OperatingLease => &["운용리스(승용)", "운용리스(상용)"],
+        AssetKind::Loan | AssetKind::OperatingLease => {
+            return code.and_then(account_type_name).map(|name| format!("한빛 {name}"));
+        }
         AssetKind::CarPolicy => &["개인용 자동차보험"],
         AssetKind::Policy | AssetKind::Any => return None,
     };
-    list.choose(rng).copied()
+    list.choose(rng).map(|name| (*name).to_owned())
+}
+
+/// The name 첨부3 gives an account type (`3220` 주택담보대출).
+fn account_type_name(code: &str) -> Option<&'static str> {
+    let tables = mydata_spec::attachments::tables().iter();
+    let types = tables.filter(|table| table.attachment == 3 && table.fields.iter().any(|f| f == "account_type"));
+    types.flat_map(|table| table.codes.iter()).find(|(listed, _)| listed == code).map(|(_, name)| name.as_str())
 }
 
 /// An asset key no other asset of the institution has, as real account numbers are: the list's
@@ -405,8 +413,9 @@ impl Generator {
         }
         // The kind's code may have changed what the item's fields hang on (은행-001's is_minus).
         values::hold_to_conditions(&ctx, item_fields.iter().copied(), &mut item, rng);
-        if let (Some(product), true) = (product_for(kind, org.industry, rng), item.contains_key("prod_name")) {
-            item.insert("prod_name".into(), Value::String(product.to_owned()));
+        let code = kind_field.map(|(_, code)| code);
+        if let (Some(product), true) = (product_for(kind, code, rng), item.contains_key("prod_name")) {
+            item.insert("prod_name".into(), Value::String(product));
         }
         // Generated assets are normal ones: a closed or suspended one is described by no API (40305).
         if let Some((status, normal)) = list.status_field() {

@@ -501,6 +501,40 @@ fn holdings_are_as_of_the_last_days() {
     assert!(seen > 0, "base dates occur");
 }
 
+/// A loan or a lease in an asset list is named as 첨부3 names its account type (3220 주택담보대출,
+/// 3400 보험계약대출, 3500 신차 할부금융), in every industry that lists them.
+#[test]
+fn loans_are_named_as_their_account_types() {
+    let names: BTreeMap<&str, &str> = mydata_spec::attachments::tables()
+        .iter()
+        .filter(|table| table.attachment == 3 && table.fields.iter().any(|f| f == "account_type"))
+        .flat_map(|table| table.codes.iter().map(|(code, name)| (code.as_str(), name.as_str())))
+        .collect();
+    let mut seen = BTreeSet::new();
+    for industry in Industry::ALL {
+        for n in 1..=5 {
+            let data = generator().customer(&institution(industry), &person(42, n));
+            for asset in &data.assets {
+                let (Some(code), Some(name)) = (asset.item.get("account_type"), asset.item.get("prod_name")) else {
+                    continue;
+                };
+                let code = code.as_str().unwrap();
+                if code.len() == 4 && code.starts_with('3') {
+                    assert_eq!(
+                        name.as_str().unwrap(),
+                        format!("한빛 {}", names[code]),
+                        "{} {}",
+                        asset.list_api,
+                        asset.item
+                    );
+                    seen.insert(code.to_owned());
+                }
+            }
+        }
+    }
+    assert!(seen.len() >= 5, "loans of several kinds: {seen:?}");
+}
+
 #[test]
 fn payments_are_each_sequences_next_bill() {
     let today = generator().today;
