@@ -61,6 +61,15 @@ pub fn tables_of(field: &Field) -> impl Iterator<Item = &'static CodeTable> + '_
     })
 }
 
+/// The name the tables of `field` ([`tables_of`]) give `code` (첨부3's `3220` 주택담보대출,
+/// 첨부15's `A1200` 암사망).
+pub fn code_name(field: &Field, code: &str) -> Option<&'static str> {
+    tables_of(field)
+        .flat_map(|table| table.codes.iter())
+        .find(|(listed, _)| listed == code)
+        .map(|(_, name)| name.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +154,17 @@ mod tests {
         assert!(invest.len() == 1 && invest[0].codes.iter().any(|(code, name)| code == "108" && name == "ISA"));
         assert_eq!(tables_of(&field("account_type", "aN(4)", "no citation")).count(), 0);
         assert_eq!(tables_of(&field("prod_name", "AH(300)", "see [첨부3]")).count(), 0);
+    }
+
+    #[test]
+    fn a_code_is_named_by_the_tables_of_its_field() {
+        let loans = crate::fields::fields("보험-008").unwrap().response_field("loan_list").unwrap();
+        let account_type = loans.children.iter().find(|f| f.name == "account_type").unwrap();
+        assert_eq!(code_name(account_type, "3400"), Some("보험계약대출"));
+        let coverages = crate::fields::fields("보험-012").unwrap().response_field("coverage_list").unwrap();
+        let coverage_code = coverages.children.iter().find(|f| f.name == "coverage_code").unwrap();
+        assert_eq!(code_name(coverage_code, "A1200"), Some("암사망"), "실손 외");
+        assert_eq!(code_name(coverage_code, "100"), Some("상해"), "실손");
+        assert_eq!(code_name(coverage_code, "A0000"), None);
     }
 }

@@ -170,26 +170,17 @@ fn kind_codes(industry: Industry, list: &ApiSpec, index: usize) -> (AssetKind, O
     (kind, codes)
 }
 
-/// A product name for an asset of `kind` whose kind code is `code`: a loan or a lease is named as
-/// 첨부3 names its account type (3220 주택담보대출, 3400 보험계약대출, 3500 신차 할부금융).
-fn product_for(kind: AssetKind, code: Option<&str>, rng: &mut StdRng) -> Option<String> {
+/// A product name for an asset of `kind` whose kind code the tables name `kind_name`: a loan or a
+/// lease is named as 첨부3 names its account type (3220 주택담보대출, 3400 보험계약대출, 3500 신차 할부금융).
+fn product_for(kind: AssetKind, kind_name: Option<&str>, rng: &mut StdRng) -> Option<String> {
     let list = match kind {
         AssetKind::Deposit => names::DEPOSIT_PRODUCTS,
         AssetKind::Invest => names::INVEST_PRODUCTS,
-        AssetKind::Loan | AssetKind::OperatingLease => {
-            return code.and_then(account_type_name).map(|name| format!("한빛 {name}"));
-        }
+        AssetKind::Loan | AssetKind::OperatingLease => return kind_name.map(|name| format!("한빛 {name}")),
         AssetKind::CarPolicy => &["개인용 자동차보험"],
         AssetKind::Policy | AssetKind::Any => return None,
     };
     list.choose(rng).map(|name| (*name).to_owned())
-}
-
-/// The name 첨부3 gives an account type (`3220` 주택담보대출).
-fn account_type_name(code: &str) -> Option<&'static str> {
-    let tables = mydata_spec::attachments::tables().iter();
-    let types = tables.filter(|table| table.attachment == 3 && table.fields.iter().any(|f| f == "account_type"));
-    types.flat_map(|table| table.codes.iter()).find(|(listed, _)| listed == code).map(|(_, name)| name.as_str())
 }
 
 /// An asset key no other asset of the institution has, as real account numbers are: the list's
@@ -413,8 +404,11 @@ impl Generator {
         }
         // The kind's code may have changed what the item's fields hang on (은행-001's is_minus).
         values::hold_to_conditions(&ctx, item_fields.iter().copied(), &mut item, rng);
-        let code = kind_field.map(|(_, code)| code);
-        if let (Some(product), true) = (product_for(kind, code, rng), item.contains_key("prod_name")) {
+        let kind_name = kind_field.and_then(|(name, code)| {
+            let field = item_fields.iter().find(|f| f.name == name)?;
+            mydata_spec::attachments::code_name(field, code)
+        });
+        if let (Some(product), true) = (product_for(kind, kind_name, rng), item.contains_key("prod_name")) {
             item.insert("prod_name".into(), Value::String(product));
         }
         // Generated assets are normal ones: a closed or suspended one is described by no API (40305).

@@ -646,11 +646,9 @@ fn name_codes<'f>(fields: impl Iterator<Item = &'f Field> + Clone, map: &mut Map
         let Some(stem) = code_field.name.strip_suffix("_code") else { continue };
         let Some(name_field) = fields.clone().find(|f| f.name.strip_suffix("_name") == Some(stem)) else { continue };
         let Some(Value::String(code)) = map.get(&code_field.name) else { continue };
-        let named = mydata_spec::attachments::tables_of(code_field)
-            .flat_map(|table| table.codes.iter())
-            .find_map(|(listed, name)| (listed == code).then(|| name.clone()));
+        let named = mydata_spec::attachments::code_name(code_field, code);
         if let Some(name) = named.filter(|_| map.contains_key(&name_field.name)) {
-            map.insert(name_field.name.clone(), Value::String(name));
+            map.insert(name_field.name.clone(), Value::String(name.to_owned()));
         }
     }
 }

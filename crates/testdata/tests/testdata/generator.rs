@@ -418,15 +418,20 @@ fn prepaid_and_payment_installments_are_installments() {
     assert!(seen > 0, "installments occur");
 }
 
+/// Every code the tables of `attachment` list for `field`, with its name, as the attachment writes them.
+fn attachment_names(attachment: u8, field: &str) -> BTreeMap<&'static str, &'static str> {
+    mydata_spec::attachments::tables()
+        .iter()
+        .filter(|table| table.attachment == attachment && table.fields.iter().any(|f| f == field))
+        .flat_map(|table| table.codes.iter().map(|(code, name)| (code.as_str(), name.as_str())))
+        .collect()
+}
+
 /// 보험-012's coverages carry 첨부15's codes, each named as the attachment names it, and both
 /// kinds occur: 실손 (with their 담보특성, `type`) and the others (without).
 #[test]
 fn coverages_are_named_as_attachment_15_names_their_codes() {
-    let names: BTreeMap<&str, &str> = mydata_spec::attachments::tables()
-        .iter()
-        .filter(|table| table.attachment == 15 && table.fields.iter().any(|f| f == "coverage_code"))
-        .flat_map(|table| table.codes.iter().map(|(code, name)| (code.as_str(), name.as_str())))
-        .collect();
+    let names = attachment_names(15, "coverage_code");
     let (mut indemnity, mut other) = (0, 0);
     for n in 1..=20 {
         let data = generator().customer(&institution(Industry::Insu), &person(42, n));
@@ -505,11 +510,7 @@ fn holdings_are_as_of_the_last_days() {
 /// 3400 보험계약대출, 3500 신차 할부금융), in every industry that lists them.
 #[test]
 fn loans_are_named_as_their_account_types() {
-    let names: BTreeMap<&str, &str> = mydata_spec::attachments::tables()
-        .iter()
-        .filter(|table| table.attachment == 3 && table.fields.iter().any(|f| f == "account_type"))
-        .flat_map(|table| table.codes.iter().map(|(code, name)| (code.as_str(), name.as_str())))
-        .collect();
+    let names = attachment_names(3, "account_type");
     let mut seen = BTreeSet::new();
     for industry in Industry::ALL {
         for n in 1..=5 {
