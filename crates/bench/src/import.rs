@@ -51,6 +51,11 @@ impl ImportBench {
         self.customers + mydata_testdata::demo_people().len() as u64
     }
 
+    /// Customer records of the generated people: one at each institution.
+    pub fn customer_records(&self) -> u64 {
+        self.people() * crate::scenarios::dataset_institutions().len() as u64
+    }
+
     /// Writes the records to `file`, as `mydata testdata --ndjson` prints them (a fixed day, so
     /// that every run imports the same data).
     pub fn generate(&self, file: &Path) -> anyhow::Result<Generated> {

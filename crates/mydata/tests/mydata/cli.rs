@@ -532,6 +532,9 @@ fn bench_imports_generated_records_into_both_backends() {
         let records: u64 = cells[2].parse().unwrap();
         let written: u64 = cells[3].parse().unwrap();
         assert!(records > 23 * 2 && written > records, "{stdout}");
+        // Each person is a customer of the bank and of the card company: two customer records.
+        let (people_rate, customer_rate): (f64, f64) = (cells[5].parse().unwrap(), cells[6].parse().unwrap());
+        assert!((customer_rate - 2.0 * people_rate).abs() <= 1.0, "{stdout}");
     }
 }
 
