@@ -7,6 +7,7 @@
 //! histories: a deposit account's balance is the running total of its transactions, a loan's
 //! balance is its principal less the repaid principal (see [`ledger`]).
 
+mod deposits;
 pub mod ledger;
 mod names;
 pub mod values;
@@ -152,12 +153,19 @@ pub fn person(seed: u64, number: u64) -> Person {
 /// The codes that make a generated item of `list` the `index`-th kind the list holds (첨부3 account
 /// types, 첨부7 policy types): the item's kind decides which detail APIs describe it
 /// ([`ApiSpec::describes`]), so the generator makes their answers and nothing else.
-fn kind_codes(industry: Industry, list: &ApiSpec, index: usize) -> (AssetKind, Option<(&'static str, &'static str)>) {
+fn kind_codes(
+    industry: Industry,
+    list: &ApiSpec,
+    index: usize,
+    rng: &mut StdRng,
+) -> (AssetKind, Option<(&'static str, &'static str)>) {
     let kinds = list.asset_kinds();
     let kind = kinds[index % kinds.len()];
     let round = index / kinds.len();
     let codes = match (kind, industry) {
-        (AssetKind::Deposit, _) => Some(("account_type", ["1001", "1002", "1003"][round % 3])),
+        // A 자유입출식 account first, as every bank customer has; then a 예금 or a 적금.
+        (AssetKind::Deposit, _) if round == 0 => Some(("account_type", "1001")),
+        (AssetKind::Deposit, _) => Some(("account_type", ["1002", "1003"][rng.gen_range(0..2)])),
         (AssetKind::Invest, _) => Some(("account_type", "2001")),
         (AssetKind::Loan, Industry::Bank) => Some(("account_type", ["3100", "3220", "3170"][round % 3])),
         (AssetKind::Loan, Industry::Capital) => Some(("account_type", ["3500", "3510"][round % 2])),
@@ -174,7 +182,8 @@ fn kind_codes(industry: Industry, list: &ApiSpec, index: usize) -> (AssetKind, O
 /// lease is named as 첨부3 names its account type (3220 주택담보대출, 3400 보험계약대출, 3500 신차 할부금융).
 fn product_for(kind: AssetKind, kind_name: Option<&str>, rng: &mut StdRng) -> Option<String> {
     let list = match kind {
-        AssetKind::Deposit => names::DEPOSIT_PRODUCTS,
+        // Named by its type, with its other details (deposits::fit_item).
+        AssetKind::Deposit => return None,
         AssetKind::Invest => names::INVEST_PRODUCTS,
         AssetKind::Loan | AssetKind::OperatingLease => return kind_name.map(|name| format!("한빛 {name}")),
         AssetKind::CarPolicy => &["개인용 자동차보험"],
@@ -355,7 +364,7 @@ impl Generator {
             let count = if kinds > 1 { rng.gen_range(kinds..=kinds + 2) } else { rng.gen_range(1..=3) };
             for index in 0..count {
                 let key = asset_key(key_field, list_place, who.number, index);
-                let (kind, kind_field) = kind_codes(org.industry, list, index);
+                let (kind, kind_field) = kind_codes(org.industry, list, index, &mut rng);
                 self.asset(org, who, list, item_fields, &key_field.name, &key, kind, kind_field, &mut rng, &mut data);
                 let item = data.assets.last().map(|a| a.item.clone());
                 // What is known of the asset so far: its item, then each answer made about it.
@@ -368,6 +377,9 @@ impl Generator {
                 let class = list.classify(|name| item.as_ref().and_then(|i| i.get(name)).and_then(Value::as_str));
                 for api in keyed.iter().filter(|a| a.describes(class)) {
                     self.answers(org, who, api, &key, &mut produced, &mut rng, &mut data);
+                }
+                if let (AssetKind::Deposit, Some(Value::Object(item))) = (class.kind, &item) {
+                    deposits::fit_answers(&mut data, &key, item, &mut rng);
                 }
                 ledger::reconcile(&mut data, &key);
             }
@@ -404,6 +416,9 @@ impl Generator {
         }
         // The kind's code may have changed what the item's fields hang on (은행-001's is_minus).
         values::hold_to_conditions(&ctx, item_fields.iter().copied(), &mut item, rng);
+        if kind == AssetKind::Deposit {
+            deposits::fit_item(&mut item, rng);
+        }
         let kind_name = kind_field.and_then(|(name, code)| {
             let field = item_fields.iter().find(|f| f.name == name)?;
             mydata_spec::attachments::code_name(field, code)
@@ -427,15 +442,21 @@ impl Generator {
         });
     }
 
-    /// The subjects an API is answered for: the base, or one per value of a required qualifier.
-    fn subjects(&self, plan: &ApiPlan, base: &str, produced: &[Map<String, Value>]) -> Vec<String> {
-        let mut keys = vec![base.to_owned()];
+    /// The subjects an API is answered for: the base, or one per value of a required qualifier;
+    /// each with the month it is about, where one of its qualifiers is a month (통신-002's bills).
+    fn subjects(
+        &self,
+        plan: &ApiPlan,
+        base: &str,
+        produced: &[Map<String, Value>],
+    ) -> Vec<(String, Option<NaiveDate>)> {
+        let mut keys = vec![(base.to_owned(), None)];
         for &(qualifier, required) in &plan.qualifiers {
             if qualifier == "account_id" {
                 // 전금-002..004 answer for the means as a whole and for each account the list names.
                 let accounts = nested_values(produced, qualifier);
-                let per_account: Vec<String> =
-                    accounts.iter().map(|a| format!("{base}{}{a}", subject::SEPARATOR)).collect();
+                let per_account: Vec<(String, Option<NaiveDate>)> =
+                    accounts.iter().map(|a| (format!("{base}{}{a}", subject::SEPARATOR), None)).collect();
                 keys.extend(per_account);
                 continue;
             }
@@ -444,17 +465,25 @@ impl Generator {
             }
             // Other qualifiers name what an earlier answer about the asset lists: 보험-003 is asked
             // per insured person of 보험-002, 보험-007 per car of 보험-004.
-            let values: Vec<String> = match qualifier {
-                "charge_month" => (1..=6).map(|m| values::month_text(self.months_ago(m))).collect(),
-                _ => nested_values(produced, qualifier),
+            let values: Vec<(String, Option<NaiveDate>)> = match qualifier {
+                "charge_month" => {
+                    (1..=6).map(|m| self.months_ago(m)).map(|month| (values::month_text(month), Some(month))).collect()
+                }
+                _ => nested_values(produced, qualifier).into_iter().map(|v| (v, None)).collect(),
             };
-            keys =
-                keys.iter().flat_map(|k| values.iter().map(move |v| format!("{k}{}{v}", subject::SEPARATOR))).collect();
+            keys = keys
+                .iter()
+                .flat_map(|(k, month)| {
+                    values
+                        .iter()
+                        .map(move |(v, its_month)| (format!("{k}{}{v}", subject::SEPARATOR), month.or(*its_month)))
+                })
+                .collect();
         }
         // Two items naming the same value (two cars with one number) are one subject.
         if keys.len() > 1 {
             let mut seen = std::collections::HashSet::new();
-            keys.retain(|k| seen.insert(k.clone()));
+            keys.retain(|(k, _)| seen.insert(k.clone()));
         }
         keys
     }
@@ -482,8 +511,11 @@ impl Generator {
     ) {
         let plan = api_plan(api);
         let kind = plan.kind;
-        for key in self.subjects(plan, base, produced) {
-            let ctx = Context { industry: org.industry, api, today: self.today, at: None };
+        for (key, month) in self.subjects(plan, base, produced) {
+            // A month's bill is dated within its month (통신-002's charge_date, the bill's due date).
+            let at =
+                month.and_then(|first| first.with_day(rng.gen_range(10..=28))).map(|day| day.and_time(NaiveTime::MIN));
+            let ctx = Context { industry: org.industry, api, today: self.today, at };
             let with_document = match kind {
                 ApiKind::Document => true,
                 ApiKind::Rows { with_document } => with_document,

@@ -137,7 +137,8 @@ enum When {
     Past,
     /// The last few days: the date the data is as of (금투-002/004's `base_date`, the settled holdings').
     Recent,
-    /// Ends, expiries (a loan's `loan_exp_date`, a rider's `contract_exp_date`), dues, next dates.
+    /// Ends, expiries (a loan's `loan_exp_date`, a rider's `contract_exp_date`), dues, next dates,
+    /// planned starts.
     Ahead,
 }
 
@@ -191,6 +192,8 @@ fn generic(field: &Field) -> Generic {
         || name.contains("end")
         || name.contains("due")
         || name.starts_with("next")
+        // IRP-002's pension start, which the customer designates ahead ("planned").
+        || name == "rcv_start_date"
     {
         When::Ahead
     } else if name == "base_date" {

@@ -627,3 +627,105 @@ fn each_asset_gets_the_answers_of_its_kind() {
     }
     assert!(car_policies > 0, "some customer holds a car policy");
 }
+
+/// A deposit account is as its 첨부3 type makes it, in 은행-001 and in the answers about it: a
+/// 자유입출식 account is paid into on demand (은행-002's `saving_method` 01 요구불식), has no maturity
+/// and no agreed amount, and alone has an overdraft (`is_minus`); a 예금 is paid in once (02 거치식);
+/// a 적금 by instalments (03 정액적립식, 04 자유적립식), which only it counts (은행-003's
+/// `last_paid_in_cnt`, 은행-004's `paid_in_cnt`); only a fixed instalment (03) has a monthly amount; a foreign-currency deposit
+/// is named so and is in one foreign currency throughout (은행-002, 은행-003, 은행-004), another in won.
+#[test]
+fn deposits_are_as_their_account_types_make_them() {
+    let type_names = attachment_names(3, "account_type");
+    let org = institution(Industry::Bank);
+    let mut seen = BTreeSet::new();
+    for who in demo_people().iter().chain((1..=30).map(|n| person(42, n)).collect::<Vec<_>>().iter()) {
+        let data = generator().customer(&org, who);
+        for asset in data.assets.iter().filter(|asset| asset.list_api == "은행-001") {
+            let item = &asset.item;
+            let type_name = type_names[text(item, "account_type")];
+            let methods: &[&str] = match type_name {
+                "자유입출식" => &["01"],
+                "예금" => &["02"],
+                "적금" => &["03", "04"],
+                _ => continue,
+            };
+            let foreign = item.get("is_foreign_deposit") == Some(&json!("true"));
+            assert_eq!(text(item, "prod_name").contains("외화"), foreign, "{item}");
+            if item.get("is_minus") == Some(&json!("true")) {
+                assert_eq!(type_name, "자유입출식", "an overdraft is drawn on a demand deposit: {item}");
+            }
+            let about = |api: &'static str| {
+                let documents =
+                    data.documents.iter().filter(move |d| d.api_id == api && d.subject_key == asset.asset_key);
+                documents.flat_map(|d| d.body.as_object().unwrap().values().filter_map(Value::as_array).flatten())
+            };
+            let mut currencies = BTreeSet::new();
+            for basic in about("은행-002") {
+                let method = text(basic, "saving_method");
+                assert!(methods.contains(&method), "{type_name}: {basic}");
+                if type_name == "자유입출식" {
+                    assert!(basic.get("exp_date").is_none() && basic.get("commit_amt").is_none(), "{basic}");
+                }
+                assert!(method == "03" || basic.get("monthly_paid_in_amt").is_none(), "{basic}");
+                currencies.extend(basic.get("currency_code").and_then(Value::as_str));
+                seen.insert(format!("{type_name} {method}"));
+            }
+            for detail in about("은행-003") {
+                assert!(type_name == "적금" || detail.get("last_paid_in_cnt").is_none(), "{type_name}: {detail}");
+                currencies.extend(detail.get("currency_code").and_then(Value::as_str));
+            }
+            for transaction in rows(&data, "은행-004").filter(|row| row.subject_key == asset.asset_key) {
+                let body = &transaction.body;
+                assert!(type_name == "적금" || body.get("paid_in_cnt").is_none(), "{type_name}: {body}");
+                currencies.extend(body.get("currency_code").and_then(Value::as_str));
+            }
+            assert!(currencies.len() <= 1, "one currency: {currencies:?}");
+            if let Some(currency) = currencies.first() {
+                assert_eq!(*currency != "KRW", foreign, "{item}: {currency}");
+            }
+            if foreign {
+                seen.insert("외화".to_owned());
+            }
+        }
+    }
+    assert_eq!(seen.len(), 5, "every type, both instalments and a foreign deposit: {seen:?}");
+}
+
+/// 통신-002 answers for the bill of one `charge_month`: its `charge_date`, the bill's due date, is
+/// in that month, and not after today.
+#[test]
+fn telecom_bills_are_due_within_their_month() {
+    let today = generator().today.format("%Y%m%d").to_string();
+    let mut seen = 0;
+    for n in 1..=5 {
+        let data = generator().customer(&institution(Industry::Telecom), &person(42, n));
+        for bill in data.documents.iter().filter(|doc| doc.api_id == "통신-002") {
+            let month = bill.subject_key.rsplit(mydata_spec::subject::SEPARATOR).next().unwrap();
+            let due = text(&bill.body, "charge_date");
+            assert!(due.starts_with(month) && due <= today.as_str(), "{} due {due}", bill.subject_key);
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "telecom bills occur");
+}
+
+/// IRP-002's `rcv_start_date` is the day the customer designated for the pension to start, or the
+/// day it started: never before the account was opened (`issue_date`).
+#[test]
+fn no_pension_starts_before_its_account_opens() {
+    let mut seen = 0;
+    for industry in [Industry::Bank, Industry::Invest, Industry::Insu] {
+        for n in 1..=10 {
+            let data = generator().customer(&institution(industry), &person(42, n));
+            for basic in data.documents.iter().filter(|doc| doc.api_id == "IRP-002") {
+                if let Some(start) = basic.body.get("rcv_start_date") {
+                    let start = start.as_str().unwrap();
+                    assert!(start >= text(&basic.body, "issue_date"), "{}", basic.body);
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(seen > 0, "pension starts occur");
+}

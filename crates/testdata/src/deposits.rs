@@ -1,0 +1,138 @@
+//! A generated deposit account as its 첨부3 type makes it. The tables leave a deposit's details
+//! optional "where not applicable to the account type" (은행-002 and 은행-003's rules) and say in
+//! words what applies: a 자유입출식 account is paid into on demand (은행-002's `saving_method` 01
+//! 요구불식), never matures and is the account an overdraft (마이너스 통장, `is_minus`) is drawn on;
+//! a 예금 is paid in once (02 거치식) and matures; a 적금 is paid in by instalments (03 정액적립식,
+//! 04 자유적립식), matures and counts its instalments (은행-003's `last_paid_in_cnt`, 은행-004's
+//! `paid_in_cnt`), and only a
+//! fixed instalment has a monthly amount (`monthly_paid_in_amt`). A foreign-currency deposit
+//! (`is_foreign_deposit`) is kept in one currency by every answer about it.
+
+use crate::CustomerData;
+use mydata_spec::{AssetClass, AssetKind, catalogue};
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde_json::{Map, Value};
+
+/// What a deposit account of one 첨부3 type is like.
+struct DepositType {
+    /// 첨부3's code.
+    account_type: &'static str,
+    /// 은행-002's `saving_method` codes it may have.
+    saving_methods: &'static [&'static str],
+    matures: bool,
+    /// Whether it is paid into by instalments, which are counted.
+    instalments: bool,
+    /// Whether an overdraft may be drawn on it.
+    overdraft: bool,
+    names: &'static [&'static str],
+    foreign_names: &'static [&'static str],
+}
+
+const TYPES: [DepositType; 3] = [
+    DepositType {
+        account_type: "1001",
+        saving_methods: &["01"],
+        matures: false,
+        instalments: false,
+        overdraft: true,
+        names: &["한빛 자유입출금통장", "한빛 월급통장"],
+        foreign_names: &["한빛 외화보통예금"],
+    },
+    DepositType {
+        account_type: "1002",
+        saving_methods: &["02"],
+        matures: true,
+        instalments: false,
+        overdraft: false,
+        names: &["든든 정기예금", "한빛 회전정기예금"],
+        foreign_names: &["한빛 외화정기예금"],
+    },
+    DepositType {
+        account_type: "1003",
+        saving_methods: &["03", "04"],
+        matures: true,
+        instalments: true,
+        overdraft: false,
+        names: &["내일을 여는 적금", "청년 희망적금"],
+        foreign_names: &["한빛 외화적립예금"],
+    },
+];
+
+/// 은행-002's `saving_method` of a fixed instalment (정액적립식), the one with a monthly amount.
+const FIXED_INSTALMENT: &str = "03";
+/// ISO 4217 currencies of foreign-currency deposits; `KRW` is every other account's.
+const FOREIGN_CURRENCIES: &[&str] = &["USD", "JPY", "EUR"];
+const WON: &str = "KRW";
+
+fn text<'a>(item: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(Value::as_str)
+}
+
+fn type_of(item: &Map<String, Value>) -> Option<&'static DepositType> {
+    let code = text(item, "account_type")?;
+    TYPES.iter().find(|t| t.account_type == code)
+}
+
+/// Makes a deposit account's list item fit its type: its product's name (a foreign-currency one
+/// for a foreign deposit), and no overdraft on a 예금 or a 적금.
+pub(crate) fn fit_item(item: &mut Map<String, Value>, rng: &mut StdRng) {
+    let Some(kind) = type_of(item) else { return };
+    if !kind.overdraft && item.contains_key("is_minus") {
+        item.insert("is_minus".into(), Value::String("false".into()));
+    }
+    if item.contains_key("prod_name") {
+        let foreign = text(item, "is_foreign_deposit") == Some("true");
+        let names = if foreign { kind.foreign_names } else { kind.names };
+        let name = names.choose(rng).copied().unwrap_or_default();
+        item.insert("prod_name".into(), Value::String(name.to_owned()));
+    }
+}
+
+/// Makes the deposit details and transactions of the account `key`, listed as `item`, fit its type:
+/// one `saving_method`, no maturity or agreed amount where it has none, instalment figures only on
+/// instalment savings, and one currency throughout.
+pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, item: &Map<String, Value>, rng: &mut StdRng) {
+    let Some(kind) = type_of(item) else { return };
+    let saving_method = kind.saving_methods.choose(rng).copied().unwrap_or_default();
+    let currency = if text(item, "is_foreign_deposit") == Some("true") {
+        FOREIGN_CURRENCIES.choose(rng).copied().unwrap_or(WON)
+    } else {
+        WON
+    };
+    let fit = |object: &mut Map<String, Value>, rng: &mut StdRng| {
+        if object.contains_key("saving_method") {
+            object.insert("saving_method".into(), Value::String(saving_method.to_owned()));
+        }
+        if !kind.matures {
+            object.remove("exp_date");
+            object.remove("commit_amt");
+        }
+        if saving_method != FIXED_INSTALMENT {
+            object.remove("monthly_paid_in_amt");
+        }
+        if !kind.instalments {
+            object.remove("last_paid_in_cnt");
+            object.remove("paid_in_cnt");
+        } else if object.contains_key("last_paid_in_cnt") {
+            object.insert("last_paid_in_cnt".into(), Value::String(rng.gen_range(1..=36).to_string()));
+        }
+        if object.contains_key("currency_code") {
+            object.insert("currency_code".into(), Value::String(currency.to_owned()));
+        }
+    };
+    let deposit = AssetClass::of(AssetKind::Deposit);
+    let about_deposit = |api_id: &str| catalogue::api(api_id).is_some_and(|api| api.describes(deposit));
+    let documents = data.documents.iter_mut().filter(|d| d.subject_key == key && about_deposit(&d.api_id));
+    let rows = data.history.iter_mut().filter(|h| h.subject_key == key && about_deposit(&h.api_id));
+    for body in documents.map(|d| &mut d.body).chain(rows.map(|h| &mut h.body)) {
+        let Value::Object(body) = body else { continue };
+        fit(body, rng);
+        for list in body.values_mut().filter_map(Value::as_array_mut) {
+            for object in list.iter_mut().filter_map(Value::as_object_mut) {
+                fit(object, rng);
+            }
+        }
+    }
+}
