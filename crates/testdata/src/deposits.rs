@@ -9,7 +9,7 @@
 //! (`is_foreign_deposit`) is kept in one currency by every answer about it.
 
 use crate::CustomerData;
-use mydata_spec::{AssetClass, AssetKind, catalogue};
+use mydata_spec::{ApiSpec, AssetClass, AssetKind};
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -92,8 +92,14 @@ pub(crate) fn fit_item(item: &mut Map<String, Value>, rng: &mut StdRng) {
 
 /// Makes the deposit details and transactions of the account `key`, listed as `item`, fit its type:
 /// one `saving_method`, no maturity or agreed amount where it has none, instalment figures only on
-/// instalment savings, and one currency throughout.
-pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, item: &Map<String, Value>, rng: &mut StdRng) {
+/// instalment savings, and one currency throughout. `keyed` are the APIs about the list's items.
+pub(crate) fn fit_answers(
+    data: &mut CustomerData,
+    key: &str,
+    item: &Map<String, Value>,
+    keyed: &[&'static ApiSpec],
+    rng: &mut StdRng,
+) {
     let Some(kind) = type_of(item) else { return };
     let saving_method = kind.saving_methods.choose(rng).copied().unwrap_or_default();
     let currency = if text(item, "is_foreign_deposit") == Some("true") {
@@ -122,8 +128,10 @@ pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, item: &Map<String,
             object.insert("currency_code".into(), Value::String(currency.to_owned()));
         }
     };
+    // Not an overdraft's loan answers (은행-008/009), which describe the same account.
     let deposit = AssetClass::of(AssetKind::Deposit);
-    let about_deposit = |api_id: &str| catalogue::api(api_id).is_some_and(|api| api.describes(deposit));
+    let deposit_apis: Vec<&str> = keyed.iter().filter(|api| api.describes(deposit)).map(|api| api.id).collect();
+    let about_deposit = |api_id: &str| deposit_apis.contains(&api_id);
     let documents = data.documents.iter_mut().filter(|d| d.subject_key == key && about_deposit(&d.api_id));
     let rows = data.history.iter_mut().filter(|h| h.subject_key == key && about_deposit(&h.api_id));
     for body in documents.map(|d| &mut d.body).chain(rows.map(|h| &mut h.body)) {

@@ -379,7 +379,7 @@ impl Generator {
                     self.answers(org, who, api, &key, &mut produced, &mut rng, &mut data);
                 }
                 if let (AssetKind::Deposit, Some(Value::Object(item))) = (class.kind, &item) {
-                    deposits::fit_answers(&mut data, &key, item, &mut rng);
+                    deposits::fit_answers(&mut data, &key, item, keyed, &mut rng);
                 }
                 ledger::reconcile(&mut data, &key);
             }

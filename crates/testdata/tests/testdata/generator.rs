@@ -632,8 +632,9 @@ fn each_asset_gets_the_answers_of_its_kind() {
 /// 자유입출식 account is paid into on demand (은행-002's `saving_method` 01 요구불식), has no maturity
 /// and no agreed amount, and alone has an overdraft (`is_minus`); a 예금 is paid in once (02 거치식);
 /// a 적금 by instalments (03 정액적립식, 04 자유적립식), which only it counts (은행-003's
-/// `last_paid_in_cnt`, 은행-004's `paid_in_cnt`); only a fixed instalment (03) has a monthly amount; a foreign-currency deposit
-/// is named so and is in one foreign currency throughout (은행-002, 은행-003, 은행-004), another in won.
+/// `last_paid_in_cnt`, 은행-004's `paid_in_cnt`); only a fixed instalment (03) has a monthly amount;
+/// a foreign-currency deposit is named so and is in one foreign currency throughout (은행-002,
+/// 은행-003, 은행-004), another in won.
 #[test]
 fn deposits_are_as_their_account_types_make_them() {
     let type_names = attachment_names(3, "account_type");
