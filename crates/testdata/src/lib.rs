@@ -167,8 +167,10 @@ fn kind_codes(
         (AssetKind::Deposit, _) if round == 0 => Some(("account_type", "1001")),
         (AssetKind::Deposit, _) => Some(("account_type", ["1002", "1003"][rng.gen_range(0..2)])),
         (AssetKind::Invest, _) => Some(("account_type", "2001")),
-        (AssetKind::Loan, Industry::Bank) => Some(("account_type", ["3100", "3220", "3170"][round % 3])),
-        (AssetKind::Loan, Industry::Capital) => Some(("account_type", ["3500", "3510"][round % 2])),
+        // A customer rarely holds a second loan of a list, so each loan draws its type: by round,
+        // every loan would be the first type.
+        (AssetKind::Loan, Industry::Bank) => Some(("account_type", ["3100", "3220", "3170"][rng.gen_range(0..3)])),
+        (AssetKind::Loan, Industry::Capital) => Some(("account_type", ["3500", "3510"][rng.gen_range(0..2)])),
         (AssetKind::Loan, _) => Some(("account_type", "3400")),
         (AssetKind::OperatingLease, _) => Some(("account_type", "3710")),
         (AssetKind::CarPolicy, _) => Some(("insu_type", "17")),

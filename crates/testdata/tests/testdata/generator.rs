@@ -507,13 +507,14 @@ fn holdings_are_as_of_the_last_days() {
 }
 
 /// A loan or a lease in an asset list is named as 첨부3 names its account type (3220 주택담보대출,
-/// 3400 보험계약대출, 3500 신차 할부금융), in every industry that lists them.
+/// 3400 보험계약대출, 3500 신차 할부금융), in every industry that lists them; and a bank's customers,
+/// who mostly hold one loan, hold loans of every type a bank generates, as a 할부금융사's do.
 #[test]
 fn loans_are_named_as_their_account_types() {
     let names = attachment_names(3, "account_type");
     let mut seen = BTreeSet::new();
     for industry in Industry::ALL {
-        for n in 1..=5 {
+        for n in 1..=30 {
             let data = generator().customer(&institution(industry), &person(42, n));
             for asset in &data.assets {
                 let (Some(code), Some(name)) = (asset.item.get("account_type"), asset.item.get("prod_name")) else {
@@ -533,7 +534,12 @@ fn loans_are_named_as_their_account_types() {
             }
         }
     }
-    assert!(seen.len() >= 5, "loans of several kinds: {seen:?}");
+    let lent: BTreeSet<&str> = seen.iter().map(|code| names[code.as_str()]).collect();
+    let generated =
+        ["신용대출", "주택담보대출", "전세자금대출", "보험계약대출", "신차 할부금융", "중고차 할부금융", "운용리스"];
+    for name in generated {
+        assert!(lent.contains(name), "a {name} occurs: {lent:?}");
+    }
 }
 
 #[test]
