@@ -1,7 +1,7 @@
 //! Makes generated numbers add up: running balances of histories, the balances of detail answers,
 //! and card bills that are the sum of the approvals they charge (see [`card_bills`]).
 
-use crate::CustomerData;
+use crate::{CustomerData, loans};
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 use mydata_spec::KnownApi;
 use mydata_store::HistoryRow;
@@ -21,14 +21,30 @@ fn set(item: &mut Map<String, Value>, name: &str, amount: i64) {
     }
 }
 
-/// Opening amounts: a deposit account's balance before its first listed transaction, a loan's principal.
+/// Opening amounts: a deposit account's balance before its first listed transaction, a loan's
+/// principal where its answers state none.
 const OPENING_BALANCE: i64 = 1_500_000;
 const LOAN_PRINCIPAL: i64 = 30_000_000;
 
+/// A loan's principal as its answers state it (`loan_principal`), and whether its repayment method
+/// (`repay_method`, 첨부4) repays principal before the end.
+fn loan_terms(data: &CustomerData, asset: &str) -> (i64, bool) {
+    let bodies = data.documents.iter().filter(|d| d.subject_key == asset).filter_map(|d| d.body.as_object());
+    let (mut principal, mut amortizes) = (None, true);
+    for body in bodies {
+        principal = principal.or_else(|| whole(body, "loan_principal"));
+        if let Some(method) = body.get("repay_method").and_then(Value::as_str) {
+            amortizes = loans::repays_principal(method);
+        }
+    }
+    (principal.unwrap_or(LOAN_PRINCIPAL), amortizes)
+}
+
 /// Runs the histories of `asset` in time order: deposits and withdrawals move the balance (never
-/// below zero), loan repayments reduce it by their principal. Detail answers of the asset then show
-/// the resulting balance (and a loan its principal).
+/// below zero), loan repayments reduce it by their principal (none where the loan is repaid at its
+/// end). Detail answers of the asset then show the resulting balance (and a loan its principal).
 pub fn reconcile(data: &mut CustomerData, asset: &str) {
+    let (loan_principal, amortizes) = loan_terms(data, asset);
     let mut apis: Vec<String> = data
         .history
         .iter()
@@ -44,12 +60,12 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
         rows.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
         // A loan's history shows repaid principal (optional in some tables: any row showing it).
         let is_loan = rows.iter().any(|r| r.body.get("principal_amt").is_some());
-        let mut balance = if is_loan { LOAN_PRINCIPAL } else { OPENING_BALANCE };
+        let mut balance = if is_loan { loan_principal } else { OPENING_BALANCE };
         for (seq, row) in rows.into_iter().enumerate() {
             let Value::Object(item) = &mut row.body else { continue };
             let amount = whole(item, "trans_amt").or_else(|| whole(item, "principal_amt")).unwrap_or(10_000).abs();
             if is_loan {
-                let repaid = (amount / 10).min(balance);
+                let repaid = if amortizes { (amount / 10).min(balance) } else { 0 };
                 let interest = whole(item, "int_amt").unwrap_or(0).abs() / 100;
                 balance -= repaid;
                 // What moves the balance is always shown, even where the table makes it optional.
@@ -67,7 +83,7 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
             item.insert("balance_amt".into(), json!(balance.to_string()));
         }
         final_balance = Some(balance);
-        principal = is_loan.then_some(LOAN_PRINCIPAL);
+        principal = is_loan.then_some(loan_principal);
     }
     let Some(balance) = final_balance else { return };
     for doc in data.documents.iter_mut().filter(|d| d.subject_key == asset) {

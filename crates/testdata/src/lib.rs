@@ -9,6 +9,7 @@
 
 mod deposits;
 pub mod ledger;
+mod loans;
 mod names;
 pub mod values;
 
@@ -382,6 +383,11 @@ impl Generator {
                 }
                 if let (AssetKind::Deposit, Some(Value::Object(item))) = (class.kind, &item) {
                     deposits::fit_answers(&mut data, &key, item, keyed, &mut rng);
+                }
+                if (matches!(class.kind, AssetKind::Loan | AssetKind::OperatingLease) || class.overdraft)
+                    && let Some(account_type) = item.as_ref().and_then(|i| i.get("account_type")?.as_str())
+                {
+                    loans::fit_answers(&mut data, &key, account_type, self.today, &mut rng);
                 }
                 ledger::reconcile(&mut data, &key);
             }

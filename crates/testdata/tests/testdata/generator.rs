@@ -736,3 +736,79 @@ fn no_pension_starts_before_its_account_opens() {
     }
     assert!(seen > 0, "pension starts occur");
 }
+
+/// A loan's answers agree with what its 첨부3 type and 첨부4 repayment method make it: a listed loan
+/// was issued before today and has not matured; its next repayment (은행-009, 할부금융-003) is ahead
+/// within a month, on its monthly repayment day (`repay_date`) where it has one; an overdraft
+/// (`is_minus`) is a 한도거래 without a repayment day (은행-008's rule); a loan repaid at its end
+/// (만기일시상환, 한도거래) has repaid no principal, so its balance is its principal, and another's
+/// balance is at most its principal; its history's rows are repayments (02 상환), as the balances
+/// they reduce say. A 전세자금대출 is repaid at its end and a 주택담보대출 in instalments. Operating
+/// leases (할부금융-005) keep the same dates.
+#[test]
+fn loans_are_as_their_account_types_and_repayment_methods_make_them() {
+    let type_names = attachment_names(3, "account_type");
+    let method_names = attachment_names(4, "repay_method");
+    let today = generator().today;
+    let day = |text: &str| NaiveDate::parse_from_str(text, "%Y%m%d").unwrap();
+    let mut seen = BTreeSet::new();
+    for industry in [Industry::Bank, Industry::Capital] {
+        for n in 1..=30 {
+            let data = generator().customer(&institution(industry), &person(42, n));
+            for asset in &data.assets {
+                let item = &asset.item;
+                let overdraft = item.get("is_minus") == Some(&json!("true"));
+                let code = item.get("account_type").and_then(Value::as_str).unwrap_or_default();
+                let type_name = match type_names.get(code) {
+                    Some(name) if overdraft || code.starts_with('3') => *name,
+                    _ => continue,
+                };
+                let about = |name: &str| {
+                    let documents = data.documents.iter().filter(|d| d.subject_key == asset.asset_key);
+                    documents.filter_map(|d| d.body.get(name).and_then(Value::as_str)).next()
+                };
+                let Some(method) = about("repay_method") else { continue };
+                let method = method_names[method];
+                let (issued, expires) = (day(about("issue_date").unwrap()), day(about("exp_date").unwrap()));
+                assert!(issued < today && today < expires, "{type_name}: {issued} to {expires}");
+                // 은행-009 may leave the next repayment out.
+                if let Some(next) = about("next_repay_date").map(day) {
+                    assert!(today < next && next <= today + Months::new(1), "{type_name}: next repayment {next}");
+                    if let Some(repay_day) = about("repay_date") {
+                        let last_day = (next.with_day(1).unwrap() + Months::new(1)).pred_opt().unwrap().day();
+                        assert_eq!(next.day(), repay_day.parse::<u32>().unwrap().min(last_day), "{type_name}");
+                    }
+                }
+                assert_eq!(about("repay_date").is_none(), overdraft, "{type_name}: a monthly repayment day");
+                if overdraft {
+                    assert_eq!(method, "한도거래", "an overdraft is a credit line");
+                }
+                let rows: Vec<_> = data
+                    .history
+                    .iter()
+                    .filter(|h| h.subject_key == asset.asset_key && h.body.get("principal_amt").is_some())
+                    .collect();
+                for row in &rows {
+                    assert_eq!(text(&row.body, "trans_type"), "02", "a repayment: {}", row.body);
+                }
+                // A lease states no principal (할부금융-005).
+                let principal = about("loan_principal").map(|principal| amount(&json!(principal)));
+                if let (Some(last), Some(principal)) = (rows.iter().max_by_key(|row| &row.sort_key), principal) {
+                    let balance = amount(&last.body["balance_amt"]);
+                    if ["만기일시상환", "한도거래"].contains(&method) {
+                        assert_eq!(balance, principal, "{type_name} repaid at its end");
+                    } else {
+                        assert!(balance <= principal, "{type_name}: {balance} of {principal}");
+                    }
+                }
+                match type_name {
+                    "전세자금대출" => assert_eq!(method, "만기일시상환"),
+                    "주택담보대출" => assert!(method.contains("분할상환"), "{method}"),
+                    _ => {}
+                }
+                seen.insert(if overdraft { "마이너스 통장" } else { type_name });
+            }
+        }
+    }
+    assert_eq!(seen.len(), 7, "every loan type: {seen:?}");
+}

@@ -1,0 +1,198 @@
+//! A generated loan as its 첨부3 type makes it. The tables give every loan the same fields and say in
+//! words what differs: a 신용대출 (3100) is lent for a year and renewed, a 전세자금대출 (3170) for the
+//! two years of a lease and repaid at its end (첨부4 01 만기일시상환), a 주택담보대출 (3220) over decades
+//! in instalments, a car's 할부금융 (3500, 3510) or 운용리스 (3710) over a few years; an overdraft (마이너스 통장, a
+//! 자유입출식 account with `is_minus`) is a credit line (08 한도거래) renewed yearly, without a monthly
+//! repayment day (은행-008's `repay_date` rule). The loan's answers (은행-008/009, 할부금융-002/003/005)
+//! then agree on its term, principal and next repayment, and its history repays principal only
+//! where its repayment method does ([`crate::ledger`]).
+
+use crate::CustomerData;
+use chrono::{Datelike, Days, Months, NaiveDate};
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde_json::{Map, Value};
+
+/// What a loan of one 첨부3 type is like.
+struct LoanType {
+    /// 첨부3's code of the listed account (1001 for an overdraft on a demand deposit).
+    account_type: &'static str,
+    /// 첨부4's repayment methods it may have.
+    repay_methods: &'static [&'static str],
+    /// The contract's term, in whole years.
+    years: (u32, u32),
+    /// Whether a term that ran out was renewed for another (an ended one-off loan is lent afresh).
+    renews: bool,
+    /// Its principal, in millions of won.
+    millions: (i64, i64),
+    /// Its rate, in hundredths of a percent.
+    rate: (u32, u32),
+    /// Whether it has a monthly repayment day.
+    monthly: bool,
+}
+
+const TYPES: [LoanType; 7] = [
+    LoanType {
+        account_type: "1001",
+        repay_methods: &["08"],
+        years: (1, 1),
+        renews: true,
+        millions: (5, 50),
+        rate: (550, 950),
+        monthly: false,
+    },
+    LoanType {
+        account_type: "3100",
+        repay_methods: &["01", "04"],
+        years: (1, 1),
+        renews: true,
+        millions: (10, 80),
+        rate: (450, 1_200),
+        monthly: true,
+    },
+    LoanType {
+        account_type: "3170",
+        repay_methods: &["01"],
+        years: (2, 2),
+        renews: true,
+        millions: (50, 300),
+        rate: (350, 600),
+        monthly: true,
+    },
+    LoanType {
+        account_type: "3220",
+        repay_methods: &["02", "04", "05"],
+        years: (10, 30),
+        renews: false,
+        millions: (100, 500),
+        rate: (350, 600),
+        monthly: true,
+    },
+    LoanType {
+        account_type: "3500",
+        repay_methods: &["04"],
+        years: (3, 5),
+        renews: false,
+        millions: (15, 60),
+        rate: (400, 900),
+        monthly: true,
+    },
+    LoanType {
+        account_type: "3510",
+        repay_methods: &["04"],
+        years: (2, 4),
+        renews: false,
+        millions: (5, 30),
+        rate: (600, 1_500),
+        monthly: true,
+    },
+    // An operating lease (운용리스) is paid monthly over a car's few years; it states no principal.
+    LoanType {
+        account_type: "3710",
+        repay_methods: &["04"],
+        years: (3, 5),
+        renews: false,
+        millions: (20, 80),
+        rate: (400, 900),
+        monthly: true,
+    },
+];
+
+/// 첨부4's repayment methods that repay no principal before the end: 01 만기일시상환 and 08 한도거래.
+const PRINCIPAL_AT_END: [&str; 2] = ["01", "08"];
+
+/// Whether a loan repaid by `repay_method` (첨부4) repays principal with its instalments.
+pub(crate) fn repays_principal(repay_method: &str) -> bool {
+    !PRINCIPAL_AT_END.contains(&repay_method)
+}
+
+fn date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y%m%d").ok()
+}
+
+fn set(object: &mut Map<String, Value>, name: &str, value: String) {
+    if object.contains_key(name) {
+        object.insert(name.to_owned(), Value::String(value));
+    }
+}
+
+/// Makes the loan answers about the account `key` (listed as of 첨부3 type `account_type`) fit its
+/// type: one repayment method, a term that has not ended, a principal and a rate of its size, the
+/// next repayment within a month (on its repayment day), no repayment day on an overdraft, and every
+/// transaction a repayment (02 상환), which the ledger then runs. `today` is the generator's.
+pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, account_type: &str, today: NaiveDate, rng: &mut StdRng) {
+    let Some(kind) = TYPES.iter().find(|t| t.account_type == account_type) else { return };
+    let repay_method = kind.repay_methods.choose(rng).copied().unwrap_or_default();
+    let years = rng.gen_range(kind.years.0..=kind.years.1);
+    let principal = rng.gen_range(kind.millions.0..=kind.millions.1) * 1_000_000;
+    let rate = rng.gen_range(kind.rate.0..=kind.rate.1);
+    let issued = data
+        .documents
+        .iter()
+        .filter(|d| d.subject_key == key)
+        .find_map(|d| d.body.get("issue_date").and_then(Value::as_str).and_then(date));
+    let Some(mut issued) = issued else { return };
+    let term = Months::new(12 * years);
+    let mut expires = issued + term;
+    if kind.renews {
+        while expires <= today {
+            expires = expires + term;
+        }
+    } else if expires <= today + Days::new(30) {
+        // Lent within its term, before the transactions of the last year or so.
+        let days = u64::from(years) * 365 - 30;
+        issued = today - Days::new(rng.gen_range(400..days));
+        expires = issued + term;
+    }
+    let mut repay_day = None;
+    for document in data.documents.iter_mut().filter(|d| d.subject_key == key) {
+        let Value::Object(body) = &mut document.body else { continue };
+        if !(body.contains_key("repay_method") || body.contains_key("loan_principal")) {
+            continue;
+        }
+        set(body, "repay_method", repay_method.to_owned());
+        set(body, "issue_date", issued.format("%Y%m%d").to_string());
+        set(body, "exp_date", expires.format("%Y%m%d").to_string());
+        set(body, "last_offered_rate", format!("{}.{:02}", rate / 100, rate % 100));
+        set(body, "loan_principal", principal.to_string());
+        if !body.contains_key("repay_method") {
+            continue;
+        }
+        if kind.monthly {
+            // Given wherever a monthly repayment day exists, as 은행-008 and 할부금융-002 say.
+            let day = body.get("repay_date").and_then(Value::as_str).and_then(|day| day.parse().ok());
+            let day = day.unwrap_or_else(|| rng.gen_range(1..=28));
+            body.insert("repay_date".into(), Value::String(format!("{day:02}")));
+            repay_day = Some(day);
+        } else {
+            body.remove("repay_date");
+        }
+    }
+    let next = next_repayment(today, repay_day, rng);
+    for document in data.documents.iter_mut().filter(|d| d.subject_key == key) {
+        if let Value::Object(body) = &mut document.body {
+            set(body, "next_repay_date", next.format("%Y%m%d").to_string());
+        }
+    }
+    for row in data.history.iter_mut().filter(|h| h.subject_key == key) {
+        if let Value::Object(body) = &mut row.body
+            && body.contains_key("principal_amt")
+        {
+            set(body, "trans_type", "02".to_owned());
+        }
+    }
+}
+
+/// The next monthly repayment after `today`: on `day` of this month or the next (the month's last
+/// day where it has none), or within a month where the loan has no repayment day.
+fn next_repayment(today: NaiveDate, day: Option<u32>, rng: &mut StdRng) -> NaiveDate {
+    let Some(day) = day else { return today + Days::new(rng.gen_range(1..=30)) };
+    let in_month = |month: NaiveDate| {
+        let first = month.with_day(1).unwrap_or(month);
+        let last = (first + Months::new(1)).pred_opt().unwrap_or(first);
+        first.with_day(day.min(last.day())).unwrap_or(last)
+    };
+    let this_month = in_month(today);
+    if this_month > today { this_month } else { in_month(today + Months::new(1)) }
+}
