@@ -26,25 +26,61 @@ fn set(item: &mut Map<String, Value>, name: &str, amount: i64) {
 const OPENING_BALANCE: i64 = 1_500_000;
 const LOAN_PRINCIPAL: i64 = 30_000_000;
 
-/// A loan's principal as its answers state it (`loan_principal`), and whether its repayment method
-/// (`repay_method`, 첨부4) repays principal before the end.
-fn loan_terms(data: &CustomerData, asset: &str) -> (i64, bool) {
+/// A loan's yearly rate, in percent, where its answers state none.
+const LOAN_RATE: f64 = 5.0;
+
+/// What a loan's answers state of it.
+struct LoanTerms {
+    /// `loan_principal`.
+    principal: i64,
+    /// Whether its repayment method (`repay_method`, 첨부4) repays principal before the end.
+    amortizes: bool,
+    /// `last_offered_rate`, in percent a year.
+    rate: f64,
+}
+
+fn loan_terms(data: &CustomerData, asset: &str) -> LoanTerms {
     let bodies = data.documents.iter().filter(|d| d.subject_key == asset).filter_map(|d| d.body.as_object());
-    let (mut principal, mut amortizes) = (None, true);
+    let (mut principal, mut amortizes, mut rate) = (None, true, None);
     for body in bodies {
         principal = principal.or_else(|| whole(body, "loan_principal"));
+        rate = rate.or_else(|| body.get("last_offered_rate")?.as_str()?.parse().ok());
         if let Some(method) = body.get("repay_method").and_then(Value::as_str) {
             amortizes = loans::repays_principal(method);
         }
     }
-    (principal.unwrap_or(LOAN_PRINCIPAL), amortizes)
+    // As the breakdown states it (`int_rate` is F(5,3)).
+    let rate = (rate.unwrap_or(LOAN_RATE) * 1_000.0).round() / 1_000.0;
+    LoanTerms { principal: principal.unwrap_or(LOAN_PRINCIPAL), amortizes, rate }
+}
+
+/// The day of a history row (its `occurred`, `YYYYMMDDhhmmss`).
+fn day_of(row: &HistoryRow) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(row.occurred.get(..8)?, "%Y%m%d").ok()
+}
+
+/// States a repayment's interest, `interest` won at `rate` percent on the days from `since` to the
+/// day before `paid`, as one 정상이자 entry of its breakdown (`int_list`, which 은행-010 and
+/// 할부금융-004 say breaks `int_amt` down), where the row has one.
+fn break_interest_down(item: &mut Map<String, Value>, since: NaiveDate, paid: NaiveDate, rate: f64, interest: i64) {
+    let Some(Value::Array(list)) = item.get_mut("int_list") else { return };
+    list.truncate(1);
+    if let Some(Value::Object(entry)) = list.first_mut() {
+        let until = paid.pred_opt().unwrap_or(paid).max(since);
+        entry.insert("int_start_date".into(), json!(since.format("%Y%m%d").to_string()));
+        entry.insert("int_end_date".into(), json!(until.format("%Y%m%d").to_string()));
+        entry.insert("int_rate".into(), json!(format!("{rate:.3}")));
+        entry.insert("applied_int_amt".into(), json!(interest.to_string()));
+        entry.insert("int_type".into(), json!("01"));
+    }
+    mydata_spec::counts::set_counts(item);
 }
 
 /// Runs the histories of `asset` in time order: deposits and withdrawals move the balance (never
 /// below zero), loan repayments reduce it by their principal (none where the loan is repaid at its
 /// end). Detail answers of the asset then show the resulting balance (and a loan its principal).
 pub fn reconcile(data: &mut CustomerData, asset: &str) {
-    let (loan_principal, amortizes) = loan_terms(data, asset);
+    let loan = loan_terms(data, asset);
     let mut apis: Vec<String> = data
         .history
         .iter()
@@ -60,18 +96,28 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
         rows.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
         // A loan's history shows repaid principal (optional in some tables: any row showing it).
         let is_loan = rows.iter().any(|r| r.body.get("principal_amt").is_some());
-        let mut balance = if is_loan { loan_principal } else { OPENING_BALANCE };
+        let mut balance = if is_loan { loan.principal } else { OPENING_BALANCE };
+        let mut last_paid = None;
         for (seq, row) in rows.into_iter().enumerate() {
+            let paid = day_of(row);
             let Value::Object(item) = &mut row.body else { continue };
             let amount = whole(item, "trans_amt").or_else(|| whole(item, "principal_amt")).unwrap_or(10_000).abs();
             if is_loan {
-                let repaid = if amortizes { (amount / 10).min(balance) } else { 0 };
-                let interest = whole(item, "int_amt").unwrap_or(0).abs() / 100;
+                let repaid = if loan.amortizes { (amount / 10).min(balance) } else { 0 };
+                // Interest on the balance since the repayment before (a month, for the first).
+                let paid = paid.unwrap_or_default();
+                let since = last_paid.unwrap_or(paid - Months::new(1));
+                let days = (paid - since).num_days().max(1) as f64;
+                let interest = (balance as f64 * loan.rate / 100.0 * days / 365.0).round() as i64;
+                last_paid = Some(paid);
                 balance -= repaid;
                 // What moves the balance is always shown, even where the table makes it optional.
                 item.insert("principal_amt".into(), json!(repaid.to_string()));
                 set(item, "int_amt", interest);
                 set(item, "trans_amt", repaid + interest);
+                // Interest is refunded on a repayment before its time, which these are not.
+                item.remove("ret_int_amt");
+                break_interest_down(item, since, paid, loan.rate, interest);
             } else {
                 let paid_in = seq % 3 == 0 || amount > balance;
                 balance += if paid_in { amount } else { -amount };
@@ -83,7 +129,7 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
             item.insert("balance_amt".into(), json!(balance.to_string()));
         }
         final_balance = Some(balance);
-        principal = is_loan.then_some(loan_principal);
+        principal = is_loan.then_some(loan.principal);
     }
     let Some(balance) = final_balance else { return };
     for doc in data.documents.iter_mut().filter(|d| d.subject_key == asset) {

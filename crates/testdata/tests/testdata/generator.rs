@@ -812,3 +812,39 @@ fn loans_are_as_their_account_types_and_repayment_methods_make_them() {
     }
     assert_eq!(seen.len(), 7, "every loan type: {seen:?}");
 }
+
+/// A loan repayment's amount is its principal and its interest parts (은행-010, 할부금융-004), and the
+/// interest is broken down in `int_list` as their rules say: the entries' amounts add up to
+/// `int_amt`, their periods end by the repayment, and the interest is the balance before the
+/// repayment at the stated rate over the stated days (to the won).
+#[test]
+fn loan_interest_is_broken_down_and_accrues_at_its_rate() {
+    let mut checked = 0;
+    for industry in [Industry::Bank, Industry::Capital] {
+        for n in 1..=20 {
+            let data = generator().customer(&institution(industry), &person(42, n));
+            for row in data.history.iter().filter(|h| h.body.get("int_list").is_some()) {
+                let body = &row.body;
+                let (principal, interest) = (amount(&body["principal_amt"]), amount(&body["int_amt"]));
+                assert_eq!(amount(&body["trans_amt"]), principal + interest, "{body}");
+                let entries = body["int_list"].as_array().unwrap();
+                assert_eq!(text(body, "int_cnt"), entries.len().to_string());
+                let applied: i64 = entries.iter().map(|entry| amount(&entry["applied_int_amt"])).sum();
+                assert_eq!(applied, interest, "{body}");
+                let paid = NaiveDate::parse_from_str(&text(body, "trans_dtime")[..8], "%Y%m%d").unwrap();
+                let balance_before = amount(&body["balance_amt"]) + principal;
+                for entry in entries {
+                    let day = |name| NaiveDate::parse_from_str(text(entry, name), "%Y%m%d").unwrap();
+                    let (start, end) = (day("int_start_date"), day("int_end_date"));
+                    assert!(start <= end && end <= paid, "{entry} of a repayment on {paid}");
+                    let rate: f64 = text(entry, "int_rate").parse().unwrap();
+                    let days = ((end - start).num_days() + 1) as f64;
+                    let accrued = balance_before as f64 * rate / 100.0 * days / 365.0;
+                    assert!((accrued - amount(&entry["applied_int_amt"]) as f64).abs() <= 1.0, "{entry}: {accrued}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "repayments of bank and capital loans ({checked})");
+}
