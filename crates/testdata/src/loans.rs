@@ -1,14 +1,16 @@
-//! A generated loan as its 첨부3 type makes it. The tables give every loan the same fields and say in
-//! words what differs: a 신용대출 (3100) is lent for a year and renewed, a 전세자금대출 (3170) for the
-//! two years of a lease and repaid at its end (첨부4 01 만기일시상환), a 주택담보대출 (3220) over decades
-//! in instalments, a car's 할부금융 (3500, 3510) or 운용리스 (3710) over a few years; an overdraft (마이너스 통장, a
-//! 자유입출식 account with `is_minus`) is a credit line (08 한도거래) renewed yearly, without a monthly
-//! repayment day (은행-008's `repay_date` rule). The loan's answers (은행-008/009, 할부금융-002/003/005)
-//! then agree on its term, principal and next repayment, and its history repays principal only
-//! where its repayment method does ([`crate::ledger`]).
+//! A generated loan as its 첨부3 type makes it. The tables give every loan the same fields; what
+//! differs is the type's: a 신용대출 (3100) is lent for a year and renewed, a 전세자금대출 (3170) for
+//! the two years of a lease and repaid at its end (첨부4 01 만기일시상환), a 주택담보대출 (3220) over
+//! decades in instalments, a car's 할부금융 (3500, 3510) or 운용리스 (3710) over a few years; an
+//! overdraft (마이너스 통장, a 자유입출식 account with `is_minus`) is a credit line (08 한도거래)
+//! renewed yearly, without a monthly repayment day (은행-008's `repay_date` rule). The loan's answers
+//! (은행-008/009, 할부금융-002/003/005) then agree on its term, principal and next repayment; its
+//! history is its monthly repayments, which repay principal only where its repayment method does
+//! ([`crate::ledger`]).
 
-use crate::CustomerData;
-use chrono::{Datelike, Days, Months, NaiveDate};
+use crate::{CustomerData, values};
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime};
+use mydata_store::HistoryRow;
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -119,8 +121,8 @@ fn set(object: &mut Map<String, Value>, name: &str, value: String) {
 
 /// Makes the loan answers about the account `key` (listed as of 첨부3 type `account_type`) fit its
 /// type: one repayment method, a term that has not ended, a principal and a rate of its size, the
-/// next repayment within a month (on its repayment day), no repayment day on an overdraft, and every
-/// transaction a repayment (02 상환), which the ledger then runs. `today` is the generator's.
+/// next repayment within a month (on its repayment day), no repayment day on an overdraft, and its
+/// history monthly repayments, which the ledger then runs. `today` is the generator's.
 pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, account_type: &str, today: NaiveDate, rng: &mut StdRng) {
     let Some(kind) = TYPES.iter().find(|t| t.account_type == account_type) else { return };
     let repay_method = kind.repay_methods.choose(rng).copied().unwrap_or_default();
@@ -175,24 +177,45 @@ pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, account_type: &str
             set(body, "next_repay_date", next.format("%Y%m%d").to_string());
         }
     }
-    for row in data.history.iter_mut().filter(|h| h.subject_key == key) {
-        if let Value::Object(body) = &mut row.body
-            && body.contains_key("principal_amt")
-        {
-            set(body, "trans_type", "02".to_owned());
-        }
+    if let Some(day) = repay_day {
+        monthly_repayments(data, key, next, day);
     }
 }
 
-/// The next monthly repayment after `today`: on `day` of this month or the next (the month's last
-/// day where it has none), or within a month where the loan has no repayment day.
+/// `day` of `month`'s month, or its last day where it has no such day.
+fn on_day(month: NaiveDate, day: u32) -> NaiveDate {
+    let first = month.with_day(1).unwrap_or(month);
+    let last = (first + Months::new(1)).pred_opt().unwrap_or(first);
+    first.with_day(day.min(last.day())).unwrap_or(last)
+}
+
+/// The next monthly repayment after `today`: on `day` of this month or the next, or within a month
+/// where the loan has no repayment day.
 fn next_repayment(today: NaiveDate, day: Option<u32>, rng: &mut StdRng) -> NaiveDate {
     let Some(day) = day else { return today + Days::new(rng.gen_range(1..=30)) };
-    let in_month = |month: NaiveDate| {
-        let first = month.with_day(1).unwrap_or(month);
-        let last = (first + Months::new(1)).pred_opt().unwrap_or(first);
-        first.with_day(day.min(last.day())).unwrap_or(last)
-    };
-    let this_month = in_month(today);
-    if this_month > today { this_month } else { in_month(today + Months::new(1)) }
+    let this_month = on_day(today, day);
+    if this_month > today { this_month } else { on_day(today + Months::new(1), day) }
+}
+
+/// Makes the history of a loan or a lease repaid monthly on `day` its repayments (02 상환, a
+/// lease's 일부상환) on the repayment days before `next`, the latest a month before it and one a
+/// month before each other, each at its own time of day.
+fn monthly_repayments(data: &mut CustomerData, key: &str, next: NaiveDate, day: u32) {
+    let mut rows: Vec<&mut HistoryRow> = data.history.iter_mut().filter(|h| h.subject_key == key).collect();
+    rows.sort_by(|a, b| b.sort_key.cmp(&a.sort_key));
+    let count = rows.len();
+    for (back, row) in rows.into_iter().enumerate() {
+        let paid = on_day(next - Months::new(back as u32 + 1), day);
+        let time = row.occurred.get(8..14).and_then(|t| NaiveTime::parse_from_str(t, "%H%M%S").ok());
+        let stamp = values::dtime_text(paid.and_time(time.unwrap_or(NaiveTime::MIN)));
+        if let Value::Object(body) = &mut row.body {
+            set(body, "trans_type", "02".to_owned());
+            if let Some(Value::String(given)) = body.get_mut("trans_dtime") {
+                // A table allowing a date alone (DTIME|DATE) may have been given one.
+                *given = stamp[..given.len().min(stamp.len())].to_owned();
+            }
+        }
+        row.sort_key = format!("{stamp}|{:05}", count - 1 - back);
+        row.occurred = stamp;
+    }
 }

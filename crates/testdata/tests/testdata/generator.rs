@@ -743,8 +743,9 @@ fn no_pension_starts_before_its_account_opens() {
 /// (`is_minus`) is a 한도거래 without a repayment day (은행-008's rule); a loan repaid at its end
 /// (만기일시상환, 한도거래) has repaid no principal, so its balance is its principal, and another's
 /// balance is at most its principal; its history's rows are repayments (02 상환), as the balances
-/// they reduce say. A 전세자금대출 is repaid at its end and a 주택담보대출 in instalments. Operating
-/// leases (할부금융-005) keep the same dates.
+/// they reduce say, each on its monthly repayment day, between the loan's issue and today. A
+/// 전세자금대출 is repaid at its end and a 주택담보대출 in instalments. Operating leases (할부금융-005)
+/// keep the same dates.
 #[test]
 fn loans_are_as_their_account_types_and_repayment_methods_make_them() {
     let type_names = attachment_names(3, "account_type");
@@ -788,9 +789,18 @@ fn loans_are_as_their_account_types_and_repayment_methods_make_them() {
                     .iter()
                     .filter(|h| h.subject_key == asset.asset_key && h.body.get("principal_amt").is_some())
                     .collect();
+                let mut months = BTreeSet::new();
                 for row in &rows {
                     assert_eq!(text(&row.body, "trans_type"), "02", "a repayment: {}", row.body);
+                    let paid = day(&text(&row.body, "trans_dtime")[..8]);
+                    assert!(issued < paid && paid <= today, "{type_name} issued {issued}, repaid {paid}");
+                    if let Some(repay_day) = about("repay_date") {
+                        let last_day = (paid.with_day(1).unwrap() + Months::new(1)).pred_opt().unwrap().day();
+                        assert_eq!(paid.day(), repay_day.parse::<u32>().unwrap().min(last_day), "{type_name}");
+                    }
+                    months.insert((paid.year(), paid.month()));
                 }
+                assert_eq!(months.len(), rows.len(), "{type_name}: one repayment a month");
                 // A lease states no principal (할부금융-005).
                 let principal = about("loan_principal").map(|principal| amount(&json!(principal)));
                 if let (Some(last), Some(principal)) = (rows.iter().max_by_key(|row| &row.sort_key), principal) {
