@@ -54,6 +54,29 @@ fn loan_terms(data: &CustomerData, asset: &str) -> LoanTerms {
     LoanTerms { principal: principal.unwrap_or(LOAN_PRINCIPAL), amortizes, rate }
 }
 
+/// Names of transaction types that move money into an account (은행-004 and 은행-007's, 첨부6's for
+/// 금투-003, 첨부9's for 선불-003 and 전금-004), the first a table has being the one a transaction of
+/// another kind becomes.
+const PAID_IN: [&str; 6] = ["입금", "충전(계좌이체)", "매도", "충전(카드)", "송금수취(계좌송금)", "기타(입금)"];
+/// Names of transaction types that move money out of it, likewise.
+const PAID_OUT: [&str; 4] = ["출금", "송금(계좌송금)", "매수", "기타(출금)"];
+
+/// The codes, with their names, of the `trans_type` of `api`'s rows (none where they have none).
+fn trans_types(api: &str) -> &'static [(String, String)] {
+    let list = mydata_spec::catalogue::api(api).and_then(mydata_spec::subject::list_fields);
+    let field = list.and_then(|(list, _)| list.children.iter().find(|f| f.name == "trans_type"));
+    field.map_or(&[], mydata_spec::validate::field_codes)
+}
+
+/// The `trans_type` among `codes` a row that was `current` has once it moved money in (or out):
+/// the same where it names such a movement, else the first code named so.
+fn movement_type(codes: &'static [(String, String)], current: Option<&str>, paid_in: bool) -> Option<&'static str> {
+    let names: &[&str] = if paid_in { &PAID_IN } else { &PAID_OUT };
+    let kept = codes.iter().find(|(code, name)| Some(code.as_str()) == current && names.contains(&name.as_str()));
+    let named = || names.iter().find_map(|wanted| codes.iter().find(|(_, name)| name == wanted));
+    kept.or_else(named).map(|(code, _)| code.as_str())
+}
+
 /// The day of a history row (its `occurred`, `YYYYMMDDhhmmss`).
 fn day_of(row: &HistoryRow) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(row.occurred.get(..8)?, "%Y%m%d").ok()
@@ -98,6 +121,7 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
         let is_loan = rows.iter().any(|r| r.body.get("principal_amt").is_some());
         let mut balance = if is_loan { loan.principal } else { OPENING_BALANCE };
         let mut last_paid = None;
+        let trans_types = trans_types(&api);
         for (seq, row) in rows.into_iter().enumerate() {
             let paid = day_of(row);
             let Value::Object(item) = &mut row.body else { continue };
@@ -122,8 +146,9 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
                 let paid_in = seq % 3 == 0 || amount > balance;
                 balance += if paid_in { amount } else { -amount };
                 item.insert("trans_amt".into(), json!(amount.to_string()));
-                if item.contains_key("trans_class") {
-                    item.insert("trans_class".into(), json!(if paid_in { "입금" } else { "출금" }));
+                if let Some(code) = movement_type(trans_types, item.get("trans_type").and_then(Value::as_str), paid_in)
+                {
+                    item.insert("trans_type".into(), json!(code));
                 }
             }
             item.insert("balance_amt".into(), json!(balance.to_string()));

@@ -389,7 +389,20 @@ impl Generator {
                 {
                     loans::fit_answers(&mut data, &key, account_type, self.today, &mut rng);
                 }
+                // The asset, and each part of it answered apart (전금-004 per linked account).
+                let part = format!("{key}{}", subject::SEPARATOR);
+                let mut subjects: Vec<String> = data
+                    .history
+                    .iter()
+                    .filter(|h| h.subject_key.starts_with(&part))
+                    .map(|h| h.subject_key.clone())
+                    .collect();
+                subjects.sort();
+                subjects.dedup();
                 ledger::reconcile(&mut data, &key);
+                for subject in subjects {
+                    ledger::reconcile(&mut data, &subject);
+                }
             }
         }
         let mut produced = Vec::new();

@@ -96,7 +96,8 @@ fn named(name: &str) -> Named {
         "merchant_name" => Named::Merchant,
         "merchant_regno" => Named::Digits(10),
         "trans_memo" => Named::Pick(MEMOS),
-        "trans_class" => Named::Pick(&["입금", "출금"]),
+        // The channel (은행-004: "창구, 인터넷뱅킹, ATM 등"); the direction is trans_type's.
+        "trans_class" => Named::Pick(&["창구", "인터넷뱅킹", "모바일뱅킹", "ATM", "자동이체"]),
         "point_name" => Named::Pick(POINT_NAMES),
         "car_name" => Named::Pick(CAR_NAMES),
         "car_number" => Named::CarNumber,

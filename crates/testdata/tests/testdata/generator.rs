@@ -858,3 +858,61 @@ fn loan_interest_is_broken_down_and_accrues_at_its_rate() {
     }
     assert!(checked >= 40, "repayments of bank and capital loans ({checked})");
 }
+
+/// A transaction that raised an account's balance is of a type that moves money in, one that
+/// lowered it of a type that moves money out, as the names of its `trans_type` codes say (은행-004
+/// and 은행-007's notes, 첨부6 for 금투-003, 첨부9 for 선불-003 and 전금-004); 선불-003 lists no
+/// payment (5501) or its cancellation (5502), which its rule sends to 선불-004; and 은행-004's
+/// `trans_class` is the channel ("창구, 인터넷뱅킹, ATM 등"), not the direction.
+#[test]
+fn transactions_are_of_the_type_their_balance_movement_says() {
+    let type_names = |api_id: &str| -> BTreeMap<&'static str, &'static str> {
+        let (list, _) = list_fields(api(api_id).unwrap()).unwrap();
+        let field = list.children.iter().find(|f| f.name == "trans_type").unwrap();
+        let codes = mydata_spec::validate::field_codes(field);
+        codes.iter().map(|(code, name)| (code.as_str(), name.as_str())).collect()
+    };
+    let into = |name: &str| ["입금", "충전", "수취", "매도"].iter().any(|word| name.contains(word));
+    let out_of = |name: &str| ["출금", "송금(", "매수"].iter().any(|word| name.contains(word));
+    let mut seen = BTreeSet::new();
+    for industry in Industry::ALL {
+        for n in 1..=12 {
+            let data = generator().customer(&institution(industry), &person(42, n));
+            let apis: BTreeSet<&str> = data.history.iter().map(|row| row.api_id.as_str()).collect();
+            for api_id in
+                apis.into_iter().filter(|id| ["은행-004", "은행-007", "금투-003", "선불-003", "전금-004"].contains(id))
+            {
+                let names = type_names(api_id);
+                let mut subjects: BTreeMap<&str, Vec<&HistoryRow>> = BTreeMap::new();
+                for row in rows(&data, api_id) {
+                    subjects.entry(row.subject_key.as_str()).or_default().push(row);
+                }
+                for mut history in subjects.into_values() {
+                    history.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
+                    for pair in history.windows(2) {
+                        let (Some(before), Some(after)) =
+                            (pair[0].body.get("balance_amt"), pair[1].body.get("balance_amt"))
+                        else {
+                            continue;
+                        };
+                        let code = text(&pair[1].body, "trans_type");
+                        let name = names[code];
+                        match amount(after).cmp(&amount(before)) {
+                            std::cmp::Ordering::Greater => assert!(into(name), "{api_id}: {name} raised the balance"),
+                            std::cmp::Ordering::Less => assert!(out_of(name), "{api_id}: {name} lowered the balance"),
+                            std::cmp::Ordering::Equal => {}
+                        }
+                        if api_id == "선불-003" {
+                            assert!(!["5501", "5502"].contains(&code), "선불-003 lists no payment: {code}");
+                        }
+                        if let Some(class) = pair[1].body.get("trans_class") {
+                            assert!(!["입금", "출금"].contains(&class.as_str().unwrap()), "a channel: {class}");
+                        }
+                        seen.insert(api_id.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(seen.len(), 5, "every API with balances: {seen:?}");
+}
