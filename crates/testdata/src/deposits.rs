@@ -8,8 +8,10 @@
 //! fixed instalment has a monthly amount (`monthly_paid_in_amt`). A foreign-currency deposit
 //! (`is_foreign_deposit`) is kept in one currency by every answer about it.
 
-use crate::CustomerData;
+use crate::{CustomerData, ledger};
+use chrono::{Months, NaiveDate};
 use mydata_spec::{ApiSpec, AssetClass, AssetKind};
+use mydata_store::HistoryRow;
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -92,12 +94,14 @@ pub(crate) fn fit_item(item: &mut Map<String, Value>, rng: &mut StdRng) {
 
 /// Makes the deposit details and transactions of the account `key`, listed as `item`, fit its type:
 /// one `saving_method`, no maturity or agreed amount where it has none, instalment figures only on
-/// instalment savings, and one currency throughout. `keyed` are the APIs about the list's items.
+/// instalment savings, which are paid in monthly, and one currency throughout. `keyed` are the APIs
+/// about the list's items; `today` is the generator's.
 pub(crate) fn fit_answers(
     data: &mut CustomerData,
     key: &str,
     item: &Map<String, Value>,
     keyed: &[&'static ApiSpec],
+    today: NaiveDate,
     rng: &mut StdRng,
 ) {
     let Some(kind) = type_of(item) else { return };
@@ -141,6 +145,59 @@ pub(crate) fn fit_answers(
             for object in list.iter_mut().filter_map(Value::as_object_mut) {
                 fit(object, rng);
             }
+        }
+    }
+    if kind.instalments {
+        pay_in_monthly(data, key, saving_method == FIXED_INSTALMENT, today, rng);
+    }
+}
+
+/// The items of the lists of the answers about `key` (은행-002's `basic_list`, 은행-003's `detail_list`).
+fn answered<'a>(data: &'a mut CustomerData, key: &'a str) -> impl Iterator<Item = &'a mut Map<String, Value>> + 'a {
+    let bodies = data.documents.iter_mut().filter(move |d| d.subject_key == key).filter_map(|d| d.body.as_object_mut());
+    bodies.flat_map(|body| {
+        let items: Vec<&mut Map<String, Value>> =
+            body.values_mut().filter_map(Value::as_array_mut).flatten().filter_map(Value::as_object_mut).collect();
+        items
+    })
+}
+
+/// Makes a 적금's transactions its instalments: paid in once a month on one day up to today,
+/// numbered on to the latest instalment the account states (은행-003's `last_paid_in_cnt`), each of
+/// the monthly amount (은행-002's `monthly_paid_in_amt`) where that is `fixed`.
+fn pay_in_monthly(data: &mut CustomerData, key: &str, fixed: bool, today: NaiveDate, rng: &mut StdRng) {
+    let day = rng.gen_range(1..=28);
+    let this_month = ledger::on_day(today, day);
+    let latest = if this_month <= today { this_month } else { ledger::on_day(today - Months::new(1), day) };
+    ledger::date_monthly(data, key, latest, day);
+    let count = data.history.iter().filter(|h| h.subject_key == key).count();
+    let mut last = 0;
+    let mut monthly = None;
+    for object in answered(data, key) {
+        if let Some(stated) = text(object, "last_paid_in_cnt").and_then(|n| n.parse::<usize>().ok()) {
+            last = last.max(stated);
+        }
+        if fixed && object.contains_key("saving_method") {
+            let given = || text(object, "monthly_paid_in_amt").map(str::to_owned);
+            let amount = monthly.clone().or_else(given);
+            let amount = amount.unwrap_or_else(|| (rng.gen_range(10..=100) * 10_000).to_string());
+            object.insert("monthly_paid_in_amt".into(), Value::String(amount.clone()));
+            monthly = Some(amount);
+        }
+    }
+    let last = last.max(count);
+    for object in answered(data, key) {
+        if object.contains_key("last_paid_in_cnt") {
+            object.insert("last_paid_in_cnt".into(), Value::String(last.to_string()));
+        }
+    }
+    let mut rows: Vec<&mut HistoryRow> = data.history.iter_mut().filter(|h| h.subject_key == key).collect();
+    rows.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
+    for (seq, row) in rows.into_iter().enumerate() {
+        let Value::Object(body) = &mut row.body else { continue };
+        body.insert("paid_in_cnt".into(), Value::String((last - count + seq + 1).to_string()));
+        if let Some(amount) = &monthly {
+            body.insert("trans_amt".into(), Value::String(amount.clone()));
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Makes generated numbers add up: running balances of histories, the balances of detail answers,
 //! and card bills that are the sum of the approvals they charge (see [`card_bills`]).
 
-use crate::{CustomerData, loans};
-use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use crate::{CustomerData, loans, values};
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime, Weekday};
 use mydata_spec::KnownApi;
 use mydata_store::HistoryRow;
 use rand::Rng;
@@ -77,6 +77,33 @@ fn movement_type(codes: &'static [(String, String)], current: Option<&str>, paid
     kept.or_else(named).map(|(code, _)| code.as_str())
 }
 
+/// `day` of `month`'s month, or its last day where it has no such day.
+pub(crate) fn on_day(month: NaiveDate, day: u32) -> NaiveDate {
+    let first = month.with_day(1).unwrap_or(month);
+    let last = (first + Months::new(1)).pred_opt().unwrap_or(first);
+    first.with_day(day.min(last.day())).unwrap_or(last)
+}
+
+/// Dates the history of `subject` one entry a month on `day`: the latest in `latest`'s month, each
+/// other a month before the one after it, each at its own time of day (loan repayments, a 적금's
+/// instalments).
+pub(crate) fn date_monthly(data: &mut CustomerData, subject: &str, latest: NaiveDate, day: u32) {
+    let mut rows: Vec<&mut HistoryRow> = data.history.iter_mut().filter(|h| h.subject_key == subject).collect();
+    rows.sort_by(|a, b| b.sort_key.cmp(&a.sort_key));
+    let count = rows.len();
+    for (back, row) in rows.into_iter().enumerate() {
+        let paid = on_day(latest - Months::new(back as u32), day);
+        let time = row.occurred.get(8..14).and_then(|t| NaiveTime::parse_from_str(t, "%H%M%S").ok());
+        let stamp = values::dtime_text(paid.and_time(time.unwrap_or(NaiveTime::MIN)));
+        if let Some(Value::String(given)) = row.body.get_mut("trans_dtime") {
+            // A table allowing a date alone (DTIME|DATE) may have been given one.
+            *given = stamp[..given.len().min(stamp.len())].to_owned();
+        }
+        row.sort_key = format!("{stamp}|{:05}", count - 1 - back);
+        row.occurred = stamp;
+    }
+}
+
 /// The day of a history row (its `occurred`, `YYYYMMDDhhmmss`).
 fn day_of(row: &HistoryRow) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(row.occurred.get(..8)?, "%Y%m%d").ok()
@@ -119,7 +146,17 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
         rows.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
         // A loan's history shows repaid principal (optional in some tables: any row showing it).
         let is_loan = rows.iter().any(|r| r.body.get("principal_amt").is_some());
-        let mut balance = if is_loan { loan.principal } else { OPENING_BALANCE };
+        // Instalment savings (적금) are only paid into, their instalments counted (`paid_in_cnt`),
+        // as many of each before the first listed as it.
+        let instalments = !is_loan && rows.iter().any(|r| r.body.get("paid_in_cnt").is_some());
+        let mut balance = match rows.first().map(|row| &row.body) {
+            _ if is_loan => loan.principal,
+            Some(Value::Object(first)) if instalments => {
+                let before = whole(first, "paid_in_cnt").unwrap_or(1) - 1;
+                before * whole(first, "trans_amt").unwrap_or(0).abs()
+            }
+            _ => OPENING_BALANCE,
+        };
         let mut last_paid = None;
         let trans_types = trans_types(&api);
         for (seq, row) in rows.into_iter().enumerate() {
@@ -143,11 +180,12 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
                 item.remove("ret_int_amt");
                 break_interest_down(item, since, paid, loan.rate, interest);
             } else {
-                let paid_in = seq % 3 == 0 || amount > balance;
+                let paid_in = instalments || seq % 3 == 0 || amount > balance;
                 balance += if paid_in { amount } else { -amount };
                 item.insert("trans_amt".into(), json!(amount.to_string()));
-                if let Some(code) = movement_type(trans_types, item.get("trans_type").and_then(Value::as_str), paid_in)
-                {
+                // An instalment is a plain payment in, whatever other kind of one it was.
+                let current = item.get("trans_type").and_then(Value::as_str).filter(|_| !instalments);
+                if let Some(code) = movement_type(trans_types, current, paid_in) {
                     item.insert("trans_type".into(), json!(code));
                 }
             }

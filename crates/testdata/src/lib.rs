@@ -382,7 +382,7 @@ impl Generator {
                     self.answers(org, who, api, &key, &mut produced, &mut rng, &mut data);
                 }
                 if let (AssetKind::Deposit, Some(Value::Object(item))) = (class.kind, &item) {
-                    deposits::fit_answers(&mut data, &key, item, keyed, &mut rng);
+                    deposits::fit_answers(&mut data, &key, item, keyed, self.today, &mut rng);
                 }
                 if (matches!(class.kind, AssetKind::Loan | AssetKind::OperatingLease) || class.overdraft)
                     && let Some(account_type) = item.as_ref().and_then(|i| i.get("account_type")?.as_str())

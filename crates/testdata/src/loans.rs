@@ -8,9 +8,9 @@
 //! history is its monthly repayments, which repay principal only where its repayment method does
 //! ([`crate::ledger`]).
 
-use crate::{CustomerData, values};
-use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime};
-use mydata_store::HistoryRow;
+use crate::CustomerData;
+use crate::ledger::{self, on_day};
+use chrono::{Days, Months, NaiveDate};
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -182,13 +182,6 @@ pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, account_type: &str
     }
 }
 
-/// `day` of `month`'s month, or its last day where it has no such day.
-fn on_day(month: NaiveDate, day: u32) -> NaiveDate {
-    let first = month.with_day(1).unwrap_or(month);
-    let last = (first + Months::new(1)).pred_opt().unwrap_or(first);
-    first.with_day(day.min(last.day())).unwrap_or(last)
-}
-
 /// The next monthly repayment after `today`: on `day` of this month or the next, or within a month
 /// where the loan has no repayment day.
 fn next_repayment(today: NaiveDate, day: Option<u32>, rng: &mut StdRng) -> NaiveDate {
@@ -198,24 +191,12 @@ fn next_repayment(today: NaiveDate, day: Option<u32>, rng: &mut StdRng) -> Naive
 }
 
 /// Makes the history of a loan or a lease repaid monthly on `day` its repayments (02 상환, a
-/// lease's 일부상환) on the repayment days before `next`, the latest a month before it and one a
-/// month before each other, each at its own time of day.
+/// lease's 일부상환) on the repayment days before `next`.
 fn monthly_repayments(data: &mut CustomerData, key: &str, next: NaiveDate, day: u32) {
-    let mut rows: Vec<&mut HistoryRow> = data.history.iter_mut().filter(|h| h.subject_key == key).collect();
-    rows.sort_by(|a, b| b.sort_key.cmp(&a.sort_key));
-    let count = rows.len();
-    for (back, row) in rows.into_iter().enumerate() {
-        let paid = on_day(next - Months::new(back as u32 + 1), day);
-        let time = row.occurred.get(8..14).and_then(|t| NaiveTime::parse_from_str(t, "%H%M%S").ok());
-        let stamp = values::dtime_text(paid.and_time(time.unwrap_or(NaiveTime::MIN)));
+    ledger::date_monthly(data, key, next - Months::new(1), day);
+    for row in data.history.iter_mut().filter(|h| h.subject_key == key) {
         if let Value::Object(body) = &mut row.body {
             set(body, "trans_type", "02".to_owned());
-            if let Some(Value::String(given)) = body.get_mut("trans_dtime") {
-                // A table allowing a date alone (DTIME|DATE) may have been given one.
-                *given = stamp[..given.len().min(stamp.len())].to_owned();
-            }
         }
-        row.sort_key = format!("{stamp}|{:05}", count - 1 - back);
-        row.occurred = stamp;
     }
 }

@@ -916,3 +916,62 @@ fn transactions_are_of_the_type_their_balance_movement_says() {
     }
     assert_eq!(seen.len(), 5, "every API with balances: {seen:?}");
 }
+
+/// A 적금 (첨부3 1003) is paid into by instalments: its transactions (은행-004) are payments in
+/// (03 입금), one a month on one day, the latest within the month before today; they are numbered
+/// (`paid_in_cnt`) one after another up to the latest instalment 은행-003 states
+/// (`last_paid_in_cnt`); and with a fixed instalment (은행-002 `saving_method` 03 정액적립식) each is
+/// the monthly amount 은행-002 states (`monthly_paid_in_amt`).
+#[test]
+fn instalment_savings_are_paid_in_monthly() {
+    let type_names = attachment_names(3, "account_type");
+    let today = generator().today;
+    let org = institution(Industry::Bank);
+    let mut seen = BTreeSet::new();
+    for who in demo_people().iter().chain((1..=30).map(|n| person(42, n)).collect::<Vec<_>>().iter()) {
+        let data = generator().customer(&org, who);
+        for asset in data.assets.iter().filter(|asset| asset.list_api == "은행-001") {
+            if asset.item.get("account_type").and_then(Value::as_str).map(|code| type_names[code]) != Some("적금") {
+                continue;
+            }
+            let items = |api_id: &'static str| {
+                let documents =
+                    data.documents.iter().filter(move |d| d.api_id == api_id && d.subject_key == asset.asset_key);
+                documents.flat_map(|d| d.body.as_object().unwrap().values().filter_map(Value::as_array).flatten())
+            };
+            let basic = items("은행-002").next().expect("은행-002 of a 적금");
+            let last_stated = items("은행-003").find_map(|detail| detail.get("last_paid_in_cnt"));
+            let mut history: Vec<_> =
+                rows(&data, "은행-004").filter(|row| row.subject_key == asset.asset_key).collect();
+            history.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
+            let days: Vec<NaiveDate> = history
+                .iter()
+                .map(|row| NaiveDate::parse_from_str(&text(&row.body, "trans_dtime")[..8], "%Y%m%d").unwrap())
+                .collect();
+            let latest = *days.last().expect("a 적금's instalments");
+            assert!(latest <= today && today - Months::new(1) < latest, "the latest instalment {latest}");
+            for pair in days.windows(2) {
+                assert_eq!(pair[0] + Months::new(1), pair[1].min(pair[0] + Months::new(1)), "a month apart: {pair:?}");
+                assert_eq!(
+                    (pair[0].year() * 12 + pair[0].month() as i32) + 1,
+                    pair[1].year() * 12 + pair[1].month() as i32
+                );
+            }
+            let counts: Vec<u64> = history.iter().map(|row| amount(&row.body["paid_in_cnt"]) as u64).collect();
+            for pair in counts.windows(2) {
+                assert_eq!(pair[0] + 1, pair[1], "instalments numbered one after another");
+            }
+            if let Some(stated) = last_stated {
+                assert_eq!(amount(stated) as u64, *counts.last().unwrap(), "은행-003 states the latest instalment");
+            }
+            for row in &history {
+                assert_eq!(text(&row.body, "trans_type"), "03", "paid in: {}", row.body);
+                if text(basic, "saving_method") == "03" {
+                    assert_eq!(row.body["trans_amt"], basic["monthly_paid_in_amt"], "the fixed instalment");
+                }
+            }
+            seen.insert(text(basic, "saving_method").to_owned());
+        }
+    }
+    assert_eq!(seen.len(), 2, "fixed and free instalments: {seen:?}");
+}
