@@ -11,6 +11,8 @@
 use crate::CustomerData;
 use crate::ledger::{self, on_day};
 use chrono::{Days, Months, NaiveDate};
+use mydata_spec::{AssetKind, catalogue};
+use mydata_store::AssetRow;
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -124,6 +126,9 @@ fn set(object: &mut Map<String, Value>, name: &str, value: String) {
 /// next repayment within a month (on its repayment day), no repayment day on an overdraft, and its
 /// history monthly repayments, which the ledger then runs. `today` is the generator's.
 pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, account_type: &str, today: NaiveDate, rng: &mut StdRng) {
+    if account_type == POLICY_LOAN {
+        name_policy(data, key, rng);
+    }
     let Some(kind) = TYPES.iter().find(|t| t.account_type == account_type) else { return };
     let repay_method = kind.repay_methods.choose(rng).copied().unwrap_or_default();
     let years = rng.gen_range(kind.years.0..=kind.years.1);
@@ -197,6 +202,36 @@ fn monthly_repayments(data: &mut CustomerData, key: &str, next: NaiveDate, day: 
     for row in data.history.iter_mut().filter(|h| h.subject_key == key) {
         if let Value::Object(body) = &mut row.body {
             set(body, "trans_type", "02".to_owned());
+        }
+    }
+}
+
+/// 첨부3's 보험계약대출, a loan against one of the customer's policies.
+const POLICY_LOAN: &str = "3400";
+/// The field naming the policy a loan is drawn on.
+const POLICY_FIELD: &str = "insu_num";
+
+/// Names, in the answers about the policy loan `key` whose tables have it (보험-009's `insu_num`,
+/// "present when the account_type is 3400"), one of the policies the customer holds at the insurer
+/// (not a car policy, which a loan cannot be drawn on).
+fn name_policy(data: &mut CustomerData, key: &str, rng: &mut StdRng) {
+    let kind = |asset: &AssetRow| {
+        let list = catalogue::api(&asset.list_api)?;
+        Some(list.classify(|name| asset.item.get(name)?.as_str()).kind)
+    };
+    let policies: Vec<&str> = data
+        .assets
+        .iter()
+        .filter(|asset| kind(asset) == Some(AssetKind::Policy))
+        .map(|asset| asset.asset_key.as_str())
+        .collect();
+    let Some(policy) = policies.choose(rng).map(|policy| (*policy).to_owned()) else { return };
+    let names_policy = |api: &str| {
+        catalogue::api(api).is_some_and(|api| api.fields().response_body().any(|field| field.name == POLICY_FIELD))
+    };
+    for document in data.documents.iter_mut().filter(|d| d.subject_key == key && names_policy(&d.api_id)) {
+        if let Value::Object(body) = &mut document.body {
+            body.insert(POLICY_FIELD.into(), Value::String(policy.clone()));
         }
     }
 }

@@ -975,3 +975,33 @@ fn instalment_savings_are_paid_in_monthly() {
     }
     assert_eq!(seen.len(), 2, "fixed and free instalments: {seen:?}");
 }
+
+/// A 보험계약대출 (첨부3 3400, listed by 보험-008) names in 보험-009 the policy it is drawn on
+/// (`insu_num`, "present when the account_type is 3400"), one the customer holds at the insurer
+/// (보험-001) and not a car policy (insu_type 17 자동차보험, which lends nothing).
+#[test]
+fn policy_loans_name_a_policy_the_customer_holds() {
+    let type_names = attachment_names(3, "account_type");
+    let policy_types = attachment_names(7, "insu_type");
+    let mut checked = 0;
+    for n in 1..=20 {
+        let data = generator().customer(&institution(Industry::Insu), &person(42, n));
+        let policies: BTreeMap<&str, &str> = data
+            .assets
+            .iter()
+            .filter(|asset| asset.list_api == "보험-001")
+            .map(|asset| (asset.asset_key.as_str(), policy_types[text(&asset.item, "insu_type")]))
+            .collect();
+        for loan in data.assets.iter().filter(|asset| asset.list_api == "보험-008") {
+            if type_names[text(&loan.item, "account_type")] != "보험계약대출" {
+                continue;
+            }
+            let basic = data.documents.iter().find(|d| d.api_id == "보험-009" && d.subject_key == loan.asset_key);
+            let policy = text(&basic.expect("보험-009 of a loan").body, "insu_num");
+            let policy_type = policies.get(policy).unwrap_or_else(|| panic!("{policy} is a policy the customer holds"));
+            assert_ne!(*policy_type, "자동차보험", "{policy}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "policy loans ({checked})");
+}
