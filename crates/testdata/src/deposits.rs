@@ -6,7 +6,8 @@
 //! 04 자유적립식), matures and counts its instalments (은행-003's `last_paid_in_cnt`, 은행-004's
 //! `paid_in_cnt`), and only a
 //! fixed instalment has a monthly amount (`monthly_paid_in_amt`). A foreign-currency deposit
-//! (`is_foreign_deposit`) is kept in one currency by every answer about it.
+//! (`is_foreign_deposit`) is kept in one currency by every answer about it, and its amounts are
+//! stated in that currency.
 
 use crate::{CustomerData, ledger};
 use chrono::{Months, NaiveDate};
@@ -64,9 +65,15 @@ const TYPES: [DepositType; 3] = [
 
 /// 은행-002's `saving_method` of a fixed instalment (정액적립식), the one with a monthly amount.
 const FIXED_INSTALMENT: &str = "03";
-/// ISO 4217 currencies of foreign-currency deposits; `KRW` is every other account's.
-const FOREIGN_CURRENCIES: &[&str] = &["USD", "JPY", "EUR"];
-const WON: &str = "KRW";
+/// ISO 4217 currencies of foreign-currency deposits, each with about how many won a unit is worth;
+/// `KRW` is every other account's.
+const FOREIGN_CURRENCIES: [(&str, i64); 3] = [("USD", 1_400), ("JPY", 9), ("EUR", 1_500)];
+const WON: (&str, i64) = ("KRW", 1);
+
+/// About how many won a unit of `currency` is worth (1 for won and for a currency not generated).
+pub(crate) fn won_per_unit(currency: &str) -> i64 {
+    FOREIGN_CURRENCIES.iter().find(|(code, _)| *code == currency).map_or(WON.1, |(_, won)| *won)
+}
 
 fn text<'a>(item: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     item.get(name).and_then(Value::as_str)
@@ -78,14 +85,15 @@ fn type_of(item: &Map<String, Value>) -> Option<&'static DepositType> {
 }
 
 /// Makes a deposit account's list item fit its type: its product's name (a foreign-currency one
-/// for a foreign deposit), and no overdraft on a 예금 or a 적금.
+/// for a foreign deposit), and no overdraft on a 예금, a 적금 or a foreign-currency account.
 pub(crate) fn fit_item(item: &mut Map<String, Value>, rng: &mut StdRng) {
     let Some(kind) = type_of(item) else { return };
-    if !kind.overdraft && item.contains_key("is_minus") {
+    let foreign = text(item, "is_foreign_deposit") == Some("true");
+    // An overdraft is a line of won credit on a won account.
+    if (!kind.overdraft || foreign) && item.contains_key("is_minus") {
         item.insert("is_minus".into(), Value::String("false".into()));
     }
     if item.contains_key("prod_name") {
-        let foreign = text(item, "is_foreign_deposit") == Some("true");
         let names = if foreign { kind.foreign_names } else { kind.names };
         let name = names.choose(rng).copied().unwrap_or_default();
         item.insert("prod_name".into(), Value::String(name.to_owned()));
@@ -106,7 +114,7 @@ pub(crate) fn fit_answers(
 ) {
     let Some(kind) = type_of(item) else { return };
     let saving_method = kind.saving_methods.choose(rng).copied().unwrap_or_default();
-    let currency = if text(item, "is_foreign_deposit") == Some("true") {
+    let (currency, won) = if text(item, "is_foreign_deposit") == Some("true") {
         FOREIGN_CURRENCIES.choose(rng).copied().unwrap_or(WON)
     } else {
         WON
@@ -149,6 +157,29 @@ pub(crate) fn fit_answers(
     }
     if kind.instalments {
         pay_in_monthly(data, key, saving_method == FIXED_INSTALMENT, today, rng);
+    }
+    if won > 1 {
+        in_currency(data, key, won);
+    }
+}
+
+/// States the amounts (`…_amt`) of the answers about the account `key`, made in won, in a currency
+/// a unit of which is worth `won` won, to the whole unit.
+fn in_currency(data: &mut CustomerData, key: &str, won: i64) {
+    let restate = |object: &mut Map<String, Value>| {
+        for (name, value) in object.iter_mut() {
+            if let (true, Some(amount)) = (name.ends_with("_amt"), value.as_str().and_then(|t| t.parse::<i64>().ok())) {
+                *value = Value::String((amount / won).max(1).to_string());
+            }
+        }
+    };
+    let documents = data.documents.iter_mut().filter(|d| d.subject_key == key).map(|d| &mut d.body);
+    let rows = data.history.iter_mut().filter(|h| h.subject_key == key).map(|h| &mut h.body);
+    for body in documents.chain(rows).filter_map(Value::as_object_mut) {
+        restate(body);
+        for item in body.values_mut().filter_map(Value::as_array_mut).flatten().filter_map(Value::as_object_mut) {
+            restate(item);
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Makes generated numbers add up: running balances of histories, the balances of detail answers,
 //! and card bills that are the sum of the approvals they charge (see [`card_bills`]).
 
-use crate::{CustomerData, loans, values};
+use crate::{CustomerData, deposits, loans, values};
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime, Weekday};
 use mydata_spec::KnownApi;
 use mydata_store::HistoryRow;
@@ -104,6 +104,17 @@ pub(crate) fn date_monthly(data: &mut CustomerData, subject: &str, latest: Naive
     }
 }
 
+/// The foreign currency (`currency_code` other than KRW) the answers about `asset` state, if any does.
+fn currency_of<'a>(data: &'a CustomerData, asset: &str) -> Option<&'a str> {
+    let documents = data.documents.iter().filter(|d| d.subject_key == asset).map(|d| &d.body);
+    let rows = data.history.iter().filter(|h| h.subject_key == asset).map(|h| &h.body);
+    let objects = documents.chain(rows).filter_map(Value::as_object).flat_map(|body| {
+        let items = body.values().filter_map(Value::as_array).flatten().filter_map(Value::as_object);
+        std::iter::once(body).chain(items)
+    });
+    objects.filter_map(|object| object.get("currency_code")?.as_str()).find(|currency| *currency != "KRW")
+}
+
 /// The day of a history row (its `occurred`, `YYYYMMDDhhmmss`).
 fn day_of(row: &HistoryRow) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(row.occurred.get(..8)?, "%Y%m%d").ok()
@@ -131,6 +142,8 @@ fn break_interest_down(item: &mut Map<String, Value>, since: NaiveDate, paid: Na
 /// end). Detail answers of the asset then show the resulting balance (and a loan its principal).
 pub fn reconcile(data: &mut CustomerData, asset: &str) {
     let loan = loan_terms(data, asset);
+    // A foreign-currency deposit opens with as much in its currency.
+    let won_per_unit = currency_of(data, asset).map_or(1, deposits::won_per_unit);
     let mut apis: Vec<String> = data
         .history
         .iter()
@@ -155,7 +168,7 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
                 let before = whole(first, "paid_in_cnt").unwrap_or(1) - 1;
                 before * whole(first, "trans_amt").unwrap_or(0).abs()
             }
-            _ => OPENING_BALANCE,
+            _ => OPENING_BALANCE / won_per_unit,
         };
         let mut last_paid = None;
         let trans_types = trans_types(&api);

@@ -639,8 +639,8 @@ fn each_asset_gets_the_answers_of_its_kind() {
 /// and no agreed amount, and alone has an overdraft (`is_minus`); a 예금 is paid in once (02 거치식);
 /// a 적금 by instalments (03 정액적립식, 04 자유적립식), which only it counts (은행-003's
 /// `last_paid_in_cnt`, 은행-004's `paid_in_cnt`); only a fixed instalment (03) has a monthly amount;
-/// a foreign-currency deposit is named so and is in one foreign currency throughout (은행-002,
-/// 은행-003, 은행-004), another in won.
+/// a foreign-currency deposit is named so, is in one foreign currency throughout (은행-002,
+/// 은행-003, 은행-004) with amounts of that currency's size and no (won) overdraft, another in won.
 #[test]
 fn deposits_are_as_their_account_types_make_them() {
     let type_names = attachment_names(3, "account_type");
@@ -693,6 +693,18 @@ fn deposits_are_as_their_account_types_make_them() {
             }
             if foreign {
                 seen.insert("외화".to_owned());
+                assert_ne!(item.get("is_minus"), Some(&json!("true")), "no won overdraft on {item}");
+                // Stated in its currency: worth (at about 2026's rates) what a person keeps in an
+                // account, not a hundred million won and more.
+                let won_per_unit = match currencies.first().copied() {
+                    Some("JPY") => 9,
+                    Some("EUR") => 1_500,
+                    _ => 1_400,
+                };
+                for detail in about("은행-003") {
+                    let worth = amount(&detail["balance_amt"]) * won_per_unit;
+                    assert!(worth < 100_000_000, "{detail} is worth {worth} won");
+                }
             }
         }
     }
