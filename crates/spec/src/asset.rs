@@ -6,7 +6,9 @@
 //! each asset list is its own API). Within a list, the kind of an item — 첨부3 account types, 첨부7
 //! policy types — decides which detail APIs describe it: a bank's deposit, investment and loan
 //! accounts each have their own APIs (은행-001's rules), a capital company's operating leases theirs
-//! (할부금융-001's rules), and only a car policy has car-insurance details (보험-004, 보험-007).
+//! (할부금융-001's rules), and only a car policy has car-insurance details (보험-004, 보험-007),
+//! which stand for the basic, rider, payment and transaction APIs of other policies (보험-002, 003,
+//! 005, 006: their rules).
 
 use crate::catalogue::{ApiKind, ApiSpec, api};
 use std::fmt;
@@ -183,7 +185,12 @@ const DESCRIBED_KINDS: &[(&str, &[AssetKind], bool)] = &[
     ("할부금융-004", &[AssetKind::Loan], false),
     ("할부금융-005", &[AssetKind::OperatingLease], false),
     ("할부금융-006", &[AssetKind::OperatingLease], false),
+    // 보험-002, 003, 005 and 006 exclude car insurance, which 보험-004 and 007 describe (their rules).
+    ("보험-002", &[AssetKind::Policy], false),
+    ("보험-003", &[AssetKind::Policy], false),
     ("보험-004", &[AssetKind::CarPolicy], false),
+    ("보험-005", &[AssetKind::Policy], false),
+    ("보험-006", &[AssetKind::Policy], false),
     ("보험-007", &[AssetKind::CarPolicy], false),
 ];
 
@@ -462,6 +469,11 @@ mod tests {
         assert!(describes("할부금융-005", lease) && !describes("할부금융-002", lease));
         assert!(describes("할부금융-002", capital_loan) && !describes("할부금융-006", capital_loan));
         assert!(describes("보험-004", car) && !describes("보험-004", life) && describes("보험-002", life));
+        // "자동차보험 기본정보는 보험-004 API 이용", and likewise its riders, payments and transactions.
+        for other in ["보험-002", "보험-003", "보험-005", "보험-006"] {
+            assert!(!describes(other, car) && describes(other, life), "{other}");
+        }
+        assert!(describes("보험-007", car) && describes("보험-012", life));
         // An IRP account is an IRP account whatever its product: a car policy's code means nothing there.
         assert_eq!(class_of("IRP-001", &json!({"insu_type": "17"})).kind, AssetKind::Any);
         let told =

@@ -737,6 +737,27 @@ mod tests {
         );
     }
 
+    /// "total_install_cnt: 일시불 또는 카드 외 결제 수단인 경우 회신 안 함" (전금-103): instalment
+    /// months come only with a card's payment or its cancellation (첨부9 6101, 6201).
+    #[test]
+    fn payments_by_other_means_than_a_card_carry_no_instalments() {
+        let payments = crate::catalogue::api("전금-103").unwrap();
+        let payment = |trans_type: &str| {
+            let item = serde_json::json!({"trans_type": trans_type, "trans_num": "A1", "trans_dtime": "20240105093000",
+                "trans_amt": "30000", "trans_title": "웹툰 코인", "pay_method": "01", "total_install_cnt": "3"});
+            serde_json::json!({"rsp_code": "00000", "rsp_msg": "성공", "trans_cnt": "1", "trans_list": [item]})
+        };
+        let problems = |body: &serde_json::Value| -> Vec<String> {
+            check_response(payments, body).into_iter().map(|v| v.to_string()).collect()
+        };
+        assert!(problems(&payment("6101")).is_empty());
+        assert!(problems(&payment("6201")).is_empty());
+        assert_eq!(
+            problems(&payment("6102")),
+            ["trans_list[0].total_install_cnt: is sent only when trans_type is 6101 or 6201"]
+        );
+    }
+
     /// "modified_amt: 결제상태(코드)가 '03'인 경우만 회신" (카드-008) and "fnd_cycle, add_cycle:
     /// is_scheduled="true" 인 경우 회신" (공통-002) bind answers too.
     #[test]
