@@ -11,6 +11,7 @@ mod deposits;
 pub mod ledger;
 mod loans;
 mod names;
+mod policies;
 pub mod values;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
@@ -388,6 +389,11 @@ impl Generator {
                     && let Some(account_type) = item.as_ref().and_then(|i| i.get("account_type")?.as_str())
                 {
                     loans::fit_answers(&mut data, &key, account_type, self.today, &mut rng);
+                }
+                if class.kind == AssetKind::Policy
+                    && let Some(insu_type) = item.as_ref().and_then(|i| i.get("insu_type")?.as_str())
+                {
+                    policies::fit_answers(&mut data, &key, insu_type);
                 }
                 // The asset, and each part of it answered apart (전금-004 per linked account).
                 let part = format!("{key}{}", subject::SEPARATOR);

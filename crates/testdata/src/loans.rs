@@ -213,7 +213,7 @@ const POLICY_FIELD: &str = "insu_num";
 
 /// Names, in the answers about the policy loan `key` whose tables have it (보험-009's `insu_num`,
 /// "present when the account_type is 3400"), one of the policies the customer holds at the insurer
-/// (not a car policy, which a loan cannot be drawn on).
+/// (not a car policy, which a loan cannot be drawn on), which then lends.
 fn name_policy(data: &mut CustomerData, key: &str, rng: &mut StdRng) {
     let kind = |asset: &AssetRow| {
         let list = catalogue::api(&asset.list_api)?;
@@ -232,6 +232,12 @@ fn name_policy(data: &mut CustomerData, key: &str, rng: &mut StdRng) {
     for document in data.documents.iter_mut().filter(|d| d.subject_key == key && names_policy(&d.api_id)) {
         if let Value::Object(body) = &mut document.body {
             body.insert(POLICY_FIELD.into(), Value::String(policy.clone()));
+        }
+    }
+    // The policy lends (보험-002's `is_loanable`), as the loan drawn on it shows.
+    for document in data.documents.iter_mut().filter(|d| d.subject_key == policy) {
+        if let Some(loanable) = document.body.get_mut("is_loanable") {
+            *loanable = Value::String("true".into());
         }
     }
 }

@@ -990,7 +990,8 @@ fn instalment_savings_are_paid_in_monthly() {
 
 /// A 보험계약대출 (첨부3 3400, listed by 보험-008) names in 보험-009 the policy it is drawn on
 /// (`insu_num`, "present when the account_type is 3400"), one the customer holds at the insurer
-/// (보험-001) and not a car policy (insu_type 17 자동차보험, which lends nothing).
+/// (보험-001), not a car policy (insu_type 17 자동차보험, which lends nothing), and one that lends
+/// (보험-002's `is_loanable`).
 #[test]
 fn policy_loans_name_a_policy_the_customer_holds() {
     let type_names = attachment_names(3, "account_type");
@@ -1012,8 +1013,37 @@ fn policy_loans_name_a_policy_the_customer_holds() {
             let policy = text(&basic.expect("보험-009 of a loan").body, "insu_num");
             let policy_type = policies.get(policy).unwrap_or_else(|| panic!("{policy} is a policy the customer holds"));
             assert_ne!(*policy_type, "자동차보험", "{policy}");
+            let terms = data.documents.iter().find(|d| d.api_id == "보험-002" && d.subject_key == policy);
+            assert_eq!(text(&terms.expect("보험-002 of a policy").body, "is_loanable"), "true", "{policy} lends");
             checked += 1;
         }
     }
     assert!(checked >= 10, "policy loans ({checked})");
+}
+
+/// 보험-002 states an annuity's start and receipt cycle only for annuity insurance (첨부7's 연금…보험):
+/// `pension_rcv_cycle` is "not returned for non-annuity insurance".
+#[test]
+fn only_annuities_state_an_annuity() {
+    let policy_types = attachment_names(7, "insu_type");
+    let (mut annuities, mut others) = (0, 0);
+    for n in 1..=30 {
+        let data = generator().customer(&institution(Industry::Insu), &person(42, n));
+        for policy in data.assets.iter().filter(|asset| asset.list_api == "보험-001") {
+            let Some(terms) =
+                data.documents.iter().find(|d| d.api_id == "보험-002" && d.subject_key == policy.asset_key)
+            else {
+                continue;
+            };
+            let policy_type = policy_types[text(&policy.item, "insu_type")];
+            if policy_type.starts_with("연금") {
+                annuities += 1;
+            } else {
+                assert!(terms.body.get("pension_rcv_cycle").is_none(), "{policy_type}: {}", terms.body);
+                assert!(terms.body.get("pension_rcv_start_date").is_none(), "{policy_type}: {}", terms.body);
+                others += 1;
+            }
+        }
+    }
+    assert!(annuities > 0 && others > 0, "{annuities} annuities, {others} other policies");
 }
