@@ -3,11 +3,10 @@
 //! words what applies: a 자유입출식 account is paid into on demand (은행-002's `saving_method` 01
 //! 요구불식), never matures and is the account an overdraft (마이너스 통장, `is_minus`) is drawn on;
 //! a 예금 is paid in once (02 거치식) and matures; a 적금 is paid in by instalments (03 정액적립식,
-//! 04 자유적립식), matures and counts its instalments (은행-003's `last_paid_in_cnt`, 은행-004's
-//! `paid_in_cnt`), and only a
-//! fixed instalment has a monthly amount (`monthly_paid_in_amt`). A foreign-currency deposit
-//! (`is_foreign_deposit`) is kept in one currency by every answer about it, and its amounts are
-//! stated in that currency.
+//! 04 자유적립식) once a month, matures and counts its instalments (은행-003's `last_paid_in_cnt`,
+//! 은행-004's `paid_in_cnt`), and only a fixed instalment has a monthly amount
+//! (`monthly_paid_in_amt`). A foreign-currency deposit (`is_foreign_deposit`) is kept in one
+//! currency by every answer about it, and its amounts are stated in that currency.
 
 use crate::{CustomerData, ledger};
 use chrono::{Months, NaiveDate};
@@ -168,7 +167,9 @@ pub(crate) fn fit_answers(
 fn in_currency(data: &mut CustomerData, key: &str, won: i64) {
     let restate = |object: &mut Map<String, Value>| {
         for (name, value) in object.iter_mut() {
-            if let (true, Some(amount)) = (name.ends_with("_amt"), value.as_str().and_then(|t| t.parse::<i64>().ok())) {
+            if name.ends_with("_amt")
+                && let Some(amount) = value.as_str().and_then(|text| text.parse::<i64>().ok())
+            {
                 *value = Value::String((amount / won).max(1).to_string());
             }
         }

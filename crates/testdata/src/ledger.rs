@@ -39,6 +39,7 @@ struct LoanTerms {
     rate: f64,
 }
 
+/// What the answers about `asset` state of it as a loan (the defaults where they state nothing).
 fn loan_terms(data: &CustomerData, asset: &str) -> LoanTerms {
     let bodies = data.documents.iter().filter(|d| d.subject_key == asset).filter_map(|d| d.body.as_object());
     let (mut principal, mut amortizes, mut rate) = (None, true, None);
@@ -138,12 +139,14 @@ fn break_interest_down(item: &mut Map<String, Value>, since: NaiveDate, paid: Na
 }
 
 /// Runs the histories of `asset` in time order: deposits and withdrawals move the balance (never
-/// below zero), loan repayments reduce it by their principal (none where the loan is repaid at its
-/// end). Detail answers of the asset then show the resulting balance (and a loan its principal).
+/// below zero; a 적금 is only paid into) and are typed by the way they moved it; loan repayments
+/// reduce it by their principal (none where the loan is repaid at its end) and pay the interest
+/// accrued at the loan's rate. Detail answers of the asset then show the resulting balance (and a
+/// loan its principal).
 pub fn reconcile(data: &mut CustomerData, asset: &str) {
     let loan = loan_terms(data, asset);
     // A foreign-currency deposit opens with as much in its currency.
-    let won_per_unit = currency_of(data, asset).map_or(1, deposits::won_per_unit);
+    let unit_in_won = currency_of(data, asset).map_or(1, deposits::won_per_unit);
     let mut apis: Vec<String> = data
         .history
         .iter()
@@ -168,7 +171,7 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
                 let before = whole(first, "paid_in_cnt").unwrap_or(1) - 1;
                 before * whole(first, "trans_amt").unwrap_or(0).abs()
             }
-            _ => OPENING_BALANCE / won_per_unit,
+            _ => OPENING_BALANCE / unit_in_won,
         };
         let mut last_paid = None;
         let trans_types = trans_types(&api);

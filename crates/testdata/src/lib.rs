@@ -18,7 +18,7 @@ use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use mydata_spec::catalogue::{self, ApiSpec};
 use mydata_spec::fields::Field;
 use mydata_spec::subject;
-use mydata_spec::{ApiKind, AssetKind, Industry, KnownApi};
+use mydata_spec::{ApiKind, AssetClass, AssetKind, Industry, KnownApi};
 use mydata_store::{AssetRow, Customer, Document, EncodedInfo, HistoryRow, InfoBatch, Store, StoreResult};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -382,18 +382,8 @@ impl Generator {
                 for api in keyed.iter().filter(|a| a.describes(class)) {
                     self.answers(org, who, api, &key, &mut produced, &mut rng, &mut data);
                 }
-                if let (AssetKind::Deposit, Some(Value::Object(item))) = (class.kind, &item) {
-                    deposits::fit_answers(&mut data, &key, item, keyed, self.today, &mut rng);
-                }
-                if (matches!(class.kind, AssetKind::Loan | AssetKind::OperatingLease) || class.overdraft)
-                    && let Some(account_type) = item.as_ref().and_then(|i| i.get("account_type")?.as_str())
-                {
-                    loans::fit_answers(&mut data, &key, account_type, self.today, &mut rng);
-                }
-                if class.kind == AssetKind::Policy
-                    && let Some(insu_type) = item.as_ref().and_then(|i| i.get("insu_type")?.as_str())
-                {
-                    policies::fit_answers(&mut data, &key, insu_type);
+                if let Some(Value::Object(item)) = &item {
+                    self.fit_to_kind(&mut data, &key, item, class, keyed, &mut rng);
                 }
                 // The asset, and each part of it answered apart (전금-004 per linked account).
                 let part = format!("{key}{}", subject::SEPARATOR);
@@ -419,6 +409,34 @@ impl Generator {
             ledger::card_bills(&mut data, &who.customer_id, self.today, self.bill_months(&mut rng), &mut rng);
         }
         data
+    }
+
+    /// Makes the answers about the asset `key`, listed as `item` of `class`, what its kind makes
+    /// them: a deposit's by its 첨부3 type, a loan's (an overdraft's too) by its type and repayment
+    /// method, a policy's by its 첨부7 type. `keyed` are the APIs about its list's items.
+    fn fit_to_kind(
+        &self,
+        data: &mut CustomerData,
+        key: &str,
+        item: &Map<String, Value>,
+        class: AssetClass,
+        keyed: &[&'static ApiSpec],
+        rng: &mut StdRng,
+    ) {
+        let code = |name: &str| item.get(name).and_then(Value::as_str);
+        if class.kind == AssetKind::Deposit {
+            deposits::fit_answers(data, key, item, keyed, self.today, rng);
+        }
+        if (matches!(class.kind, AssetKind::Loan | AssetKind::OperatingLease) || class.overdraft)
+            && let Some(account_type) = code("account_type")
+        {
+            loans::fit_answers(data, key, account_type, self.today, rng);
+        }
+        if class.kind == AssetKind::Policy
+            && let Some(insu_type) = code("insu_type")
+        {
+            policies::fit_answers(data, key, insu_type);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
