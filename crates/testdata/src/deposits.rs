@@ -2,14 +2,15 @@
 //! optional "where not applicable to the account type" (은행-002 and 은행-003's rules) and say in
 //! words what applies: a 자유입출식 account is paid into on demand (은행-002's `saving_method` 01
 //! 요구불식), never matures and is the account an overdraft (마이너스 통장, `is_minus`) is drawn on;
-//! a 예금 is paid in once (02 거치식) and matures; a 적금 is paid in by instalments (03 정액적립식,
-//! 04 자유적립식) once a month, matures and counts its instalments (은행-003's `last_paid_in_cnt`,
-//! 은행-004's `paid_in_cnt`), and only a fixed instalment has a monthly amount
-//! (`monthly_paid_in_amt`). A foreign-currency deposit (`is_foreign_deposit`) is kept in one
-//! currency by every answer about it, and its amounts are stated in that currency.
+//! a 예금 is paid in once, when it is opened (02 거치식; 은행-004's 01 신규), and matures; a 적금 is
+//! paid in by instalments (03 정액적립식, 04 자유적립식) once a month, matures and counts its
+//! instalments (은행-003's `last_paid_in_cnt`, 은행-004's `paid_in_cnt`), and only a fixed
+//! instalment has a monthly amount (`monthly_paid_in_amt`). A foreign-currency deposit
+//! (`is_foreign_deposit`) is kept in one currency by every answer about it, and its amounts are
+//! stated in that currency.
 
-use crate::{CustomerData, ledger};
-use chrono::{Months, NaiveDate};
+use crate::{CustomerData, ledger, values};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use mydata_spec::{ApiSpec, AssetClass, AssetKind};
 use mydata_store::HistoryRow;
 use rand::Rng;
@@ -26,6 +27,8 @@ struct DepositType {
     matures: bool,
     /// Whether it is paid into by instalments, which are counted.
     instalments: bool,
+    /// Whether it is paid into once, when it is opened.
+    paid_in_once: bool,
     /// Whether an overdraft may be drawn on it.
     overdraft: bool,
     names: &'static [&'static str],
@@ -38,6 +41,7 @@ const TYPES: [DepositType; 3] = [
         saving_methods: &["01"],
         matures: false,
         instalments: false,
+        paid_in_once: false,
         overdraft: true,
         names: &["한빛 자유입출금통장", "한빛 월급통장"],
         foreign_names: &["한빛 외화보통예금"],
@@ -47,6 +51,7 @@ const TYPES: [DepositType; 3] = [
         saving_methods: &["02"],
         matures: true,
         instalments: false,
+        paid_in_once: true,
         overdraft: false,
         names: &["든든 정기예금", "한빛 회전정기예금"],
         foreign_names: &["한빛 외화정기예금"],
@@ -56,6 +61,7 @@ const TYPES: [DepositType; 3] = [
         saving_methods: &["03", "04"],
         matures: true,
         instalments: true,
+        paid_in_once: false,
         overdraft: false,
         names: &["내일을 여는 적금", "청년 희망적금"],
         foreign_names: &["한빛 외화적립예금"],
@@ -64,6 +70,8 @@ const TYPES: [DepositType; 3] = [
 
 /// 은행-002's `saving_method` of a fixed instalment (정액적립식), the one with a monthly amount.
 const FIXED_INSTALMENT: &str = "03";
+/// 은행-004's `trans_type` of an account's opening (신규).
+const OPENING: &str = "01";
 /// ISO 4217 currencies of foreign-currency deposits, each with about how many won a unit is worth;
 /// `KRW` is every other account's.
 const FOREIGN_CURRENCIES: [(&str, i64); 3] = [("USD", 1_400), ("JPY", 9), ("EUR", 1_500)];
@@ -157,6 +165,9 @@ pub(crate) fn fit_answers(
     if kind.instalments {
         pay_in_monthly(data, key, saving_method == FIXED_INSTALMENT, today, rng);
     }
+    if kind.paid_in_once {
+        pay_in_once(data, key, today, rng);
+    }
     if won > 1 {
         in_currency(data, key, won);
     }
@@ -192,6 +203,35 @@ fn answered<'a>(data: &'a mut CustomerData, key: &'a str) -> impl Iterator<Item 
             body.values_mut().filter_map(Value::as_array_mut).flatten().filter_map(Value::as_object_mut).collect();
         items
     })
+}
+
+/// Makes a 예금's history its one payment in, when it was opened (01 신규, which the ledger runs),
+/// of the amount agreed (은행-002's `commit_amt`), within a term of one to three years that has not
+/// ended.
+fn pay_in_once(data: &mut CustomerData, key: &str, today: NaiveDate, rng: &mut StdRng) {
+    let years = rng.gen_range(1..=3u32);
+    let opened = today - Days::new(rng.gen_range(30..365 * u64::from(years) - 30));
+    let matures = opened + Months::new(12 * years);
+    let mut agreed = None;
+    for object in answered(data, key).filter(|object| object.contains_key("issue_date")) {
+        object.insert("issue_date".into(), Value::String(values::date_text(opened)));
+        object.insert("exp_date".into(), Value::String(values::date_text(matures)));
+        let given = || text(object, "commit_amt").map(str::to_owned);
+        let amount = agreed.clone().or_else(given).unwrap_or_else(|| (rng.gen_range(100..=5_000) * 10_000).to_string());
+        object.insert("commit_amt".into(), Value::String(amount.clone()));
+        agreed = Some(amount);
+    }
+    let first = data.history.iter().filter(|h| h.subject_key == key).map(|h| h.sort_key.clone()).min();
+    data.history.retain(|h| h.subject_key != key || Some(&h.sort_key) == first.as_ref());
+    ledger::date_monthly(data, key, opened, opened.day());
+    for row in data.history.iter_mut().filter(|h| h.subject_key == key) {
+        if let Value::Object(body) = &mut row.body {
+            body.insert("trans_type".into(), Value::String(OPENING.into()));
+            if let Some(amount) = &agreed {
+                body.insert("trans_amt".into(), Value::String(amount.clone()));
+            }
+        }
+    }
 }
 
 /// Makes a 적금's transactions its instalments: paid in once a month on one day up to today,

@@ -105,15 +105,30 @@ pub(crate) fn date_monthly(data: &mut CustomerData, subject: &str, latest: Naive
     }
 }
 
+/// The objects of answers: each body and the items of its lists.
+fn with_items<'a>(bodies: impl Iterator<Item = &'a Value>) -> impl Iterator<Item = &'a Map<String, Value>> {
+    bodies.filter_map(Value::as_object).flat_map(|body| {
+        let items = body.values().filter_map(Value::as_array).flatten().filter_map(Value::as_object);
+        std::iter::once(body).chain(items)
+    })
+}
+
 /// The foreign currency (`currency_code` other than KRW) the answers about `asset` state, if any does.
 fn currency_of<'a>(data: &'a CustomerData, asset: &str) -> Option<&'a str> {
     let documents = data.documents.iter().filter(|d| d.subject_key == asset).map(|d| &d.body);
     let rows = data.history.iter().filter(|h| h.subject_key == asset).map(|h| &h.body);
-    let objects = documents.chain(rows).filter_map(Value::as_object).flat_map(|body| {
-        let items = body.values().filter_map(Value::as_array).flatten().filter_map(Value::as_object);
-        std::iter::once(body).chain(items)
-    });
-    objects.filter_map(|object| object.get("currency_code")?.as_str()).find(|currency| *currency != "KRW")
+    let mut currencies = with_items(documents.chain(rows)).filter_map(|object| object.get("currency_code")?.as_str());
+    currencies.find(|currency| *currency != "KRW")
+}
+
+/// The name of the transaction type of an account's opening (은행-004's 01, 은행-007's 01).
+const OPENING: &str = "신규";
+
+/// The days the answers about `asset` say it was issued (`issue_date`, at any depth).
+fn issue_dates(data: &CustomerData, asset: &str) -> Vec<NaiveDate> {
+    let documents = data.documents.iter().filter(|d| d.subject_key == asset).map(|d| &d.body);
+    let dates = with_items(documents).filter_map(|object| object.get("issue_date")?.as_str());
+    dates.filter_map(|date| NaiveDate::parse_from_str(date, "%Y%m%d").ok()).collect()
 }
 
 /// The day of a history row (its `occurred`, `YYYYMMDDhhmmss`).
@@ -147,6 +162,7 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
     let loan = loan_terms(data, asset);
     // A foreign-currency deposit opens with as much in its currency.
     let unit_in_won = currency_of(data, asset).map_or(1, deposits::won_per_unit);
+    let issued = issue_dates(data, asset);
     let mut apis: Vec<String> = data
         .history
         .iter()
@@ -165,8 +181,19 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
         // Instalment savings (적금) are only paid into, their instalments counted (`paid_in_cnt`),
         // as many of each before the first listed as it.
         let instalments = !is_loan && rows.iter().any(|r| r.body.get("paid_in_cnt").is_some());
+        let trans_types = trans_types(&api);
+        // A history that begins with the account's opening (신규, on the day it was issued) begins
+        // from nothing (a 예금's one payment in).
+        let opens = !is_loan
+            && rows.first().is_some_and(|first| {
+                let current = first.body.get("trans_type").and_then(Value::as_str);
+                let named_opening =
+                    trans_types.iter().any(|(code, name)| name == OPENING && Some(code.as_str()) == current);
+                named_opening && day_of(first).is_some_and(|day| issued.contains(&day))
+            });
         let mut balance = match rows.first().map(|row| &row.body) {
             _ if is_loan => loan.principal,
+            _ if opens => 0,
             Some(Value::Object(first)) if instalments => {
                 let before = whole(first, "paid_in_cnt").unwrap_or(1) - 1;
                 before * whole(first, "trans_amt").unwrap_or(0).abs()
@@ -174,7 +201,6 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
             _ => OPENING_BALANCE / unit_in_won,
         };
         let mut last_paid = None;
-        let trans_types = trans_types(&api);
         for (seq, row) in rows.into_iter().enumerate() {
             let paid = day_of(row);
             let Value::Object(item) = &mut row.body else { continue };
@@ -201,7 +227,9 @@ pub fn reconcile(data: &mut CustomerData, asset: &str) {
                 item.insert("trans_amt".into(), json!(amount.to_string()));
                 // An instalment is a plain payment in, whatever other kind of one it was.
                 let current = item.get("trans_type").and_then(Value::as_str).filter(|_| !instalments);
-                if let Some(code) = movement_type(trans_types, current, paid_in) {
+                if !(opens && seq == 0)
+                    && let Some(code) = movement_type(trans_types, current, paid_in)
+                {
                     item.insert("trans_type".into(), json!(code));
                 }
             }

@@ -1047,3 +1047,41 @@ fn only_annuities_state_an_annuity() {
     }
     assert!(annuities > 0 && others > 0, "{annuities} annuities, {others} other policies");
 }
+
+/// A 예금 (첨부3 1002, 은행-002 `saving_method` 02 거치식) is paid in once: its one transaction
+/// (은행-004) is its opening (01 신규) on the day 은행-002 says it was opened (`issue_date`), of the
+/// amount agreed (`commit_amt`), which 은행-003 shows as its balance; it was opened before today and
+/// matures after it.
+#[test]
+fn time_deposits_are_paid_in_once_when_opened() {
+    let type_names = attachment_names(3, "account_type");
+    let today = generator().today;
+    let org = institution(Industry::Bank);
+    let mut checked = 0;
+    for who in demo_people().iter().chain((1..=30).map(|n| person(42, n)).collect::<Vec<_>>().iter()) {
+        let data = generator().customer(&org, who);
+        for asset in data.assets.iter().filter(|asset| asset.list_api == "은행-001") {
+            if asset.item.get("account_type").and_then(Value::as_str).map(|code| type_names[code]) != Some("예금") {
+                continue;
+            }
+            let item = |api_id: &'static str| {
+                let document = data.documents.iter().find(|d| d.api_id == api_id && d.subject_key == asset.asset_key);
+                let body = &document.unwrap_or_else(|| panic!("{api_id} of a 예금")).body;
+                body.as_object().unwrap().values().find_map(Value::as_array).unwrap()[0].clone()
+            };
+            let (basic, detail) = (item("은행-002"), item("은행-003"));
+            let day = |name| NaiveDate::parse_from_str(text(&basic, name), "%Y%m%d").unwrap();
+            let (opened, matures) = (day("issue_date"), day("exp_date"));
+            assert!(opened < today && today < matures, "opened {opened}, matures {matures}");
+            let history: Vec<_> = rows(&data, "은행-004").filter(|row| row.subject_key == asset.asset_key).collect();
+            assert_eq!(history.len(), 1, "one payment in: {history:?}");
+            let opening = &history[0].body;
+            assert_eq!(text(opening, "trans_type"), "01", "the opening: {opening}");
+            assert_eq!(&text(opening, "trans_dtime")[..8], text(&basic, "issue_date"));
+            assert_eq!(opening["trans_amt"], basic["commit_amt"], "the amount agreed");
+            assert_eq!(detail["balance_amt"], basic["commit_amt"], "is the balance");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "예금 of several customers ({checked})");
+}
