@@ -154,13 +154,7 @@ pub(crate) fn fit_answers(
     let documents = data.documents.iter_mut().filter(|d| d.subject_key == key && about_deposit(&d.api_id));
     let rows = data.history.iter_mut().filter(|h| h.subject_key == key && about_deposit(&h.api_id));
     for body in documents.map(|d| &mut d.body).chain(rows.map(|h| &mut h.body)) {
-        let Value::Object(body) = body else { continue };
-        fit(body, rng);
-        for list in body.values_mut().filter_map(Value::as_array_mut) {
-            for object in list.iter_mut().filter_map(Value::as_object_mut) {
-                fit(object, rng);
-            }
-        }
+        ledger::each_object(body, |object| fit(object, rng));
     }
     if kind.instalments {
         pay_in_monthly(data, key, saving_method == FIXED_INSTALMENT, today, rng);
@@ -187,11 +181,8 @@ fn in_currency(data: &mut CustomerData, key: &str, won: i64) {
     };
     let documents = data.documents.iter_mut().filter(|d| d.subject_key == key).map(|d| &mut d.body);
     let rows = data.history.iter_mut().filter(|h| h.subject_key == key).map(|h| &mut h.body);
-    for body in documents.chain(rows).filter_map(Value::as_object_mut) {
-        restate(body);
-        for item in body.values_mut().filter_map(Value::as_array_mut).flatten().filter_map(Value::as_object_mut) {
-            restate(item);
-        }
+    for body in documents.chain(rows) {
+        ledger::each_object(body, restate);
     }
 }
 

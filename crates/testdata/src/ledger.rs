@@ -15,9 +15,10 @@ fn whole(item: &Map<String, Value>, name: &str) -> Option<i64> {
     item.get(name)?.as_str()?.parse().ok()
 }
 
-fn set(item: &mut Map<String, Value>, name: &str, amount: i64) {
+/// Sets `name` to `value` (as a string, 첨부2) where `item` has it.
+pub(crate) fn set(item: &mut Map<String, Value>, name: &str, value: impl ToString) {
     if item.contains_key(name) {
-        item.insert(name.to_owned(), Value::String(amount.to_string()));
+        item.insert(name.to_owned(), Value::String(value.to_string()));
     }
 }
 
@@ -105,6 +106,15 @@ pub(crate) fn date_monthly(data: &mut CustomerData, subject: &str, latest: Naive
     }
 }
 
+/// Applies `change` to an answer's body and to each item of its lists.
+pub(crate) fn each_object(body: &mut Value, mut change: impl FnMut(&mut Map<String, Value>)) {
+    let Value::Object(body) = body else { return };
+    change(body);
+    for item in body.values_mut().filter_map(Value::as_array_mut).flatten().filter_map(Value::as_object_mut) {
+        change(item);
+    }
+}
+
 /// The objects of answers: each body and the items of its lists.
 fn with_items<'a>(bodies: impl Iterator<Item = &'a Value>) -> impl Iterator<Item = &'a Map<String, Value>> {
     bodies.filter_map(Value::as_object).flat_map(|body| {
@@ -128,12 +138,12 @@ const OPENING: &str = "신규";
 fn issue_dates(data: &CustomerData, asset: &str) -> Vec<NaiveDate> {
     let documents = data.documents.iter().filter(|d| d.subject_key == asset).map(|d| &d.body);
     let dates = with_items(documents).filter_map(|object| object.get("issue_date")?.as_str());
-    dates.filter_map(|date| NaiveDate::parse_from_str(date, "%Y%m%d").ok()).collect()
+    dates.filter_map(values::date_of).collect()
 }
 
 /// The day of a history row (its `occurred`, `YYYYMMDDhhmmss`).
 fn day_of(row: &HistoryRow) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(row.occurred.get(..8)?, "%Y%m%d").ok()
+    values::date_of(&row.occurred)
 }
 
 /// States a repayment's interest, `interest` won at `rate` percent on the days from `since` to the
@@ -144,8 +154,8 @@ fn break_interest_down(item: &mut Map<String, Value>, since: NaiveDate, paid: Na
     list.truncate(1);
     if let Some(Value::Object(entry)) = list.first_mut() {
         let until = paid.pred_opt().unwrap_or(paid).max(since);
-        entry.insert("int_start_date".into(), json!(since.format("%Y%m%d").to_string()));
-        entry.insert("int_end_date".into(), json!(until.format("%Y%m%d").to_string()));
+        entry.insert("int_start_date".into(), json!(values::date_text(since)));
+        entry.insert("int_end_date".into(), json!(values::date_text(until)));
         entry.insert("int_rate".into(), json!(format!("{rate:.3}")));
         entry.insert("applied_int_amt".into(), json!(interest.to_string()));
         entry.insert("int_type".into(), json!("01"));

@@ -8,15 +8,15 @@
 //! history is its monthly repayments, which repay principal only where its repayment method does
 //! ([`crate::ledger`]).
 
-use crate::CustomerData;
-use crate::ledger::{self, on_day};
+use crate::ledger::{self, on_day, set};
+use crate::{CustomerData, values};
 use chrono::{Days, Months, NaiveDate};
 use mydata_spec::{AssetKind, catalogue};
 use mydata_store::AssetRow;
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// What a loan of one 첨부3 type is like.
 struct LoanType {
@@ -111,16 +111,6 @@ pub(crate) fn repays_principal(repay_method: &str) -> bool {
     !PRINCIPAL_AT_END.contains(&repay_method)
 }
 
-fn date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y%m%d").ok()
-}
-
-fn set(object: &mut Map<String, Value>, name: &str, value: String) {
-    if object.contains_key(name) {
-        object.insert(name.to_owned(), Value::String(value));
-    }
-}
-
 /// Makes the loan answers about the account `key` (listed as of 첨부3 type `account_type`) fit its
 /// type: one repayment method, a term that has not ended, a principal and a rate of its size, the
 /// next repayment within a month (on its repayment day), no repayment day on an overdraft, and its
@@ -138,7 +128,7 @@ pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, account_type: &str
         .documents
         .iter()
         .filter(|d| d.subject_key == key)
-        .find_map(|d| d.body.get("issue_date").and_then(Value::as_str).and_then(date));
+        .find_map(|d| d.body.get("issue_date").and_then(Value::as_str).and_then(values::date_of));
     let Some(mut issued) = issued else { return };
     let term = Months::new(12 * years);
     let mut expires = issued + term;
@@ -158,9 +148,9 @@ pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, account_type: &str
         if !(body.contains_key("repay_method") || body.contains_key("loan_principal")) {
             continue;
         }
-        set(body, "repay_method", repay_method.to_owned());
-        set(body, "issue_date", issued.format("%Y%m%d").to_string());
-        set(body, "exp_date", expires.format("%Y%m%d").to_string());
+        set(body, "repay_method", repay_method);
+        set(body, "issue_date", values::date_text(issued));
+        set(body, "exp_date", values::date_text(expires));
         set(body, "last_offered_rate", format!("{}.{:02}", rate / 100, rate % 100));
         set(body, "loan_principal", principal.to_string());
         if !body.contains_key("repay_method") {
@@ -179,7 +169,7 @@ pub(crate) fn fit_answers(data: &mut CustomerData, key: &str, account_type: &str
     let next = next_repayment(today, repay_day, rng);
     for document in data.documents.iter_mut().filter(|d| d.subject_key == key) {
         if let Value::Object(body) = &mut document.body {
-            set(body, "next_repay_date", next.format("%Y%m%d").to_string());
+            set(body, "next_repay_date", values::date_text(next));
         }
     }
     if let Some(day) = repay_day {
@@ -201,7 +191,7 @@ fn monthly_repayments(data: &mut CustomerData, key: &str, next: NaiveDate, day: 
     ledger::date_monthly(data, key, next - Months::new(1), day);
     for row in data.history.iter_mut().filter(|h| h.subject_key == key) {
         if let Value::Object(body) = &mut row.body {
-            set(body, "trans_type", "02".to_owned());
+            set(body, "trans_type", "02");
         }
     }
 }

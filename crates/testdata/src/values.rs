@@ -437,6 +437,11 @@ pub fn date_text(day: NaiveDate) -> String {
     out
 }
 
+/// The day a `YYYYMMDD…` text begins with (a DATE, or a DTIME's day).
+pub(crate) fn date_of(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.get(..8)?, "%Y%m%d").ok()
+}
+
 fn push_number(out: &mut String, n: u32, width: usize) {
     let mut buf = [b'0'; 10];
     let mut n = n;

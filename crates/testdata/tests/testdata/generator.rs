@@ -204,6 +204,19 @@ fn card_customers() -> Vec<(Person, CustomerData)> {
     (1..=40).map(|n| person(42, n)).map(|who| (who.clone(), generator().customer(&org, &who))).collect()
 }
 
+/// The demo customers' and 30 generated customers' data at a bank.
+fn bank_customers() -> Vec<CustomerData> {
+    let org = institution(Industry::Bank);
+    let people = demo_people().into_iter().chain((1..=30).map(|n| person(42, n)));
+    people.map(|who| generator().customer(&org, &who)).collect()
+}
+
+/// The items of the lists of `api`'s answers about the asset `key` (은행-002's `basic_list`, …).
+fn list_items<'a>(data: &'a CustomerData, api: &'a str, key: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    let documents = data.documents.iter().filter(move |d| d.api_id == api && d.subject_key == key);
+    documents.flat_map(|d| d.body.as_object().unwrap().values().filter_map(Value::as_array).flatten())
+}
+
 /// A bill's key: (charge_month, seqno), the seqno empty for a customer with one payment sequence.
 type Bill = (String, String);
 
@@ -644,10 +657,8 @@ fn each_asset_gets_the_answers_of_its_kind() {
 #[test]
 fn deposits_are_as_their_account_types_make_them() {
     let type_names = attachment_names(3, "account_type");
-    let org = institution(Industry::Bank);
     let mut seen = BTreeSet::new();
-    for who in demo_people().iter().chain((1..=30).map(|n| person(42, n)).collect::<Vec<_>>().iter()) {
-        let data = generator().customer(&org, who);
+    for data in bank_customers() {
         for asset in data.assets.iter().filter(|asset| asset.list_api == "은행-001") {
             let item = &asset.item;
             let type_name = type_names[text(item, "account_type")];
@@ -662,11 +673,7 @@ fn deposits_are_as_their_account_types_make_them() {
             if item.get("is_minus") == Some(&json!("true")) {
                 assert_eq!(type_name, "자유입출식", "an overdraft is drawn on a demand deposit: {item}");
             }
-            let about = |api: &'static str| {
-                let documents =
-                    data.documents.iter().filter(move |d| d.api_id == api && d.subject_key == asset.asset_key);
-                documents.flat_map(|d| d.body.as_object().unwrap().values().filter_map(Value::as_array).flatten())
-            };
+            let about = |api: &'static str| list_items(&data, api, &asset.asset_key);
             let mut currencies = BTreeSet::new();
             for basic in about("은행-002") {
                 let method = text(basic, "saving_method");
@@ -938,19 +945,13 @@ fn transactions_are_of_the_type_their_balance_movement_says() {
 fn instalment_savings_are_paid_in_monthly() {
     let type_names = attachment_names(3, "account_type");
     let today = generator().today;
-    let org = institution(Industry::Bank);
     let mut seen = BTreeSet::new();
-    for who in demo_people().iter().chain((1..=30).map(|n| person(42, n)).collect::<Vec<_>>().iter()) {
-        let data = generator().customer(&org, who);
+    for data in bank_customers() {
         for asset in data.assets.iter().filter(|asset| asset.list_api == "은행-001") {
             if asset.item.get("account_type").and_then(Value::as_str).map(|code| type_names[code]) != Some("적금") {
                 continue;
             }
-            let items = |api_id: &'static str| {
-                let documents =
-                    data.documents.iter().filter(move |d| d.api_id == api_id && d.subject_key == asset.asset_key);
-                documents.flat_map(|d| d.body.as_object().unwrap().values().filter_map(Value::as_array).flatten())
-            };
+            let items = |api_id: &'static str| list_items(&data, api_id, &asset.asset_key);
             let basic = items("은행-002").next().expect("은행-002 of a 적금");
             let last_stated = items("은행-003").find_map(|detail| detail.get("last_paid_in_cnt"));
             let mut history: Vec<_> =
@@ -1056,18 +1057,15 @@ fn only_annuities_state_an_annuity() {
 fn time_deposits_are_paid_in_once_when_opened() {
     let type_names = attachment_names(3, "account_type");
     let today = generator().today;
-    let org = institution(Industry::Bank);
     let mut checked = 0;
-    for who in demo_people().iter().chain((1..=30).map(|n| person(42, n)).collect::<Vec<_>>().iter()) {
-        let data = generator().customer(&org, who);
+    for data in bank_customers() {
         for asset in data.assets.iter().filter(|asset| asset.list_api == "은행-001") {
             if asset.item.get("account_type").and_then(Value::as_str).map(|code| type_names[code]) != Some("예금") {
                 continue;
             }
             let item = |api_id: &'static str| {
-                let document = data.documents.iter().find(|d| d.api_id == api_id && d.subject_key == asset.asset_key);
-                let body = &document.unwrap_or_else(|| panic!("{api_id} of a 예금")).body;
-                body.as_object().unwrap().values().find_map(Value::as_array).unwrap()[0].clone()
+                let first = list_items(&data, api_id, &asset.asset_key).next();
+                first.unwrap_or_else(|| panic!("{api_id} of a 예금")).clone()
             };
             let (basic, detail) = (item("은행-002"), item("은행-003"));
             let day = |name| NaiveDate::parse_from_str(text(&basic, name), "%Y%m%d").unwrap();
